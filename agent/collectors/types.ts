@@ -1,0 +1,44 @@
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import type { HttpTarget, TargetOptions } from '../http/client.ts';
+import type { AnyEntity, MapContext } from '../../mappers/types.ts';
+
+/** Something the run went on without: a down node, a guest agent that is not running… */
+export interface Warning {
+  code: string;
+  /** What it is about, e.g. "node pve3" or "qemu 104 on pve1". */
+  subject: string;
+  message: string;
+}
+
+export interface Scope {
+  nodes: string[];
+}
+
+export type TargetRequest = Omit<TargetOptions, 'concurrency' | 'signal' | 'onRequest'>;
+
+/** What the runtime hands a collector; HTTP, retries, TLS and limits live here, not in it. */
+export interface CollectContext<C> {
+  policyName: string;
+  config: C;
+  scope: Scope;
+  log: Logger;
+  signal: AbortSignal;
+  /** Opens an HTTP target with the policy's concurrency cap, retry rule and abort signal. */
+  target(opts: TargetRequest): HttpTarget;
+  warn(w: Warning): void;
+  progress(done: number, total: number): void;
+}
+
+export interface CollectorDefinition<C = unknown, S = unknown> {
+  id: string;
+  /** zod schema of the policy's `config:` block (the collector's upper-case parameters). */
+  configSchema: z.ZodType<C>;
+  collect(ctx: CollectContext<C>): Promise<S>;
+  map(snapshot: S, ctx: MapContext<C>): AnyEntity[];
+}
+
+/** Identity helper that keeps the generic parameters of a definition checked. */
+export function defineCollector<C, S>(def: CollectorDefinition<C, S>): CollectorDefinition<C, S> {
+  return def;
+}

@@ -1,0 +1,39 @@
+import { z } from 'zod';
+
+/*
+ * Policy parameters arrive as YAML scalars or as strings from ${env:}/${file:}
+ * substitution, so booleans and numbers are accepted in both forms.
+ */
+const TRUE = new Set(['true', '1', 'yes', 'on']);
+const FALSE = new Set(['false', '0', 'no', 'off']);
+
+export const boolish = z.union([
+  z.boolean(),
+  z.number().refine((n) => n === 0 || n === 1, 'expected a boolean (true/false)').transform((n) => n === 1),
+  z.string().refine((s) => TRUE.has(s.toLowerCase()) || FALSE.has(s.toLowerCase()), 'expected a boolean (true/false)').transform((s) => TRUE.has(s.toLowerCase())),
+]);
+
+export const intish = (min: number, max: number) =>
+  z.union([z.number(), z.string().regex(/^\s*-?\d+\s*$/, 'expected an integer').transform(Number)])
+    .pipe(z.number().int('expected an integer').min(min).max(max));
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** "30s", "15m", "24h", "1d", "500ms" or a bare number of seconds → milliseconds. */
+export function parseDuration(input: string | number): number | undefined {
+  if (typeof input === 'number') return Number.isFinite(input) && input >= 0 ? input * 1000 : undefined;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(input);
+  if (!m) return undefined;
+  return Math.round(Number(m[1]) * (UNITS[m[2] ?? 's'] ?? 1000));
+}
+
+export const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  const ms = parseDuration(v);
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration (use e.g. 30s, 15m, 24h)` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+export const hostname = z.string().min(1).regex(/^[A-Za-z0-9.\-:[\]_]+$/, 'expected a host name or IP address');

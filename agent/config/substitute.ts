@@ -1,0 +1,55 @@
+import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { registerSecret } from '../log.ts';
+
+export interface SubstitutionProblem {
+  path: Array<string | number>;
+  message: string;
+}
+
+const PATTERN = /\$\{(env|file):([^}]*)\}/g;
+/** Keys whose values are secrets however they were written. */
+export const SECRET_KEY = /(secret|password|token_value|token|passwd|client_secret)$/i;
+
+/**
+ * Replaces `${env:NAME}` and `${file:PATH}` in every string of a parsed YAML value.
+ * File paths are relative to the config file's directory. Values that land in a
+ * secret-looking key are registered for redaction.
+ */
+export function substitute(value: unknown, baseDir: string, env: NodeJS.ProcessEnv, problems: SubstitutionProblem[], path: Array<string | number> = []): unknown {
+  if (typeof value === 'string') {
+    if (!value.includes('${')) return value;
+    const out = value.replace(PATTERN, (_m, kind: string, arg: string) => {
+      const name = arg.trim();
+      if (kind === 'env') {
+        const v = env[name];
+        if (v === undefined) {
+          problems.push({ path, message: `environment variable ${name} is not set` });
+          return '';
+        }
+        return v;
+      }
+      const file = isAbsolute(name) ? name : resolve(baseDir, name);
+      try {
+        return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+      } catch (err) {
+        const code = (err as { code?: string }).code ?? 'error';
+        problems.push({ path, message: `cannot read ${name} (${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code})` });
+        return '';
+      }
+    });
+    const last = path[path.length - 1];
+    if (typeof last === 'string' && SECRET_KEY.test(last)) registerSecret(out);
+    return out;
+  }
+  if (Array.isArray(value)) return value.map((v, i) => substitute(v, baseDir, env, problems, [...path, i]));
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      if (typeof v === 'string' && SECRET_KEY.test(k) && !v.includes('${')) registerSecret(v);
+      out[k] = substitute(v, baseDir, env, problems, [...path, k]);
+    }
+    return out;
+  }
+  return value;
+}

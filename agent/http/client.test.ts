@@ -1,0 +1,106 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { HttpConnectError, HttpStatusError, HttpTarget, errorReason } from './client.ts';
+import { backoffDelay, parseRetryAfter, shouldRetryHttp } from './retry.ts';
+import { startFakeHttps, TEST_CA_FILE, TEST_CERT_FINGERPRINT, type FakeServer } from '../../test/fakes/https-server.ts';
+
+let server: FakeServer | undefined;
+const targets: HttpTarget[] = [];
+afterEach(async () => {
+  await Promise.all(targets.splice(0).map((t) => t.close()));
+  await server?.close();
+  server = undefined;
+});
+
+function target(url: string, extra: Partial<ConstructorParameters<typeof HttpTarget>[0]> = {}): HttpTarget {
+  const t = new HttpTarget({ baseUrl: `${url}/api2/json`, tls: { verify: false }, timeoutMs: 2000, concurrency: 4, backoffBaseMs: 1, backoffMaxMs: 5, ...extra });
+  targets.push(t);
+  return t;
+}
+
+describe('shouldRetryHttp', () => {
+  it('retries the seed statuses on GET up to the attempt limit', () => {
+    for (const status of [429, 502, 503, 504]) {
+      expect(shouldRetryHttp({ method: 'GET', attempt: 1, maxAttempts: 5, status })).toBe(true);
+      expect(shouldRetryHttp({ method: 'GET', attempt: 5, maxAttempts: 5, status })).toBe(false);
+    }
+  });
+  it('does not retry other statuses, writes, 595 or timeouts', () => {
+    for (const status of [400, 401, 403, 404, 500, 501, 595]) expect(shouldRetryHttp({ method: 'GET', attempt: 1, maxAttempts: 5, status })).toBe(false);
+    expect(shouldRetryHttp({ method: 'POST', attempt: 1, maxAttempts: 5, status: 503 })).toBe(false);
+    expect(shouldRetryHttp({ method: 'GET', attempt: 1, maxAttempts: 5, errorCode: 'TIMEOUT' })).toBe(false);
+    expect(shouldRetryHttp({ method: 'GET', attempt: 1, maxAttempts: 5, errorCode: 'ECONNRESET' })).toBe(true);
+  });
+  it('bounds backoff and Retry-After', () => {
+    expect(backoffDelay(10, 100, 1000, () => 1)).toBe(1000);
+    expect(backoffDelay(1, 100, 1000, () => 0)).toBe(50);
+    expect(parseRetryAfter('2', 30_000)).toBe(2000);
+    expect(parseRetryAfter('3600', 30_000)).toBe(30_000);
+    expect(parseRetryAfter('soon', 30_000)).toBeUndefined();
+  });
+});
+
+describe('errorReason', () => {
+  it('reads PVE status lines, PVE JSON messages, parameter errors and PBS plain text', () => {
+    expect(errorReason('QEMU guest agent is not running', '{"data":null}')).toBe('QEMU guest agent is not running');
+    expect(errorReason('x', '{"data":null,"message":"VM 100 is not running\\n"}')).toBe('VM 100 is not running');
+    expect(errorReason('Parameter verification failed.', '{"data":null,"errors":{"vmid":"VM 100 already exists"}}')).toBe('vmid: VM 100 already exists');
+    expect(errorReason('Bad Request', "datastore 'x' does not exist")).toBe("datastore 'x' does not exist");
+  });
+});
+
+describe('HttpTarget', () => {
+  it('retries 503 then succeeds, and reports each attempt', async () => {
+    let n = 0;
+    server = await startFakeHttps(() => (++n < 3 ? { status: 503, statusText: 'busy' } : { status: 200, body: { data: [1] } }));
+    const events: unknown[] = [];
+    const t = target(server.url, { onRequest: (e) => events.push(e.status) });
+    expect(await t.getJson('/nodes')).toEqual({ data: [1] });
+    expect(events).toEqual([503, 503, 200]);
+    expect(server.requests.map((r) => r.path)).toEqual(['/api2/json/nodes', '/api2/json/nodes', '/api2/json/nodes']);
+  });
+
+  it('gives up after 5 attempts with the status and reason', async () => {
+    server = await startFakeHttps(() => ({ status: 502, statusText: 'Bad Gateway' }));
+    await expect(target(server.url).getJson('/version')).rejects.toMatchObject({ status: 502, reason: 'Bad Gateway' });
+    expect(server.requests).toHaveLength(5);
+  });
+
+  it('does not retry a 500 and surfaces the status-line reason', async () => {
+    server = await startFakeHttps(() => ({ status: 500, statusText: 'QEMU guest agent is not running', body: { data: null } }));
+    const err = await target(server.url).getJson('/nodes/pve1/qemu/100/agent/get-osinfo').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HttpStatusError);
+    expect((err as HttpStatusError).message).toBe('GET /nodes/pve1/qemu/100/agent/get-osinfo: HTTP 500 QEMU guest agent is not running');
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('verifies against a CA file and rejects an unknown CA', async () => {
+    server = await startFakeHttps(() => ({ status: 200, body: { data: 'ok' } }));
+    expect(await target(server.url, { tls: { verify: true, caFile: TEST_CA_FILE } }).getJson('/x')).toEqual({ data: 'ok' });
+    await expect(target(server.url, { tls: { verify: true } }).getJson('/x')).rejects.toBeInstanceOf(HttpConnectError);
+  });
+
+  it('checks a fingerprint pin even with verification off, and fails closed on mismatch', async () => {
+    server = await startFakeHttps(() => ({ status: 200, body: { data: 'ok' } }));
+    expect(await target(server.url, { tls: { verify: false, fingerprint: TEST_CERT_FINGERPRINT.toLowerCase() } }).getJson('/x')).toEqual({ data: 'ok' });
+    const bad = TEST_CERT_FINGERPRINT.replace(/^47/, '00');
+    const err = await target(server.url, { tls: { verify: false, fingerprint: bad } }).getJson('/x').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HttpConnectError);
+    expect((err as HttpConnectError).errorCode).toBe('TLS_PIN');
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('keeps at most `concurrency` requests in flight', async () => {
+    let inFlight = 0;
+    let peak = 0;
+    server = await startFakeHttps(async () => {
+      inFlight++;
+      peak = Math.max(peak, inFlight);
+      await new Promise((r) => setTimeout(r, 20));
+      inFlight--;
+      return { status: 200, body: { data: null } };
+    });
+    const t = target(server.url, { concurrency: 3 });
+    await Promise.all(Array.from({ length: 12 }, (_, i) => t.getJson(`/r/${i}`)));
+    expect(peak).toBe(3);
+  });
+});

@@ -1,0 +1,231 @@
+import { readFileSync } from 'node:fs';
+import type { TLSSocket } from 'node:tls';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Pool, buildConnector, errors as undiciErrors } from 'undici';
+import { AgentError } from '../errors.ts';
+import { backoffDelay, parseRetryAfter, shouldRetryHttp } from './retry.ts';
+import { Semaphore } from './semaphore.ts';
+
+/** An HTTP answer outside 2xx. `reason` is what the API said: PVE's status line or JSON
+ * `message`, PBS/PDM's plain-text body (../shared/reference/proxmox-apis.md §0). */
+export class HttpStatusError extends AgentError {
+  readonly status: number;
+  readonly reason: string;
+  readonly method: string;
+  readonly path: string;
+  constructor(method: string, path: string, status: number, reason: string) {
+    super('http_status', `${method} ${path}: HTTP ${status} ${reason}`.trim());
+    this.status = status;
+    this.reason = reason;
+    this.method = method;
+    this.path = path;
+  }
+}
+
+/** No HTTP answer at all: refused, reset, timed out, TLS failure. */
+export class HttpConnectError extends AgentError {
+  readonly method: string;
+  readonly path: string;
+  readonly errorCode: string;
+  constructor(method: string, path: string, errorCode: string, message: string, cause?: unknown) {
+    super('http_connect', `${method} ${path}: ${message}`, { cause });
+    this.method = method;
+    this.path = path;
+    this.errorCode = errorCode;
+  }
+}
+
+export class TlsPinError extends AgentError {
+  constructor(host: string, expected: string, actual: string) {
+    super('tls_pin_mismatch', `certificate of ${host} has SHA-256 fingerprint ${actual}, expected ${expected}`);
+  }
+}
+
+export interface TlsOptions {
+  verify: boolean;
+  caFile?: string | undefined;
+  /** SHA-256 of the leaf certificate as colon hex, checked even when verify is false. */
+  fingerprint?: string | undefined;
+}
+
+export interface TargetOptions {
+  baseUrl: string;
+  headers?: Record<string, string>;
+  tls: TlsOptions;
+  timeoutMs: number;
+  concurrency: number;
+  maxAttempts?: number;
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  retryAfterCapMs?: number;
+  signal?: AbortSignal;
+  onRequest?: (event: RequestEvent) => void;
+}
+
+export interface RequestEvent {
+  method: string;
+  path: string;
+  status: number | 'error';
+  attempt: number;
+  retried: boolean;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+}
+
+export function normalizeFingerprint(fp: string): string {
+  const hex = fp.replace(/[^0-9a-fA-F]/g, '').toUpperCase();
+  return hex.match(/.{2}/g)?.join(':') ?? '';
+}
+
+/** Reason text of an error answer, whichever of the two Proxmox shapes it has. */
+export function errorReason(statusText: string, body: string): string {
+  const trimmed = body.trim();
+  if (trimmed) {
+    try {
+      const parsed: unknown = JSON.parse(trimmed);
+      if (parsed && typeof parsed === 'object') {
+        const o = parsed as { message?: unknown; errors?: unknown };
+        if (typeof o.message === 'string' && o.message.trim()) return o.message.trim();
+        if (o.errors && typeof o.errors === 'object') {
+          return Object.entries(o.errors as Record<string, unknown>).map(([k, v]) => `${k}: ${String(v).trim()}`).join('; ');
+        }
+      } else if (typeof parsed === 'string') {
+        return parsed.slice(0, 500);
+      }
+    } catch {
+      // PBS and PDM send the raw error text with a JSON content type.
+      return trimmed.slice(0, 500);
+    }
+  }
+  return statusText;
+}
+
+/**
+ * One upstream API endpoint (a PVE cluster, a PBS, …): a kept-alive connection pool,
+ * a concurrency cap, timeouts, TLS verification or pinning, and the retry rule.
+ */
+export class HttpTarget {
+  readonly baseUrl: URL;
+  private readonly pool: Pool;
+  private readonly sem: Semaphore;
+  private readonly opts: TargetOptions;
+  private readonly basePath: string;
+  requestCount = 0;
+
+  constructor(opts: TargetOptions) {
+    this.opts = opts;
+    this.baseUrl = new URL(opts.baseUrl);
+    this.basePath = this.baseUrl.pathname.replace(/\/$/, '');
+    this.sem = new Semaphore(opts.concurrency);
+    const pin = opts.tls.fingerprint ? normalizeFingerprint(opts.tls.fingerprint) : undefined;
+    const ca = opts.tls.caFile ? readFileSync(opts.tls.caFile) : undefined;
+    const base = buildConnector({ rejectUnauthorized: opts.tls.verify, ...(ca ? { ca } : {}), timeout: opts.timeoutMs });
+    const host = this.baseUrl.host;
+    const connect: buildConnector.connector = (o, cb) => {
+      base(o, (err, socket) => {
+        if (err || !socket) return cb(err ?? new Error('no socket'), null);
+        if (pin && 'getPeerCertificate' in socket) {
+          const actual = normalizeFingerprint((socket as TLSSocket).getPeerCertificate().fingerprint256 ?? '');
+          if (actual !== pin) {
+            socket.destroy();
+            return cb(new TlsPinError(host, pin, actual), null);
+          }
+        }
+        return cb(null, socket);
+      });
+    };
+    this.pool = new Pool(this.baseUrl.origin, {
+      connections: opts.concurrency,
+      pipelining: 1,
+      keepAliveTimeout: 30_000,
+      headersTimeout: opts.timeoutMs,
+      bodyTimeout: opts.timeoutMs,
+      connect,
+    });
+  }
+
+  /** GET and parse JSON; throws HttpStatusError / HttpConnectError. */
+  async getJson(path: string, query?: Record<string, string | number | boolean | undefined>): Promise<unknown> {
+    const res = await this.request('GET', path, { query });
+    return parseJson(res.text, path);
+  }
+
+  async request(
+    method: string,
+    path: string,
+    init: { query?: Record<string, string | number | boolean | undefined> | undefined; body?: string; headers?: Record<string, string> } = {},
+  ): Promise<HttpResponse> {
+    const qs = init.query
+      ? Object.entries(init.query).filter(([, v]) => v !== undefined).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`).join('&')
+      : '';
+    const fullPath = `${this.basePath}${path}${qs ? `?${qs}` : ''}`;
+    const shown = `${path}${qs ? `?${qs}` : ''}`;
+    const maxAttempts = this.opts.maxAttempts ?? 5;
+    for (let attempt = 1; ; attempt++) {
+      this.opts.signal?.throwIfAborted();
+      let outcome: HttpResponse | HttpStatusError | HttpConnectError;
+      await this.sem.acquire();
+      try {
+        this.requestCount++;
+        const res = await this.pool.request({
+          method: method as 'GET',
+          path: fullPath,
+          headers: { accept: 'application/json', ...this.opts.headers, ...init.headers },
+          body: init.body,
+          signal: this.opts.signal,
+        });
+        const text = await res.body.text();
+        outcome = res.statusCode >= 200 && res.statusCode < 300
+          ? { status: res.statusCode, headers: res.headers, text }
+          : new HttpStatusError(method, shown, res.statusCode, errorReason(res.statusText ?? '', text));
+        if (outcome instanceof HttpStatusError && outcome.status === 429) {
+          (outcome as HttpStatusError & { retryAfter?: number }).retryAfter = parseRetryAfter(res.headers['retry-after'], this.opts.retryAfterCapMs ?? 30_000);
+        }
+      } catch (err) {
+        if (this.opts.signal?.aborted) throw err;
+        outcome = toConnectError(method, shown, err);
+      } finally {
+        this.sem.release();
+      }
+      const status = outcome instanceof HttpConnectError ? 'error' : outcome instanceof HttpStatusError ? outcome.status : outcome.status;
+      const retry = !(outcome instanceof HttpStatusError || outcome instanceof HttpConnectError)
+        ? false
+        : shouldRetryHttp({
+          method, attempt, maxAttempts,
+          ...(outcome instanceof HttpStatusError ? { status: outcome.status } : { errorCode: outcome.errorCode }),
+        });
+      this.opts.onRequest?.({ method, path: shown, status, attempt, retried: retry });
+      if (!(outcome instanceof HttpStatusError || outcome instanceof HttpConnectError)) return outcome;
+      if (!retry) throw outcome;
+      const hinted = (outcome as { retryAfter?: number }).retryAfter;
+      const delay = hinted ?? backoffDelay(attempt, this.opts.backoffBaseMs ?? 200, this.opts.backoffMaxMs ?? 5_000);
+      await sleep(delay, undefined, this.opts.signal ? { signal: this.opts.signal } : undefined);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+}
+
+function parseJson(text: string, path: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new AgentError('http_bad_json', `GET ${path}: response is not JSON`, { cause: err });
+  }
+}
+
+function toConnectError(method: string, path: string, err: unknown): HttpConnectError {
+  if (err instanceof TlsPinError) return new HttpConnectError(method, path, 'TLS_PIN', err.message, err);
+  const e = err as { code?: string; message?: string };
+  if (err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError || e.code === 'UND_ERR_CONNECT_TIMEOUT') {
+    return new HttpConnectError(method, path, 'TIMEOUT', 'timed out', err);
+  }
+  const code = e.code ?? 'UNKNOWN';
+  return new HttpConnectError(method, path, code, `${code} ${e.message ?? ''}`.trim(), err);
+}
