@@ -1,0 +1,103 @@
+import { readFileSync } from 'node:fs';
+import { Agent, request } from 'undici';
+import { AgentError } from '../errors.ts';
+import { registerSecret } from '../log.ts';
+
+export class DiodeAuthError extends AgentError {
+  readonly status?: number;
+  constructor(message: string, status?: number, cause?: unknown) {
+    super('diode_auth_failed', message, { cause });
+    if (status !== undefined) this.status = status;
+  }
+}
+
+export interface TokenProviderOptions {
+  tokenUrl: string;
+  clientId: string;
+  clientSecret: string;
+  caFile?: string | undefined;
+  skipTlsVerify?: boolean;
+  timeoutMs: number;
+  now?: () => number;
+}
+
+/**
+ * OAuth2 client-credentials tokens for Diode (`…/auth/token`, scope diode:ingest),
+ * cached until shortly before expiry and refreshed on demand after UNAUTHENTICATED.
+ */
+export class TokenProvider {
+  private token?: { value: string; expiresAt: number };
+  private pending?: Promise<string>;
+  private readonly dispatcher: Agent;
+  private readonly opts: TokenProviderOptions;
+  fetchCount = 0;
+
+  constructor(opts: TokenProviderOptions) {
+    this.opts = opts;
+    this.dispatcher = new Agent({
+      connect: {
+        rejectUnauthorized: !opts.skipTlsVerify,
+        ...(opts.caFile ? { ca: readFileSync(opts.caFile) } : {}),
+      },
+    });
+  }
+
+  private now(): number {
+    return this.opts.now?.() ?? Date.now();
+  }
+
+  async get(): Promise<string> {
+    if (this.token && this.token.expiresAt > this.now()) return this.token.value;
+    this.pending ??= this.fetch().finally(() => {
+      this.pending = undefined;
+    });
+    return this.pending;
+  }
+
+  invalidate(): void {
+    this.token = undefined;
+  }
+
+  private async fetch(): Promise<string> {
+    this.fetchCount++;
+    const body = new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: this.opts.clientId,
+      client_secret: this.opts.clientSecret,
+      scope: 'diode:ingest',
+    }).toString();
+    let res;
+    try {
+      res = await request(this.opts.tokenUrl, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+        dispatcher: this.dispatcher,
+        headersTimeout: this.opts.timeoutMs,
+        bodyTimeout: this.opts.timeoutMs,
+      });
+    } catch (err) {
+      throw new DiodeAuthError(`token request to ${this.opts.tokenUrl} failed: ${(err as { code?: string }).code ?? (err as Error).message}`, undefined, err);
+    }
+    const text = await res.body.text();
+    if (res.statusCode !== 200) {
+      throw new DiodeAuthError(`token request to ${this.opts.tokenUrl} was refused: HTTP ${res.statusCode}${res.statusCode === 401 ? ' (check diode.client_id and diode.client_secret)' : ''}`, res.statusCode);
+    }
+    let parsed: { access_token?: unknown; expires_in?: unknown };
+    try {
+      parsed = JSON.parse(text) as typeof parsed;
+    } catch (err) {
+      throw new DiodeAuthError(`token response from ${this.opts.tokenUrl} is not JSON`, res.statusCode, err);
+    }
+    if (typeof parsed.access_token !== 'string' || !parsed.access_token) throw new DiodeAuthError(`token response from ${this.opts.tokenUrl} has no access_token`, res.statusCode);
+    const ttlMs = (typeof parsed.expires_in === 'number' && parsed.expires_in > 0 ? parsed.expires_in : 3600) * 1000;
+    registerSecret(parsed.access_token);
+    // Refresh at 90% of the lifetime so a request never leaves with a token about to lapse.
+    this.token = { value: parsed.access_token, expiresAt: this.now() + ttlMs * 0.9 };
+    return parsed.access_token;
+  }
+
+  async close(): Promise<void> {
+    await this.dispatcher.close();
+  }
+}

@@ -1,0 +1,136 @@
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { AgentError } from '../errors.ts';
+import { backoffDelay } from '../http/retry.ts';
+import { DiodeAuthError, TokenProvider } from './auth.ts';
+import { IngestResponseType } from './codec.ts';
+import { grpcCodeName, shouldRetryGrpc } from './retry.ts';
+import { parseTarget, type DiodeTarget } from './target.ts';
+
+export class DiodeError extends AgentError {
+  readonly grpcCode: number;
+  constructor(grpcCode: number, message: string, cause?: unknown) {
+    super('diode_rejected', `Diode ${grpcCodeName(grpcCode)}: ${message}`, { cause });
+    this.grpcCode = grpcCode;
+  }
+}
+
+export interface IngestOutcome {
+  errors: string[];
+  attempts: number;
+}
+
+/** Where encoded IngestRequests go: Diode over gRPC, or files in dry-run mode. */
+export interface IngestSink {
+  ingest(request: Uint8Array, signal?: AbortSignal): Promise<IngestOutcome>;
+  close(): Promise<void>;
+}
+
+export interface DiodeClientOptions {
+  target: string;
+  clientId: string;
+  clientSecret: string;
+  caFile?: string | undefined;
+  skipTlsVerify?: boolean;
+  timeoutMs: number;
+  maxAttempts: number;
+  backoffBaseMs?: number;
+  backoffMaxMs: number;
+  log: Logger;
+  onResult?: (code: string) => void;
+}
+
+const identity = (b: Buffer | Uint8Array): Buffer => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+
+export class DiodeClient implements IngestSink {
+  readonly target: DiodeTarget;
+  private readonly client: grpc.Client;
+  private readonly tokens: TokenProvider;
+  private readonly opts: DiodeClientOptions;
+
+  constructor(opts: DiodeClientOptions) {
+    this.opts = opts;
+    this.target = parseTarget(opts.target);
+    const ca = opts.caFile ? readFileSync(opts.caFile) : null;
+    const creds = this.target.tls
+      ? grpc.credentials.createSsl(ca, null, null, opts.skipTlsVerify ? { rejectUnauthorized: false, checkServerIdentity: () => undefined } : {})
+      : grpc.credentials.createInsecure();
+    this.client = new grpc.Client(this.target.address, creds, {
+      'grpc.max_send_message_length': 8 * 1024 * 1024,
+      'grpc.max_receive_message_length': 8 * 1024 * 1024,
+      'grpc.keepalive_time_ms': 60_000,
+      'grpc.enable_retries': 0,
+    });
+    this.tokens = new TokenProvider({
+      tokenUrl: this.target.tokenUrl,
+      clientId: opts.clientId,
+      clientSecret: opts.clientSecret,
+      caFile: opts.caFile,
+      skipTlsVerify: opts.skipTlsVerify ?? false,
+      timeoutMs: opts.timeoutMs,
+    });
+  }
+
+  get tokenFetches(): number {
+    return this.tokens.fetchCount;
+  }
+
+  private call(request: Uint8Array, token: string): Promise<{ errors: string[] }> {
+    const md = new grpc.Metadata();
+    md.set('authorization', `Bearer ${token}`);
+    return new Promise((resolve, reject) => {
+      this.client.makeUnaryRequest(
+        this.target.ingestPath,
+        identity,
+        (b: Buffer) => IngestResponseType.toObject(IngestResponseType.decode(b), { arrays: true }) as { errors: string[] },
+        request,
+        md,
+        { deadline: Date.now() + this.opts.timeoutMs },
+        (err, res) => (err ? reject(err) : resolve(res ?? { errors: [] })),
+      );
+    });
+  }
+
+  /**
+   * Sends one request: retries transient codes with bounded backoff, refreshes the token
+   * once after UNAUTHENTICATED, and never retries a validation error.
+   */
+  async ingest(request: Uint8Array, signal?: AbortSignal): Promise<IngestOutcome> {
+    let reauthenticated = false;
+    for (let attempt = 1; ; attempt++) {
+      signal?.throwIfAborted();
+      try {
+        const token = await this.tokens.get();
+        const res = await this.call(request, token);
+        this.opts.onResult?.('OK');
+        return { errors: res.errors ?? [], attempts: attempt };
+      } catch (err) {
+        if (err instanceof DiodeAuthError) {
+          // A refused credential is final; an unreachable or failing token endpoint is
+          // the same outage as an unreachable gRPC endpoint.
+          if (err.status !== undefined && err.status < 500) throw err;
+        }
+        const e = err as grpc.ServiceError;
+        const code = err instanceof DiodeAuthError ? grpc.status.UNAVAILABLE : typeof e.code === 'number' ? e.code : grpc.status.UNKNOWN;
+        this.opts.onResult?.(grpcCodeName(code));
+        if (code === grpc.status.UNAUTHENTICATED && !reauthenticated) {
+          reauthenticated = true;
+          this.tokens.invalidate();
+          this.opts.log.info({ code: 'UNAUTHENTICATED' }, 'diode token rejected, refreshing');
+          continue;
+        }
+        if (!shouldRetryGrpc(code, attempt, this.opts.maxAttempts)) throw new DiodeError(code, e.details || e.message || String(err), err);
+        const delay = backoffDelay(attempt, this.opts.backoffBaseMs ?? 500, this.opts.backoffMaxMs);
+        this.opts.log.warn({ code: grpcCodeName(code), attempt, delay_ms: delay }, 'diode request failed, retrying');
+        await sleep(delay, undefined, signal ? { signal } : undefined);
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    this.client.close();
+    await this.tokens.close();
+  }
+}

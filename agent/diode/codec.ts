@@ -1,0 +1,108 @@
+import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import protobuf from 'protobufjs';
+import type { AnyEntity } from '../../mappers/types.ts';
+import { naturalKey } from '../../mappers/keys.ts';
+
+const PROTO = fileURLToPath(new URL('../../proto/diode/v1/ingester.proto', import.meta.url));
+
+/** protobufjs root with proto field names kept as written (snake_case). */
+export const protoRoot = new protobuf.Root().loadSync(PROTO, { keepCase: true });
+export const EntityType = protoRoot.lookupType('diode.v1.Entity');
+export const IngestRequestType = protoRoot.lookupType('diode.v1.IngestRequest');
+export const IngestResponseType = protoRoot.lookupType('diode.v1.IngestResponse');
+
+/** An entity encoded once: the Entity message bytes without its timestamp. */
+export interface EncodedEntity {
+  kind: AnyEntity['kind'];
+  key: string;
+  body: Uint8Array;
+  /** SHA-256 (base64url, 22 chars) of `body`: the content fingerprint used for delta sync. */
+  fingerprint: string;
+}
+
+export function encodeEntity(e: AnyEntity): EncodedEntity {
+  const body = EntityType.encode({ [e.kind]: e.value }).finish();
+  return { kind: e.kind, key: naturalKey(e), body, fingerprint: fingerprint(body) };
+}
+
+export function fingerprint(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('base64url').slice(0, 22);
+}
+
+/** Entity field 1 (google.protobuf.Timestamp), encoded once per request. */
+export function timestampField(at: Date): Uint8Array {
+  const ms = at.getTime();
+  const nanos = (ms % 1000) * 1_000_000;
+  // Zero nanos is left out, as a canonical proto3 encoder does, so a request decoded from
+  // its dry-run JSON re-encodes to the same bytes.
+  return EntityType.encode({ timestamp: { seconds: Math.floor(ms / 1000), ...(nanos ? { nanos } : {}) } }).finish();
+}
+
+export interface RequestHeader {
+  stream: string;
+  id: string;
+  producer_app_name: string;
+  producer_app_version: string;
+  sdk_name: string;
+  sdk_version: string;
+}
+
+function varintLength(n: number): number {
+  let len = 1;
+  while (n >= 0x80) {
+    n = Math.floor(n / 128);
+    len++;
+  }
+  return len;
+}
+
+function writeVarint(buf: Uint8Array, offset: number, n: number): number {
+  while (n >= 0x80) {
+    buf[offset++] = (n & 0x7f) | 0x80;
+    n = Math.floor(n / 128);
+  }
+  buf[offset++] = n;
+  return offset;
+}
+
+/** Bytes an entity adds to an IngestRequest: tag, length, timestamp and body. */
+export function entityWireSize(e: EncodedEntity, ts: Uint8Array): number {
+  const n = ts.length + e.body.length;
+  return 1 + varintLength(n) + n;
+}
+
+/**
+ * Builds IngestRequest bytes from pre-encoded entities without re-encoding them. Fields are
+ * written in field-number order (stream, entities, id, …), exactly as protobufjs would, so
+ * decoding and re-encoding a request gives the same bytes.
+ */
+export function encodeRequest(header: RequestHeader, entities: readonly EncodedEntity[], ts: Uint8Array): Uint8Array {
+  const head = IngestRequestType.encode({ stream: header.stream }).finish();
+  const tail = IngestRequestType.encode({
+    id: header.id,
+    producer_app_name: header.producer_app_name,
+    producer_app_version: header.producer_app_version,
+    sdk_name: header.sdk_name,
+    sdk_version: header.sdk_version,
+  }).finish();
+  let size = head.length + tail.length;
+  for (const e of entities) size += entityWireSize(e, ts);
+  const out = new Uint8Array(size);
+  out.set(head, 0);
+  let off = head.length;
+  for (const e of entities) {
+    out[off++] = 0x12; // field 2 (entities), wire type 2
+    off = writeVarint(out, off, ts.length + e.body.length);
+    out.set(ts, off);
+    off += ts.length;
+    out.set(e.body, off);
+    off += e.body.length;
+  }
+  out.set(tail, off);
+  return out;
+}
+
+export function requestHeaderSize(header: RequestHeader): number {
+  return IngestRequestType.encode({ ...header }).finish().length;
+}

@@ -1,0 +1,62 @@
+import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { IngestRequestType } from './codec.ts';
+import { fromProto3Json, toProto3Json } from './proto-json.ts';
+import type { IngestOutcome, IngestSink } from './client.ts';
+
+/**
+ * Dry run: one proto3-JSON file per IngestRequest, named `<producer_app_name>_<ns>.json`
+ * like the Diode SDKs' dry-run client, so Diode's own replay tooling reads them.
+ * The nanosecond suffix is strictly increasing, so the names sort in sending order.
+ */
+export class DryRunSink implements IngestSink {
+  readonly dir: string;
+  private readonly appName: string;
+  private lastNs = 0n;
+  readonly files: string[] = [];
+
+  constructor(dir: string, appName: string) {
+    this.dir = dir;
+    this.appName = appName;
+    mkdirSync(dir, { recursive: true });
+  }
+
+  private nextNs(): bigint {
+    const now = BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n);
+    this.lastNs = now > this.lastNs ? now : this.lastNs + 1n;
+    return this.lastNs;
+  }
+
+  async ingest(request: Uint8Array): Promise<IngestOutcome> {
+    const json = requestToJson(request);
+    const file = join(this.dir, `${this.appName}_${this.nextNs()}.json`);
+    const tmp = `${file}.tmp`;
+    writeFileSync(tmp, `${JSON.stringify(json, null, 2)}\n`);
+    renameSync(tmp, file);
+    this.files.push(file);
+    return { errors: [], attempts: 1 };
+  }
+
+  async close(): Promise<void> {}
+}
+
+export function requestToJson(request: Uint8Array): Record<string, unknown> {
+  return toProto3Json(IngestRequestType, IngestRequestType.decode(request) as unknown as Record<string, unknown>);
+}
+
+export function requestFromJson(json: Record<string, unknown>): Uint8Array {
+  return IngestRequestType.encode(fromProto3Json(IngestRequestType, json)).finish();
+}
+
+/** Dry-run files of a directory in sending order. */
+export function listDryRunFiles(dir: string): string[] {
+  return readdirSync(dir).filter((f) => f.endsWith('.json')).sort((a, b) => {
+    const na = BigInt(/_(\d+)\.json$/.exec(a)?.[1] ?? '0');
+    const nb = BigInt(/_(\d+)\.json$/.exec(b)?.[1] ?? '0');
+    return na < nb ? -1 : na > nb ? 1 : a.localeCompare(b);
+  }).map((f) => join(dir, f));
+}
+
+export function readDryRunFile(file: string): Uint8Array {
+  return requestFromJson(JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>);
+}
