@@ -22,10 +22,16 @@ export function formatIssue(issue: ConfigIssue): string {
   return issue.path ? `${where}: ${issue.path}: ${issue.message}` : `${where}: ${issue.message}`;
 }
 
+/** Issues in reading order: by file, then line and column. */
+export function sortIssues(issues: readonly ConfigIssue[]): ConfigIssue[] {
+  return [...issues].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0)));
+}
+
 export class ConfigError extends AgentError {
   readonly issues: ConfigIssue[];
   constructor(issues: ConfigIssue[], options?: { cause?: unknown }) {
-    super('config_invalid', issues.map(formatIssue).join('\n'), options);
-    this.issues = issues;
+    const sorted = sortIssues(issues);
+    super('config_invalid', sorted.map(formatIssue).join('\n'), options);
+    this.issues = sorted;
   }
 }

@@ -11,10 +11,10 @@ export const boolish = z.union([
   z.boolean(),
   z.number().refine((n) => n === 0 || n === 1, 'expected a boolean (true/false)').transform((n) => n === 1),
   z.string().refine((s) => TRUE.has(s.toLowerCase()) || FALSE.has(s.toLowerCase()), 'expected a boolean (true/false)').transform((s) => TRUE.has(s.toLowerCase())),
-]);
+], { error: 'expected a boolean (true/false)' });
 
 export const intish = (min: number, max: number) =>
-  z.union([z.number(), z.string().regex(/^\s*-?\d+\s*$/, 'expected an integer').transform(Number)])
+  z.union([z.number(), z.string().regex(/^\s*-?\d+\s*$/, 'expected an integer').transform(Number)], { error: 'expected an integer' })
     .pipe(z.number().int('expected an integer').min(min).max(max));
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -27,7 +27,7 @@ export function parseDuration(input: string | number): number | undefined {
   return Math.round(Number(m[1]) * (UNITS[m[2] ?? 's'] ?? 1000));
 }
 
-export const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
+export const duration = z.union([z.string(), z.number()], { error: 'expected a duration (e.g. 30s, 15m, 24h)' }).transform((v, ctx) => {
   const ms = parseDuration(v);
   if (ms === undefined) {
     ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration (use e.g. 30s, 15m, 24h)` });

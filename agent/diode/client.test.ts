@@ -8,7 +8,7 @@ import { TEST_CA_FILE } from '../../test/fakes/https-server.ts';
 import { entity, type AnyEntity } from '../../mappers/types.ts';
 import { DiodeClient, DiodeError } from './client.ts';
 import { encodeEntity, EntityType, IngestRequestType } from './codec.ts';
-import { deliver } from './deliver.ts';
+import { DeliveryError, deliver } from './deliver.ts';
 import { DryRunSink, listDryRunFiles, readDryRunFile, requestToJson } from './dry-run.ts';
 import { shouldRetryGrpc } from './retry.ts';
 import { parseTarget } from './target.ts';
@@ -91,8 +91,10 @@ describe('DiodeClient over real sockets', () => {
   it('does not retry UNKNOWN and reports it', async () => {
     ingester.faults.push({ code: GrpcCode.UNKNOWN, message: 'validation failed: bad entity' });
     const err = await deliver(tags(1).map(encodeEntity), { sink: newClient(), header, at, log }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(DiodeError);
-    expect((err as DiodeError).message).toBe('Diode UNKNOWN: validation failed: bad entity');
+    expect(err).toBeInstanceOf(DeliveryError);
+    expect((err as DeliveryError).cause).toBeInstanceOf(DiodeError);
+    expect((err as DeliveryError).message).toBe('Diode UNKNOWN: validation failed: bad entity');
+    expect((err as DeliveryError).nextChunk).toBe(0);
     expect(ingester.ingests).toHaveLength(1);
   });
 

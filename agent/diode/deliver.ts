@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { encodeRequest, entityWireSize, requestHeaderSize, timestampField, type EncodedEntity, type RequestHeader } from './codec.ts';
 import type { IngestSink } from './client.ts';
+import { AgentError } from '../errors.ts';
 
 export const MAX_ENTITIES_PER_REQUEST = 1000;
 export const MAX_REQUEST_BYTES = 3 * 1024 * 1024;
@@ -52,28 +53,72 @@ export function chunkEntities(entities: readonly EncodedEntity[], ts: Uint8Array
   return { chunks, oversized };
 }
 
-/**
- * Sends one run's ordered entities as consecutive requests. A request that fails after
- * the sink's retries stops the delivery (later chunks may depend on it) and rethrows.
- */
-export async function deliver(entities: readonly EncodedEntity[], opts: DeliveryOptions): Promise<DeliveryResult> {
-  const ts = timestampField(opts.at);
-  const newId = opts.newId ?? randomUUID;
-  const headerBytes = requestHeaderSize({ ...opts.header, id: newId() });
-  const { chunks, oversized } = chunkEntities(entities, ts, headerBytes, opts.maxEntities ?? MAX_ENTITIES_PER_REQUEST, opts.maxBytes ?? MAX_REQUEST_BYTES);
-  const result: DeliveryResult = { requests: 0, entities: 0, bytes: 0, errors: oversized.map((e) => `${e.kind} ${e.key}: entity larger than the request size limit, not sent`) };
-  for (const [i, chunk] of chunks.entries()) {
-    const bytes = encodeRequest({ ...opts.header, id: newId() }, chunk, ts);
-    const outcome = await opts.sink.ingest(bytes, opts.signal);
-    result.requests++;
-    result.entities += chunk.length;
-    result.bytes += bytes.length;
-    if (outcome.errors.length > 0) {
-      result.errors.push(...outcome.errors);
-      opts.log.warn({ chunk: i, errors: outcome.errors.slice(0, 20), error_count: outcome.errors.length }, 'diode reported ingestion errors');
-    } else {
-      opts.onAccepted?.(chunk);
-    }
+/** A delivery stopped by a request that failed after the sink's retries. */
+export class DeliveryError extends AgentError {
+  readonly partial: DeliveryResult;
+  /** Index of the chunk that failed: resuming starts there, so nothing is sent twice. */
+  readonly nextChunk: number;
+  constructor(cause: Error, partial: DeliveryResult, nextChunk: number) {
+    super('delivery_failed', cause.message, { cause });
+    this.partial = partial;
+    this.nextChunk = nextChunk;
   }
-  return result;
+}
+
+/** A run's entities split into requests once; `send` can resume after a failure. */
+export class ChunkedDelivery {
+  readonly chunks: EncodedEntity[][];
+  readonly oversized: EncodedEntity[];
+  readonly ts: Uint8Array;
+  nextChunk = 0;
+  readonly result: DeliveryResult;
+  private readonly opts: DeliveryOptions;
+
+  constructor(entities: readonly EncodedEntity[], opts: DeliveryOptions) {
+    this.opts = opts;
+    this.ts = timestampField(opts.at);
+    const headerBytes = requestHeaderSize({ ...opts.header, id: (opts.newId ?? randomUUID)() });
+    const { chunks, oversized } = chunkEntities(entities, this.ts, headerBytes, opts.maxEntities ?? MAX_ENTITIES_PER_REQUEST, opts.maxBytes ?? MAX_REQUEST_BYTES);
+    this.chunks = chunks;
+    this.oversized = oversized;
+    this.result = { requests: 0, entities: 0, bytes: 0, errors: oversized.map((e) => `${e.kind} ${e.key}: entity larger than the request size limit, not sent`) };
+  }
+
+  get done(): boolean {
+    return this.nextChunk >= this.chunks.length;
+  }
+
+  /**
+   * Sends the remaining chunks in order. A request that fails after the sink's retries
+   * stops the delivery (later chunks may depend on it) with a DeliveryError.
+   */
+  async send(signal?: AbortSignal): Promise<DeliveryResult> {
+    const newId = this.opts.newId ?? randomUUID;
+    while (this.nextChunk < this.chunks.length) {
+      const chunk = this.chunks[this.nextChunk] ?? [];
+      const bytes = encodeRequest({ ...this.opts.header, id: newId() }, chunk, this.ts);
+      let outcome;
+      try {
+        outcome = await this.opts.sink.ingest(bytes, signal ?? this.opts.signal);
+      } catch (err) {
+        throw new DeliveryError(err as Error, this.result, this.nextChunk);
+      }
+      this.result.requests++;
+      this.result.entities += chunk.length;
+      this.result.bytes += bytes.length;
+      if (outcome.errors.length > 0) {
+        this.result.errors.push(...outcome.errors);
+        this.opts.log.warn({ chunk: this.nextChunk, errors: outcome.errors.slice(0, 20), error_count: outcome.errors.length }, 'diode reported ingestion errors');
+      } else {
+        this.opts.onAccepted?.(chunk);
+      }
+      this.nextChunk++;
+    }
+    return this.result;
+  }
+}
+
+/** Sends one run's ordered entities as consecutive requests (see ChunkedDelivery). */
+export async function deliver(entities: readonly EncodedEntity[], opts: DeliveryOptions): Promise<DeliveryResult> {
+  return new ChunkedDelivery(entities, opts).send();
 }

@@ -1,0 +1,145 @@
+import type { Logger } from 'pino';
+import { DiodeClient, type IngestSink } from './diode/client.ts';
+import { DryRunSink } from './diode/dry-run.ts';
+import { loadPolicies, type AgentConfig, type Policy, type Registry } from './config/load.ts';
+import { formatIssue, type ConfigIssue } from './errors.ts';
+import { collectRun, type RunDeps, type RunResult } from './run.ts';
+import { Scheduler } from './scheduler.ts';
+import { Deliverer } from './delivery.ts';
+import { FileStateStore, type StateStore } from './state/store.ts';
+
+export interface AgentOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Overrides diode.dry_run (the CLI's --dry-run). */
+  dryRun?: boolean;
+  dryRunDir?: string;
+  onProgress?: RunDeps['onProgress'];
+  store?: StateStore;
+  /** Retry undelivered snapshots in the background (the `run` command). */
+  background?: boolean;
+  outboxRetryBaseMs?: number;
+  outboxRetryMaxMs?: number;
+}
+
+/** The long-lived agent: policies, a Diode sink, a scheduler, and the last result per policy. */
+export class Agent {
+  readonly cfg: AgentConfig;
+  readonly registry: Registry;
+  readonly log: Logger;
+  readonly sink: IngestSink;
+  readonly dryRun: boolean;
+  policies: Policy[] = [];
+  policyIssues: ConfigIssue[] = [];
+  readonly lastResults = new Map<string, RunResult>();
+  private readonly running = new Map<string, Promise<RunResult>>();
+  private readonly collectAbort = new AbortController();
+  private readonly tlsWarned = new Set<string>();
+  private scheduler?: Scheduler;
+  private readonly opts: AgentOptions;
+  readonly deliverer: Deliverer;
+
+  constructor(cfg: AgentConfig, registry: Registry, log: Logger, opts: AgentOptions = {}) {
+    this.cfg = cfg;
+    this.registry = registry;
+    this.log = log;
+    this.opts = opts;
+    this.dryRun = opts.dryRun ?? cfg.diode.dry_run;
+    this.sink = this.dryRun
+      ? new DryRunSink(opts.dryRunDir ?? cfg.diode.dry_run_output_dir, cfg.agent.name)
+      : new DiodeClient({
+        target: cfg.diode.target ?? '',
+        clientId: cfg.diode.client_id ?? '',
+        clientSecret: cfg.diode.client_secret ?? '',
+        caFile: cfg.diode.ca_file,
+        skipTlsVerify: cfg.diode.skip_tls_verify,
+        timeoutMs: cfg.diode.timeout,
+        maxAttempts: cfg.diode.max_attempts,
+        backoffMaxMs: cfg.diode.backoff_max,
+        log,
+      });
+    this.deliverer = new Deliverer({
+      sink: this.sink,
+      store: opts.store ?? new FileStateStore(cfg.agent.state_dir),
+      log,
+      appName: cfg.agent.name,
+      stream: cfg.diode.stream,
+      background: opts.background ?? false,
+      ...(opts.outboxRetryBaseMs !== undefined ? { retryBaseMs: opts.outboxRetryBaseMs } : {}),
+      ...(opts.outboxRetryMaxMs !== undefined ? { retryMaxMs: opts.outboxRetryMaxMs } : {}),
+      onDelivered: (r) => this.lastResults.set(r.policy, r),
+    });
+  }
+
+  /** (Re)loads policies; problems are logged with file:line:col and the others still run. */
+  loadPolicies(): void {
+    const set = loadPolicies(this.cfg, this.registry, this.opts.env ?? process.env);
+    this.policies = set.policies;
+    this.policyIssues = set.issues;
+    for (const issue of set.issues) this.log.error({ file: issue.file, line: issue.line, key: issue.path }, formatIssue(issue));
+  }
+
+  /** Runs a policy; a second call while one is running returns the same run. */
+  run(policy: Policy): Promise<RunResult> {
+    const existing = this.running.get(policy.name);
+    if (existing) return existing;
+    const p = collectRun(policy, {
+      log: this.log,
+      signal: this.collectAbort.signal,
+      tlsWarned: this.tlsWarned,
+      ...(this.opts.onProgress ? { onProgress: this.opts.onProgress } : {}),
+    })
+      .then((run) => this.deliverer.deliver(policy, run).then((r) => {
+        r.durationMs = Math.round(performance.now() - run.t0);
+        run.log.info({ status: r.status, duration_ms: r.durationMs, collected: r.collected, sent: r.sent, api_requests: r.apiRequests, diode_requests: r.diode.requests, warnings: r.warnings.length, delivery: r.delivery }, 'run finished');
+        return r;
+      }))
+      .then((r) => {
+        this.lastResults.set(policy.name, r);
+        return r;
+      })
+      .finally(() => this.running.delete(policy.name));
+    this.running.set(policy.name, p);
+    return p;
+  }
+
+  /** Runs the selected (default: all enabled) policies once, one after the other. */
+  async once(names?: string[]): Promise<RunResult[]> {
+    const selected = names?.length ? this.policies.filter((p) => names.includes(p.name)) : this.policies.filter((p) => p.enabled);
+    const results: RunResult[] = [];
+    for (const p of selected) results.push(await this.run(p));
+    return results;
+  }
+
+  start(): void {
+    this.scheduler = new Scheduler((p) => this.run(p), this.log);
+    this.scheduler.sync(this.policies);
+    this.log.info({ policies: this.policies.map((p) => p.name), dry_run: this.dryRun }, 'agent started');
+  }
+
+  nextRun(policy: string): Date | null {
+    return this.scheduler?.nextRun(policy) ?? null;
+  }
+
+  /**
+   * Graceful stop: no new runs, collection aborted, an in-flight delivery gets up to
+   * `graceMs` to finish, then the sink is closed.
+   */
+  async stop(graceMs: number): Promise<void> {
+    await this.scheduler?.stop();
+    this.collectAbort.abort(new Error('agent stopping'));
+    const inflight = [...this.running.values()];
+    if (inflight.length) {
+      this.log.info({ runs: inflight.length, grace_ms: graceMs }, 'waiting for in-flight runs');
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled(inflight),
+        new Promise((r) => {
+          timer = setTimeout(r, graceMs);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
+    await Promise.race([this.deliverer.stop(), new Promise((r) => setTimeout(r, Math.max(1000, graceMs)).unref())]);
+    await this.sink.close();
+  }
+}

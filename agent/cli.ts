@@ -1,0 +1,160 @@
+import { existsSync } from 'node:fs';
+import { pino } from 'pino';
+import { Agent } from './agent.ts';
+import { COLLECTORS } from './collectors/registry.ts';
+import { loadAgentConfig, loadPolicies } from './config/load.ts';
+import { ConfigError, formatIssue } from './errors.ts';
+import { createLogger } from './log.ts';
+import type { RunResult } from './run.ts';
+import { AGENT_VERSION } from './version.ts';
+
+const USAGE = `diode-agent ${AGENT_VERSION}: Proxmox discovery for NetBox through Diode
+
+Usage:
+  diode-agent run      [-c agent.yaml]                 run policies on their schedules
+  diode-agent once     [-c agent.yaml] [--policy NAME]  run each policy once, then exit
+  diode-agent validate [-c agent.yaml]                 check agent.yaml and every policy
+  diode-agent demo                                     run the built-in demo lab (dry run)
+  diode-agent version
+
+Options:
+  -c, --config FILE   agent configuration (default: $DIODE_AGENT_CONFIG, ./agent.yaml, /etc/diode-agent/agent.yaml)
+  --policy NAME       only this policy (repeatable)
+  --dry-run           write Diode requests as files instead of sending them
+`;
+
+export interface CliArgs {
+  command: string;
+  config?: string;
+  policies: string[];
+  dryRun: boolean;
+  rest: string[];
+}
+
+export function parseArgs(argv: string[]): CliArgs {
+  const out: CliArgs = { command: argv[0] ?? 'help', policies: [], dryRun: false, rest: [] };
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i] ?? '';
+    if (a === '-c' || a === '--config') out.config = argv[++i];
+    else if (a.startsWith('--config=')) out.config = a.slice(9);
+    else if (a === '--policy') out.policies.push(argv[++i] ?? '');
+    else if (a === '--dry-run') out.dryRun = true;
+    else out.rest.push(a);
+  }
+  return out;
+}
+
+function defaultConfigPath(env: NodeJS.ProcessEnv): string {
+  if (env.DIODE_AGENT_CONFIG) return env.DIODE_AGENT_CONFIG;
+  return existsSync('agent.yaml') ? 'agent.yaml' : '/etc/diode-agent/agent.yaml';
+}
+
+export function formatSummary(results: readonly RunResult[]): string {
+  const lines: string[] = [];
+  for (const r of results) {
+    lines.push(`${r.policy} (${r.collector}): ${r.status} in ${(r.durationMs / 1000).toFixed(2)}s, ${r.apiRequests} API requests, ${r.warnings.length} warnings`);
+    const kinds = Object.entries(r.collected).map(([k, n]) => `${k} ${n}`).join(', ');
+    if (kinds) lines.push(`  entities: ${kinds}`);
+    const sent = Object.values(r.sent).reduce((a, b) => a + b, 0);
+    lines.push(`  sent: ${sent} entities in ${r.diode.requests} requests (${r.diode.bytes} bytes)`);
+    for (const w of r.warnings) lines.push(`  warning: ${w.subject}: ${w.message} [${w.code}]`);
+    for (const e of r.diode.errors.slice(0, 10)) lines.push(`  diode error: ${e}`);
+    if (r.error) lines.push(`  error: ${r.error}`);
+  }
+  return lines.join('\n');
+}
+
+function printIssues(err: unknown): number {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`${err.issues.map(formatIssue).join('\n')}\n`);
+    return 2;
+  }
+  throw err;
+}
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const args = parseArgs(argv);
+  switch (args.command) {
+    case 'version':
+    case '--version':
+      process.stdout.write(`${AGENT_VERSION}\n`);
+      return 0;
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return 0;
+    case 'validate': {
+      const file = args.config ?? defaultConfigPath(env);
+      try {
+        const cfg = loadAgentConfig(file, env);
+        const set = loadPolicies(cfg, COLLECTORS, env);
+        if (set.issues.length) {
+          process.stderr.write(`${set.issues.map(formatIssue).join('\n')}\n`);
+          return 1;
+        }
+        process.stdout.write(`${file}: OK (${set.policies.length} ${set.policies.length === 1 ? 'policy' : 'policies'}: ${set.policies.map((p) => p.name).join(', ')})\n`);
+        return 0;
+      } catch (err) {
+        printIssues(err);
+        return 1;
+      }
+    }
+    case 'once':
+    case 'run': {
+      const file = args.config ?? defaultConfigPath(env);
+      let cfg;
+      try {
+        cfg = loadAgentConfig(file, env);
+      } catch (err) {
+        return printIssues(err);
+      }
+      const log = createLogger({ level: env.LOG_LEVEL ?? cfg.agent.log_level, destination: pino.destination(2) });
+      const agent = new Agent(cfg, COLLECTORS, log, { env, background: args.command === 'run', ...(args.dryRun ? { dryRun: true } : {}) });
+      agent.loadPolicies();
+      if (args.command === 'once') {
+        const unknown = args.policies.filter((n) => !agent.policies.some((p) => p.name === n));
+        if (unknown.length) {
+          process.stderr.write(`no such policy: ${unknown.join(', ')}\n`);
+          await agent.stop(0);
+          return 1;
+        }
+        const results = await agent.once(args.policies);
+        await agent.stop(0);
+        process.stdout.write(`${formatSummary(results)}\n`);
+        return results.some((r) => r.status === 'failed') || agent.policyIssues.length ? 1 : 0;
+      }
+      if (agent.policies.length === 0) {
+        log.fatal('no valid policy to run');
+        await agent.stop(0);
+        return 1;
+      }
+      agent.start();
+      return await waitForSignals(agent, cfg.agent.shutdown_grace_period, log);
+    }
+    default:
+      process.stderr.write(`unknown command "${args.command}"\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+/** SIGTERM/SIGINT: graceful stop within the grace period, exit 0; a second signal exits at once. */
+function waitForSignals(agent: Agent, graceMs: number, log: ReturnType<typeof createLogger>): Promise<number> {
+  return new Promise((resolve) => {
+    let stopping = false;
+    const onSignal = (sig: NodeJS.Signals) => {
+      if (stopping) {
+        log.warn({ signal: sig }, 'second signal, exiting now');
+        process.exit(130);
+      }
+      stopping = true;
+      log.info({ signal: sig, grace_ms: graceMs }, 'stopping');
+      void agent.stop(graceMs).then(() => {
+        log.info('stopped');
+        resolve(0);
+      });
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}

@@ -1,0 +1,10 @@
+import type { CollectorDefinition } from './types.ts';
+import { pveCollector } from './pve/index.ts';
+
+/**
+ * Every collector, keyed by id. The id is also the folder name under agent/collectors/ and
+ * mappers/, and the policy's `collector:` value; registry.test.ts checks they agree.
+ */
+export const COLLECTORS: ReadonlyMap<string, CollectorDefinition<any, any>> = new Map<string, CollectorDefinition<any, any>>(
+  [pveCollector].map((c) => [c.id, c as CollectorDefinition<any, any>]),
+);

@@ -1,0 +1,187 @@
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { z } from 'zod';
+import type { CollectorDefinition } from '../collectors/types.ts';
+import { ConfigError, sortIssues, type ConfigIssue } from '../errors.ts';
+import { errorMap, didYouMean, toConfigIssues } from './issues.ts';
+import { agentConfigSchema, policyEnvelope, type DiodeConfig } from './schema.ts';
+import { substitute, type SubstitutionProblem } from './substitute.ts';
+import { YamlSource } from './yaml-source.ts';
+
+export type Registry = ReadonlyMap<string, CollectorDefinition<any, any>>;
+
+type Envelope = z.output<z.ZodObject<typeof policyEnvelope>>;
+
+export interface Policy extends Envelope {
+  collector: string;
+  config: any;
+  def: CollectorDefinition<any, any>;
+  /** Where it came from, for messages. */
+  source: string;
+  /** Content hash of the validated policy; a change forces a full resync. */
+  hash: string;
+}
+
+export interface AgentConfig {
+  file: string;
+  dir: string;
+  agent: z.output<typeof agentConfigSchema>['agent'];
+  diode: DiodeConfig;
+  coordination: z.output<typeof agentConfigSchema>['coordination'];
+  policiesDir?: string | undefined;
+  inlinePolicies: unknown[];
+}
+
+export interface PolicySet {
+  policies: Policy[];
+  /** Problems of policies that did not load; the others still run. */
+  issues: ConfigIssue[];
+}
+
+function readSource(file: string): YamlSource {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    throw new ConfigError([{ file, path: '', message: code === 'ENOENT' ? 'file not found' : `cannot read file (${code ?? 'error'})` }], { cause: err });
+  }
+  return new YamlSource(file, text);
+}
+
+function substitutionIssues(src: YamlSource, problems: SubstitutionProblem[], base: Array<string | number> = []): ConfigIssue[] {
+  return problems.map((p) => src.issue([...base, ...p.path], p.message));
+}
+
+/** Drops zod issues on paths whose substitution already failed (one cause, one line). */
+function withoutShadowed(issues: ConfigIssue[], problems: SubstitutionProblem[], base: Array<string | number>): ConfigIssue[] {
+  const failed = new Set(problems.map((p) => [...base, ...p.path].join('.')));
+  return issues.filter((i) => !failed.has(i.path));
+}
+
+/** Loads and validates agent.yaml. Throws ConfigError listing every problem. */
+export function loadAgentConfig(file: string, env: NodeJS.ProcessEnv = process.env): AgentConfig {
+  const abs = resolve(file);
+  const dir = dirname(abs);
+  const src = readSource(abs);
+  if (src.parseIssues.length) throw new ConfigError(src.parseIssues);
+  const raw = src.toJS() ?? {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError([src.issue([], 'expected a mapping with agent, diode and policies')]);
+  // Policies are substituted and validated one by one later, so one bad policy cannot
+  // fail the agent configuration.
+  const { policies, ...rest } = raw as Record<string, unknown>;
+  const problems: SubstitutionProblem[] = [];
+  const substituted = substitute(rest, dir, env, problems) as Record<string, unknown>;
+  const parsed = agentConfigSchema.safeParse({ ...substituted, ...(policies !== undefined ? { policies } : {}) }, { error: errorMap });
+  const issues = substitutionIssues(src, problems);
+  if (!parsed.success) issues.push(...withoutShadowed(toConfigIssues(src, parsed.error), problems, []));
+  if (issues.length || !parsed.success) throw new ConfigError(issues);
+  const c = parsed.data;
+  const pol = c.policies;
+  const policiesDir = Array.isArray(pol) ? undefined : pol.dir;
+  return {
+    file: abs,
+    dir,
+    agent: { ...c.agent, state_dir: resolve(dir, c.agent.state_dir) },
+    diode: {
+      ...c.diode,
+      dry_run_output_dir: resolve(dir, c.diode.dry_run_output_dir),
+      ...(c.diode.ca_file ? { ca_file: resolve(dir, c.diode.ca_file) } : {}),
+    },
+    coordination: c.coordination,
+    policiesDir: policiesDir ? resolve(dir, policiesDir) : undefined,
+    inlinePolicies: Array.isArray(pol) ? pol : pol.inline,
+  };
+}
+
+const schemaCache = new WeakMap<CollectorDefinition<any, any>, z.ZodType>();
+
+export function policySchemaFor(def: CollectorDefinition<any, any>): z.ZodType {
+  let s = schemaCache.get(def);
+  if (!s) {
+    s = z.object({ ...policyEnvelope, collector: z.literal(def.id), config: def.configSchema }).strict();
+    schemaCache.set(def, s);
+  }
+  return s;
+}
+
+/** The discriminated union of every collector's policy schema (for JSON Schema export). */
+export function policyUnionSchema(registry: Registry): z.ZodType {
+  const options = [...registry.values()].map((d) => policySchemaFor(d)) as [z.ZodObject, ...z.ZodObject[]];
+  return z.discriminatedUnion('collector', options);
+}
+
+/** Validates one policy value found at `base` in `src`. */
+export function parsePolicy(src: YamlSource, value: unknown, base: Array<string | number>, registry: Registry, env: NodeJS.ProcessEnv): { policy?: Policy; issues: ConfigIssue[] } {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return { issues: [src.issue(base, 'a policy must be a mapping with name, collector and config')] };
+  const problems: SubstitutionProblem[] = [];
+  const v = substitute(value, dirname(src.file), env, problems) as Record<string, unknown>;
+  const issues = substitutionIssues(src, problems, base);
+  const collector = v.collector;
+  const def = typeof collector === 'string' ? registry.get(collector) : undefined;
+  if (!def) {
+    const known = [...registry.keys()];
+    const hint = typeof collector === 'string' ? didYouMean(collector, known) : undefined;
+    const msg = collector === undefined ? 'is required' : `unknown collector "${String(collector)}" (known: ${known.join(', ')})${hint ? `; did you mean "${hint}"?` : ''}`;
+    issues.push(src.issue([...base, 'collector'], msg));
+    return { issues };
+  }
+  const parsed = policySchemaFor(def).safeParse(v, { error: errorMap });
+  if (!parsed.success) issues.push(...withoutShadowed(toConfigIssues(src, parsed.error, base), problems, base));
+  if (issues.length || !parsed.success) return { issues };
+  const data = parsed.data as Envelope & { collector: string; config: unknown };
+  const hash = createHash('sha256').update(JSON.stringify(data)).digest('hex').slice(0, 16);
+  const where = src.position(base);
+  return { policy: { ...data, def, source: `${src.file}${where.line ? `:${where.line}` : ''}`, hash }, issues };
+}
+
+export function policyFiles(dir: string): string[] {
+  return readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => join(dir, f)).filter((f) => statSync(f).isFile());
+}
+
+/** Loads every policy (directory files, then inline ones); bad ones become issues. */
+export function loadPolicies(cfg: AgentConfig, registry: Registry, env: NodeJS.ProcessEnv = process.env): PolicySet {
+  const out: PolicySet = { policies: [], issues: [] };
+  const seen = new Map<string, string>();
+  const accept = (r: { policy?: Policy; issues: ConfigIssue[] }, src: YamlSource, base: Array<string | number>): void => {
+    out.issues.push(...r.issues);
+    if (!r.policy) return;
+    const prior = seen.get(r.policy.name);
+    if (prior) {
+      out.issues.push(src.issue([...base, 'name'], `duplicate policy name "${r.policy.name}" (already defined at ${prior})`));
+      return;
+    }
+    seen.set(r.policy.name, r.policy.source);
+    out.policies.push(r.policy);
+  };
+  if (cfg.policiesDir) {
+    let files: string[] = [];
+    try {
+      files = policyFiles(cfg.policiesDir);
+    } catch (err) {
+      out.issues.push({ file: cfg.file, path: 'policies.dir', message: `cannot read directory ${cfg.policiesDir} (${(err as { code?: string }).code ?? 'error'})` });
+    }
+    for (const f of files) {
+      let src: YamlSource;
+      try {
+        src = readSource(f);
+      } catch (err) {
+        out.issues.push(...(err as ConfigError).issues);
+        continue;
+      }
+      if (src.parseIssues.length) {
+        out.issues.push(...src.parseIssues);
+        continue;
+      }
+      accept(parsePolicy(src, src.toJS(), [], registry, env), src, []);
+    }
+  }
+  if (cfg.inlinePolicies.length) {
+    const src = readSource(cfg.file);
+    const inlineBase: Array<string | number> = Array.isArray((src.toJS() as { policies?: unknown }).policies) ? ['policies'] : ['policies', 'inline'];
+    cfg.inlinePolicies.forEach((p, i) => accept(parsePolicy(src, p, [...inlineBase, i], registry, env), src, [...inlineBase, i]));
+  }
+  out.issues = sortIssues(out.issues);
+  return out;
+}

@@ -1,0 +1,185 @@
+import type { Logger } from 'pino';
+import { DiodeAuthError } from './diode/auth.ts';
+import { DiodeError, type IngestSink } from './diode/client.ts';
+import type { EncodedEntity } from './diode/codec.ts';
+import { ChunkedDelivery, DeliveryError } from './diode/deliver.ts';
+import { RETRYABLE_GRPC } from './diode/retry.ts';
+import type { Policy } from './config/load.ts';
+import { commitDelta, objectId, planDelta, type DeltaOptions, type DeltaPlan } from './state/delta.ts';
+import { StateLoadError, type PolicyState, type StateStore } from './state/store.ts';
+import { countByKind, type CollectedRun, type RunResult } from './run.ts';
+import { AGENT_NAME, AGENT_VERSION } from './version.ts';
+
+export interface DelivererOptions {
+  sink: IngestSink;
+  store: StateStore;
+  log: Logger;
+  appName: string;
+  stream: string;
+  /** Keep an undelivered snapshot and retry it in the background (the `run` command). */
+  background: boolean;
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+  now?: () => number;
+  onSuperseded?: (policy: string) => void;
+  onStale?: (policy: string, count: number) => void;
+  onDelivered?: (result: RunResult) => void;
+}
+
+interface Pending {
+  policy: Policy;
+  run: CollectedRun;
+  plan: DeltaPlan;
+  delivery: ChunkedDelivery;
+  accepted: Map<string, EncodedEntity>;
+  prev: PolicyState | null;
+  opts: DeltaOptions;
+  attempts: number;
+  timer?: NodeJS.Timeout;
+}
+
+/** Diode could not be reached (as opposed to Diode refusing the request). */
+export function isOutage(err: unknown): boolean {
+  const cause = err instanceof DeliveryError ? err.cause : err;
+  if (cause instanceof DiodeError) return RETRYABLE_GRPC.has(cause.grpcCode);
+  if (cause instanceof DiodeAuthError) return cause.status === undefined || cause.status >= 500;
+  return false;
+}
+
+/**
+ * Delivers collected runs with delta sync and staleness, and never drops a snapshot
+ * silently: while Diode is down the newest snapshot per policy waits and is retried with
+ * bounded backoff; a newer run supersedes it (counted). State advances only for what
+ * Diode accepted. Deliveries of one policy never overlap.
+ */
+export class Deliverer {
+  readonly pending = new Map<string, Pending>();
+  private readonly chains = new Map<string, Promise<unknown>>();
+  private readonly opts: DelivererOptions;
+  superseded = 0;
+  private stopped = false;
+
+  constructor(opts: DelivererOptions) {
+    this.opts = opts;
+  }
+
+  private serial<T>(policy: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.chains.get(policy) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    this.chains.set(policy, next.catch(() => {}));
+    return next;
+  }
+
+  deliver(policy: Policy, run: CollectedRun): Promise<RunResult> {
+    return this.serial(policy.name, () => this.start(policy, run));
+  }
+
+  private async loadState(policy: Policy, log: Logger): Promise<{ state: PolicyState | null; unreadable: boolean }> {
+    try {
+      return { state: await this.opts.store.load(policy.name), unreadable: false };
+    } catch (err) {
+      const message = err instanceof StateLoadError ? err.message : String(err);
+      log.warn({ reason: message }, 'state unreadable, doing a full resync');
+      return { state: null, unreadable: true };
+    }
+  }
+
+  private async start(policy: Policy, run: CollectedRun): Promise<RunResult> {
+    const old = this.pending.get(policy.name);
+    if (old) {
+      clearTimeout(old.timer);
+      this.pending.delete(policy.name);
+      this.superseded++;
+      this.opts.onSuperseded?.(policy.name);
+      run.log.warn({ superseded_run: old.run.result.runId }, 'undelivered snapshot superseded by a newer run');
+      await this.commit(old, false);
+    }
+    if (run.result.status === 'failed') return run.result;
+    const { state, unreadable } = await this.loadState(policy, run.log);
+    const opts: DeltaOptions = {
+      agentVersion: AGENT_VERSION,
+      policyHash: policy.hash,
+      now: this.opts.now?.() ?? Date.now(),
+      delta: policy.delta,
+      fullSyncIntervalMs: policy.full_sync_interval,
+      staleAfterRuns: policy.stale_after_runs,
+      staleAction: policy.stale.action,
+      stateUnreadable: unreadable,
+    };
+    const plan = planDelta(state, run.encoded, opts);
+    run.result.delivery = { full: plan.full, reason: plan.reason, planned: plan.send.length, stale: plan.staleIds.size, pending: false };
+    if (plan.staleIds.size) this.opts.onStale?.(policy.name, plan.staleIds.size);
+    const accepted = new Map<string, EncodedEntity>();
+    const delivery = new ChunkedDelivery(plan.send, {
+      sink: this.opts.sink,
+      header: { stream: this.opts.stream, producer_app_name: this.opts.appName, producer_app_version: AGENT_VERSION, sdk_name: AGENT_NAME, sdk_version: AGENT_VERSION },
+      at: run.at,
+      log: run.log,
+      onAccepted: (chunk) => {
+        for (const e of chunk) accepted.set(objectId(e), e);
+      },
+    });
+    run.log.info({ full: plan.full, reason: plan.reason, entities: plan.send.length, of: run.encoded.length, stale: plan.staleIds.size }, 'delivering');
+    return this.attempt({ policy, run, plan, delivery, accepted, prev: state, opts, attempts: 0 });
+  }
+
+  private async attempt(p: Pending): Promise<RunResult> {
+    const r = p.run.result;
+    p.attempts++;
+    try {
+      await p.delivery.send();
+      this.pending.delete(p.policy.name);
+      const complete = p.delivery.result.errors.length === 0;
+      await this.commit(p, complete);
+      r.diode = { ...p.delivery.result };
+      r.sent = countByKind([...p.accepted.values()]);
+      r.status = r.warnings.length || !complete ? 'partial' : 'success';
+      delete r.error;
+      if (r.delivery) r.delivery.pending = false;
+      if (p.attempts > 1) this.opts.onDelivered?.(r);
+      return r;
+    } catch (err) {
+      r.diode = { ...p.delivery.result };
+      r.sent = countByKind([...p.accepted.values()]);
+      r.status = 'failed';
+      if (isOutage(err) && this.opts.background && !this.stopped) {
+        const delay = Math.min(this.opts.retryMaxMs ?? 300_000, (this.opts.retryBaseMs ?? 5_000) * 2 ** Math.min(p.attempts - 1, 16));
+        r.error = `Diode unavailable (${(err as Error).message}); snapshot kept, next attempt in ${Math.round(delay / 1000)}s`;
+        if (r.delivery) r.delivery.pending = true;
+        p.run.log.warn({ err: (err as Error).message, attempt: p.attempts, retry_in_ms: delay, next_chunk: p.delivery.nextChunk, chunks: p.delivery.chunks.length }, 'delivery pending, Diode unavailable');
+        this.pending.set(p.policy.name, p);
+        p.timer = setTimeout(() => {
+          if (this.pending.get(p.policy.name) !== p) return;
+          void this.serial(p.policy.name, () => (this.pending.get(p.policy.name) === p ? this.attempt(p) : Promise.resolve(r)));
+        }, delay);
+        p.timer.unref();
+        return r;
+      }
+      this.pending.delete(p.policy.name);
+      r.error = `delivery failed: ${(err as Error).message}`;
+      p.run.log.error({ err: (err as Error).message, delivered_requests: p.delivery.result.requests }, 'delivery failed; the next run resends everything');
+      await this.commit(p, false);
+      return r;
+    }
+  }
+
+  private async commit(p: Pending, complete: boolean): Promise<void> {
+    const state = commitDelta(p.prev, p.opts, p.plan, p.run.encoded, p.accepted, complete);
+    try {
+      await this.opts.store.save(p.policy.name, state);
+    } catch (err) {
+      p.run.log.error({ err: (err as Error).message }, 'cannot save state; the next run resends everything');
+    }
+  }
+
+  /** Stops retrying; what was accepted so far is recorded and the rest resent next time. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await Promise.allSettled([...this.chains.values()]);
+    for (const p of this.pending.values()) {
+      clearTimeout(p.timer);
+      await this.commit(p, false);
+    }
+    this.pending.clear();
+  }
+}

@@ -1,0 +1,130 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { CollectContext, Warning } from './collectors/types.ts';
+import type { Policy } from './config/load.ts';
+import { HttpTarget } from './http/client.ts';
+import { encodeEntity, type EncodedEntity } from './diode/codec.ts';
+import type { DeliveryResult } from './diode/deliver.ts';
+import { AgentError } from './errors.ts';
+import { orderEntities } from '../mappers/order.ts';
+import type { AnyEntity } from '../mappers/types.ts';
+
+export type RunStatus = 'success' | 'partial' | 'failed';
+
+export interface RunResult {
+  policy: string;
+  collector: string;
+  runId: string;
+  status: RunStatus;
+  startedAt: string;
+  durationMs: number;
+  warnings: Warning[];
+  error?: string;
+  collected: Record<string, number>;
+  sent: Record<string, number>;
+  apiRequests: number;
+  apiByStatus: Record<string, number>;
+  diode: DeliveryResult;
+  /** How the delivery went: full or delta (and why), how much was planned, stale objects. */
+  delivery?: { full: boolean; reason: string; planned: number; stale: number; pending: boolean };
+}
+
+export interface RunDeps {
+  log: Logger;
+  signal?: AbortSignal;
+  now?: () => Date;
+  /** Warns once per policy about unverified TLS, not once per run. */
+  tlsWarned?: Set<string>;
+  onProgress?: (policy: string, done: number, total: number) => void;
+  onApiRequest?: (collector: string, status: string) => void;
+}
+
+/** A collected run, mapped, ordered and encoded once, ready for delivery. */
+export interface CollectedRun {
+  result: RunResult;
+  log: Logger;
+  /** Ordered entities, each encoded once; empty when collection failed. */
+  encoded: EncodedEntity[];
+  /** Collection time: the entities' timestamp. */
+  at: Date;
+  t0: number;
+}
+
+export class CollectError extends AgentError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('collect_failed', message, options);
+  }
+}
+
+export function countByKind(items: ReadonlyArray<{ kind: string }>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const i of items) out[i.kind] = (out[i.kind] ?? 0) + 1;
+  return out;
+}
+
+/** Collect → snapshot → map (pure) → order → encode. Delivery is the caller's (agent/delivery.ts). */
+export async function collectRun(policy: Policy, deps: RunDeps): Promise<CollectedRun> {
+  const runId = randomUUID();
+  const log = deps.log.child({ policy: policy.name, collector: policy.collector, run_id: runId });
+  const now = deps.now ?? (() => new Date());
+  const started = now();
+  const t0 = performance.now();
+  const warnings: Warning[] = [];
+  const targets: HttpTarget[] = [];
+  const apiByStatus: Record<string, number> = {};
+  const result: RunResult = {
+    policy: policy.name, collector: policy.collector, runId, status: 'success', startedAt: started.toISOString(), durationMs: 0,
+    warnings, collected: {}, sent: {}, apiRequests: 0, apiByStatus, diode: { requests: 0, entities: 0, bytes: 0, errors: [] },
+  };
+  const signal = deps.signal ?? new AbortController().signal;
+  const ctx: CollectContext<unknown> = {
+    policyName: policy.name,
+    config: policy.config,
+    scope: policy.scope,
+    log,
+    signal,
+    target: (opts) => {
+      if (!opts.tls.verify && !opts.tls.fingerprint && !deps.tlsWarned?.has(policy.name)) {
+        deps.tlsWarned?.add(policy.name);
+        log.warn({ target: opts.baseUrl }, 'TLS certificate verification is off and no fingerprint is pinned');
+      }
+      const t = new HttpTarget({
+        ...opts,
+        concurrency: policy.concurrency,
+        signal,
+        onRequest: (e) => {
+          const k = String(e.status);
+          apiByStatus[k] = (apiByStatus[k] ?? 0) + 1;
+          deps.onApiRequest?.(policy.collector, k);
+        },
+      });
+      targets.push(t);
+      return t;
+    },
+    warn: (w) => {
+      warnings.push(w);
+      log.warn({ warning: w.code, subject: w.subject, reason: w.message }, 'collector warning');
+    },
+    progress: (done, total) => deps.onProgress?.(policy.name, done, total),
+  };
+  log.info('run started');
+  let encoded: EncodedEntity[] = [];
+  let at = started;
+  try {
+    const snapshot = await policy.def.collect(ctx);
+    at = now();
+    const entities: AnyEntity[] = orderEntities(policy.def.map(snapshot, { config: policy.config, scope: policy.scope, now: at, policyName: policy.name }));
+    result.collected = countByKind(entities);
+    encoded = entities.map(encodeEntity);
+  } catch (err) {
+    const e = new CollectError(`collection failed: ${(err as Error).message}`, { cause: err });
+    result.status = 'failed';
+    result.error = e.message;
+    log.error({ err: { message: e.message, code: (err as { code?: string }).code } }, 'run failed');
+  } finally {
+    await Promise.all(targets.map((t) => t.close().catch(() => {})));
+    result.apiRequests = Object.values(apiByStatus).reduce((a, b) => a + b, 0);
+    result.durationMs = Math.round(performance.now() - t0);
+  }
+  return { result, log, encoded, at, t0 };
+}

@@ -1,0 +1,128 @@
+import { EntityType, encodeEntity, type EncodedEntity } from '../diode/codec.ts';
+import { kindRank } from '../../mappers/order.ts';
+import type { AnyEntity } from '../../mappers/types.ts';
+import { emptyState, type PolicyState } from './store.ts';
+
+/** Kinds that are reported stale when they disappear (DESIGN.md §8, issue "Nothing lost"). */
+export const STALE_KINDS: ReadonlySet<string> = new Set(['virtual_machine', 'device', 'interface', 'vm_interface', 'ip_address', 'inventory_item']);
+/** Models whose status field allows "offline". */
+const OFFLINE_STATUS_KINDS: ReadonlySet<string> = new Set(['virtual_machine', 'device', 'inventory_item']);
+export const STALE_TAG = { name: 'stale', slug: 'stale', color: '9e9e9e', description: 'Not seen by the discovery agent in its last runs' };
+/** Objects unseen for this many runs are forgotten, to keep the state bounded. */
+const FORGET_AFTER_RUNS = 100;
+
+export const objectId = (e: Pick<EncodedEntity, 'kind' | 'key'>): string => `${e.kind}|${e.key}`;
+
+export interface DeltaOptions {
+  agentVersion: string;
+  policyHash: string;
+  now: number;
+  delta: boolean;
+  fullSyncIntervalMs: number;
+  staleAfterRuns: number;
+  staleAction: 'mark' | 'ignore';
+  /** The stored state could not be read: resync everything. */
+  stateUnreadable?: boolean;
+}
+
+export interface DeltaPlan {
+  full: boolean;
+  reason: string;
+  /** What to send, in emission order. */
+  send: EncodedEntity[];
+  /** Ids of the objects sent as stale in this plan. */
+  staleIds: Set<string>;
+}
+
+function fullReason(state: PolicyState | null, o: DeltaOptions): string | undefined {
+  if (!o.delta) return 'delta disabled';
+  if (o.stateUnreadable) return 'state unreadable';
+  if (!state || state.lastFullSync === null) return 'first run';
+  if (state.forceFull) return 'previous delivery incomplete';
+  if (state.agentVersion !== o.agentVersion) return 'agent version changed';
+  if (state.policyHash !== o.policyHash) return 'policy changed';
+  if (o.now - state.lastFullSync >= o.fullSyncIntervalMs) return 'full sync interval elapsed';
+  return undefined;
+}
+
+/** Rebuilds a stored entity as stale: status offline where the model has it, tag `stale`. */
+export function staleEntity(kind: string, bodyB64: string): EncodedEntity {
+  const decoded = EntityType.toObject(EntityType.decode(Buffer.from(bodyB64, 'base64')), { longs: Number, arrays: true, objects: true }) as Record<string, Record<string, unknown>>;
+  const value = decoded[kind] ?? {};
+  if (OFFLINE_STATUS_KINDS.has(kind)) value.status = 'offline';
+  const tags = (value.tags as Array<{ slug?: string }> | undefined) ?? [];
+  if (!tags.some((t) => t.slug === STALE_TAG.slug)) value.tags = [...tags, { name: STALE_TAG.name, slug: STALE_TAG.slug }];
+  return encodeEntity({ kind, value } as AnyEntity);
+}
+
+function orderEncoded(list: EncodedEntity[]): EncodedEntity[] {
+  return list
+    .map((e, i) => ({ e, i, r: kindRank(e.kind) }))
+    .sort((a, b) => a.r - b.r || (a.e.kind < b.e.kind ? -1 : a.e.kind > b.e.kind ? 1 : 0) || (a.e.key < b.e.key ? -1 : a.e.key > b.e.key ? 1 : a.i - b.i))
+    .map((x) => x.e);
+}
+
+/** Chooses what a run sends: everything on a full sync, else only new or changed entities, plus stale ones. */
+export function planDelta(state: PolicyState | null, encoded: readonly EncodedEntity[], o: DeltaOptions): DeltaPlan {
+  const reason = fullReason(state, o);
+  const full = reason !== undefined;
+  const objects = state?.objects ?? {};
+  const send = full ? [...encoded] : encoded.filter((e) => objects[objectId(e)]?.fp !== e.fingerprint);
+  const staleIds = new Set<string>();
+  if (o.staleAction === 'mark' && state) {
+    const run = state.runs + 1;
+    const present = new Set(encoded.map(objectId));
+    const stale: EncodedEntity[] = [];
+    for (const [id, obj] of Object.entries(objects)) {
+      const kind = id.slice(0, id.indexOf('|'));
+      if (!STALE_KINDS.has(kind) || obj.stale || !obj.body || present.has(id)) continue;
+      if (run - obj.seen < o.staleAfterRuns) continue;
+      stale.push(staleEntity(kind, obj.body));
+      staleIds.add(id);
+    }
+    if (stale.length) send.push(encodeEntity({ kind: 'tag', value: STALE_TAG }), ...stale);
+  }
+  return { full, reason: reason ?? 'delta', send: orderEncoded(send), staleIds };
+}
+
+/**
+ * The state after a run: fingerprints advance only for what Diode accepted; every
+ * collected object is marked seen; an incomplete delivery forces the next run to be full.
+ */
+export function commitDelta(
+  prev: PolicyState | null,
+  o: DeltaOptions,
+  plan: DeltaPlan,
+  collected: readonly EncodedEntity[],
+  accepted: ReadonlyMap<string, EncodedEntity>,
+  deliveryComplete: boolean,
+): PolicyState {
+  const state: PolicyState = prev ? { ...prev, objects: { ...prev.objects } } : emptyState(o.agentVersion, o.policyHash);
+  const run = state.runs + 1;
+  state.runs = run;
+  state.agentVersion = o.agentVersion;
+  state.policyHash = o.policyHash;
+  for (const e of collected) {
+    const id = objectId(e);
+    const old = state.objects[id];
+    const acc = accepted.get(id);
+    const next = { fp: acc ? acc.fingerprint : old?.fp ?? '', seen: run } as typeof state.objects[string];
+    const body = acc && STALE_KINDS.has(e.kind) ? Buffer.from(acc.body).toString('base64') : old?.body;
+    if (body) next.body = body;
+    if (!acc && old?.stale) next.stale = true;
+    state.objects[id] = next;
+  }
+  for (const id of plan.staleIds) {
+    const acc = accepted.get(id);
+    const old = state.objects[id];
+    if (acc && old) state.objects[id] = { ...old, fp: acc.fingerprint, stale: true };
+  }
+  for (const [id, obj] of Object.entries(state.objects)) if (run - obj.seen > FORGET_AFTER_RUNS) delete state.objects[id];
+  if (deliveryComplete) {
+    state.forceFull = false;
+    if (plan.full) state.lastFullSync = o.now;
+  } else {
+    state.forceFull = true;
+  }
+  return state;
+}

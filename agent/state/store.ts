@@ -1,0 +1,108 @@
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { AgentError } from '../errors.ts';
+
+/** What the agent remembers about one object of one policy. */
+export interface ObjectState {
+  /** Fingerprint of the entity content Diode last accepted ("" = never accepted). */
+  fp: string;
+  /** Index of the last successful run that saw it. */
+  seen: number;
+  /** Set once the object was sent as stale. */
+  stale?: boolean;
+  /** Last accepted entity body (base64), kept for the kinds that can go stale. */
+  body?: string;
+}
+
+export interface PolicyState {
+  version: 1;
+  agentVersion: string;
+  policyHash: string;
+  /** Successful runs so far; the clock of `seen`. */
+  runs: number;
+  lastFullSync: number | null;
+  /** A delivery failed or was partly rejected: the next run resends everything. */
+  forceFull: boolean;
+  objects: Record<string, ObjectState>;
+}
+
+const stateSchema = z.object({
+  version: z.literal(1),
+  agentVersion: z.string(),
+  policyHash: z.string(),
+  runs: z.number().int().nonnegative(),
+  lastFullSync: z.number().nullable(),
+  forceFull: z.boolean(),
+  objects: z.record(z.string(), z.object({ fp: z.string(), seen: z.number().int(), stale: z.boolean().optional(), body: z.string().optional() })),
+});
+
+export function emptyState(agentVersion: string, policyHash: string): PolicyState {
+  return { version: 1, agentVersion, policyHash, runs: 0, lastFullSync: null, forceFull: true, objects: {} };
+}
+
+export class StateLoadError extends AgentError {
+  constructor(message: string, cause?: unknown) {
+    super('state_unreadable', message, { cause });
+  }
+}
+
+export interface StateStore {
+  /** The stored state, null when there is none; throws StateLoadError when unreadable. */
+  load(policy: string): Promise<PolicyState | null>;
+  save(policy: string, state: PolicyState): Promise<void>;
+  remove(policy: string): Promise<void>;
+}
+
+/** Policy names are restricted by the policy schema, so they are safe file names. */
+export class FileStateStore implements StateStore {
+  readonly dir: string;
+  constructor(dir: string) {
+    this.dir = dir;
+  }
+
+  private file(policy: string): string {
+    return join(this.dir, `${policy}.state.json`);
+  }
+
+  async load(policy: string): Promise<PolicyState | null> {
+    let text: string;
+    try {
+      text = readFileSync(this.file(policy), 'utf8');
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ENOENT') return null;
+      throw new StateLoadError(`cannot read ${this.file(policy)}: ${(err as { code?: string }).code ?? 'error'}`, err);
+    }
+    try {
+      return stateSchema.parse(JSON.parse(text)) as PolicyState;
+    } catch (err) {
+      throw new StateLoadError(`${this.file(policy)} is corrupt`, err);
+    }
+  }
+
+  /** Atomic: write a temp file, fsync it, rename over the old one, fsync the directory. */
+  async save(policy: string, state: PolicyState): Promise<void> {
+    mkdirSync(this.dir, { recursive: true });
+    const file = this.file(policy);
+    const tmp = `${file}.${process.pid}.tmp`;
+    const fd = openSync(tmp, 'w', 0o600);
+    try {
+      writeSync(fd, JSON.stringify(state));
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, file);
+    try {
+      const dfd = openSync(this.dir, 'r');
+      fsyncSync(dfd);
+      closeSync(dfd);
+    } catch {
+      // Directory fsync is not supported everywhere; the rename is still atomic.
+    }
+  }
+
+  async remove(policy: string): Promise<void> {
+    rmSync(this.file(policy), { force: true });
+  }
+}
