@@ -1,0 +1,106 @@
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { EntityType, encodeEntity, type EncodedEntity } from '../diode/codec.ts';
+import { entity, type AnyEntity } from '../../mappers/types.ts';
+import { commitDelta, objectId, planDelta, type DeltaOptions } from './delta.ts';
+import { FileStateStore, StateLoadError, type PolicyState } from './store.ts';
+
+const opts = (over: Partial<DeltaOptions> = {}): DeltaOptions => ({
+  agentVersion: '1.0.0', policyHash: 'h1', now: 1_000_000, delta: true, fullSyncIntervalMs: 86_400_000, staleAfterRuns: 3, staleAction: 'mark', ...over,
+});
+const vm = (name: string, memory = 1024): AnyEntity => entity('virtual_machine', { name, cluster: { name: 'c' }, status: 'active', memory, tags: [{ name: 'discovered', slug: 'discovered' }] });
+const tag = entity('tag', { name: 'discovered', slug: 'discovered', color: '198754' });
+
+/** Runs plan + commit with everything accepted, as a successful delivery would. */
+function cycle(state: PolicyState | null, ents: AnyEntity[], o: DeltaOptions = opts()): { state: PolicyState; sent: EncodedEntity[] } {
+  const encoded = ents.map(encodeEntity);
+  const plan = planDelta(state, encoded, o);
+  const accepted = new Map(plan.send.map((e) => [objectId(e), e]));
+  return { state: commitDelta(state, o, plan, encoded, accepted, true), sent: plan.send };
+}
+
+const decode = (e: EncodedEntity) => EntityType.toObject(EntityType.decode(e.body), { longs: Number }) as Record<string, Record<string, unknown>>;
+
+describe('delta sync', () => {
+  it('sends everything first, nothing when unchanged, only what changed after that', () => {
+    const r1 = cycle(null, [tag, vm('a'), vm('b')]);
+    expect(r1.sent).toHaveLength(3);
+    const r2 = cycle(r1.state, [tag, vm('a'), vm('b')]);
+    expect(r2.sent).toHaveLength(0);
+    const r3 = cycle(r2.state, [tag, vm('a', 2048), vm('b')]);
+    expect(r3.sent.map((e) => e.key)).toEqual(['c/a']);
+  });
+
+  it('resends everything after an incomplete delivery, a policy or agent change, or the full-sync interval', () => {
+    const ents = [tag, vm('a')];
+    const { state } = cycle(null, ents);
+    const encoded = ents.map(encodeEntity);
+    const failed = commitDelta(state, opts(), planDelta(state, encoded, opts()), encoded, new Map(), false);
+    expect(planDelta(failed, encoded, opts())).toMatchObject({ full: true, reason: 'previous delivery incomplete' });
+    expect(planDelta(state, encoded, opts({ policyHash: 'h2' }))).toMatchObject({ full: true, reason: 'policy changed' });
+    expect(planDelta(state, encoded, opts({ agentVersion: '1.0.1' }))).toMatchObject({ full: true, reason: 'agent version changed' });
+    expect(planDelta(state, encoded, opts({ now: 1_000_000 + 86_400_000 }))).toMatchObject({ full: true, reason: 'full sync interval elapsed' });
+    expect(planDelta(state, encoded, opts({ now: 1_000_000 + 86_399_999 }))).toMatchObject({ full: false, send: [] });
+    expect(planDelta(state, encoded, opts({ delta: false })).send).toHaveLength(2);
+  });
+
+  it('advances fingerprints only for accepted entities', () => {
+    const ents = [vm('a'), vm('b')].map(encodeEntity);
+    const plan = planDelta(null, ents, opts());
+    const accepted = new Map([[objectId(ents[0]!), ents[0]!]]);
+    const state = commitDelta(null, opts(), plan, ents, accepted, false);
+    expect(state.objects['virtual_machine|c/a']?.fp).toBe(ents[0]!.fingerprint);
+    expect(state.objects['virtual_machine|c/b']?.fp).toBe('');
+    expect(state.forceFull).toBe(true);
+  });
+
+  it('marks a vanished VM stale after stale_after_runs runs, not before, once, and clears it when it returns', () => {
+    let { state } = cycle(null, [tag, vm('a'), vm('gone')]);
+    for (let i = 0; i < 2; i++) {
+      const r = cycle(state, [tag, vm('a')]);
+      expect(r.sent).toEqual([]);
+      state = r.state;
+    }
+    const r3 = cycle(state, [tag, vm('a')]);
+    expect(r3.sent.map((e) => `${e.kind}:${e.key}`)).toEqual(['tag:stale', 'virtual_machine:c/gone']);
+    const stale = decode(r3.sent[1]!).virtual_machine!;
+    expect(stale.status).toBe('offline');
+    expect(stale.tags).toEqual([{ name: 'discovered', slug: 'discovered' }, { name: 'stale', slug: 'stale' }]);
+    const r4 = cycle(r3.state, [tag, vm('a')]);
+    expect(r4.sent).toEqual([]);
+    const back = cycle(r4.state, [tag, vm('a'), vm('gone')]);
+    expect(back.sent.map((e) => e.key)).toEqual(['c/gone']);
+    expect(decode(back.sent[0]!).virtual_machine!.tags).toEqual([{ name: 'discovered', slug: 'discovered' }]);
+    expect(back.state.objects['virtual_machine|c/gone']?.stale).toBeUndefined();
+  });
+
+  it('does not mark anything stale with stale.action ignore', () => {
+    let { state } = cycle(null, [vm('a'), vm('gone')]);
+    for (let i = 0; i < 5; i++) {
+      const r = cycle(state, [vm('a')], opts({ staleAction: 'ignore' }));
+      expect(r.sent).toEqual([]);
+      state = r.state;
+    }
+  });
+});
+
+describe('FileStateStore', () => {
+  it('round-trips state atomically, leaving no temp file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'state-'));
+    const store = new FileStateStore(dir);
+    expect(await store.load('p')).toBeNull();
+    const { state } = cycle(null, [tag, vm('a')]);
+    await store.save('p', state);
+    expect(await store.load('p')).toEqual(state);
+    expect(readdirSync(dir)).toEqual(['p.state.json']);
+  });
+
+  it('reports a corrupt file as StateLoadError', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'state-'));
+    writeFileSync(join(dir, 'p.state.json'), '{"version":1,"runs":');
+    await expect(new FileStateStore(dir).load('p')).rejects.toBeInstanceOf(StateLoadError);
+    expect(planDelta(null, [encodeEntity(tag)], opts({ stateUnreadable: true })).reason).toBe('state unreadable');
+  });
+});
