@@ -7,6 +7,8 @@ import { collectRun, type RunDeps, type RunResult } from './run.ts';
 import { Scheduler } from './scheduler.ts';
 import { Deliverer } from './delivery.ts';
 import { FileStateStore, type StateStore } from './state/store.ts';
+import { Metrics } from './telemetry/metrics.ts';
+import { AGENT_VERSION } from './version.ts';
 
 export interface AgentOptions {
   env?: NodeJS.ProcessEnv;
@@ -37,6 +39,10 @@ export class Agent {
   private scheduler?: Scheduler;
   private readonly opts: AgentOptions;
   readonly deliverer: Deliverer;
+  readonly metrics = new Metrics();
+  private readonly startedAt = new Date();
+  private started = false;
+  private stopping = false;
 
   constructor(cfg: AgentConfig, registry: Registry, log: Logger, opts: AgentOptions = {}) {
     this.cfg = cfg;
@@ -56,6 +62,7 @@ export class Agent {
         maxAttempts: cfg.diode.max_attempts,
         backoffMaxMs: cfg.diode.backoff_max,
         log,
+        onResult: (code, retrying) => this.metrics.diodeResult(code, retrying),
       });
     this.deliverer = new Deliverer({
       sink: this.sink,
@@ -66,7 +73,12 @@ export class Agent {
       background: opts.background ?? false,
       ...(opts.outboxRetryBaseMs !== undefined ? { retryBaseMs: opts.outboxRetryBaseMs } : {}),
       ...(opts.outboxRetryMaxMs !== undefined ? { retryMaxMs: opts.outboxRetryMaxMs } : {}),
-      onDelivered: (r) => this.lastResults.set(r.policy, r),
+      onDelivered: (r) => {
+        this.lastResults.set(r.policy, r);
+        this.metrics.recordLateDelivery(r);
+      },
+      onSuperseded: (p) => this.metrics.supersededSnapshot(p),
+      onStale: (p, n) => this.metrics.stale(p, n),
     });
   }
 
@@ -86,6 +98,7 @@ export class Agent {
       log: this.log,
       signal: this.collectAbort.signal,
       tlsWarned: this.tlsWarned,
+      onApiRequest: (collector, status, retried) => this.metrics.apiRequest(collector, status, retried),
       ...(this.opts.onProgress ? { onProgress: this.opts.onProgress } : {}),
     })
       .then((run) => this.deliverer.deliver(policy, run).then((r) => {
@@ -95,6 +108,7 @@ export class Agent {
       }))
       .then((r) => {
         this.lastResults.set(policy.name, r);
+        this.metrics.recordRun(r);
         return r;
       })
       .finally(() => this.running.delete(policy.name));
@@ -111,9 +125,49 @@ export class Agent {
   }
 
   start(): void {
-    this.scheduler = new Scheduler((p) => this.run(p), this.log);
+    this.scheduler = new Scheduler((p) => this.run(p), this.log, { onSkippedTick: (p) => this.metrics.skippedTick(p) });
     this.scheduler.sync(this.policies);
+    this.started = true;
     this.log.info({ policies: this.policies.map((p) => p.name), dry_run: this.dryRun }, 'agent started');
+  }
+
+  /** Ready: configuration loaded and the scheduler running. */
+  ready(): boolean {
+    return this.started && !this.stopping;
+  }
+
+  /** The /status document: per policy last run, next run, result, counts, warnings. No secret. */
+  status(): unknown {
+    return {
+      agent: { name: this.cfg.agent.name, version: AGENT_VERSION, dry_run: this.dryRun, started_at: this.startedAt.toISOString(), ready: this.ready() },
+      policies: this.policies.map((p) => {
+        const r = this.lastResults.get(p.name);
+        return {
+          name: p.name,
+          collector: p.collector,
+          schedule: p.schedule ?? null,
+          enabled: p.enabled,
+          next_run: this.nextRun(p.name)?.toISOString() ?? null,
+          running: this.running.has(p.name),
+          delivery_pending: this.deliverer.pending.has(p.name),
+          last_run: r ? {
+            run_id: r.runId,
+            started_at: r.startedAt,
+            result: r.status,
+            duration_ms: r.durationMs,
+            api_requests: r.apiRequests,
+            entities_collected: r.collected,
+            entities_sent: r.sent,
+            diode_requests: r.diode.requests,
+            diode_errors: r.diode.errors.slice(0, 50),
+            delivery: r.delivery ?? null,
+            warnings: r.warnings.map((w) => ({ code: w.code, subject: w.subject, reason: w.message })),
+            error: r.error ?? null,
+          } : null,
+        };
+      }),
+      policy_errors: this.policyIssues.map(formatIssue),
+    };
   }
 
   nextRun(policy: string): Date | null {
@@ -125,6 +179,7 @@ export class Agent {
    * `graceMs` to finish, then the sink is closed.
    */
   async stop(graceMs: number): Promise<void> {
+    this.stopping = true;
     await this.scheduler?.stop();
     this.collectAbort.abort(new Error('agent stopping'));
     const inflight = [...this.running.values()];

@@ -7,6 +7,7 @@ import { ConfigError, formatIssue } from './errors.ts';
 import { createLogger } from './log.ts';
 import type { RunResult } from './run.ts';
 import { AGENT_VERSION } from './version.ts';
+import { StatusServer } from './telemetry/status-server.ts';
 
 const USAGE = `diode-agent ${AGENT_VERSION}: Proxmox discovery for NetBox through Diode
 
@@ -129,8 +130,23 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         await agent.stop(0);
         return 1;
       }
+      let status: StatusServer | undefined;
+      if (cfg.agent.status.enabled) {
+        const listen = cfg.agent.status.listen ?? env.DIODE_AGENT_STATUS_LISTEN ?? '127.0.0.1:9464';
+        status = new StatusServer(agent, agent.metrics);
+        try {
+          await status.listen(listen);
+          log.info({ listen, port: status.port }, 'status server listening');
+        } catch (err) {
+          log.fatal({ listen, err: (err as Error).message }, 'cannot start the status server');
+          await agent.stop(0);
+          return 1;
+        }
+      }
       agent.start();
-      return await waitForSignals(agent, cfg.agent.shutdown_grace_period, log);
+      const code = await waitForSignals(agent, cfg.agent.shutdown_grace_period, log);
+      await status?.close();
+      return code;
     }
     default:
       process.stderr.write(`unknown command "${args.command}"\n\n${USAGE}`);

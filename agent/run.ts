@@ -36,7 +36,7 @@ export interface RunDeps {
   /** Warns once per policy about unverified TLS, not once per run. */
   tlsWarned?: Set<string>;
   onProgress?: (policy: string, done: number, total: number) => void;
-  onApiRequest?: (collector: string, status: string) => void;
+  onApiRequest?: (collector: string, status: string, retried: boolean) => void;
 }
 
 /** A collected run, mapped, ordered and encoded once, ready for delivery. */
@@ -95,7 +95,7 @@ export async function collectRun(policy: Policy, deps: RunDeps): Promise<Collect
         onRequest: (e) => {
           const k = String(e.status);
           apiByStatus[k] = (apiByStatus[k] ?? 0) + 1;
-          deps.onApiRequest?.(policy.collector, k);
+          deps.onApiRequest?.(policy.collector, k, e.retried);
         },
       });
       targets.push(t);

@@ -30,8 +30,9 @@ export const agentSectionSchema = z.object({
   shutdown_grace_period: duration.default(20_000),
   status: z.object({
     enabled: boolish.default(true),
-    listen: z.string().regex(/^[^\s]+:\d{1,5}$/, 'must be host:port').default('127.0.0.1:9464'),
-  }).strict().default({ enabled: true, listen: '127.0.0.1:9464' }),
+    /** Default 127.0.0.1:9464, or $DIODE_AGENT_STATUS_LISTEN (the image sets 0.0.0.0:9464). */
+    listen: z.string().regex(/^[^\s]+:\d{1,5}$/, 'must be host:port').optional(),
+  }).strict().default({ enabled: true }),
 }).strict();
 
 export const coordinationSchema = z.object({

@@ -39,7 +39,8 @@ export interface DiodeClientOptions {
   backoffBaseMs?: number;
   backoffMaxMs: number;
   log: Logger;
-  onResult?: (code: string) => void;
+  /** Each Ingest call's outcome; `retrying` when the agent will try again. */
+  onResult?: (code: string, retrying: boolean) => void;
 }
 
 const identity = (b: Buffer | Uint8Array): Buffer => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
@@ -104,7 +105,7 @@ export class DiodeClient implements IngestSink {
       try {
         const token = await this.tokens.get();
         const res = await this.call(request, token);
-        this.opts.onResult?.('OK');
+        this.opts.onResult?.('OK', false);
         return { errors: res.errors ?? [], attempts: attempt };
       } catch (err) {
         if (err instanceof DiodeAuthError) {
@@ -114,14 +115,16 @@ export class DiodeClient implements IngestSink {
         }
         const e = err as grpc.ServiceError;
         const code = err instanceof DiodeAuthError ? grpc.status.UNAVAILABLE : typeof e.code === 'number' ? e.code : grpc.status.UNKNOWN;
-        this.opts.onResult?.(grpcCodeName(code));
-        if (code === grpc.status.UNAUTHENTICATED && !reauthenticated) {
+        const reauth = code === grpc.status.UNAUTHENTICATED && !reauthenticated;
+        const retrying = reauth || shouldRetryGrpc(code, attempt, this.opts.maxAttempts);
+        this.opts.onResult?.(grpcCodeName(code), retrying);
+        if (reauth) {
           reauthenticated = true;
           this.tokens.invalidate();
           this.opts.log.info({ code: 'UNAUTHENTICATED' }, 'diode token rejected, refreshing');
           continue;
         }
-        if (!shouldRetryGrpc(code, attempt, this.opts.maxAttempts)) throw new DiodeError(code, e.details || e.message || String(err), err);
+        if (!retrying) throw new DiodeError(code, e.details || e.message || String(err), err);
         const delay = backoffDelay(attempt, this.opts.backoffBaseMs ?? 500, this.opts.backoffMaxMs);
         this.opts.log.warn({ code: grpcCodeName(code), attempt, delay_ms: delay }, 'diode request failed, retrying');
         await sleep(delay, undefined, signal ? { signal } : undefined);

@@ -1,0 +1,33 @@
+# proxmox-diode-agent: discovery agent for NetBox (Diode), run beside NetBox Enterprise.
+
+FROM node:24-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+# Production dependencies only; no install scripts are needed by them.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+
+FROM node:24-bookworm-slim
+LABEL org.opencontainers.image.title="proxmox-diode-agent" \
+      org.opencontainers.image.description="Discovers Proxmox VE, PBS, PDM, Ceph and Packer inventories and ships them to NetBox through Diode" \
+      org.opencontainers.image.licenses="Apache-2.0"
+ENV NODE_ENV=production \
+    DIODE_AGENT_CONFIG=/etc/diode-agent/agent.yaml \
+    DIODE_AGENT_STATUS_LISTEN=0.0.0.0:9464
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json ./
+COPY bin ./bin
+COPY agent ./agent
+COPY mappers ./mappers
+COPY proto ./proto
+RUN rm -rf agent/**/*.test.ts && find agent mappers -name '*.test.ts' -delete \
+ && mkdir -p /var/lib/diode-agent /etc/diode-agent/policies \
+ && chown node:node /var/lib/diode-agent
+USER node
+VOLUME ["/var/lib/diode-agent"]
+EXPOSE 9464
+STOPSIGNAL SIGTERM
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.DIODE_AGENT_STATUS_LISTEN||'0.0.0.0:9464').split(':').pop()+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+ENTRYPOINT ["node", "/app/bin/diode-agent.js"]
+CMD ["run"]
