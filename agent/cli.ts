@@ -101,6 +101,17 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         return 1;
       }
     }
+    case 'demo': {
+      // The lab is built from the test fakes, which the container image does not ship.
+      const lab = new URL('../test/demo/lab.ts', import.meta.url);
+      if (!existsSync(lab)) {
+        process.stderr.write('the demo lab is not part of this installation (run it from a clone of the repository)\n');
+        return 2;
+      }
+      const { runDemo } = (await import(lab.href)) as typeof import('../test/demo/lab.ts');
+      const { results } = await runDemo();
+      return results.some((r) => r.status === 'failed') ? 1 : 0;
+    }
     case 'once':
     case 'run': {
       const file = args.config ?? defaultConfigPath(env);

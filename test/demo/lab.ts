@@ -1,0 +1,98 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { Agent } from '../../agent/agent.ts';
+import { COLLECTORS } from '../../agent/collectors/registry.ts';
+import { loadAgentConfig } from '../../agent/config/load.ts';
+import { listDryRunFiles } from '../../agent/diode/dry-run.ts';
+import { createLogger } from '../../agent/log.ts';
+import type { RunResult } from '../../agent/run.ts';
+import { TEST_CERT_FINGERPRINT, type FakeServer } from '../fakes/https-server.ts';
+import { generatePveScenario, startFakePve } from '../fakes/pve-server.ts';
+
+/** One fake upstream of the lab and the policy that reads it. */
+export interface LabService {
+  server: FakeServer;
+  policy: Record<string, unknown>;
+  env: Record<string, string>;
+}
+
+const PVE_TOKEN = { tokenId: 'root@pam!netbox', secret: '5c1f9a1e-demo-4c2b-9f7e-0a1b2c3d4e5f' };
+
+/** A three-node PVE cluster "lab" with VMs and containers. */
+export async function startPveLab(): Promise<LabService> {
+  const scenario = generatePveScenario({ guests: 18, nodes: 3, seed: 7 });
+  scenario.cluster = 'lab';
+  const server = await startFakePve(scenario, PVE_TOKEN);
+  return {
+    server,
+    env: { DEMO_PVE_TOKEN: PVE_TOKEN.secret },
+    policy: {
+      name: 'pve-lab',
+      collector: 'pve',
+      config: {
+        PROXMOX_HOST: '127.0.0.1',
+        PROXMOX_PORT: server.port,
+        PROXMOX_TOKEN_NAME: 'netbox',
+        PROXMOX_TOKEN_VALUE: '${env:DEMO_PVE_TOKEN}',
+        PROXMOX_FINGERPRINT: TEST_CERT_FINGERPRINT,
+        SITE_NAME: 'Lab',
+        NODE_SITE_MAP: 'pve3:Lab-DR',
+      },
+    },
+  };
+}
+
+export interface DemoResult {
+  results: RunResult[];
+  dryRunDir: string;
+  files: string[];
+  text: string;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+  return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ')).join('\n');
+}
+
+export function formatDemo(results: readonly RunResult[], dryRunDir: string, files: number): string {
+  const out: string[] = ['', 'proxmox-diode-agent demo lab: every policy ran once in dry run', ''];
+  for (const r of results) {
+    out.push(`■ ${r.policy} (collector ${r.collector}): ${r.status}, ${(r.durationMs / 1000).toFixed(2)} s, ${r.apiRequests} API requests, ${r.warnings.length} warnings`);
+    const rows = [['  kind', 'entities'], ...Object.entries(r.collected).map(([k, n]) => [`  ${k}`, String(n)])];
+    out.push(table(rows));
+    for (const w of r.warnings) out.push(`  ! ${w.subject}: ${w.message}`);
+    if (r.error) out.push(`  error: ${r.error}`);
+    out.push('');
+  }
+  out.push(`Dry-run files (Diode IngestRequests as proto3 JSON): ${files} in ${dryRunDir}`);
+  return out.join('\n');
+}
+
+/** Starts the fakes on loopback ports, runs every policy once in dry run, prints a summary. */
+export async function runDemo(opts: { write?: (s: string) => void; quiet?: boolean } = {}): Promise<DemoResult> {
+  const services = [await startPveLab()];
+  const dir = mkdtempSync(join(tmpdir(), 'diode-agent-demo-'));
+  const dryRunDir = join(dir, 'dry-run');
+  const configFile = join(dir, 'agent.yaml');
+  writeFileSync(configFile, JSON.stringify({
+    agent: { name: 'proxmox-discovery-demo', state_dir: join(dir, 'state'), status: { enabled: false } },
+    diode: { dry_run: true, dry_run_output_dir: dryRunDir },
+    policies: services.map((s) => s.policy),
+  }, null, 2));
+  const env = { ...process.env, ...Object.assign({}, ...services.map((s) => s.env)) } as NodeJS.ProcessEnv;
+  const log = opts.quiet ? pino({ level: 'silent' }) : createLogger({ level: 'warn', destination: pino.destination(2) });
+  const agent = new Agent(loadAgentConfig(configFile, env), COLLECTORS, log, { env });
+  try {
+    agent.loadPolicies();
+    const results = await agent.once();
+    await agent.stop(0);
+    const files = listDryRunFiles(dryRunDir);
+    const text = formatDemo(results, dryRunDir, files.length);
+    (opts.write ?? ((s) => process.stdout.write(s)))(`${text}\n`);
+    return { results, dryRunDir, files, text };
+  } finally {
+    await Promise.all(services.map((s) => s.server.close()));
+  }
+}
