@@ -82,11 +82,16 @@ describe('HttpTarget', () => {
   it('checks a fingerprint pin even with verification off, and fails closed on mismatch', async () => {
     server = await startFakeHttps(() => ({ status: 200, body: { data: 'ok' } }));
     expect(await target(server.url, { tls: { verify: false, fingerprint: TEST_CERT_FINGERPRINT.toLowerCase() } }).getJson('/x')).toEqual({ data: 'ok' });
+    // Many connections: a resumed TLS session must not slip past the pin check.
+    const pinned = target(server.url, { tls: { verify: false, fingerprint: TEST_CERT_FINGERPRINT }, concurrency: 4 });
+    for (let round = 0; round < 3; round++) {
+      await Promise.all(Array.from({ length: 8 }, (_, i) => pinned.request('GET', `/x/${i}`, { headers: { connection: 'close' } })));
+    }
     const bad = TEST_CERT_FINGERPRINT.replace(/^47/, '00');
     const err = await target(server.url, { tls: { verify: false, fingerprint: bad } }).getJson('/x').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(HttpConnectError);
     expect((err as HttpConnectError).errorCode).toBe('TLS_PIN');
-    expect(server.requests).toHaveLength(1);
+    expect(server.requests).toHaveLength(25);
   });
 
   it('keeps at most `concurrency` requests in flight', async () => {

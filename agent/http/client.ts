@@ -123,7 +123,9 @@ export class HttpTarget {
     this.sem = new Semaphore(opts.concurrency);
     const pin = opts.tls.fingerprint ? normalizeFingerprint(opts.tls.fingerprint) : undefined;
     const ca = opts.tls.caFile ? readFileSync(opts.tls.caFile) : undefined;
-    const base = buildConnector({ rejectUnauthorized: opts.tls.verify, ...(ca ? { ca } : {}), timeout: opts.timeoutMs });
+    // A resumed TLS session carries no peer certificate to check, so pinning turns
+    // session resumption off: every connection shows its certificate.
+    const base = buildConnector({ rejectUnauthorized: opts.tls.verify, ...(ca ? { ca } : {}), timeout: opts.timeoutMs, ...(pin ? { maxCachedSessions: 0 } : {}) });
     const host = this.baseUrl.host;
     const connect: buildConnector.connector = (o, cb) => {
       base(o, (err, socket) => {
