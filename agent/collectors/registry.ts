@@ -1,4 +1,6 @@
 import type { CollectorDefinition } from './types.ts';
+import { pbsCollector } from './pbs/index.ts';
+import { pdmCollector } from './pdm/index.ts';
 import { pveCollector } from './pve/index.ts';
 
 /**
@@ -6,5 +8,5 @@ import { pveCollector } from './pve/index.ts';
  * mappers/, and the policy's `collector:` value; registry.test.ts checks they agree.
  */
 export const COLLECTORS: ReadonlyMap<string, CollectorDefinition<any, any>> = new Map<string, CollectorDefinition<any, any>>(
-  [pveCollector].map((c) => [c.id, c as CollectorDefinition<any, any>]),
+  [pveCollector, pbsCollector, pdmCollector].map((c) => [c.id, c as CollectorDefinition<any, any>]),
 );

@@ -1,0 +1,236 @@
+import { AgentError } from '../../errors.ts';
+import { HttpConnectError, HttpStatusError } from '../../http/client.ts';
+import type { CollectContext } from '../types.ts';
+import {
+  getDatastoreConfigs, getDatastoreUsage, getGcJobs, getNamespaces, getNetwork, getNodeStatus, getPruneJobs,
+  getSnapshots, getSyncJobs, getTapeBackupJobs, getVerifyJobs, getVersion, hostPort, pbsTargetRequest, type PbsApi,
+} from './client.ts';
+import type { PbsConfig } from './config.ts';
+import type { DatastoreConfig, DatastoreUsage, JobItem, SnapshotItem } from './schema.ts';
+import type { PbsBackupGroup, PbsDatastore, PbsJob, PbsJobType, PbsSnapshot } from './snapshot.ts';
+
+/** The server answered, but not in a way the collector can use: a bad token, a wrong port… */
+export class PbsUnreadableError extends AgentError {
+  constructor(endpoint: string, cause: unknown) {
+    super('pbs_unreadable', `Proxmox Backup Server at ${endpoint} could not be read: ${describe(cause)}${hint(cause)}`, { cause });
+  }
+}
+
+export function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function hint(err: unknown): string {
+  if (err instanceof HttpStatusError && err.status === 401) return ' (check PBS_TOKEN_ID and PBS_TOKEN_SECRET)';
+  if (err instanceof HttpStatusError && err.status === 403) return ' (the token needs the Audit role on /; with privilege separation the token itself needs the ACL)';
+  return '';
+}
+
+/**
+ * "Cannot be reached": no answer at all (refused, reset, timed out) or a gateway error that
+ * outlived the retries. A certificate that fails its pin is not unreachability but a
+ * security failure, so it fails the run instead of being reported as a status.
+ */
+export function isUnreachable(err: unknown): boolean {
+  if (err instanceof HttpConnectError) return err.errorCode !== 'TLS_PIN';
+  return err instanceof HttpStatusError && (err.status === 502 || err.status === 503 || err.status === 504);
+}
+
+/** Numeric ids compare as numbers, like pbs-api-types' `impl Ord for BackupGroup`. */
+export function compareIds(a: string, b: string): number {
+  const na = /^\d+$/.test(a);
+  const nb = /^\d+$/.test(b);
+  if (na && nb) return Number(a) - Number(b) || (a < b ? -1 : a > b ? 1 : 0);
+  if (na !== nb) return na ? -1 : 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** One summary per (type, id) of a namespace's snapshot list; the newest snapshot speaks for the group. */
+export function summarizeGroups(namespace: string, snapshots: readonly SnapshotItem[]): PbsBackupGroup[] {
+  const byGroup = new Map<string, { newest: SnapshotItem; count: number; protectedCount: number; owner?: string }>();
+  for (const s of snapshots) {
+    const key = `${s['backup-type']}/${s['backup-id']}`;
+    const g = byGroup.get(key);
+    if (!g) {
+      byGroup.set(key, { newest: s, count: 1, protectedCount: s.protected ? 1 : 0, ...(s.owner !== undefined && { owner: s.owner }) });
+      continue;
+    }
+    g.count++;
+    if (s.protected) g.protectedCount++;
+    if (s['backup-time'] > g.newest['backup-time']) g.newest = s;
+    // The owner is the group's, repeated on each snapshot; keep the first one given.
+    if (g.owner === undefined && s.owner !== undefined) g.owner = s.owner;
+  }
+  const out: PbsBackupGroup[] = [];
+  for (const g of byGroup.values()) {
+    const n = g.newest;
+    out.push({
+      namespace,
+      type: n['backup-type'],
+      id: n['backup-id'],
+      count: g.count,
+      lastBackupTime: n['backup-time'],
+      ...(n.size !== undefined && { lastSizeBytes: n.size }),
+      ...(g.owner !== undefined && { owner: g.owner }),
+      protectedCount: g.protectedCount,
+      ...(n.verification !== undefined && { lastVerification: n.verification.state }),
+      ...(n.comment !== undefined && { comment: n.comment }),
+    });
+  }
+  return out.sort(compareGroups);
+}
+
+export function compareGroups(a: PbsBackupGroup, b: PbsBackupGroup): number {
+  return compareText(a.namespace, b.namespace) || compareText(a.type, b.type) || compareIds(a.id, b.id);
+}
+
+function toJob(type: PbsJobType, j: JobItem): PbsJob {
+  return {
+    type,
+    id: j.id,
+    ...(j.store !== undefined && { store: j.store }),
+    ...(j.schedule !== undefined && { schedule: j.schedule }),
+    ...(j.comment !== undefined && { comment: j.comment }),
+    disabled: j.disable ?? false,
+    ...(j['last-run-state'] !== undefined && { lastRunState: j['last-run-state'] }),
+    ...(j['last-run-upid'] !== undefined && { lastRunUpid: j['last-run-upid'] }),
+    ...(j['last-run-endtime'] !== undefined && { lastRunEndtime: j['last-run-endtime'] }),
+  };
+}
+
+/**
+ * Reads one Proxmox Backup Server into a PbsSnapshot.
+ *
+ * /version comes first: when the server cannot be reached the run reports only the server,
+ * unreachable (the issue), with one warning. Everything after it is optional: a list that
+ * fails (a missing tape subsystem, an unreadable namespace, a token without a privilege)
+ * becomes a warning naming what is left out, and the rest goes on.
+ */
+export async function collectPbs(ctx: CollectContext<PbsConfig>): Promise<PbsSnapshot> {
+  const c = ctx.config;
+  const endpoint = hostPort(c.PBS_HOST, c.PBS_PORT);
+  const api: PbsApi = {
+    target: ctx.target(pbsTargetRequest(c)),
+    onDrop: (path, index, why) => ctx.warn({ code: 'pbs_item_invalid', subject: `GET ${path} item ${index}`, message: `item dropped: ${why}` }),
+  };
+
+  let version;
+  try {
+    version = await getVersion(api);
+  } catch (err) {
+    if (isUnreachable(err)) {
+      ctx.warn({ code: 'pbs_unreachable', subject: `pbs ${endpoint}`, message: `${describe(err)}; only the server is reported, with status unreachable` });
+      return { reachable: false, datastores: [], jobs: [] };
+    }
+    if (err instanceof AgentError) throw new PbsUnreadableError(endpoint, err);
+    throw err;
+  }
+
+  /** Runs an optional call; an API failure becomes `onFail` and undefined, anything else is thrown. */
+  async function optional<T>(p: Promise<T>, onFail: (err: AgentError) => void): Promise<T | undefined> {
+    try {
+      return await p;
+    } catch (err) {
+      if (!(err instanceof AgentError)) throw err;
+      onFail(err);
+      return undefined;
+    }
+  }
+
+  const jobList = (type: Exclude<PbsJobType, 'gc'>, p: Promise<JobItem[]>) => optional(p, (err) => {
+    if (type === 'tape') {
+      ctx.warn({ code: 'pbs_tape_unavailable', subject: 'tape backup jobs', message: `${describe(err)}; no tape subsystem, no tape jobs reported` });
+    } else {
+      ctx.warn({ code: 'pbs_jobs_unreadable', subject: `${type} jobs`, message: `${describe(err)}; ${type} jobs are left out of pbs_jobs` });
+    }
+  }).then((rows) => (rows ?? []).map((j) => toJob(type, j)));
+
+  const [status, network, usage, configs, gcRows, verify, prune, sync, tape] = await Promise.all([
+    optional(getNodeStatus(api), (err) => ctx.warn({ code: 'pbs_node_status_unreadable', subject: 'node localhost', message: `${describe(err)}; no certificate fingerprint` })),
+    optional(getNetwork(api), (err) => ctx.warn({ code: 'pbs_network_unreadable', subject: 'node localhost', message: `${describe(err)}; no interfaces or IP addresses` })),
+    optional(getDatastoreUsage(api), (err) => ctx.warn({ code: 'pbs_datastores_unreadable', subject: 'datastores', message: `${describe(err)}; datastores without usage` })),
+    optional(getDatastoreConfigs(api), (err) => ctx.warn({ code: 'pbs_datastore_config_unreadable', subject: 'datastores', message: `${describe(err)}; datastores without path` })),
+    optional(getGcJobs(api), (err) => ctx.warn({ code: 'pbs_jobs_unreadable', subject: 'gc jobs', message: `${describe(err)}; no GC status` })),
+    jobList('verify', getVerifyJobs(api)),
+    jobList('prune', getPruneJobs(api)),
+    jobList('sync', getSyncJobs(api)),
+    jobList('tape', getTapeBackupJobs(api)),
+  ]);
+
+  const gcJobs: PbsJob[] = (gcRows ?? []).map((g) => ({
+    type: 'gc',
+    id: g.store,
+    store: g.store,
+    ...(g.schedule !== undefined && { schedule: g.schedule }),
+    disabled: false,
+    ...(g['last-run-state'] !== undefined && { lastRunState: g['last-run-state'] }),
+    // A GC in progress shows its UPID in the flattened GarbageCollectionStatus.
+    ...((g['last-run-upid'] ?? g.upid) !== undefined && { lastRunUpid: g['last-run-upid'] ?? g.upid }),
+    ...(g['last-run-endtime'] !== undefined && { lastRunEndtime: g['last-run-endtime'] }),
+  }));
+  const jobs = [...gcJobs, ...verify, ...prune, ...sync, ...tape]
+    .sort((a, b) => compareText(a.type, b.type) || compareText(a.id, b.id));
+
+  // The stores to report: datastore-usage lists them with sizes; the config list stands in when it failed.
+  const configByName = new Map<string, DatastoreConfig>((configs ?? []).map((d) => [d.name, d]));
+  const rows: DatastoreUsage[] = usage ?? (configs ?? []).map((d) => ({ store: d.name }));
+  const unique = [...new Map(rows.map((r) => [r.store, r])).values()].sort((a, b) => compareText(a.store, b.store));
+
+  let done = 0;
+  ctx.progress(0, unique.length);
+  const datastores = await Promise.all(unique.map(async (row) => {
+    try {
+      return await readDatastore(row, configByName.get(row.store));
+    } finally {
+      ctx.progress(++done, unique.length);
+    }
+  }));
+
+  return {
+    reachable: true,
+    version: version.version,
+    ...(version.release !== undefined && { release: version.release }),
+    ...(status?.info?.fingerprint !== undefined && { fingerprint: status.info.fingerprint }),
+    ...(network !== undefined && { network }),
+    datastores,
+    jobs,
+  };
+
+  async function readDatastore(row: DatastoreUsage, config: DatastoreConfig | undefined): Promise<PbsDatastore> {
+    const name = row.store;
+    const ds: PbsDatastore = {
+      name,
+      ...(config?.path !== undefined && { path: config.path }),
+      ...(config?.comment !== undefined && { comment: config.comment }),
+      ...(row.total !== undefined && row.total >= 0 && { totalBytes: row.total }),
+      ...(row.used !== undefined && row.used >= 0 && { usedBytes: row.used }),
+      // datastore-usage documents `avail` as -1 on error.
+      ...(row.avail !== undefined && row.avail >= 0 && { availBytes: row.avail }),
+      ...(row['mount-status'] !== undefined && { mountStatus: row['mount-status'] }),
+      ...(row.error !== undefined && { error: row.error }),
+    };
+    if (row.error !== undefined) {
+      ctx.warn({ code: 'pbs_datastore_error', subject: `datastore ${name}`, message: `${row.error}; its backup groups are not read` });
+      return ds;
+    }
+    // A removable store that is not plugged in has no snapshots to list; that is its normal state.
+    if (row['mount-status'] === 'notmounted') return ds;
+
+    const listed = await optional(getNamespaces(api, name), (err) => ctx.warn({
+      code: 'pbs_namespaces_unreadable', subject: `datastore ${name}`, message: `${describe(err)}; only the root namespace is read`,
+    }));
+    const namespaces = [...new Set(['', ...(listed ?? []).map((n) => n.ns)])].sort(compareText);
+    const perNs = await Promise.all(namespaces.map((ns) => optional(getSnapshots(api, name, ns), (err) => ctx.warn({
+      code: 'pbs_namespace_unreadable',
+      subject: `namespace ${ns === '' ? '(root)' : ns} of datastore ${name}`,
+      message: `${describe(err)}; its backup groups are left out of pbs_backup_groups`,
+    })).then((snaps) => (snaps === undefined ? undefined : summarizeGroups(ns, snaps)))));
+    const read = perNs.filter((g): g is PbsBackupGroup[] => g !== undefined);
+    if (read.length > 0) ds.groups = read.flat().sort(compareGroups);
+    return ds;
+  }
+}

@@ -1,0 +1,172 @@
+import { z } from 'zod';
+import { AgentError } from '../../errors.ts';
+import type { NodeNetworkRow } from '../../../mappers/common/node-network.ts';
+
+/*
+ * zod schemas of the PBS answers the collector reads, naming only the fields it uses.
+ * PBS is Rust (proxmox-rest-server): kebab-case keys, optional fields omitted rather than
+ * null, real JSON booleans and numbers (reference/proxmox-apis.md §0, §2). The loose
+ * number/boolean decoders also accept the Perl-style forms (0/1, numeric strings): that
+ * costs nothing and keeps one oddly typed field from costing a whole list.
+ *
+ * The generic helpers (envelope, lenientList, summarizeIssues, loose*) are shared with the
+ * pdm collector, which talks to the same Rust REST server.
+ */
+
+/** An answer whose shape is not what the schema expects. */
+export class PbsResponseError extends AgentError {
+  readonly path: string;
+  constructor(path: string, detail: string, options?: { cause?: unknown }) {
+    super('pbs_bad_response', `GET ${path}: unexpected response: ${detail}`, options);
+    this.path = path;
+  }
+}
+
+export const looseNumber = z.union([
+  z.number(),
+  z.string().trim().regex(/^-?\d+(?:\.\d+)?$/, 'expected a number').transform(Number),
+]);
+export const looseInt = looseNumber.pipe(z.number().int());
+
+export const looseBool = z.union([
+  z.boolean(),
+  z.literal([0, 1]).transform((n) => n === 1),
+  z.literal(['0', '1', 'true', 'false']).transform((s) => s === '1' || s === 'true'),
+]);
+
+/** Text that means nothing when empty (a comment of "" is no comment). */
+export const text = z.string().transform((s) => (s.trim() === '' ? undefined : s));
+
+/**
+ * `{"data": …}` plus result attributes such as `total` or `digest`
+ * (proxmox-rest-server src/formatter.rs JsonFormatter; reference/proxmox-apis.md §0).
+ */
+export const envelope = z.object({ data: z.unknown() });
+
+/** An array whose bad items are dropped and reported, so one odd row does not cost the list. */
+export function lenientList<T extends z.ZodType>(item: T, onDrop: (index: number, why: string) => void) {
+  return z.array(z.unknown()).transform((items) => {
+    const out: z.output<T>[] = [];
+    items.forEach((raw, index) => {
+      const r = item.safeParse(raw);
+      if (r.success) out.push(r.data as z.output<T>);
+      else onDrop(index, summarizeIssues(r.error));
+    });
+    return out;
+  });
+}
+
+export function summarizeIssues(err: z.ZodError): string {
+  return err.issues
+    .slice(0, 3)
+    .map((i) => `${i.path.length ? `${i.path.join('.')}: ` : ''}${i.message}`)
+    .join('; ');
+}
+
+// GET /version: `version` is MAJOR.MINOR and `release` the patch number (pbs-buildcfg,
+// reference/proxmox-apis.md §2), so PBS 3.2-7 answers {version:"3.2", release:"7"}.
+export const versionSchema = z.object({ version: z.string().trim().min(1), release: text.optional() });
+export type PbsVersion = z.output<typeof versionSchema>;
+
+// GET /nodes/localhost/status: the certificate fingerprint is `info.fingerprint`
+// (pbs-api-types src/node.rs NodeStatus); uptime, load and memory are not read on purpose.
+export const nodeStatusSchema = z.object({
+  info: z.object({ fingerprint: text.optional() }).optional(),
+});
+export type PbsNodeStatus = z.output<typeof nodeStatusSchema>;
+
+/*
+ * GET /nodes/localhost/network. PBS serializes proxmox-network-api's `Interface`, which
+ * names the interface `name` (PVE says `iface`), sends `vlan-id` and `mtu` as numbers and
+ * has no address/netmask pair, only `cidr`/`cidr6`
+ * (proxmox-rs proxmox-network-api/src/api_types.rs `struct Interface`).
+ */
+export const networkRowSchema = z
+  .object({
+    name: text.optional(),
+    iface: text.optional(),
+    type: z.string().default('unknown'),
+    method: z.string().optional(),
+    cidr: text.optional(),
+    cidr6: text.optional(),
+    'vlan-id': looseInt.optional(),
+    mtu: looseInt.optional(),
+  })
+  .refine((r) => r.name !== undefined || r.iface !== undefined, { message: 'no interface name', path: ['name'] })
+  .transform((r): NodeNetworkRow => ({
+    iface: r.name ?? r.iface ?? '',
+    type: r.type,
+    ...(r.method !== undefined && { method: r.method }),
+    ...(r.cidr !== undefined && { cidr: r.cidr }),
+    ...(r.cidr6 !== undefined && { cidr6: r.cidr6 }),
+    ...(r['vlan-id'] !== undefined && { vlanId: r['vlan-id'] }),
+    ...(r.mtu !== undefined && { mtu: r.mtu }),
+  }));
+
+/*
+ * GET /status/datastore-usage (pbs-api-types DataStoreStatusListItem): sizes are omitted
+ * for a store that cannot be looked up, which then carries `error`; `mount-status` exists
+ * since PBS 3.3 (removable datastores) and defaults to "nonremovable".
+ */
+export const datastoreUsageSchema = z.object({
+  store: z.string().min(1),
+  total: looseNumber.optional(),
+  used: looseNumber.optional(),
+  avail: looseNumber.optional(),
+  'mount-status': z.string().optional(),
+  error: text.optional(),
+});
+export type DatastoreUsage = z.output<typeof datastoreUsageSchema>;
+
+// GET /config/datastore (pbs-api-types DataStoreConfig): the only place the path is listed.
+export const datastoreConfigSchema = z.object({
+  name: z.string().min(1),
+  path: text.optional(),
+  comment: text.optional(),
+});
+export type DatastoreConfig = z.output<typeof datastoreConfigSchema>;
+
+// GET /admin/datastore/{store}/namespace (NamespaceListItem): the root namespace is "".
+export const namespaceSchema = z.object({ ns: z.string(), comment: text.optional() });
+export type NamespaceItem = z.output<typeof namespaceSchema>;
+
+// GET /admin/datastore/{store}/snapshots?ns= (pbs-api-types SnapshotListItem).
+export const snapshotSchema = z.object({
+  'backup-type': z.string().min(1),
+  'backup-id': z.string().min(1),
+  'backup-time': looseInt,
+  comment: text.optional(),
+  verification: z.object({ state: z.string() }).optional(),
+  size: looseNumber.optional(),
+  owner: text.optional(),
+  protected: looseBool.optional(),
+});
+export type SnapshotItem = z.output<typeof snapshotSchema>;
+
+/*
+ * The job-state part every job list flattens into its rows (pbs-api-types JobScheduleStatus):
+ * `last-run-state` is "OK", "WARNINGS: n", an error text or "unknown"; a job that is running
+ * has `last-run-upid` but no state yet (proxmox-backup src/server/jobstate.rs
+ * compute_schedule_status).
+ */
+const runState = {
+  schedule: text.optional(),
+  'last-run-state': text.optional(),
+  'last-run-upid': text.optional(),
+  'last-run-endtime': looseInt.optional(),
+};
+
+// GET /admin/gc (PBS ≥ 3.2, GarbageCollectionJobStatus): one row per datastore; the running
+// job's UPID is the flattened `upid` of GarbageCollectionStatus.
+export const gcJobSchema = z.object({ store: z.string().min(1), upid: text.optional(), ...runState });
+export type GcJobItem = z.output<typeof gcJobSchema>;
+
+// GET /admin/verify, /admin/prune, /admin/sync, /tape/backup: job config and state flattened.
+export const jobSchema = z.object({
+  id: z.string().min(1),
+  store: text.optional(),
+  comment: text.optional(),
+  disable: looseBool.optional(),
+  ...runState,
+});
+export type JobItem = z.output<typeof jobSchema>;

@@ -1,0 +1,101 @@
+import { z } from 'zod';
+import type { TargetRequest } from '../types.ts';
+import type { HttpTarget } from '../../http/client.ts';
+import type { PveConfig } from './config.ts';
+import {
+  agentInterfaceSchema, agentOsInfoSchema, clusterStatusRowSchema, envelope, guestConfigSchema, lenientList,
+  networkRowSchema, nodeRowSchema, nodeStatusSchema, PveResponseError, resourceRowSchema, summarizeIssues, versionSchema,
+  type AgentInterface, type AgentOsInfo, type ClusterStatusRow, type GuestConfigRaw, type NodeRow, type NodeStatus, type PveVersion, type ResourceRow,
+} from './schema.ts';
+import type { NodeNetworkRow } from '../../../mappers/common/node-network.ts';
+
+/*
+ * One function per PVE endpoint the collector calls. Each returns the parsed `data`;
+ * HTTP failures surface as HttpStatusError / HttpConnectError from the target, a body of
+ * the wrong shape as PveResponseError. Paths are relative to /api2/json.
+ */
+
+export interface PveApi {
+  target: HttpTarget;
+  /** A list item that did not match its schema and was dropped. */
+  onDrop(path: string, index: number, why: string): void;
+}
+
+/**
+ * Token auth: `PVEAPIToken=USER@REALM!TOKENID=SECRET` (PVE uses `=` before the secret,
+ * PBS/PDM `:`): pve-access-control PVE/AccessControl.pm verify_token,
+ * reference/proxmox-apis.md §0 "token header".
+ */
+export function authorizationHeader(user: string, tokenName: string, secret: string): string {
+  return `PVEAPIToken=${user}!${tokenName}=${secret}`;
+}
+
+/** The HTTP target of a policy: https://HOST:PORT/api2/json with token auth and TLS settings. */
+export function pveTargetRequest(c: PveConfig): TargetRequest {
+  const host = c.PROXMOX_HOST ?? '';
+  const bracketed = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  return {
+    baseUrl: `https://${bracketed}:${c.PROXMOX_PORT}/api2/json`,
+    headers: { authorization: authorizationHeader(c.PROXMOX_USER, c.PROXMOX_TOKEN_NAME ?? '', c.PROXMOX_TOKEN_VALUE ?? '') },
+    tls: { verify: c.PROXMOX_SSL_VERIFY, caFile: c.PROXMOX_CA_FILE, fingerprint: c.PROXMOX_FINGERPRINT },
+    timeoutMs: c.PROXMOX_API_TIMEOUT * 1000,
+  };
+}
+
+async function get<T extends z.ZodType>(api: PveApi, path: string, schema: T, query?: Record<string, string>): Promise<z.output<T>> {
+  const body = await api.target.getJson(path, query);
+  const parsed = envelope(schema).safeParse(body);
+  if (!parsed.success) throw new PveResponseError(path, summarizeIssues(parsed.error), { cause: parsed.error });
+  return (parsed.data as { data: z.output<T> }).data;
+}
+
+function list<T extends z.ZodType>(api: PveApi, path: string, item: T) {
+  return lenientList(item, (index, why) => api.onDrop(path, index, why));
+}
+
+const seg = encodeURIComponent;
+
+export function getVersion(api: PveApi): Promise<PveVersion> {
+  return get(api, '/version', versionSchema);
+}
+
+export function getClusterStatus(api: PveApi): Promise<ClusterStatusRow[]> {
+  return get(api, '/cluster/status', list(api, '/cluster/status', clusterStatusRowSchema));
+}
+
+export function getNodes(api: PveApi): Promise<NodeRow[]> {
+  return get(api, '/nodes', list(api, '/nodes', nodeRowSchema));
+}
+
+/** `type=vm` returns qemu and lxc rows only (pve-manager PVE/API2/Cluster.pm resources). */
+export function getClusterResources(api: PveApi): Promise<ResourceRow[]> {
+  return get(api, '/cluster/resources', list(api, '/cluster/resources', resourceRowSchema), { type: 'vm' });
+}
+
+export function getNodeStatus(api: PveApi, node: string): Promise<NodeStatus> {
+  return get(api, `/nodes/${seg(node)}/status`, nodeStatusSchema);
+}
+
+export function getNodeNetwork(api: PveApi, node: string): Promise<NodeNetworkRow[]> {
+  const path = `/nodes/${seg(node)}/network`;
+  return get(api, path, list(api, path, networkRowSchema));
+}
+
+export function getQemuConfig(api: PveApi, node: string, vmid: number): Promise<GuestConfigRaw> {
+  return get(api, `/nodes/${seg(node)}/qemu/${vmid}/config`, guestConfigSchema);
+}
+
+export function getLxcConfig(api: PveApi, node: string, vmid: number): Promise<GuestConfigRaw> {
+  return get(api, `/nodes/${seg(node)}/lxc/${vmid}/config`, guestConfigSchema);
+}
+
+/** QGA `guest-get-osinfo`; a 500 names why the agent is unavailable (reference/proxmox-apis.md §1.3). */
+export function getAgentOsInfo(api: PveApi, node: string, vmid: number): Promise<AgentOsInfo> {
+  return get(api, `/nodes/${seg(node)}/qemu/${vmid}/agent/get-osinfo`, agentOsInfoSchema);
+}
+
+/** QGA `guest-network-get-interfaces`, `{"data":{"result":[…]}}`. */
+export function getAgentNetworkInterfaces(api: PveApi, node: string, vmid: number): Promise<AgentInterface[]> {
+  const path = `/nodes/${seg(node)}/qemu/${vmid}/agent/network-get-interfaces`;
+  return get(api, path, z.object({ result: list(api, path, agentInterfaceSchema) }).transform((d) => d.result));
+}

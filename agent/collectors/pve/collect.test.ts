@@ -1,0 +1,315 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { generatePveScenario, pveHandler, startFakePve, type PveScenario } from '../../../test/fakes/pve-server.ts';
+import { mapPve } from '../../../mappers/pve/index.ts';
+import { startFakeHttps, type FakeServer } from '../../../test/fakes/https-server.ts';
+import { testCollectContext, type TestCollectContext } from '../../../test/helpers/collect-context.ts';
+import { collectPve, PveUnreachableError, selectGuests, scopeFilter } from './collect.ts';
+import { pveConfigSchema, type PveConfig } from './config.ts';
+
+const TOKEN = { tokenId: 'root@pam!netbox', secret: 'b2c1d0e9-0000-4000-8000-000000000001' };
+let server: FakeServer | undefined;
+let ctx: TestCollectContext<PveConfig> | undefined;
+afterEach(async () => {
+  await ctx?.close();
+  await server?.close();
+  ctx = undefined;
+  server = undefined;
+});
+
+function config(port: number, extra: Record<string, unknown> = {}): PveConfig {
+  return pveConfigSchema.parse({ PROXMOX_HOST: '127.0.0.1', PROXMOX_PORT: port, PROXMOX_TOKEN_NAME: 'netbox', PROXMOX_TOKEN_VALUE: TOKEN.secret, ...extra });
+}
+
+function context(port: number, opts: { nodes?: string[]; extra?: Record<string, unknown> } = {}): TestCollectContext<PveConfig> & { progressCalls: Array<[number, number]> } {
+  const c = testCollectContext(config(port, opts.extra), { scope: { nodes: opts.nodes ?? ['*'] } });
+  const progressCalls: Array<[number, number]> = [];
+  c.progress = (d, t) => progressCalls.push([d, t]);
+  ctx = c;
+  return Object.assign(c, { progressCalls });
+}
+
+const paths = (s: FakeServer): string[] => s.requests.map((r) => `${r.path.replace('/api2/json', '')}${r.query.size ? `?${r.query}` : ''}`).sort();
+
+const qemu = (vmid: number, node: string, extra: Record<string, unknown> = {}) => ({ id: `qemu/${vmid}`, type: 'qemu', vmid, name: `vm${vmid}`, node, status: 'running', template: 0, maxcpu: 2, maxmem: 4294967296, ...extra });
+const lxc = (vmid: number, node: string, extra: Record<string, unknown> = {}) => ({ id: `lxc/${vmid}`, type: 'lxc', vmid, name: `ct${vmid}`, node, status: 'running', template: 0, maxcpu: 1, maxmem: 1073741824, ...extra });
+
+const base: PveScenario = {
+  cluster: 'lab',
+  nodes: [
+    { name: 'pve1', maxcpu: 16, maxmem: 68719476736, network: [{ iface: 'vmbr0', type: 'bridge', cidr: '10.0.0.1/24', priority: 1 }] },
+    { name: 'pve2', pveversion: 'pve-manager/9.0.3/abcdef', network: [] },
+  ],
+  guests: [
+    {
+      resource: qemu(100, 'pve1', { tags: 'web;prod', hastate: 'started' }),
+      config: { agent: 'enabled=1,type=virtio', ostype: 'l26', onboot: 1, description: 'front end', net0: 'virtio=BC:24:11:00:01:00,bridge=vmbr0,tag=10', scsi0: 'local-lvm:vm-100-disk-0,size=32G', ide2: 'none,media=cdrom' },
+      agent: { kind: 'ok', osinfo: { id: 'ubuntu', name: 'Ubuntu', 'version-id': '24.04' }, interfaces: [{ name: 'ens18', 'hardware-address': 'bc:24:11:00:01:00', 'ip-addresses': [{ 'ip-address': '10.0.0.100', 'ip-address-type': 'ipv4', prefix: 24 }] }] },
+    },
+    { resource: qemu(101, 'pve1', { template: 1 }), config: { agent: 1 } },
+    { resource: qemu(102, 'pve2', { name: undefined }), config: {} },
+    { resource: qemu(103, 'pve2', { status: 'stopped' }), config: { agent: 1, ostype: 'win11' } },
+    { resource: lxc(200, 'pve2'), config: { ostype: 'debian', net0: 'name=eth0,hwaddr=BC:24:11:00:02:00,ip=10.0.0.200/24,ip6=auto', rootfs: 'local-lvm:vm-200-disk-0,size=8G' } },
+  ],
+  extraResources: [{ id: 'sdn/pve1/localnetwork', type: 'sdn', sdn: 'localnetwork', node: 'pve1', status: 'ok' }],
+};
+
+describe('selectGuests and scopeFilter', () => {
+  it('keeps qemu/lxc with vmid, name and node in scope, by vmid', () => {
+    const rows = [
+      { type: 'lxc', vmid: 5, name: 'b', node: 'n1' }, { type: 'qemu', vmid: 3, name: 'a', node: 'n1' }, { type: 'qemu', vmid: 4, name: 'x', node: 'n1', template: true },
+      { type: 'qemu', vmid: 6, node: 'n1' }, { type: 'openvz', vmid: 7, name: 'o', node: 'n1' }, { type: 'qemu', vmid: 8, name: 'c', node: 'n2' }, { type: 'storage', node: 'n1' },
+    ];
+    expect(selectGuests(rows, scopeFilter(['n1']))).toEqual({
+      guests: [
+        { type: 'qemu', vmid: 3, name: 'a', node: 'n1', row: rows[1] },
+        { type: 'lxc', vmid: 5, name: 'b', node: 'n1', row: rows[0] },
+      ],
+      skipped: { templates: 1, incomplete: 1 },
+      duplicates: [],
+    });
+    expect(['a', 'b'].map(scopeFilter(['*']))).toEqual([true, true]);
+    expect(['a', 'b'].map(scopeFilter([]))).toEqual([false, false]);
+  });
+});
+
+describe('collectPve', () => {
+  it('keeps the lowest vmid of guests sharing a name and warns about the others', async () => {
+    server = await startFakePve({
+      ...base,
+      guests: [
+        { resource: qemu(120, 'pve1', { name: 'Web' }), config: { ostype: 'l26' } },
+        { resource: lxc(110, 'pve2', { name: 'web' }), config: { ostype: 'debian' } },
+        { resource: qemu(130, 'pve1', { name: 'other' }), config: { ostype: 'l26' } },
+      ],
+    }, TOKEN);
+    const c = context(server.port);
+    const snap = await collectPve(c);
+    expect(snap.guests.map((g) => [g.vmid, g.name])).toEqual([[110, 'web'], [130, 'other']]);
+    expect(c.warnings).toEqual([{
+      code: 'guest_name_duplicate', subject: 'qemu 120 on pve1',
+      message: 'name "Web" is already used by vmid 110; NetBox needs VM names unique per cluster, so this guest is skipped',
+    }]);
+    expect(paths(server).filter((p) => p.includes('/120/'))).toEqual([]);
+  });
+
+
+  it('BOOTSTRAP makes no HTTP call at all', async () => {
+    server = await startFakePve(base, TOKEN);
+    const c = context(server.port, { extra: { BOOTSTRAP: true } });
+    expect(await collectPve(c)).toEqual({ bootstrap: true, host: '127.0.0.1', nodes: [], guests: [] });
+    expect(c.targets).toHaveLength(0);
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it('reads nodes and guests into the snapshot, skipping templates and nameless guests', async () => {
+    server = await startFakePve(base, TOKEN);
+    const c = context(server.port);
+    expect(await collectPve(c)).toEqual({
+      bootstrap: false,
+      host: '127.0.0.1',
+      apiVersion: '8.4.1',
+      clusterName: 'lab',
+      nodes: [
+        { name: 'pve1', status: 'online', maxcpu: 16, maxmem: 68719476736, pveversion: 'pve-manager/8.4.1/2a2fa54b8503f96c', network: [{ iface: 'vmbr0', type: 'bridge', cidr: '10.0.0.1/24', priority: 1 }] },
+        { name: 'pve2', status: 'online', maxcpu: 8, maxmem: 34359738368, pveversion: 'pve-manager/9.0.3/abcdef', network: [] },
+      ],
+      guests: [
+        {
+          type: 'qemu', vmid: 100, name: 'vm100', node: 'pve1', status: 'running', maxcpu: 2, maxmem: 4294967296, tags: ['web', 'prod'], hastate: 'started',
+          config: {
+            ostype: 'l26', description: 'front end', onboot: true, agentEnabled: true,
+            nets: [{ key: 'net0', name: 'net0', mac: 'BC:24:11:00:01:00', vlan: 10 }],
+            disks: [
+              { key: 'ide2', volume: 'none', cdrom: true, cloudinit: false, none: true },
+              { key: 'scsi0', volume: 'local-lvm:vm-100-disk-0', storage: 'local-lvm', sizeMb: 32768, cdrom: false, cloudinit: false, none: false },
+            ],
+          },
+          agent: {
+            osinfo: { id: 'ubuntu', name: 'Ubuntu', versionId: '24.04' },
+            interfaces: [{ name: 'ens18', mac: 'bc:24:11:00:01:00', addresses: [{ address: '10.0.0.100', family: 'ipv4', prefix: 24 }] }],
+          },
+        },
+        {
+          type: 'qemu', vmid: 103, name: 'vm103', node: 'pve2', status: 'stopped', maxcpu: 2, maxmem: 4294967296, tags: [],
+          config: { ostype: 'win11', onboot: false, agentEnabled: true, nets: [], disks: [] },
+        },
+        {
+          type: 'lxc', vmid: 200, name: 'ct200', node: 'pve2', status: 'running', maxcpu: 1, maxmem: 1073741824, tags: [],
+          config: {
+            ostype: 'debian', onboot: false, agentEnabled: false,
+            nets: [{ key: 'net0', name: 'eth0', mac: 'BC:24:11:00:02:00', ipv4: '10.0.0.200/24' }],
+            disks: [{ key: 'rootfs', volume: 'local-lvm:vm-200-disk-0', storage: 'local-lvm', sizeMb: 8192, cdrom: false, cloudinit: false, none: false }],
+          },
+        },
+      ],
+    });
+    expect(c.warnings).toEqual([]);
+    // No config for the template or the nameless guest, no agent call for the stopped VM.
+    expect(paths(server)).toEqual([
+      '/cluster/resources?type=vm', '/cluster/status', '/nodes',
+      '/nodes/pve1/network', '/nodes/pve1/qemu/100/agent/get-osinfo', '/nodes/pve1/qemu/100/agent/network-get-interfaces', '/nodes/pve1/qemu/100/config', '/nodes/pve1/status',
+      '/nodes/pve2/lxc/200/config', '/nodes/pve2/network', '/nodes/pve2/qemu/103/config', '/nodes/pve2/status',
+      '/version',
+    ]);
+    expect(c.progressCalls.at(-1)).toEqual([5, 5]);
+    expect(c.progressCalls.map(([, t]) => t)).toEqual(Array<number>(c.progressCalls.length).fill(5));
+  });
+
+  it('limits nodes and guests to the scope and warns about a scope node that does not exist', async () => {
+    server = await startFakePve(base, TOKEN);
+    const c = context(server.port, { nodes: ['pve2', 'pve7'] });
+    const snap = await collectPve(c);
+    expect(snap.nodes.map((n) => n.name)).toEqual(['pve2']);
+    expect(snap.guests.map((g) => g.vmid)).toEqual([103, 200]);
+    expect(c.warnings).toEqual([{ code: 'scope_node_unknown', subject: 'node pve7', message: 'scope.nodes names "pve7", which GET /nodes does not list' }]);
+    expect(paths(server).filter((p) => p.startsWith('/nodes/'))).toEqual([
+      '/nodes/pve2/lxc/200/config', '/nodes/pve2/network', '/nodes/pve2/qemu/103/config', '/nodes/pve2/status',
+    ]);
+  });
+
+  it('skips a node that answers 595 and its guests\' details, keeping the guests, with one warning', async () => {
+    server = await startFakePve({ ...base, nodes: [base.nodes[0]!, { name: 'pve2', down: true }] }, TOKEN);
+    const c = context(server.port);
+    const snap = await collectPve(c);
+    expect(c.warnings).toEqual([{
+      code: 'node_unreachable', subject: 'node pve2',
+      message: "GET /nodes/pve2/status: HTTP 595 No route to host; node data and its guests' details skipped",
+    }]);
+    expect(snap.nodes[1]).toEqual({ name: 'pve2', status: 'online', maxcpu: 8, maxmem: 34359738368 });
+    expect(snap.guests.filter((g) => g.node === 'pve2')).toEqual([
+      { type: 'qemu', vmid: 103, name: 'vm103', node: 'pve2', status: 'stopped', maxcpu: 2, maxmem: 4294967296, tags: [] },
+      { type: 'lxc', vmid: 200, name: 'ct200', node: 'pve2', status: 'running', maxcpu: 1, maxmem: 1073741824, tags: [] },
+    ]);
+    expect(paths(server).filter((p) => p.startsWith('/nodes/pve2'))).toEqual(['/nodes/pve2/network', '/nodes/pve2/status']);
+  });
+
+  it('does not call a node that /nodes reports offline', async () => {
+    server = await startFakePve({ ...base, nodes: [base.nodes[0]!, { name: 'pve2', status: 'offline', down: true }] }, TOKEN);
+    const c = context(server.port);
+    const snap = await collectPve(c);
+    expect(c.warnings).toEqual([{ code: 'node_unreachable', subject: 'node pve2', message: 'GET /nodes reports status "offline"; node data and its guests\' details skipped' }]);
+    expect(snap.nodes[1]).toEqual({ name: 'pve2', status: 'offline' });
+    expect(paths(server).filter((p) => p.startsWith('/nodes/pve2'))).toEqual([]);
+  });
+
+  it('treats a node that does not answer within PROXMOX_API_TIMEOUT as unreachable', async () => {
+    const handler = pveHandler(base, TOKEN);
+    server = await startFakeHttps(async (req) => {
+      if (req.path.startsWith('/api2/json/nodes/pve2/')) await sleep(1500);
+      return handler(req);
+    });
+    const c = context(server.port, { extra: { PROXMOX_API_TIMEOUT: 1 } });
+    const snap = await collectPve(c);
+    expect(c.warnings).toEqual([{ code: 'node_unreachable', subject: 'node pve2', message: "GET /nodes/pve2/status: timed out; node data and its guests' details skipped" }]);
+    expect(snap.guests.map((g) => [g.vmid, g.config !== undefined])).toEqual([[100, true], [103, false], [200, false]]);
+  });
+
+  it('warns once per guest whose agent is down or forbidden and keeps the guest', async () => {
+    server = await startFakePve({
+      ...base,
+      guests: [
+        { resource: qemu(300, 'pve1'), config: { agent: 1, ostype: 'l26' }, agent: { kind: 'agent-not-running' } },
+        { resource: qemu(301, 'pve1'), config: { agent: 1, ostype: 'win10' }, agent: { kind: 'forbidden' } },
+        { resource: qemu(302, 'pve1'), config: { agent: 'enabled=0', ostype: 'l26' } },
+        { resource: qemu(303, 'pve1'), config: { ostype: 'l26' } },
+      ],
+    }, TOKEN);
+    const c = context(server.port);
+    const snap = await collectPve(c);
+    expect([...c.warnings].sort((a, b) => a.subject.localeCompare(b.subject))).toEqual([
+      { code: 'guest_agent_unavailable', subject: 'qemu 300 on pve1', message: 'GET /nodes/pve1/qemu/300/agent/network-get-interfaces: HTTP 500 QEMU guest agent is not running; platform from ostype, no guest IPs' },
+      { code: 'guest_agent_forbidden', subject: 'qemu 301 on pve1', message: 'GET /nodes/pve1/qemu/301/agent/network-get-interfaces: HTTP 403 Permission check failed (/vms/301, VM.GuestAgent.Audit); the token needs VM.GuestAgent.Audit (PVE 9) or VM.Monitor (PVE 8) on /vms; platform from ostype, no guest IPs' },
+    ]);
+    expect(snap.guests.map((g) => [g.vmid, g.agent, g.config?.ostype])).toEqual([[300, undefined, 'l26'], [301, undefined, 'win10'], [302, undefined, 'l26'], [303, undefined, 'l26']]);
+    expect(paths(server).filter((p) => p.includes('/agent/'))).toEqual([
+      '/nodes/pve1/qemu/300/agent/get-osinfo', '/nodes/pve1/qemu/300/agent/network-get-interfaces',
+      '/nodes/pve1/qemu/301/agent/get-osinfo', '/nodes/pve1/qemu/301/agent/network-get-interfaces',
+    ]);
+  });
+
+  it('emits a guest without config data when its config fails, and drops only a bad entry', async () => {
+    server = await startFakePve({
+      ...base,
+      guests: [
+        { resource: qemu(400, 'pve1'), configError: { status: 500, reason: 'unable to read config' } },
+        { resource: qemu(401, 'pve1'), config: 'this is not a config' },
+        { resource: lxc(402, 'pve1'), config: { ostype: 'alpine', net0: 'name=eth0,hwaddr=nonsense', net1: 'name=eth1,hwaddr=BC:24:11:00:04:02' } },
+      ],
+    }, TOKEN);
+    const c = context(server.port);
+    const snap = await collectPve(c);
+    expect([...c.warnings].sort((a, b) => a.subject.localeCompare(b.subject))).toEqual([
+      { code: 'guest_config_unavailable', subject: 'qemu 400 on pve1', message: 'GET /nodes/pve1/qemu/400/config: HTTP 500 unable to read config; emitted without interfaces, IPs, disks or platform' },
+      { code: 'guest_config_invalid', subject: 'qemu 401 on pve1', message: 'GET /nodes/pve1/qemu/401/config: unexpected response: data: Invalid input: expected object, received string; emitted without interfaces, IPs, disks or platform' },
+      { code: 'guest_config_invalid', subject: 'lxc 402 on pve1', message: 'net0 "name=eth0,hwaddr=nonsense": not a MAC address; that entry is skipped' },
+    ].sort((a, b) => a.subject.localeCompare(b.subject)));
+    expect(snap.guests.map((g) => [g.vmid, g.config?.nets])).toEqual([[400, undefined], [401, undefined], [402, [{ key: 'net1', name: 'eth1', mac: 'BC:24:11:00:04:02' }]]]);
+  });
+
+  it('fails the run when the target itself cannot be read, without leaking per-item warnings', async () => {
+    const handler = pveHandler(base, TOKEN);
+    server = await startFakeHttps((req) => (req.path.endsWith('/cluster/resources') ? { status: 500, statusText: 'cluster not ready - no quorum?', body: { data: null } } : handler(req)));
+    const c = context(server.port);
+    const err = await collectPve(c).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PveUnreachableError);
+    expect((err as Error).message).toBe(`Proxmox VE at 127.0.0.1:${server.port} could not be read: GET /cluster/resources?type=vm: HTTP 500 cluster not ready - no quorum?`);
+    expect(c.warnings).toEqual([]);
+  });
+
+  it('names the credentials on a 401', async () => {
+    server = await startFakePve(base, { ...TOKEN, secret: 'other' });
+    const c = context(server.port);
+    await expect(collectPve(c)).rejects.toThrow(`Proxmox VE at 127.0.0.1:${server.port} could not be read: GET /version: HTTP 401 Authentication failed! (check PROXMOX_USER, PROXMOX_TOKEN_NAME and PROXMOX_TOKEN_VALUE)`);
+  });
+
+  it('starts guest work while another node is still answering (no phase barrier)', async () => {
+    const events: string[] = [];
+    const handler = pveHandler(base, TOKEN);
+    server = await startFakeHttps(async (req) => {
+      const path = req.path.replace('/api2/json', '');
+      events.push(`> ${path}`);
+      if (path === '/nodes/pve2/network' || path === '/cluster/status') await sleep(300);
+      events.push(`< ${path}`);
+      return handler(req);
+    });
+    const c = context(server.port);
+    await collectPve(c);
+    const at = (e: string) => events.indexOf(e);
+    expect(at('> /nodes/pve1/qemu/100/config')).toBeGreaterThan(-1);
+    expect(at('> /nodes/pve1/qemu/100/config')).toBeLessThan(at('< /nodes/pve2/network'));
+    expect(at('> /nodes/pve2/lxc/200/config')).toBeLessThan(at('< /nodes/pve2/network'));
+    expect(at('> /nodes/pve1/qemu/100/agent/get-osinfo')).toBeLessThan(at('< /cluster/status'));
+  });
+});
+
+describe('generatePveScenario', () => {
+  it('is deterministic per seed and has the promised mix', () => {
+    const a = generatePveScenario({ guests: 1000, nodes: 7, seed: 11 });
+    expect(generatePveScenario({ guests: 1000, nodes: 7, seed: 11 })).toEqual(a);
+    expect(generatePveScenario({ guests: 1000, nodes: 7, seed: 12 })).not.toEqual(a);
+    expect(a.nodes.map((n) => n.name)).toEqual(['pve1', 'pve2', 'pve3', 'pve4', 'pve5', 'pve6', 'pve7']);
+    const qemus = a.guests.filter((g) => g.resource.type === 'qemu');
+    const withAgent = qemus.filter((g) => g.resource.status === 'running' && g.agent?.kind === 'ok');
+    expect(qemus.length).toBeGreaterThan(650);
+    expect(qemus.length).toBeLessThan(750);
+    expect(withAgent.length / qemus.length).toBeGreaterThan(0.74);
+    expect(withAgent.length / qemus.length).toBeLessThan(0.86);
+    for (const g of qemus) expect(Object.keys(g.config as object).filter((k) => /^(net|scsi)\d$/.test(k)).sort()).toEqual(['net0', 'net1', 'scsi0', 'scsi1']);
+    expect(new Set(a.guests.map((g) => g.resource.name)).size).toBe(1000);
+  });
+
+  it('collects and maps cleanly: no warnings, every guest a VM, every agent-running VM a primary IPv4', async () => {
+    const scenario = generatePveScenario({ guests: 60, nodes: 3, seed: 5 });
+    server = await startFakePve(scenario, TOKEN);
+    const c = context(server.port);
+    const snap = await collectPve(c);
+    expect(c.warnings).toEqual([]);
+    const entities = mapPve(snap, { config: c.config, scope: c.scope, now: new Date(0), policyName: 'bench' });
+    const vms = entities.filter((e) => e.kind === 'virtual_machine').map((e) => e.value);
+    expect(vms).toHaveLength(60);
+    const agentRunning = new Set(scenario.guests.filter((g) => g.agent?.kind === 'ok' || g.resource.type === 'lxc').map((g) => g.resource.name));
+    expect(vms.filter((v) => v.primary_ip4).map((v) => v.name).sort()).toEqual([...agentRunning].sort());
+    expect(server.requests).toHaveLength(4 + 3 * 2 + 60 + 2 * scenario.guests.filter((g) => g.agent?.kind === 'ok').length);
+  });
+});

@@ -1,0 +1,304 @@
+import { AgentError } from '../../errors.ts';
+import { HttpConnectError, HttpStatusError } from '../../http/client.ts';
+import type { CollectContext, Warning } from '../types.ts';
+import {
+  getAgentNetworkInterfaces, getAgentOsInfo, getClusterResources, getClusterStatus, getLxcConfig, getNodeNetwork, getNodes,
+  getNodeStatus, getQemuConfig, getVersion, pveTargetRequest, type PveApi,
+} from './client.ts';
+import type { PveConfig } from './config.ts';
+import { parseGuestConfig, parsePveVersion, parseTags, PveParseError } from './parsers.ts';
+import { PveResponseError, type NodeRow, type ResourceRow } from './schema.ts';
+import type { GuestType, PveAgentData, PveGuest, PveNode, PveSnapshot } from './snapshot.ts';
+
+/** The first calls failed: the cluster as a whole could not be read. */
+export class PveUnreachableError extends AgentError {
+  constructor(endpoint: string, cause: unknown) {
+    super('pve_unreachable', `Proxmox VE at ${endpoint} could not be read: ${describe(cause)}${hint(cause)}`, { cause });
+  }
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function hint(err: unknown): string {
+  if (err instanceof HttpStatusError && err.status === 401) return ' (check PROXMOX_USER, PROXMOX_TOKEN_NAME and PROXMOX_TOKEN_VALUE)';
+  if (err instanceof HttpStatusError && err.status === 403) return ' (the token needs PVEAuditor on /; with privilege separation the token itself needs the ACL)';
+  return '';
+}
+
+/**
+ * A failure of the node rather than of the one call: PVE proxies /nodes/{other}/… and
+ * answers 595 (or another 59x AnyEvent::HTTP pseudo-status) when that node is down, or
+ * the proxy times out (reference/proxmox-apis.md §0 "proxied node unreachable").
+ */
+export function isNodeLevel(err: unknown): boolean {
+  return err instanceof HttpConnectError || (err instanceof HttpStatusError && err.status >= 595 && err.status <= 599);
+}
+
+/** `["*"]` (or any list containing "*") is every node. */
+export function scopeFilter(nodes: readonly string[]): (node: string) => boolean {
+  if (nodes.includes('*')) return () => true;
+  const set = new Set(nodes);
+  return (node) => set.has(node);
+}
+
+const GUEST_TYPES: ReadonlySet<string> = new Set<GuestType>(['qemu', 'lxc']);
+
+interface GuestRow {
+  type: GuestType;
+  vmid: number;
+  name: string;
+  node: string;
+  row: ResourceRow;
+}
+
+export interface GuestSelection {
+  guests: GuestRow[];
+  skipped: { templates: number; incomplete: number };
+  /** Guests whose name an earlier vmid already uses, with that vmid. */
+  duplicates: Array<{ guest: GuestRow; keptVmid: number }>;
+}
+
+/**
+ * The seed's "VM/Container Inventory": qemu and lxc only, templates skipped, rows
+ * without vmid or name skipped; then the policy's node scope. PVE allows two guests
+ * one name, NetBox does not (VM name unique per cluster, case-insensitive): the lowest
+ * vmid keeps the name and the others are returned as duplicates.
+ */
+export function selectGuests(rows: readonly ResourceRow[], inScope: (node: string) => boolean): GuestSelection {
+  const candidates: GuestRow[] = [];
+  const skipped = { templates: 0, incomplete: 0 };
+  const seen = new Set<number>();
+  for (const row of rows) {
+    if (!GUEST_TYPES.has(row.type)) continue;
+    if (row.template) { skipped.templates++; continue; }
+    if (row.vmid === undefined || row.name === undefined || row.node === undefined) { skipped.incomplete++; continue; }
+    if (!inScope(row.node) || seen.has(row.vmid)) continue;
+    seen.add(row.vmid);
+    candidates.push({ type: row.type as GuestType, vmid: row.vmid, name: row.name, node: row.node, row });
+  }
+  candidates.sort((a, b) => a.vmid - b.vmid);
+  const byName = new Map<string, number>();
+  const guests: GuestRow[] = [];
+  const duplicates: GuestSelection['duplicates'] = [];
+  for (const g of candidates) {
+    const kept = byName.get(g.name.toLowerCase());
+    if (kept !== undefined) {
+      duplicates.push({ guest: g, keptVmid: kept });
+      continue;
+    }
+    byName.set(g.name.toLowerCase(), g.vmid);
+    guests.push(g);
+  }
+  return { guests, skipped, duplicates };
+}
+
+/** Agent GETs need VM.GuestAgent.Audit on PVE 9, VM.Monitor on PVE 8 (reference/proxmox-apis.md §1.3). */
+const AGENT_PRIVILEGE_HINT = 'the token needs VM.GuestAgent.Audit (PVE 9) or VM.Monitor (PVE 8) on /vms';
+
+/**
+ * Reads a PVE cluster (or standalone node) into a PveSnapshot.
+ *
+ * /version, /cluster/status, /nodes and /cluster/resources go out together; per-node
+ * calls start as soon as /nodes is parsed and per-guest calls as soon as both lists are
+ * and the guest's node has answered /status, all bounded by the target's concurrency
+ * cap. Only those four first calls are fatal; a down node, a failing guest config or
+ * guest agent becomes a warning.
+ */
+export async function collectPve(ctx: CollectContext<PveConfig>): Promise<PveSnapshot> {
+  const c = ctx.config;
+  if (c.BOOTSTRAP) return { bootstrap: true, host: c.PROXMOX_HOST ?? '', nodes: [], guests: [] };
+  const host = c.PROXMOX_HOST;
+  if (!host) throw new AgentError('config_invalid', 'PROXMOX_HOST is required unless BOOTSTRAP is true');
+
+  let stopped = false;
+  const warn = (w: Warning): void => {
+    if (!stopped) ctx.warn(w);
+  };
+  const api: PveApi = {
+    target: ctx.target(pveTargetRequest(c)),
+    onDrop: (path, index, why) => warn({ code: 'pve_item_invalid', subject: `GET ${path} item ${index}`, message: `item dropped: ${why}` }),
+  };
+  const inScope = scopeFilter(ctx.scope.nodes);
+
+  // Progress: one unit per node and per guest; the total is known once both lists are.
+  let done = 0;
+  let total: number | undefined;
+  const tick = (): void => {
+    done++;
+    if (total !== undefined) ctx.progress(done, total);
+  };
+
+  // Nodes known to be down, with the reason; the first failure warns, the rest are quiet.
+  const down = new Map<string, string>();
+  const markDown = (node: string, reason: string): void => {
+    if (down.has(node)) return;
+    down.set(node, reason);
+    warn({ code: 'node_unreachable', subject: `node ${node}`, message: `${reason}; node data and its guests' details skipped` });
+  };
+  const canCall = (node: string): boolean => !stopped && !down.has(node);
+
+  const versionP = getVersion(api);
+  const statusP = getClusterStatus(api);
+  const nodesP = getNodes(api);
+  const resourcesP = getClusterResources(api);
+
+  /*
+   * Per node, the /status answer is the liveness probe its guests wait for: a dead node
+   * costs one 595 or one timeout, not one per guest. This is per node, not a phase: the
+   * other nodes' guests, and every node's /network call, go on meanwhile.
+   */
+  const probes = new Map<string, Promise<void>>();
+
+  const nodesStarted = nodesP.then((rows) => {
+    const inScopeRows = rows.filter((r) => inScope(r.node)).sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0));
+    // A node /nodes does not list as online is down before any call is made.
+    for (const r of inScopeRows) if (r.status !== 'online') markDown(r.node, `GET /nodes reports status "${r.status}"`);
+    return { rows, tasks: inScopeRows.map((r) => nodeTask(r)) };
+  });
+  const nodeWork = nodesStarted.then(({ tasks }) => Promise.all(tasks));
+
+  const guestWork = Promise.all([nodesStarted, resourcesP]).then(([{ rows: nodes }, rows]) => {
+    const { guests, skipped, duplicates } = selectGuests(rows, inScope);
+    total = nodes.filter((r) => inScope(r.node)).length + guests.length;
+    ctx.progress(done, total);
+    if (skipped.templates || skipped.incomplete) ctx.log.debug(skipped, 'guests skipped: templates and rows without vmid or name');
+    for (const { guest: g, keptVmid } of duplicates) {
+      warn({
+        code: 'guest_name_duplicate',
+        subject: `${g.type} ${g.vmid} on ${g.node}`,
+        message: `name "${g.name}" is already used by vmid ${keptVmid}; NetBox needs VM names unique per cluster, so this guest is skipped`,
+      });
+    }
+    const known = new Set(nodes.map((r) => r.node));
+    for (const n of ctx.scope.nodes) {
+      if (n !== '*' && !known.has(n)) warn({ code: 'scope_node_unknown', subject: `node ${n}`, message: `scope.nodes names "${n}", which GET /nodes does not list` });
+    }
+    return Promise.all(guests.map((g) => guestTask(g)));
+  });
+  // Handled below; these stop Node from reporting a rejection that lands while we wait elsewhere.
+  nodeWork.catch(() => {});
+  guestWork.catch(() => {});
+
+  let version: Awaited<typeof versionP>;
+  let status: Awaited<typeof statusP>;
+  try {
+    [version, status] = await Promise.all([versionP, statusP, nodesP, resourcesP]);
+  } catch (err) {
+    stopped = true;
+    await Promise.allSettled([nodeWork, guestWork]);
+    if (err instanceof HttpStatusError || err instanceof HttpConnectError || err instanceof PveResponseError) {
+      throw new PveUnreachableError(`${host}:${c.PROXMOX_PORT}`, err);
+    }
+    throw err;
+  }
+  const [nodes, guests] = await Promise.all([nodeWork, guestWork]);
+  const clusterName = status.find((r) => r.type === 'cluster')?.name;
+  return {
+    bootstrap: false,
+    host,
+    apiVersion: version.version,
+    ...(clusterName !== undefined && { clusterName }),
+    nodes,
+    guests,
+  };
+
+  async function nodeTask(row: NodeRow): Promise<PveNode> {
+    const node: PveNode = {
+      name: row.node,
+      status: row.status,
+      ...(row.maxcpu !== undefined && { maxcpu: row.maxcpu }),
+      ...(row.maxmem !== undefined && { maxmem: row.maxmem }),
+    };
+    try {
+      if (!canCall(row.node)) return node;
+      const statusCall = getNodeStatus(api, row.node);
+      const networkCall = getNodeNetwork(api, row.node);
+      probes.set(row.node, statusCall.then(() => {}, (err: unknown) => {
+        if (err instanceof HttpStatusError || err instanceof HttpConnectError) markDown(row.node, describe(err));
+      }));
+      const [st, net] = await Promise.allSettled([statusCall, networkCall]);
+      for (const r of [st, net]) {
+        if (r.status === 'fulfilled') continue;
+        if (r.reason instanceof HttpStatusError || r.reason instanceof HttpConnectError) {
+          // Any failed node call means the node's own data cannot be trusted as complete.
+          markDown(row.node, describe(r.reason));
+          return node;
+        }
+        if (!(r.reason instanceof PveResponseError)) throw r.reason;
+        warn({ code: 'node_data_invalid', subject: `node ${row.node}`, message: describe(r.reason) });
+      }
+      if (st.status === 'fulfilled' && st.value.pveversion !== undefined) {
+        node.pveversion = st.value.pveversion;
+        try {
+          parsePveVersion(st.value.pveversion);
+        } catch (err) {
+          if (!(err instanceof PveParseError)) throw err;
+          warn({ code: 'node_data_invalid', subject: `node ${row.node}`, message: `${err.message}; no platform for this node` });
+        }
+      }
+      if (net.status === 'fulfilled') node.network = net.value;
+      return node;
+    } finally {
+      tick();
+    }
+  }
+
+  async function guestTask(g: GuestRow): Promise<PveGuest> {
+    const subject = `${g.type} ${g.vmid} on ${g.node}`;
+    const r = g.row;
+    const guest: PveGuest = {
+      type: g.type,
+      vmid: g.vmid,
+      name: g.name,
+      node: g.node,
+      status: r.status ?? 'unknown',
+      ...(r.maxcpu !== undefined && { maxcpu: r.maxcpu }),
+      ...(r.maxmem !== undefined && { maxmem: r.maxmem }),
+      tags: parseTags(r.tags ?? ''),
+      ...(r.hastate !== undefined && { hastate: r.hastate }),
+    };
+    try {
+      await probes.get(g.node);
+      if (!canCall(g.node)) return guest;
+      let raw;
+      try {
+        raw = g.type === 'qemu' ? await getQemuConfig(api, g.node, g.vmid) : await getLxcConfig(api, g.node, g.vmid);
+      } catch (err) {
+        if (isNodeLevel(err)) markDown(g.node, describe(err));
+        else if (err instanceof HttpStatusError) warn({ code: 'guest_config_unavailable', subject, message: `${err.message}; emitted without interfaces, IPs, disks or platform` });
+        else if (err instanceof PveResponseError) warn({ code: 'guest_config_invalid', subject, message: `${err.message}; emitted without interfaces, IPs, disks or platform` });
+        else throw err;
+        return guest;
+      }
+      const { config, errors } = parseGuestConfig(g.type, raw);
+      for (const e of errors) warn({ code: 'guest_config_invalid', subject, message: `${e.message}; that entry is skipped` });
+      guest.config = config;
+
+      if (g.type === 'qemu' && guest.status === 'running' && config.agentEnabled && canCall(g.node)) {
+        const [ifaces, os] = await Promise.allSettled([
+          getAgentNetworkInterfaces(api, g.node, g.vmid),
+          getAgentOsInfo(api, g.node, g.vmid),
+        ]);
+        const agent: PveAgentData = {};
+        if (ifaces.status === 'fulfilled') agent.interfaces = ifaces.value;
+        if (os.status === 'fulfilled') agent.osinfo = os.value;
+        if (agent.interfaces || agent.osinfo) guest.agent = agent;
+        // Both calls fail the same way when the agent is down: one warning per guest.
+        const failure = ifaces.status === 'rejected' ? ifaces.reason : os.status === 'rejected' ? os.reason : undefined;
+        if (failure !== undefined) {
+          if (isNodeLevel(failure)) markDown(g.node, describe(failure));
+          else if (failure instanceof HttpStatusError && failure.status === 403) {
+            warn({ code: 'guest_agent_forbidden', subject, message: `${failure.message}; ${AGENT_PRIVILEGE_HINT}; platform from ostype, no guest IPs` });
+          } else if (failure instanceof HttpStatusError || failure instanceof PveResponseError) {
+            warn({ code: 'guest_agent_unavailable', subject, message: `${failure.message}; ${agent.osinfo ? 'no guest IPs' : agent.interfaces ? 'platform from ostype' : 'platform from ostype, no guest IPs'}` });
+          } else throw failure;
+        }
+      }
+      return guest;
+    } finally {
+      tick();
+    }
+  }
+}

@@ -1,0 +1,84 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { pveConfigSchema } from './config.ts';
+
+const required = { PROXMOX_HOST: 'pve1.lab.example', PROXMOX_TOKEN_NAME: 'netbox', PROXMOX_TOKEN_VALUE: 'secret' };
+
+function issues(input: unknown): Array<{ path: string; message: string }> {
+  const r = pveConfigSchema.safeParse(input);
+  return r.success ? [] : r.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+}
+
+describe('pveConfigSchema', () => {
+  it('applies the seed defaults', () => {
+    expect(pveConfigSchema.parse(required)).toEqual({
+      ...required,
+      BOOTSTRAP: false,
+      PROXMOX_PORT: 8006,
+      PROXMOX_USER: 'root@pam',
+      PROXMOX_SSL_VERIFY: false,
+      PROXMOX_API_TIMEOUT: 30,
+      SITE_NAME: 'Proxmox',
+      NODE_SITE_MAP: {},
+    });
+  });
+
+  it('accepts strings from ${env:} substitution for booleans and numbers', () => {
+    expect(pveConfigSchema.parse({ ...required, PROXMOX_PORT: '8443', PROXMOX_SSL_VERIFY: 'true', PROXMOX_API_TIMEOUT: '5', BOOTSTRAP: 'no' })).toMatchObject({
+      PROXMOX_PORT: 8443, PROXMOX_SSL_VERIFY: true, PROXMOX_API_TIMEOUT: 5, BOOTSTRAP: false,
+    });
+  });
+
+  it('requires host and token unless BOOTSTRAP, naming each key', () => {
+    expect(issues({})).toEqual([
+      { path: 'PROXMOX_HOST', message: 'PROXMOX_HOST is required unless BOOTSTRAP is true' },
+      { path: 'PROXMOX_TOKEN_NAME', message: 'PROXMOX_TOKEN_NAME is required unless BOOTSTRAP is true' },
+      { path: 'PROXMOX_TOKEN_VALUE', message: 'PROXMOX_TOKEN_VALUE is required unless BOOTSTRAP is true' },
+    ]);
+    expect(pveConfigSchema.parse({ BOOTSTRAP: true })).toMatchObject({ BOOTSTRAP: true });
+  });
+
+  it('parses NODE_SITE_MAP and reports a malformed pair', () => {
+    expect(pveConfigSchema.parse({ ...required, NODE_SITE_MAP: 'pve1:London,pve2:Amsterdam' }).NODE_SITE_MAP).toEqual({ pve1: 'London', pve2: 'Amsterdam' });
+    expect(pveConfigSchema.parse({ ...required, NODE_SITE_MAP: { pve3: 'Paris' } }).NODE_SITE_MAP).toEqual({ pve3: 'Paris' });
+    expect(issues({ ...required, NODE_SITE_MAP: 'pve1:London,pve2' })).toEqual([
+      { path: 'NODE_SITE_MAP', message: 'NODE_SITE_MAP entry "pve2": expected <node>:<site>, e.g. "pve1:London"' },
+    ]);
+  });
+
+  it('rejects unknown keys, a token id with the user in it, and a bad fingerprint', () => {
+    expect(issues({ ...required, PROXMOX_HOSTNAME: 'x' })).toEqual([{ path: '', message: 'Unrecognized key: "PROXMOX_HOSTNAME"' }]);
+    expect(issues({ ...required, PROXMOX_TOKEN_NAME: 'root@pam!netbox' })).toEqual([
+      { path: 'PROXMOX_TOKEN_NAME', message: 'give only the token id (e.g. netbox); the user goes in PROXMOX_USER' },
+    ]);
+    expect(issues({ ...required, PROXMOX_USER: 'root' })).toEqual([{ path: 'PROXMOX_USER', message: 'expected user@realm, e.g. root@pam' }]);
+    expect(issues({ ...required, PROXMOX_FINGERPRINT: 'AB:CD' })).toEqual([
+      { path: 'PROXMOX_FINGERPRINT', message: 'expected a SHA-256 fingerprint: 32 colon-separated hex bytes, as GET /nodes shows ssl_fingerprint' },
+    ]);
+    expect(pveConfigSchema.parse({ ...required, PROXMOX_FINGERPRINT: '80:D4:F2:DF:64:95:CD:8D:A0:82:82:AC:48:BA:C0:7A:1B:6B:87:8B:FE:B9:83:1C:95:4E:79:58:77:99:69:F5' }).PROXMOX_FINGERPRINT)
+      .toBe('80:D4:F2:DF:64:95:CD:8D:A0:82:82:AC:48:BA:C0:7A:1B:6B:87:8B:FE:B9:83:1C:95:4E:79:58:77:99:69:F5');
+  });
+
+  it('validates the example policy', () => {
+    const policy = parseYaml(readFileSync(new URL('../../../policies/pve.example.yaml', import.meta.url), 'utf8')) as {
+      name: string; collector: string; schedule: string; config: Record<string, unknown>; scope: { nodes: string[] };
+    };
+    expect(policy.collector).toBe('pve');
+    expect(policy.scope).toEqual({ nodes: ['*'] });
+    expect(policy.config.PROXMOX_TOKEN_VALUE).toBe('${env:PVE_TOKEN}');
+    const config = pveConfigSchema.parse({ ...policy.config, PROXMOX_TOKEN_VALUE: 'from-env' });
+    expect(config).toEqual({
+      BOOTSTRAP: false,
+      PROXMOX_HOST: 'pve1.lab.example',
+      PROXMOX_PORT: 8006,
+      PROXMOX_USER: 'root@pam',
+      PROXMOX_TOKEN_NAME: 'netbox',
+      PROXMOX_TOKEN_VALUE: 'from-env',
+      PROXMOX_SSL_VERIFY: false,
+      PROXMOX_API_TIMEOUT: 30,
+      SITE_NAME: 'Lab',
+      NODE_SITE_MAP: { pve1: 'London', pve2: 'Amsterdam' },
+    });
+  });
+});

@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { boolish, hostname, intish } from '../../config/coerce.ts';
+import { parseNodeSiteMap, PveParseError } from './parsers.ts';
+
+/*
+ * The policy's `config:` block for the pve collector: the seed's parameters with the
+ * seed's defaults (proxmox-ve-mapping.txt, "Config Parameters"), plus TLS pinning.
+ */
+
+/** "pve1:London,pve2:Amsterdam", or the same as a YAML mapping { pve1: London }. */
+const nodeSiteMap = z
+  .union([z.string(), z.record(z.string().min(1), z.string().trim().min(1, 'site name is empty'))])
+  .transform((v, ctx) => {
+    if (typeof v !== 'string') return v;
+    try {
+      return parseNodeSiteMap(v);
+    } catch (err) {
+      if (!(err instanceof PveParseError)) throw err;
+      ctx.addIssue({ code: 'custom', message: err.message });
+      return z.NEVER;
+    }
+  });
+
+const fingerprint = z
+  .string()
+  .refine((s) => /^(?:[0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2}$/.test(s.trim()), 'expected a SHA-256 fingerprint: 32 colon-separated hex bytes, as GET /nodes shows ssl_fingerprint');
+
+export const pveConfigSchema = z
+  .object({
+    BOOTSTRAP: boolish.default(false),
+    PROXMOX_HOST: hostname.optional(),
+    PROXMOX_PORT: intish(1, 65535).default(8006),
+    PROXMOX_USER: z.string().regex(/^[^\s@!:=]+@[^\s@!:=]+$/, 'expected user@realm, e.g. root@pam').default('root@pam'),
+    PROXMOX_TOKEN_NAME: z.string().min(1).regex(/^[^\s!=]+$/, 'give only the token id (e.g. netbox); the user goes in PROXMOX_USER').optional(),
+    PROXMOX_TOKEN_VALUE: z.string().min(1).optional(),
+    PROXMOX_SSL_VERIFY: boolish.default(false),
+    PROXMOX_API_TIMEOUT: intish(1, 3600).default(30),
+    PROXMOX_FINGERPRINT: fingerprint.optional(),
+    PROXMOX_CA_FILE: z.string().min(1).optional(),
+    CLUSTER_NAME: z.string().trim().min(1).optional(),
+    SITE_NAME: z.string().trim().min(1).default('Proxmox'),
+    NODE_SITE_MAP: nodeSiteMap.default({}),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.BOOTSTRAP) return;
+    for (const key of ['PROXMOX_HOST', 'PROXMOX_TOKEN_NAME', 'PROXMOX_TOKEN_VALUE'] as const) {
+      if (c[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: `${key} is required unless BOOTSTRAP is true` });
+    }
+  });
+
+export type PveConfig = z.output<typeof pveConfigSchema>;
+/** What a policy file may contain. */
+export type PveConfigInput = z.input<typeof pveConfigSchema>;

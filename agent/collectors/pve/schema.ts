@@ -1,0 +1,205 @@
+import { z } from 'zod';
+import { AgentError } from '../../errors.ts';
+import type { NodeNetworkRow } from '../../../mappers/common/node-network.ts';
+
+/*
+ * zod schemas of the PVE answers the collector reads, naming only the fields it uses.
+ * PVE is Perl: booleans come as 0/1 and some numbers as strings (reference/proxmox-apis.md
+ * §0 "booleans", "number-as-string"), so both are coerced here, at the edge.
+ */
+
+/** An answer whose shape is not what the schema expects. */
+export class PveResponseError extends AgentError {
+  readonly path: string;
+  constructor(path: string, detail: string, options?: { cause?: unknown }) {
+    super('pve_bad_response', `GET ${path}: unexpected response: ${detail}`, options);
+    this.path = path;
+  }
+}
+
+/** A number, or a numeric string such as `"vlan-id": "2"` (go-proxmox pve9x network fixture). */
+export const looseNumber = z.union([
+  z.number(),
+  z.string().trim().regex(/^-?\d+(?:\.\d+)?$/, 'expected a number').transform(Number),
+]);
+export const looseInt = looseNumber.pipe(z.number().int());
+
+/** Perl booleans: 0/1, "0"/"1", and real booleans where a newer endpoint sends them. */
+export const looseBool = z.union([
+  z.boolean(),
+  z.literal([0, 1]).transform((n) => n === 1),
+  z.literal(['0', '1']).transform((s) => s === '1'),
+]);
+
+/** Text fields that must be non-empty to mean anything (a guest name of "" is no name). */
+const text = z.string().transform((s) => (s.trim() === '' ? undefined : s));
+
+/**
+ * An optional field that Perl may also send as null (undef); both read as absent
+ * (go-proxmox pve9x network fixture: `"exists": null`).
+ */
+export function opt<T extends z.ZodType>(schema: T) {
+  return z.union([schema, z.null().transform(() => undefined)]).optional();
+}
+
+/** `{"data": …}`, the envelope of every PVE answer (pve-http-server Formatter/Standard.pm). */
+export function envelope<T extends z.ZodType>(data: T) {
+  return z.object({ data });
+}
+
+/**
+ * An array whose bad items are dropped and reported through `onDrop`, so one odd row
+ * (a PVE 9 `network` row, a half-written guest) does not cost the whole list.
+ */
+export function lenientList<T extends z.ZodType>(item: T, onDrop: (index: number, why: string) => void) {
+  return z.array(z.unknown()).transform((items) => {
+    const out: z.output<T>[] = [];
+    items.forEach((raw, index) => {
+      const r = item.safeParse(raw);
+      if (r.success) out.push(r.data as z.output<T>);
+      else onDrop(index, summarizeIssues(r.error));
+    });
+    return out;
+  });
+}
+
+export function summarizeIssues(err: z.ZodError): string {
+  return err.issues
+    .slice(0, 3)
+    .map((i) => `${i.path.length ? `${i.path.join('.')}: ` : ''}${i.message}`)
+    .join('; ');
+}
+
+// GET /version (any authenticated user).
+export const versionSchema = z.object({ version: z.string(), release: opt(z.string()) });
+export type PveVersion = z.output<typeof versionSchema>;
+
+// GET /cluster/status: one `type: "cluster"` row only when clustered (pve-manager PVE/API2/Cluster.pm get_status).
+export const clusterStatusRowSchema = z.object({ type: z.string(), name: opt(text) });
+export type ClusterStatusRow = z.output<typeof clusterStatusRowSchema>;
+
+// GET /nodes: offline nodes carry little more than `node` and `status`.
+export const nodeRowSchema = z.object({
+  node: z.string().min(1),
+  status: opt(z.string()).transform((s) => s ?? 'unknown'),
+  maxcpu: opt(looseNumber),
+  maxmem: opt(looseNumber),
+});
+export type NodeRow = z.output<typeof nodeRowSchema>;
+
+/*
+ * GET /cluster/resources?type=vm. Rows of other types (node, storage, pool, sdn, PVE 9
+ * `network`) have none of the guest fields, so everything but `type` is optional and the
+ * collector keeps only qemu/lxc rows; guests of a down node may lack `name`
+ * (reference/proxmox-apis.md §1.1).
+ */
+export const resourceRowSchema = z.object({
+  type: z.string(),
+  vmid: opt(looseInt),
+  name: opt(text),
+  node: opt(text),
+  status: opt(z.string()),
+  template: opt(looseBool),
+  tags: opt(z.string()),
+  maxcpu: opt(looseNumber),
+  maxmem: opt(looseNumber),
+  hastate: opt(text),
+});
+export type ResourceRow = z.output<typeof resourceRowSchema>;
+
+// GET /nodes/{node}/status.
+export const nodeStatusSchema = z.object({ pveversion: opt(z.string()) });
+export type NodeStatus = z.output<typeof nodeStatusSchema>;
+
+/** `netmask` is "24" or "255.255.255.0"; either may arrive as a number-ish string. */
+const maskish = z.union([z.string(), z.number()]).transform(String);
+
+// GET /nodes/{node}/network (go-proxmox pve9x nodes_node1_network.json shows the loose types).
+export const networkRowSchema = z
+  .object({
+    iface: z.string().min(1),
+    type: opt(z.string()).transform((s) => s ?? 'unknown'),
+    method: opt(z.string()),
+    cidr: opt(text),
+    address: opt(text),
+    netmask: opt(maskish),
+    cidr6: opt(text),
+    address6: opt(text),
+    netmask6: opt(maskish),
+    'vlan-id': opt(looseInt),
+    mtu: opt(looseInt),
+    // Not in the published schema; accepted when present (the seed maps Mbps → kbps).
+    speed: opt(looseNumber),
+    priority: opt(looseNumber),
+  })
+  .transform((r): NodeNetworkRow => ({
+    iface: r.iface,
+    type: r.type,
+    ...(r.method !== undefined && { method: r.method }),
+    ...(r.cidr !== undefined && { cidr: r.cidr }),
+    ...(r.address !== undefined && { address: r.address }),
+    ...(r.netmask !== undefined && { netmask: r.netmask }),
+    ...(r.cidr6 !== undefined && { cidr6: r.cidr6 }),
+    ...(r.address6 !== undefined && { address6: r.address6 }),
+    ...(r.netmask6 !== undefined && { netmask6: r.netmask6 }),
+    ...(r['vlan-id'] !== undefined && { vlanId: r['vlan-id'] }),
+    ...(r.mtu !== undefined && { mtu: r.mtu }),
+    ...(r.speed !== undefined && { speedMbps: r.speed }),
+    ...(r.priority !== undefined && { priority: r.priority }),
+  }));
+
+/*
+ * GET /nodes/{node}/{qemu|lxc}/{vmid}/config: a flat map. Named keys are coerced; the
+ * numbered ones (net0, scsi0, mp0…) fall into the catch-all and are parsed by parsers.ts.
+ * `memory` became a property string in PVE 8.1, so no value is assumed to be a number.
+ */
+export const guestConfigSchema = z
+  .object({
+    ostype: opt(z.string()),
+    description: opt(z.string()),
+    onboot: opt(looseBool),
+    agent: opt(z.union([z.string(), z.number(), z.boolean()])),
+  })
+  .catchall(z.union([z.string(), z.number(), z.boolean(), z.null()]));
+export type GuestConfigRaw = z.output<typeof guestConfigSchema>;
+
+// GET …/agent/get-osinfo: every member of QAPI GuestOSInfo is optional.
+export const agentOsInfoSchema = z
+  .object({
+    result: z.object({
+      id: opt(text),
+      name: opt(text),
+      'pretty-name': opt(text),
+      'version-id': opt(text),
+    }),
+  })
+  .transform(({ result: r }) => ({
+    ...(r.id !== undefined && { id: r.id }),
+    ...(r.name !== undefined && { name: r.name }),
+    ...(r['pretty-name'] !== undefined && { prettyName: r['pretty-name'] }),
+    ...(r['version-id'] !== undefined && { versionId: r['version-id'] }),
+  }));
+export type AgentOsInfo = z.output<typeof agentOsInfoSchema>;
+
+const agentIpSchema = z.object({
+  'ip-address': z.string(),
+  'ip-address-type': z.string(),
+  prefix: looseInt,
+});
+
+export const agentInterfaceSchema = z
+  .object({
+    name: z.string(),
+    'hardware-address': opt(z.string()),
+    'ip-addresses': opt(z.array(z.unknown())),
+  })
+  .transform((r) => ({
+    name: r.name,
+    ...(r['hardware-address'] !== undefined && { mac: r['hardware-address'] }),
+    // One odd address does not cost the interface its other addresses.
+    addresses: (r['ip-addresses'] ?? []).flatMap((a) => {
+      const p = agentIpSchema.safeParse(a);
+      return p.success ? [{ address: p.data['ip-address'], family: p.data['ip-address-type'], prefix: p.data.prefix }] : [];
+    }),
+  }));
+export type AgentInterface = z.output<typeof agentInterfaceSchema>;

@@ -1,0 +1,72 @@
+import type { NodeNetworkRow } from '../../../mappers/common/node-network.ts';
+import type { ParsedGuestConfig, ParsedGuestNet } from './parsers.ts';
+
+/*
+ * What one PVE run saw, as plain JSON-able data: the collector fills it, the mapper
+ * (mappers/pve) turns it into entities. Guests are already filtered (scope, templates,
+ * qemu/lxc only, vmid and name present); everything else is as the API said it, parsed.
+ */
+export interface PveSnapshot {
+  /** BOOTSTRAP mode: no API was called and nodes/guests are empty. */
+  bootstrap: boolean;
+  /** PROXMOX_HOST (for the proxmox-{hostname} tag and the cluster-name fallback); "" in bootstrap. */
+  host: string;
+  /** `version` of GET /version, e.g. "8.4.1". */
+  apiVersion?: string;
+  /** Name of the `type: "cluster"` row of /cluster/status; absent on a standalone node. */
+  clusterName?: string;
+  /** Nodes in scope, by name. */
+  nodes: PveNode[];
+  /** Guests in scope, by vmid. */
+  guests: PveGuest[];
+}
+
+export interface PveNode {
+  name: string;
+  /** /nodes `status`: online, offline, unknown. */
+  status: string;
+  maxcpu?: number;
+  /** Bytes. */
+  maxmem?: number;
+  /** `pveversion` of /nodes/{node}/status, e.g. "pve-manager/8.2.4/faa83925c9641325". */
+  pveversion?: string;
+  /** Rows of /nodes/{node}/network; absent when the node could not be read. */
+  network?: NodeNetworkRow[];
+}
+
+export type GuestType = 'qemu' | 'lxc';
+
+export interface PveGuest {
+  type: GuestType;
+  vmid: number;
+  name: string;
+  node: string;
+  /** running, stopped, paused, unknown… (from /cluster/resources). */
+  status: string;
+  maxcpu?: number;
+  /** Bytes. */
+  maxmem?: number;
+  /** Proxmox tags, split and deduplicated. */
+  tags: string[];
+  /** HA state, only when the guest is HA-managed. */
+  hastate?: string;
+  /** Absent when the config could not be read (node down, error, malformed answer). */
+  config?: PveGuestConfig;
+  /** Guest-agent data of a running QEMU guest with the agent enabled, when it answered. */
+  agent?: PveAgentData;
+}
+
+/** Parsed config; see parsers.ts for the field notes. */
+export type PveGuestConfig = ParsedGuestConfig;
+export type PveGuestNet = ParsedGuestNet;
+
+export interface PveAgentData {
+  osinfo?: { id?: string; name?: string; prettyName?: string; versionId?: string };
+  interfaces?: PveAgentInterface[];
+}
+
+export interface PveAgentInterface {
+  name: string;
+  mac?: string;
+  addresses: Array<{ address: string; family: string; prefix: number }>;
+}

@@ -1,0 +1,305 @@
+import { isIPv4, isIPv6 } from 'node:net';
+import type { Device, Interface, IPAddress, Tag, VLAN } from '../../proto/diode/v1/types.ts';
+import { entity, type EntityOf } from '../types.ts';
+import { siteRef } from './refs.ts';
+
+/*
+ * Host network of a Proxmox machine (a PVE node, a PBS host): rows of
+ * GET /nodes/{node}/network → Interface, IPAddress, Prefix and VLAN entities, following
+ * the seed's "Node Interface", "Node IP Address", "Network Prefix" and "VLAN" rows.
+ */
+
+/** One row of /nodes/{node}/network, already decoded (numbers are numbers). */
+export interface NodeNetworkRow {
+  iface: string;
+  /** eth, bridge, bond, vlan, alias, OVSBridge, OVSBond, OVSPort, OVSIntPort, unknown… */
+  type: string;
+  method?: string;
+  cidr?: string;
+  address?: string;
+  /** Prefix length ("24") or dotted mask ("255.255.255.0"). */
+  netmask?: string;
+  cidr6?: string;
+  address6?: string;
+  netmask6?: string;
+  vlanId?: number;
+  mtu?: number;
+  speedMbps?: number;
+  /** Position in /etc/network/interfaces; orders rows so "first IP" is stable. */
+  priority?: number;
+}
+
+/** Seed "Node Interface Types"; anything else is `other`. */
+export const NODE_INTERFACE_TYPES: Readonly<Record<string, string>> = {
+  bridge: 'bridge',
+  bond: 'lag',
+  vlan: 'virtual',
+  alias: 'virtual',
+  OVSBridge: 'bridge',
+  OVSBond: 'lag',
+  OVSPort: 'virtual',
+  OVSIntPort: 'virtual',
+};
+
+export function nodeInterfaceType(pveType: string): string {
+  return Object.hasOwn(NODE_INTERFACE_TYPES, pveType) ? NODE_INTERFACE_TYPES[pveType] ?? 'other' : 'other';
+}
+
+// ---------------------------------------------------------------------------
+// Nested references shared by every mapper that points at these kinds.
+
+export function interfaceRef(device: Device, name: string): Interface {
+  return { device, name };
+}
+
+export function ipRef(address: string): IPAddress {
+  return { address };
+}
+
+export function vlanName(vid: number): string {
+  return `VLAN ${vid}`;
+}
+
+/** VLAN identity is (vid, site); the name is derived, so every reference carries it. */
+export function vlanRef(vid: number, site: string): VLAN {
+  return { vid, name: vlanName(vid), site: siteRef(site) };
+}
+
+export function vlanEntity(vid: number, site: string, tags: Tag[]): EntityOf<'vlan'> {
+  return entity('vlan', { ...vlanRef(vid, site), status: 'active', tags });
+}
+
+export function prefixEntity(prefix: string, site: string, tags: Tag[]): EntityOf<'prefix'> {
+  return entity('prefix', { prefix, scope_site: siteRef(site), status: 'active', tags });
+}
+
+// ---------------------------------------------------------------------------
+// Addresses.
+
+export interface Cidr {
+  family: 4 | 6;
+  /** Canonical address text (IPv6 compressed, lower case). */
+  address: string;
+  prefixLength: number;
+}
+
+/** `address/len` → canonical Cidr, or undefined when it is not one. */
+export function parseCidrText(text: string): Cidr | undefined {
+  const slash = text.indexOf('/');
+  if (slash === -1) return undefined;
+  return withPrefix(text.slice(0, slash), text.slice(slash + 1));
+}
+
+/** An address plus a netmask given as a length ("24") or dotted ("255.255.255.0"). */
+export function withPrefix(address: string, mask: string): Cidr | undefined {
+  const addr = address.trim().replace(/%.*$/, '');
+  const family = isIPv4(addr) ? 4 : isIPv6(addr) ? 6 : undefined;
+  if (family === undefined) return undefined;
+  let len: number | undefined;
+  const m = mask.trim();
+  if (/^\d{1,3}$/.test(m)) len = Number(m);
+  else if (family === 4 && isIPv4(m)) len = dottedMaskLength(m);
+  if (len === undefined || len > (family === 4 ? 32 : 128)) return undefined;
+  return { family, address: canonicalAddress(addr, family), prefixLength: len };
+}
+
+export function cidrText(c: Cidr): string {
+  return `${c.address}/${c.prefixLength}`;
+}
+
+function dottedMaskLength(mask: string): number | undefined {
+  const n = ipv4ToInt(mask);
+  const len = 32 - Math.log2((~n >>> 0) + 1);
+  return Number.isInteger(len) ? len : undefined;
+}
+
+function ipv4ToInt(addr: string): number {
+  return addr.split('.').reduce((acc, o) => ((acc << 8) | Number(o)) >>> 0, 0);
+}
+
+function intToIpv4(n: number): string {
+  return [24, 16, 8, 0].map((s) => (n >>> s) & 255).join('.');
+}
+
+/** 128-bit value of a valid IPv6 address (embedded IPv4 tail allowed). */
+function ipv6ToBigInt(addr: string): bigint {
+  let text = addr.toLowerCase();
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (v4 && v4[1]) {
+    const n = ipv4ToInt(v4[1]);
+    text = `${text.slice(0, -v4[1].length)}${(n >>> 16).toString(16)}:${(n & 0xffff).toString(16)}`;
+  }
+  const [head = '', tail] = text.split('::');
+  const h = head ? head.split(':') : [];
+  const t = tail !== undefined && tail !== '' ? tail.split(':') : [];
+  const groups = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
+  return groups.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g || '0', 16)), 0n);
+}
+
+/** RFC 5952 text: lower case, no leading zeros, the longest zero run (≥ 2 groups) as `::`. */
+function bigIntToIpv6(n: bigint): string {
+  const groups = Array.from({ length: 8 }, (_, i) => Number((n >> BigInt((7 - i) * 16)) & 0xffffn));
+  if (groups.slice(0, 6).every((g, i) => (i < 5 ? g === 0 : g === 0xffff))) {
+    // IPv4-mapped addresses keep the dotted tail, as NetBox (netaddr) prints them.
+    return `::ffff:${intToIpv4(((groups[6] ?? 0) << 16 | (groups[7] ?? 0)) >>> 0)}`;
+  }
+  let bestStart = -1;
+  let bestLen = 0;
+  for (let i = 0; i < 8;) {
+    if (groups[i] !== 0) { i++; continue; }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen && j - i >= 2) { bestStart = i; bestLen = j - i; }
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (bestStart === -1) return hex.join(':');
+  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
+}
+
+/** The form NetBox prints, so the same address always has the same identity. */
+export function canonicalAddress(addr: string, family: 4 | 6): string {
+  return family === 4 ? intToIpv4(ipv4ToInt(addr)) : bigIntToIpv6(ipv6ToBigInt(addr));
+}
+
+/** The network an address sits in: 192.168.1.101/24 → 192.168.1.0/24. */
+export function networkOf(c: Cidr): string {
+  if (c.family === 4) {
+    const mask = c.prefixLength === 0 ? 0 : (~0 << (32 - c.prefixLength)) >>> 0;
+    return `${intToIpv4((ipv4ToInt(c.address) & mask) >>> 0)}/${c.prefixLength}`;
+  }
+  const bits = 128n - BigInt(c.prefixLength);
+  const net = (ipv6ToBigInt(c.address) >> bits) << bits;
+  return `${bigIntToIpv6(net)}/${c.prefixLength}`;
+}
+
+/** 127.0.0.0/8 and ::1. */
+export function isLoopback(c: Cidr): boolean {
+  return c.family === 4 ? c.address.startsWith('127.') : c.address === '::1';
+}
+
+/** 169.254.0.0/16 and fe80::/10. */
+export function isLinkLocal(c: Cidr): boolean {
+  if (c.family === 4) return c.address.startsWith('169.254.');
+  return (ipv6ToBigInt(c.address) >> 118n) === 0x3fan;
+}
+
+/** 0.0.0.0 and :: say nothing about where a host is. */
+export function isUnspecified(c: Cidr): boolean {
+  return c.address === '0.0.0.0' || c.address === '::';
+}
+
+/** Addresses worth inventorying on any interface: not loopback, link-local or unspecified. */
+export function isUsableAddress(c: Cidr): boolean {
+  return !isLoopback(c) && !isLinkLocal(c) && !isUnspecified(c);
+}
+
+// ---------------------------------------------------------------------------
+
+export interface NodeNetworkOptions {
+  /** Addresses already taken by another object in this run; they are left out here. */
+  isClaimed?: (address: string) => boolean;
+}
+
+export interface NodeNetworkEntities {
+  interfaces: EntityOf<'interface'>[];
+  ipAddresses: EntityOf<'ip_address'>[];
+  prefixes: EntityOf<'prefix'>[];
+  vlans: EntityOf<'vlan'>[];
+  /** First IPv4 / IPv6 (rows in interfaces-file order), for the Device's primary_ip4/6. */
+  primaryIp4?: string;
+  primaryIp6?: string;
+}
+
+function rowAddresses(row: NodeNetworkRow): Cidr[] {
+  const out: Cidr[] = [];
+  // The seed: "Tries cidr first; falls back to address+netmask".
+  const v4 = (row.cidr !== undefined ? parseCidrText(row.cidr) : undefined)
+    ?? (row.address !== undefined && row.netmask !== undefined ? withPrefix(row.address, row.netmask) : undefined);
+  if (v4) out.push(v4);
+  const v6 = (row.cidr6 !== undefined ? parseCidrText(row.cidr6) : undefined)
+    ?? (row.address6 !== undefined && row.netmask6 !== undefined ? withPrefix(row.address6, row.netmask6) : undefined);
+  if (v6) out.push(v6);
+  return out;
+}
+
+function isLoopbackRow(row: NodeNetworkRow): boolean {
+  return row.iface === 'lo' || row.type === 'loopback' || row.method === 'loopback';
+}
+
+/**
+ * Maps one host's network rows. `device` is the host's stub (deviceRef), `site` the
+ * site its prefixes and VLANs are scoped to, `tags` go on every entity. Prefixes and
+ * VLANs are unique within the result; callers merging several hosts dedupe by
+ * (network, site) and (vid, site), which the entities' natural keys already are.
+ */
+export function mapNodeNetwork(device: Device, site: string, rows: readonly NodeNetworkRow[], tags: Tag[], opts: NodeNetworkOptions = {}): NodeNetworkEntities {
+  // PVE lists the rows in Perl hash order (pve-manager PVE/API2/Network.pm index →
+  // hash_to_array), so "first" follows the interfaces file (`priority`), then the name.
+  const sorted = [...rows].sort((a, b) => (a.priority ?? Infinity) - (b.priority ?? Infinity) || (a.iface < b.iface ? -1 : a.iface > b.iface ? 1 : 0));
+  const out: NodeNetworkEntities = { interfaces: [], ipAddresses: [], prefixes: [], vlans: [] };
+  const prefixes = new Set<string>();
+  const vlans = new Set<number>();
+  const taken = new Set<string>();
+
+  // VLANs come from every vlan row with an id, whether or not it carries an address.
+  for (const row of sorted) {
+    if (row.type !== 'vlan' || row.vlanId === undefined || vlans.has(row.vlanId)) continue;
+    if (row.vlanId < 1 || row.vlanId > 4094) continue;
+    vlans.add(row.vlanId);
+    out.vlans.push(vlanEntity(row.vlanId, site, tags));
+  }
+
+  const assignments: Array<{ row: NodeNetworkRow; cidr: Cidr }> = [];
+  for (const row of sorted) {
+    if (isLoopbackRow(row)) continue;
+    for (const cidr of rowAddresses(row)) {
+      if (!isUsableAddress(cidr)) continue;
+      const text = cidrText(cidr);
+      if (taken.has(text) || opts.isClaimed?.(text)) continue;
+      taken.add(text);
+      assignments.push({ row, cidr });
+    }
+  }
+
+  const primary4 = assignments.find((a) => a.cidr.family === 4);
+  const primary6 = assignments.find((a) => a.cidr.family === 6);
+  if (primary4) out.primaryIp4 = cidrText(primary4.cidr);
+  if (primary6) out.primaryIp6 = cidrText(primary6.cidr);
+
+  // "Interfaces without a resolvable IP are skipped" (seed, Node Interface row).
+  const withIp = new Set(assignments.map((a) => a.row));
+  for (const row of sorted) {
+    if (!withIp.has(row)) continue;
+    out.interfaces.push(entity('interface', {
+      device,
+      name: row.iface,
+      type: nodeInterfaceType(row.type),
+      ...(row.mtu !== undefined && row.mtu > 0 && { mtu: row.mtu }),
+      ...(row.speedMbps !== undefined && row.speedMbps > 0 && { speed: Math.round(row.speedMbps * 1000) }),
+      tags,
+    }));
+  }
+
+  for (const a of assignments) {
+    const address = cidrText(a.cidr);
+    // The primary IP's own entity carries the primary on its device stub (DESIGN.md §5).
+    const isPrimary4 = a === primary4;
+    const isPrimary6 = a === primary6;
+    const owner: Device = isPrimary4 ? { ...device, primary_ip4: ipRef(address) } : isPrimary6 ? { ...device, primary_ip6: ipRef(address) } : device;
+    out.ipAddresses.push(entity('ip_address', {
+      address,
+      assigned_object_interface: interfaceRef(owner, a.row.iface),
+      status: 'active',
+      tags,
+    }));
+    // "Host routes (/32, /128) and loopback excluded" (seed, Network Prefix row).
+    const hostLen = a.cidr.family === 4 ? 32 : 128;
+    if (a.cidr.prefixLength === hostLen) continue;
+    const network = networkOf(a.cidr);
+    if (prefixes.has(network)) continue;
+    prefixes.add(network);
+    out.prefixes.push(prefixEntity(network, site, tags));
+  }
+  return out;
+}

@@ -1,0 +1,260 @@
+import type {
+  CustomField, CustomFieldValue, Device, DeviceRole, DeviceType, InventoryItem, InventoryItemRole, Manufacturer, Platform, Tag,
+} from '../../proto/diode/v1/types.ts';
+import type { PbsConfig } from '../../agent/collectors/pbs/config.ts';
+import type { PbsBackupGroup, PbsDatastore, PbsJob, PbsSnapshot } from '../../agent/collectors/pbs/snapshot.ts';
+import { ipRef, mapNodeNetwork } from '../common/node-network.ts';
+import { cf, deviceRef, slugify, tagRef } from '../common/refs.ts';
+import { orderEntities } from '../order.ts';
+import { entity, type AnyEntity, type EntityOf, type MapContext } from '../types.ts';
+
+/*
+ * PbsSnapshot → Diode entities (DESIGN.md §6 "PBS"): the server is a Device with its NICs,
+ * IPs, platform and the `pbs-api` Service; each datastore an InventoryItem on it; backup
+ * groups and jobs are JSON custom fields. Every field of the netbox-pbs models lands here or
+ * is listed in agent/collectors/pbs/README.md. Pure: no clock, no I/O, sorted output.
+ */
+
+export const PBS_TAG = { name: 'proxmox-backup', color: '2196f3' } as const;
+/** Shared with every collector (mappers/pve/static.ts): one name, one color, or the tag flips between policies. */
+export const DISCOVERED_TAG = { name: 'discovered', color: '198754' } as const;
+
+export const PROXMOX_MANUFACTURER: Manufacturer = { name: 'Proxmox', slug: 'proxmox' };
+export const PBS_DEVICE_TYPE: DeviceType = { model: 'Proxmox Backup Server', slug: 'proxmox-backup-server', manufacturer: PROXMOX_MANUFACTURER };
+export const PBS_DEVICE_ROLE: DeviceRole = { name: 'Backup Server', slug: 'backup-server' };
+export const PBS_DATASTORE_ROLE: InventoryItemRole = { name: 'PBS Datastore', slug: 'pbs-datastore' };
+export const PBS_SERVICE_NAME = 'pbs-api';
+export const PBS_CUSTOM_FIELD_GROUP = 'Proxmox Backup Server';
+
+/** `deviceRef` keeps every reference to the server identical; PDM's mapper uses it too. */
+export function pbsDeviceRef(name: string, site: string): Device {
+  return deviceRef(name, site);
+}
+
+/** A host as a name: IPv6 literals lose their brackets, anything else stays as written. */
+export function hostLabel(host: string): string {
+  const h = host.trim();
+  return h.startsWith('[') && h.endsWith(']') ? h.slice(1, -1) : h;
+}
+
+/** PBS_NAME, else the host's name as the policy gives it (the issue). */
+export function pbsDeviceName(config: Pick<PbsConfig, 'PBS_NAME' | 'PBS_HOST'>): string {
+  return config.PBS_NAME ?? hostLabel(config.PBS_HOST);
+}
+
+/** "3.2" + "7" → "3.2-7", the way PBS shows its own version (reference/proxmox-apis.md §2 /version). */
+export function formatPbsVersion(version: string, release?: string): string {
+  return release === undefined ? version : `${version}-${release}`;
+}
+
+/** "Proxmox Backup Server X.Y" from any version string starting with MAJOR.MINOR. */
+export function pbsPlatformName(version: string | undefined): string | undefined {
+  const m = version === undefined ? null : /^(\d+)\.(\d+)/.exec(version.trim());
+  return m ? `Proxmox Backup Server ${m[1]}.${m[2]}` : undefined;
+}
+
+export function platformRef(name: string): Platform {
+  return { name, slug: slugify(name) };
+}
+
+export function tagEntity(t: { name: string; color: string }): EntityOf<'tag'> {
+  return entity('tag', { ...tagRef(t.name), color: t.color });
+}
+
+type FieldDef = CustomField & { name: string; label: string; type: NonNullable<CustomField['type']>; object_types: string[]; description: string };
+
+const DEVICE = 'dcim.device';
+const ITEM = 'dcim.inventoryitem';
+
+export const PBS_CUSTOM_FIELDS = [
+  { name: 'pbs_host', label: 'PBS Host', type: 'text', object_types: [DEVICE], description: 'Host name or address the PBS API is read at' },
+  { name: 'pbs_port', label: 'PBS API Port', type: 'integer', object_types: [DEVICE], description: 'TCP port of the PBS API (default 8007)' },
+  { name: 'pbs_fingerprint', label: 'PBS Fingerprint', type: 'text', object_types: [DEVICE], description: 'SHA-256 fingerprint of the PBS API certificate, as PBS shows it' },
+  { name: 'pbs_version', label: 'PBS Version', type: 'text', object_types: [DEVICE], description: 'Proxmox Backup Server version reported by the API (version-release)' },
+  { name: 'pbs_status', label: 'PBS Status', type: 'text', object_types: [DEVICE], description: 'reachable or unreachable: whether the last run could read the API' },
+  {
+    name: 'pbs_jobs', label: 'PBS Jobs', type: 'json', object_types: [DEVICE],
+    description: 'GC, verify, prune, sync and tape jobs: type, id, store, schedule, comment, disabled, last run state, end time and message',
+  },
+  { name: 'pbs_jobs_failed', label: 'PBS Failed Jobs', type: 'integer', object_types: [DEVICE], description: 'Number of jobs whose last run ended in an error' },
+  { name: 'pbs_datastore_path', label: 'Datastore Path', type: 'text', object_types: [ITEM], description: 'Filesystem path of the datastore on the PBS host' },
+  { name: 'pbs_datastore_total_bytes', label: 'Datastore Total (bytes)', type: 'integer', object_types: [ITEM], description: 'Total capacity of the datastore, in bytes' },
+  { name: 'pbs_datastore_used_bytes', label: 'Datastore Used (bytes)', type: 'integer', object_types: [ITEM], description: 'Used capacity of the datastore, in bytes' },
+  { name: 'pbs_datastore_avail_bytes', label: 'Datastore Available (bytes)', type: 'integer', object_types: [ITEM], description: 'Available capacity of the datastore, in bytes' },
+  { name: 'pbs_gc_status', label: 'Datastore GC Status', type: 'text', object_types: [ITEM], description: 'Garbage collection state: ok, running, error, pending or unknown' },
+  {
+    name: 'pbs_backup_groups', label: 'Backup Groups', type: 'json', object_types: [ITEM],
+    description: 'One summary per backup group: namespace, type, id, snapshot count, last backup time and size, owner, protected count, last verification, comment',
+  },
+] as const satisfies readonly FieldDef[];
+
+export type PbsFieldName = (typeof PBS_CUSTOM_FIELDS)[number]['name'];
+
+export function customFieldEntities(defs: readonly FieldDef[], group: string): EntityOf<'custom_field'>[] {
+  return defs.map((f) => entity('custom_field', {
+    name: f.name,
+    label: f.label,
+    type: f.type,
+    description: f.description,
+    object_types: [...f.object_types],
+    group_name: group,
+    // Discovered data: the next run would overwrite an edit, so it is not offered for editing.
+    ui_editable: 'hidden',
+  }));
+}
+
+// ---------------------------------------------------------------------------
+// State vocabularies of the netbox-pbs models (seeds/netbox-pbs.txt).
+
+export type GcStatus = 'ok' | 'running' | 'error' | 'pending' | 'unknown';
+export type JobRunState = 'ok' | 'error' | 'warning' | 'running' | 'unknown';
+
+/*
+ * `last-run-state` is TaskState's Display: "OK", "WARNINGS: n", the error message, or
+ * "unknown"; absent while the job runs (then only `last-run-upid` is set) and before its
+ * first run (proxmox-rest-server worker_task.rs `impl Display for TaskState`,
+ * proxmox-backup src/server/jobstate.rs compute_schedule_status).
+ */
+export function jobRunState(job: Pick<PbsJob, 'lastRunState' | 'lastRunUpid'>): JobRunState {
+  const s = job.lastRunState?.trim();
+  if (s === undefined || s === '') return job.lastRunUpid !== undefined ? 'running' : 'unknown';
+  if (/^ok$/i.test(s)) return 'ok';
+  if (/^warnings?:/i.test(s)) return 'warning';
+  if (/^unknown$/i.test(s)) return 'unknown';
+  return 'error';
+}
+
+/**
+ * The datastore's GC job → the PBSDatastore gc_status choices. GC warnings (chunks that
+ * could not be read) count as an error: the choices have no "warning" and the job list
+ * keeps the detail. "pending" is a scheduled GC that has not run yet.
+ */
+export function gcStatus(job: PbsJob | undefined): GcStatus {
+  if (job === undefined) return 'unknown';
+  const s = jobRunState(job);
+  if (s === 'warning') return 'error';
+  if (s === 'unknown' && job.lastRunState === undefined && job.schedule !== undefined) return 'pending';
+  return s;
+}
+
+/** UNIX seconds → RFC 3339 UTC without fractions, as PBS prints times. */
+export function isoTime(epoch: number): string {
+  return new Date(epoch * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+const MESSAGE_MAX = 200;
+
+export function jobJson(j: PbsJob): Record<string, unknown> {
+  const state = jobRunState(j);
+  return {
+    type: j.type,
+    id: j.id,
+    store: j.store ?? null,
+    schedule: j.schedule ?? null,
+    comment: j.comment ?? null,
+    disabled: j.disabled,
+    last_run_state: state,
+    last_run_endtime: j.lastRunEndtime !== undefined ? isoTime(j.lastRunEndtime) : null,
+    // The error text is the only place that says why a job failed.
+    last_run_message: state === 'error' || state === 'warning' ? (j.lastRunState ?? '').trim().slice(0, MESSAGE_MAX) : null,
+  };
+}
+
+export function groupJson(g: PbsBackupGroup): Record<string, unknown> {
+  return {
+    namespace: g.namespace,
+    type: g.type,
+    id: g.id,
+    count: g.count,
+    last_backup: isoTime(g.lastBackupTime),
+    last_size_bytes: g.lastSizeBytes ?? null,
+    owner: g.owner ?? null,
+    protected_count: g.protectedCount,
+    last_verification: g.lastVerification ?? null,
+    comment: g.comment ?? null,
+  };
+}
+
+function datastoreStatus(ds: PbsDatastore): NonNullable<InventoryItem['status']> {
+  if (ds.error !== undefined) return 'failed';
+  if (ds.mountStatus === 'notmounted') return 'offline';
+  return 'active';
+}
+
+export function mapPbs(snapshot: PbsSnapshot, ctx: MapContext<PbsConfig>): AnyEntity[] {
+  const c = ctx.config;
+  const site = c.SITE_NAME;
+  const name = pbsDeviceName(c);
+  const stub = pbsDeviceRef(name, site);
+  const tags: Tag[] = [tagRef(PBS_TAG.name), tagRef(DISCOVERED_TAG.name)];
+  const out: AnyEntity[] = [
+    tagEntity(PBS_TAG),
+    tagEntity(DISCOVERED_TAG),
+    ...customFieldEntities(PBS_CUSTOM_FIELDS, PBS_CUSTOM_FIELD_GROUP),
+  ];
+  const fields: Record<string, CustomFieldValue> = {
+    pbs_host: cf.text(c.PBS_HOST),
+    pbs_port: cf.integer(c.PBS_PORT),
+    pbs_status: cf.text(snapshot.reachable ? 'reachable' : 'unreachable'),
+  };
+  const device: Device = {
+    ...stub,
+    device_type: PBS_DEVICE_TYPE,
+    role: PBS_DEVICE_ROLE,
+    status: snapshot.reachable ? 'active' : 'offline',
+    tags,
+    custom_fields: fields,
+  };
+  // Unreachable: only the server, so nothing it last reported is overwritten with blanks.
+  if (!snapshot.reachable) return orderEntities([...out, entity('device', device)]);
+
+  if (snapshot.version !== undefined) fields.pbs_version = cf.text(formatPbsVersion(snapshot.version, snapshot.release));
+  if (snapshot.fingerprint !== undefined) fields.pbs_fingerprint = cf.text(snapshot.fingerprint);
+  fields.pbs_jobs = cf.json(snapshot.jobs.map(jobJson));
+  fields.pbs_jobs_failed = cf.integer(snapshot.jobs.filter((j) => jobRunState(j) === 'error').length);
+
+  const platform = pbsPlatformName(snapshot.version);
+  if (platform !== undefined) {
+    out.push(entity('platform', { ...platformRef(platform), tags }));
+    device.platform = platformRef(platform);
+  }
+
+  // NICs and IPs like a PVE node; prefixes and VLANs are the PVE collector's (README).
+  if (snapshot.network !== undefined) {
+    const net = mapNodeNetwork(stub, site, snapshot.network, tags);
+    out.push(...net.interfaces, ...net.ipAddresses);
+    if (net.primaryIp4 !== undefined) device.primary_ip4 = ipRef(net.primaryIp4);
+    if (net.primaryIp6 !== undefined) device.primary_ip6 = ipRef(net.primaryIp6);
+  }
+  out.push(entity('device', device));
+
+  const gcByStore = new Map(snapshot.jobs.filter((j) => j.type === 'gc').map((j) => [j.store ?? j.id, j]));
+  for (const ds of snapshot.datastores) {
+    const dsFields: Record<string, CustomFieldValue> = { pbs_gc_status: cf.text(gcStatus(gcByStore.get(ds.name))) };
+    if (ds.path !== undefined) dsFields.pbs_datastore_path = cf.text(ds.path);
+    if (ds.totalBytes !== undefined) dsFields.pbs_datastore_total_bytes = cf.integer(ds.totalBytes);
+    if (ds.usedBytes !== undefined) dsFields.pbs_datastore_used_bytes = cf.integer(ds.usedBytes);
+    if (ds.availBytes !== undefined) dsFields.pbs_datastore_avail_bytes = cf.integer(ds.availBytes);
+    if (ds.groups !== undefined) dsFields.pbs_backup_groups = cf.json(ds.groups.map(groupJson));
+    out.push(entity('inventory_item', {
+      device: stub,
+      name: ds.name,
+      role: PBS_DATASTORE_ROLE,
+      status: datastoreStatus(ds),
+      discovered: true,
+      ...(ds.comment !== undefined && { description: ds.comment.slice(0, 200) }),
+      tags,
+      custom_fields: dsFields,
+    }));
+  }
+
+  out.push(entity('service', {
+    name: PBS_SERVICE_NAME,
+    protocol: 'tcp',
+    ports: [c.PBS_PORT],
+    parent_object_device: stub,
+    description: 'Proxmox Backup Server REST API',
+    tags,
+  }));
+  return orderEntities(out);
+}

@@ -1,0 +1,276 @@
+import type { Device, DeviceRole, DeviceType, Tag, VirtualMachine, VMInterface } from '../../proto/diode/v1/types.ts';
+import type { PveConfig } from '../../agent/collectors/pve/config.ts';
+import type { PveGuest, PveNode, PveSnapshot } from '../../agent/collectors/pve/snapshot.ts';
+import {
+  cidrText, ipRef, isUsableAddress, mapNodeNetwork, vlanEntity, vlanRef, withPrefix, type Cidr,
+} from '../common/node-network.ts';
+import { cf, deviceRef, siteRef, slugify, tagRef, vmRef } from '../common/refs.ts';
+import { naturalKey } from '../keys.ts';
+import { orderEntities } from '../order.ts';
+import { entity, type AnyEntity, type MapContext } from '../types.ts';
+import { guestPlatformName, nodePlatformName, platformRef } from './platforms.ts';
+import { clusterTypeRef, DISCOVERED_TAG, HOST_TAG_COLOR, hostTagName, PVE_TAG, staticEntities, tagEntity } from './static.ts';
+
+/*
+ * Snapshot → Diode entities, following ../shared/seeds/proxmox-ve-mapping.txt row by row.
+ * Pure: no clock, no I/O; the output is sorted with the one emission-order table.
+ */
+
+export const DEVICE_TYPE: DeviceType = { model: 'Proxmox Node', slug: 'proxmox-node', manufacturer: { name: 'Proxmox', slug: 'proxmox' } };
+export const DEVICE_ROLE: DeviceRole = { name: 'Hypervisor', slug: 'hypervisor' };
+
+const MB = 1024 * 1024;
+
+/** Seed "VM / LXC Container Status Mapping". */
+export function vmStatus(pve: string): NonNullable<VirtualMachine['status']> {
+  return pve === 'running' ? 'active' : pve === 'stopped' ? 'offline' : 'staged';
+}
+
+/** Seed "Node (Device) Status Mapping". */
+export function deviceStatus(pve: string): NonNullable<Device['status']> {
+  return pve === 'online' ? 'active' : 'offline';
+}
+
+/** Resolution order of the seed's "Cluster Name Resolution". */
+export function clusterName(snapshot: PveSnapshot, config: PveConfig): string {
+  return config.CLUSTER_NAME ?? snapshot.clusterName ?? config.PROXMOX_HOST ?? snapshot.host;
+}
+
+export function nodeSite(node: string, config: PveConfig): string {
+  return Object.hasOwn(config.NODE_SITE_MAP, node) ? config.NODE_SITE_MAP[node] ?? config.SITE_NAME : config.SITE_NAME;
+}
+
+export function vmInterfaceRef(vm: VirtualMachine, name: string): VMInterface {
+  return { virtual_machine: vm, name };
+}
+
+/** Guest-agent interfaces that never carry inventory IPs (seed "IP Address Discovery"). */
+const AGENT_SKIP_IFACES = new Set(['lo', 'docker0']);
+
+interface Emitter {
+  push(e: AnyEntity): void;
+  claimIp(address: string): boolean;
+  isClaimed(address: string): boolean;
+}
+
+function emitter(out: AnyEntity[]): Emitter {
+  const seen = new Set<string>();
+  const ips = new Set<string>();
+  return {
+    // First one wins: shared objects (VLAN, prefix, platform, tag) are identical anyway.
+    push(e) {
+      const key = `${e.kind}\u0000${naturalKey(e)}`;
+      if (seen.has(key)) return;
+      seen.add(key);
+      out.push(e);
+    },
+    claimIp(address) {
+      if (ips.has(address)) return false;
+      ips.add(address);
+      return true;
+    },
+    isClaimed: (address) => ips.has(address),
+  };
+}
+
+export function mapPve(snapshot: PveSnapshot, ctx: MapContext<PveConfig>): AnyEntity[] {
+  const out: AnyEntity[] = [];
+  const em = emitter(out);
+  for (const e of staticEntities()) em.push(e);
+  if (snapshot.bootstrap) return orderEntities(out);
+
+  const config = ctx.config;
+  const host = config.PROXMOX_HOST ?? snapshot.host;
+  const hostTag = hostTagName(host);
+  em.push(tagEntity(hostTag, HOST_TAG_COLOR));
+  const tags: Tag[] = [tagRef(PVE_TAG.name), tagRef(DISCOVERED_TAG.name), tagRef(hostTag)];
+  const cluster = clusterName(snapshot, config);
+
+  em.push(entity('cluster', {
+    name: cluster,
+    type: clusterTypeRef(),
+    scope_site: siteRef(config.SITE_NAME),
+    status: 'active',
+    tags,
+  }));
+
+  // Nodes first, then guests by vmid: when two objects report one address, the first keeps it.
+  for (const node of snapshot.nodes) mapNode(node, config, tags, em);
+  // The collector already drops same-name guests; this keeps a hand-made snapshot from
+  // merging two guests' interfaces and disks into one VM.
+  const vmNames = new Set<string>();
+  for (const guest of snapshot.guests) {
+    const key = guest.name.toLowerCase();
+    if (vmNames.has(key)) continue;
+    vmNames.add(key);
+    mapGuest(guest, cluster, config, tags, em);
+  }
+  return orderEntities(out);
+}
+
+function mapNode(node: PveNode, config: PveConfig, tags: Tag[], em: Emitter): void {
+  const site = nodeSite(node.name, config);
+  const stub = deviceRef(node.name, site);
+  const net = mapNodeNetwork(stub, site, node.network ?? [], tags, { isClaimed: em.isClaimed });
+  for (const e of [...net.interfaces, ...net.vlans, ...net.prefixes]) em.push(e);
+  for (const ip of net.ipAddresses) {
+    if (ip.value.address !== undefined) em.claimIp(ip.value.address);
+    em.push(ip);
+  }
+
+  const platform = nodePlatformName(node.pveversion);
+  if (platform) em.push(entity('platform', { ...platformRef(platform), tags }));
+
+  const customFields: Record<string, ReturnType<typeof cf.integer>> = {};
+  if (node.maxcpu !== undefined) customFields.proxmox_cpu_count = cf.integer(Math.round(node.maxcpu));
+  if (node.maxmem !== undefined) customFields.proxmox_memory_mb = cf.integer(Math.round(node.maxmem / MB));
+
+  em.push(entity('device', {
+    ...stub,
+    device_type: DEVICE_TYPE,
+    role: DEVICE_ROLE,
+    ...(platform && { platform: platformRef(platform) }),
+    status: deviceStatus(node.status),
+    ...(Object.keys(customFields).length > 0 && { custom_fields: customFields }),
+    tags,
+    ...(net.primaryIp4 && { primary_ip4: ipRef(net.primaryIp4) }),
+    ...(net.primaryIp6 && { primary_ip6: ipRef(net.primaryIp6) }),
+  }));
+}
+
+interface GuestIp {
+  iface: string;
+  cidr: Cidr;
+}
+
+function guestIps(g: PveGuest, ifaceNames: Map<string, string>): GuestIp[] {
+  const out: GuestIp[] = [];
+  const nets = g.config?.nets ?? [];
+  if (g.type === 'lxc') {
+    // LXC: the static ip=/ip6= of each NIC (seed "LXC Container IP Address").
+    for (const n of nets) {
+      const iface = ifaceNames.get(n.key);
+      if (iface === undefined) continue;
+      for (const text of [n.ipv4, n.ipv6]) {
+        if (text === undefined) continue;
+        const slash = text.indexOf('/');
+        const cidr = withPrefix(text.slice(0, slash), text.slice(slash + 1));
+        if (cidr && isUsableAddress(cidr)) out.push({ iface, cidr });
+      }
+    }
+    return out;
+  }
+  // QEMU: guest-agent addresses, matched to config NICs by MAC (seed "QEMU VM IP Address").
+  const byMac = new Map<string, string>();
+  for (const n of nets) {
+    const iface = ifaceNames.get(n.key);
+    if (n.mac && iface !== undefined && !byMac.has(n.mac)) byMac.set(n.mac, iface);
+  }
+  for (const a of g.agent?.interfaces ?? []) {
+    if (AGENT_SKIP_IFACES.has(a.name) || !a.mac) continue;
+    const iface = byMac.get(a.mac.toUpperCase());
+    if (iface === undefined) continue;
+    for (const addr of a.addresses) {
+      const family = addr.family === 'ipv4' ? 4 : addr.family === 'ipv6' ? 6 : undefined;
+      const cidr = family ? withPrefix(addr.address, String(addr.prefix)) : undefined;
+      if (cidr && cidr.family === family && isUsableAddress(cidr)) out.push({ iface, cidr });
+    }
+  }
+  // Config order (net0, net1, …), then the agent's order within a NIC.
+  const rank = new Map([...ifaceNames.values()].map((name, i) => [name, i]));
+  return out.sort((x, y) => (rank.get(x.iface) ?? 0) - (rank.get(y.iface) ?? 0));
+}
+
+function mapGuest(g: PveGuest, cluster: string, config: PveConfig, tags: Tag[], em: Emitter): void {
+  const vmStub = vmRef(g.name, cluster);
+  // NetBox requires a VM's site to be its cluster's scope site (VirtualMachine.clean).
+  const vmSite = config.SITE_NAME;
+  const hostSite = nodeSite(g.node, config);
+
+  const platform = guestPlatformName(g);
+  if (platform) em.push(entity('platform', { ...platformRef(platform), tags }));
+
+  // Interfaces, named by config key (QEMU) or name= (LXC); a repeated name keeps the first.
+  const ifaceNames = new Map<string, string>();
+  const used = new Set<string>();
+  for (const n of g.config?.nets ?? []) {
+    if (used.has(n.name)) continue;
+    used.add(n.name);
+    ifaceNames.set(n.key, n.name);
+    let untagged: VMInterface['untagged_vlan'];
+    if (n.vlan !== undefined) {
+      // "VLAN {vid}" at the site of the node it was discovered on (seed "VLAN Discovery").
+      em.push(vlanEntity(n.vlan, hostSite, tags));
+      // NetBox only accepts an untagged VLAN of the VM's own site (VMInterface.clean); when
+      // NODE_SITE_MAP puts the node elsewhere the VLAN is still recorded, the link is not.
+      if (hostSite === vmSite) untagged = vlanRef(n.vlan, hostSite);
+    }
+    em.push(entity('vm_interface', {
+      virtual_machine: vmStub,
+      name: n.name,
+      ...(n.mac && { primary_mac_address: { mac_address: n.mac } }),
+      ...(untagged && { mode: 'access' as const, untagged_vlan: untagged }),
+      tags,
+    }));
+  }
+
+  const ips = guestIps(g, ifaceNames).filter((ip) => em.claimIp(cidrText(ip.cidr)));
+  const primary4 = ips.find((ip) => ip.cidr.family === 4);
+  const primary6 = ips.find((ip) => ip.cidr.family === 6);
+  for (const ip of ips) {
+    const address = cidrText(ip.cidr);
+    const owner: VirtualMachine = ip === primary4 ? { ...vmStub, primary_ip4: ipRef(address) }
+      : ip === primary6 ? { ...vmStub, primary_ip6: ipRef(address) } : vmStub;
+    em.push(entity('ip_address', {
+      address,
+      assigned_object_vm_interface: vmInterfaceRef(owner, ip.iface),
+      status: 'active',
+      tags,
+    }));
+  }
+
+  for (const d of g.config?.disks ?? []) {
+    // Seed "Virtual Disk Discovery": cloud-init drives, CD-ROMs and `none` are not disks.
+    if (d.cdrom || d.cloudinit || d.none || d.sizeMb === undefined) continue;
+    em.push(entity('virtual_disk', {
+      virtual_machine: vmStub,
+      name: d.key,
+      size: d.sizeMb,
+      ...(d.storage !== undefined && { custom_fields: { proxmox_storage_pool: cf.text(d.storage) } }),
+      tags,
+    }));
+  }
+
+  // Proxmox tags ride along as NetBox tags (seed "Proxmox VM Tags").
+  const globalSlugs = new Set(tags.map((t) => t.slug));
+  const bySlug = new Map<string, string>();
+  for (const t of g.tags) {
+    const slug = slugify(t);
+    if (!globalSlugs.has(slug) && !bySlug.has(slug)) bySlug.set(slug, t);
+  }
+  const guestTags = [...bySlug.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, name]) => name);
+  for (const t of guestTags) em.push(tagEntity(t));
+
+  const customFields: NonNullable<VirtualMachine['custom_fields']> = {
+    proxmox_vmid: cf.text(String(g.vmid)),
+    proxmox_node: cf.text(g.node),
+    proxmox_vm_type: cf.text(g.type),
+  };
+  if (g.hastate !== undefined) customFields.proxmox_ha_state = cf.text(g.hastate);
+
+  const description = g.config?.description?.trim();
+  em.push(entity('virtual_machine', {
+    ...vmStub,
+    site: siteRef(vmSite),
+    status: vmStatus(g.status),
+    ...(platform && { platform: platformRef(platform) }),
+    ...(g.maxcpu !== undefined && { vcpus: Math.round(g.maxcpu * 100) / 100 }),
+    ...(g.maxmem !== undefined && { memory: Math.round(g.maxmem / MB) }),
+    ...(description && { comments: description }),
+    ...(g.config && { start_on_boot: g.config.onboot ? 'on' as const : 'off' as const }),
+    tags: [...tags, ...guestTags.map(tagRef)],
+    custom_fields: customFields,
+    ...(primary4 && { primary_ip4: ipRef(cidrText(primary4.cidr)) }),
+    ...(primary6 && { primary_ip6: ipRef(cidrText(primary6.cidr)) }),
+  }));
+}
