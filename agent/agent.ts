@@ -1,3 +1,4 @@
+import { watch, type FSWatcher } from 'node:fs';
 import type { Logger } from 'pino';
 import { DiodeClient, type IngestSink } from './diode/client.ts';
 import { DryRunSink } from './diode/dry-run.ts';
@@ -37,6 +38,7 @@ export class Agent {
   private readonly collectAbort = new AbortController();
   private readonly tlsWarned = new Set<string>();
   private scheduler?: Scheduler;
+  private watcher?: FSWatcher;
   private readonly opts: AgentOptions;
   readonly deliverer: Deliverer;
   readonly metrics = new Metrics();
@@ -88,6 +90,53 @@ export class Agent {
     this.policies = set.policies;
     this.policyIssues = set.issues;
     for (const issue of set.issues) this.log.error({ file: issue.file, line: issue.line, key: issue.path }, formatIssue(issue));
+  }
+
+  /**
+   * Hot reload: new and changed policies take effect, deleted ones stop; a file that no
+   * longer validates is rejected with its errors and its previous policies keep running.
+   */
+  reloadPolicies(): void {
+    const set = loadPolicies(this.cfg, this.registry, this.opts.env ?? process.env);
+    const badFiles = new Set(set.issues.map((i) => i.file));
+    const fileOf = (p: Policy) => p.source.replace(/:\d+$/, '');
+    const next = new Map(set.policies.map((p) => [p.name, p]));
+    for (const old of this.policies) {
+      if (badFiles.has(fileOf(old)) && !next.has(old.name)) {
+        next.set(old.name, old);
+        this.log.warn({ policy: old.name, file: fileOf(old) }, 'invalid policy change rejected, previous version keeps running');
+      }
+    }
+    for (const issue of set.issues) this.log.error({ file: issue.file, line: issue.line, key: issue.path }, formatIssue(issue));
+    const before = new Map(this.policies.map((p) => [p.name, p.hash]));
+    this.policies = [...next.values()];
+    this.policyIssues = set.issues;
+    const changed = this.policies.filter((p) => before.get(p.name) !== p.hash).map((p) => p.name);
+    const removed = [...before.keys()].filter((n) => !next.has(n));
+    this.log.info({ changed, removed, policies: this.policies.length }, 'policies reloaded');
+    this.scheduler?.sync(this.policies);
+  }
+
+  /** Watches policies.dir and reloads on any change, debounced. */
+  watchPolicies(debounceMs = 300): void {
+    const dir = this.cfg.policiesDir;
+    if (!dir || this.watcher) return;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      this.watcher = watch(dir, () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => {
+          try {
+            this.reloadPolicies();
+          } catch (err) {
+            this.log.error({ err: (err as Error).message }, 'policy reload failed, previous policies keep running');
+          }
+        }, debounceMs);
+      });
+      this.watcher.on('error', (err) => this.log.error({ err: err.message, dir }, 'policy directory watch failed'));
+    } catch (err) {
+      this.log.error({ err: (err as Error).message, dir }, 'cannot watch the policy directory; changes need a restart');
+    }
   }
 
   /** Runs a policy; a second call while one is running returns the same run. */
@@ -180,6 +229,7 @@ export class Agent {
    */
   async stop(graceMs: number): Promise<void> {
     this.stopping = true;
+    this.watcher?.close();
     await this.scheduler?.stop();
     this.collectAbort.abort(new Error('agent stopping'));
     const inflight = [...this.running.values()];

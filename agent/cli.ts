@@ -155,6 +155,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         }
       }
       agent.start();
+      agent.watchPolicies();
       const code = await waitForSignals(agent, cfg.agent.shutdown_grace_period, log);
       await status?.close();
       return code;

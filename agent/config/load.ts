@@ -174,7 +174,14 @@ export function loadPolicies(cfg: AgentConfig, registry: Registry, env: NodeJS.P
         out.issues.push(...src.parseIssues);
         continue;
       }
-      accept(parsePolicy(src, src.toJS(), [], registry, env), src, []);
+      let value: unknown;
+      try {
+        value = src.toJS();
+      } catch (err) {
+        out.issues.push(...(err as ConfigError).issues);
+        continue;
+      }
+      accept(parsePolicy(src, value, [], registry, env), src, []);
     }
   }
   if (cfg.inlinePolicies.length) {

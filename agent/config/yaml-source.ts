@@ -1,5 +1,5 @@
 import { LineCounter, parseDocument, isMap, isPair, isScalar, type Document, type Node } from 'yaml';
-import type { ConfigIssue } from '../errors.ts';
+import { ConfigError, type ConfigIssue } from '../errors.ts';
 
 /** A parsed YAML file that can say where a key path sits, for `file:line:col` errors. */
 export class YamlSource {
@@ -18,8 +18,14 @@ export class YamlSource {
     });
   }
 
+  /** The plain value; a document that parses but cannot be resolved (an alias to a
+   * missing anchor, say) is a ConfigError too. */
   toJS(): unknown {
-    return this.doc.toJS();
+    try {
+      return this.doc.toJS();
+    } catch (err) {
+      throw new ConfigError([{ file: this.file, line: 1, col: 1, path: '', message: `invalid YAML: ${(err as Error).message.split('\n')[0]}` }], { cause: err });
+    }
   }
 
   /** Position of the value at `path`, or of the key itself when `key` is true; falls

@@ -1,0 +1,122 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  FAKE_DASHBOARD_USER, FAKE_PVE_TOKEN, NODE_DOWN, dashboardScenarioFromSpec, makeCephSpec, pveScenarioFromSpec, startFakeCephDashboard, startFakeCephPve,
+} from '../../../test/fakes/ceph-server.ts';
+import type { FakeServer } from '../../../test/fakes/https-server.ts';
+import { testCollectContext, type TestCollectContext } from '../../../test/helpers/collect-context.ts';
+import { clusterVersion, collectCeph, operationalFlags, parseCephVersion, parsePorts, summarizeCrushRule } from './collect.ts';
+import { cephConfigSchema, type CephConfig } from './config.ts';
+
+describe('parsePorts', () => {
+  it('reads the messenger address formats', () => {
+    expect(parsePorts(['10.0.0.1:6789/0'])).toEqual([6789]);
+    expect(parsePorts(['[v2:10.0.0.1:3300/0,v1:10.0.0.1:6789/0]'])).toEqual([3300, 6789]);
+    expect(parsePorts(['[2001:db8::1]:6789/0', '192.168.105.90:3300', undefined])).toEqual([3300, 6789]);
+    expect(parsePorts(['10.0.0.1', '', 'host:99999/0'])).toEqual([]);
+  });
+});
+
+describe('parseCephVersion / clusterVersion', () => {
+  it('parses the dashboard\'s version banner', () => {
+    expect(parseCephVersion('ceph version 18.2.4 (e7ad5345525c7aa95470c26863873b581076945d) reef (stable)')).toEqual({ version: '18.2.4', release: 'reef' });
+    expect(parseCephVersion('ceph version 19.2.0-1 (abc) squid (stable)')).toEqual({ version: '19.2.0-1', release: 'squid' });
+    expect(parseCephVersion('garbage')).toEqual({});
+    expect(parseCephVersion(undefined)).toEqual({});
+  });
+  it('names the release when the daemons agree, lists versions mid-upgrade', () => {
+    expect(clusterVersion(['18.2.4', '18.2.4'], 'reef')).toBe('18.2.4 (reef)');
+    expect(clusterVersion(['18.2.4', '18.2.2', undefined], 'reef')).toBe('18.2.2, 18.2.4');
+    expect(clusterVersion([], 'reef')).toBe('reef');
+    expect(clusterVersion([undefined], undefined)).toBeUndefined();
+  });
+});
+
+describe('summarizeCrushRule', () => {
+  it('keeps id, name, type, root, device class and failure domain', () => {
+    expect(summarizeCrushRule({
+      rule_id: 3, rule_name: 'ec-hdd', type: 3,
+      steps: [{ op: 'set_chooseleaf_tries', num: 5 }, { op: 'take', item: -2, item_name: 'default~hdd' }, { op: 'chooseleaf_indep', num: 0, type: 'host' }, { op: 'emit' }],
+    })).toEqual({ id: 3, name: 'ec-hdd', type: 'erasure', root: 'default', deviceClass: 'hdd', failureDomain: 'host' });
+    expect(summarizeCrushRule({ rule_name: 'odd', type: 'replicated', steps: [] })).toEqual({ name: 'odd', type: 'replicated' });
+  });
+});
+
+describe('operationalFlags', () => {
+  it('drops release-feature flags and folds pauserd+pausewr', () => {
+    expect(operationalFlags(['sortbitwise', 'pausewr', 'noout', 'pauserd', 'recovery_deletes', 'pglog_hardlimit', 'purged_snapdirs'])).toEqual(['noout', 'pause']);
+    expect(operationalFlags(['pauserd'])).toEqual(['pauserd']);
+  });
+});
+
+let server: FakeServer | undefined;
+let ctx: TestCollectContext<CephConfig> | undefined;
+afterEach(async () => {
+  await ctx?.close();
+  await server?.close();
+  ctx = undefined;
+  server = undefined;
+});
+
+const pveConfig = (port: number) => cephConfigSchema.parse({
+  CEPH_SOURCE: 'pve', PROXMOX_HOST: '127.0.0.1', PROXMOX_PORT: port, PROXMOX_TOKEN_NAME: FAKE_PVE_TOKEN.tokenName, PROXMOX_TOKEN_VALUE: FAKE_PVE_TOKEN.secret,
+});
+
+describe('collectCeph (pve)', () => {
+  const spec = makeCephSpec({ nodes: ['pve1', 'pve2'], osdsPerNode: 1 });
+
+  it('fails the run when the cluster status itself fails for another reason', async () => {
+    server = await startFakeCephPve(pveScenarioFromSpec(spec, { errors: { '/cluster/ceph/status': { status: 403, reason: 'Permission check failed (/, Sys.Audit)' } } }));
+    ctx = testCollectContext(pveConfig(server.port));
+    await expect(collectCeph(ctx)).rejects.toThrow('GET /cluster/ceph/status: HTTP 403 Permission check failed (/, Sys.Audit)');
+  });
+
+  it('keeps the cluster when no node answers the per-node calls', async () => {
+    server = await startFakeCephPve(pveScenarioFromSpec(spec, { errors: { '/nodes/pve1/ceph/osd': NODE_DOWN, '/nodes/pve2/ceph/osd': { status: 500, reason: 'binary not installed: /usr/bin/ceph-osd' } } }));
+    ctx = testCollectContext(pveConfig(server.port));
+    const snap = await collectCeph(ctx);
+    expect(snap.present && [snap.osds, snap.daemons, snap.pools, snap.hosts, snap.fsid]).toEqual([[], [], [], [], spec.fsid]);
+    expect(ctx.warnings).toEqual([
+      { code: 'ceph_node_unavailable', subject: 'node pve1', message: 'GET /nodes/pve1/ceph/osd: HTTP 595 No route to host; asking the next node' },
+      { code: 'ceph_node_unavailable', subject: 'node pve2', message: 'GET /nodes/pve2/ceph/osd: HTTP 500 binary not installed: /usr/bin/ceph-osd; asking the next node' },
+      { code: 'ceph_section_unavailable', subject: 'per-node Ceph calls', message: 'no node answered GET /nodes/{node}/ceph/osd; OSDs, pools, file systems, rules and daemons are left out' },
+    ]);
+  });
+
+  it('drops a malformed pool, health check or OSD with a warning and keeps the rest', async () => {
+    const sc = pveScenarioFromSpec(spec);
+    const pools = sc.routes['/nodes/pve1/ceph/pool'] as unknown[];
+    pools.push({ pool_name: 'no-id' });
+    const status = sc.routes['/cluster/ceph/status'] as { health: { checks: Record<string, unknown> } };
+    status.health.checks.BROKEN = { severity: 42 };
+    const tree = sc.routes['/nodes/pve1/ceph/osd'] as { root: { children: Array<{ children: unknown[] }> } };
+    tree.root.children[0]?.children.push({ id: 'x', type: 'osd' });
+    server = await startFakeCephPve(sc);
+    ctx = testCollectContext(pveConfig(server.port));
+    const snap = await collectCeph(ctx);
+    expect(snap.present && [snap.pools.length, snap.osds.map((o) => o.name), snap.healthChecks]).toEqual([4, ['osd.0', 'osd.1'], []]);
+    expect(ctx.warnings.map((w) => `${w.code} ${w.subject}`).sort()).toEqual([
+      'ceph_item_dropped GET /nodes/pve1/ceph/pool item 4',
+      'ceph_item_dropped OSD tree root/default[0]/pve1[1]',
+      'ceph_item_dropped health check BROKEN',
+    ]);
+  });
+});
+
+describe('collectCeph (dashboard)', () => {
+  const spec = makeCephSpec({ nodes: ['ceph1', 'ceph2', 'ceph3'], osdsPerNode: 1 });
+  const dashConfig = () => cephConfigSchema.parse({ CEPH_SOURCE: 'dashboard', CEPH_URL: server?.url, CEPH_USER: FAKE_DASHBOARD_USER.user, CEPH_PASSWORD: FAKE_DASHBOARD_USER.password });
+
+  it('degrades a section the user may not read (403) to a warning', async () => {
+    server = await startFakeCephDashboard(dashboardScenarioFromSpec(spec, { errors: { '/api/pool': { status: 403, detail: 'Access denied' } } }));
+    ctx = testCollectContext(dashConfig());
+    const snap = await collectCeph(ctx);
+    expect(snap.present && [snap.pools, snap.osds.length, snap.filesystems]).toEqual([[], 3, [{ name: 'cephfs', metadataPool: '4', dataPools: ['3'] }]]);
+    expect(ctx.warnings).toEqual([{ code: 'ceph_section_unavailable', subject: 'GET /api/pool', message: 'GET /api/pool: HTTP 403 Forbidden' }]);
+  });
+
+  it('fails the run when the login is refused', async () => {
+    server = await startFakeCephDashboard(dashboardScenarioFromSpec(spec, { users: { other: 'x' } }));
+    ctx = testCollectContext(dashConfig());
+    await expect(collectCeph(ctx)).rejects.toThrow('dashboard login as netbox-ro failed: HTTP 400 Bad Request');
+  });
+});

@@ -1,0 +1,31 @@
+import type { CollectContext } from '../types.ts';
+import { getClusterResources } from '../pve/client.ts';
+import { pveConnectionTarget } from '../ceph/client.ts';
+import type { PveConnection } from '../ceph/config.ts';
+
+/*
+ * The optional PVE lookup: one `GET /cluster/resources?type=vm` (PVEAuditor is enough)
+ * maps each output VMID to the guest PVE has under it, so the NetBox VM carries the
+ * template's real name and node (reference/proxmox-apis.md §5.2: "look up vmid in
+ * /cluster/resources?type=vm (template:1, name = template_name)").
+ */
+
+export interface PveGuestRef {
+  name: string;
+  node: string;
+  isTemplate: boolean;
+}
+
+export async function lookupGuests(ctx: CollectContext<PveConnection>): Promise<Map<number, PveGuestRef>> {
+  const api = {
+    target: ctx.target(pveConnectionTarget(ctx.config)),
+    onDrop: (path: string, index: number, why: string) => ctx.warn({ code: 'packer_item_dropped', subject: `GET ${path} item ${index}`, message: why }),
+  };
+  const rows = await getClusterResources(api);
+  const out = new Map<number, PveGuestRef>();
+  for (const r of rows) {
+    if ((r.type !== 'qemu' && r.type !== 'lxc') || r.vmid === undefined || r.name === undefined || r.node === undefined) continue;
+    out.set(r.vmid, { name: r.name, node: r.node, isTemplate: r.template === true });
+  }
+  return out;
+}

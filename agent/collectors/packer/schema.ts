@@ -1,0 +1,25 @@
+import { z } from 'zod';
+
+/*
+ * zod schema of a packer-manifest.json row, naming only the fields the collector uses
+ * (hashicorp/packer post-processor/manifest/artifact.go ArtifactFile/Artifact;
+ * reference/proxmox-apis.md §5.1). The PVE lookup reuses the PVE collector's
+ * /cluster/resources schema (agent/collectors/pve/schema.ts).
+ */
+
+/** Go's map[string]string; hand-edited files sometimes carry numbers or booleans. */
+const customData = z
+  .union([z.null(), z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]))])
+  .transform((m) => Object.fromEntries(Object.entries(m ?? {}).filter(([, v]) => v !== null).map(([k, v]) => [k, String(v)])));
+
+export const manifestRowSchema = z.object({
+  name: z.string().min(1),
+  builder_type: z.string().min(1),
+  // `omitempty`: absent when the post-processor has strip_time = true.
+  build_time: z.number().int().nonnegative().optional(),
+  // The Proxmox builder's Artifact.Id() is strconv.Itoa(vmid) (packer-plugin-proxmox builder/proxmox/common/artifact.go).
+  artifact_id: z.union([z.string(), z.number().transform(String)]).optional(),
+  packer_run_uuid: z.string().min(1).optional(),
+  custom_data: customData.optional().transform((m) => m ?? {}),
+});
+

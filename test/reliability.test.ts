@@ -1,0 +1,241 @@
+import { execFile, spawn } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FakeDiodeIngester, GrpcCode } from './fakes/diode-ingester.ts';
+import { startFakeHttps, type FakeServer } from './fakes/https-server.ts';
+import { generatePveScenario, pveHandler, type PveScenario } from './fakes/pve-server.ts';
+import { entitiesOf, harness, kindOf, PVE_TOKEN, waitFor } from './helpers/agent-harness.ts';
+
+/*
+ * Fault injection over real sockets: the agent loses nothing and resends nothing needlessly.
+ */
+const exec = promisify(execFile);
+const root = new URL('..', import.meta.url).pathname;
+
+let ingester: FakeDiodeIngester;
+let pve: FakeServer;
+let scenario: PveScenario;
+let pveFault: ((n: number, path: string) => { status: number; statusText: string; headers?: Record<string, string> } | undefined) | undefined;
+
+beforeEach(async () => {
+  scenario = generatePveScenario({ guests: 120, nodes: 3, seed: 5 });
+  scenario.cluster = 'rel';
+  ingester = await new FakeDiodeIngester().start();
+  const handler = pveHandler(scenario, PVE_TOKEN);
+  let n = 0;
+  pveFault = undefined;
+  pve = await startFakeHttps((req) => pveFault?.(++n, req.path) ?? handler(req));
+});
+
+afterEach(async () => {
+  await ingester.stop();
+  await pve.close();
+});
+
+const accepted = () => entitiesOf(ingester.ingests.filter((r) => r.code === GrpcCode.OK).map((r) => r.bytes));
+
+/** What a clean run delivers: the reference for exact comparisons. */
+async function reference(): Promise<Array<Record<string, unknown>>> {
+  const ref = await new FakeDiodeIngester().start();
+  const h = harness(ref, pve);
+  const a = h.agent();
+  await a.once();
+  await a.stop(0);
+  await ref.stop();
+  return entitiesOf(ref.ingests.filter((r) => r.code === 0).map((r) => r.bytes));
+}
+
+describe('upstream faults', () => {
+  it('PVE answering 503 and 429 on a share of requests: the run completes with every entity delivered', async () => {
+    const expected = await reference();
+    // The first attempt at every 4th path gets 503, at every 7th 429; retries succeed.
+    const attempts = new Map<string, number>();
+    let paths = 0;
+    const index = new Map<string, number>();
+    pveFault = (_n, path) => {
+      if (!index.has(path)) index.set(path, ++paths);
+      const tries = (attempts.get(path) ?? 0) + 1;
+      attempts.set(path, tries);
+      const i = index.get(path)!;
+      if (tries > 1) return undefined;
+      return i % 4 === 0 ? { status: 503, statusText: 'Service Unavailable' } : i % 7 === 0 ? { status: 429, statusText: 'Too Many Requests', headers: { 'retry-after': '0' } } : undefined;
+    };
+    const a = harness(ingester, pve).agent();
+    const [r] = await a.once();
+    await a.stop(0);
+    expect(r?.warnings).toEqual([]);
+    expect(r?.status).toBe('success');
+    expect(r?.apiByStatus['503']).toBeGreaterThan(10);
+    expect(r?.apiByStatus['429']).toBeGreaterThan(3);
+    expect(accepted()).toEqual(expected);
+  });
+});
+
+describe('Diode faults', () => {
+  it('keeps the newest snapshot through an outage longer than the schedule and delivers it complete, in order, once', async () => {
+    const expected = await reference();
+    let down = true;
+    ingester.faultFn = () => (down ? { code: GrpcCode.UNAVAILABLE, message: 'connection refused' } : undefined);
+    const h = harness(ingester, pve, { schedule: '* * * * * *' });
+    const a = h.agent({ background: true, outboxRetryBaseMs: 300, outboxRetryMaxMs: 600 });
+    a.start();
+    await waitFor(() => a.deliverer.superseded >= 2, 15_000);
+    expect(accepted()).toEqual([]);
+    scenario.guests[0]!.resource.maxmem = 17179869184; // the newest snapshot differs from the first one
+    down = false;
+    await waitFor(() => ingester.ingests.some((r) => r.code === GrpcCode.OK) && !a.deliverer.pending.has('pve'), 15_000);
+    const name = scenario.guests[0]!.resource.name;
+    const memoryOf = (e: Record<string, unknown>) => (kindOf(e) === 'virtual_machine' && (e.virtual_machine as { name: string }).name === name ? (e.virtual_machine as { memory: number }).memory : undefined);
+    await waitFor(() => accepted().some((e) => memoryOf(e) === 16384), 15_000);
+    await a.stop(1000);
+    // The first accepted request is the newest pending snapshot, complete (one request at this size).
+    expect(expected.length).toBeLessThan(1000);
+    const ok = ingester.ingests.filter((r) => r.code === GrpcCode.OK);
+    const first = entitiesOf([ok[0]!.bytes]);
+    const keys = first.map((e) => JSON.stringify(e));
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(first.map(kindOf)).toEqual(expected.map(kindOf));
+    // After it, only deltas: the changed VM, never the whole snapshot again.
+    expect(entitiesOf(ok.slice(1).map((r) => r.bytes)).map((e) => [kindOf(e), memoryOf(e)])).toEqual(
+      first.some((e) => memoryOf(e) === 16384) ? [] : [['virtual_machine', 16384]],
+    );
+    const firstOk = ingester.ingests.findIndex((r) => r.code === 0);
+    expect(ingester.ingests.slice(firstOk).every((r) => r.code === 0)).toBe(true);
+    const superseded = await a.metrics.registry.getSingleMetric('diode_agent_superseded_snapshots_total')!.get();
+    expect(superseded.values[0]?.value).toBe(a.deliverer.superseded);
+    expect(a.deliverer.superseded).toBeGreaterThanOrEqual(2);
+  });
+
+  it('RESOURCE_EXHAUSTED then success; UNAUTHENTICATED then success after one refresh; UNKNOWN not retried and reported', async () => {
+    const h = harness(ingester, pve);
+    const a = h.agent();
+    ingester.faults.push({ code: GrpcCode.RESOURCE_EXHAUSTED, message: 'slow down' });
+    const [r1] = await a.once();
+    expect(r1?.status).toBe('success');
+    expect(ingester.ingests.slice(0, 2).map((r) => [r.code, r.request.id === ingester.ingests[1]!.request.id])).toEqual([[GrpcCode.RESOURCE_EXHAUSTED, true], [0, true]]);
+    scenario.guests[1]!.resource.maxmem = 1073741824;
+    ingester.expireTokens();
+    const before = ingester.ingests.length;
+    const [r2] = await a.once();
+    expect(r2?.status).toBe('success');
+    expect(ingester.ingests.slice(before).map((r) => [r.code, r.authorization])).toEqual([[GrpcCode.UNAUTHENTICATED, 'Bearer tok-1'], [0, 'Bearer tok-2']]);
+    expect(ingester.tokenRequests).toHaveLength(2);
+    scenario.guests[1]!.resource.maxmem = 2147483648;
+    ingester.faults.push({ code: GrpcCode.UNKNOWN, message: 'validation: bad virtual machine' });
+    const n = ingester.ingests.length;
+    const [r3] = await a.once();
+    await a.stop(0);
+    expect(ingester.ingests.length - n).toBe(1);
+    expect(r3).toMatchObject({ status: 'failed', error: 'delivery failed: Diode UNKNOWN: validation: bad virtual machine' });
+  });
+});
+
+describe('delta and staleness', () => {
+  it('sends nothing on an unchanged second run and only the changed VM after one change', async () => {
+    const a = harness(ingester, pve).agent();
+    const [r1] = await a.once();
+    const first = accepted().length;
+    expect(r1?.delivery).toMatchObject({ full: true, reason: 'first run' });
+    const [r2] = await a.once();
+    expect(r2?.delivery).toMatchObject({ full: false, planned: 0 });
+    expect(accepted().length).toBe(first);
+    scenario.guests[3]!.resource.maxcpu = 12;
+    const [r3] = await a.once();
+    await a.stop(0);
+    expect(r3?.sent).toEqual({ virtual_machine: 1 });
+    const last = accepted().slice(first);
+    expect(last.map((e) => (e.virtual_machine as { name: string; vcpus: number })).map((v) => [v.name, v.vcpus])).toEqual([[scenario.guests[3]!.resource.name, 12]]);
+  });
+
+  it('marks a deleted VM stale after stale_after_runs runs, and not before', async () => {
+    const h = harness(ingester, pve);
+    h.writePolicy('stale_after_runs: 2\n');
+    const a = h.agent();
+    await a.once();
+    const gone = scenario.guests.splice(scenario.guests.findIndex((g) => g.resource.type === 'lxc'), 1)[0]!;
+    const n0 = accepted().length;
+    const [r1] = await a.once();
+    expect(r1?.delivery?.stale).toBe(0);
+    expect(accepted().length).toBe(n0);
+    const [r2] = await a.once();
+    expect(r2?.delivery?.stale).toBeGreaterThan(0);
+    const stale = accepted().slice(n0);
+    expect(stale.map(kindOf)).toEqual(['tag', 'vm_interface', 'ip_address', 'virtual_machine']);
+    const vm = stale[3]!.virtual_machine as { name: string; status: string; tags: Array<{ slug: string }> };
+    expect([vm.name, vm.status, vm.tags.at(-1)?.slug]).toEqual([gone.resource.name, 'offline', 'stale']);
+    const [r3] = await a.once();
+    await a.stop(0);
+    expect(r3?.delivery?.stale).toBe(0);
+  });
+});
+
+describe('crash safety', () => {
+  it('SIGKILL in the middle of a delivery leaves the state intact; the restart resends what was not acknowledged', async () => {
+    const h = harness(ingester, pve);
+    const env = { ...h.env };
+    await exec(process.execPath, [join(root, 'bin/diode-agent.js'), 'once', '-c', h.configFile], { env });
+    const stateFile = join(h.dir, 'state', 'pve.state.json');
+    const stateAfterFirst = readFileSync(stateFile, 'utf8');
+    const firstCount = accepted().length;
+    // A policy change forces a full resend; Diode holds the request until the kill.
+    h.writePolicy('concurrency: 4\n');
+    const base = ingester.ingests.length;
+    ingester.faultFn = (_r, n) => (n === base + 1 ? { code: 0, delayMs: 60_000 } : undefined);
+    const child = spawn(process.execPath, [join(root, 'bin/diode-agent.js'), 'once', '-c', h.configFile], { env, stdio: 'ignore' });
+    await waitFor(() => ingester.ingests.length >= base + 1, 20_000);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    expect(readFileSync(stateFile, 'utf8')).toBe(stateAfterFirst);
+    JSON.parse(readFileSync(stateFile, 'utf8'));
+    ingester.faultFn = undefined;
+    const before = ingester.ingests.length;
+    const r = await exec(process.execPath, [join(root, 'bin/diode-agent.js'), 'once', '-c', h.configFile], { env });
+    expect(r.stdout).toMatch(/pve \(pve\): success/);
+    const resent = entitiesOf(ingester.ingests.slice(before).filter((x) => x.code === 0).map((x) => x.bytes));
+    expect(resent.length).toBe(firstCount);
+  });
+});
+
+describe('hot reload and shutdown', () => {
+  it('applies an added, edited and deleted policy without a restart, and keeps the old version on an invalid edit', async () => {
+    const h = harness(ingester, pve, { schedule: '0 0 1 1 *' });
+    const a = h.agent();
+    a.start();
+    a.watchPolicies(50);
+    const hashOf = () => a.policies.find((p) => p.name === 'pve')?.hash;
+    const original = hashOf();
+    h.writePolicy('concurrency: 3\n');
+    await waitFor(() => hashOf() !== original);
+    expect(a.policies.find((p) => p.name === 'pve')?.concurrency).toBe(3);
+    const edited = hashOf();
+    h.writePolicy('concurrency: lots\n');
+    await waitFor(() => a.policyIssues.length > 0);
+    expect(hashOf()).toBe(edited);
+    expect(a.policyIssues.map((i) => `${i.path}: ${i.message}`)).toEqual(['concurrency: expected an integer']);
+    writeFileSync(join(h.dir, 'policies', 'boot.yaml'), 'name: boot\ncollector: pve\nschedule: "0 0 1 1 *"\nconfig: { BOOTSTRAP: true }\n');
+    await waitFor(() => a.policies.some((p) => p.name === 'boot'));
+    rmSync(join(h.dir, 'policies', 'boot.yaml'));
+    await waitFor(() => !a.policies.some((p) => p.name === 'boot'));
+    expect(a.nextRun('pve')).toBeInstanceOf(Date);
+    await a.stop(0);
+  });
+
+  it('SIGTERM during a delivery: the in-flight request finishes within the grace period and the process exits 0', async () => {
+    const h = harness(ingester, pve, { agentExtra: '  shutdown_grace_period: 5s' });
+    ingester.faultFn = (_r, n) => (n === 1 ? { code: 0, delayMs: 1500 } : undefined);
+    const child = spawn(process.execPath, [join(root, 'bin/diode-agent.js'), 'run', '-c', h.configFile], { env: h.env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let log = '';
+    child.stderr.on('data', (c: Buffer) => (log += c.toString()));
+    await waitFor(() => ingester.ingests.length >= 1, 20_000);
+    const t0 = Date.now();
+    child.kill('SIGTERM');
+    const code = await new Promise<number | null>((r) => child.once('exit', r));
+    expect(code).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(ingester.ingests.map((r) => r.code)).toEqual([0]);
+    expect(log).toContain('"msg":"stopped"');
+    expect(JSON.parse(readFileSync(join(h.dir, 'state', 'pve.state.json'), 'utf8')).forceFull).toBe(false);
+  });
+});
