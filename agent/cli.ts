@@ -1,8 +1,11 @@
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { Agent } from './agent.ts';
 import { COLLECTORS } from './collectors/registry.ts';
 import { loadAgentConfig, loadPolicies } from './config/load.ts';
+import { agentJsonSchema, policyJsonSchema, SCHEMA_FILES } from './config/json-schema.ts';
+import { DiodeClient } from './diode/client.ts';
+import { replay } from './replay.ts';
 import { ConfigError, formatIssue } from './errors.ts';
 import { createLogger } from './log.ts';
 import type { RunResult } from './run.ts';
@@ -15,6 +18,8 @@ Usage:
   diode-agent run      [-c agent.yaml]                 run policies on their schedules
   diode-agent once     [-c agent.yaml] [--policy NAME]  run each policy once, then exit
   diode-agent validate [-c agent.yaml]                 check agent.yaml and every policy
+  diode-agent replay DIR [-c agent.yaml]               send dry-run files to Diode, in order
+  diode-agent schema [--write]                         JSON Schemas of agent.yaml and policy files
   diode-agent demo                                     run the built-in demo lab (dry run)
   diode-agent version
 
@@ -99,6 +104,49 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       } catch (err) {
         printIssues(err);
         return 1;
+      }
+    }
+    case 'schema': {
+      const schemas = { agent: agentJsonSchema(), policy: policyJsonSchema(COLLECTORS) };
+      if (args.rest.includes('--write')) {
+        const root = new URL('..', import.meta.url);
+        for (const [k, file] of Object.entries(SCHEMA_FILES)) writeFileSync(new URL(file, root), `${JSON.stringify(schemas[k as keyof typeof schemas], null, 2)}\n`);
+        process.stdout.write(`wrote ${Object.values(SCHEMA_FILES).join(', ')}\n`);
+      } else {
+        process.stdout.write(`${JSON.stringify(args.rest.includes('--agent') ? schemas.agent : schemas.policy, null, 2)}\n`);
+      }
+      return 0;
+    }
+    case 'replay': {
+      const dir = args.rest[0];
+      if (!dir) {
+        process.stderr.write('usage: diode-agent replay DIR [-c agent.yaml]\n');
+        return 2;
+      }
+      let cfg;
+      try {
+        cfg = loadAgentConfig(args.config ?? defaultConfigPath(env), env);
+      } catch (err) {
+        return printIssues(err);
+      }
+      if (!cfg.diode.target || !cfg.diode.client_id || !cfg.diode.client_secret) {
+        process.stderr.write(`${cfg.file}: diode: replay needs target, client_id and client_secret\n`);
+        return 2;
+      }
+      const log = createLogger({ level: env.LOG_LEVEL ?? cfg.agent.log_level, destination: pino.destination(2) });
+      const client = new DiodeClient({
+        target: cfg.diode.target, clientId: cfg.diode.client_id, clientSecret: cfg.diode.client_secret, caFile: cfg.diode.ca_file,
+        skipTlsVerify: cfg.diode.skip_tls_verify, timeoutMs: cfg.diode.timeout, maxAttempts: cfg.diode.max_attempts, backoffMaxMs: cfg.diode.backoff_max, log,
+      });
+      try {
+        const r = await replay(dir, client, log);
+        process.stdout.write(`replayed ${r.requests} of ${r.files} files${r.errors.length ? `, ${r.errors.length} ingestion errors` : ''}\n${r.errors.slice(0, 20).join('\n')}`);
+        return r.errors.length ? 1 : 0;
+      } catch (err) {
+        process.stderr.write(`replay stopped: ${(err as Error).message}\n`);
+        return 1;
+      } finally {
+        await client.close();
       }
     }
     case 'demo': {

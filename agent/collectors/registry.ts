@@ -1,4 +1,6 @@
 import type { CollectorDefinition } from './types.ts';
+import { cephCollector } from './ceph/index.ts';
+import { packerCollector } from './packer/index.ts';
 import { pbsCollector } from './pbs/index.ts';
 import { pdmCollector } from './pdm/index.ts';
 import { pveCollector } from './pve/index.ts';
@@ -8,5 +10,5 @@ import { pveCollector } from './pve/index.ts';
  * mappers/, and the policy's `collector:` value; registry.test.ts checks they agree.
  */
 export const COLLECTORS: ReadonlyMap<string, CollectorDefinition<any, any>> = new Map<string, CollectorDefinition<any, any>>(
-  [pveCollector, pbsCollector, pdmCollector].map((c) => [c.id, c as CollectorDefinition<any, any>]),
+  [pveCollector, pbsCollector, pdmCollector, cephCollector, packerCollector].map((c) => [c.id, c as CollectorDefinition<any, any>]),
 );

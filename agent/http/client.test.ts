@@ -45,6 +45,7 @@ describe('errorReason', () => {
     expect(errorReason('x', '{"data":null,"message":"VM 100 is not running\\n"}')).toBe('VM 100 is not running');
     expect(errorReason('Parameter verification failed.', '{"data":null,"errors":{"vmid":"VM 100 already exists"}}')).toBe('vmid: VM 100 already exists');
     expect(errorReason('Bad Request', "datastore 'x' does not exist")).toBe("datastore 'x' does not exist");
+    expect(errorReason('Unsupported Media Type', '{"status":415,"detail":"Incorrect version: endpoint is \'1.1\', client requested \'1.3\'","traceback":null}')).toBe("Incorrect version: endpoint is '1.1', client requested '1.3'");
   });
 });
 

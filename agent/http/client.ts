@@ -88,8 +88,11 @@ export function errorReason(statusText: string, body: string): string {
     try {
       const parsed: unknown = JSON.parse(trimmed);
       if (parsed && typeof parsed === 'object') {
-        const o = parsed as { message?: unknown; errors?: unknown };
+        const o = parsed as { message?: unknown; errors?: unknown; detail?: unknown };
         if (typeof o.message === 'string' && o.message.trim()) return o.message.trim();
+        // The Ceph dashboard answers {status, detail, traceback, version}
+        // (src/pybind/mgr/dashboard/services/exception.py).
+        if (typeof o.detail === 'string' && o.detail.trim()) return o.detail.trim();
         if (o.errors && typeof o.errors === 'object') {
           return Object.entries(o.errors as Record<string, unknown>).map(([k, v]) => `${k}: ${String(v).trim()}`).join('; ');
         }

@@ -75,14 +75,18 @@ describe('CephDashboardClient', () => {
     expect(lines()).toEqual([
       'POST /api/auth application/vnd.ceph.api.v1.0+json -',
       'GET /api/host application/vnd.ceph.api.v1.3+json Bearer #1',
-      'GET /api/host application/vnd.ceph.api.v1.0+json Bearer #1',
-      'GET /api/host application/vnd.ceph.api.v1.0+json Bearer #1',
+      'GET /api/host application/vnd.ceph.api.v1.2+json Bearer #1',
+      'GET /api/host application/vnd.ceph.api.v1.2+json Bearer #1',
     ]);
   });
 
-  it('fails on a 415 it cannot resolve (another major)', async () => {
+  it('follows the version the 415 names, across majors (crush_rule is 1.0 before Reef)', async () => {
     const c = await dashboard({ versions: { '/api/crush_rule': '1.0' } });
-    await expect(c.get('/api/crush_rule', '2.0')).rejects.toThrow('GET /api/crush_rule: HTTP 415 Unsupported Media Type');
+    await c.get('/api/crush_rule', '2.0');
+    expect(lines().slice(1)).toEqual([
+      'GET /api/crush_rule application/vnd.ceph.api.v2.0+json Bearer #1',
+      'GET /api/crush_rule application/vnd.ceph.api.v1.0+json Bearer #1',
+    ]);
   });
 
   it('logs in again once on 401 (expired JWT) and retries the call', async () => {
@@ -109,7 +113,7 @@ describe('CephDashboardClient', () => {
     const c = await dashboard({}, { user: 'netbox-ro', password: 'wrong-password' });
     const err = await c.get('/api/summary', '1.0').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CephAuthError);
-    expect((err as Error).message).toBe('dashboard login as netbox-ro failed: HTTP 400 Bad Request');
+    expect((err as Error).message).toBe('dashboard login as netbox-ro failed: HTTP 400 Invalid credentials');
     expect((err as Error).message).not.toContain('wrong-password');
   });
 

@@ -111,12 +111,12 @@ describe('collectCeph (dashboard)', () => {
     ctx = testCollectContext(dashConfig());
     const snap = await collectCeph(ctx);
     expect(snap.present && [snap.pools, snap.osds.length, snap.filesystems]).toEqual([[], 3, [{ name: 'cephfs', metadataPool: '4', dataPools: ['3'] }]]);
-    expect(ctx.warnings).toEqual([{ code: 'ceph_section_unavailable', subject: 'GET /api/pool', message: 'GET /api/pool: HTTP 403 Forbidden' }]);
+    expect(ctx.warnings).toEqual([{ code: 'ceph_section_unavailable', subject: 'GET /api/pool', message: 'GET /api/pool: HTTP 403 Access denied' }]);
   });
 
   it('fails the run when the login is refused', async () => {
     server = await startFakeCephDashboard(dashboardScenarioFromSpec(spec, { users: { other: 'x' } }));
     ctx = testCollectContext(dashConfig());
-    await expect(collectCeph(ctx)).rejects.toThrow('dashboard login as netbox-ro failed: HTTP 400 Bad Request');
+    await expect(collectCeph(ctx)).rejects.toThrow('dashboard login as netbox-ro failed: HTTP 400 Invalid credentials');
   });
 });

@@ -1,0 +1,47 @@
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { COLLECTORS } from '../agent/collectors/registry.ts';
+import { agentJsonSchema, policyJsonSchema, SCHEMA_FILES } from '../agent/config/json-schema.ts';
+import { loadAgentConfig, loadPolicies } from '../agent/config/load.ts';
+
+const root = new URL('..', import.meta.url).pathname;
+const dirs = (p: string) => readdirSync(join(root, p)).filter((f) => statSync(join(root, p, f)).isDirectory()).sort();
+
+describe('collector registry', () => {
+  it('agrees with the collector folders, the mapper folders and the example policies', () => {
+    const ids = [...COLLECTORS.keys()].sort();
+    expect(ids).toEqual(['ceph', 'packer', 'pbs', 'pdm', 'pve']);
+    for (const [id, def] of COLLECTORS) expect(def.id).toBe(id);
+    expect(dirs('agent/collectors')).toEqual(ids);
+    expect(dirs('mappers').filter((d) => d !== 'common')).toEqual(ids);
+    const examples = readdirSync(join(root, 'policies')).filter((f) => f.endsWith('.example.yaml')).sort();
+    expect(examples).toEqual(ids.map((id) => `${id}.example.yaml`));
+    for (const f of examples) expect(readFileSync(join(root, 'policies', f), 'utf8')).toMatch(new RegExp(`^collector: ${f.split('.')[0]}$`, 'm'));
+  });
+});
+
+describe('example policies', () => {
+  it('all validate, with their ${env:} variables set', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'examples-'));
+    writeFileSync(join(dir, 'agent.yaml'), `diode:\n  dry_run: true\npolicies:\n  dir: ${join(root, 'policies')}\n`);
+    const env: NodeJS.ProcessEnv = {};
+    for (const f of readdirSync(join(root, 'policies'))) {
+      if (!f.endsWith('.yaml')) continue;
+      for (const m of readFileSync(join(root, 'policies', f), 'utf8').matchAll(/\$\{env:([A-Z0-9_]+)\}/g)) env[m[1]!] = 'example-value';
+    }
+    const set = loadPolicies(loadAgentConfig(join(dir, 'agent.yaml'), env), COLLECTORS, env);
+    expect(set.issues).toEqual([]);
+    expect(set.policies.map((p) => p.collector).sort()).toEqual(['ceph', 'packer', 'pbs', 'pdm', 'pve']);
+  });
+
+  it('point editors at the committed JSON Schema, which is up to date', () => {
+    for (const f of readdirSync(join(root, 'policies')).filter((x) => x.endsWith('.example.yaml'))) {
+      expect(readFileSync(join(root, 'policies', f), 'utf8').split('\n')[0]).toBe('# yaml-language-server: $schema=./policy.schema.json');
+    }
+    const committed = (file: string) => JSON.parse(readFileSync(join(root, file), 'utf8'));
+    expect(committed(SCHEMA_FILES.policy), 'run `npx diode-agent schema --write`').toEqual(policyJsonSchema(COLLECTORS));
+    expect(committed(SCHEMA_FILES.agent), 'run `npx diode-agent schema --write`').toEqual(agentJsonSchema());
+  });
+});
