@@ -10,6 +10,10 @@ import { createLogger } from '../../agent/log.ts';
 import type { RunResult } from '../../agent/run.ts';
 import { TEST_CERT_FINGERPRINT, type FakeServer } from '../fakes/https-server.ts';
 import { generatePveScenario, startFakePve } from '../fakes/pve-server.ts';
+import { demoCephScenario, FAKE_PVE_TOKEN, startFakeCephPve } from '../fakes/ceph-server.ts';
+import { demoPbsScenario, startFakePbs } from '../fakes/pbs-server.ts';
+import { demoPdmScenario, startFakePdm } from '../fakes/pdm-server.ts';
+import { demoPackerFiles } from '../fixtures/packer/demo.ts';
 
 /** One fake upstream of the lab and the policy that reads it. */
 export interface LabService {
@@ -19,11 +23,16 @@ export interface LabService {
 }
 
 const PVE_TOKEN = { tokenId: 'root@pam!netbox', secret: '5c1f9a1e-demo-4c2b-9f7e-0a1b2c3d4e5f' };
+const PBS_TOKEN = { tokenId: 'netbox@pbs!discovery', secret: 'demo-pbs-3b9e1c' };
+const PDM_TOKEN = { tokenId: 'netbox@pdm!discovery', secret: 'demo-pdm-8d2f4a' };
+const CLUSTER = 'lab-cluster';
+const SITE = 'Lab';
+const SITE_MAP = 'pve3:Lab-DR';
 
-/** A three-node PVE cluster "lab" with VMs and containers. */
+/** A three-node PVE cluster with VMs and containers. */
 export async function startPveLab(): Promise<LabService> {
   const scenario = generatePveScenario({ guests: 18, nodes: 3, seed: 7 });
-  scenario.cluster = 'lab';
+  scenario.cluster = CLUSTER;
   const server = await startFakePve(scenario, PVE_TOKEN);
   return {
     server,
@@ -37,11 +46,59 @@ export async function startPveLab(): Promise<LabService> {
         PROXMOX_TOKEN_NAME: 'netbox',
         PROXMOX_TOKEN_VALUE: '${env:DEMO_PVE_TOKEN}',
         PROXMOX_FINGERPRINT: TEST_CERT_FINGERPRINT,
-        SITE_NAME: 'Lab',
-        NODE_SITE_MAP: 'pve3:Lab-DR',
+        SITE_NAME: SITE,
+        NODE_SITE_MAP: SITE_MAP,
       },
     },
   };
+}
+
+/** The backup server PDM also knows, with datastores, namespaces and jobs. */
+async function startPbsLab(): Promise<LabService> {
+  const server = await startFakePbs(demoPbsScenario, PBS_TOKEN);
+  return {
+    server,
+    env: { DEMO_PBS_SECRET: PBS_TOKEN.secret },
+    policy: {
+      name: 'pbs-lab', collector: 'pbs',
+      config: { PBS_HOST: '127.0.0.1', PBS_PORT: server.port, PBS_TOKEN_ID: PBS_TOKEN.tokenId, PBS_TOKEN_SECRET: '${env:DEMO_PBS_SECRET}', PBS_FINGERPRINT: TEST_CERT_FINGERPRINT, SITE_NAME: SITE, PBS_NAME: 'pbs1.lab.example' },
+    },
+  };
+}
+
+/** A Datacenter Manager with the lab cluster, a standalone node, the PBS and one failing remote. */
+async function startPdmLab(): Promise<LabService> {
+  const server = await startFakePdm(demoPdmScenario, PDM_TOKEN);
+  return {
+    server,
+    env: { DEMO_PDM_SECRET: PDM_TOKEN.secret },
+    policy: {
+      name: 'pdm-lab', collector: 'pdm',
+      config: { PDM_HOST: '127.0.0.1', PDM_PORT: server.port, PDM_TOKEN_ID: PDM_TOKEN.tokenId, PDM_TOKEN_SECRET: '${env:DEMO_PDM_SECRET}', PDM_FINGERPRINT: TEST_CERT_FINGERPRINT, SITE_NAME: SITE },
+    },
+  };
+}
+
+/** Hyperconverged Ceph read through the PVE API: the same node Devices as the PVE policy. */
+async function startCephLab(): Promise<LabService> {
+  const server = await startFakeCephPve(demoCephScenario);
+  return {
+    server,
+    env: { DEMO_CEPH_PVE_TOKEN: FAKE_PVE_TOKEN.secret },
+    policy: {
+      name: 'ceph-lab', collector: 'ceph',
+      config: {
+        CEPH_SOURCE: 'pve', PROXMOX_HOST: '127.0.0.1', PROXMOX_PORT: server.port, PROXMOX_USER: FAKE_PVE_TOKEN.user, PROXMOX_TOKEN_NAME: FAKE_PVE_TOKEN.tokenName,
+        PROXMOX_TOKEN_VALUE: '${env:DEMO_CEPH_PVE_TOKEN}', PROXMOX_FINGERPRINT: TEST_CERT_FINGERPRINT, SITE_NAME: SITE, NODE_SITE_MAP: SITE_MAP,
+      },
+    },
+  };
+}
+
+/** A Packer pipeline: manifest with several runs, machine-readable logs, five definitions. */
+async function packerLab(dir: string): Promise<Omit<LabService, 'server'>> {
+  const files = await demoPackerFiles(join(dir, 'packer'), { cluster: CLUSTER });
+  return { env: {}, policy: { name: 'packer-lab', collector: 'packer', config: files.config } };
 }
 
 export interface DemoResult {
@@ -72,8 +129,10 @@ export function formatDemo(results: readonly RunResult[], dryRunDir: string, fil
 
 /** Starts the fakes on loopback ports, runs every policy once in dry run, prints a summary. */
 export async function runDemo(opts: { write?: (s: string) => void; quiet?: boolean } = {}): Promise<DemoResult> {
-  const services = [await startPveLab()];
   const dir = mkdtempSync(join(tmpdir(), 'diode-agent-demo-'));
+  const services: Array<Omit<LabService, 'server'> & { server?: FakeServer }> = [
+    await startPveLab(), await startPbsLab(), await startPdmLab(), await startCephLab(), await packerLab(dir),
+  ];
   const dryRunDir = join(dir, 'dry-run');
   const configFile = join(dir, 'agent.yaml');
   writeFileSync(configFile, JSON.stringify({
@@ -82,7 +141,7 @@ export async function runDemo(opts: { write?: (s: string) => void; quiet?: boole
     policies: services.map((s) => s.policy),
   }, null, 2));
   const env = { ...process.env, ...Object.assign({}, ...services.map((s) => s.env)) } as NodeJS.ProcessEnv;
-  const log = opts.quiet ? pino({ level: 'silent' }) : createLogger({ level: 'warn', destination: pino.destination(2) });
+  const log = opts.quiet ? pino({ level: 'silent' }) : createLogger({ level: 'error', destination: pino.destination(2) });
   const agent = new Agent(loadAgentConfig(configFile, env), COLLECTORS, log, { env });
   try {
     agent.loadPolicies();
@@ -93,6 +152,6 @@ export async function runDemo(opts: { write?: (s: string) => void; quiet?: boole
     (opts.write ?? ((s) => process.stdout.write(s)))(`${text}\n`);
     return { results, dryRunDir, files, text };
   } finally {
-    await Promise.all(services.map((s) => s.server.close()));
+    await Promise.all(services.map((s) => s.server?.close()));
   }
 }
