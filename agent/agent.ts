@@ -1,4 +1,5 @@
 import { watch, type FSWatcher } from 'node:fs';
+import type { RunCoordinator } from 'node-cron';
 import type { Logger } from 'pino';
 import { DiodeClient, type IngestSink } from './diode/client.ts';
 import { DryRunSink } from './diode/dry-run.ts';
@@ -22,6 +23,10 @@ export interface AgentOptions {
   background?: boolean;
   outboxRetryBaseMs?: number;
   outboxRetryMaxMs?: number;
+  /** Shares scheduled runs between replicas (Redis); absent: this agent runs them all. */
+  coordinator?: RunCoordinator;
+  /** Called once the agent has stopped, to release what the caller opened for it. */
+  onStopped?: () => Promise<void>;
 }
 
 /** The long-lived agent: policies, a Diode sink, a scheduler, and the last result per policy. */
@@ -174,7 +179,7 @@ export class Agent {
   }
 
   start(): void {
-    this.scheduler = new Scheduler((p) => this.run(p), this.log, { onSkippedTick: (p) => this.metrics.skippedTick(p) });
+    this.scheduler = new Scheduler((p) => this.run(p), this.log, { onSkippedTick: (p) => this.metrics.skippedTick(p) }, this.opts.coordinator);
     this.scheduler.sync(this.policies);
     this.started = true;
     this.log.info({ policies: this.policies.map((p) => p.name), dry_run: this.dryRun }, 'agent started');
@@ -246,5 +251,6 @@ export class Agent {
     }
     await Promise.race([this.deliverer.stop(), new Promise((r) => setTimeout(r, Math.max(1000, graceMs)).unref())]);
     await this.sink.close();
+    await this.opts.onStopped?.();
   }
 }

@@ -6,8 +6,9 @@ import { loadAgentConfig, loadPolicies } from './config/load.ts';
 import { agentJsonSchema, policyJsonSchema, SCHEMA_FILES } from './config/json-schema.ts';
 import { DiodeClient } from './diode/client.ts';
 import { replay } from './replay.ts';
+import { connectRedis, RedisRunCoordinator, RedisStateStore } from './coordination/redis.ts';
 import { ConfigError, formatIssue } from './errors.ts';
-import { createLogger } from './log.ts';
+import { createLogger, registerSecret } from './log.ts';
 import type { RunResult } from './run.ts';
 import { AGENT_VERSION } from './version.ts';
 import { StatusServer } from './telemetry/status-server.ts';
@@ -170,7 +171,22 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         return printIssues(err);
       }
       const log = createLogger({ level: env.LOG_LEVEL ?? cfg.agent.log_level, destination: pino.destination(2) });
-      const agent = new Agent(cfg, COLLECTORS, log, { env, background: args.command === 'run', ...(args.dryRun ? { dryRun: true } : {}) });
+      const redisUrl = cfg.coordination?.redis_url;
+      if (redisUrl) registerSecret(decodeURIComponent(new URL(redisUrl).password));
+      const redis = redisUrl ? connectRedis(redisUrl, log) : undefined;
+      const prefix = cfg.coordination?.key_prefix ?? 'diode-agent';
+      const agent = new Agent(cfg, COLLECTORS, log, {
+        env,
+        background: args.command === 'run',
+        ...(args.dryRun ? { dryRun: true } : {}),
+        ...(redis ? {
+          store: new RedisStateStore(redis, prefix),
+          coordinator: new RedisRunCoordinator(redis, prefix),
+          onStopped: async () => {
+            await redis.quit().catch(() => redis.disconnect());
+          },
+        } : {}),
+      });
       agent.loadPolicies();
       if (args.command === 'once') {
         const unknown = args.policies.filter((n) => !agent.policies.some((p) => p.name === n));

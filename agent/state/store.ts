@@ -37,6 +37,15 @@ const stateSchema = z.object({
   objects: z.record(z.string(), z.object({ fp: z.string(), seen: z.number().int(), stale: z.boolean().optional(), body: z.string().optional() })),
 });
 
+/** Validates stored state; anything else is a StateLoadError (then: warning and full resync). */
+export function parseState(text: string, where: string): PolicyState {
+  try {
+    return stateSchema.parse(JSON.parse(text)) as PolicyState;
+  } catch (err) {
+    throw new StateLoadError(`${where} is corrupt`, err);
+  }
+}
+
 export function emptyState(agentVersion: string, policyHash: string): PolicyState {
   return { version: 1, agentVersion, policyHash, runs: 0, lastFullSync: null, forceFull: true, objects: {} };
 }
@@ -73,11 +82,7 @@ export class FileStateStore implements StateStore {
       if ((err as { code?: string }).code === 'ENOENT') return null;
       throw new StateLoadError(`cannot read ${this.file(policy)}: ${(err as { code?: string }).code ?? 'error'}`, err);
     }
-    try {
-      return stateSchema.parse(JSON.parse(text)) as PolicyState;
-    } catch (err) {
-      throw new StateLoadError(`${this.file(policy)} is corrupt`, err);
-    }
+    return parseState(text, this.file(policy));
   }
 
   /** Atomic: write a temp file, fsync it, rename over the old one, fsync the directory. */
