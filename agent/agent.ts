@@ -5,11 +5,12 @@ import { DiodeClient, type IngestSink } from './diode/client.ts';
 import { DryRunSink } from './diode/dry-run.ts';
 import { loadPolicies, type AgentConfig, type Policy, type Registry } from './config/load.ts';
 import { formatIssue, type ConfigIssue } from './errors.ts';
-import { collectRun, type RunDeps, type RunResult } from './run.ts';
+import { collectRun, type RunResult } from './run.ts';
 import { Scheduler } from './scheduler.ts';
 import { Deliverer } from './delivery.ts';
 import { FileStateStore, type StateStore } from './state/store.ts';
 import { Metrics } from './telemetry/metrics.ts';
+import { ProgressReporter } from './telemetry/progress.ts';
 import { AGENT_VERSION } from './version.ts';
 
 export interface AgentOptions {
@@ -17,7 +18,8 @@ export interface AgentOptions {
   /** Overrides diode.dry_run (the CLI's --dry-run). */
   dryRun?: boolean;
   dryRunDir?: string;
-  onProgress?: RunDeps['onProgress'];
+  /** A live progress line for `once` on a terminal. */
+  progressTty?: NodeJS.WriteStream;
   store?: StateStore;
   /** Retry undelivered snapshots in the background (the `run` command). */
   background?: boolean;
@@ -47,6 +49,7 @@ export class Agent {
   private readonly opts: AgentOptions;
   readonly deliverer: Deliverer;
   readonly metrics = new Metrics();
+  private readonly progress: ProgressReporter;
   private readonly startedAt = new Date();
   private started = false;
   private stopping = false;
@@ -57,6 +60,7 @@ export class Agent {
     this.log = log;
     this.opts = opts;
     this.dryRun = opts.dryRun ?? cfg.diode.dry_run;
+    this.progress = new ProgressReporter(log, opts.progressTty ? { tty: opts.progressTty } : {});
     this.sink = this.dryRun
       ? new DryRunSink(opts.dryRunDir ?? cfg.diode.dry_run_output_dir, cfg.agent.name)
       : new DiodeClient({
@@ -153,7 +157,7 @@ export class Agent {
       signal: this.collectAbort.signal,
       tlsWarned: this.tlsWarned,
       onApiRequest: (collector, status, retried) => this.metrics.apiRequest(collector, status, retried),
-      ...(this.opts.onProgress ? { onProgress: this.opts.onProgress } : {}),
+      onProgress: (name, done, total) => this.progress.report(name, policy.collector, done, total),
     })
       .then((run) => this.deliverer.deliver(policy, run).then((r) => {
         r.durationMs = Math.round(performance.now() - run.t0);
@@ -165,7 +169,11 @@ export class Agent {
         this.metrics.recordRun(r);
         return r;
       })
-      .finally(() => this.running.delete(policy.name));
+      .finally(() => {
+        this.running.delete(policy.name);
+        this.progress.reset(policy.name);
+        this.progress.clear();
+      });
     this.running.set(policy.name, p);
     return p;
   }

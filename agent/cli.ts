@@ -178,6 +178,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       const agent = new Agent(cfg, COLLECTORS, log, {
         env,
         background: args.command === 'run',
+        ...(args.command === 'once' && process.stderr.isTTY ? { progressTty: process.stderr } : {}),
         ...(args.dryRun ? { dryRun: true } : {}),
         ...(redis ? {
           store: new RedisStateStore(redis, prefix),
