@@ -45,3 +45,13 @@ describe('example policies', () => {
     expect(committed(SCHEMA_FILES.agent), 'run `npx diode-agent schema --write`').toEqual(agentJsonSchema());
   });
 });
+
+describe('deploy/example (the README docker run configuration)', () => {
+  it('validates', () => {
+    const env = { DIODE_CLIENT_ID: 'id', DIODE_CLIENT_SECRET: 'secret', PVE_TOKEN: 'token' };
+    const cfg = loadAgentConfig(join(root, 'deploy/example/agent.yaml'), env);
+    const set = loadPolicies(cfg, COLLECTORS, env);
+    expect(set.issues).toEqual([]);
+    expect(set.policies.map((p) => p.name)).toEqual(['pve-lab']);
+  });
+});
