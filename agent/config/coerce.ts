@@ -37,3 +37,11 @@ export const duration = z.union([z.string(), z.number()], { error: 'expected a d
 });
 
 export const hostname = z.string().min(1).regex(/^[A-Za-z0-9.\-:[\]_]+$/, 'expected a host name or IP address');
+
+/**
+ * A SHA-256 certificate fingerprint, 32 hex bytes (colons optional), as Proxmox products
+ * show it; `shownAs` tells the operator where to copy it from.
+ */
+export function sha256Fingerprint(shownAs: string) {
+  return z.string().refine((s) => /^(?:[0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2}$/.test(s.trim()), `expected a SHA-256 fingerprint: 32 colon-separated hex bytes, as ${shownAs}`);
+}

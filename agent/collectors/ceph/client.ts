@@ -3,8 +3,7 @@ import { z } from 'zod';
 import { AgentError } from '../../errors.ts';
 import { HttpStatusError, type HttpResponse, type HttpTarget } from '../../http/client.ts';
 import type { TargetRequest } from '../types.ts';
-import { authorizationHeader } from '../pve/client.ts';
-import type { CephConfig, PveConnection } from './config.ts';
+import type { CephConfig } from './config.ts';
 import {
   CephResponseError, dashAuthSchema, dashCephfsSchema, dashCrushRuleSchema, dashFlagsSchema, dashFsidSchema, dashHealthSchema,
   dashHostSchema, dashMonitorSchema, dashOsdSchema, dashPoolSchema, dashSummarySchema, lenientList, pveDaemonSchema, pveFlagSchema,
@@ -21,17 +20,6 @@ const seg = encodeURIComponent;
 
 /* ------------------------------------------------------------------ PVE (§4b) */
 
-/** The HTTPS target of a PVE connection: https://HOST:PORT/api2/json with token auth. */
-export function pveConnectionTarget(c: PveConnection): TargetRequest {
-  const host = c.PROXMOX_HOST ?? '';
-  const bracketed = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
-  return {
-    baseUrl: `https://${bracketed}:${c.PROXMOX_PORT}/api2/json`,
-    headers: { authorization: authorizationHeader(c.PROXMOX_USER, c.PROXMOX_TOKEN_NAME ?? '', c.PROXMOX_TOKEN_VALUE ?? '') },
-    tls: { verify: c.PROXMOX_SSL_VERIFY, caFile: c.PROXMOX_CA_FILE, fingerprint: c.PROXMOX_FINGERPRINT },
-    timeoutMs: c.PROXMOX_API_TIMEOUT * 1000,
-  };
-}
 
 export interface CephPveApi {
   target: HttpTarget;

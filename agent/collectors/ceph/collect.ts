@@ -1,10 +1,11 @@
+import { pveTargetRequest } from '../pve/client.ts';
 import { HttpConnectError, HttpStatusError } from '../../http/client.ts';
 import type { CollectContext } from '../types.ts';
 import type { CephConfig } from './config.ts';
 import {
   CephDashboardClient, cephAbsence, dashboardTarget, getDashCephfs, getDashCrushRules, getDashFlags, getDashFsid, getDashHealth,
   getDashMonitor, getDashPools, getDashSummary, getPveCephFlags, getPveCephStatus, getPveFilesystems, getPveMgrs, getPveMons, getPveNodes,
-  getPveOsdTree, getPvePools, getPveRules, listDashHosts, listDashOsds, pveConnectionTarget, type CephPveApi, type OnDrop,
+  getPveOsdTree, getPvePools, getPveRules, listDashHosts, listDashOsds, type CephPveApi, type OnDrop,
 } from './client.ts';
 import {
   dashHealthCheckSchema, dashMonSchema, parseHealthCheck, pveOsdNodeSchema, summarizeIssues, type DashCrushRule, type DashHost, type PveDaemon,
@@ -138,7 +139,7 @@ function nodeUnusable(err: unknown): boolean {
 async function collectFromPve(ctx: CollectContext<CephConfig>): Promise<CephSnapshot> {
   const c = ctx.config;
   const api: CephPveApi = {
-    target: ctx.target(pveConnectionTarget(c)),
+    target: ctx.target(pveTargetRequest(c)),
     onDrop: (path, index, why) => ctx.warn({ code: 'ceph_item_dropped', subject: `GET ${path} item ${index}`, message: why }),
   };
   let status;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { boolish, hostname, intish } from '../../config/coerce.ts';
-import { parseNodeSiteMap, PveParseError } from '../pve/parsers.ts';
+import { boolish, hostname, intish, sha256Fingerprint } from '../../config/coerce.ts';
+import { nodeSiteMapSchema, pveConnectionShape } from '../pve/config.ts';
+
 
 /*
  * The policy's `config:` block for the ceph collector. `CEPH_SOURCE: pve` takes the PVE
@@ -13,56 +14,6 @@ import { parseNodeSiteMap, PveParseError } from '../pve/parsers.ts';
 export const CEPH_SOURCES = ['pve', 'dashboard'] as const;
 export type CephSource = (typeof CEPH_SOURCES)[number];
 
-/** SHA-256 of the leaf certificate, colon hex, as PVE shows `ssl_fingerprint`. */
-export const fingerprintSchema = z
-  .string()
-  .refine((s) => /^(?:[0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2}$/.test(s.trim()), 'expected a SHA-256 fingerprint: 32 colon-separated hex bytes');
-
-/**
- * `pve1:London,pve2:Amsterdam` or a YAML mapping. Parsed after the union (not inside a
- * branch), so a bad entry reports its own message instead of zod's "Invalid input".
- */
-export const nodeSiteMapSchema = z
-  .union([z.string(), z.record(z.string().min(1), z.string().trim().min(1, 'site name is empty'))])
-  .transform((v, ctx) => {
-    if (typeof v !== 'string') return v;
-    try {
-      return parseNodeSiteMap(v);
-    } catch (err) {
-      if (!(err instanceof PveParseError)) throw err;
-      ctx.addIssue({ code: 'custom', message: err.message });
-      return z.NEVER;
-    }
-  });
-
-/**
- * A PVE API connection with the PVE collector's parameter names and defaults. Shared by
- * the ceph collector (pve mode) and the packer collector (optional template lookup).
- */
-export const pveConnectionShape = {
-  PROXMOX_HOST: hostname.optional(),
-  PROXMOX_PORT: intish(1, 65535).default(8006),
-  PROXMOX_USER: z.string().regex(/^[^\s@!:=]+@[^\s@!:=]+$/, 'expected user@realm, e.g. root@pam').default('root@pam'),
-  PROXMOX_TOKEN_NAME: z.string().min(1).regex(/^[^\s!=]+$/, 'give only the token id (e.g. netbox); the user goes in PROXMOX_USER').optional(),
-  PROXMOX_TOKEN_VALUE: z.string().min(1).optional(),
-  PROXMOX_SSL_VERIFY: boolish.default(false),
-  PROXMOX_API_TIMEOUT: intish(1, 3600).default(30),
-  PROXMOX_FINGERPRINT: fingerprintSchema.optional(),
-  PROXMOX_CA_FILE: z.string().min(1).optional(),
-};
-
-export interface PveConnection {
-  PROXMOX_HOST?: string | undefined;
-  PROXMOX_PORT: number;
-  PROXMOX_USER: string;
-  PROXMOX_TOKEN_NAME?: string | undefined;
-  PROXMOX_TOKEN_VALUE?: string | undefined;
-  PROXMOX_SSL_VERIFY: boolean;
-  PROXMOX_API_TIMEOUT: number;
-  PROXMOX_FINGERPRINT?: string | undefined;
-  PROXMOX_CA_FILE?: string | undefined;
-}
-
 const dashboardShape = {
   CEPH_URL: z.url({ protocol: /^https?$/, error: 'expected the dashboard URL, e.g. https://ceph-mgr.example:8443' }).optional(),
   CEPH_USER: z.string().min(1).optional(),
@@ -71,7 +22,7 @@ const dashboardShape = {
   CEPH_TOKEN_FILE: z.string().min(1).optional(),
   CEPH_SSL_VERIFY: boolish.default(false),
   CEPH_API_TIMEOUT: intish(1, 3600).default(30),
-  CEPH_FINGERPRINT: fingerprintSchema.optional(),
+  CEPH_FINGERPRINT: sha256Fingerprint('the browser shows the dashboard certificate').optional(),
   CEPH_CA_FILE: z.string().min(1).optional(),
 };
 /** Keys with a default are always present after parsing, so only the optional ones count as "given". */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AgentError } from '../../errors.ts';
-import { lenientList, looseBool, looseInt, looseNumber, summarizeIssues } from '../pve/schema.ts';
+import { lenientList, looseBool, looseInt, looseNumber, summarizeIssues } from '../../http/loose.ts';
 
 /*
  * zod schemas of the Ceph answers the collector reads, naming only the fields it uses.

@@ -1,7 +1,7 @@
 import type { CollectContext } from '../types.ts';
 import { getClusterResources } from '../pve/client.ts';
-import { pveConnectionTarget } from '../ceph/client.ts';
-import type { PveConnection } from '../ceph/config.ts';
+import { pveTargetRequest } from '../pve/client.ts';
+import type { PveConnection } from '../pve/config.ts';
 
 /*
  * The optional PVE lookup: one `GET /cluster/resources?type=vm` (PVEAuditor is enough)
@@ -18,7 +18,7 @@ export interface PveGuestRef {
 
 export async function lookupGuests(ctx: CollectContext<PveConnection>): Promise<Map<number, PveGuestRef>> {
   const api = {
-    target: ctx.target(pveConnectionTarget(ctx.config)),
+    target: ctx.target(pveTargetRequest(ctx.config)),
     onDrop: (path: string, index: number, why: string) => ctx.warn({ code: 'packer_item_dropped', subject: `GET ${path} item ${index}`, message: why }),
   };
   const rows = await getClusterResources(api);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { boolish, hostname, intish } from '../../config/coerce.ts';
+import { boolish, hostname, intish, sha256Fingerprint } from '../../config/coerce.ts';
 
 /*
  * The policy's `config:` block for the pbs collector (the issue's parameters, DESIGN.md §3).
@@ -7,9 +7,7 @@ import { boolish, hostname, intish } from '../../config/coerce.ts';
  */
 
 /** SHA-256, 32 colon-separated hex bytes, as the PBS dashboard and PVE's `fingerprint=` show it. */
-export const fingerprint = z
-  .string()
-  .refine((s) => /^(?:[0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2}$/.test(s.trim()), 'expected a SHA-256 fingerprint: 32 colon-separated hex bytes, as the dashboard shows it');
+export const fingerprint = sha256Fingerprint('the dashboard shows it');
 
 /**
  * `user@realm!tokenname` (pbs-api-types Authid). The header joins it to the secret with

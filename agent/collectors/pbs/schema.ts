@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { AgentError } from '../../errors.ts';
+import { lenientList, looseBool, looseInt, looseNumber, summarizeIssues, text } from '../../http/loose.ts';
 import type { NodeNetworkRow } from '../../../mappers/common/node-network.ts';
+
+export { lenientList, looseBool, looseInt, looseNumber, summarizeIssues, text };
 
 /*
  * zod schemas of the PBS answers the collector reads, naming only the fields it uses.
@@ -22,46 +25,11 @@ export class PbsResponseError extends AgentError {
   }
 }
 
-export const looseNumber = z.union([
-  z.number(),
-  z.string().trim().regex(/^-?\d+(?:\.\d+)?$/, 'expected a number').transform(Number),
-]);
-export const looseInt = looseNumber.pipe(z.number().int());
-
-export const looseBool = z.union([
-  z.boolean(),
-  z.literal([0, 1]).transform((n) => n === 1),
-  z.literal(['0', '1', 'true', 'false']).transform((s) => s === '1' || s === 'true'),
-]);
-
-/** Text that means nothing when empty (a comment of "" is no comment). */
-export const text = z.string().transform((s) => (s.trim() === '' ? undefined : s));
-
 /**
  * `{"data": …}` plus result attributes such as `total` or `digest`
  * (proxmox-rest-server src/formatter.rs JsonFormatter; reference/proxmox-apis.md §0).
  */
 export const envelope = z.object({ data: z.unknown() });
-
-/** An array whose bad items are dropped and reported, so one odd row does not cost the list. */
-export function lenientList<T extends z.ZodType>(item: T, onDrop: (index: number, why: string) => void) {
-  return z.array(z.unknown()).transform((items) => {
-    const out: z.output<T>[] = [];
-    items.forEach((raw, index) => {
-      const r = item.safeParse(raw);
-      if (r.success) out.push(r.data as z.output<T>);
-      else onDrop(index, summarizeIssues(r.error));
-    });
-    return out;
-  });
-}
-
-export function summarizeIssues(err: z.ZodError): string {
-  return err.issues
-    .slice(0, 3)
-    .map((i) => `${i.path.length ? `${i.path.join('.')}: ` : ''}${i.message}`)
-    .join('; ');
-}
 
 // GET /version: `version` is MAJOR.MINOR and `release` the patch number (pbs-buildcfg,
 // reference/proxmox-apis.md §2), so PBS 3.2-7 answers {version:"3.2", release:"7"}.

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import type { TargetRequest } from '../types.ts';
 import { HttpStatusError, type HttpTarget } from '../../http/client.ts';
 import { hostPort } from '../pbs/client.ts';
-import { envelope, lenientList, summarizeIssues } from '../pbs/schema.ts';
+import { lenientList, summarizeIssues } from '../../http/loose.ts';
+import { envelope } from '../pbs/schema.ts';
 import type { PdmConfig } from './config.ts';
 import {
   clusterStatusRowSchema, isSubdirListing, pbsRemoteStatusSchema, PdmResponseError, remoteResourcesSchema, remoteSchema,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AgentError } from '../../errors.ts';
-import { looseNumber, text } from '../pbs/schema.ts';
+import { looseNumber, text } from '../../http/loose.ts';
 
 /*
  * zod schemas of the PDM answers the collector reads, naming only the fields it uses.

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { TargetRequest } from '../types.ts';
 import type { HttpTarget } from '../../http/client.ts';
-import type { PveConfig } from './config.ts';
+import type { PveConnection } from './config.ts';
 import {
   agentInterfaceSchema, agentOsInfoSchema, clusterStatusRowSchema, envelope, guestConfigSchema, lenientList,
   networkRowSchema, nodeRowSchema, nodeStatusSchema, PveResponseError, resourceRowSchema, summarizeIssues, versionSchema,
@@ -31,7 +31,7 @@ export function authorizationHeader(user: string, tokenName: string, secret: str
 }
 
 /** The HTTP target of a policy: https://HOST:PORT/api2/json with token auth and TLS settings. */
-export function pveTargetRequest(c: PveConfig): TargetRequest {
+export function pveTargetRequest(c: PveConnection): TargetRequest {
   const host = c.PROXMOX_HOST ?? '';
   const bracketed = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
   return {

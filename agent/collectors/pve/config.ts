@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { boolish, hostname, intish } from '../../config/coerce.ts';
+import { boolish, hostname, intish, sha256Fingerprint } from '../../config/coerce.ts';
 import { parseNodeSiteMap, PveParseError } from './parsers.ts';
 
 /*
@@ -7,8 +7,12 @@ import { parseNodeSiteMap, PveParseError } from './parsers.ts';
  * seed's defaults (proxmox-ve-mapping.txt, "Config Parameters"), plus TLS pinning.
  */
 
-/** "pve1:London,pve2:Amsterdam", or the same as a YAML mapping { pve1: London }. */
-const nodeSiteMap = z
+/**
+ * "pve1:London,pve2:Amsterdam", or the same as a YAML mapping { pve1: London }. Parsed
+ * after the union (not inside a branch), so a bad entry reports its own message instead of
+ * zod's "Invalid input".
+ */
+export const nodeSiteMapSchema = z
   .union([z.string(), z.record(z.string().min(1), z.string().trim().min(1, 'site name is empty'))])
   .transform((v, ctx) => {
     if (typeof v !== 'string') return v;
@@ -21,25 +25,32 @@ const nodeSiteMap = z
     }
   });
 
-const fingerprint = z
-  .string()
-  .refine((s) => /^(?:[0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2}$/.test(s.trim()), 'expected a SHA-256 fingerprint: 32 colon-separated hex bytes, as GET /nodes shows ssl_fingerprint');
+/**
+ * A PVE API connection: the seed's parameter names and defaults. Also taken by the ceph
+ * collector (pve mode) and the packer collector (template lookup), so one cluster is
+ * configured the same way everywhere.
+ */
+export const pveConnectionShape = {
+  PROXMOX_HOST: hostname.optional(),
+  PROXMOX_PORT: intish(1, 65535).default(8006),
+  PROXMOX_USER: z.string().regex(/^[^\s@!:=]+@[^\s@!:=]+$/, 'expected user@realm, e.g. root@pam').default('root@pam'),
+  PROXMOX_TOKEN_NAME: z.string().min(1).regex(/^[^\s!=]+$/, 'give only the token id (e.g. netbox); the user goes in PROXMOX_USER').optional(),
+  PROXMOX_TOKEN_VALUE: z.string().min(1).optional(),
+  PROXMOX_SSL_VERIFY: boolish.default(false),
+  PROXMOX_API_TIMEOUT: intish(1, 3600).default(30),
+  PROXMOX_FINGERPRINT: sha256Fingerprint('GET /nodes shows ssl_fingerprint').optional(),
+  PROXMOX_CA_FILE: z.string().min(1).optional(),
+};
+
+export type PveConnection = z.output<z.ZodObject<typeof pveConnectionShape>>;
 
 export const pveConfigSchema = z
   .object({
     BOOTSTRAP: boolish.default(false),
-    PROXMOX_HOST: hostname.optional(),
-    PROXMOX_PORT: intish(1, 65535).default(8006),
-    PROXMOX_USER: z.string().regex(/^[^\s@!:=]+@[^\s@!:=]+$/, 'expected user@realm, e.g. root@pam').default('root@pam'),
-    PROXMOX_TOKEN_NAME: z.string().min(1).regex(/^[^\s!=]+$/, 'give only the token id (e.g. netbox); the user goes in PROXMOX_USER').optional(),
-    PROXMOX_TOKEN_VALUE: z.string().min(1).optional(),
-    PROXMOX_SSL_VERIFY: boolish.default(false),
-    PROXMOX_API_TIMEOUT: intish(1, 3600).default(30),
-    PROXMOX_FINGERPRINT: fingerprint.optional(),
-    PROXMOX_CA_FILE: z.string().min(1).optional(),
+    ...pveConnectionShape,
     CLUSTER_NAME: z.string().trim().min(1).optional(),
     SITE_NAME: z.string().trim().min(1).default('Proxmox'),
-    NODE_SITE_MAP: nodeSiteMap.default({}),
+    NODE_SITE_MAP: nodeSiteMapSchema.default({}),
   })
   .strict()
   .superRefine((c, ctx) => {

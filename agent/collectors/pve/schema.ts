@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { AgentError } from '../../errors.ts';
+import { lenientList, looseBool, looseInt, looseNumber, opt, summarizeIssues, text } from '../../http/loose.ts';
 import type { NodeNetworkRow } from '../../../mappers/common/node-network.ts';
+
+export { lenientList, looseBool, looseInt, looseNumber, opt, summarizeIssues };
 
 /*
  * zod schemas of the PVE answers the collector reads, naming only the fields it uses.
@@ -17,60 +20,11 @@ export class PveResponseError extends AgentError {
   }
 }
 
-/** A number, or a numeric string such as `"vlan-id": "2"` (go-proxmox pve9x network fixture). */
-export const looseNumber = z.union([
-  z.number(),
-  z.string().trim().regex(/^-?\d+(?:\.\d+)?$/, 'expected a number').transform(Number),
-]);
-export const looseInt = looseNumber.pipe(z.number().int());
-
-/** Perl booleans: 0/1, "0"/"1", and real booleans where a newer endpoint sends them. */
-export const looseBool = z.union([
-  z.boolean(),
-  z.literal([0, 1]).transform((n) => n === 1),
-  z.literal(['0', '1']).transform((s) => s === '1'),
-]);
-
-/** Text fields that must be non-empty to mean anything (a guest name of "" is no name). */
-const text = z.string().transform((s) => (s.trim() === '' ? undefined : s));
-
-/**
- * An optional field that Perl may also send as null (undef); both read as absent
- * (go-proxmox pve9x network fixture: `"exists": null`).
- */
-export function opt<T extends z.ZodType>(schema: T) {
-  return z.union([schema, z.null().transform(() => undefined)]).optional();
-}
-
 /** `{"data": …}`, the envelope of every PVE answer (pve-http-server Formatter/Standard.pm). */
 export function envelope<T extends z.ZodType>(data: T) {
   return z.object({ data });
 }
 
-/**
- * An array whose bad items are dropped and reported through `onDrop`, so one odd row
- * (a PVE 9 `network` row, a half-written guest) does not cost the whole list.
- */
-export function lenientList<T extends z.ZodType>(item: T, onDrop: (index: number, why: string) => void) {
-  return z.array(z.unknown()).transform((items) => {
-    const out: z.output<T>[] = [];
-    items.forEach((raw, index) => {
-      const r = item.safeParse(raw);
-      if (r.success) out.push(r.data as z.output<T>);
-      else onDrop(index, summarizeIssues(r.error));
-    });
-    return out;
-  });
-}
-
-export function summarizeIssues(err: z.ZodError): string {
-  return err.issues
-    .slice(0, 3)
-    .map((i) => `${i.path.length ? `${i.path.join('.')}: ` : ''}${i.message}`)
-    .join('; ');
-}
-
-// GET /version (any authenticated user).
 export const versionSchema = z.object({ version: z.string(), release: opt(z.string()) });
 export type PveVersion = z.output<typeof versionSchema>;
 
