@@ -17,6 +17,7 @@ export class Scheduler {
   private readonly events: SchedulerEvents;
   private readonly coordinator: RunCoordinator | undefined;
   private readonly oneShots = new Set<Promise<unknown>>();
+  private readonly ranOnce = new Map<string, string>();
   skippedTicks = 0;
 
   constructor(run: (policy: Policy) => Promise<unknown>, log: Logger, events: SchedulerEvents = {}, coordinator?: RunCoordinator) {
@@ -50,7 +51,9 @@ export class Scheduler {
     for (const p of wanted.values()) {
       if (this.tasks.has(p.name)) continue;
       if (!p.schedule) {
-        if (this.tasks.has(p.name)) continue;
+        // Runs once per version: a reload that leaves it unchanged does not run it again.
+        if (this.ranOnce.get(p.name) === p.hash) continue;
+        this.ranOnce.set(p.name, p.hash);
         const once = this.run(p).finally(() => this.oneShots.delete(once));
         this.oneShots.add(once);
         continue;
