@@ -127,20 +127,40 @@ export function formatDemo(results: readonly RunResult[], dryRunDir: string, fil
   return out.join('\n');
 }
 
-/** Starts the fakes on loopback ports, runs every policy once in dry run, prints a summary. */
-export async function runDemo(opts: { write?: (s: string) => void; quiet?: boolean } = {}): Promise<DemoResult> {
-  const dir = mkdtempSync(join(tmpdir(), 'diode-agent-demo-'));
+export interface Lab {
+  /** The policies, one per collector, as agent.yaml `policies:` entries. */
+  policies: Array<Record<string, unknown>>;
+  /** The environment the policies' ${env:} references need. */
+  env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+/** Starts every fake upstream on a loopback port (Packer files under `dir`). */
+export async function startLab(dir: string): Promise<Lab> {
   const services: Array<Omit<LabService, 'server'> & { server?: FakeServer }> = [
     await startPveLab(), await startPbsLab(), await startPdmLab(), await startCephLab(), await packerLab(dir),
   ];
+  return {
+    policies: services.map((s) => s.policy),
+    env: Object.assign({}, ...services.map((s) => s.env)) as Record<string, string>,
+    close: async () => {
+      await Promise.all(services.map((s) => s.server?.close()));
+    },
+  };
+}
+
+/** Starts the fakes on loopback ports, runs every policy once in dry run, prints a summary. */
+export async function runDemo(opts: { write?: (s: string) => void; quiet?: boolean } = {}): Promise<DemoResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'diode-agent-demo-'));
+  const lab = await startLab(dir);
   const dryRunDir = join(dir, 'dry-run');
   const configFile = join(dir, 'agent.yaml');
   writeFileSync(configFile, JSON.stringify({
     agent: { name: 'proxmox-discovery-demo', state_dir: join(dir, 'state'), status: { enabled: false } },
     diode: { dry_run: true, dry_run_output_dir: dryRunDir },
-    policies: services.map((s) => s.policy),
+    policies: lab.policies,
   }, null, 2));
-  const env = { ...process.env, ...Object.assign({}, ...services.map((s) => s.env)) } as NodeJS.ProcessEnv;
+  const env = { ...process.env, ...lab.env } as NodeJS.ProcessEnv;
   const log = opts.quiet ? pino({ level: 'silent' }) : createLogger({ level: 'error', destination: pino.destination(2) });
   const agent = new Agent(loadAgentConfig(configFile, env), COLLECTORS, log, { env });
   try {
@@ -152,6 +172,6 @@ export async function runDemo(opts: { write?: (s: string) => void; quiet?: boole
     (opts.write ?? ((s) => process.stdout.write(s)))(`${text}\n`);
     return { results, dryRunDir, files, text };
   } finally {
-    await Promise.all(services.map((s) => s.server?.close()));
+    await lab.close();
   }
 }
