@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 import type { AnyEntity } from '../../mappers/types.ts';
@@ -21,13 +21,31 @@ export interface EncodedEntity {
   fingerprint: string;
 }
 
+/** Per Entity member: its message type and the tag of its field. */
+const members = new Map<string, { type: protobuf.Type; tag: number }>();
+for (const f of EntityType.fieldsArray) {
+  if (f.name === 'timestamp') continue;
+  f.resolve();
+  if (f.resolvedType instanceof protobuf.Type) members.set(f.name, { type: f.resolvedType, tag: (f.id << 3) | 2 });
+}
+
+/**
+ * Entity bytes of `{ [kind]: value }`, written as the one length-delimited member field:
+ * the same bytes Entity.encode writes, without testing the other members of the oneof.
+ */
+function encodeEntityBody(kind: string, value: object): Uint8Array {
+  const m = members.get(kind);
+  if (!m) throw new Error(`unknown entity kind ${kind}`);
+  return m.type.encode(value, protobuf.Writer.create().uint32(m.tag).fork()).ldelim().finish();
+}
+
 export function encodeEntity(e: AnyEntity): EncodedEntity {
-  const body = EntityType.encode({ [e.kind]: e.value }).finish();
+  const body = encodeEntityBody(e.kind, e.value);
   return { kind: e.kind, key: naturalKey(e), body, fingerprint: fingerprint(body) };
 }
 
 export function fingerprint(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('base64url').slice(0, 22);
+  return hash('sha256', bytes, 'base64url').slice(0, 22);
 }
 
 /** Entity field 1 (google.protobuf.Timestamp), encoded once per request. */

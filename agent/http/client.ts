@@ -118,6 +118,16 @@ export class HttpTarget {
   private readonly opts: TargetOptions;
   private readonly basePath: string;
   requestCount = 0;
+  /**
+   * Milliseconds requests held a concurrency slot, summed: busyMs / (concurrency × wall)
+   * is how well the cap was used (1 = a request in every slot all the time).
+   */
+  busyMs = 0;
+
+  /** Requests this target keeps in flight at most (the policy's `concurrency`). */
+  get concurrency(): number {
+    return this.opts.concurrency;
+  }
 
   constructor(opts: TargetOptions) {
     this.opts = opts;
@@ -174,6 +184,7 @@ export class HttpTarget {
       this.opts.signal?.throwIfAborted();
       let outcome: HttpResponse | HttpStatusError | HttpConnectError;
       await this.sem.acquire();
+      const slotFrom = performance.now();
       try {
         this.requestCount++;
         const res = await this.pool.request({
@@ -194,6 +205,7 @@ export class HttpTarget {
         if (this.opts.signal?.aborted) throw err;
         outcome = toConnectError(method, shown, err);
       } finally {
+        this.busyMs += performance.now() - slotFrom;
         this.sem.release();
       }
       const status = outcome instanceof HttpConnectError ? 'error' : outcome instanceof HttpStatusError ? outcome.status : outcome.status;

@@ -36,15 +36,19 @@ export function opt<T extends z.ZodType>(schema: T) {
  * (a PVE 9 `network` row, a half-written guest) does not cost the whole list.
  */
 export function lenientList<T extends z.ZodType>(item: T, onDrop: (index: number, why: string) => void) {
-  return z.array(z.unknown()).transform((items) => {
-    const out: z.output<T>[] = [];
-    items.forEach((raw, index) => {
-      const r = item.safeParse(raw);
-      if (r.success) out.push(r.data as z.output<T>);
-      else onDrop(index, summarizeIssues(r.error));
-    });
-    return out;
+  return z.array(z.unknown()).transform((items) => parseEach(item, items, onDrop));
+}
+
+/** The items of `rows` that `item` accepts; each rejected one is reported through `onDrop`.
+ * Unlike lenientList it builds no schema, so a hot path can reuse one item schema. */
+export function parseEach<T extends z.ZodType>(item: T, rows: readonly unknown[], onDrop: (index: number, why: string) => void): z.output<T>[] {
+  const out: z.output<T>[] = [];
+  rows.forEach((raw, index) => {
+    const r = item.safeParse(raw);
+    if (r.success) out.push(r.data as z.output<T>);
+    else onDrop(index, summarizeIssues(r.error));
   });
+  return out;
 }
 
 /** The first three issues of a zod error as one line. */

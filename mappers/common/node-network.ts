@@ -113,53 +113,106 @@ function dottedMaskLength(mask: string): number | undefined {
   return Number.isInteger(len) ? len : undefined;
 }
 
+/** A valid dotted IPv4 address as an unsigned 32-bit number. */
 function ipv4ToInt(addr: string): number {
-  return addr.split('.').reduce((acc, o) => ((acc << 8) | Number(o)) >>> 0, 0);
+  let n = 0;
+  let octet = 0;
+  for (let i = 0; i < addr.length; i++) {
+    const c = addr.charCodeAt(i);
+    if (c === 46) {
+      n = (n * 256) + octet;
+      octet = 0;
+    } else {
+      octet = octet * 10 + (c - 48);
+    }
+  }
+  return ((n * 256) + octet) >>> 0;
 }
 
 function intToIpv4(n: number): string {
-  return [24, 16, 8, 0].map((s) => (n >>> s) & 255).join('.');
+  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
 }
 
-/** 128-bit value of a valid IPv6 address (embedded IPv4 tail allowed). */
-function ipv6ToBigInt(addr: string): bigint {
-  let text = addr.toLowerCase();
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (v4 && v4[1]) {
-    const n = ipv4ToInt(v4[1]);
-    text = `${text.slice(0, -v4[1].length)}${(n >>> 16).toString(16)}:${(n & 0xffff).toString(16)}`;
+/*
+ * IPv6 addresses as eight 16-bit groups: parsing and printing run once per guest
+ * address, so they avoid BigInt and intermediate arrays of strings.
+ */
+
+/** The eight groups of a valid IPv6 address (embedded IPv4 tail allowed). */
+function ipv6Groups(addr: string): number[] {
+  const groups = [0, 0, 0, 0, 0, 0, 0, 0];
+  let text = addr;
+  // An embedded IPv4 tail ("::ffff:192.0.2.1") becomes the last two groups.
+  let end = 8;
+  if (text.includes('.')) {
+    const colon = text.lastIndexOf(':');
+    const v4 = ipv4ToInt(text.slice(colon + 1));
+    groups[6] = v4 >>> 16;
+    groups[7] = v4 & 0xffff;
+    end = 6;
+    text = text.slice(0, colon + 1);
+    // Drop the separator before the tail, unless it is part of a "::".
+    if (!text.endsWith('::')) text = text.slice(0, -1);
   }
-  const [head = '', tail] = text.split('::');
-  const h = head ? head.split(':') : [];
-  const t = tail !== undefined && tail !== '' ? tail.split(':') : [];
-  const groups = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
-  return groups.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g || '0', 16)), 0n);
+  const gap = text.indexOf('::');
+  const parse = (part: string, into: number[]): void => {
+    if (part === '') return;
+    let v = 0;
+    for (let i = 0; i < part.length; i++) {
+      const c = part.charCodeAt(i);
+      if (c === 58) {
+        into.push(v);
+        v = 0;
+      } else {
+        v = v * 16 + (c <= 57 ? c - 48 : (c | 32) - 87);
+      }
+    }
+    into.push(v);
+  };
+  const head: number[] = [];
+  const tail: number[] = [];
+  if (gap === -1) parse(text, head);
+  else {
+    parse(text.slice(0, gap), head);
+    parse(text.slice(gap + 2), tail);
+  }
+  for (let i = 0; i < head.length; i++) groups[i] = head[i] ?? 0;
+  for (let i = 0; i < tail.length; i++) groups[end - tail.length + i] = tail[i] ?? 0;
+  return groups;
 }
 
 /** RFC 5952 text: lower case, no leading zeros, the longest zero run (≥ 2 groups) as `::`. */
-function bigIntToIpv6(n: bigint): string {
-  const groups = Array.from({ length: 8 }, (_, i) => Number((n >> BigInt((7 - i) * 16)) & 0xffffn));
-  if (groups.slice(0, 6).every((g, i) => (i < 5 ? g === 0 : g === 0xffff))) {
+function ipv6Text(groups: readonly number[]): string {
+  const g = (i: number): number => groups[i] ?? 0;
+  if (g(0) === 0 && g(1) === 0 && g(2) === 0 && g(3) === 0 && g(4) === 0 && g(5) === 0xffff) {
     // IPv4-mapped addresses keep the dotted tail, as NetBox (netaddr) prints them.
-    return `::ffff:${intToIpv4(((groups[6] ?? 0) << 16 | (groups[7] ?? 0)) >>> 0)}`;
+    return `::ffff:${intToIpv4(((g(6) << 16) | g(7)) >>> 0)}`;
   }
   let bestStart = -1;
   let bestLen = 0;
   for (let i = 0; i < 8;) {
-    if (groups[i] !== 0) { i++; continue; }
+    if (g(i) !== 0) { i++; continue; }
     let j = i;
-    while (j < 8 && groups[j] === 0) j++;
+    while (j < 8 && g(j) === 0) j++;
     if (j - i > bestLen && j - i >= 2) { bestStart = i; bestLen = j - i; }
     i = j;
   }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart === -1) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
+  let out = '';
+  for (let i = 0; i < 8; i++) {
+    if (i === bestStart) {
+      out += '::';
+      i += bestLen - 1;
+      continue;
+    }
+    if (out !== '' && !out.endsWith(':')) out += ':';
+    out += g(i).toString(16);
+  }
+  return out;
 }
 
 /** The form NetBox prints, so the same address always has the same identity. */
 export function canonicalAddress(addr: string, family: 4 | 6): string {
-  return family === 4 ? intToIpv4(ipv4ToInt(addr)) : bigIntToIpv6(ipv6ToBigInt(addr));
+  return family === 4 ? intToIpv4(ipv4ToInt(addr)) : ipv6Text(ipv6Groups(addr));
 }
 
 /** The network an address sits in: 192.168.1.101/24 → 192.168.1.0/24. */
@@ -168,9 +221,12 @@ export function networkOf(c: Cidr): string {
     const mask = c.prefixLength === 0 ? 0 : (~0 << (32 - c.prefixLength)) >>> 0;
     return `${intToIpv4((ipv4ToInt(c.address) & mask) >>> 0)}/${c.prefixLength}`;
   }
-  const bits = 128n - BigInt(c.prefixLength);
-  const net = (ipv6ToBigInt(c.address) >> bits) << bits;
-  return `${bigIntToIpv6(net)}/${c.prefixLength}`;
+  const groups = ipv6Groups(c.address);
+  for (let i = 0; i < 8; i++) {
+    const keep = Math.min(16, Math.max(0, c.prefixLength - i * 16));
+    groups[i] = keep === 0 ? 0 : (groups[i] ?? 0) & ((0xffff << (16 - keep)) & 0xffff);
+  }
+  return `${ipv6Text(groups)}/${c.prefixLength}`;
 }
 
 /** 127.0.0.0/8 and ::1. */
@@ -181,7 +237,7 @@ export function isLoopback(c: Cidr): boolean {
 /** 169.254.0.0/16 and fe80::/10. */
 export function isLinkLocal(c: Cidr): boolean {
   if (c.family === 4) return c.address.startsWith('169.254.');
-  return (ipv6ToBigInt(c.address) >> 118n) === 0x3fan;
+  return ((ipv6Groups(c.address)[0] ?? 0) & 0xffc0) === 0xfe80;
 }
 
 /** 0.0.0.0 and :: say nothing about where a host is. */

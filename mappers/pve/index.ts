@@ -1,13 +1,13 @@
-import type { Device, DeviceRole, DeviceType, Tag, VirtualMachine, VMInterface } from '../../proto/diode/v1/types.ts';
+import type { Cluster, Device, DeviceRole, DeviceType, Platform, Site, Tag, VirtualMachine, VMInterface } from '../../proto/diode/v1/types.ts';
 import type { PveConfig } from '../../agent/collectors/pve/config.ts';
 import type { PveGuest, PveNode, PveSnapshot } from '../../agent/collectors/pve/snapshot.ts';
 import {
-  cidrText, ipRef, isUsableAddress, mapNodeNetwork, vlanEntity, vlanRef, withPrefix, type Cidr,
+  cidrText, ipRef, isUsableAddress, mapNodeNetwork, vlanName, withPrefix, type Cidr,
 } from '../common/node-network.ts';
-import { cf, deviceRef, siteRef, slugify, tagRef, vmRef } from '../common/refs.ts';
+import { cf, clusterRef, deviceRef, siteRef, tagRef } from '../common/refs.ts';
 import { naturalKey } from '../keys.ts';
 import { orderEntities } from '../order.ts';
-import { entity, type AnyEntity, type MapContext } from '../types.ts';
+import { entity, type AnyEntity, type EntityOf, type MapContext } from '../types.ts';
 import { guestPlatformName, nodePlatformName, platformRef } from './platforms.ts';
 import { clusterTypeRef, DISCOVERED_TAG, HOST_TAG_COLOR, hostTagName, PVE_TAG, staticEntities, tagEntity } from './static.ts';
 
@@ -48,14 +48,32 @@ export function vmInterfaceRef(vm: VirtualMachine, name: string): VMInterface {
 const AGENT_SKIP_IFACES = new Set(['lo', 'docker0']);
 
 interface Emitter {
+  /** Emits unless an entity of the same kind and natural key was emitted before. */
   push(e: AnyEntity): void;
+  /** Emits an entity that is unique by construction (a guest's own VM, interfaces, disks, IPs). */
+  add(e: AnyEntity): void;
   claimIp(address: string): boolean;
   isClaimed(address: string): boolean;
+  /** Per-run memo of the references every guest repeats, so each slug is computed once. */
+  site(name: string): Site;
+  tag(name: string): Tag;
+  platform(name: string): Platform;
 }
 
 function emitter(out: AnyEntity[]): Emitter {
   const seen = new Set<string>();
   const ips = new Set<string>();
+  const memo = <T>(make: (name: string) => T): ((name: string) => T) => {
+    const cache = new Map<string, T>();
+    return (name) => {
+      let v = cache.get(name);
+      if (v === undefined) {
+        v = make(name);
+        cache.set(name, v);
+      }
+      return v;
+    };
+  };
   return {
     // First one wins: shared objects (VLAN, prefix, platform, tag) are identical anyway.
     push(e) {
@@ -64,12 +82,18 @@ function emitter(out: AnyEntity[]): Emitter {
       seen.add(key);
       out.push(e);
     },
+    add(e) {
+      out.push(e);
+    },
     claimIp(address) {
       if (ips.has(address)) return false;
       ips.add(address);
       return true;
     },
     isClaimed: (address) => ips.has(address),
+    site: memo(siteRef),
+    tag: memo(tagRef),
+    platform: memo(platformRef),
   };
 }
 
@@ -99,11 +123,12 @@ export function mapPve(snapshot: PveSnapshot, ctx: MapContext<PveConfig>): AnyEn
   // The collector already drops same-name guests; this keeps a hand-made snapshot from
   // merging two guests' interfaces and disks into one VM.
   const vmNames = new Set<string>();
+  const run: GuestRun = { cluster: clusterRef(cluster), config, tags, tagSlugs: new Set(tags.map((t) => t.slug ?? '')) };
   for (const guest of snapshot.guests) {
     const key = guest.name.toLowerCase();
     if (vmNames.has(key)) continue;
     vmNames.add(key);
-    mapGuest(guest, cluster, config, tags, em);
+    mapGuest(guest, run, em);
   }
   return orderEntities(out);
 }
@@ -166,29 +191,44 @@ function guestIps(g: PveGuest, ifaceNames: Map<string, string>): GuestIp[] {
     const iface = ifaceNames.get(n.key);
     if (n.mac && iface !== undefined && !byMac.has(n.mac)) byMac.set(n.mac, iface);
   }
+  let nics = 0;
   for (const a of g.agent?.interfaces ?? []) {
     if (AGENT_SKIP_IFACES.has(a.name) || !a.mac) continue;
     const iface = byMac.get(a.mac.toUpperCase());
     if (iface === undefined) continue;
+    nics++;
     for (const addr of a.addresses) {
       const family = addr.family === 'ipv4' ? 4 : addr.family === 'ipv6' ? 6 : undefined;
       const cidr = family ? withPrefix(addr.address, String(addr.prefix)) : undefined;
       if (cidr && cidr.family === family && isUsableAddress(cidr)) out.push({ iface, cidr });
     }
   }
-  // Config order (net0, net1, …), then the agent's order within a NIC.
-  const rank = new Map([...ifaceNames.values()].map((name, i) => [name, i]));
+  if (nics < 2) return out;
+  // Config order (net0, net1, …), then the agent's order within a NIC (the sort is stable).
+  const rank = new Map<string, number>();
+  for (const name of ifaceNames.values()) rank.set(name, rank.size);
   return out.sort((x, y) => (rank.get(x.iface) ?? 0) - (rank.get(y.iface) ?? 0));
 }
 
-function mapGuest(g: PveGuest, cluster: string, config: PveConfig, tags: Tag[], em: Emitter): void {
-  const vmStub = vmRef(g.name, cluster);
+/** What every guest of a run shares. */
+interface GuestRun {
+  cluster: Cluster;
+  config: PveConfig;
+  tags: Tag[];
+  /** Slugs of `tags`: a Proxmox tag with one of them is not added again. */
+  tagSlugs: ReadonlySet<string>;
+}
+
+function mapGuest(g: PveGuest, run: GuestRun, em: Emitter): void {
+  const { cluster, config, tags } = run;
+  const vmStub: VirtualMachine = { name: g.name, cluster };
   // NetBox requires a VM's site to be its cluster's scope site (VirtualMachine.clean).
   const vmSite = config.SITE_NAME;
   const hostSite = nodeSite(g.node, config);
 
-  const platform = guestPlatformName(g);
-  if (platform) em.push(entity('platform', { ...platformRef(platform), tags }));
+  const platformName = guestPlatformName(g);
+  const platform = platformName === undefined ? undefined : em.platform(platformName);
+  if (platform) em.push(entity('platform', { ...platform, tags }));
 
   // Interfaces, named by config key (QEMU) or name= (LXC); a repeated name keeps the first.
   const ifaceNames = new Map<string, string>();
@@ -197,31 +237,38 @@ function mapGuest(g: PveGuest, cluster: string, config: PveConfig, tags: Tag[], 
     if (used.has(n.name)) continue;
     used.add(n.name);
     ifaceNames.set(n.key, n.name);
-    let untagged: VMInterface['untagged_vlan'];
+    const iface: VMInterface = { virtual_machine: vmStub, name: n.name };
+    if (n.mac) iface.primary_mac_address = { mac_address: n.mac };
     if (n.vlan !== undefined) {
       // "VLAN {vid}" at the site of the node it was discovered on (seed "VLAN Discovery").
-      em.push(vlanEntity(n.vlan, hostSite, tags));
+      const site = em.site(hostSite);
+      em.push(entity('vlan', { vid: n.vlan, name: vlanName(n.vlan), site, status: 'active', tags }));
       // NetBox only accepts an untagged VLAN of the VM's own site (VMInterface.clean); when
       // NODE_SITE_MAP puts the node elsewhere the VLAN is still recorded, the link is not.
-      if (hostSite === vmSite) untagged = vlanRef(n.vlan, hostSite);
+      if (hostSite === vmSite) {
+        iface.mode = 'access';
+        iface.untagged_vlan = { vid: n.vlan, name: vlanName(n.vlan), site };
+      }
     }
-    em.push(entity('vm_interface', {
-      virtual_machine: vmStub,
-      name: n.name,
-      ...(n.mac && { primary_mac_address: { mac_address: n.mac } }),
-      ...(untagged && { mode: 'access' as const, untagged_vlan: untagged }),
-      tags,
-    }));
+    iface.tags = tags;
+    em.add(entity('vm_interface', iface));
   }
 
-  const ips = guestIps(g, ifaceNames).filter((ip) => em.claimIp(cidrText(ip.cidr)));
-  const primary4 = ips.find((ip) => ip.cidr.family === 4);
-  const primary6 = ips.find((ip) => ip.cidr.family === 6);
+  const ips = guestIps(g, ifaceNames);
+  let primary4: string | undefined;
+  let primary6: string | undefined;
   for (const ip of ips) {
     const address = cidrText(ip.cidr);
-    const owner: VirtualMachine = ip === primary4 ? { ...vmStub, primary_ip4: ipRef(address) }
-      : ip === primary6 ? { ...vmStub, primary_ip6: ipRef(address) } : vmStub;
-    em.push(entity('ip_address', {
+    if (!em.claimIp(address)) continue;
+    let owner = vmStub;
+    if (primary4 === undefined && ip.cidr.family === 4) {
+      primary4 = address;
+      owner = { ...vmStub, primary_ip4: ipRef(address) };
+    } else if (primary6 === undefined && ip.cidr.family === 6) {
+      primary6 = address;
+      owner = { ...vmStub, primary_ip6: ipRef(address) };
+    }
+    em.add(entity('ip_address', {
       address,
       assigned_object_vm_interface: vmInterfaceRef(owner, ip.iface),
       status: 'active',
@@ -232,24 +279,25 @@ function mapGuest(g: PveGuest, cluster: string, config: PveConfig, tags: Tag[], 
   for (const d of g.config?.disks ?? []) {
     // Seed "Virtual Disk Discovery": cloud-init drives, CD-ROMs and `none` are not disks.
     if (d.cdrom || d.cloudinit || d.none || d.sizeMb === undefined) continue;
-    em.push(entity('virtual_disk', {
-      virtual_machine: vmStub,
-      name: d.key,
-      size: d.sizeMb,
-      ...(d.storage !== undefined && { custom_fields: { proxmox_storage_pool: cf.text(d.storage) } }),
-      tags,
-    }));
+    const disk: EntityOf<'virtual_disk'>['value'] = { virtual_machine: vmStub, name: d.key, size: d.sizeMb };
+    if (d.storage !== undefined) disk.custom_fields = { proxmox_storage_pool: cf.text(d.storage) };
+    disk.tags = tags;
+    em.add(entity('virtual_disk', disk));
   }
 
   // Proxmox tags ride along as NetBox tags (seed "Proxmox VM Tags").
-  const globalSlugs = new Set(tags.map((t) => t.slug));
-  const bySlug = new Map<string, string>();
-  for (const t of g.tags) {
-    const slug = slugify(t);
-    if (!globalSlugs.has(slug) && !bySlug.has(slug)) bySlug.set(slug, t);
+  let vmTags = tags;
+  if (g.tags.length > 0) {
+    const bySlug = new Map<string, Tag>();
+    for (const t of g.tags) {
+      const ref = em.tag(t);
+      const slug = ref.slug ?? '';
+      if (!run.tagSlugs.has(slug) && !bySlug.has(slug)) bySlug.set(slug, ref);
+    }
+    const guestTags = [...bySlug.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, ref]) => ref);
+    for (const t of guestTags) em.push(tagEntity(t.name ?? ''));
+    if (guestTags.length > 0) vmTags = [...tags, ...guestTags];
   }
-  const guestTags = [...bySlug.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, name]) => name);
-  for (const t of guestTags) em.push(tagEntity(t));
 
   const customFields: NonNullable<VirtualMachine['custom_fields']> = {
     proxmox_vmid: cf.text(String(g.vmid)),
@@ -258,19 +306,16 @@ function mapGuest(g: PveGuest, cluster: string, config: PveConfig, tags: Tag[], 
   };
   if (g.hastate !== undefined) customFields.proxmox_ha_state = cf.text(g.hastate);
 
+  const vm: VirtualMachine = { ...vmStub, site: em.site(vmSite), status: vmStatus(g.status) };
+  if (platform) vm.platform = platform;
+  if (g.maxcpu !== undefined) vm.vcpus = Math.round(g.maxcpu * 100) / 100;
+  if (g.maxmem !== undefined) vm.memory = Math.round(g.maxmem / MB);
   const description = g.config?.description?.trim();
-  em.push(entity('virtual_machine', {
-    ...vmStub,
-    site: siteRef(vmSite),
-    status: vmStatus(g.status),
-    ...(platform && { platform: platformRef(platform) }),
-    ...(g.maxcpu !== undefined && { vcpus: Math.round(g.maxcpu * 100) / 100 }),
-    ...(g.maxmem !== undefined && { memory: Math.round(g.maxmem / MB) }),
-    ...(description && { comments: description }),
-    ...(g.config && { start_on_boot: g.config.onboot ? 'on' as const : 'off' as const }),
-    tags: [...tags, ...guestTags.map(tagRef)],
-    custom_fields: customFields,
-    ...(primary4 && { primary_ip4: ipRef(cidrText(primary4.cidr)) }),
-    ...(primary6 && { primary_ip6: ipRef(cidrText(primary6.cidr)) }),
-  }));
+  if (description) vm.comments = description;
+  if (g.config) vm.start_on_boot = g.config.onboot ? 'on' : 'off';
+  vm.tags = vmTags;
+  vm.custom_fields = customFields;
+  if (primary4 !== undefined) vm.primary_ip4 = ipRef(primary4);
+  if (primary6 !== undefined) vm.primary_ip6 = ipRef(primary6);
+  em.add(entity('virtual_machine', vm));
 }

@@ -2,8 +2,9 @@ import { z } from 'zod';
 import type { TargetRequest } from '../types.ts';
 import type { HttpTarget } from '../../http/client.ts';
 import type { PveConnection } from './config.ts';
+import { parseEach } from '../../http/loose.ts';
 import {
-  agentInterfaceSchema, agentOsInfoSchema, clusterStatusRowSchema, envelope, guestConfigSchema, lenientList,
+  agentInterfaceSchema, agentOsInfoSchema, clusterStatusRowSchema, envelope, guestConfigSchema,
   networkRowSchema, nodeRowSchema, nodeStatusSchema, PveResponseError, resourceRowSchema, summarizeIssues, versionSchema,
   type AgentInterface, type AgentOsInfo, type ClusterStatusRow, type GuestConfigRaw, type NodeRow, type NodeStatus, type PveVersion, type ResourceRow,
 } from './schema.ts';
@@ -42,15 +43,33 @@ export function pveTargetRequest(c: PveConnection): TargetRequest {
   };
 }
 
-async function get<T extends z.ZodType>(api: PveApi, path: string, schema: T, query?: Record<string, string>): Promise<z.output<T>> {
-  const body = await api.target.getJson(path, query);
-  const parsed = envelope(schema).safeParse(body);
-  if (!parsed.success) throw new PveResponseError(path, summarizeIssues(parsed.error), { cause: parsed.error });
-  return (parsed.data as { data: z.output<T> }).data;
+/*
+ * zod compiles a schema on its first parse, so schemas are built once, not per request:
+ * envelopes are cached per data schema, and lists are read as `unknown[]` and their
+ * items checked one by one with the item schema, reporting each dropped item.
+ */
+const envelopes = new WeakMap<z.ZodType, z.ZodType>();
+
+function envelopeOf<T extends z.ZodType>(schema: T): z.ZodType<{ data: z.output<T> }> {
+  let e = envelopes.get(schema);
+  if (!e) {
+    e = envelope(schema);
+    envelopes.set(schema, e);
+  }
+  return e as z.ZodType<{ data: z.output<T> }>;
 }
 
-function list<T extends z.ZodType>(api: PveApi, path: string, item: T) {
-  return lenientList(item, (index, why) => api.onDrop(path, index, why));
+async function get<T extends z.ZodType>(api: PveApi, path: string, schema: T, query?: Record<string, string>): Promise<z.output<T>> {
+  const body = await api.target.getJson(path, query);
+  const parsed = envelopeOf(schema).safeParse(body);
+  if (!parsed.success) throw new PveResponseError(path, summarizeIssues(parsed.error), { cause: parsed.error });
+  return parsed.data.data;
+}
+
+const rawList = z.array(z.unknown());
+
+async function getList<T extends z.ZodType>(api: PveApi, path: string, item: T, query?: Record<string, string>): Promise<z.output<T>[]> {
+  return parseEach(item, await get(api, path, rawList, query), (index, why) => api.onDrop(path, index, why));
 }
 
 const seg = encodeURIComponent;
@@ -60,16 +79,16 @@ export function getVersion(api: PveApi): Promise<PveVersion> {
 }
 
 export function getClusterStatus(api: PveApi): Promise<ClusterStatusRow[]> {
-  return get(api, '/cluster/status', list(api, '/cluster/status', clusterStatusRowSchema));
+  return getList(api, '/cluster/status', clusterStatusRowSchema);
 }
 
 export function getNodes(api: PveApi): Promise<NodeRow[]> {
-  return get(api, '/nodes', list(api, '/nodes', nodeRowSchema));
+  return getList(api, '/nodes', nodeRowSchema);
 }
 
 /** `type=vm` returns qemu and lxc rows only (pve-manager PVE/API2/Cluster.pm resources). */
 export function getClusterResources(api: PveApi): Promise<ResourceRow[]> {
-  return get(api, '/cluster/resources', list(api, '/cluster/resources', resourceRowSchema), { type: 'vm' });
+  return getList(api, '/cluster/resources', resourceRowSchema, { type: 'vm' });
 }
 
 export function getNodeStatus(api: PveApi, node: string): Promise<NodeStatus> {
@@ -77,8 +96,7 @@ export function getNodeStatus(api: PveApi, node: string): Promise<NodeStatus> {
 }
 
 export function getNodeNetwork(api: PveApi, node: string): Promise<NodeNetworkRow[]> {
-  const path = `/nodes/${seg(node)}/network`;
-  return get(api, path, list(api, path, networkRowSchema));
+  return getList(api, `/nodes/${seg(node)}/network`, networkRowSchema);
 }
 
 export function getQemuConfig(api: PveApi, node: string, vmid: number): Promise<GuestConfigRaw> {
@@ -94,8 +112,10 @@ export function getAgentOsInfo(api: PveApi, node: string, vmid: number): Promise
   return get(api, `/nodes/${seg(node)}/qemu/${vmid}/agent/get-osinfo`, agentOsInfoSchema);
 }
 
+const agentResultList = z.object({ result: rawList });
+
 /** QGA `guest-network-get-interfaces`, `{"data":{"result":[…]}}`. */
-export function getAgentNetworkInterfaces(api: PveApi, node: string, vmid: number): Promise<AgentInterface[]> {
+export async function getAgentNetworkInterfaces(api: PveApi, node: string, vmid: number): Promise<AgentInterface[]> {
   const path = `/nodes/${seg(node)}/qemu/${vmid}/agent/network-get-interfaces`;
-  return get(api, path, z.object({ result: list(api, path, agentInterfaceSchema) }).transform((d) => d.result));
+  return parseEach(agentInterfaceSchema, (await get(api, path, agentResultList)).result, (index, why) => api.onDrop(path, index, why));
 }

@@ -1,5 +1,6 @@
 import { AgentError } from '../../errors.ts';
 import { HttpConnectError, HttpStatusError } from '../../http/client.ts';
+import { mapLimit } from '../../http/semaphore.ts';
 import type { CollectContext, Warning } from '../types.ts';
 import {
   getAgentNetworkInterfaces, getAgentOsInfo, getClusterResources, getClusterStatus, getLxcConfig, getNodeNetwork, getNodes,
@@ -98,6 +99,14 @@ export function selectGuests(rows: readonly ResourceRow[], inScope: (node: strin
 const AGENT_PRIVILEGE_HINT = 'the token needs VM.GuestAgent.Audit (PVE 9) or VM.Monitor (PVE 8) on /vms';
 
 /**
+ * Guests worked on at once, per request the target keeps in flight. A guest has one or
+ * two requests outstanding, so this keeps the target's queue non-empty (a freed slot is
+ * taken at once, no idle gap) while the queue, and the pending work held in memory, stay
+ * bounded instead of growing to one entry per guest.
+ */
+const GUEST_WORKERS_PER_SLOT = 4;
+
+/**
  * Reads a PVE cluster (or standalone node) into a PveSnapshot.
  *
  * /version, /cluster/status, /nodes and /cluster/resources go out together; per-node
@@ -175,7 +184,7 @@ export async function collectPve(ctx: CollectContext<PveConfig>): Promise<PveSna
     for (const n of ctx.scope.nodes) {
       if (n !== '*' && !known.has(n)) warn({ code: 'scope_node_unknown', subject: `node ${n}`, message: `scope.nodes names "${n}", which GET /nodes does not list` });
     }
-    return Promise.all(guests.map((g) => guestTask(g)));
+    return mapLimit(guests, api.target.concurrency * GUEST_WORKERS_PER_SLOT, (g) => guestTask(g));
   });
   // Handled below; these stop Node from reporting a rejection that lands while we wait elsewhere.
   nodeWork.catch(() => {});

@@ -1,0 +1,185 @@
+import { rmSync } from 'node:fs';
+import { FakeDiodeIngester } from '../fakes/diode-ingester.ts';
+import { harness } from '../helpers/agent-harness.ts';
+import type { CollectContext } from '../../agent/collectors/types.ts';
+import type { HttpTarget } from '../../agent/http/client.ts';
+import type { RunResult } from '../../agent/run.ts';
+
+/*
+ * The agent side of one benchmark scenario, in a fresh process so that its CPU time and
+ * peak RSS are this scenario's alone. Started with child_process.fork and one JSON
+ * argument (AgentProcessArgs). It runs the policy twice into an in-process Diode
+ * ingester that only counts: the first run (the measured one, a full sync) and, after
+ * the parent's { type: 'continue' }, the second (a delta run over the unchanged estate).
+ * After each run it sends { type: 'run', sample }; then it exits.
+ */
+
+export interface AgentProcessArgs {
+  pvePort: number;
+  concurrency: number;
+}
+
+/** CPU and wall time of one phase of a run, in milliseconds; RSS and V8 heap in use at its end, MB. */
+export interface PhaseTime {
+  wallMs: number;
+  cpuMs: number;
+  rssEndMb: number;
+  heapEndMb: number;
+}
+
+export interface RunSample {
+  run: 1 | 2;
+  status: string;
+  warnings: number;
+  wallMs: number;
+  /** user + system CPU of this process during the run. */
+  cpuUserMs: number;
+  cpuSystemMs: number;
+  /** Entities the run collected (mapped). */
+  entities: number;
+  entitiesSent: number;
+  apiRequestsAgent: number;
+  diodeRequests: number;
+  diodeBytes: number;
+  /** What the ingester counted; equals the above when nothing was lost. */
+  ingested: { requests: number; entities: number; bytes: number };
+  delivery: RunResult['delivery'] | null;
+  /** collect: the collector; map: mapping and ordering; encode: ordering, encoding, delta plan and chunking up to the first Ingest; deliver: the Ingest calls and saving the state. */
+  phases: { collect: PhaseTime; map: PhaseTime; encode: PhaseTime; deliver: PhaseTime };
+  /** Σ time requests held a concurrency slot, ms (HttpTarget.busyMs). */
+  slotBusyMs: number;
+  /** Resident set size in MB: before the run, and the process's peak (getrusage) after it. */
+  rssBeforeMb: number;
+  peakRssMb: number;
+  heapUsedAfterMb: number;
+}
+
+export type AgentProcessMessage = { type: 'run'; sample: RunSample } | { type: 'error'; message: string };
+
+const MB = 1024 * 1024;
+const cpuMs = (c: NodeJS.CpuUsage): number => (c.user + c.system) / 1000;
+
+interface Mark {
+  t: number;
+  cpu: NodeJS.CpuUsage;
+  /** RSS and V8 heap in use at the mark, MB. */
+  rssMb: number;
+  heapMb: number;
+}
+
+const mark = (): Mark => {
+  const m = process.memoryUsage();
+  return { t: performance.now(), cpu: process.cpuUsage(), rssMb: m.rss / MB, heapMb: m.heapUsed / MB };
+};
+const span = (a: Mark | undefined, b: Mark | undefined): PhaseTime => (a && b
+  ? { wallMs: b.t - a.t, cpuMs: cpuMs(b.cpu) - cpuMs(a.cpu), rssEndMb: b.rssMb, heapEndMb: b.heapMb }
+  : { wallMs: 0, cpuMs: 0, rssEndMb: 0, heapEndMb: 0 });
+
+async function main(): Promise<void> {
+  const args = JSON.parse(process.argv[2] ?? '{}') as AgentProcessArgs;
+  const send = (m: AgentProcessMessage): void => {
+    process.send?.(m);
+  };
+  const ingester = await new FakeDiodeIngester({ record: 'count' }).start();
+  const fakePve = { url: `https://127.0.0.1:${args.pvePort}`, port: args.pvePort, requests: [], close: async () => {} };
+  const h = harness(ingester, fakePve);
+  h.writePolicy(`concurrency: ${args.concurrency}\n`);
+  const agent = h.agent();
+  const policy = agent.policies[0];
+  if (!policy) throw new Error('the benchmark policy did not load');
+
+  // Phase marks: the collector's return, the mapper's return, the first Ingest call.
+  let marks: { start?: Mark; collected?: Mark; mapped?: Mark; firstIngest?: Mark; end?: Mark } = {};
+  const def = policy.def;
+  let targets: HttpTarget[] = [];
+  policy.def = {
+    ...def,
+    collect: async (ctx: CollectContext<unknown>) => {
+      const s: unknown = await def.collect({
+        ...ctx,
+        target: (o) => {
+          const t = ctx.target(o);
+          targets.push(t);
+          return t;
+        },
+      });
+      marks.collected = mark();
+      return s;
+    },
+    map: (s, ctx) => {
+      const out = def.map(s, ctx);
+      marks.mapped = mark();
+      return out;
+    },
+  };
+  const sink = agent.sink;
+  const ingest = sink.ingest.bind(sink);
+  sink.ingest = (request, signal) => {
+    marks.firstIngest ??= mark();
+    return ingest(request, signal);
+  };
+
+  const runOnce = async (n: 1 | 2): Promise<RunSample> => {
+    const before = { ...ingester.counted };
+    const rssBefore = process.memoryUsage.rss();
+    marks = { start: mark() };
+    targets = [];
+    const [r] = await agent.once();
+    marks.end = mark();
+    if (!r) throw new Error('the policy did not run');
+    const sum = (o: Record<string, number>): number => Object.values(o).reduce((a, b) => a + b, 0);
+    const cpu = process.cpuUsage(marks.start?.cpu);
+    const deliverFrom = marks.firstIngest ?? marks.end;
+    return {
+      run: n,
+      status: r.status,
+      warnings: r.warnings.length,
+      wallMs: (marks.end.t - (marks.start?.t ?? 0)),
+      cpuUserMs: cpu.user / 1000,
+      cpuSystemMs: cpu.system / 1000,
+      entities: sum(r.collected),
+      entitiesSent: sum(r.sent),
+      apiRequestsAgent: r.apiRequests,
+      diodeRequests: r.diode.requests,
+      diodeBytes: r.diode.bytes,
+      ingested: {
+        requests: ingester.counted.requests - before.requests,
+        entities: ingester.counted.entities - before.entities,
+        bytes: ingester.counted.bytes - before.bytes,
+      },
+      delivery: r.delivery ?? null,
+      phases: {
+        collect: span(marks.start, marks.collected),
+        map: span(marks.collected, marks.mapped),
+        encode: span(marks.mapped, deliverFrom),
+        deliver: span(deliverFrom, marks.end),
+      },
+      rssBeforeMb: rssBefore / MB,
+      // maxRSS is in kilobytes.
+      peakRssMb: process.resourceUsage().maxRSS / 1024,
+      heapUsedAfterMb: process.memoryUsage().heapUsed / MB,
+      slotBusyMs: targets.reduce((a, t) => a + t.busyMs, 0),
+    };
+  };
+
+  try {
+    send({ type: 'run', sample: await runOnce(1) });
+    await new Promise<void>((resolve) => {
+      process.once('message', () => resolve());
+    });
+    send({ type: 'run', sample: await runOnce(2) });
+  } finally {
+    await agent.stop(1000);
+    await ingester.stop();
+    rmSync(h.dir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.disconnect?.(),
+  (err: unknown) => {
+    process.send?.({ type: 'error', message: err instanceof Error ? err.stack ?? err.message : String(err) } satisfies AgentProcessMessage);
+    process.exitCode = 1;
+    process.disconnect?.();
+  },
+);

@@ -1,0 +1,359 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { cpus, release, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import type { AgentProcessArgs, AgentProcessMessage, RunSample } from './agent-process.ts';
+import type { EstateStats, PveProcessArgs, PveProcessMessage, RequestCounts } from './estate.ts';
+
+/*
+ * The benchmark driver: per size, a fake PVE process with the generated estate; per
+ * (size, concurrency), a fresh agent process that runs the policy twice (full, then
+ * delta). Requests are counted by the fake; CPU and peak RSS by the agent process, so
+ * neither side's cost leaks into the other's numbers.
+ */
+
+export const PVE_AUTH = { tokenId: 'root@pam!netbox', secret: 'harness-pve-secret-7d1e' };
+export const DEFAULT_SIZES = [1000, 10_000, 50_000];
+export const DEFAULT_CONCURRENCY = [8, 32];
+export const DEFAULT_LATENCY_MS = 5;
+export const SEED = 42;
+
+export interface BenchOptions {
+  sizes: number[];
+  concurrency: number[];
+  latencyMs: number;
+  /** Run the latency table (latencyMs > 0). */
+  latency: boolean;
+  /** Run the CPU-only table (latency 0), for the mapping and encoding cost. */
+  cpu: boolean;
+  /** Concurrency of the CPU-only runs. */
+  cpuConcurrency: number[];
+  /** Nodes per size; default nodesFor(guests). */
+  nodes?: number;
+  json?: string;
+  /** Write a V8 CPU profile of every agent process into this directory. */
+  profileDir?: string;
+  quiet: boolean;
+}
+
+export interface BenchRow {
+  mode: 'latency' | 'cpu';
+  guests: number;
+  nodes: number;
+  concurrency: number;
+  latencyMs: number;
+  estate: EstateStats;
+  /** Requests of the first run as the fake counted them. */
+  requests: number;
+  requestCounts: RequestCounts;
+  entities: number;
+  requestsPerSec: number;
+  wallS: number;
+  /** requests × L / C: no collector with C requests in flight can be faster. */
+  boundS: number | null;
+  wallOverBound: number | null;
+  /** requests × L: a collector with one request in flight. */
+  sequentialS: number | null;
+  speedup: number | null;
+  cpuS: number;
+  cpuUsPerEntity: number;
+  peakRssMb: number;
+  diodeBytes: number;
+  diodeRequests: number;
+  /** Entities the second, unchanged run sent. */
+  deltaSent: number;
+  deltaRequests: number;
+  runs: [RunSample, RunSample];
+}
+
+export interface BenchReport {
+  machine: { cpu: string; cores: number; memoryGb: number; node: string; os: string };
+  startedAt: string;
+  options: BenchOptions;
+  rows: BenchRow[];
+}
+
+/** 16 nodes at 1,000 guests, 32 at 10,000, 64 at 50,000; fewer for smoke sizes. */
+export function nodesFor(guests: number): number {
+  if (guests >= 50_000) return 64;
+  if (guests >= 10_000) return 32;
+  if (guests >= 1000) return 16;
+  return Math.max(1, Math.min(16, Math.ceil(guests / 64)));
+}
+
+const list = (v: string | undefined, what: string): number[] => {
+  const out = (v ?? '').split(',').map((s) => Number(s.trim().replace(/_/g, '')));
+  if (!out.length || out.some((n) => !Number.isInteger(n) || n < 0)) throw new Error(`${what}: expected a comma-separated list of integers, got "${v ?? ''}"`);
+  return out;
+};
+
+export const BENCH_USAGE = `Usage: node test/bench/run.ts [options]
+  --sizes 1000,10000,50000   guests per estate
+  --concurrency 8,32         policy concurrency (requests in flight per target)
+  --latency 5                added latency per PVE request, ms (0 = CPU-only)
+  --cpu-only                 only the CPU-only table (latency 0)
+  --no-cpu                   only the latency table
+  --nodes N                  nodes per estate (default 16/32/64 by size)
+  --json FILE                where to write the JSON results
+  --profile DIR              write a CPU profile (.cpuprofile) of each agent process to DIR
+  --quiet                    no progress lines on stderr
+`;
+
+export function parseBenchArgs(argv: readonly string[]): BenchOptions {
+  const o: BenchOptions = {
+    sizes: DEFAULT_SIZES, concurrency: DEFAULT_CONCURRENCY, latencyMs: DEFAULT_LATENCY_MS, latency: true, cpu: true,
+    cpuConcurrency: [DEFAULT_CONCURRENCY[0] ?? 8], quiet: false,
+  };
+  let concurrencyGiven = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] ?? '';
+    const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const value = (): string => inline ?? argv[++i] ?? '';
+    switch (flag) {
+      case '--sizes': o.sizes = list(value(), '--sizes'); break;
+      case '--concurrency': o.concurrency = list(value(), '--concurrency'); concurrencyGiven = true; break;
+      case '--latency': o.latencyMs = list(value(), '--latency')[0] ?? DEFAULT_LATENCY_MS; break;
+      case '--cpu-only': o.latency = false; o.cpu = true; break;
+      case '--no-cpu': o.cpu = false; break;
+      case '--nodes': o.nodes = list(value(), '--nodes')[0] ?? 1; break;
+      case '--json': o.json = value(); break;
+      case '--profile': o.profileDir = value(); break;
+      case '--quiet': o.quiet = true; break;
+      case '--help': case '-h': throw new Error(BENCH_USAGE);
+      default: throw new Error(`unknown option ${a}\n${BENCH_USAGE}`);
+    }
+  }
+  if (o.latencyMs === 0) {
+    o.latency = false;
+    o.cpu = true;
+  }
+  if (concurrencyGiven) o.cpuConcurrency = o.concurrency;
+  if (o.concurrency.some((c) => c < 1 || c > 64)) throw new Error('--concurrency: each value must be 1..64 (the policy limit)');
+  return o;
+}
+
+// ---------------------------------------------------------------------------
+// Child processes.
+
+/** Node ≥ 22.18 runs the .ts sources natively; older 22.x go through tsx, as bin/ does. */
+const EXEC_ARGV = process.features.typescript ? [] : ['--import', 'tsx'];
+
+interface Child<M> {
+  proc: ChildProcess;
+  next(): Promise<M>;
+  exited: Promise<number | null>;
+}
+
+function spawnChild<M>(file: string, args: object, execArgv: string[] = []): Child<M> {
+  const proc = fork(fileURLToPath(new URL(file, import.meta.url)), [JSON.stringify(args)], {
+    execArgv: [...EXEC_ARGV, ...execArgv],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const queue: M[] = [];
+  const waiters: Array<{ resolve: (m: M) => void; reject: (e: Error) => void }> = [];
+  let ended: Error | undefined;
+  proc.on('message', (m) => {
+    const w = waiters.shift();
+    if (w) w.resolve(m as M);
+    else queue.push(m as M);
+  });
+  const exited = new Promise<number | null>((resolve) => {
+    proc.on('exit', (code, signal) => {
+      ended = new Error(`${file} exited (${signal ?? code}) before answering`);
+      for (const w of waiters.splice(0)) w.reject(ended);
+      resolve(code);
+    });
+  });
+  return {
+    proc,
+    exited,
+    next: () => {
+      const m = queue.shift();
+      if (m !== undefined) return Promise.resolve(m);
+      if (ended) return Promise.reject(ended);
+      return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
+    },
+  };
+}
+
+async function expect<M extends { type: string }, T extends M['type']>(child: Child<M>, type: T): Promise<Extract<M, { type: T }>> {
+  const m = await child.next();
+  if (m.type === 'error') throw new Error(`benchmark child failed: ${(m as unknown as { message: string }).message}`);
+  if (m.type !== type) throw new Error(`benchmark child: expected "${type}", got "${m.type}"`);
+  return m as Extract<M, { type: T }>;
+}
+
+async function countRequests(pve: Child<PveProcessMessage>): Promise<RequestCounts> {
+  pve.proc.send({ type: 'count' });
+  return (await expect(pve, 'count')).counts;
+}
+
+// ---------------------------------------------------------------------------
+
+/** The derived columns of one scenario, from the fake's count and the agent's samples. */
+export function deriveRow(
+  base: { mode: BenchRow['mode']; guests: number; nodes: number; concurrency: number; latencyMs: number; estate: EstateStats },
+  counts: RequestCounts,
+  run1: RunSample,
+  run2: RunSample,
+): BenchRow {
+  const requests = counts.total;
+  const wallS = run1.wallMs / 1000;
+  const cpuS = (run1.cpuUserMs + run1.cpuSystemMs) / 1000;
+  const L = base.latencyMs / 1000;
+  const boundS = L > 0 ? (requests * L) / base.concurrency : null;
+  const sequentialS = L > 0 ? requests * L : null;
+  return {
+    ...base,
+    requests,
+    requestCounts: counts,
+    entities: run1.entities,
+    requestsPerSec: wallS > 0 ? requests / wallS : 0,
+    wallS,
+    boundS,
+    wallOverBound: boundS ? wallS / boundS : null,
+    sequentialS,
+    speedup: sequentialS !== null && wallS > 0 ? sequentialS / wallS : null,
+    cpuS,
+    cpuUsPerEntity: run1.entities > 0 ? (cpuS * 1e6) / run1.entities : 0,
+    peakRssMb: run1.peakRssMb,
+    diodeBytes: run1.diodeBytes,
+    diodeRequests: run1.diodeRequests,
+    deltaSent: run2.entitiesSent,
+    deltaRequests: run2.diodeRequests,
+    runs: [run1, run2],
+  };
+}
+
+export function machineInfo(): BenchReport['machine'] {
+  const c = cpus();
+  return {
+    cpu: c[0]?.model.trim() ?? 'unknown',
+    cores: c.length,
+    memoryGb: Math.round(totalmem() / 1024 ** 3),
+    node: process.version,
+    os: `${process.platform} ${release()}`,
+  };
+}
+
+export async function runBench(o: BenchOptions, onRow?: (row: BenchRow) => void): Promise<BenchReport> {
+  const report: BenchReport = { machine: machineInfo(), startedAt: new Date().toISOString(), options: o, rows: [] };
+  const log = (msg: string): void => {
+    if (!o.quiet) process.stderr.write(`${msg}\n`);
+  };
+  const plan: Array<{ mode: BenchRow['mode']; latencyMs: number; concurrency: number[] }> = [];
+  if (o.latency) plan.push({ mode: 'latency', latencyMs: o.latencyMs, concurrency: o.concurrency });
+  if (o.cpu) plan.push({ mode: 'cpu', latencyMs: 0, concurrency: o.cpuConcurrency });
+  for (const { mode, latencyMs, concurrency } of plan) {
+    for (const guests of o.sizes) {
+      const nodes = o.nodes ?? nodesFor(guests);
+      const pveArgs: PveProcessArgs = { guests, nodes, seed: SEED, latencyMs, ...PVE_AUTH };
+      const pve = spawnChild<PveProcessMessage>('./pve-process.ts', pveArgs);
+      try {
+        const { port, estate } = await expect(pve, 'ready');
+        for (const c of concurrency) {
+          log(`bench: ${guests} guests, ${nodes} nodes, L=${latencyMs} ms, C=${c} …`);
+          await countRequests(pve);
+          const agentArgs: AgentProcessArgs = { pvePort: port, concurrency: c };
+          const profile = o.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`, `--cpu-prof-name=agent-${mode}-${guests}-c${c}.cpuprofile`] : [];
+          const agent = spawnChild<AgentProcessMessage>('./agent-process.ts', agentArgs, profile);
+          try {
+            const run1 = (await expect(agent, 'run')).sample;
+            const counts = await countRequests(pve);
+            agent.proc.send({ type: 'continue' });
+            const run2 = (await expect(agent, 'run')).sample;
+            await countRequests(pve);
+            const row = deriveRow({ mode, guests, nodes, concurrency: c, latencyMs, estate }, counts, run1, run2);
+            report.rows.push(row);
+            onRow?.(row);
+            log(`bench:   ${row.requests} requests, ${row.entities} entities, ${row.wallS.toFixed(2)} s, ${row.cpuUsPerEntity.toFixed(1)} µs CPU/entity, peak RSS ${row.peakRssMb.toFixed(0)} MB`);
+          } finally {
+            // It exits by itself after the second run (writing its profile, if any).
+            const timer = setTimeout(() => agent.proc.kill(), 30_000);
+            await agent.exited;
+            clearTimeout(timer);
+          }
+        }
+      } finally {
+        if (pve.proc.connected) pve.proc.disconnect();
+        await pve.exited;
+      }
+    }
+  }
+  return report;
+}
+
+// ---------------------------------------------------------------------------
+// The table.
+
+const fmt = (n: number | null, digits: number): string => (n === null ? '–' : n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }));
+
+export const TABLE_COLUMNS = [
+  'guests', 'nodes', 'C', 'L ms', 'requests', 'entities', 'req/s', 'wall s', 'bound s', 'wall/bound', 'seq s', 'speed-up',
+  'CPU µs/entity', 'peak RSS MB', 'Diode MB', 'delta sent',
+] as const;
+
+export function tableCells(r: BenchRow): string[] {
+  return [
+    fmt(r.guests, 0), fmt(r.nodes, 0), fmt(r.concurrency, 0), fmt(r.latencyMs, 0), fmt(r.requests, 0), fmt(r.entities, 0),
+    fmt(r.requestsPerSec, 0), fmt(r.wallS, 2), fmt(r.boundS, 2), fmt(r.wallOverBound, 3), fmt(r.sequentialS, 1),
+    r.speedup === null ? '–' : `${fmt(r.speedup, 1)}×`, fmt(r.cpuUsPerEntity, 1), fmt(r.peakRssMb, 0), fmt(r.diodeBytes / 1e6, 1),
+    fmt(r.deltaSent, 0),
+  ];
+}
+
+/** The main table, one row per scenario. */
+export function formatTable(rows: readonly BenchRow[]): string {
+  return markdown(TABLE_COLUMNS, rows.map(tableCells));
+}
+
+/** Σ slot time / (C × collection wall): 1 means a request in every slot all the time. */
+export function slotUse(r: BenchRow): number {
+  const p = r.runs[0].phases.collect;
+  return p.wallMs > 0 ? r.runs[0].slotBusyMs / (r.concurrency * p.wallMs) : 0;
+}
+
+/** CPU after collection (mapping, encoding, delta, chunking, sending) per entity, µs. */
+export function postCollectCpuUsPerEntity(r: BenchRow): number {
+  const p = r.runs[0].phases;
+  return r.entities > 0 ? ((p.map.cpuMs + p.encode.cpuMs + p.deliver.cpuMs) * 1000) / r.entities : 0;
+}
+
+export const PHASE_COLUMNS = [
+  'guests', 'C', 'L ms', 'collect s', 'slot use', 'req ms', 'map s', 'encode s', 'deliver s',
+  'CPU collect s', 'CPU rest s', 'rest µs/entity', 'delta wall s', 'delta CPU s', 'delta peak RSS MB',
+] as const;
+
+/** Where the time and CPU of the first run went, per scenario, and the delta run. */
+export function formatPhases(rows: readonly BenchRow[]): string {
+  return markdown(PHASE_COLUMNS, rows.map((r) => {
+    const [a, b] = r.runs;
+    const p = a.phases;
+    return [
+      fmt(r.guests, 0), fmt(r.concurrency, 0), fmt(r.latencyMs, 0),
+      fmt(p.collect.wallMs / 1000, 2), fmt(slotUse(r), 3), fmt(r.requests > 0 ? a.slotBusyMs / r.requests : 0, 2),
+      fmt(p.map.wallMs / 1000, 2), fmt(p.encode.wallMs / 1000, 2), fmt(p.deliver.wallMs / 1000, 2),
+      fmt(p.collect.cpuMs / 1000, 2), fmt((p.map.cpuMs + p.encode.cpuMs + p.deliver.cpuMs) / 1000, 2), fmt(postCollectCpuUsPerEntity(r), 1),
+      fmt(b.wallMs / 1000, 2), fmt((b.cpuUserMs + b.cpuSystemMs) / 1000, 2), fmt(b.peakRssMb, 0),
+    ];
+  }));
+}
+
+/** A Markdown table with right-aligned columns (readable on a terminal, pasteable into the README). */
+function markdown(head: readonly string[], body: readonly string[][]): string {
+  const cells = [head.slice(), ...body];
+  const widths = head.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  const line = (r: readonly string[]): string => `| ${r.map((c, i) => c.padStart(widths[i] ?? 0)).join(' | ')} |`;
+  const rule = `|${widths.map((w) => `${'-'.repeat(w + 1)}:`).join('|')}|`;
+  return [line(head), rule, ...body.map(line)].join('\n');
+}
+
+export function formatReport(report: BenchReport): string {
+  const m = report.machine;
+  const out = [`Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB, Node ${m.node}, ${m.os}`];
+  const latency = report.rows.filter((r) => r.mode === 'latency');
+  const cpu = report.rows.filter((r) => r.mode === 'cpu');
+  if (latency.length) out.push('', `With ${latency[0]?.latencyMs ?? 0} ms added latency per PVE request:`, '', formatTable(latency));
+  if (cpu.length) out.push('', 'CPU-only (no added latency):', '', formatTable(cpu));
+  if (report.rows.length) out.push('', 'Where the first run\'s time went (slot use: requests in flight / C during collection; rest: mapping, encoding, delta, sending), and the delta run:', '', formatPhases(report.rows));
+  return out.join('\n');
+}
