@@ -6,7 +6,7 @@ import { HttpTarget } from './http/client.ts';
 import { encodeEntity, type EncodedEntity } from './diode/codec.ts';
 import type { DeliveryResult } from './diode/deliver.ts';
 import { AgentError } from './errors.ts';
-import { orderEntities } from '../mappers/order.ts';
+import { sortByEmission } from '../mappers/order.ts';
 import type { AnyEntity } from '../mappers/types.ts';
 
 export type RunStatus = 'success' | 'partial' | 'failed';
@@ -113,9 +113,10 @@ export async function collectRun(policy: Policy, deps: RunDeps): Promise<Collect
   try {
     const snapshot = await policy.def.collect(ctx);
     at = now();
-    const entities: AnyEntity[] = orderEntities(policy.def.map(snapshot, { config: policy.config, scope: policy.scope, now: at, policyName: policy.name }));
+    const entities: AnyEntity[] = policy.def.map(snapshot, { config: policy.config, scope: policy.scope, now: at, policyName: policy.name });
     result.collected = countByKind(entities);
-    encoded = entities.map(encodeEntity);
+    // Each entity is encoded once, its natural key with it; ordering uses that key.
+    encoded = sortByEmission(entities.map(encodeEntity));
   } catch (err) {
     const e = new CollectError(`collection failed: ${(err as Error).message}`, { cause: err });
     result.status = 'failed';

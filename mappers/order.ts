@@ -34,12 +34,27 @@ export function kindRank(kind: EntityKind): number {
   return rank.get(kind) ?? EMISSION_ORDER.length;
 }
 
+/** Emission order of two entities given their kinds and natural keys. */
+export function compareEmission(aKind: EntityKind, aKey: string, bKind: EntityKind, bKey: string): number {
+  return kindRank(aKind) - kindRank(bKind) || (aKind < bKind ? -1 : aKind > bKind ? 1 : 0) || (aKey < bKey ? -1 : aKey > bKey ? 1 : 0);
+}
+
 /**
- * Sorts entities by emission rank, then kind name (for kinds outside the table), then
- * natural key. Keys are computed once per entity, so this is O(n log n) string compares.
+ * Sorts items that carry their kind and natural key into emission order: rank, then kind
+ * name (for kinds outside the table), then key. Stable; a list already in order (what the
+ * mappers return) is only checked, in one pass.
  */
+export function sortByEmission<T extends { kind: EntityKind; key: string }>(items: T[]): T[] {
+  let sorted = true;
+  for (let i = 1; i < items.length && sorted; i++) {
+    const a = items[i - 1]!;
+    const b = items[i]!;
+    if (compareEmission(a.kind, a.key, b.kind, b.key) > 0) sorted = false;
+  }
+  return sorted ? items : items.sort((a, b) => compareEmission(a.kind, a.key, b.kind, b.key));
+}
+
+/** Entities in emission order (keys computed once per entity). */
 export function orderEntities(entities: readonly AnyEntity[]): AnyEntity[] {
-  const keyed = entities.map((e) => ({ e, r: kindRank(e.kind), k: naturalKey(e) }));
-  keyed.sort((a, b) => a.r - b.r || (a.e.kind < b.e.kind ? -1 : a.e.kind > b.e.kind ? 1 : 0) || (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
-  return keyed.map((x) => x.e);
+  return sortByEmission(entities.map((e) => ({ e, kind: e.kind, key: naturalKey(e) }))).map((x) => x.e);
 }

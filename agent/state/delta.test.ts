@@ -37,7 +37,7 @@ describe('delta sync', () => {
     const ents = [tag, vm('a')];
     const { state } = cycle(null, ents);
     const encoded = ents.map(encodeEntity);
-    const failed = commitDelta(state, opts(), planDelta(state, encoded, opts()), encoded, new Map(), false);
+    const failed = commitDelta(structuredClone(state), opts(), planDelta(state, encoded, opts()), encoded, new Map(), false);
     expect(planDelta(failed, encoded, opts())).toMatchObject({ full: true, reason: 'previous delivery incomplete' });
     expect(planDelta(state, encoded, opts({ policyHash: 'h2' }))).toMatchObject({ full: true, reason: 'policy changed' });
     expect(planDelta(state, encoded, opts({ agentVersion: '1.0.1' }))).toMatchObject({ full: true, reason: 'agent version changed' });
@@ -102,5 +102,15 @@ describe('FileStateStore', () => {
     writeFileSync(join(dir, 'p.state.json'), '{"version":1,"runs":');
     await expect(new FileStateStore(dir).load('p')).rejects.toBeInstanceOf(StateLoadError);
     expect(planDelta(null, [encodeEntity(tag)], opts({ stateUnreadable: true })).reason).toBe('state unreadable');
+  });
+});
+
+describe('state validation', () => {
+  it('rejects a state file whose object entries are malformed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'state-'));
+    const { state } = cycle(null, [tag, vm('a')]);
+    const bad = { ...state, objects: { ...state.objects, 'tag|x': { fp: 1, seen: 'now' } } };
+    writeFileSync(join(dir, 'p.state.json'), JSON.stringify(bad));
+    await expect(new FileStateStore(dir).load('p')).rejects.toThrow(/p\.state\.json is corrupt: object "tag\|x" is malformed/);
   });
 });

@@ -1,5 +1,5 @@
 import { EntityType, encodeEntity, type EncodedEntity } from '../diode/codec.ts';
-import { kindRank } from '../../mappers/order.ts';
+import { sortByEmission } from '../../mappers/order.ts';
 import type { AnyEntity } from '../../mappers/types.ts';
 import { emptyState, type PolicyState } from './store.ts';
 
@@ -55,13 +55,6 @@ export function staleEntity(kind: string, bodyB64: string): EncodedEntity {
   return encodeEntity({ kind, value } as AnyEntity);
 }
 
-function orderEncoded(list: EncodedEntity[]): EncodedEntity[] {
-  return list
-    .map((e, i) => ({ e, i, r: kindRank(e.kind) }))
-    .sort((a, b) => a.r - b.r || (a.e.kind < b.e.kind ? -1 : a.e.kind > b.e.kind ? 1 : 0) || (a.e.key < b.e.key ? -1 : a.e.key > b.e.key ? 1 : a.i - b.i))
-    .map((x) => x.e);
-}
-
 /** Chooses what a run sends: everything on a full sync, else only new or changed entities, plus stale ones. */
 export function planDelta(state: PolicyState | null, encoded: readonly EncodedEntity[], o: DeltaOptions): DeltaPlan {
   const reason = fullReason(state, o);
@@ -82,12 +75,14 @@ export function planDelta(state: PolicyState | null, encoded: readonly EncodedEn
     }
     if (stale.length) send.push(encodeEntity({ kind: 'tag', value: STALE_TAG }), ...stale);
   }
-  return { full, reason: reason ?? 'delta', send: orderEncoded(send), staleIds };
+  return { full, reason: reason ?? 'delta', send: sortByEmission(send), staleIds };
 }
 
 /**
  * The state after a run: fingerprints advance only for what Diode accepted; every
  * collected object is marked seen; an incomplete delivery forces the next run to be full.
+ * `prev` is updated in place (it is the run's own copy, loaded for this delivery): copying
+ * tens of thousands of entries per run would double the state's memory for nothing.
  */
 export function commitDelta(
   prev: PolicyState | null,
@@ -97,7 +92,7 @@ export function commitDelta(
   accepted: ReadonlyMap<string, EncodedEntity>,
   deliveryComplete: boolean,
 ): PolicyState {
-  const state: PolicyState = prev ? { ...prev, objects: { ...prev.objects } } : emptyState(o.agentVersion, o.policyHash);
+  const state: PolicyState = prev ?? emptyState(o.agentVersion, o.policyHash);
   const run = state.runs + 1;
   state.runs = run;
   state.agentVersion = o.agentVersion;
