@@ -98,7 +98,11 @@ export class Agent {
     const set = loadPolicies(this.cfg, this.registry, this.opts.env ?? process.env);
     this.policies = set.policies;
     this.policyIssues = set.issues;
-    for (const issue of set.issues) this.log.error({ file: issue.file, line: issue.line, key: issue.path }, formatIssue(issue));
+    this.logIssues(set.issues);
+  }
+
+  private logIssues(issues: readonly ConfigIssue[]): void {
+    for (const issue of issues) this.log.error({ file: issue.file, line: issue.line, key: issue.path }, formatIssue(issue));
   }
 
   /**
@@ -116,7 +120,7 @@ export class Agent {
         this.log.warn({ policy: old.name, file: fileOf(old) }, 'invalid policy change rejected, previous version keeps running');
       }
     }
-    for (const issue of set.issues) this.log.error({ file: issue.file, line: issue.line, key: issue.path }, formatIssue(issue));
+    this.logIssues(set.issues);
     const before = new Map(this.policies.map((p) => [p.name, p.hash]));
     this.policies = [...next.values()];
     this.policyIssues = set.issues;

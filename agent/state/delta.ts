@@ -102,7 +102,8 @@ export function commitDelta(
     const old = state.objects[id];
     const acc = accepted.get(id);
     const next = { fp: acc ? acc.fingerprint : old?.fp ?? '', seen: run } as typeof state.objects[string];
-    const body = acc && STALE_KINDS.has(e.kind) ? Buffer.from(acc.body).toString('base64') : old?.body;
+    // An unchanged entity keeps its stored body: no base64 pass over what did not change.
+    const body = acc && STALE_KINDS.has(e.kind) && !(old?.body && old.fp === acc.fingerprint) ? Buffer.from(acc.body).toString('base64') : old?.body;
     if (body) next.body = body;
     if (!acc && old?.stale) next.stale = true;
     state.objects[id] = next;
