@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
@@ -16,6 +16,7 @@ import {
 } from './fakes/ceph-server.ts';
 import type { FakeRequest, FakeServer } from './fakes/https-server.ts';
 import { testCollectContext, type TestCollectContext } from './helpers/collect-context.ts';
+import { expectGolden } from './helpers/golden.ts';
 
 /*
  * Golden cases of the ceph collector: test/cases/ceph/<case>/
@@ -32,7 +33,6 @@ import { testCollectContext, type TestCollectContext } from './helpers/collect-c
 const CASES = new URL('./cases/ceph/', import.meta.url);
 const FIXTURES = new URL('./fixtures/ceph/', import.meta.url);
 const NOW = new Date('2025-06-01T12:00:00Z');
-const update = process.env.UPDATE_GOLDEN === '1';
 
 type Scenario = ({ kind: 'pve'; messageInBody?: boolean } & CephPveScenario) | ({ kind: 'dashboard' } & CephDashboardScenario);
 
@@ -56,16 +56,6 @@ function requestLine(r: FakeRequest, kind: Scenario['kind']): string {
   return `${r.method} ${r.path}${qs ? `?${decodeURIComponent(qs)}` : ''}${accept}`;
 }
 
-function check(dir: URL, file: string, actual: unknown): void {
-  const url = new URL(file, dir);
-  const text = `${JSON.stringify(actual, null, 2)}\n`;
-  if (update || !existsSync(url)) {
-    writeFileSync(url, text);
-    if (!update) throw new Error(`${file} did not exist; wrote it — inspect it and rerun`);
-    return;
-  }
-  expect(actual).toEqual(JSON.parse(readFileSync(url, 'utf8')));
-}
 
 let server: FakeServer | undefined;
 let ctx: TestCollectContext<CephConfig> | undefined;
@@ -97,9 +87,9 @@ describe('ceph golden cases', () => {
       ctx = testCollectContext(config, { policyName: name });
       const snapshot = await cephCollector.collect(ctx);
       const entities = orderEntities(cephCollector.map(snapshot, { config, scope: ctx.scope, now: NOW, policyName: name }));
-      check(dir, 'expected.json', entities);
-      check(dir, 'warnings.json', ctx.warnings);
-      check(dir, 'requests.json', server.requests.map((r) => requestLine(r, scenario.kind)).sort());
+      expectGolden(dir, 'expected.json', entities);
+      expectGolden(dir, 'warnings.json', ctx.warnings);
+      expectGolden(dir, 'requests.json', server.requests.map((r) => requestLine(r, scenario.kind)).sort());
     });
   }
 });

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,7 @@ import { orderEntities } from '../mappers/order.ts';
 import { FAKE_PVE_TOKEN, startFakeCephPve, type CephPveScenario } from './fakes/ceph-server.ts';
 import type { FakeServer } from './fakes/https-server.ts';
 import { testCollectContext, type TestCollectContext } from './helpers/collect-context.ts';
+import { expectGolden } from './helpers/golden.ts';
 import { demoPackerFiles } from './fixtures/packer/demo.ts';
 
 /*
@@ -28,22 +29,9 @@ import { demoPackerFiles } from './fixtures/packer/demo.ts';
 const CASES = new URL('./cases/packer/', import.meta.url);
 const REPO = fileURLToPath(new URL('../', import.meta.url)).replace(/\/$/, '');
 const NOW = new Date('2025-01-01T00:00:00Z');
-const update = process.env.UPDATE_GOLDEN === '1';
 
 const normalize = <T>(v: T): T => JSON.parse(JSON.stringify(v).replaceAll(REPO, '<repo>')) as T;
 
-function check(dir: URL, file: string, actual: unknown): void {
-  const url = new URL(file, dir);
-  const text = typeof actual === 'string' ? `${actual}\n` : `${JSON.stringify(actual, null, 2)}\n`;
-  if (update || !existsSync(url)) {
-    writeFileSync(url, text);
-    if (!update) throw new Error(`${file} did not exist; wrote it — inspect it and rerun`);
-    return;
-  }
-  const expected = readFileSync(url, 'utf8');
-  if (typeof actual === 'string') expect(actual).toBe(expected.replace(/\n$/, ''));
-  else expect(actual).toEqual(JSON.parse(expected));
-}
 
 let server: FakeServer | undefined;
 let ctx: TestCollectContext<PackerConfig> | undefined;
@@ -71,7 +59,7 @@ describe('packer golden cases', () => {
       const loaded = parsePolicy(src, src.toJS(), [], new Map([[packerCollector.id, packerCollector]]), {});
       if (existsSync(new URL('issues.txt', dir))) {
         expect(loaded.policy).toBeUndefined();
-        check(dir, 'issues.txt', loaded.issues.map(formatIssue).join('\n'));
+        expectGolden(dir, 'issues.txt', loaded.issues.map(formatIssue).join('\n'));
         return;
       }
       expect(loaded.issues.map(formatIssue)).toEqual([]);
@@ -90,14 +78,14 @@ describe('packer golden cases', () => {
       try {
         snapshot = await packerCollector.collect(ctx);
       } catch (err) {
-        check(dir, 'error.txt', normalize((err as Error).message));
-        check(dir, 'warnings.json', normalize(ctx.warnings));
+        expectGolden(dir, 'error.txt', normalize((err as Error).message));
+        expectGolden(dir, 'warnings.json', normalize(ctx.warnings));
         return;
       }
       expect(existsSync(new URL('error.txt', dir))).toBe(false);
       const entities = orderEntities(packerCollector.map(snapshot, { config, scope: ctx.scope, now: NOW, policyName: name }));
-      check(dir, 'expected.json', normalize(entities));
-      check(dir, 'warnings.json', normalize(ctx.warnings));
+      expectGolden(dir, 'expected.json', normalize(entities));
+      expectGolden(dir, 'warnings.json', normalize(ctx.warnings));
     });
   }
 });

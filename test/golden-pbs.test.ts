@@ -1,4 +1,5 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { expectGolden, readJson, sortWarnings } from './helpers/golden.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { pbsCollector } from '../agent/collectors/pbs/index.ts';
 import type { PbsConfig } from '../agent/collectors/pbs/config.ts';
@@ -16,7 +17,6 @@ import { testCollectContext } from './helpers/collect-context.ts';
  */
 
 const CASES = new URL('./cases/pbs/', import.meta.url);
-const UPDATE = process.env.UPDATE_GOLDEN === '1';
 const NOW = new Date('2025-01-06T12:00:00Z');
 const registry = new Map([[pbsCollector.id, pbsCollector]]);
 
@@ -33,14 +33,7 @@ function loadPolicy(file: URL) {
   return r.policy;
 }
 
-function readJson<T>(file: URL): T {
-  return JSON.parse(readFileSync(file, 'utf8')) as T;
-}
 
-function sortWarnings<W extends { code: string; subject: string; message: string }>(ws: readonly W[]): W[] {
-  const key = (w: W) => `${w.code}\u0000${w.subject}\u0000${w.message}`;
-  return [...ws].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
-}
 
 /** A port nothing listens on: a server's, just closed. */
 async function closedPort(): Promise<number> {
@@ -85,14 +78,8 @@ describe('pbs golden cases', () => {
       // Calls run concurrently, so warnings arrive in any order: compared as a sorted list.
       const warnings = JSON.parse(JSON.stringify(sortWarnings(ctx.warnings)).replaceAll(`127.0.0.1:${port}`, '127.0.0.1:PORT')) as unknown;
 
-      const expectedFile = new URL('expected.json', dir);
-      const warningsFile = new URL('warnings.json', dir);
-      if (UPDATE) {
-        writeFileSync(expectedFile, `${JSON.stringify(entities, null, 2)}\n`);
-        writeFileSync(warningsFile, `${JSON.stringify(warnings, null, 2)}\n`);
-      }
-      expect(entities).toEqual(readJson(expectedFile));
-      expect(warnings).toEqual(readJson(warningsFile));
+      expectGolden(dir, 'expected.json', entities);
+      expectGolden(dir, 'warnings.json', warnings);
     });
   }
 });

@@ -1,4 +1,5 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { expectGolden, readJson, sortWarnings } from './helpers/golden.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { pdmCollector } from '../agent/collectors/pdm/index.ts';
 import type { PdmConfig } from '../agent/collectors/pdm/config.ts';
@@ -16,7 +17,6 @@ import { testCollectContext } from './helpers/collect-context.ts';
  */
 
 const CASES = new URL('./cases/pdm/', import.meta.url);
-const UPDATE = process.env.UPDATE_GOLDEN === '1';
 const NOW = new Date('2025-01-06T12:00:00Z');
 const registry = new Map([[pdmCollector.id, pdmCollector]]);
 
@@ -32,14 +32,7 @@ function loadPolicy(file: URL) {
   return r.policy;
 }
 
-function readJson<T>(file: URL): T {
-  return JSON.parse(readFileSync(file, 'utf8')) as T;
-}
 
-function sortWarnings<W extends { code: string; subject: string; message: string }>(ws: readonly W[]): W[] {
-  const key = (w: W) => `${w.code}\u0000${w.subject}\u0000${w.message}`;
-  return [...ws].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
-}
 
 let server: FakeServer | undefined;
 afterEach(async () => {
@@ -79,14 +72,8 @@ describe('pdm golden cases', () => {
       }
       const warnings = JSON.parse(JSON.stringify(sortWarnings(ctx.warnings))) as unknown;
 
-      const expectedFile = new URL('expected.json', dir);
-      const warningsFile = new URL('warnings.json', dir);
-      if (UPDATE) {
-        writeFileSync(expectedFile, `${JSON.stringify(entities, null, 2)}\n`);
-        writeFileSync(warningsFile, `${JSON.stringify(warnings, null, 2)}\n`);
-      }
-      expect(entities).toEqual(readJson(expectedFile));
-      expect(warnings).toEqual(readJson(warningsFile));
+      expectGolden(dir, 'expected.json', entities);
+      expectGolden(dir, 'warnings.json', warnings);
     });
   }
 });

@@ -1,12 +1,11 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeDiodeIngester } from './fakes/diode-ingester.ts';
-import { waitFor } from './helpers/agent-harness.ts';
+import { freePort, waitFor } from './helpers/agent-harness.ts';
 
 /*
  * Two agent processes share one Redis (started here, on loopback) and one every-second
@@ -24,15 +23,6 @@ const hasRedis = (() => {
 })();
 if (!hasRedis && process.env.CI) throw new Error('redis-server is required for the replica tests (apt-get install redis-server)');
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 let redisProc: ChildProcess;
 let redis: Redis;

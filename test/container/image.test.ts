@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -11,6 +10,7 @@ import { listDryRunFiles, readDryRunFile } from '../../agent/diode/dry-run.ts';
 import { FakeDiodeIngester } from '../fakes/diode-ingester.ts';
 import { TEST_CERT_FINGERPRINT, type FakeServer } from '../fakes/https-server.ts';
 import { generatePveScenario, startFakePve } from '../fakes/pve-server.ts';
+import { freePort } from '../helpers/agent-harness.ts';
 
 /*
  * Builds the repository's Dockerfile and runs the image the way operators do: host
@@ -28,15 +28,6 @@ class HardenedContainer extends GenericContainer {
   }
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 let ingester: FakeDiodeIngester;
 let pve: FakeServer;

@@ -1,0 +1,33 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { expect } from 'vitest';
+
+/** UPDATE_GOLDEN=1 rewrites the golden files instead of comparing; read the diff after. */
+export const UPDATE_GOLDEN = process.env.UPDATE_GOLDEN === '1';
+
+export function readJson<T>(url: URL): T {
+  return JSON.parse(readFileSync(url, 'utf8')) as T;
+}
+
+/**
+ * Compares `actual` (JSON, or text) with `file` in the case directory `dir`. With
+ * UPDATE_GOLDEN=1 the file is rewritten; a missing file is written and the test fails, so a
+ * new contract is always read before it counts.
+ */
+export function expectGolden(dir: URL, file: string, actual: unknown): void {
+  const url = new URL(file, dir);
+  const text = typeof actual === 'string' ? `${actual}\n` : `${JSON.stringify(actual, null, 2)}\n`;
+  if (UPDATE_GOLDEN || !existsSync(url)) {
+    writeFileSync(url, text);
+    if (!UPDATE_GOLDEN) throw new Error(`${file} did not exist; wrote it — inspect it and rerun`);
+    return;
+  }
+  const expected = readFileSync(url, 'utf8');
+  if (typeof actual === 'string') expect(actual).toBe(expected.replace(/\n$/, ''));
+  else expect(actual).toEqual(JSON.parse(expected));
+}
+
+/** Warnings of concurrent calls arrive in any order: compared sorted. */
+export function sortWarnings<W extends { code: string; subject: string; message: string }>(ws: readonly W[]): W[] {
+  const key = (w: W) => `${w.code}\u0000${w.subject}\u0000${w.message}`;
+  return [...ws].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
