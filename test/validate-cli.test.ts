@@ -33,6 +33,11 @@ describe('diode-agent validate on broken configs (test/cases/config)', () => {
     });
   }
 
+  it('runs through tsx where Node has no type stripping (Node 22.12 to 22.17)', async () => {
+    const r = await run(process.execPath, ['--no-experimental-strip-types', cli, 'validate', '-c', join(root, 'agent.yaml')], { env: { PATH: process.env.PATH } });
+    expect(r.stdout).toMatch(/agent\.yaml: OK \(1 policy: pve-bootstrap\)/);
+  });
+
   it('accepts the repository agent.yaml', async () => {
     const r = await validate(join(root, 'agent.yaml'));
     expect(r).toMatchObject({ code: 0, stderr: '' });
