@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
@@ -16,7 +16,7 @@ import {
 } from './fakes/ceph-server.ts';
 import type { FakeRequest, FakeServer } from './fakes/https-server.ts';
 import { testCollectContext, type TestCollectContext } from './helpers/collect-context.ts';
-import { expectGolden } from './helpers/golden.ts';
+import { caseNames, expectGolden } from './helpers/golden.ts';
 
 /*
  * Golden cases of the ceph collector: test/cases/ceph/<case>/
@@ -56,7 +56,6 @@ function requestLine(r: FakeRequest, kind: Scenario['kind']): string {
   return `${r.method} ${r.path}${qs ? `?${decodeURIComponent(qs)}` : ''}${accept}`;
 }
 
-
 let server: FakeServer | undefined;
 let ctx: TestCollectContext<CephConfig> | undefined;
 afterEach(async () => {
@@ -66,7 +65,7 @@ afterEach(async () => {
   server = undefined;
 });
 
-const cases = readdirSync(CASES, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+const cases = caseNames(CASES);
 
 describe('ceph golden cases', () => {
   it('has cases', () => expect(cases.length).toBeGreaterThan(0));

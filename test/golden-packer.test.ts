@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +13,7 @@ import { orderEntities } from '../mappers/order.ts';
 import { FAKE_PVE_TOKEN, startFakeCephPve, type CephPveScenario } from './fakes/ceph-server.ts';
 import type { FakeServer } from './fakes/https-server.ts';
 import { testCollectContext, type TestCollectContext } from './helpers/collect-context.ts';
-import { expectGolden } from './helpers/golden.ts';
+import { caseNames, expectGolden } from './helpers/golden.ts';
 import { demoPackerFiles } from './fixtures/packer/demo.ts';
 
 /*
@@ -32,7 +32,6 @@ const NOW = new Date('2025-01-01T00:00:00Z');
 
 const normalize = <T>(v: T): T => JSON.parse(JSON.stringify(v).replaceAll(REPO, '<repo>')) as T;
 
-
 let server: FakeServer | undefined;
 let ctx: TestCollectContext<PackerConfig> | undefined;
 afterEach(async () => {
@@ -42,7 +41,7 @@ afterEach(async () => {
   server = undefined;
 });
 
-const cases = readdirSync(CASES, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+const cases = caseNames(CASES);
 
 describe('packer golden cases', () => {
   it('has cases', () => expect(cases.length).toBeGreaterThan(0));

@@ -5,12 +5,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IngestRequestType } from '../../agent/diode/codec.ts';
 import { listDryRunFiles, readDryRunFile } from '../../agent/diode/dry-run.ts';
 import { FakeDiodeIngester } from '../fakes/diode-ingester.ts';
 import { TEST_CERT_FINGERPRINT, type FakeServer } from '../fakes/https-server.ts';
 import { generatePveScenario, startFakePve } from '../fakes/pve-server.ts';
-import { freePort } from '../helpers/agent-harness.ts';
+import { entitiesOf, freePort } from '../helpers/agent-harness.ts';
 
 /*
  * Builds the repository's Dockerfile and runs the image the way operators do: host
@@ -76,10 +75,6 @@ policies:
 `;
 }
 
-function withoutTimestamps(requests: Uint8Array[]): unknown[] {
-  return requests.flatMap((b) => (IngestRequestType.toObject(IngestRequestType.decode(b), { longs: Number, arrays: true }).entities as Array<Record<string, unknown>>)
-    .map(({ timestamp: _t, ...rest }) => rest));
-}
 
 async function referenceEntities(): Promise<unknown[]> {
   const dir = mkdtempSync(join(tmpdir(), 'agent-ref-'));
@@ -88,7 +83,7 @@ async function referenceEntities(): Promise<unknown[]> {
   writeFileSync(join(dir, 'agent.yaml'), goodConfig().replace(/diode:\n(  .*\n)+?policies:/, `diode:\n  dry_run: true\n  dry_run_output_dir: ${out}\npolicies:`).replace('dir: ./policies', `dir: ${join(dir, 'policies')}`)
     .replace('name: container-test', `name: container-test\n  state_dir: ${join(dir, 'state')}\n  status: { enabled: false }`));
   await exec(process.execPath, [join(root, 'bin/diode-agent.js'), 'once', '-c', join(dir, 'agent.yaml')], { env: { ...process.env, PVE_TOKEN: TOKEN.secret } });
-  return withoutTimestamps(listDryRunFiles(out).map(readDryRunFile));
+  return entitiesOf(listDryRunFiles(out).map(readDryRunFile));
 }
 
 async function exitCode(id: string): Promise<number> {
@@ -126,7 +121,7 @@ describe('container image', () => {
     // exactly those entities, in the same order.
     const expected = await referenceEntities();
     expect(expected.length).toBeGreaterThan(40);
-    expect(withoutTimestamps(ingester.ingests.filter((r) => r.code === 0).map((r) => r.bytes))).toEqual(expected);
+    expect(entitiesOf(ingester.ingests.filter((r) => r.code === 0).map((r) => r.bytes))).toEqual(expected);
     const uid = await container.exec(['sh', '-c', 'grep ^Uid: /proc/1/status']);
     expect(uid.output.split(/\s+/).slice(1, 3)).toEqual(['1000', '1000']);
     const write = await container.exec(['sh', '-c', 'touch /app/probe']);

@@ -62,12 +62,13 @@ export interface FakePbsOptions {
 
 const API = '/api2/json';
 
-function ok(data: unknown, extra: Record<string, unknown> = {}): FakeResponse {
+/** A proxmox-rest-server success: `{data, …result attributes}` (PBS and PDM alike). */
+export function ok(data: unknown, extra: Record<string, unknown> = {}): FakeResponse {
   return { status: 200, body: { data, ...extra } };
 }
 
 /** proxmox-rest-server formatter.rs error_to_response: the message is the body, the content type still JSON. */
-function fail(status: number, message: string): FakeResponse {
+export function fail(status: number, message: string): FakeResponse {
   return { status, body: message, headers: { 'content-type': 'application/json;charset=UTF-8' } };
 }
 

@@ -1,4 +1,5 @@
 import { startFakeHttps, type FakeRequest, type FakeResponse, type FakeServer } from './https-server.ts';
+import { fail, ok } from './pbs-server.ts';
 
 /*
  * A fake Proxmox Datacenter Manager API over HTTPS, driven by a scenario written as data,
@@ -49,13 +50,6 @@ export interface FakePdmOptions {
 
 const API = '/api2/json';
 
-function ok(data: unknown, extra: Record<string, unknown> = {}): FakeResponse {
-  return { status: 200, body: { data, ...extra } };
-}
-
-function fail(status: number, message: string): FakeResponse {
-  return { status, body: message, headers: { 'content-type': 'application/json;charset=UTF-8' } };
-}
 
 export function startFakePdm(scenario: PdmScenario, opts: FakePdmOptions): Promise<FakeServer> {
   return startFakeHttps((req) => handle(scenario, opts, req), {

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { expect } from 'vitest';
 
 /** UPDATE_GOLDEN=1 rewrites the golden files instead of comparing; read the diff after. */
@@ -30,4 +30,9 @@ export function expectGolden(dir: URL, file: string, actual: unknown): void {
 export function sortWarnings<W extends { code: string; subject: string; message: string }>(ws: readonly W[]): W[] {
   const key = (w: W) => `${w.code}\u0000${w.subject}\u0000${w.message}`;
   return [...ws].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
+
+/** The case directories under `root`, sorted. */
+export function caseNames(root: URL): string[] {
+  return readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
 }

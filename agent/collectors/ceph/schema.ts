@@ -85,7 +85,8 @@ export type PveOsdNode = z.output<typeof pveOsdNodeSchema>;
 
 export const pveOsdTreeSchema = z.object({ root: z.unknown(), flags: z.string().optional() });
 
-export const pvePoolSchema = z.object({
+/** Pool fields both sources name alike (PVE Ceph/Pools.pm, dashboard controllers/pool.py). */
+const poolFields = {
   pool: looseInt,
   pool_name: text,
   type: z.string().optional(),
@@ -93,6 +94,10 @@ export const pvePoolSchema = z.object({
   min_size: looseInt.optional(),
   pg_num: looseInt.optional(),
   pg_autoscale_mode: z.string().optional(),
+};
+
+export const pvePoolSchema = z.object({
+  ...poolFields,
   crush_rule: looseInt.optional(),
   crush_rule_name: text.optional(),
   // `{rbd: {}}` on PVE (the pool's application_metadata map).
@@ -166,13 +171,7 @@ export type DashOsd = z.output<typeof dashOsdSchema>;
 export const dashFlagsSchema = z.union([z.array(z.string()), z.object({ list_of_flags: z.array(z.string()) }).transform((o) => o.list_of_flags)]);
 
 export const dashPoolSchema = z.object({
-  pool: looseInt,
-  pool_name: text,
-  type: z.string().optional(),
-  size: looseInt.optional(),
-  min_size: looseInt.optional(),
-  pg_num: looseInt.optional(),
-  pg_autoscale_mode: z.string().optional(),
+  ...poolFields,
   // The dashboard maps the rule id to its name (controllers/pool.py _serialize_pool).
   crush_rule: z.union([z.string(), z.number()]).optional(),
   application_metadata: z.union([z.array(z.string()), z.record(z.string(), z.unknown())]).optional(),
