@@ -6,7 +6,6 @@ import { loadAgentConfig, loadPolicies } from './config/load.ts';
 import { agentJsonSchema, policyJsonSchema, SCHEMA_FILES } from './config/json-schema.ts';
 import { DiodeClient } from './diode/client.ts';
 import { replay } from './replay.ts';
-import { connectRedis, RedisRunCoordinator, RedisStateStore } from './coordination/redis.ts';
 import { ConfigError, formatIssue } from './errors.ts';
 import { createLogger, registerSecret } from './log.ts';
 import type { RunResult } from './run.ts';
@@ -173,16 +172,18 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       const log = createLogger({ level: env.LOG_LEVEL ?? cfg.agent.log_level, destination: pino.destination(2) });
       const redisUrl = cfg.coordination?.redis_url;
       if (redisUrl) registerSecret(decodeURIComponent(new URL(redisUrl).password));
-      const redis = redisUrl ? connectRedis(redisUrl, log) : undefined;
+      // ioredis is loaded only when coordination is configured: ~9 MB of RSS otherwise unused.
+      const coordination = redisUrl ? await import('./coordination/redis.ts') : undefined;
+      const redis = redisUrl && coordination ? coordination.connectRedis(redisUrl, log) : undefined;
       const prefix = cfg.coordination?.key_prefix ?? 'diode-agent';
       const agent = new Agent(cfg, COLLECTORS, log, {
         env,
         background: args.command === 'run',
         ...(args.command === 'once' && process.stderr.isTTY ? { progressTty: process.stderr } : {}),
         ...(args.dryRun ? { dryRun: true } : {}),
-        ...(redis ? {
-          store: new RedisStateStore(redis, prefix),
-          coordinator: new RedisRunCoordinator(redis, prefix),
+        ...(redis && coordination ? {
+          store: new coordination.RedisStateStore(redis, prefix),
+          coordinator: new coordination.RedisRunCoordinator(redis, prefix),
           onStopped: async () => {
             await redis.quit().catch(() => redis.disconnect());
           },

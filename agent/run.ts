@@ -62,6 +62,27 @@ export function countByKind(items: ReadonlyArray<{ kind: string }>): Record<stri
   return out;
 }
 
+/**
+ * The snapshot lives only in this frame: once mapped it is garbage, so the run never
+ * holds the snapshot and the encoded entities at once.
+ */
+async function collectAndMap(policy: Policy, ctx: CollectContext<unknown>, now: () => Date): Promise<{ entities: AnyEntity[]; at: Date }> {
+  const snapshot = await policy.def.collect(ctx);
+  const at = now();
+  return { entities: policy.def.map(snapshot, { config: policy.config, scope: policy.scope, now: at, policyName: policy.name }), at };
+}
+
+/** Encodes every entity, letting go of each one as soon as its bytes exist: one form of it alive at a time. */
+function encodeAll(entities: AnyEntity[]): EncodedEntity[] {
+  const out = new Array<EncodedEntity>(entities.length);
+  for (let i = 0; i < entities.length; i++) {
+    out[i] = encodeEntity(entities[i] as AnyEntity);
+    (entities as Array<AnyEntity | undefined>)[i] = undefined;
+  }
+  entities.length = 0;
+  return out;
+}
+
 /** Collect → snapshot → map (pure) → order → encode. Delivery is the caller's (agent/delivery.ts). */
 export async function collectRun(policy: Policy, deps: RunDeps): Promise<CollectedRun> {
   const runId = randomUUID();
@@ -111,12 +132,11 @@ export async function collectRun(policy: Policy, deps: RunDeps): Promise<Collect
   let encoded: EncodedEntity[] = [];
   let at = started;
   try {
-    const snapshot = await policy.def.collect(ctx);
-    at = now();
-    const entities: AnyEntity[] = policy.def.map(snapshot, { config: policy.config, scope: policy.scope, now: at, policyName: policy.name });
-    result.collected = countByKind(entities);
+    const mapped = await collectAndMap(policy, ctx, now);
+    at = mapped.at;
+    result.collected = countByKind(mapped.entities);
     // Each entity is encoded once, its natural key with it; ordering uses that key.
-    encoded = sortByEmission(entities.map(encodeEntity));
+    encoded = sortByEmission(encodeAll(mapped.entities));
   } catch (err) {
     const e = new CollectError(`collection failed: ${(err as Error).message}`, { cause: err });
     result.status = 'failed';

@@ -16,7 +16,8 @@ describe('benchmark options', () => {
     expect(o).toMatchObject({ sizes: [1000, 10_000], concurrency: [4], cpuConcurrency: [4], latencyMs: 2, latency: true, cpu: false, json: 'out.json' });
     expect(parseBenchArgs(['--cpu-only'])).toMatchObject({ latency: false, cpu: true, cpuConcurrency: [8] });
     expect(parseBenchArgs(['--latency', '0'])).toMatchObject({ latency: false, cpu: true });
-    expect(parseBenchArgs([])).toMatchObject({ sizes: [1000, 10_000, 50_000], concurrency: [8, 32], latencyMs: 5, latency: true, cpu: true });
+    expect(parseBenchArgs([])).toMatchObject({ sizes: [1000, 10_000, 50_000], concurrency: [8, 32], latencyMs: 5, latency: true, cpu: true, floor: true });
+    expect(parseBenchArgs(['--no-floor'])).toMatchObject({ floor: false });
     expect(() => parseBenchArgs(['--concurrency', '65'])).toThrow(/1\.\.64/);
     expect(() => parseBenchArgs(['--sizes', 'many'])).toThrow(/--sizes/);
     expect(() => parseBenchArgs(['--frobnicate'])).toThrow(/unknown option/);
@@ -59,6 +60,15 @@ describe('derived columns', () => {
     expect(r.cpuUsPerEntity).toBeCloseTo(400, 9);
     expect(r.deltaSent).toBe(3);
     expect(formatTable([r]).split('\n')).toHaveLength(3);
+    expect(r).toMatchObject({ floor: null, floorOverBound: null, wallOverFloor: null, floorCpuUsPerEntity: null });
+  });
+
+  it('relates the agent to the bare client that sent the same requests', () => {
+    const floor = { requests: 400, wallMs: 500, cpuMs: 40, errors: 0 };
+    const r = deriveRow({ mode: 'latency', guests: 200, nodes: 2, concurrency: 8, latencyMs: 5, estate }, counts, sample({}), sample({ run: 2 }), floor);
+    expect(r.floorOverBound).toBeCloseTo(0.5 / 0.25, 12);
+    expect(r.wallOverFloor).toBeCloseTo(2 / 0.5, 12);
+    expect(r.floorCpuUsPerEntity).toBeCloseTo(40, 9);
   });
 
   it('leaves bound and speed-up empty without latency', () => {
@@ -70,7 +80,7 @@ describe('derived columns', () => {
 
 describe('runBench at a smoke size', () => {
   it('counts every request of the estate, sends everything once and nothing on the unchanged second run', async () => {
-    const o: BenchOptions = { sizes: [50], concurrency: [4], latencyMs: 2, latency: true, cpu: false, cpuConcurrency: [4], quiet: true };
+    const o: BenchOptions = { sizes: [50], concurrency: [4], latencyMs: 2, latency: true, cpu: false, cpuConcurrency: [4], floor: true, quiet: true };
     const report = await runBench(o);
     expect(report.machine.cores).toBeGreaterThan(0);
     expect(report.rows).toHaveLength(1);
@@ -102,6 +112,10 @@ describe('runBench at a smoke size', () => {
     expect(r.speedup).toBeCloseTo((r.sequentialS ?? 0) / r.wallS, 9);
     expect(r.cpuUsPerEntity).toBeGreaterThan(0);
     expect(r.peakRssMb).toBeGreaterThan(0);
+
+    // The floor client sent exactly the agent's requests, all answered 200.
+    expect(r.floor).toMatchObject({ requests: r.requests, errors: 0 });
+    expect(r.wallOverFloor).toBeCloseTo(r.wallS / ((r.floor?.wallMs ?? 1) / 1000), 9);
 
     const text = formatReport(report);
     for (const col of TABLE_COLUMNS) expect(text).toContain(col);

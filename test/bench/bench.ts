@@ -1,8 +1,10 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { cpus, release, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { NODE_FLAGS } from '../../agent/node-flags.ts';
 import type { AgentProcessArgs, AgentProcessMessage, RunSample } from './agent-process.ts';
 import type { EstateStats, PveProcessArgs, PveProcessMessage, RequestCounts } from './estate.ts';
+import type { FloorProcessArgs, FloorProcessMessage, FloorSample } from './floor-process.ts';
 
 /*
  * The benchmark driver: per size, a fake PVE process with the generated estate; per
@@ -30,6 +32,8 @@ export interface BenchOptions {
   /** Nodes per size; default nodesFor(guests). */
   nodes?: number;
   json?: string;
+  /** Also time a bare client sending the same requests (the machine's floor). */
+  floor: boolean;
   /** Write a V8 CPU profile of every agent process into this directory. */
   profileDir?: string;
   quiet: boolean;
@@ -63,6 +67,14 @@ export interface BenchRow {
   deltaSent: number;
   deltaRequests: number;
   runs: [RunSample, RunSample];
+  /** A bare client sending the same requests at the same C (floor-process.ts); null if skipped. */
+  floor: FloorSample | null;
+  /** floor wall / bound: what this machine allows before the agent does anything. */
+  floorOverBound: number | null;
+  /** agent wall / floor wall: what the agent adds on top. */
+  wallOverFloor: number | null;
+  /** The floor client's CPU per entity of the agent's run, µs: HTTP alone, against the agent's. */
+  floorCpuUsPerEntity: number | null;
 }
 
 export interface BenchReport {
@@ -93,6 +105,7 @@ export const BENCH_USAGE = `Usage: node test/bench/run.ts [options]
   --cpu-only                 only the CPU-only table (latency 0)
   --no-cpu                   only the latency table
   --nodes N                  nodes per estate (default 16/32/64 by size)
+  --no-floor                 skip the bare-client run that measures the machine's floor
   --json FILE                where to write the JSON results
   --profile DIR              write a CPU profile (.cpuprofile) of each agent process to DIR
   --quiet                    no progress lines on stderr
@@ -101,7 +114,7 @@ export const BENCH_USAGE = `Usage: node test/bench/run.ts [options]
 export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   const o: BenchOptions = {
     sizes: DEFAULT_SIZES, concurrency: DEFAULT_CONCURRENCY, latencyMs: DEFAULT_LATENCY_MS, latency: true, cpu: true,
-    cpuConcurrency: [DEFAULT_CONCURRENCY[0] ?? 8], quiet: false,
+    cpuConcurrency: [DEFAULT_CONCURRENCY[0] ?? 8], floor: true, quiet: false,
   };
   let concurrencyGiven = false;
   for (let i = 0; i < argv.length; i++) {
@@ -117,6 +130,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       case '--nodes': o.nodes = list(value(), '--nodes')[0] ?? 1; break;
       case '--json': o.json = value(); break;
       case '--profile': o.profileDir = value(); break;
+      case '--no-floor': o.floor = false; break;
       case '--quiet': o.quiet = true; break;
       case '--help': case '-h': throw new Error(BENCH_USAGE);
       default: throw new Error(`unknown option ${a}\n${BENCH_USAGE}`);
@@ -195,6 +209,7 @@ export function deriveRow(
   counts: RequestCounts,
   run1: RunSample,
   run2: RunSample,
+  floor: FloorSample | null = null,
 ): BenchRow {
   const requests = counts.total;
   const wallS = run1.wallMs / 1000;
@@ -221,6 +236,10 @@ export function deriveRow(
     deltaSent: run2.entitiesSent,
     deltaRequests: run2.diodeRequests,
     runs: [run1, run2],
+    floor,
+    floorOverBound: floor && boundS ? floor.wallMs / 1000 / boundS : null,
+    wallOverFloor: floor && floor.wallMs > 0 ? wallS / (floor.wallMs / 1000) : null,
+    floorCpuUsPerEntity: floor && run1.entities > 0 ? (floor.cpuMs * 1000) / run1.entities : null,
   };
 }
 
@@ -255,14 +274,26 @@ export async function runBench(o: BenchOptions, onRow?: (row: BenchRow) => void)
           await countRequests(pve);
           const agentArgs: AgentProcessArgs = { pvePort: port, concurrency: c };
           const profile = o.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`, `--cpu-prof-name=agent-${mode}-${guests}-c${c}.cpuprofile`] : [];
-          const agent = spawnChild<AgentProcessMessage>('./agent-process.ts', agentArgs, profile);
+          // The agent runs with the heap flags of the image, so RSS and CPU are the product's.
+          const agent = spawnChild<AgentProcessMessage>('./agent-process.ts', agentArgs, [...NODE_FLAGS, ...profile]);
           try {
             const run1 = (await expect(agent, 'run')).sample;
+            pve.proc.send({ type: 'paths' });
+            const { paths } = await expect(pve, 'paths');
             const counts = await countRequests(pve);
             agent.proc.send({ type: 'continue' });
             const run2 = (await expect(agent, 'run')).sample;
             await countRequests(pve);
-            const row = deriveRow({ mode, guests, nodes, concurrency: c, latencyMs, estate }, counts, run1, run2);
+            let floor: FloorSample | null = null;
+            if (o.floor) {
+              const floorArgs: FloorProcessArgs = { pvePort: port, concurrency: c, authorization: `PVEAPIToken=${PVE_AUTH.tokenId}=${PVE_AUTH.secret}` };
+              const child = spawnChild<FloorProcessMessage>('./floor-process.ts', floorArgs);
+              child.proc.send({ type: 'paths', paths });
+              floor = (await expect(child, 'floor')).sample;
+              await child.exited;
+              await countRequests(pve);
+            }
+            const row = deriveRow({ mode, guests, nodes, concurrency: c, latencyMs, estate }, counts, run1, run2, floor);
             report.rows.push(row);
             onRow?.(row);
             log(`bench:   ${row.requests} requests, ${row.entities} entities, ${row.wallS.toFixed(2)} s, ${row.cpuUsPerEntity.toFixed(1)} µs CPU/entity, peak RSS ${row.peakRssMb.toFixed(0)} MB`);
@@ -288,15 +319,16 @@ export async function runBench(o: BenchOptions, onRow?: (row: BenchRow) => void)
 const fmt = (n: number | null, digits: number): string => (n === null ? '–' : n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }));
 
 export const TABLE_COLUMNS = [
-  'guests', 'nodes', 'C', 'L ms', 'requests', 'entities', 'req/s', 'wall s', 'bound s', 'wall/bound', 'seq s', 'speed-up',
-  'CPU µs/entity', 'peak RSS MB', 'Diode MB', 'delta sent',
+  'guests', 'nodes', 'C', 'L ms', 'requests', 'entities', 'req/s', 'wall s', 'bound s', 'wall/bound', 'floor/bound', 'wall/floor',
+  'seq s', 'speed-up', 'CPU µs/entity', 'floor CPU µs/entity', 'peak RSS MB', 'Diode MB', 'delta sent',
 ] as const;
 
 export function tableCells(r: BenchRow): string[] {
   return [
     fmt(r.guests, 0), fmt(r.nodes, 0), fmt(r.concurrency, 0), fmt(r.latencyMs, 0), fmt(r.requests, 0), fmt(r.entities, 0),
-    fmt(r.requestsPerSec, 0), fmt(r.wallS, 2), fmt(r.boundS, 2), fmt(r.wallOverBound, 3), fmt(r.sequentialS, 1),
-    r.speedup === null ? '–' : `${fmt(r.speedup, 1)}×`, fmt(r.cpuUsPerEntity, 1), fmt(r.peakRssMb, 0), fmt(r.diodeBytes / 1e6, 1),
+    fmt(r.requestsPerSec, 0), fmt(r.wallS, 2), fmt(r.boundS, 2), fmt(r.wallOverBound, 3), fmt(r.floorOverBound, 3), fmt(r.wallOverFloor, 3),
+    fmt(r.sequentialS, 1), r.speedup === null ? '–' : `${fmt(r.speedup, 1)}×`, fmt(r.cpuUsPerEntity, 1), fmt(r.floorCpuUsPerEntity, 1),
+    fmt(r.peakRssMb, 0), fmt(r.diodeBytes / 1e6, 1),
     fmt(r.deltaSent, 0),
   ];
 }
@@ -319,7 +351,7 @@ export function postCollectCpuUsPerEntity(r: BenchRow): number {
 }
 
 export const PHASE_COLUMNS = [
-  'guests', 'C', 'L ms', 'collect s', 'slot use', 'req ms', 'map s', 'encode s', 'deliver s',
+  'guests', 'C', 'L ms', 'collect s', 'slot use', 'req ms', 'fake held ms', 'floor req ms', 'map s', 'encode s', 'deliver s',
   'CPU collect s', 'CPU rest s', 'rest µs/entity', 'delta wall s', 'delta CPU s', 'delta peak RSS MB',
 ] as const;
 
@@ -331,6 +363,7 @@ export function formatPhases(rows: readonly BenchRow[]): string {
     return [
       fmt(r.guests, 0), fmt(r.concurrency, 0), fmt(r.latencyMs, 0),
       fmt(p.collect.wallMs / 1000, 2), fmt(slotUse(r), 3), fmt(r.requests > 0 ? a.slotBusyMs / r.requests : 0, 2),
+      fmt(r.requestCounts.heldMs, 2), fmt(r.floor && r.floor.requests > 0 ? (r.floor.wallMs * r.concurrency) / r.floor.requests : null, 2),
       fmt(p.map.wallMs / 1000, 2), fmt(p.encode.wallMs / 1000, 2), fmt(p.deliver.wallMs / 1000, 2),
       fmt(p.collect.cpuMs / 1000, 2), fmt((p.map.cpuMs + p.encode.cpuMs + p.deliver.cpuMs) / 1000, 2), fmt(postCollectCpuUsPerEntity(r), 1),
       fmt(b.wallMs / 1000, 2), fmt((b.cpuUserMs + b.cpuSystemMs) / 1000, 2), fmt(b.peakRssMb, 0),

@@ -40,7 +40,8 @@ export interface RequestCounts {
 
 export type PveProcessMessage =
   | { type: 'ready'; port: number; estate: EstateStats }
-  | { type: 'count'; counts: RequestCounts };
+  | { type: 'count'; counts: RequestCounts }
+  | { type: 'paths'; paths: string[] };
 
 export function estateStats(s: PveScenario): EstateStats {
   let qemu = 0;

@@ -8,25 +8,37 @@ import { classify, emptyCounts, estateStats, indexedPveHandler, type PveProcessA
  * child_process.fork and one JSON argument (PveProcessArgs); it answers on IPC:
  *   → { type: 'ready', port, estate }            once listening
  *   ← { type: 'count' }  → { type: 'count', counts }   requests since the last count
+ *   ← { type: 'paths' }  → { type: 'paths', paths }     their paths (with the query)
  * and exits when the parent disconnects.
  */
 
 /**
- * The added latency, held to the deadline: a plain setTimeout(L) answers 0.3–1 ms late
- * (millisecond timers, the loop's cached clock, waking from idle), which at L = 5 ms
- * would charge the agent for the fake's timer slack. A timer sleeps until about 1 ms
- * before the earliest deadline, then the loop polls (setImmediate) until it passes.
+ * The added latency, held to L on average without a busy loop. A plain setTimeout(L)
+ * answers 0.3–1 ms late (millisecond timers, the loop's cached clock, waking from idle),
+ * which at L = 5 ms would charge the agent for the fake's timer slack; polling until the
+ * deadline instead keeps a core busy, which on a two-core machine is taken from the agent.
+ * So the timer is aimed `lead` ms early and every request whose aimed time has passed is
+ * answered; `lead` follows the measured error (an integral controller) so that the mean
+ * time held is L. The mean is reported (`heldMs`) so a reader can check it.
  * Every request waits the same L, so deadlines come in arrival order: a FIFO suffices.
  */
-function holder(): (deadline: number) => Promise<void> {
+function holder(latencyMs: number): (arrived: number) => Promise<void> {
   const queue: Array<{ deadline: number; resolve: () => void }> = [];
   let head = 0;
-  let armed = false;
-  const SPIN_MS = 1;
+  let timer: NodeJS.Timeout | undefined;
+  // Starts at the typical slack of a millisecond timer; the controller takes it from there.
+  let lead = 0.5;
+  const GAIN = 0.02;
   const tick = (): void => {
-    armed = false;
+    timer = undefined;
     const now = performance.now();
-    while (head < queue.length && (queue[head]?.deadline ?? Infinity) <= now) queue[head++]?.resolve();
+    while (head < queue.length) {
+      const next = queue[head];
+      if (!next || next.deadline - lead > now) break;
+      head++;
+      lead = Math.min(latencyMs, Math.max(0, lead - GAIN * (next.deadline - now)));
+      next.resolve();
+    }
     if (head === queue.length) {
       queue.length = 0;
       head = 0;
@@ -39,16 +51,12 @@ function holder(): (deadline: number) => Promise<void> {
     arm();
   };
   const arm = (): void => {
-    if (armed) return;
     const next = queue[head];
-    if (!next) return;
-    armed = true;
-    const wait = next.deadline - performance.now() - SPIN_MS;
-    if (wait > 0) setTimeout(tick, wait);
-    else setImmediate(tick);
+    if (timer || !next) return;
+    timer = setTimeout(tick, Math.max(0, next.deadline - lead - performance.now()));
   };
-  return (deadline) => new Promise<void>((resolve) => {
-    queue.push({ deadline, resolve });
+  return (arrived) => new Promise<void>((resolve) => {
+    queue.push({ deadline: arrived + latencyMs, resolve });
     arm();
   });
 }
@@ -58,17 +66,21 @@ async function main(): Promise<void> {
   const scenario = generatePveScenario({ guests: args.guests, nodes: args.nodes, seed: args.seed });
   const handle = indexedPveHandler(scenario, { tokenId: args.tokenId, secret: args.secret });
   let counts = emptyCounts();
+  // The paths asked since the last count, for the floor client to ask again.
+  let paths: string[] = [];
   let cpuFrom = process.cpuUsage();
-  const hold = holder();
+  const hold = holder(args.latencyMs);
   const server = await startFakeHttps(async (req) => {
     const arrived = performance.now();
     counts.total++;
     counts[classify(req.path)]++;
+    const query = req.query.toString();
+    paths.push(query ? `${req.path}?${query}` : req.path);
     // startFakeHttps keeps every request; the benchmark only needs the counts.
     if (server.requests.length > 256) server.requests.length = 0;
     const res = handle(req);
     if (res.status !== 200) counts.errors++;
-    if (args.latencyMs > 0) await hold(arrived + args.latencyMs);
+    if (args.latencyMs > 0) await hold(arrived);
     counts.heldMs += performance.now() - arrived;
     return res;
   });
@@ -81,6 +93,9 @@ async function main(): Promise<void> {
       cpuFrom = process.cpuUsage();
       send({ type: 'count', counts: { ...counts, fakeCpuMs: (cpu.user + cpu.system) / 1000, heldMs: counts.total ? counts.heldMs / counts.total : 0 } });
       counts = emptyCounts();
+      paths = [];
+    } else if (m.type === 'paths') {
+      send({ type: 'paths', paths });
     }
   });
   process.on('disconnect', () => {

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listDryRunFiles, readDryRunFile } from '../../agent/diode/dry-run.ts';
+import { NODE_FLAGS } from '../../agent/node-flags.ts';
 import { FakeDiodeIngester } from '../fakes/diode-ingester.ts';
 import { TEST_CERT_FINGERPRINT, type FakeServer } from '../fakes/https-server.ts';
 import { generatePveScenario, startFakePve } from '../fakes/pve-server.ts';
@@ -124,6 +125,9 @@ describe('container image', () => {
     expect(entitiesOf(ingester.ingests.filter((r) => r.code === 0).map((r) => r.bytes))).toEqual(expected);
     const uid = await container.exec(['sh', '-c', 'grep ^Uid: /proc/1/status']);
     expect(uid.output.split(/\s+/).slice(1, 3)).toEqual(['1000', '1000']);
+    // The agent runs with the heap flags the benchmark measured (agent/node-flags.ts).
+    const cmdline = await container.exec(['sh', '-c', 'tr "\\0" " " < /proc/1/cmdline']);
+    expect(cmdline.output.trim()).toBe(['node', ...NODE_FLAGS, '/app/bin/diode-agent.js', 'run'].join(' '));
     const write = await container.exec(['sh', '-c', 'touch /app/probe']);
     expect(write.exitCode).not.toBe(0);
     expect(write.output).toMatch(/Read-only file system/);
