@@ -16,6 +16,8 @@ export const IngestResponseType = protoRoot.lookupType('diode.v1.IngestResponse'
 export interface EncodedEntity {
   kind: AnyEntity['kind'];
   key: string;
+  /** `kind|key`: the entity's id in the delta state, built once instead of per lookup. */
+  id: string;
   body: Uint8Array;
   /** SHA-256 (base64url, 22 chars) of `body`: the content fingerprint used for delta sync. */
   fingerprint: string;
@@ -41,7 +43,8 @@ function encodeEntityBody(kind: string, value: object): Uint8Array {
 
 export function encodeEntity(e: AnyEntity): EncodedEntity {
   const body = encodeEntityBody(e.kind, e.value);
-  return { kind: e.kind, key: naturalKey(e), body, fingerprint: fingerprint(body) };
+  const key = naturalKey(e);
+  return { kind: e.kind, key, id: `${e.kind}|${key}`, body, fingerprint: fingerprint(body) };
 }
 
 export function fingerprint(bytes: Uint8Array): string {

@@ -113,4 +113,23 @@ describe('state validation', () => {
     writeFileSync(join(dir, 'p.state.json'), JSON.stringify(bad));
     await expect(new FileStateStore(dir).load('p')).rejects.toThrow(/p\.state\.json is corrupt: object "tag\|x" is malformed/);
   });
+
+  it('rejects objects that are not a map of entries', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'state-'));
+    const { state } = cycle(null, [tag]);
+    for (const objects of [[], null, 'x']) {
+      writeFileSync(join(dir, 'p.state.json'), JSON.stringify({ ...state, objects }));
+      await expect(new FileStateStore(dir).load('p')).rejects.toThrow(/p\.state\.json is corrupt$/);
+    }
+  });
+
+  it('updates a delta run\'s entries in place and keeps what it did not resend', () => {
+    const first = cycle(null, [tag, vm('a')]).state;
+    const id = objectId(encodeEntity(vm('a')));
+    const before = first.objects[id];
+    expect(before).toMatchObject({ seen: 1, body: expect.any(String) });
+    const second = cycle(structuredClone(first), [tag, vm('a')], opts({ now: 1_000_001 }));
+    expect(second.sent).toEqual([]);
+    expect(second.state.objects[id]).toEqual({ ...before, seen: 2 });
+  });
 });

@@ -1,7 +1,7 @@
 import { EntityType, encodeEntity, type EncodedEntity } from '../diode/codec.ts';
 import { sortByEmission } from '../../mappers/order.ts';
 import type { AnyEntity } from '../../mappers/types.ts';
-import { emptyState, type PolicyState } from './store.ts';
+import { emptyState, type ObjectState, type PolicyState } from './store.ts';
 
 /** Kinds that are reported stale when they disappear (DESIGN.md §8, issue "Nothing lost"). */
 export const STALE_KINDS: ReadonlySet<string> = new Set(['virtual_machine', 'device', 'interface', 'vm_interface', 'ip_address', 'inventory_item']);
@@ -11,7 +11,7 @@ export const STALE_TAG = { name: 'stale', slug: 'stale', color: '9e9e9e', descri
 /** Objects unseen for this many runs are forgotten, to keep the state bounded. */
 const FORGET_AFTER_RUNS = 100;
 
-export const objectId = (e: Pick<EncodedEntity, 'kind' | 'key'>): string => `${e.kind}|${e.key}`;
+export const objectId = (e: Pick<EncodedEntity, 'id'>): string => e.id;
 
 export interface DeltaOptions {
   agentVersion: string;
@@ -60,13 +60,16 @@ export function planDelta(state: PolicyState | null, encoded: readonly EncodedEn
   const reason = fullReason(state, o);
   const full = reason !== undefined;
   const objects = state?.objects ?? {};
-  const send = full ? [...encoded] : encoded.filter((e) => objects[objectId(e)]?.fp !== e.fingerprint);
+  const send = full ? [...encoded] : encoded.filter((e) => objects[e.id]?.fp !== e.fingerprint);
   const staleIds = new Set<string>();
   if (o.staleAction === 'mark' && state) {
     const run = state.runs + 1;
-    const present = new Set(encoded.map(objectId));
+    const present = new Set<string>();
+    for (const e of encoded) present.add(e.id);
     const stale: EncodedEntity[] = [];
-    for (const [id, obj] of Object.entries(objects)) {
+    for (const id in objects) {
+      const obj = objects[id];
+      if (!obj) continue;
       const kind = id.slice(0, id.indexOf('|'));
       if (!STALE_KINDS.has(kind) || obj.stale || !obj.body || present.has(id)) continue;
       if (run - obj.seen < o.staleAfterRuns) continue;
@@ -98,22 +101,33 @@ export function commitDelta(
   state.agentVersion = o.agentVersion;
   state.policyHash = o.policyHash;
   for (const e of collected) {
-    const id = objectId(e);
+    const id = e.id;
     const old = state.objects[id];
     const acc = accepted.get(id);
-    const next = { fp: acc ? acc.fingerprint : old?.fp ?? '', seen: run } as typeof state.objects[string];
     // An unchanged entity keeps its stored body: no base64 pass over what did not change.
-    const body = acc && STALE_KINDS.has(e.kind) && !(old?.body && old.fp === acc.fingerprint) ? Buffer.from(acc.body).toString('base64') : old?.body;
-    if (body) next.body = body;
-    if (!acc && old?.stale) next.stale = true;
-    state.objects[id] = next;
+    const body = acc && STALE_KINDS.has(e.kind) && !(old?.body && old.fp === acc.fingerprint)
+      ? Buffer.from(acc.body.buffer, acc.body.byteOffset, acc.body.byteLength).toString('base64')
+      : old?.body;
+    if (!old) {
+      const next: ObjectState = { fp: acc ? acc.fingerprint : '', seen: run };
+      if (body) next.body = body;
+      state.objects[id] = next;
+      continue;
+    }
+    // Updated in place: a delta run over tens of thousands of unchanged objects allocates nothing here.
+    old.seen = run;
+    if (acc) {
+      old.fp = acc.fingerprint;
+      if (old.stale !== undefined) delete old.stale;
+    }
+    if (body) old.body = body;
   }
   for (const id of plan.staleIds) {
     const acc = accepted.get(id);
     const old = state.objects[id];
     if (acc && old) state.objects[id] = { ...old, fp: acc.fingerprint, stale: true };
   }
-  for (const [id, obj] of Object.entries(state.objects)) if (run - obj.seen > FORGET_AFTER_RUNS) delete state.objects[id];
+  for (const id in state.objects) if (run - (state.objects[id]?.seen ?? run) > FORGET_AFTER_RUNS) delete state.objects[id];
   if (deliveryComplete) {
     state.forceFull = false;
     if (plan.full) state.lastFullSync = o.now;

@@ -34,9 +34,9 @@ const stateSchema = z.object({
   runs: z.number().int().nonnegative(),
   lastFullSync: z.number().nullable(),
   forceFull: z.boolean(),
-  // Checked by a plain loop in parseState: a zod pass over tens of thousands of entries
-  // would build a second copy of the largest part of the state.
-  objects: z.record(z.string(), z.unknown()),
+  // Checked by a plain loop in parseState: a zod record would build a second copy of the
+  // largest part of the state, entry by entry.
+  objects: z.custom<Record<string, unknown>>((v) => v !== null && typeof v === 'object' && !Array.isArray(v), 'expected an object'),
 });
 
 /** Validates stored state; anything else is a StateLoadError (then: warning and full resync). */
@@ -47,7 +47,8 @@ export function parseState(text: string, where: string): PolicyState {
   } catch (err) {
     throw new StateLoadError(`${where} is corrupt`, err);
   }
-  for (const [id, o] of Object.entries(state.objects)) {
+  for (const id in state.objects) {
+    const o = state.objects[id];
     const ok = o !== null && typeof o === 'object' && typeof o.fp === 'string' && Number.isInteger(o.seen)
       && (o.stale === undefined || typeof o.stale === 'boolean') && (o.body === undefined || typeof o.body === 'string');
     if (!ok) throw new StateLoadError(`${where} is corrupt: object ${JSON.stringify(id)} is malformed`);
