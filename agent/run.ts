@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import type { CollectContext, Warning } from './collectors/types.ts';
 import type { Policy } from './config/load.ts';
 import { HttpTarget } from './http/client.ts';
-import { encodeEntity, type EncodedEntity } from './diode/codec.ts';
+import { encodeEntityWith, type EncodedEntity } from './diode/codec.ts';
+import { MessageEncoder } from './diode/message-encoder.ts';
 import type { DeliveryResult } from './diode/deliver.ts';
 import { AgentError } from './errors.ts';
 import { sortByEmission } from '../mappers/order.ts';
@@ -72,11 +73,16 @@ async function collectAndMap(policy: Policy, ctx: CollectContext<unknown>, now: 
   return { entities: policy.def.map(snapshot, { config: policy.config, scope: policy.scope, now: at, policyName: policy.name }), at };
 }
 
-/** Encodes every entity, letting go of each one as soon as its bytes exist: one form of it alive at a time. */
+/**
+ * Encodes every entity, letting go of each one as soon as its bytes exist: one form of it
+ * alive at a time. One encoder for the run: the references the entities share (tags, site,
+ * cluster, devices) are encoded once.
+ */
 function encodeAll(entities: AnyEntity[]): EncodedEntity[] {
   const out = new Array<EncodedEntity>(entities.length);
+  const encoder = new MessageEncoder({ shareNested: true });
   for (let i = 0; i < entities.length; i++) {
-    out[i] = encodeEntity(entities[i] as AnyEntity);
+    out[i] = encodeEntityWith(encoder, entities[i] as AnyEntity);
     (entities as Array<AnyEntity | undefined>)[i] = undefined;
   }
   entities.length = 0;

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 import type { AnyEntity } from '../../mappers/types.ts';
 import { naturalKey } from '../../mappers/keys.ts';
+import { MessageEncoder } from './message-encoder.ts';
 
 const PROTO = fileURLToPath(new URL('../../proto/diode/v1/ingester.proto', import.meta.url));
 
@@ -31,18 +32,25 @@ for (const f of EntityType.fieldsArray) {
   if (f.resolvedType instanceof protobuf.Type) members.set(f.name, { type: f.resolvedType, tag: (f.id << 3) | 2 });
 }
 
+/** For entities encoded one at a time; a run encodes with its own sharing encoder (encodeAll). */
+const singleEncoder = new MessageEncoder();
+
 /**
  * Entity bytes of `{ [kind]: value }`, written as the one length-delimited member field:
  * the same bytes Entity.encode writes, without testing the other members of the oneof.
  */
-function encodeEntityBody(kind: string, value: object): Uint8Array {
+function encodeEntityBody(kind: string, value: object, encoder: MessageEncoder): Uint8Array {
   const m = members.get(kind);
   if (!m) throw new Error(`unknown entity kind ${kind}`);
-  return m.type.encode(value, protobuf.Writer.create().uint32(m.tag).fork()).ldelim().finish();
+  return encoder.encode(m.type, value, m.tag);
 }
 
 export function encodeEntity(e: AnyEntity): EncodedEntity {
-  const body = encodeEntityBody(e.kind, e.value);
+  return encodeEntityWith(singleEncoder, e);
+}
+
+export function encodeEntityWith(encoder: MessageEncoder, e: AnyEntity): EncodedEntity {
+  const body = encodeEntityBody(e.kind, e.value, encoder);
   const key = naturalKey(e);
   return { kind: e.kind, key, id: `${e.kind}|${key}`, body, fingerprint: fingerprint(body) };
 }
