@@ -235,6 +235,8 @@ describe('collectPve', () => {
         { resource: qemu(400, 'pve1'), configError: { status: 500, reason: 'unable to read config' } },
         { resource: qemu(401, 'pve1'), config: 'this is not a config' },
         { resource: lxc(402, 'pve1'), config: { ostype: 'alpine', net0: 'name=eth0,hwaddr=nonsense', net1: 'name=eth1,hwaddr=BC:24:11:00:04:02' } },
+        // A value of an unexpected shape under a key the agent reads costs that entry, not the config.
+        { resource: qemu(403, 'pve1'), config: { ostype: 'l26', net0: { model: 'virtio' }, net1: 'virtio=BC:24:11:00:04:03,bridge=vmbr0', lock: { weird: true } } },
       ],
     }, TOKEN);
     const c = context(server.port);
@@ -243,8 +245,11 @@ describe('collectPve', () => {
       { code: 'guest_config_unavailable', subject: 'qemu 400 on pve1', message: 'GET /nodes/pve1/qemu/400/config: HTTP 500 unable to read config; emitted without interfaces, IPs, disks or platform' },
       { code: 'guest_config_invalid', subject: 'qemu 401 on pve1', message: 'GET /nodes/pve1/qemu/401/config: unexpected response: data: Invalid input: expected object, received string; emitted without interfaces, IPs, disks or platform' },
       { code: 'guest_config_invalid', subject: 'lxc 402 on pve1', message: 'net0 "name=eth0,hwaddr=nonsense": not a MAC address; that entry is skipped' },
+      { code: 'guest_config_invalid', subject: 'qemu 403 on pve1', message: 'net0 "{"model":"virtio"}": expected a property string; that entry is skipped' },
     ].sort((a, b) => a.subject.localeCompare(b.subject)));
-    expect(snap.guests.map((g) => [g.vmid, g.config?.nets])).toEqual([[400, undefined], [401, undefined], [402, [{ key: 'net1', name: 'eth1', mac: 'BC:24:11:00:04:02' }]]]);
+    expect(snap.guests.map((g) => [g.vmid, g.config?.nets])).toEqual([
+      [400, undefined], [401, undefined], [402, [{ key: 'net1', name: 'eth1', mac: 'BC:24:11:00:04:02' }]], [403, [{ key: 'net1', name: 'net1', mac: 'BC:24:11:00:04:03' }]],
+    ]);
   });
 
   it('fails the run when the target itself cannot be read, without leaking per-item warnings', async () => {

@@ -386,8 +386,9 @@ export function parseGuestConfig(type: 'qemu' | 'lxc', raw: GuestConfigInput): {
   for (const key of Object.keys(raw).filter((k) => NET_KEY.test(k) || diskKey.test(k)).sort(compareConfigKeys)) {
     const value = raw[key];
     const isNet = NET_KEY.test(key);
+    const shown = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
     try {
-      if (typeof value !== 'string') throw new PveParseError(key, String(value), 'expected a property string');
+      if (typeof value !== 'string') throw new PveParseError(key, shown, 'expected a property string');
       if (isNet) {
         if (type === 'qemu') {
           const n = parseQemuNet(value);
@@ -408,7 +409,7 @@ export function parseGuestConfig(type: 'qemu' | 'lxc', raw: GuestConfigInput): {
       }
     } catch (err) {
       if (!(err instanceof PveParseError)) throw err;
-      errors.push(new PveParseError(key, typeof value === 'string' ? value : String(value), err.reason, { cause: err }));
+      errors.push(new PveParseError(key, shown, err.reason, { cause: err }));
     }
   }
   return { config, errors };

@@ -104,8 +104,10 @@ export const networkRowSchema = z
 
 /*
  * GET /nodes/{node}/{qemu|lxc}/{vmid}/config: a flat map. Named keys are coerced; the
- * numbered ones (net0, scsi0, mp0…) fall into the catch-all and are parsed by parsers.ts.
- * `memory` became a property string in PVE 8.1, so no value is assumed to be a number.
+ * numbered ones (net0, scsi0, mp0…) pass through unchecked and parsers.ts checks the ones
+ * it reads, so an odd value costs only its own entry (and no union is tried on each of a
+ * config's dozens of keys). `memory` became a property string in PVE 8.1, so no value is
+ * assumed to be a number.
  */
 export const guestConfigSchema = z
   .object({
@@ -114,7 +116,7 @@ export const guestConfigSchema = z
     onboot: opt(looseBool),
     agent: opt(z.union([z.string(), z.number(), z.boolean()])),
   })
-  .catchall(z.union([z.string(), z.number(), z.boolean(), z.null()]));
+  .catchall(z.unknown());
 export type GuestConfigRaw = z.output<typeof guestConfigSchema>;
 
 // GET …/agent/get-osinfo: every member of QAPI GuestOSInfo is optional.
