@@ -30,5 +30,5 @@ STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.DIODE_AGENT_STATUS_LISTEN||'0.0.0.0:9464').split(':').pop()+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # Heap flags: agent/node-flags.ts says why (a test keeps the two lists equal).
-ENTRYPOINT ["node", "--max-semi-space-size=8", "--heap-growing-percent=20", "/app/bin/diode-agent.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=16", "--heap-growing-percent=30", "/app/bin/diode-agent.js"]
 CMD ["run"]

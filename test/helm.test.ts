@@ -5,6 +5,7 @@ import { parse, parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { COLLECTORS } from '../agent/collectors/registry.ts';
 import { loadAgentConfig, loadPolicies } from '../agent/config/load.ts';
+import { NODE_FLAGS } from '../agent/node-flags.ts';
 
 /*
  * `helm` is not installable on this machine (no Debian or npm package ships it), so the
@@ -73,5 +74,13 @@ describe('helm chart', () => {
     const [svc] = skeleton(readFileSync(join(chart, 'templates/service.yaml'), 'utf8')) as any[];
     expect(svc.spec.ports).toEqual([{ name: 'status', port: 9464, targetPort: 'status' }]);
     expect(values.serviceMonitor.enabled).toBe(false);
+  });
+});
+
+describe('image entrypoint', () => {
+  it('runs node with the heap flags the benchmark measures (agent/node-flags.ts)', () => {
+    const dockerfile = readFileSync(new URL('../Dockerfile', import.meta.url), 'utf8');
+    const entrypoint = /^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)?.[1];
+    expect(JSON.parse(entrypoint ?? 'null')).toEqual(['node', ...NODE_FLAGS, '/app/bin/diode-agent.js']);
   });
 });
