@@ -7,9 +7,9 @@ import protobuf from 'protobufjs';
  * - it writes straight into one growing buffer instead of building a list of write
  *   operations per field (protobufjs allocates an Op object per field and a Writer per
  *   call: about 4 KB of garbage per entity, measured with the benchmark);
- * - a nested message object met again within one encoder's life (the run's shared tag,
- *   site, cluster and device references: the mappers build each once and reuse it) is
- *   written from the bytes of its first encoding. Objects are not changed once mapped
+ * - a nested reference object (tag, site, cluster, platform…: SHARED_TYPES) met again
+ *   within one encoder's life is written from the bytes of its first encoding: the
+ *   mappers build each once and reuse it in every entity. Objects are not changed once mapped
  *   (mappers are pure and encoding starts after mapping), so the bytes stay valid.
  *
  * protobufjs semantics followed (src/encoder.js): fields in field-number order; a
@@ -35,6 +35,8 @@ interface FieldPlan {
 
 interface MessagePlan {
   type: protobuf.Type;
+  /** A reference type the mappers share between entities: worth remembering by object. */
+  shared: boolean;
   fields: FieldPlan[];
   /** A field type this encoder does not handle: protobufjs encodes the message. */
   fallback: boolean;
@@ -46,12 +48,22 @@ const SCALAR: Record<string, ScalarKind | undefined> = {
 };
 const WIRE: Record<ScalarKind, number> = { string: 2, bytes: 2, bool: 0, uint32: 0, uint64: 0, int: 0, double: 1, float: 5 };
 
+/**
+ * The references a run's entities share by object (mappers/common/refs.ts and the mappers'
+ * memos): looking every nested message up by identity would cost more than it saves, and
+ * a weak set of hundreds of thousands of one-off objects burdens the collector.
+ */
+const SHARED_TYPES: ReadonlySet<string> = new Set([
+  'Tag', 'Site', 'Region', 'SiteGroup', 'Location', 'Tenant', 'Cluster', 'ClusterType', 'ClusterGroup',
+  'Platform', 'Manufacturer', 'DeviceType', 'DeviceRole', 'Role',
+]);
+
 const plans = new Map<protobuf.Type, MessagePlan>();
 
 function planOf(type: protobuf.Type): MessagePlan {
   let plan = plans.get(type);
   if (plan) return plan;
-  plan = { type, fields: [], fallback: false };
+  plan = { type, shared: SHARED_TYPES.has(type.name), fields: [], fallback: false };
   plans.set(type, plan);
   for (const f of [...type.fieldsArray].sort((a, b) => a.id - b.id)) {
     f.resolve();
@@ -89,9 +101,10 @@ function planOf(type: protobuf.Type): MessagePlan {
 const hasOwn = Object.prototype.hasOwnProperty;
 
 /**
- * Encodes messages into one reused buffer. With `shareNested`, nested message objects met
- * more than once are written from the bytes of their first encoding: only for a set of
- * objects that no longer change (one run's mapped entities), so one encoder per run.
+ * Encodes messages into one reused buffer. With `shareNested`, nested reference objects
+ * (SHARED_TYPES) met more than once are written from the bytes of their first encoding:
+ * only for a set of objects that no longer change (one run's mapped entities), so one
+ * encoder per run.
  */
 export class MessageEncoder {
   private buf = Buffer.allocUnsafe(64 * 1024);
@@ -215,7 +228,13 @@ export class MessageEncoder {
 
   /** Length-prefixed message content, from the cache when this object was written before. */
   private delimited(plan: MessagePlan, value: object): void {
-    const cached = this.cache?.get(value);
+    if (!plan.shared || !this.cache) {
+      this.ensure(1);
+      const lenAt = this.pos++;
+      this.message(plan, value);
+      return this.fixLength(lenAt, lenAt + 1);
+    }
+    const cached = this.cache.get(value);
     if (cached && cached.plan === plan) {
       this.varint(cached.bytes.length);
       return this.raw(cached.bytes);
@@ -225,7 +244,7 @@ export class MessageEncoder {
     const lenAt = this.pos++;
     const start = this.pos;
     this.message(plan, value);
-    if (this.seen?.has(value)) this.cache?.set(value, { plan, bytes: Uint8Array.prototype.slice.call(this.buf, start, this.pos) });
+    if (this.seen?.has(value)) this.cache.set(value, { plan, bytes: Uint8Array.prototype.slice.call(this.buf, start, this.pos) });
     else this.seen?.add(value);
     this.fixLength(lenAt, start);
   }
