@@ -64,29 +64,31 @@ export function countByKind(items: ReadonlyArray<{ kind: string }>): Record<stri
 }
 
 /**
- * The snapshot lives only in this frame: once mapped it is garbage, so the run never
- * holds the snapshot and the encoded entities at once.
+ * Collect, map and encode. The snapshot lives only in this frame: once mapped it is
+ * garbage. Each entity is encoded as soon as it is mapped (mapEach) or, for collectors
+ * with only `map`, released as soon as it is encoded, so one form of it is alive at a time.
+ * One encoder for the run: the references the entities share (tags, site, cluster…) are
+ * encoded once.
  */
-async function collectAndMap(policy: Policy, ctx: CollectContext<unknown>, now: () => Date): Promise<{ entities: AnyEntity[]; at: Date }> {
+async function collectAndEncode(policy: Policy, ctx: CollectContext<unknown>, now: () => Date): Promise<{ encoded: EncodedEntity[]; at: Date }> {
   const snapshot = await policy.def.collect(ctx);
   const at = now();
-  return { entities: policy.def.map(snapshot, { config: policy.config, scope: policy.scope, now: at, policyName: policy.name }), at };
-}
-
-/**
- * Encodes every entity, letting go of each one as soon as its bytes exist: one form of it
- * alive at a time. One encoder for the run: the references the entities share (tags, site,
- * cluster, devices) are encoded once.
- */
-function encodeAll(entities: AnyEntity[]): EncodedEntity[] {
-  const out = new Array<EncodedEntity>(entities.length);
+  const mctx = { config: policy.config, scope: policy.scope, now: at, policyName: policy.name };
   const encoder = new MessageEncoder({ shareNested: true });
-  for (let i = 0; i < entities.length; i++) {
-    out[i] = encodeEntityWith(encoder, entities[i] as AnyEntity);
-    (entities as Array<AnyEntity | undefined>)[i] = undefined;
+  const encoded: EncodedEntity[] = [];
+  const take = (e: AnyEntity): void => {
+    encoded.push(encodeEntityWith(encoder, e));
+  };
+  if (policy.def.mapEach) {
+    for (const e of policy.def.mapEach(snapshot, mctx)) take(e);
+  } else {
+    const entities: Array<AnyEntity | undefined> = policy.def.map(snapshot, mctx);
+    for (let i = 0; i < entities.length; i++) {
+      take(entities[i] as AnyEntity);
+      entities[i] = undefined;
+    }
   }
-  entities.length = 0;
-  return out;
+  return { encoded, at };
 }
 
 /** Collect → snapshot → map (pure) → order → encode. Delivery is the caller's (agent/delivery.ts). */
@@ -138,11 +140,11 @@ export async function collectRun(policy: Policy, deps: RunDeps): Promise<Collect
   let encoded: EncodedEntity[] = [];
   let at = started;
   try {
-    const mapped = await collectAndMap(policy, ctx, now);
-    at = mapped.at;
-    result.collected = countByKind(mapped.entities);
+    const run = await collectAndEncode(policy, ctx, now);
+    at = run.at;
     // Each entity is encoded once, its natural key with it; ordering uses that key.
-    encoded = sortByEmission(encodeAll(mapped.entities));
+    encoded = sortByEmission(run.encoded);
+    result.collected = countByKind(encoded);
   } catch (err) {
     const e = new CollectError(`collection failed: ${(err as Error).message}`, { cause: err });
     result.status = 'failed';

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { collectPve } from '../agent/collectors/pve/collect.ts';
 import { pveConfigSchema } from '../agent/collectors/pve/config.ts';
 import type { Warning } from '../agent/collectors/types.ts';
-import { mapPve } from '../mappers/pve/index.ts';
+import { mapPve, mapPveEach } from '../mappers/pve/index.ts';
+import { orderEntities } from '../mappers/order.ts';
 import { startFakePve, type PveScenario } from './fakes/pve-server.ts';
 import { testCollectContext } from './helpers/collect-context.ts';
 
@@ -66,9 +67,12 @@ describe('PVE golden cases', () => {
       const ctx = testCollectContext(config, { scope: policy.scope, policyName: `golden-${name}` });
       try {
         const snapshot = await collectPve(ctx);
-        const entities = mapPve(snapshot, { config, scope: policy.scope, now: NOW, policyName: `golden-${name}` });
+        const mctx = { config, scope: policy.scope, now: NOW, policyName: `golden-${name}` };
+        const entities = mapPve(snapshot, mctx);
         if (config.BOOTSTRAP) expect(server.requests).toHaveLength(0);
         check(dir, 'expected.json', entities);
+        // What a run maps one at a time (mapPveEach) is the same set, emitted in the same order once sorted.
+        expect(orderEntities([...mapPveEach(snapshot, mctx)])).toStrictEqual(entities);
         check(dir, 'warnings.json', sortWarnings(ctx.warnings));
         check(dir, 'requests.json', server.requests.map((r) => `${r.method} ${r.path}${r.query.size ? `?${r.query}` : ''}`).sort());
       } finally {

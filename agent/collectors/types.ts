@@ -35,7 +35,14 @@ export interface CollectorDefinition<C = unknown, S = unknown> {
   /** zod schema of the policy's `config:` block (the collector's upper-case parameters). */
   configSchema: z.ZodType<C>;
   collect(ctx: CollectContext<C>): Promise<S>;
+  /** The snapshot's entities in emission order. */
   map(snapshot: S, ctx: MapContext<C>): AnyEntity[];
+  /**
+   * Optional, for collectors whose snapshots get large: the same entities as `map`, one at
+   * a time and in any order. The run encodes each as it comes instead of holding every
+   * mapped object at once, and orders the encoded entities itself.
+   */
+  mapEach?(snapshot: S, ctx: MapContext<C>): Iterable<AnyEntity>;
 }
 
 /** Identity helper that keeps the generic parameters of a definition checked. */

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { EntityType, encodeEntity, type EncodedEntity } from '../diode/codec.ts';
 import { entity, type AnyEntity } from '../../mappers/types.ts';
 import { commitDelta, objectId, planDelta, type DeltaOptions } from './delta.ts';
-import { FileStateStore, StateLoadError, type PolicyState } from './store.ts';
+import { FileStateStore, StateLoadError, stateJsonPieces, type PolicyState } from './store.ts';
 
 const opts = (over: Partial<DeltaOptions> = {}): DeltaOptions => ({
   agentVersion: '1.0.0', policyHash: 'h1', now: 1_000_000, delta: true, fullSyncIntervalMs: 86_400_000, staleAfterRuns: 3, staleAction: 'mark', ...over,
@@ -102,6 +102,19 @@ describe('FileStateStore', () => {
     writeFileSync(join(dir, 'p.state.json'), '{"version":1,"runs":');
     await expect(new FileStateStore(dir).load('p')).rejects.toBeInstanceOf(StateLoadError);
     expect(planDelta(null, [encodeEntity(tag)], opts({ stateUnreadable: true })).reason).toBe('state unreadable');
+  });
+});
+
+describe('state file', () => {
+  it('is written as exactly the JSON of the state, in pieces', () => {
+    const { state } = cycle(null, [tag, vm('a'), vm('b'), vm('c')]);
+    expect([...stateJsonPieces(state)].join('')).toBe(JSON.stringify(state));
+    const empty = { ...state, objects: {} };
+    expect([...stateJsonPieces(empty)].join('')).toBe(JSON.stringify(empty));
+    const big = { ...state, objects: Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`tag|t${i}`, { fp: 'x'.repeat(22), seen: 1, body: 'y'.repeat(60) }])) };
+    const pieces = [...stateJsonPieces(big)];
+    expect(pieces.length).toBeGreaterThan(1);
+    expect(pieces.join('')).toBe(JSON.stringify(big));
   });
 });
 

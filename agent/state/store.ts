@@ -56,6 +56,26 @@ export function parseState(text: string, where: string): PolicyState {
   return state;
 }
 
+/**
+ * JSON.stringify(state) in pieces of about a megabyte: the state of a large estate is tens
+ * of megabytes of JSON, which as one string (and its UTF-8 copy for the write) would be the
+ * largest thing a run holds at its end.
+ */
+export function* stateJsonPieces(state: PolicyState): Generator<string, void, undefined> {
+  const { objects, ...head } = state;
+  let piece = `${JSON.stringify(head).slice(0, -1)},"objects":{`;
+  let first = true;
+  for (const id in objects) {
+    piece += `${first ? '' : ','}${JSON.stringify(id)}:${JSON.stringify(objects[id])}`;
+    first = false;
+    if (piece.length >= 1 << 20) {
+      yield piece;
+      piece = '';
+    }
+  }
+  yield `${piece}}}`;
+}
+
 export function emptyState(agentVersion: string, policyHash: string): PolicyState {
   return { version: 1, agentVersion, policyHash, runs: 0, lastFullSync: null, forceFull: true, objects: {} };
 }
@@ -102,7 +122,7 @@ export class FileStateStore implements StateStore {
     const tmp = `${file}.${process.pid}.tmp`;
     const fd = openSync(tmp, 'w', 0o600);
     try {
-      writeSync(fd, JSON.stringify(state));
+      for (const piece of stateJsonPieces(state)) writeSync(fd, piece);
       fsyncSync(fd);
     } finally {
       closeSync(fd);

@@ -13,7 +13,7 @@ import { clusterTypeRef, DISCOVERED_TAG, HOST_TAG_COLOR, hostTagName, PVE_TAG, s
 
 /*
  * Snapshot → Diode entities, following ../shared/seeds/proxmox-ve-mapping.txt row by row.
- * Pure: no clock, no I/O; the output is sorted with the one emission-order table.
+ * Pure: no clock, no I/O; mapPve's output is sorted with the one emission-order table.
  */
 
 export const DEVICE_TYPE: DeviceType = { model: 'Proxmox Node', slug: 'proxmox-node', manufacturer: { name: 'Proxmox', slug: 'proxmox' } };
@@ -97,11 +97,25 @@ function emitter(out: AnyEntity[]): Emitter {
   };
 }
 
+/** The snapshot's entities in emission order. */
 export function mapPve(snapshot: PveSnapshot, ctx: MapContext<PveConfig>): AnyEntity[] {
+  return orderEntities([...mapPveEach(snapshot, ctx)]);
+}
+
+/**
+ * The same entities as mapPve, handed out node by node and guest by guest in mapping
+ * order, not emission order: the run encodes each as it comes, so the mapped objects of
+ * a whole estate are never alive at once (the runtime sorts the encoded entities).
+ */
+export function* mapPveEach(snapshot: PveSnapshot, ctx: MapContext<PveConfig>): Generator<AnyEntity, void, undefined> {
   const out: AnyEntity[] = [];
   const em = emitter(out);
+  const flush = function* (): Generator<AnyEntity, void, undefined> {
+    yield* out;
+    out.length = 0;
+  };
   for (const e of staticEntities()) em.push(e);
-  if (snapshot.bootstrap) return orderEntities(out);
+  if (snapshot.bootstrap) return yield* flush();
 
   const config = ctx.config;
   const host = config.PROXMOX_HOST ?? snapshot.host;
@@ -117,9 +131,13 @@ export function mapPve(snapshot: PveSnapshot, ctx: MapContext<PveConfig>): AnyEn
     status: 'active',
     tags,
   }));
+  yield* flush();
 
   // Nodes first, then guests by vmid: when two objects report one address, the first keeps it.
-  for (const node of snapshot.nodes) mapNode(node, config, tags, em);
+  for (const node of snapshot.nodes) {
+    mapNode(node, config, tags, em);
+    yield* flush();
+  }
   // The collector already drops same-name guests; this keeps a hand-made snapshot from
   // merging two guests' interfaces and disks into one VM.
   const vmNames = new Set<string>();
@@ -129,8 +147,8 @@ export function mapPve(snapshot: PveSnapshot, ctx: MapContext<PveConfig>): AnyEn
     if (vmNames.has(key)) continue;
     vmNames.add(key);
     mapGuest(guest, run, em);
+    yield* flush();
   }
-  return orderEntities(out);
 }
 
 function mapNode(node: PveNode, config: PveConfig, tags: Tag[], em: Emitter): void {

@@ -44,7 +44,11 @@ export interface RunSample {
   /** What the ingester counted; equals the above when nothing was lost. */
   ingested: { requests: number; entities: number; bytes: number };
   delivery: RunResult['delivery'] | null;
-  /** collect: the collector; map: mapping and ordering; encode: ordering, encoding, delta plan and chunking up to the first Ingest; deliver: the Ingest calls and saving the state. */
+  /**
+   * collect: the collector; map: mapping, and encoding each entity as it is mapped (mapEach)
+   * or mapping alone (map); encode: the rest of the encoding, ordering, delta plan and
+   * chunking up to the first Ingest; deliver: the Ingest calls and saving the state.
+   */
   phases: { collect: PhaseTime; map: PhaseTime; encode: PhaseTime; deliver: PhaseTime };
   /** Σ time requests held a concurrency slot, ms (HttpTarget.busyMs). */
   slotBusyMs: number;
@@ -111,6 +115,13 @@ async function main(): Promise<void> {
       marks.mapped = mark();
       return out;
     },
+    // The run maps one entity at a time and encodes each as it comes: the mark falls when the last is out.
+    ...(def.mapEach && {
+      mapEach: function* (s: unknown, ctx: Parameters<typeof def.map>[1]) {
+        yield* def.mapEach?.(s, ctx) ?? [];
+        marks.mapped = mark();
+      },
+    }),
   };
   const sink = agent.sink;
   const ingest = sink.ingest.bind(sink);

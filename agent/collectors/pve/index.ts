@@ -1,5 +1,5 @@
 import { defineCollector } from '../types.ts';
-import { mapPve } from '../../../mappers/pve/index.ts';
+import { mapPve, mapPveEach } from '../../../mappers/pve/index.ts';
 import { collectPve } from './collect.ts';
 import { pveConfigSchema } from './config.ts';
 
@@ -11,4 +11,5 @@ export const pveCollector = defineCollector({
   configSchema: pveConfigSchema,
   collect: collectPve,
   map: mapPve,
+  mapEach: mapPveEach,
 });
