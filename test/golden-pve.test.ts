@@ -4,7 +4,9 @@ import { collectPve } from '../agent/collectors/pve/collect.ts';
 import { pveConfigSchema } from '../agent/collectors/pve/config.ts';
 import type { Warning } from '../agent/collectors/types.ts';
 import { mapPve, mapPveEach } from '../mappers/pve/index.ts';
-import { orderEntities } from '../mappers/order.ts';
+import { orderEntities, sortByEmission } from '../mappers/order.ts';
+import { encodeEntity, encodeEntityWith, type EncodedEntity } from '../agent/diode/codec.ts';
+import { MessageEncoder } from '../agent/diode/message-encoder.ts';
 import { startFakePve, type PveScenario } from './fakes/pve-server.ts';
 import { testCollectContext } from './helpers/collect-context.ts';
 
@@ -73,6 +75,13 @@ describe('PVE golden cases', () => {
         check(dir, 'expected.json', entities);
         // What a run maps one at a time (mapPveEach) is the same set, emitted in the same order once sorted.
         expect(orderEntities([...mapPveEach(snapshot, mctx)])).toStrictEqual(entities);
+        // And encoded as a run does, each entity as it is mapped with shared references written
+        // once, the bytes are those of each entity encoded on its own.
+        const encoder = new MessageEncoder({ shareNested: true });
+        const streamed: EncodedEntity[] = [];
+        for (const e of mapPveEach(snapshot, mctx)) streamed.push(encodeEntityWith(encoder, e));
+        const hex = (list: EncodedEntity[]) => list.map((e) => `${e.id} ${Buffer.from(e.body).toString('hex')}`);
+        expect(hex(sortByEmission(streamed))).toEqual(hex(entities.map(encodeEntity)));
         check(dir, 'warnings.json', sortWarnings(ctx.warnings));
         check(dir, 'requests.json', server.requests.map((r) => `${r.method} ${r.path}${r.query.size ? `?${r.query}` : ''}`).sort());
       } finally {

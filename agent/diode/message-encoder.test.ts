@@ -102,6 +102,15 @@ describe('MessageEncoder', () => {
     ), { numRuns: 300 });
   });
 
+  it('matches protobufjs on integer corner cases of every integer type', () => {
+    const root = protobuf.parse('syntax = "proto3"; message N { int32 a = 1; int64 b = 2; uint32 c = 3; uint64 d = 4; repeated int64 e = 5; }').root;
+    const N = root.lookupType('N');
+    for (const x of [0, 1, 127, 128, 2 ** 31, 2 ** 32 + 5, 2 ** 53 - 1, -1, -(2 ** 31), -(2 ** 40), 1.9, -1.9, Number.NaN, Number.POSITIVE_INFINITY]) {
+      const v = { a: x, b: x, c: x, d: Math.abs(x), e: [x, 0, x] };
+      expect(Buffer.from(new MessageEncoder().encode(N, v)).toString('hex'), String(x)).toBe(Buffer.from(N.encode(v).finish()).toString('hex'));
+    }
+  });
+
   it('falls back to protobufjs for a field type it does not write itself', () => {
     const root = protobuf.parse('syntax = "proto3"; message M { sint32 a = 1; string b = 2; }').root;
     const M = root.lookupType('M');

@@ -9,8 +9,9 @@ import protobuf from 'protobufjs';
  *   call: about 4 KB of garbage per entity, measured with the benchmark);
  * - a nested reference object (tag, site, cluster, platform…: SHARED_TYPES) met again
  *   within one encoder's life is written from the bytes of its first encoding: the
- *   mappers build each once and reuse it in every entity. Objects are not changed once mapped
- *   (mappers are pure and encoding starts after mapping), so the bytes stay valid.
+ *   mappers build each once (one helper per kind, mappers/common/refs.ts) and reuse it in
+ *   every entity, never changing it afterwards, so its bytes stay valid even while mapping
+ *   goes on (test/golden-pve.test.ts encodes as a run does and compares).
  *
  * protobufjs semantics followed (src/encoder.js): fields in field-number order; a
  * singular field is written when present and not null, defaults included; a repeated
@@ -19,7 +20,7 @@ import protobuf from 'protobufjs';
  * protobufjs for that message, so the output never differs.
  */
 
-type ScalarKind = 'string' | 'bool' | 'uint32' | 'uint64' | 'int' | 'double' | 'float' | 'bytes';
+type ScalarKind = 'string' | 'bool' | 'uint32' | 'int32' | 'int64' | 'double' | 'float' | 'bytes';
 
 interface FieldPlan {
   name: string;
@@ -44,9 +45,9 @@ interface MessagePlan {
 
 const SCALAR: Record<string, ScalarKind | undefined> = {
   string: 'string', bool: 'bool', bytes: 'bytes', double: 'double', float: 'float',
-  uint32: 'uint32', uint64: 'uint64', int32: 'int', int64: 'int',
+  uint32: 'uint32', int32: 'int32', int64: 'int64', uint64: 'int64',
 };
-const WIRE: Record<ScalarKind, number> = { string: 2, bytes: 2, bool: 0, uint32: 0, uint64: 0, int: 0, double: 1, float: 5 };
+const WIRE: Record<ScalarKind, number> = { string: 2, bytes: 2, bool: 0, uint32: 0, int32: 0, int64: 0, double: 1, float: 5 };
 
 /**
  * The references a run's entities share by object (mappers/common/refs.ts and the mappers'
@@ -75,7 +76,7 @@ function planOf(type: protobuf.Type): MessagePlan {
       kind = 'message';
       message = planOf(resolved);
     } else if (resolved instanceof protobuf.Enum) {
-      kind = 'int';
+      kind = 'int32';
     } else if (scalar) {
       kind = scalar;
     } else {
@@ -155,8 +156,12 @@ export class MessageEncoder {
     this.pos = p;
   }
 
-  /** int32/int64 as protobufjs writes them: negative values sign-extended to ten bytes. */
+  /**
+   * A 64-bit integer from a number as protobufjs writes it (LongBits.fromNumber): the
+   * fraction dropped, NaN and infinities as 0, negative values two's complement in ten bytes.
+   */
   private signed(n: number): void {
+    if (!Number.isFinite(n)) return this.varint(0);
     if (n >= 0) return this.varint(Math.trunc(n));
     let v = BigInt.asUintN(64, BigInt(Math.trunc(n)));
     this.ensure(10);
@@ -204,10 +209,13 @@ export class MessageEncoder {
     switch (kind) {
       case 'string': return this.string(String(v));
       case 'bool': return this.varint(v ? 1 : 0);
-      // protobufjs: uint32 is `value >>> 0`; a 64-bit number is truncated (LongBits.fromNumber).
+      // protobufjs Writer: uint32 is `value >>> 0`; int32 is ToInt32, negative in ten bytes.
       case 'uint32': return this.varint(Number(v) >>> 0);
-      case 'uint64': return this.signed(Math.trunc(Number(v)));
-      case 'int': return this.signed(Number(v));
+      case 'int32': {
+        const n = Number(v) | 0;
+        return n < 0 ? this.signed(n) : this.varint(n);
+      }
+      case 'int64': return this.signed(Number(v));
       case 'double':
         this.ensure(8);
         this.buf.writeDoubleLE(Number(v), this.pos);
