@@ -100,6 +100,7 @@ function planOf(type: protobuf.Type): MessagePlan {
 }
 
 const hasOwn = Object.prototype.hasOwnProperty;
+const SLAB_BYTES = 256 * 1024;
 
 /**
  * Encodes messages into one reused buffer. With `shareNested`, nested reference objects
@@ -110,6 +111,12 @@ const hasOwn = Object.prototype.hasOwnProperty;
 export class MessageEncoder {
   private buf = Buffer.allocUnsafe(64 * 1024);
   private pos = 0;
+  /**
+   * Encoded messages are handed out as views of shared slabs: one small ArrayBuffer per
+   * entity would cost an allocation and a GC-tracked backing store each.
+   */
+  private slab = Buffer.allocUnsafeSlow(0);
+  private slabPos = 0;
   /** Content bytes of nested message objects seen more than once, with the type they were written as. */
   private readonly cache: WeakMap<object, { plan: MessagePlan; bytes: Uint8Array }> | undefined;
   /** Nested message objects seen once: the second sighting caches them. */
@@ -134,7 +141,20 @@ export class MessageEncoder {
       this.message(plan, value);
       this.fixLength(lenAt, lenAt + 1);
     }
-    return Uint8Array.prototype.slice.call(this.buf, 0, this.pos);
+    return this.output();
+  }
+
+  /** A copy of what was written, in the current slab. */
+  private output(): Uint8Array {
+    const len = this.pos;
+    if (this.slabPos + len > this.slab.length) {
+      this.slab = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, len));
+      this.slabPos = 0;
+    }
+    const out = this.slab.subarray(this.slabPos, this.slabPos + len);
+    this.buf.copy(out, 0, 0, len);
+    this.slabPos += len;
+    return out;
   }
 
   private ensure(n: number): void {
