@@ -5,7 +5,7 @@ import type { EncodedEntity } from './diode/codec.ts';
 import { ChunkedDelivery, DeliveryError } from './diode/deliver.ts';
 import { RETRYABLE_GRPC } from './diode/retry.ts';
 import type { Policy } from './config/load.ts';
-import { commitDelta, objectId, planDelta, type DeltaOptions, type DeltaPlan } from './state/delta.ts';
+import { commitDelta, planDelta, type DeltaOptions, type DeltaPlan } from './state/delta.ts';
 import { StateLoadError, type PolicyState, type StateStore } from './state/store.ts';
 import { countByKind, type CollectedRun, type RunResult } from './run.ts';
 import { AGENT_NAME, AGENT_VERSION } from './version.ts';
@@ -116,7 +116,7 @@ export class Deliverer {
       at: run.at,
       log: run.log,
       onAccepted: (chunk) => {
-        for (const e of chunk) accepted.set(objectId(e), e);
+        for (const e of chunk) accepted.set(e.id, e);
       },
     });
     run.log.info({ full: plan.full, reason: plan.reason, entities: plan.send.length, of: run.encoded.length, stale: plan.staleIds.size }, 'delivering');

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 import type { AnyEntity } from '../../mappers/types.ts';
 import { naturalKey } from '../../mappers/keys.ts';
-import { MessageEncoder } from './message-encoder.ts';
+import { MessageEncoder, varintLength, writeVarint } from './message-encoder.ts';
 
 const PROTO = fileURLToPath(new URL('../../proto/diode/v1/ingester.proto', import.meta.url));
 
@@ -32,7 +32,7 @@ for (const f of EntityType.fieldsArray) {
   if (f.resolvedType instanceof protobuf.Type) members.set(f.name, { type: f.resolvedType, tag: (f.id << 3) | 2 });
 }
 
-/** For entities encoded one at a time; a run encodes with its own sharing encoder (encodeAll). */
+/** For entities encoded one at a time; a run encodes with its own sharing encoder (agent/run.ts). */
 const singleEncoder = new MessageEncoder();
 
 /**
@@ -75,24 +75,6 @@ export interface RequestHeader {
   producer_app_version: string;
   sdk_name: string;
   sdk_version: string;
-}
-
-function varintLength(n: number): number {
-  let len = 1;
-  while (n >= 0x80) {
-    n = Math.floor(n / 128);
-    len++;
-  }
-  return len;
-}
-
-function writeVarint(buf: Uint8Array, offset: number, n: number): number {
-  while (n >= 0x80) {
-    buf[offset++] = (n & 0x7f) | 0x80;
-    n = Math.floor(n / 128);
-  }
-  buf[offset++] = n;
-  return offset;
 }
 
 /** Bytes an entity adds to an IngestRequest: tag, length, timestamp and body. */

@@ -100,6 +100,25 @@ function planOf(type: protobuf.Type): MessagePlan {
 }
 
 const hasOwn = Object.prototype.hasOwnProperty;
+
+export function varintLength(n: number): number {
+  let len = 1;
+  while (n >= 0x80) {
+    n = Math.floor(n / 128);
+    len++;
+  }
+  return len;
+}
+
+/** Writes `n` (0 ≤ n < 2^53) as a varint at `offset`; returns the offset after it. */
+export function writeVarint(buf: Uint8Array, offset: number, n: number): number {
+  while (n >= 0x80) {
+    buf[offset++] = (n & 0x7f) | 0x80;
+    n = Math.floor(n / 128);
+  }
+  buf[offset++] = n;
+  return offset;
+}
 const SLAB_BYTES = 256 * 1024;
 
 /**
@@ -136,10 +155,9 @@ export class MessageEncoder {
     if (outerTag === undefined) this.message(plan, value);
     else {
       this.varint(outerTag);
-      this.ensure(1);
-      const lenAt = this.pos++;
+      const lenAt = this.reserveLength();
       this.message(plan, value);
-      this.fixLength(lenAt, lenAt + 1);
+      this.fixLength(lenAt);
     }
     return this.output();
   }
@@ -166,14 +184,13 @@ export class MessageEncoder {
 
   private varint(n: number): void {
     this.ensure(10);
-    const b = this.buf;
-    let p = this.pos;
-    while (n >= 0x80) {
-      b[p++] = (n & 0x7f) | 0x80;
-      n = Math.floor(n / 128);
-    }
-    b[p++] = n;
-    this.pos = p;
+    this.pos = writeVarint(this.buf, this.pos, n);
+  }
+
+  /** Reserves one byte for the length of what follows; fixLength fills it in (and makes room). */
+  private reserveLength(): number {
+    this.ensure(1);
+    return this.pos++;
   }
 
   /**
@@ -257,24 +274,20 @@ export class MessageEncoder {
   /** Length-prefixed message content, from the cache when this object was written before. */
   private delimited(plan: MessagePlan, value: object): void {
     if (!plan.shared || !this.cache) {
-      this.ensure(1);
-      const lenAt = this.pos++;
+      const lenAt = this.reserveLength();
       this.message(plan, value);
-      return this.fixLength(lenAt, lenAt + 1);
+      return this.fixLength(lenAt);
     }
     const cached = this.cache.get(value);
     if (cached && cached.plan === plan) {
       this.varint(cached.bytes.length);
       return this.raw(cached.bytes);
     }
-    // One byte is reserved for the length; fixLength moves the content up if it needs more.
-    this.ensure(1);
-    const lenAt = this.pos++;
-    const start = this.pos;
+    const lenAt = this.reserveLength();
     this.message(plan, value);
-    if (this.seen?.has(value)) this.cache.set(value, { plan, bytes: Uint8Array.prototype.slice.call(this.buf, start, this.pos) });
+    if (this.seen?.has(value)) this.cache.set(value, { plan, bytes: Uint8Array.prototype.slice.call(this.buf, lenAt + 1, this.pos) });
     else this.seen?.add(value);
-    this.fixLength(lenAt, start);
+    this.fixLength(lenAt);
   }
 
   private message(plan: MessagePlan, value: object): void {
@@ -292,9 +305,7 @@ export class MessageEncoder {
         for (const k of Object.keys(entries)) {
           const item = entries[k];
           this.varint(f.tag);
-          this.ensure(1);
-          const lenAt = this.pos++;
-          const start = this.pos;
+          const lenAt = this.reserveLength();
           this.varint((1 << 3) | WIRE[f.mapKey]);
           this.scalar(f.mapKey, k);
           if (f.message) {
@@ -304,7 +315,7 @@ export class MessageEncoder {
             this.varint((2 << 3) | WIRE[f.kind]);
             this.scalar(f.kind, item);
           }
-          this.fixLength(lenAt, start);
+          this.fixLength(lenAt);
         }
         continue;
       }
@@ -313,11 +324,9 @@ export class MessageEncoder {
         if (!list.length) continue;
         if (f.packed && f.kind !== 'message') {
           this.varint(f.tag);
-          this.ensure(1);
-          const lenAt = this.pos++;
-          const start = this.pos;
+          const lenAt = this.reserveLength();
           for (const item of list) this.scalar(f.kind, item);
-          this.fixLength(lenAt, start);
+          this.fixLength(lenAt);
           continue;
         }
         for (const item of list) {
@@ -334,15 +343,15 @@ export class MessageEncoder {
     }
   }
 
-  /** Writes the length of the content that starts at `start` into the byte at `lenAt`. */
-  private fixLength(lenAt: number, start: number): void {
+  /** Writes the length of what follows the byte reserved at `lenAt`, moving it up when the length needs more bytes. */
+  private fixLength(lenAt: number): void {
+    const start = lenAt + 1;
     const len = this.pos - start;
     if (len < 0x80) {
       this.buf[lenAt] = len;
       return;
     }
-    let extra = 0;
-    for (let n = len; n >= 0x80; n = Math.floor(n / 128)) extra++;
+    const extra = varintLength(len) - 1;
     this.ensure(extra);
     this.buf.copyWithin(start + extra, start, this.pos);
     this.pos = lenAt;

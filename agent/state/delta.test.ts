@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EntityType, encodeEntity, type EncodedEntity } from '../diode/codec.ts';
 import { entity, type AnyEntity } from '../../mappers/types.ts';
-import { commitDelta, objectId, planDelta, type DeltaOptions } from './delta.ts';
+import { commitDelta, planDelta, type DeltaOptions } from './delta.ts';
 import { FileStateStore, StateLoadError, stateJsonPieces, type PolicyState } from './store.ts';
 
 const opts = (over: Partial<DeltaOptions> = {}): DeltaOptions => ({
@@ -17,7 +17,7 @@ const tag = entity('tag', { name: 'discovered', slug: 'discovered', color: '1987
 function cycle(state: PolicyState | null, ents: AnyEntity[], o: DeltaOptions = opts()): { state: PolicyState; sent: EncodedEntity[] } {
   const encoded = ents.map(encodeEntity);
   const plan = planDelta(state, encoded, o);
-  const accepted = new Map(plan.send.map((e) => [objectId(e), e]));
+  const accepted = new Map(plan.send.map((e) => [e.id, e]));
   return { state: commitDelta(state, o, plan, encoded, accepted, true), sent: plan.send };
 }
 
@@ -49,7 +49,7 @@ describe('delta sync', () => {
   it('advances fingerprints only for accepted entities', () => {
     const ents = [vm('a'), vm('b')].map(encodeEntity);
     const plan = planDelta(null, ents, opts());
-    const accepted = new Map([[objectId(ents[0]!), ents[0]!]]);
+    const accepted = new Map([[ents[0]!.id, ents[0]!]]);
     const state = commitDelta(null, opts(), plan, ents, accepted, false);
     expect(state.objects['virtual_machine|c/a']?.fp).toBe(ents[0]!.fingerprint);
     expect(state.objects['virtual_machine|c/b']?.fp).toBe('');
@@ -138,7 +138,7 @@ describe('state validation', () => {
 
   it('updates a delta run\'s entries in place and keeps what it did not resend', () => {
     const first = cycle(null, [tag, vm('a')]).state;
-    const id = objectId(encodeEntity(vm('a')));
+    const id = encodeEntity(vm('a')).id;
     const before = first.objects[id];
     expect(before).toMatchObject({ seen: 1, body: expect.any(String) });
     const second = cycle(structuredClone(first), [tag, vm('a')], opts({ now: 1_000_001 }));

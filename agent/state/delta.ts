@@ -11,8 +11,6 @@ export const STALE_TAG = { name: 'stale', slug: 'stale', color: '9e9e9e', descri
 /** Objects unseen for this many runs are forgotten, to keep the state bounded. */
 const FORGET_AFTER_RUNS = 100;
 
-export const objectId = (e: Pick<EncodedEntity, 'id'>): string => e.id;
-
 export interface DeltaOptions {
   agentVersion: string;
   policyHash: string;
