@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EMISSION_ORDER, kindRank } from '../mappers/order.ts';
 import type { EntityKind } from '../mappers/types.ts';
 import { FakeDiodeIngester } from './fakes/diode-ingester.ts';
-import { TEST_CERT_FINGERPRINT, type FakeServer } from './fakes/https-server.ts';
+import type { FakeServer } from './fakes/https-server.ts';
+import { pveLabConfigYaml } from './helpers/agent-harness.ts';
 import { generatePveScenario, startFakePve } from './fakes/pve-server.ts';
 
 /*
@@ -41,12 +42,7 @@ beforeAll(async () => {
 name: pve-e2e
 collector: pve
 config:
-  PROXMOX_HOST: 127.0.0.1
-  PROXMOX_PORT: ${pve.port}
-  PROXMOX_TOKEN_NAME: netbox
-  PROXMOX_TOKEN_VALUE: \${env:PVE_TOKEN}
-  PROXMOX_FINGERPRINT: "${TEST_CERT_FINGERPRINT}"
-  SITE_NAME: Lab
+${pveLabConfigYaml(pve.port)}
 `);
   writeFileSync(join(dir, 'agent.yaml'), `
 agent:

@@ -8,9 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listDryRunFiles, readDryRunFile } from '../../agent/diode/dry-run.ts';
 import { NODE_FLAGS } from '../../agent/node-flags.ts';
 import { FakeDiodeIngester } from '../fakes/diode-ingester.ts';
-import { TEST_CERT_FINGERPRINT, type FakeServer } from '../fakes/https-server.ts';
+import type { FakeServer } from '../fakes/https-server.ts';
 import { generatePveScenario, startFakePve } from '../fakes/pve-server.ts';
-import { entitiesOf, freePort } from '../helpers/agent-harness.ts';
+import { entitiesOf, freePort, pveLabConfigYaml } from '../helpers/agent-harness.ts';
 
 /*
  * Builds the repository's Dockerfile and runs the image the way operators do: host
@@ -67,12 +67,7 @@ policies:
     - name: pve-lab
       collector: pve
       config:
-        PROXMOX_HOST: 127.0.0.1
-        PROXMOX_PORT: ${pve.port}
-        PROXMOX_TOKEN_NAME: netbox
-        PROXMOX_TOKEN_VALUE: \${env:PVE_TOKEN}
-        PROXMOX_FINGERPRINT: "${TEST_CERT_FINGERPRINT}"
-        SITE_NAME: Lab
+${pveLabConfigYaml(pve.port, '        ')}
 `;
 }
 

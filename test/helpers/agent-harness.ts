@@ -12,6 +12,21 @@ import { TEST_CERT_FINGERPRINT, type FakeServer } from '../fakes/https-server.ts
 
 export const PVE_TOKEN = { tokenId: 'root@pam!netbox', secret: 'harness-pve-secret-7d1e' };
 
+/**
+ * The `config:` block of a PVE policy against a fake PVE on loopback (token from $PVE_TOKEN,
+ * the test certificate pinned, site Lab), each line indented by `indent`.
+ */
+export function pveLabConfigYaml(port: number, indent = '  '): string {
+  return [
+    'PROXMOX_HOST: 127.0.0.1',
+    `PROXMOX_PORT: ${port}`,
+    'PROXMOX_TOKEN_NAME: netbox',
+    'PROXMOX_TOKEN_VALUE: ${env:PVE_TOKEN}',
+    `PROXMOX_FINGERPRINT: "${TEST_CERT_FINGERPRINT}"`,
+    'SITE_NAME: Lab',
+  ].map((l) => `${indent}${l}`).join('\n');
+}
+
 export interface Harness {
   dir: string;
   configFile: string;
@@ -51,12 +66,7 @@ name: pve
 collector: pve
 ${opts.schedule ? `schedule: "${opts.schedule}"` : ''}
 config:
-  PROXMOX_HOST: 127.0.0.1
-  PROXMOX_PORT: ${pve.port}
-  PROXMOX_TOKEN_NAME: netbox
-  PROXMOX_TOKEN_VALUE: \${env:PVE_TOKEN}
-  PROXMOX_FINGERPRINT: "${TEST_CERT_FINGERPRINT}"
-  SITE_NAME: Lab
+${pveLabConfigYaml(pve.port)}
 ${extra}`),
     agent: (o = {}) => {
       const a = new Agent(loadAgentConfig(configFile, env), COLLECTORS, o.log ?? pino({ level: 'silent' }), { env, ...o });
