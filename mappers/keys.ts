@@ -6,17 +6,20 @@ import type {
 /*
  * Natural keys: how Diode (and NetBox) identify an object without an id. Used for the
  * stable order within a kind, for delta state and for staleness. They mirror the identity
- * rules of DESIGN.md §5: a node is (name, site), a guest (name, cluster), an interface
- * (parent, name), an IP its address with prefix length.
+ * rules of DESIGN.md §5: a node is (name, site), a guest (name, cluster), a cluster
+ * (name, scope), an interface (parent, name), an IP its address with prefix length, a
+ * prefix its network.
  */
 const siteKey = (s?: Site) => s?.name ?? '';
-const clusterKey = (c?: Cluster) => c?.name ?? '';
+// A cluster is (name, scope), a prefix its network (and VRF): as Diode's matchers see them
+// (netbox_diode_plugin/api/matcher.py), so two entities Diode folds into one row share a key.
+const clusterKey = (c?: Cluster) => `${c?.scope_site?.name ?? ''}/${c?.name ?? ''}`;
 export const deviceKey = (d?: Device) => `${siteKey(d?.site)}/${d?.name ?? ''}`;
 export const vmKey = (v?: VirtualMachine) => `${clusterKey(v?.cluster)}/${v?.name ?? ''}`;
 const ifaceKey = (i?: Interface) => `${deviceKey(i?.device)}/${i?.name ?? ''}`;
 const vmIfaceKey = (i?: VMInterface) => `${vmKey(i?.virtual_machine)}/${i?.name ?? ''}`;
 const vlanKey = (v?: VLAN) => `${siteKey(v?.site)}/${v?.vid ?? ''}`;
-const prefixKey = (p?: Prefix) => `${p?.scope_site?.name ?? ''}/${p?.prefix ?? ''}`;
+const prefixKey = (p?: Prefix) => `${p?.vrf?.name ?? ''}/${p?.prefix ?? ''}`;
 const ipKey = (ip?: IPAddress) => `${ip?.vrf?.name ?? ''}/${ip?.address ?? ''}`;
 
 export function naturalKey(e: AnyEntity): string {

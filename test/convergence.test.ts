@@ -76,7 +76,7 @@ describe('PVE and PDM converge on the Cluster', () => {
     const fromPdm = only(await pdm({
       remotes: [{ type: 'pve', id: 'prod', authid: 'root@pam!pdm', cluster: 'prod-cluster', nodes: ['hostname=pve1.lab.example'] }],
     }), 'cluster');
-    expect(naturalKey(fromPdm)).toBe('prod-cluster');
+    expect(naturalKey(fromPdm)).toBe('Lab/prod-cluster');
     expect(naturalKey(fromPdm)).toBe(naturalKey(fromPve));
     expect(fromPdm.value.type).toEqual(fromPve.value.type);
   });
@@ -86,7 +86,7 @@ describe('PVE and PDM converge on the Cluster', () => {
     const fromPdm = only(await pdm({
       remotes: [{ type: 'pve', id: 'solo', authid: 'root@pam!pdm', nodes: ['hostname=pve-solo.lab.example:8006,fingerprint=AA:BB'] }],
     }, 'old'), 'cluster');
-    expect(naturalKey(fromPdm)).toBe('pve-solo.lab.example');
+    expect(naturalKey(fromPdm)).toBe('Lab/pve-solo.lab.example');
     expect(naturalKey(fromPdm)).toBe(naturalKey(fromPve));
   });
 });
@@ -128,6 +128,6 @@ describe('the demo lab', () => {
       { code: 'pdm_remote_error', subject: 'remote edge', message: 'PDM reports: error trying to connect: tcp connect error: Connection refused (os error 111)' },
     ]);
     expect(naturalKey(only(fromPdm, 'device', (e) => e.value.name === 'pbs1.lab.example'))).toBe(naturalKey(fromPbs));
-    expect(fromPdm.filter((e) => e.kind === 'cluster').map(naturalKey)).toEqual(['lab-cluster', 'pve-dev.lab.example']);
+    expect(fromPdm.filter((e) => e.kind === 'cluster').map(naturalKey)).toEqual(['Lab/lab-cluster', 'Lab/pve-dev.lab.example']);
   });
 });

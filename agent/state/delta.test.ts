@@ -30,7 +30,7 @@ describe('delta sync', () => {
     const r2 = cycle(r1.state, [tag, vm('a'), vm('b')]);
     expect(r2.sent).toHaveLength(0);
     const r3 = cycle(r2.state, [tag, vm('a', 2048), vm('b')]);
-    expect(r3.sent.map((e) => e.key)).toEqual(['c/a']);
+    expect(r3.sent.map((e) => e.key)).toEqual(['/c/a']);
   });
 
   it('resends everything after an incomplete delivery, a policy or agent change, or the full-sync interval', () => {
@@ -51,8 +51,8 @@ describe('delta sync', () => {
     const plan = planDelta(null, ents, opts());
     const accepted = new Map([[ents[0]!.id, ents[0]!]]);
     const state = commitDelta(null, opts(), plan, ents, accepted, false);
-    expect(state.objects['virtual_machine|c/a']?.fp).toBe(ents[0]!.fingerprint);
-    expect(state.objects['virtual_machine|c/b']?.fp).toBe('');
+    expect(state.objects['virtual_machine|/c/a']?.fp).toBe(ents[0]!.fingerprint);
+    expect(state.objects['virtual_machine|/c/b']?.fp).toBe('');
     expect(state.forceFull).toBe(true);
   });
 
@@ -64,16 +64,16 @@ describe('delta sync', () => {
       state = r.state;
     }
     const r3 = cycle(state, [tag, vm('a')]);
-    expect(r3.sent.map((e) => `${e.kind}:${e.key}`)).toEqual(['tag:stale', 'virtual_machine:c/gone']);
+    expect(r3.sent.map((e) => `${e.kind}:${e.key}`)).toEqual(['tag:stale', 'virtual_machine:/c/gone']);
     const stale = decode(r3.sent[1]!).virtual_machine!;
     expect(stale.status).toBe('offline');
     expect(stale.tags).toEqual([{ name: 'discovered', slug: 'discovered' }, { name: 'stale', slug: 'stale' }]);
     const r4 = cycle(r3.state, [tag, vm('a')]);
     expect(r4.sent).toEqual([]);
     const back = cycle(r4.state, [tag, vm('a'), vm('gone')]);
-    expect(back.sent.map((e) => e.key)).toEqual(['c/gone']);
+    expect(back.sent.map((e) => e.key)).toEqual(['/c/gone']);
     expect(decode(back.sent[0]!).virtual_machine!.tags).toEqual([{ name: 'discovered', slug: 'discovered' }]);
-    expect(back.state.objects['virtual_machine|c/gone']?.stale).toBeUndefined();
+    expect(back.state.objects['virtual_machine|/c/gone']?.stale).toBeUndefined();
   });
 
   it('does not mark anything stale with stale.action ignore', () => {

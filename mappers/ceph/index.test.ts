@@ -28,7 +28,12 @@ const snapshot: CephClusterSnapshot = {
 };
 
 const TAGS = [{ name: 'ceph', slug: 'ceph' }, { name: 'discovered', slug: 'discovered' }];
-const PVE1 = { name: 'pve1', site: { name: 'London', slug: 'london' } };
+// The PVE collector's node reference, type and role included (a hyperconverged node is one Device).
+const PVE1 = {
+  name: 'pve1', site: { name: 'London', slug: 'london' },
+  device_type: { model: 'Proxmox Node', slug: 'proxmox-node', manufacturer: { name: 'Proxmox', slug: 'proxmox' } },
+  role: { name: 'Hypervisor', slug: 'hypervisor' },
+};
 
 describe('osdStatus', () => {
   it('maps the four up/in combinations', () => {
@@ -101,15 +106,21 @@ describe('mapCeph', () => {
     ]);
   });
 
-  it('gives hosts the "Ceph Node" role and the cluster in dashboard mode; nested stubs stay bare', () => {
+  it('makes dashboard-mode hosts full devices: a generic type, the "Ceph Node" role and the Ceph cluster, the same reference everywhere', () => {
     const out = mapCeph({ ...snapshot, source: 'dashboard' }, ctx(dashConfig));
     const site = { name: 'Proxmox', slug: 'proxmox' };
+    // NetBox requires a device type; the dashboard does not say the hardware.
+    const host = {
+      name: 'pve1', site,
+      device_type: { model: 'Ceph Node', slug: 'ceph-node', manufacturer: { name: 'Generic', slug: 'generic' } },
+      role: { name: 'Ceph Node', slug: 'ceph-node' },
+    };
     expect(out.filter((e) => e.kind === 'device')).toEqual([{
       kind: 'device',
-      value: { name: 'pve1', site, role: { name: 'Ceph Node', slug: 'ceph-node' }, cluster: { name: 'ceph-prod' }, tags: TAGS },
+      value: { ...host, cluster: { name: 'ceph-prod', type: { name: 'Ceph', slug: 'ceph' } }, tags: TAGS },
     }]);
     const item = out.find((e) => e.kind === 'inventory_item');
-    expect(item?.kind === 'inventory_item' && item.value.device).toEqual({ name: 'pve1', site });
+    expect(item?.kind === 'inventory_item' && item.value.device).toEqual(host);
   });
 
   it('is deterministic', () => {

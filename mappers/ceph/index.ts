@@ -4,8 +4,10 @@ import type {
 import type { CephConfig } from '../../agent/collectors/ceph/config.ts';
 import { siteForHost } from '../../agent/collectors/ceph/config.ts';
 import type { CephClusterSnapshot, CephDaemon, CephOsd, CephSnapshot } from '../../agent/collectors/ceph/snapshot.ts';
-import { cf, clusterRef, deviceRef, slugify, tagRef } from '../common/refs.ts';
-import { DISCOVERED_TAG, tagEntity } from '../pve/static.ts';
+import {
+  cf, clusterRef, clusterTypeRef, customFieldEntities as cfEntities, deviceRef, inventoryItemRoleRef, tagEntity, tagRef, type CustomFieldDef,
+} from '../common/refs.ts';
+import { CEPH_CLUSTER_TYPE, CEPH_HOST, DISCOVERED_TAG, PVE_NODE } from '../common/vocabulary.ts';
 import { entity, type AnyEntity, type MapContext } from '../types.ts';
 
 /*
@@ -18,9 +20,7 @@ import { entity, type AnyEntity, type MapContext } from '../types.ts';
  */
 
 export const CEPH_TAG = { name: 'ceph', color: 'ef5c55' } as const;
-export const CEPH_CLUSTER_TYPE = { name: 'Ceph', slug: 'ceph' } as const;
-export const CEPH_NODE_ROLE = { name: 'Ceph Node', slug: slugify('Ceph Node') } as const;
-export const CEPH_OSD_ROLE = { name: 'Ceph OSD', slug: slugify('Ceph OSD') } as const;
+export const CEPH_OSD_ROLE = 'Ceph OSD';
 export const CEPH_CF_GROUP = 'Ceph';
 export const FLAGS_CHOICE_SET = 'ceph_osd_flags';
 
@@ -40,8 +40,6 @@ const CLUSTER = 'virtualization.cluster';
 const INVENTORY_ITEM = 'dcim.inventoryitem';
 const SERVICE = 'ipam.service';
 
-type CfDef = Required<Pick<CustomField, 'name' | 'label' | 'type' | 'description'>> & { object_types: string[]; choice_set?: string };
-
 /** The custom fields the ceph collector writes; each is also emitted as a CustomField entity. */
 export const CEPH_CUSTOM_FIELDS = [
   { name: 'ceph_fsid', label: 'Ceph FSID', type: 'text', object_types: [CLUSTER], description: 'Unique id of the Ceph cluster (ceph fsid)' },
@@ -59,7 +57,7 @@ export const CEPH_CUSTOM_FIELDS = [
   { name: 'ceph_reweight', label: 'Ceph Reweight', type: 'decimal', object_types: [INVENTORY_ITEM], description: 'Override weight 0..1 set by ceph osd reweight' },
   { name: 'ceph_osd_size_bytes', label: 'Ceph OSD Size (bytes)', type: 'integer', object_types: [INVENTORY_ITEM], description: 'Raw capacity of the OSD in bytes' },
   { name: 'ceph_daemon_state', label: 'Ceph Daemon State', type: 'text', object_types: [SERVICE], description: 'mon: in-quorum or out-of-quorum; mgr: active or standby' },
-] as const satisfies ReadonlyArray<CfDef>;
+] as const satisfies readonly CustomFieldDef[];
 
 export type CephCustomFieldName = (typeof CEPH_CUSTOM_FIELDS)[number]['name'];
 type CfValues = Partial<Record<CephCustomFieldName, CustomFieldValue>>;
@@ -84,16 +82,8 @@ function tags(): Tag[] {
 }
 
 function customFieldEntities(): AnyEntity[] {
-  return CEPH_CUSTOM_FIELDS.map((f) => entity('custom_field', {
-    name: f.name,
-    label: f.label,
-    type: f.type,
-    description: f.description,
-    object_types: [...f.object_types].sort(),
-    group_name: CEPH_CF_GROUP,
-    ui_editable: 'hidden',
-    ...('choice_set' in f && { choice_set: { name: f.choice_set } }),
-  }));
+  const defs = CEPH_CUSTOM_FIELDS.map((f) => ({ ...f, object_types: [...f.object_types].sort() }));
+  return cfEntities(defs, CEPH_CF_GROUP, { hidden: true });
 }
 
 function flagChoices(seen: readonly string[]): string[] {
@@ -159,7 +149,12 @@ export function mapCeph(snapshot: CephSnapshot, ctx: MapContext<CephConfig>): An
   const c = ctx.config;
   const s = snapshot;
   const clusterName = cephClusterName(c, s.fsid);
-  const host = (name: string): Device => deviceRef(name, siteForHost(c, name));
+  // No scope: the Ceph cluster spans whatever sites its hosts are at.
+  const cluster = clusterRef({ name: clusterName, type: CEPH_CLUSTER_TYPE });
+  // pve mode: exactly the PVE collector's node reference (mappers/pve pveNodeRef), so a
+  // hyperconverged node is one Device; dashboard mode: a full device of its own kind.
+  const kind = s.source === 'pve' ? PVE_NODE : CEPH_HOST;
+  const host = (name: string): Device => deviceRef(name, siteForHost(c, name), kind);
   const out: AnyEntity[] = [
     tagEntity(CEPH_TAG.name, CEPH_TAG.color),
     tagEntity(DISCOVERED_TAG.name, DISCOVERED_TAG.color),
@@ -169,10 +164,9 @@ export function mapCeph(snapshot: CephSnapshot, ctx: MapContext<CephConfig>): An
       extra_choices: flagChoices(s.flags),
     }),
     ...customFieldEntities(),
-    entity('cluster_type', { ...CEPH_CLUSTER_TYPE, tags: tags() }),
+    entity('cluster_type', { ...clusterTypeRef(CEPH_CLUSTER_TYPE), tags: tags() }),
     entity('cluster', {
-      name: clusterName,
-      type: { ...CEPH_CLUSTER_TYPE },
+      ...cluster,
       status: 'active',
       tags: tags(),
       custom_fields: clusterFields(s),
@@ -182,7 +176,7 @@ export function mapCeph(snapshot: CephSnapshot, ctx: MapContext<CephConfig>): An
   for (const name of s.hosts) {
     out.push(entity('device', s.source === 'pve'
       ? host(name)
-      : { ...host(name), role: { ...CEPH_NODE_ROLE }, cluster: clusterRef(clusterName), tags: tags() }));
+      : { ...host(name), cluster, tags: tags() }));
   }
 
   for (const o of s.osds) {
@@ -190,7 +184,7 @@ export function mapCeph(snapshot: CephSnapshot, ctx: MapContext<CephConfig>): An
       device: host(o.host),
       name: o.name,
       status: osdStatus(o),
-      role: { ...CEPH_OSD_ROLE },
+      role: inventoryItemRoleRef(CEPH_OSD_ROLE),
       discovered: true,
       tags: tags(),
       custom_fields: osdFields(o),

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { networkRowSchema } from '../../agent/collectors/pve/schema.ts';
 import { deviceRef, tagRef } from './refs.ts';
+import { PVE_NODE } from './vocabulary.ts';
 import {
   canonicalAddress, isLinkLocal, mapNodeNetwork, networkOf, nodeInterfaceType, parseCidrText, withPrefix, type NodeNetworkRow,
 } from './node-network.ts';
@@ -62,8 +63,8 @@ describe('addresses', () => {
 
 describe('mapNodeNetwork', () => {
   it('maps the go-proxmox node1 network: VLANs from vlan rows, no prefix for the /32, first IPv4 primary', () => {
-    const device = deviceRef('node1', 'London');
-    const out = mapNodeNetwork(device, 'London', fixtureRows('nodes_node1_network.json'), tags);
+    const device = deviceRef('node1', 'London', PVE_NODE);
+    const out = mapNodeNetwork(device, site('London'), fixtureRows('nodes_node1_network.json'), tags);
     const withPrimary = { ...device, primary_ip4: { address: '192.168.2.50/32' } };
     expect(out).toEqual({
       interfaces: [
@@ -72,15 +73,12 @@ describe('mapNodeNetwork', () => {
         { kind: 'interface', value: { device, name: 'vmbr2.8', type: 'virtual', tags } },
       ],
       ipAddresses: [
-        { kind: 'ip_address', value: { address: '192.168.2.50/32', assigned_object_interface: { device: withPrimary, name: 'eno1.2' }, status: 'active', tags } },
-        { kind: 'ip_address', value: { address: '192.168.22.31/24', assigned_object_interface: { device, name: 'vmbr2.2' }, status: 'active', tags } },
+        { kind: 'ip_address', value: { address: '192.168.2.50/32', assigned_object_interface: { device: withPrimary, name: 'eno1.2', type: 'virtual' }, status: 'active', tags } },
+        { kind: 'ip_address', value: { address: '192.168.22.31/24', assigned_object_interface: { device, name: 'vmbr2.2', type: 'virtual' }, status: 'active', tags } },
         // The fixture's address and cidr disagree; the seed says cidr first.
-        { kind: 'ip_address', value: { address: '172.16.20.1/24', assigned_object_interface: { device, name: 'vmbr2.8' }, status: 'active', tags } },
+        { kind: 'ip_address', value: { address: '172.16.20.1/24', assigned_object_interface: { device, name: 'vmbr2.8', type: 'virtual' }, status: 'active', tags } },
       ],
-      prefixes: [
-        { kind: 'prefix', value: { prefix: '192.168.22.0/24', scope_site: site('London'), status: 'active', tags } },
-        { kind: 'prefix', value: { prefix: '172.16.20.0/24', scope_site: site('London'), status: 'active', tags } },
-      ],
+      networks: ['192.168.22.0/24', '172.16.20.0/24'],
       vlans: [
         { kind: 'vlan', value: { vid: 2, name: 'VLAN 2', site: site('London'), status: 'active', tags } },
         { kind: 'vlan', value: { vid: 8, name: 'VLAN 8', site: site('London'), status: 'active', tags } },
@@ -92,22 +90,22 @@ describe('mapNodeNetwork', () => {
   });
 
   it('maps the go-proxmox node2 network: a bridge with an address, its port skipped', () => {
-    const device = deviceRef('node2', 'Proxmox');
-    const out = mapNodeNetwork(device, 'Proxmox', fixtureRows('nodes_node2_network.json'), tags);
+    const device = deviceRef('node2', 'Proxmox', PVE_NODE);
+    const out = mapNodeNetwork(device, site('Proxmox'), fixtureRows('nodes_node2_network.json'), tags);
     expect(out).toEqual({
       interfaces: [{ kind: 'interface', value: { device, name: 'vmbr0', type: 'bridge', tags } }],
       ipAddresses: [{
         kind: 'ip_address',
-        value: { address: '192.168.1.101/24', assigned_object_interface: { device: { ...device, primary_ip4: { address: '192.168.1.101/24' } }, name: 'vmbr0' }, status: 'active', tags },
+        value: { address: '192.168.1.101/24', assigned_object_interface: { device: { ...device, primary_ip4: { address: '192.168.1.101/24' } }, name: 'vmbr0', type: 'bridge' }, status: 'active', tags },
       }],
-      prefixes: [{ kind: 'prefix', value: { prefix: '192.168.1.0/24', scope_site: site('Proxmox'), status: 'active', tags } }],
+      networks: ['192.168.1.0/24'],
       vlans: [],
       primaryIp4: '192.168.1.101/24',
     });
   });
 
   it('falls back to address+netmask, maps IPv6, speed and MTU, and skips loopback, link-local and claimed addresses', () => {
-    const device = deviceRef('pbs', 'DC');
+    const device = deviceRef('pbs', 'DC', PVE_NODE);
     const rows: NodeNetworkRow[] = [
       { iface: 'lo', type: 'loopback', cidr: '127.0.0.1/8', priority: 1 },
       { iface: 'dummy0', type: 'eth', cidr: '127.0.0.2/8', priority: 2 },
@@ -117,28 +115,28 @@ describe('mapNodeNetwork', () => {
       { iface: 'vmbr2', type: 'bridge', cidr: '10.2.2.2/24', priority: 6 },
       { iface: 'vlan77', type: 'vlan', vlanId: 77, priority: 7 },
     ];
-    const out = mapNodeNetwork(device, 'DC', rows, tags, { isClaimed: (a) => a === '10.2.2.2/24' });
+    const out = mapNodeNetwork(device, site('DC'), rows, tags, { isClaimed: (a) => a === '10.2.2.2/24' });
     expect(out.interfaces.map((i) => i.value)).toEqual([
       { device, name: 'bond0', type: 'lag', mtu: 9000, speed: 25000000, tags },
       { device, name: 'vmbr1', type: 'bridge', tags },
     ]);
     expect(out.ipAddresses.map((i) => [i.value.address, i.value.assigned_object_interface])).toEqual([
-      ['10.9.8.7/24', { device: { ...device, primary_ip4: { address: '10.9.8.7/24' } }, name: 'bond0' }],
-      ['2001:db8::7/64', { device: { ...device, primary_ip6: { address: '2001:db8::7/64' } }, name: 'bond0' }],
-      ['10.1.1.1/24', { device, name: 'vmbr1' }],
-      ['2001:db8:1::1/128', { device, name: 'vmbr1' }],
+      ['10.9.8.7/24', { device: { ...device, primary_ip4: { address: '10.9.8.7/24' } }, name: 'bond0', type: 'lag' }],
+      ['2001:db8::7/64', { device: { ...device, primary_ip6: { address: '2001:db8::7/64' } }, name: 'bond0', type: 'lag' }],
+      ['10.1.1.1/24', { device, name: 'vmbr1', type: 'bridge' }],
+      ['2001:db8:1::1/128', { device, name: 'vmbr1', type: 'bridge' }],
     ]);
-    expect(out.prefixes.map((p) => p.value.prefix)).toEqual(['10.9.8.0/24', '2001:db8::/64', '10.1.1.0/24']);
+    expect(out.networks).toEqual(['10.9.8.0/24', '2001:db8::/64', '10.1.1.0/24']);
     expect(out.vlans.map((v) => v.value.name)).toEqual(['VLAN 77']);
     expect([out.primaryIp4, out.primaryIp6]).toEqual(['10.9.8.7/24', '2001:db8::7/64']);
   });
 
   it('is deterministic whatever order PVE lists the rows in', () => {
     const rows = fixtureRows('nodes_node1_network.json');
-    const device = deviceRef('node1', 'S');
-    const expected = mapNodeNetwork(device, 'S', rows, tags);
+    const device = deviceRef('node1', 'S', PVE_NODE);
+    const expected = mapNodeNetwork(device, site('S'), rows, tags);
     fc.assert(fc.property(fc.shuffledSubarray(rows, { minLength: rows.length, maxLength: rows.length }), (shuffled) => {
-      expect(mapNodeNetwork(device, 'S', shuffled, tags)).toEqual(expected);
+      expect(mapNodeNetwork(device, site('S'), shuffled, tags)).toEqual(expected);
     }));
   });
 });

@@ -1,7 +1,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
-import type { Device, Interface, IPAddress, Tag, VLAN } from '../../proto/diode/v1/types.ts';
+import type { Device, Site, Tag } from '../../proto/diode/v1/types.ts';
 import { entity, type EntityOf } from '../types.ts';
-import { siteRef } from './refs.ts';
+import { interfaceRef, ipRef, vlanRef } from './refs.ts';
 
 /*
  * Host network of a Proxmox machine (a PVE node, a PBS host): rows of
@@ -45,32 +45,18 @@ export function nodeInterfaceType(pveType: string): string {
   return Object.hasOwn(NODE_INTERFACE_TYPES, pveType) ? NODE_INTERFACE_TYPES[pveType] ?? 'other' : 'other';
 }
 
-// ---------------------------------------------------------------------------
-// Nested references shared by every mapper that points at these kinds.
-
-export function interfaceRef(device: Device, name: string): Interface {
-  return { device, name };
-}
-
-export function ipRef(address: string): IPAddress {
-  return { address };
-}
-
-export function vlanName(vid: number): string {
-  return `VLAN ${vid}`;
-}
-
-/** VLAN identity is (vid, site); the name is derived, so every reference carries it. */
-export function vlanRef(vid: number, site: string): VLAN {
-  return { vid, name: vlanName(vid), site: siteRef(site) };
-}
-
-export function vlanEntity(vid: number, site: string, tags: Tag[]): EntityOf<'vlan'> {
+export function vlanEntity(vid: number, site: Site, tags: Tag[]): EntityOf<'vlan'> {
   return entity('vlan', { ...vlanRef(vid, site), status: 'active', tags });
 }
 
-export function prefixEntity(prefix: string, site: string, tags: Tag[]): EntityOf<'prefix'> {
-  return entity('prefix', { prefix, scope_site: siteRef(site), status: 'active', tags });
+/**
+ * One Prefix per network: Diode matches a prefix on prefix (and VRF) alone, not its scope
+ * (netbox_diode_plugin/api/matcher.py, ipam.prefix criteria), so two entities of one network
+ * at two sites are one row whose scope flips every run. Scoped to a site only when every
+ * host carrying the network is at that site (`site` undefined: global).
+ */
+export function prefixEntity(prefix: string, site: Site | undefined, tags: Tag[]): EntityOf<'prefix'> {
+  return entity('prefix', { prefix, ...(site !== undefined && { scope_site: site }), status: 'active', tags });
 }
 
 // ---------------------------------------------------------------------------
@@ -260,7 +246,8 @@ export interface NodeNetworkOptions {
 export interface NodeNetworkEntities {
   interfaces: EntityOf<'interface'>[];
   ipAddresses: EntityOf<'ip_address'>[];
-  prefixes: EntityOf<'prefix'>[];
+  /** Networks of the host's addresses (no host routes), first seen first; the caller scopes them. */
+  networks: string[];
   vlans: EntityOf<'vlan'>[];
   /** First IPv4 / IPv6 (rows in interfaces-file order), for the Device's primary_ip4/6. */
   primaryIp4?: string;
@@ -284,16 +271,15 @@ function isLoopbackRow(row: NodeNetworkRow): boolean {
 }
 
 /**
- * Maps one host's network rows. `device` is the host's stub (deviceRef), `site` the
- * site its prefixes and VLANs are scoped to, `tags` go on every entity. Prefixes and
- * VLANs are unique within the result; callers merging several hosts dedupe by
- * (network, site) and (vid, site), which the entities' natural keys already are.
+ * Maps one host's network rows. `device` is the host's reference (deviceRef), `site` the
+ * site its VLANs are at, `tags` go on every entity. Networks and VLANs are unique within
+ * the result; callers merging several hosts dedupe VLANs by (vid, site), their natural key.
  */
-export function mapNodeNetwork(device: Device, site: string, rows: readonly NodeNetworkRow[], tags: Tag[], opts: NodeNetworkOptions = {}): NodeNetworkEntities {
+export function mapNodeNetwork(device: Device, site: Site, rows: readonly NodeNetworkRow[], tags: Tag[], opts: NodeNetworkOptions = {}): NodeNetworkEntities {
   // PVE lists the rows in Perl hash order (pve-manager PVE/API2/Network.pm index →
   // hash_to_array), so "first" follows the interfaces file (`priority`), then the name.
   const sorted = [...rows].sort((a, b) => (a.priority ?? Infinity) - (b.priority ?? Infinity) || (a.iface < b.iface ? -1 : a.iface > b.iface ? 1 : 0));
-  const out: NodeNetworkEntities = { interfaces: [], ipAddresses: [], prefixes: [], vlans: [] };
+  const out: NodeNetworkEntities = { interfaces: [], ipAddresses: [], networks: [], vlans: [] };
   const prefixes = new Set<string>();
   const vlans = new Set<number>();
   const taken = new Set<string>();
@@ -328,9 +314,7 @@ export function mapNodeNetwork(device: Device, site: string, rows: readonly Node
   for (const row of sorted) {
     if (!withIp.has(row)) continue;
     out.interfaces.push(entity('interface', {
-      device,
-      name: row.iface,
-      type: nodeInterfaceType(row.type),
+      ...interfaceRef(device, row.iface, nodeInterfaceType(row.type)),
       ...(row.mtu !== undefined && row.mtu > 0 && { mtu: row.mtu }),
       ...(row.speedMbps !== undefined && row.speedMbps > 0 && { speed: Math.round(row.speedMbps * 1000) }),
       tags,
@@ -339,13 +323,16 @@ export function mapNodeNetwork(device: Device, site: string, rows: readonly Node
 
   for (const a of assignments) {
     const address = cidrText(a.cidr);
-    // The primary IP's own entity carries the primary on its device stub (DESIGN.md §5).
+    // Only the primary IP's own entity sets the primary, on the device reference it nests:
+    // Diode creates the address, assigns it, then sets it primary (transformer.py circular
+    // references). On the Device entity it would name an address that, applied first, is
+    // not yet assigned to the device, which NetBox rejects (dcim.Device.clean).
     const isPrimary4 = a === primary4;
     const isPrimary6 = a === primary6;
     const owner: Device = isPrimary4 ? { ...device, primary_ip4: ipRef(address) } : isPrimary6 ? { ...device, primary_ip6: ipRef(address) } : device;
     out.ipAddresses.push(entity('ip_address', {
       address,
-      assigned_object_interface: interfaceRef(owner, a.row.iface),
+      assigned_object_interface: interfaceRef(owner, a.row.iface, nodeInterfaceType(a.row.type)),
       status: 'active',
       tags,
     }));
@@ -355,7 +342,7 @@ export function mapNodeNetwork(device: Device, site: string, rows: readonly Node
     const network = networkOf(a.cidr);
     if (prefixes.has(network)) continue;
     prefixes.add(network);
-    out.prefixes.push(prefixEntity(network, site, tags));
+    out.networks.push(network);
   }
   return out;
 }

@@ -1,10 +1,18 @@
 import type {
-  Cluster, CustomFieldValue, Device, Site, Tag, VirtualMachine,
+  Cluster, ClusterType, CustomField, CustomFieldValue, Device, DeviceRole, DeviceType, Interface, InventoryItemRole, IPAddress,
+  Manufacturer, Platform, Site, Tag, VirtualMachine, VLAN, VMInterface,
 } from '../../proto/diode/v1/types.ts';
+import { entity, type EntityOf } from '../types.ts';
 
 /*
- * One helper per kind of nested reference, so every entity that points at, say, a node
- * carries exactly the same stub and Diode resolves them all to one object (DESIGN.md §5).
+ * One helper per kind of nested reference. Today's Diode turns every nested reference into
+ * its own object, matches it against NetBox with that type's matcher and, when nothing
+ * matches, *creates* it from the fields the reference carries: there are no placeholder
+ * objects any more (netboxlabs/diode-netbox-plugin netbox_diode_plugin/api/transformer.py
+ * `transform_proto_json`, matcher.py `find_existing_object`). So every reference carries
+ * what NetBox needs to create its object and what the matcher needs to find the full
+ * entity, and every entity that points at an object builds the reference here, so the
+ * same object is always the same reference (DESIGN.md §5).
  */
 
 /** NetBox's slugify: lower-case, non-alphanumerics to '-', trimmed, at most 100 chars. */
@@ -18,31 +26,147 @@ export function slugify(text: string): string {
     .slice(0, 100) || 'none';
 }
 
+/** Tags match on slug (matcher.py, extras.tag unique slug); name and slug create it. */
 export function tagRef(name: string): Tag {
   return { name, slug: slugify(name) };
 }
 
+/** A Tag entity: the reference plus its color (6 hex digits, no '#'). */
+export function tagEntity(name: string, color?: string): EntityOf<'tag'> {
+  return entity('tag', { ...tagRef(name), ...(color !== undefined && { color }) });
+}
+
+/** Sites match on name or slug (both unique in dcim.Site); the agent never emits a Site entity. */
 export function siteRef(name: string): Site {
   return { name, slug: slugify(name) };
 }
 
-export function clusterRef(name: string): Cluster {
-  return { name };
+export function manufacturerRef(name: string): Manufacturer {
+  return { name, slug: slugify(name) };
 }
 
-export function deviceRef(name: string, site: string): Device {
-  return { name, site: siteRef(site) };
+/** What a device of one kind is: its model (with manufacturer) and role. */
+export interface DeviceKind {
+  model: string;
+  manufacturer: string;
+  role: string;
 }
 
-export function vmRef(name: string, cluster: string): VirtualMachine {
-  return { name, cluster: clusterRef(cluster) };
+/** DeviceType requires manufacturer and model (dcim.DeviceType); it matches on (manufacturer, model). */
+export function deviceTypeRef(kind: Pick<DeviceKind, 'model' | 'manufacturer'>): DeviceType {
+  return { model: kind.model, slug: slugify(kind.model), manufacturer: manufacturerRef(kind.manufacturer) };
 }
 
+export function deviceRoleRef(name: string): DeviceRole {
+  return { name, slug: slugify(name) };
+}
+
+export function inventoryItemRoleRef(name: string): InventoryItemRole {
+  return { name, slug: slugify(name) };
+}
+
+export function platformRef(name: string): Platform {
+  return { name, slug: slugify(name) };
+}
+
+export function clusterTypeRef(name: string): ClusterType {
+  return { name, slug: slugify(name) };
+}
+
+/** A cluster's identity: name and type, plus the site it is scoped to, if any. */
+export interface ClusterIdentity {
+  name: string;
+  type: string;
+  /** scope_site; absent for a cluster with no scope (Ceph). */
+  site?: string;
+}
+
+/**
+ * A cluster matches on (name, scope) when the payload has a scope, else only a cluster
+ * with no scope and no group (netbox_diode_plugin/api/matcher.py, virtualization.cluster
+ * criteria): a reference without the scope its entity has would create a second cluster.
+ * Cluster requires a type (virtualization.Cluster.type).
+ */
+export function clusterRef(c: ClusterIdentity): Cluster {
+  return { name: c.name, type: clusterTypeRef(c.type), ...(c.site !== undefined && { scope_site: siteRef(c.site) }) };
+}
+
+/**
+ * Device requires device_type, role and site (dcim.Device); it matches on (name, site)
+ * (matcher.py, dcim.device criteria). The reference carries all four, so whichever entity
+ * of a host arrives first creates the same device.
+ */
+export function deviceRef(name: string, site: string, kind: DeviceKind): Device {
+  return { name, site: siteRef(site), device_type: deviceTypeRef(kind), role: deviceRoleRef(kind.role) };
+}
+
+/**
+ * A VM matches on (name, cluster) (matcher.py, virtualization.virtualmachine criteria). Its
+ * site must be the cluster's scope site (virtualization.VirtualMachine.clean), so the
+ * reference carries that site too when the cluster has one.
+ */
+export function vmRef(name: string, cluster: Cluster): VirtualMachine {
+  return { name, cluster, ...(cluster.scope_site !== undefined && { site: cluster.scope_site }) };
+}
+
+/** Interface requires a type (dcim.Interface.type); it matches on (device, name). */
+export function interfaceRef(device: Device, name: string, type: string): Interface {
+  return { device, name, type };
+}
+
+/** VMInterface matches on (virtual_machine, name) and needs nothing else. */
+export function vmInterfaceRef(vm: VirtualMachine, name: string): VMInterface {
+  return { virtual_machine: vm, name };
+}
+
+export function vlanName(vid: number): string {
+  return `VLAN ${vid}`;
+}
+
+/** VLAN requires vid and name; identity is (vid, site); the name is derived, so every reference carries it. */
+export function vlanRef(vid: number, site: Site): VLAN {
+  return { vid, name: vlanName(vid), site };
+}
+
+/** An IP address as a primary_ip4/6 value; Diode matches it on its host part (matcher.py, ipam.ipaddress). */
+export function ipRef(address: string): IPAddress {
+  return { address };
+}
+
+/** Custom field values in the shapes the plugin reads them (netbox_diode_plugin/api/common.py). */
 export const cf = {
   text: (text: string): CustomFieldValue => ({ text }),
   integer: (integer: number): CustomFieldValue => ({ integer }),
+  decimal: (decimal: number): CustomFieldValue => ({ decimal }),
   json: (value: unknown): CustomFieldValue => ({ json: JSON.stringify(value) }),
   boolean: (boolean: boolean): CustomFieldValue => ({ boolean }),
   multiple: (multiple_selection: string[]): CustomFieldValue => ({ multiple_selection }),
   datetime: (d: Date): CustomFieldValue => ({ datetime: { seconds: Math.floor(d.getTime() / 1000), nanos: 0 } }),
 };
+
+/** A custom field definition as each collector declares it. */
+export type CustomFieldDef = {
+  name: string;
+  label: string;
+  type: NonNullable<CustomField['type']>;
+  object_types: readonly string[];
+  description: string;
+  choice_set?: string;
+};
+
+/**
+ * CustomField entities for a collector's definitions. `hidden`: not offered for editing,
+ * as the next run would overwrite an edit (the seed's seven PVE fields keep NetBox's default).
+ */
+export function customFieldEntities(defs: readonly CustomFieldDef[], group: string, opts: { hidden?: boolean } = {}): EntityOf<'custom_field'>[] {
+  return defs.map((f) => entity('custom_field', {
+    name: f.name,
+    label: f.label,
+    type: f.type,
+    description: f.description,
+    object_types: [...f.object_types],
+    group_name: group,
+    ...(opts.hidden === true && { ui_editable: 'hidden' as const }),
+    ...(f.choice_set !== undefined && { choice_set: { name: f.choice_set } }),
+  }));
+}

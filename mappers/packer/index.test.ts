@@ -63,7 +63,9 @@ describe('mapPacker', () => {
       kind: 'virtual_machine',
       value: {
         name: 'tmpl-2',
-        cluster: { name: 'pve-lab' },
+        // The PVE collector's cluster identity (SITE_NAME defaults to PVE's "Proxmox"), and the VM at its site.
+        cluster: { name: 'pve-lab', type: { name: 'Proxmox', slug: 'proxmox' }, scope_site: { name: 'Proxmox', slug: 'proxmox' } },
+        site: { name: 'Proxmox', slug: 'proxmox' },
         status: 'offline',
         role: { name: 'VM Template', slug: 'vm-template', vm_role: true },
         platform: { name: 'Ubuntu 24.04', slug: 'ubuntu-24-04' },

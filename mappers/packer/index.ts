@@ -1,8 +1,8 @@
 import type { CustomField, CustomFieldValue, VirtualMachine } from '../../proto/diode/v1/types.ts';
 import { definitionSlug, type PackerConfig, type PackerDefinition } from '../../agent/collectors/packer/config.ts';
 import { BUILD_STATUSES, chronological, type BuildStatus, type PackerBuild, type PackerSnapshot } from '../../agent/collectors/packer/snapshot.ts';
-import { cf, clusterRef, slugify, tagRef } from '../common/refs.ts';
-import { DISCOVERED_TAG, tagEntity } from '../pve/static.ts';
+import { cf, clusterRef, platformRef, slugify, tagEntity, tagRef, vmRef } from '../common/refs.ts';
+import { DISCOVERED_TAG, PVE_CLUSTER_TYPE } from '../common/vocabulary.ts';
 import { entity, type AnyEntity, type MapContext } from '../types.ts';
 
 /*
@@ -206,18 +206,19 @@ export function mapPacker(snapshot: PackerSnapshot, ctx: MapContext<PackerConfig
   for (const t of templates) {
     const platform = platformName(t.definition);
     if (platform !== undefined) platforms.add(platform);
+    // The PVE collector's identity of the cluster (mappers/pve pveClusterRef): name, type, scope site.
+    const site = Object.hasOwn(ctx.config.CLUSTER_SITE_MAP, t.cluster) ? ctx.config.CLUSTER_SITE_MAP[t.cluster] ?? ctx.config.SITE_NAME : ctx.config.SITE_NAME;
     const vm: VirtualMachine = {
-      name: t.name,
-      cluster: clusterRef(t.cluster),
+      ...vmRef(t.name, clusterRef({ name: t.cluster, type: PVE_CLUSTER_TYPE, site })),
       status: t.status,
       role: { ...VM_TEMPLATE_ROLE },
-      ...(platform !== undefined && { platform: { name: platform, slug: slugify(platform) } }),
+      ...(platform !== undefined && { platform: platformRef(platform) }),
       ...(t.definition.description !== undefined && t.definition.description !== '' && { description: t.definition.description }),
       tags,
       custom_fields: vmFields(t),
     };
     out.push(entity('virtual_machine', vm));
   }
-  for (const p of [...platforms].sort()) out.push(entity('platform', { name: p, slug: slugify(p) }));
+  for (const p of [...platforms].sort()) out.push(entity('platform', platformRef(p)));
   return out;
 }

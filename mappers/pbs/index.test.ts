@@ -9,7 +9,12 @@ import {
 const config: PbsConfig = pbsConfigSchema.parse({ PBS_HOST: 'pbs1.lab.example', PBS_TOKEN_ID: 'root@pam!netbox', PBS_TOKEN_SECRET: 's', SITE_NAME: 'Lab' });
 const ctx = { config, scope: { nodes: ['*'] }, now: new Date('2025-01-06T12:00:00Z'), policyName: 'pbs' };
 const tags = [{ name: 'proxmox-backup', slug: 'proxmox-backup' }, { name: 'discovered', slug: 'discovered' }];
-const device = { name: 'pbs1.lab.example', site: { name: 'Lab', slug: 'lab' } };
+// The server's reference carries what NetBox needs to create it: site, type and role.
+const device = {
+  name: 'pbs1.lab.example', site: { name: 'Lab', slug: 'lab' },
+  device_type: { model: 'Proxmox Backup Server', slug: 'proxmox-backup-server', manufacturer: { name: 'Proxmox', slug: 'proxmox' } },
+  role: { name: 'Backup Server', slug: 'backup-server' },
+};
 const job = (p: Partial<PbsJob>): PbsJob => ({ type: 'verify', id: 'v', disabled: false, ...p });
 
 describe('state vocabularies', () => {

@@ -1,12 +1,13 @@
-import type {
-  CustomField, CustomFieldValue, Device, DeviceRole, DeviceType, InventoryItem, InventoryItemRole, Manufacturer, Platform, Tag,
-} from '../../proto/diode/v1/types.ts';
+import type { CustomFieldValue, Device, InventoryItem, Tag } from '../../proto/diode/v1/types.ts';
 import type { PbsConfig } from '../../agent/collectors/pbs/config.ts';
 import type { PbsBackupGroup, PbsDatastore, PbsJob, PbsSnapshot } from '../../agent/collectors/pbs/snapshot.ts';
-import { ipRef, mapNodeNetwork } from '../common/node-network.ts';
-import { cf, deviceRef, slugify, tagRef } from '../common/refs.ts';
+import { mapNodeNetwork } from '../common/node-network.ts';
+import {
+  cf, customFieldEntities, deviceRef, inventoryItemRoleRef, platformRef, siteRef, tagEntity, tagRef, type CustomFieldDef,
+} from '../common/refs.ts';
+import { DISCOVERED_TAG, PBS_SERVER } from '../common/vocabulary.ts';
 import { orderEntities } from '../order.ts';
-import { entity, type AnyEntity, type EntityOf, type MapContext } from '../types.ts';
+import { entity, type AnyEntity, type MapContext } from '../types.ts';
 
 /*
  * PbsSnapshot → Diode entities (DESIGN.md §6 "PBS"): the server is a Device with its NICs,
@@ -16,19 +17,13 @@ import { entity, type AnyEntity, type EntityOf, type MapContext } from '../types
  */
 
 export const PBS_TAG = { name: 'proxmox-backup', color: '2196f3' } as const;
-/** Shared with every collector (mappers/pve/static.ts): one name, one color, or the tag flips between policies. */
-export const DISCOVERED_TAG = { name: 'discovered', color: '198754' } as const;
-
-export const PROXMOX_MANUFACTURER: Manufacturer = { name: 'Proxmox', slug: 'proxmox' };
-export const PBS_DEVICE_TYPE: DeviceType = { model: 'Proxmox Backup Server', slug: 'proxmox-backup-server', manufacturer: PROXMOX_MANUFACTURER };
-export const PBS_DEVICE_ROLE: DeviceRole = { name: 'Backup Server', slug: 'backup-server' };
-export const PBS_DATASTORE_ROLE: InventoryItemRole = { name: 'PBS Datastore', slug: 'pbs-datastore' };
+export const PBS_DATASTORE_ROLE = 'PBS Datastore';
 export const PBS_SERVICE_NAME = 'pbs-api';
 export const PBS_CUSTOM_FIELD_GROUP = 'Proxmox Backup Server';
 
-/** `deviceRef` keeps every reference to the server identical; PDM's mapper uses it too. */
+/** The server's Device reference; PDM's mapper uses it for a PBS remote, so both are one device. */
 export function pbsDeviceRef(name: string, site: string): Device {
-  return deviceRef(name, site);
+  return deviceRef(name, site, PBS_SERVER);
 }
 
 /** A host as a name: IPv6 literals lose their brackets, anything else stays as written. */
@@ -53,15 +48,6 @@ export function pbsPlatformName(version: string | undefined): string | undefined
   return m ? `Proxmox Backup Server ${m[1]}.${m[2]}` : undefined;
 }
 
-export function platformRef(name: string): Platform {
-  return { name, slug: slugify(name) };
-}
-
-export function tagEntity(t: { name: string; color: string }): EntityOf<'tag'> {
-  return entity('tag', { ...tagRef(t.name), color: t.color });
-}
-
-type FieldDef = CustomField & { name: string; label: string; type: NonNullable<CustomField['type']>; object_types: string[]; description: string };
 
 const DEVICE = 'dcim.device';
 const ITEM = 'dcim.inventoryitem';
@@ -86,22 +72,9 @@ export const PBS_CUSTOM_FIELDS = [
     name: 'pbs_backup_groups', label: 'Backup Groups', type: 'json', object_types: [ITEM],
     description: 'One summary per backup group: namespace, type, id, snapshot count, last backup time and size, owner, protected count, last verification, comment',
   },
-] as const satisfies readonly FieldDef[];
+] as const satisfies readonly CustomFieldDef[];
 
 export type PbsFieldName = (typeof PBS_CUSTOM_FIELDS)[number]['name'];
-
-export function customFieldEntities(defs: readonly FieldDef[], group: string): EntityOf<'custom_field'>[] {
-  return defs.map((f) => entity('custom_field', {
-    name: f.name,
-    label: f.label,
-    type: f.type,
-    description: f.description,
-    object_types: [...f.object_types],
-    group_name: group,
-    // Discovered data: the next run would overwrite an edit, so it is not offered for editing.
-    ui_editable: 'hidden',
-  }));
-}
 
 // ---------------------------------------------------------------------------
 // State vocabularies of the netbox-pbs models (seeds/netbox-pbs.txt).
@@ -188,9 +161,9 @@ export function mapPbs(snapshot: PbsSnapshot, ctx: MapContext<PbsConfig>): AnyEn
   const stub = pbsDeviceRef(name, site);
   const tags: Tag[] = [tagRef(PBS_TAG.name), tagRef(DISCOVERED_TAG.name)];
   const out: AnyEntity[] = [
-    tagEntity(PBS_TAG),
-    tagEntity(DISCOVERED_TAG),
-    ...customFieldEntities(PBS_CUSTOM_FIELDS, PBS_CUSTOM_FIELD_GROUP),
+    tagEntity(PBS_TAG.name, PBS_TAG.color),
+    tagEntity(DISCOVERED_TAG.name, DISCOVERED_TAG.color),
+    ...customFieldEntities(PBS_CUSTOM_FIELDS, PBS_CUSTOM_FIELD_GROUP, { hidden: true }),
   ];
   const fields: Record<string, CustomFieldValue> = {
     pbs_host: cf.text(c.PBS_HOST),
@@ -199,8 +172,6 @@ export function mapPbs(snapshot: PbsSnapshot, ctx: MapContext<PbsConfig>): AnyEn
   };
   const device: Device = {
     ...stub,
-    device_type: PBS_DEVICE_TYPE,
-    role: PBS_DEVICE_ROLE,
     status: snapshot.reachable ? 'active' : 'offline',
     tags,
     custom_fields: fields,
@@ -221,10 +192,9 @@ export function mapPbs(snapshot: PbsSnapshot, ctx: MapContext<PbsConfig>): AnyEn
 
   // NICs and IPs like a PVE node; prefixes and VLANs are the PVE collector's (README).
   if (snapshot.network !== undefined) {
-    const net = mapNodeNetwork(stub, site, snapshot.network, tags);
+    // The primary IPs are set by their own IPAddress entities (mappers/common/node-network.ts).
+    const net = mapNodeNetwork(stub, siteRef(site), snapshot.network, tags);
     out.push(...net.interfaces, ...net.ipAddresses);
-    if (net.primaryIp4 !== undefined) device.primary_ip4 = ipRef(net.primaryIp4);
-    if (net.primaryIp6 !== undefined) device.primary_ip6 = ipRef(net.primaryIp6);
   }
   out.push(entity('device', device));
 
@@ -239,7 +209,7 @@ export function mapPbs(snapshot: PbsSnapshot, ctx: MapContext<PbsConfig>): AnyEn
     out.push(entity('inventory_item', {
       device: stub,
       name: ds.name,
-      role: PBS_DATASTORE_ROLE,
+      role: inventoryItemRoleRef(PBS_DATASTORE_ROLE),
       status: datastoreStatus(ds),
       discovered: true,
       ...(ds.comment !== undefined && { description: ds.comment.slice(0, 200) }),

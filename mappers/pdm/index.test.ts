@@ -48,7 +48,8 @@ describe('mapPdm', () => {
       pdm_remote_id: { text: id }, pdm_manager: { text: 'pdm.lab.example' }, pdm_remote_health: { text: health }, pdm_remote_version: { text: version },
     });
     expect(out).toEqual([
-      { kind: 'cluster', value: { name: 'prod', type: { name: 'Proxmox', slug: 'proxmox' }, tags, custom_fields: fields('a-prod', 'ok', '8.4.1') } },
+      // The PVE collector's identity of the cluster: name, type and its scope site.
+      { kind: 'cluster', value: { name: 'prod', type: { name: 'Proxmox', slug: 'proxmox' }, scope_site: { name: 'Lab', slug: 'lab' }, tags, custom_fields: fields('a-prod', 'ok', '8.4.1') } },
       { kind: 'platform', value: { name: 'Proxmox Datacenter Manager 1.0', slug: 'proxmox-datacenter-manager-1-0', tags } },
       {
         kind: 'device',
@@ -85,7 +86,12 @@ describe('mapPdm', () => {
       },
       {
         kind: 'service',
-        value: { name: 'pdm-api', protocol: 'tcp', ports: [8443], parent_object_device: { name: 'pdm.lab.example', site: { name: 'Lab', slug: 'lab' } }, description: 'Proxmox Datacenter Manager REST API', tags },
+        value: { name: 'pdm-api', protocol: 'tcp', ports: [8443], parent_object_device: {
+          name: 'pdm.lab.example', site: { name: 'Lab', slug: 'lab' },
+          device_type: { model: 'Proxmox Datacenter Manager', slug: 'proxmox-datacenter-manager', manufacturer: { name: 'Proxmox', slug: 'proxmox' } },
+          role: { name: 'Datacenter Manager', slug: 'datacenter-manager' },
+        },
+        description: 'Proxmox Datacenter Manager REST API', tags },
       },
     ]);
   });

@@ -1,14 +1,13 @@
-import type { Cluster, CustomFieldValue, Device, DeviceRole, DeviceType, Tag } from '../../proto/diode/v1/types.ts';
+import type { Cluster, CustomFieldValue, Device, Tag } from '../../proto/diode/v1/types.ts';
 import type { PdmConfig } from '../../agent/collectors/pdm/config.ts';
 import type { PdmRemote, PdmSnapshot } from '../../agent/collectors/pdm/snapshot.ts';
-import { cf, clusterRef, deviceRef, tagRef } from '../common/refs.ts';
+import {
+  cf, clusterRef, customFieldEntities, deviceRef, platformRef, tagEntity, tagRef, type CustomFieldDef,
+} from '../common/refs.ts';
+import { DISCOVERED_TAG, PDM_MANAGER, PVE_CLUSTER_TYPE } from '../common/vocabulary.ts';
 import { naturalKey } from '../keys.ts';
 import { orderEntities } from '../order.ts';
-import {
-  customFieldEntities, DISCOVERED_TAG, formatPbsVersion, hostLabel, PBS_DEVICE_ROLE, PBS_DEVICE_TYPE, pbsDeviceRef,
-  pbsPlatformName, platformRef, PROXMOX_MANUFACTURER, tagEntity,
-} from '../pbs/index.ts';
-import { clusterTypeRef } from '../pve/static.ts';
+import { formatPbsVersion, hostLabel, pbsDeviceRef, pbsPlatformName } from '../pbs/index.ts';
 import { entity, type AnyEntity, type MapContext } from '../types.ts';
 
 /*
@@ -21,8 +20,6 @@ import { entity, type AnyEntity, type MapContext } from '../types.ts';
  */
 
 export const PDM_TAG = { name: 'proxmox-dcm', color: '7e57c2' } as const;
-export const PDM_DEVICE_TYPE: DeviceType = { model: 'Proxmox Datacenter Manager', slug: 'proxmox-datacenter-manager', manufacturer: PROXMOX_MANUFACTURER };
-export const PDM_DEVICE_ROLE: DeviceRole = { name: 'Datacenter Manager', slug: 'datacenter-manager' };
 export const PDM_SERVICE_NAME = 'pdm-api';
 export const PDM_CUSTOM_FIELD_GROUP = 'Proxmox Datacenter Manager';
 
@@ -42,7 +39,7 @@ export const PDM_CUSTOM_FIELDS = [
     name: 'pdm_remote_health', label: 'PDM Remote Health', type: 'text', object_types: [CLUSTER, DEVICE],
     description: 'ok, degraded (a node is down), error (PDM cannot reach it) or unknown',
   },
-] as const satisfies ReadonlyArray<{ name: string; label: string; type: 'text' | 'json'; object_types: string[]; description: string }>;
+] as const satisfies readonly CustomFieldDef[];
 
 /** "Proxmox Datacenter Manager X.Y" from a version starting with MAJOR.MINOR. */
 export function pdmPlatformName(version: string): string | undefined {
@@ -76,12 +73,13 @@ export function mapPdm(snapshot: PdmSnapshot, ctx: MapContext<PdmConfig>): AnyEn
   const c = ctx.config;
   const site = c.SITE_NAME;
   const manager = hostLabel(c.PDM_HOST);
-  const stub = deviceRef(manager, site);
+  const stub = deviceRef(manager, site, PDM_MANAGER);
+  const remoteSite = (id: string): string => (Object.hasOwn(c.REMOTE_SITE_MAP, id) ? c.REMOTE_SITE_MAP[id] ?? site : site);
   const tags: Tag[] = [tagRef(PDM_TAG.name), tagRef(DISCOVERED_TAG.name)];
   const out: AnyEntity[] = [
-    tagEntity(PDM_TAG),
-    tagEntity(DISCOVERED_TAG),
-    ...customFieldEntities(PDM_CUSTOM_FIELDS, PDM_CUSTOM_FIELD_GROUP),
+    tagEntity(PDM_TAG.name, PDM_TAG.color),
+    tagEntity(DISCOVERED_TAG.name, DISCOVERED_TAG.color),
+    ...customFieldEntities(PDM_CUSTOM_FIELDS, PDM_CUSTOM_FIELD_GROUP, { hidden: true }),
   ];
 
   const remotesJson = snapshot.remotes.map((r) => ({
@@ -97,8 +95,6 @@ export function mapPdm(snapshot: PdmSnapshot, ctx: MapContext<PdmConfig>): AnyEn
   if (platform !== undefined) out.push(entity('platform', { ...platformRef(platform), tags }));
   out.push(entity('device', {
     ...stub,
-    device_type: PDM_DEVICE_TYPE,
-    role: PDM_DEVICE_ROLE,
     ...(platform !== undefined && { platform: platformRef(platform) }),
     status: 'active',
     tags,
@@ -137,16 +133,15 @@ export function mapPdm(snapshot: PdmSnapshot, ctx: MapContext<PdmConfig>): AnyEn
       const name = remoteClusterName(r);
       // Without the real name a guess would create a second cluster; the remote is in pdm_remotes.
       if (name === undefined) continue;
-      const cluster: Cluster = { ...clusterRef(name), type: clusterTypeRef(), tags, custom_fields: fields };
+      // The identity the pve collector gives it (mappers/pve pveClusterRef): name, type, scope site.
+      const cluster: Cluster = { ...clusterRef({ name, type: PVE_CLUSTER_TYPE, site: remoteSite(r.id) }), tags, custom_fields: fields };
       push(entity('cluster', cluster));
     } else {
       const name = remoteDeviceName(r);
       if (name === undefined) continue;
       const pbsPlatform = pbsPlatformName(r.version);
       const device: Device = {
-        ...pbsDeviceRef(name, site),
-        device_type: PBS_DEVICE_TYPE,
-        role: PBS_DEVICE_ROLE,
+        ...pbsDeviceRef(name, remoteSite(r.id)),
         ...(pbsPlatform !== undefined && { platform: platformRef(pbsPlatform) }),
         tags,
         custom_fields: fields,

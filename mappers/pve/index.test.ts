@@ -144,13 +144,14 @@ describe('mapPve', () => {
       ],
     };
     const c = ctx({ SITE_NAME: 'Main', NODE_SITE_MAP: 'pve2:Edge' });
-    const pve1 = { name: 'pve1', site: site('Main') };
-    const pve2 = { name: 'pve2', site: site('Edge') };
-    const vm = (name: string) => ({ name, cluster: { name: 'prod' } });
+    // Every reference carries what its object needs to be created and matched on its own.
     const deviceBase = {
       device_type: { model: 'Proxmox Node', slug: 'proxmox-node', manufacturer: { name: 'Proxmox', slug: 'proxmox' } },
       role: { name: 'Hypervisor', slug: 'hypervisor' },
     };
+    const pve1 = { name: 'pve1', site: site('Main'), ...deviceBase };
+    const pve2 = { name: 'pve2', site: site('Edge'), ...deviceBase };
+    const vm = (name: string) => ({ name, cluster: { name: 'prod', type: { name: 'Proxmox', slug: 'proxmox' }, scope_site: site('Main') }, site: site('Main') });
     const expected = [
       { kind: 'tag', value: { name: 'discovered', slug: 'discovered', color: '198754' } },
       { kind: 'tag', value: { name: 'prod', slug: 'prod' } },
@@ -173,51 +174,51 @@ describe('mapPve', () => {
       },
       { kind: 'vm_interface', value: { virtual_machine: vm('web'), name: 'net1', primary_mac_address: { mac_address: 'BC:24:11:00:00:BB' }, tags: TAGS } },
       { kind: 'interface', value: { device: pve1, name: 'vmbr0', type: 'bridge', tags: TAGS } },
-      { kind: 'ip_address', value: { address: '192.0.2.10/24', assigned_object_interface: { device: { ...pve1, primary_ip4: { address: '192.0.2.10/24' } }, name: 'vmbr0' }, status: 'active', tags: TAGS } },
+      { kind: 'ip_address', value: { address: '192.0.2.10/24', assigned_object_interface: { device: { ...pve1, primary_ip4: { address: '192.0.2.10/24' } }, name: 'vmbr0', type: 'bridge' }, status: 'active', tags: TAGS } },
       { kind: 'ip_address', value: { address: '192.0.2.50/24', assigned_object_vm_interface: { virtual_machine: { ...vm('web'), primary_ip4: { address: '192.0.2.50/24' } }, name: 'net0' }, status: 'active', tags: TAGS } },
       { kind: 'ip_address', value: { address: '198.51.100.7/24', assigned_object_vm_interface: { virtual_machine: vm('web'), name: 'net1' }, status: 'active', tags: TAGS } },
       { kind: 'ip_address', value: { address: '2001:db8::50/64', assigned_object_vm_interface: { virtual_machine: { ...vm('web'), primary_ip6: { address: '2001:db8::50/64' } }, name: 'net0' }, status: 'active', tags: TAGS } },
       { kind: 'ip_address', value: { address: '203.0.113.5/24', assigned_object_vm_interface: { virtual_machine: { ...vm('ct'), primary_ip4: { address: '203.0.113.5/24' } }, name: 'eth0' }, status: 'active', tags: TAGS } },
+      // Only pve1 (Main) carries the network: scoped to Main.
       { kind: 'prefix', value: { prefix: '192.0.2.0/24', scope_site: site('Main'), status: 'active', tags: TAGS } },
       {
         kind: 'virtual_machine',
         value: {
-          ...vm('ct'), site: site('Main'), status: 'offline', platform: { name: 'Alpine Linux', slug: 'alpine-linux' }, vcpus: 1, memory: 512, start_on_boot: 'off', tags: TAGS,
+          ...vm('ct'), status: 'offline', platform: { name: 'Alpine Linux', slug: 'alpine-linux' }, vcpus: 1, memory: 512, start_on_boot: 'off', tags: TAGS,
           custom_fields: { proxmox_vmid: { text: '200' }, proxmox_node: { text: 'pve2' }, proxmox_vm_type: { text: 'lxc' } },
-          primary_ip4: { address: '203.0.113.5/24' },
         },
       },
       {
         kind: 'virtual_machine',
         value: {
-          ...vm('dup-ip'), site: site('Main'), status: 'active', vcpus: 1, memory: 1024, start_on_boot: 'off', tags: TAGS,
+          ...vm('dup-ip'), status: 'active', vcpus: 1, memory: 1024, start_on_boot: 'off', tags: TAGS,
           custom_fields: { proxmox_vmid: { text: '102' }, proxmox_node: { text: 'pve1' }, proxmox_vm_type: { text: 'qemu' } },
         },
       },
       {
         kind: 'virtual_machine',
         value: {
-          ...vm('legacy'), site: site('Main'), status: 'staged', tags: TAGS,
+          ...vm('legacy'), status: 'staged', tags: TAGS,
           custom_fields: { proxmox_vmid: { text: '101' }, proxmox_node: { text: 'pve1' }, proxmox_vm_type: { text: 'qemu' } },
         },
       },
       {
         kind: 'virtual_machine',
         value: {
-          ...vm('web'), site: site('Main'), status: 'active', platform: { name: 'Ubuntu 24.04', slug: 'ubuntu-24-04' }, vcpus: 2, memory: 2048,
+          ...vm('web'), status: 'active', platform: { name: 'Ubuntu 24.04', slug: 'ubuntu-24-04' }, vcpus: 2, memory: 2048,
           comments: 'Web server', start_on_boot: 'on', tags: [...TAGS, T('prod')],
           custom_fields: { proxmox_vmid: { text: '100' }, proxmox_node: { text: 'pve1' }, proxmox_vm_type: { text: 'qemu' }, proxmox_ha_state: { text: 'started' } },
-          primary_ip4: { address: '192.0.2.50/24' }, primary_ip6: { address: '2001:db8::50/64' },
         },
       },
       { kind: 'virtual_disk', value: { virtual_machine: vm('ct'), name: 'rootfs', size: 8192, custom_fields: { proxmox_storage_pool: { text: 'local' } }, tags: TAGS } },
       { kind: 'virtual_disk', value: { virtual_machine: vm('web'), name: 'scsi0', size: 32768, custom_fields: { proxmox_storage_pool: { text: 'local-lvm' } }, tags: TAGS } },
-      { kind: 'device', value: { ...pve2, ...deviceBase, status: 'offline', tags: TAGS } },
+      // No primary_ip4 on the Device: the primary IP's own entity sets it.
+      { kind: 'device', value: { ...pve2, status: 'offline', tags: TAGS } },
       {
         kind: 'device',
         value: {
-          ...pve1, ...deviceBase, platform: { name: 'Proxmox VE 8.2', slug: 'proxmox-ve-8-2' }, status: 'active',
-          custom_fields: { proxmox_cpu_count: { integer: 8 }, proxmox_memory_mb: { integer: 16384 } }, tags: TAGS, primary_ip4: { address: '192.0.2.10/24' },
+          ...pve1, platform: { name: 'Proxmox VE 8.2', slug: 'proxmox-ve-8-2' }, status: 'active',
+          custom_fields: { proxmox_cpu_count: { integer: 8 }, proxmox_memory_mb: { integer: 16384 } }, tags: TAGS,
         },
       },
     ];
@@ -250,7 +251,22 @@ describe('mapPve', () => {
     }, ctx({ CLUSTER_NAME: 'Named', NODE_SITE_MAP: 'n1:Proxmox' }));
     expect(out.filter((e) => e.kind === 'vm_interface' || e.kind === 'vlan').map((e) => e.value)).toEqual([
       { vid: 5, name: 'VLAN 5', site: site('Proxmox'), status: 'active', tags: TAGS },
-      { virtual_machine: { name: 'c7', cluster: { name: 'Named' } }, name: 'net3', mode: 'access', untagged_vlan: { vid: 5, name: 'VLAN 5', site: site('Proxmox') }, tags: TAGS },
+      { virtual_machine: { name: 'c7', cluster: { name: 'Named', type: T('Proxmox', 'proxmox'), scope_site: site('Proxmox') }, site: site('Proxmox') }, name: 'net3', mode: 'access', untagged_vlan: { vid: 5, name: 'VLAN 5', site: site('Proxmox') }, tags: TAGS },
+    ]);
+  });
+
+  it('emits one Prefix per network, global when nodes at two sites carry it, scoped when one site does', () => {
+    const node = (name: string, cidrs: string[]) => ({
+      name, status: 'online', network: cidrs.map((cidr, i) => ({ iface: `vmbr${i}`, type: 'bridge', cidr, priority: i })),
+    });
+    const out = mapPve({
+      bootstrap: false, host: 'h', clusterName: 'c', guests: [],
+      nodes: [node('a', ['10.0.0.1/24', '10.1.0.1/24']), node('b', ['10.0.0.2/24']), node('c', ['10.2.0.3/24'])],
+    }, ctx({ NODE_SITE_MAP: 'a:London,b:Paris,c:Paris' }));
+    expect(out.filter((e) => e.kind === 'prefix').map((e) => e.value)).toEqual([
+      { prefix: '10.0.0.0/24', status: 'active', tags: TAGS },
+      { prefix: '10.1.0.0/24', scope_site: site('London'), status: 'active', tags: TAGS },
+      { prefix: '10.2.0.0/24', scope_site: site('Paris'), status: 'active', tags: TAGS },
     ]);
   });
 });

@@ -1,23 +1,23 @@
-import type { Cluster, Device, DeviceRole, DeviceType, Platform, Site, Tag, VirtualMachine, VMInterface } from '../../proto/diode/v1/types.ts';
+import type { Cluster, Device, Platform, Site, Tag, VirtualMachine, VMInterface } from '../../proto/diode/v1/types.ts';
 import type { PveConfig } from '../../agent/collectors/pve/config.ts';
 import type { PveGuest, PveNode, PveSnapshot } from '../../agent/collectors/pve/snapshot.ts';
 import {
-  cidrText, ipRef, isUsableAddress, mapNodeNetwork, vlanName, withPrefix, type Cidr,
+  cidrText, isUsableAddress, mapNodeNetwork, prefixEntity, withPrefix, type Cidr,
 } from '../common/node-network.ts';
-import { cf, clusterRef, deviceRef, siteRef, tagRef } from '../common/refs.ts';
+import {
+  cf, clusterRef, deviceRef, ipRef, platformRef, siteRef, tagEntity, tagRef, vlanRef, vmInterfaceRef, vmRef,
+} from '../common/refs.ts';
+import { PVE_CLUSTER_TYPE, PVE_NODE } from '../common/vocabulary.ts';
 import { naturalKey } from '../keys.ts';
 import { orderEntities } from '../order.ts';
 import { entity, type AnyEntity, type EntityOf, type MapContext } from '../types.ts';
-import { guestPlatformName, nodePlatformName, platformRef } from './platforms.ts';
-import { clusterTypeRef, DISCOVERED_TAG, HOST_TAG_COLOR, hostTagName, PVE_TAG, staticEntities, tagEntity } from './static.ts';
+import { guestPlatformName, nodePlatformName } from './platforms.ts';
+import { DISCOVERED_TAG, HOST_TAG_COLOR, hostTagName, PVE_TAG, staticEntities } from './static.ts';
 
 /*
  * Snapshot → Diode entities, following ../shared/seeds/proxmox-ve-mapping.txt row by row.
  * Pure: no clock, no I/O; mapPve's output is sorted with the one emission-order table.
  */
-
-export const DEVICE_TYPE: DeviceType = { model: 'Proxmox Node', slug: 'proxmox-node', manufacturer: { name: 'Proxmox', slug: 'proxmox' } };
-export const DEVICE_ROLE: DeviceRole = { name: 'Hypervisor', slug: 'hypervisor' };
 
 const MB = 1024 * 1024;
 
@@ -40,8 +40,14 @@ export function nodeSite(node: string, config: PveConfig): string {
   return Object.hasOwn(config.NODE_SITE_MAP, node) ? config.NODE_SITE_MAP[node] ?? config.SITE_NAME : config.SITE_NAME;
 }
 
-export function vmInterfaceRef(vm: VirtualMachine, name: string): VMInterface {
-  return { virtual_machine: vm, name };
+/** The Cluster this policy's guests are in: (name, type, scope site), as every reference to it carries it. */
+export function pveClusterRef(snapshot: PveSnapshot, config: PveConfig): Cluster {
+  return clusterRef({ name: clusterName(snapshot, config), type: PVE_CLUSTER_TYPE, site: config.SITE_NAME });
+}
+
+/** A node's Device reference: what NetBox needs to create it and Diode to match it. */
+export function pveNodeRef(node: string, config: PveConfig): Device {
+  return deviceRef(node, nodeSite(node, config), PVE_NODE);
 }
 
 /** Guest-agent interfaces that never carry inventory IPs (seed "IP Address Discovery"). */
@@ -122,26 +128,27 @@ export function* mapPveEach(snapshot: PveSnapshot, ctx: MapContext<PveConfig>): 
   const hostTag = hostTagName(host);
   em.push(tagEntity(hostTag, HOST_TAG_COLOR));
   const tags: Tag[] = [tagRef(PVE_TAG.name), tagRef(DISCOVERED_TAG.name), tagRef(hostTag)];
-  const cluster = clusterName(snapshot, config);
+  const cluster = pveClusterRef(snapshot, config);
 
-  em.push(entity('cluster', {
-    name: cluster,
-    type: clusterTypeRef(),
-    scope_site: siteRef(config.SITE_NAME),
-    status: 'active',
-    tags,
-  }));
+  em.push(entity('cluster', { ...cluster, status: 'active', tags }));
   yield* flush();
 
   // Nodes first, then guests by vmid: when two objects report one address, the first keeps it.
+  const networks = new Map<string, Set<string>>();
   for (const node of snapshot.nodes) {
-    mapNode(node, config, tags, em);
+    mapNode(node, config, tags, em, networks);
     yield* flush();
   }
+  // One Prefix per network, scoped to a site only when every node carrying it is there.
+  for (const [network, sites] of networks) {
+    const [only] = sites;
+    em.push(prefixEntity(network, sites.size === 1 && only !== undefined ? em.site(only) : undefined, tags));
+  }
+  yield* flush();
   // The collector already drops same-name guests; this keeps a hand-made snapshot from
   // merging two guests' interfaces and disks into one VM.
   const vmNames = new Set<string>();
-  const run: GuestRun = { cluster: clusterRef(cluster), config, tags, tagSlugs: new Set(tags.map((t) => t.slug ?? '')) };
+  const run: GuestRun = { cluster, config, tags, tagSlugs: new Set(tags.map((t) => t.slug ?? '')) };
   for (const guest of snapshot.guests) {
     const key = guest.name.toLowerCase();
     if (vmNames.has(key)) continue;
@@ -151,11 +158,16 @@ export function* mapPveEach(snapshot: PveSnapshot, ctx: MapContext<PveConfig>): 
   }
 }
 
-function mapNode(node: PveNode, config: PveConfig, tags: Tag[], em: Emitter): void {
+function mapNode(node: PveNode, config: PveConfig, tags: Tag[], em: Emitter, networks: Map<string, Set<string>>): void {
   const site = nodeSite(node.name, config);
-  const stub = deviceRef(node.name, site);
-  const net = mapNodeNetwork(stub, site, node.network ?? [], tags, { isClaimed: em.isClaimed });
-  for (const e of [...net.interfaces, ...net.vlans, ...net.prefixes]) em.push(e);
+  const stub = pveNodeRef(node.name, config);
+  const net = mapNodeNetwork(stub, em.site(site), node.network ?? [], tags, { isClaimed: em.isClaimed });
+  for (const e of [...net.interfaces, ...net.vlans]) em.push(e);
+  for (const n of net.networks) {
+    let sites = networks.get(n);
+    if (sites === undefined) networks.set(n, (sites = new Set()));
+    sites.add(site);
+  }
   for (const ip of net.ipAddresses) {
     if (ip.value.address !== undefined) em.claimIp(ip.value.address);
     em.push(ip);
@@ -168,16 +180,13 @@ function mapNode(node: PveNode, config: PveConfig, tags: Tag[], em: Emitter): vo
   if (node.maxcpu !== undefined) customFields.proxmox_cpu_count = cf.integer(Math.round(node.maxcpu));
   if (node.maxmem !== undefined) customFields.proxmox_memory_mb = cf.integer(Math.round(node.maxmem / MB));
 
+  // primary_ip4/6 ride on the primary IP's own entity (mapNodeNetwork), never here.
   em.push(entity('device', {
     ...stub,
-    device_type: DEVICE_TYPE,
-    role: DEVICE_ROLE,
     ...(platform && { platform: platformRef(platform) }),
     status: deviceStatus(node.status),
     ...(Object.keys(customFields).length > 0 && { custom_fields: customFields }),
     tags,
-    ...(net.primaryIp4 && { primary_ip4: ipRef(net.primaryIp4) }),
-    ...(net.primaryIp6 && { primary_ip6: ipRef(net.primaryIp6) }),
   }));
 }
 
@@ -239,8 +248,8 @@ interface GuestRun {
 
 function mapGuest(g: PveGuest, run: GuestRun, em: Emitter): void {
   const { cluster, config, tags } = run;
-  const vmStub: VirtualMachine = { name: g.name, cluster };
-  // NetBox requires a VM's site to be its cluster's scope site (VirtualMachine.clean).
+  // vmRef carries the cluster's scope site: NetBox requires a VM's site to be it (VirtualMachine.clean).
+  const vmStub = vmRef(g.name, cluster);
   const vmSite = config.SITE_NAME;
   const hostSite = nodeSite(g.node, config);
 
@@ -255,17 +264,17 @@ function mapGuest(g: PveGuest, run: GuestRun, em: Emitter): void {
     if (used.has(n.name)) continue;
     used.add(n.name);
     ifaceNames.set(n.key, n.name);
-    const iface: VMInterface = { virtual_machine: vmStub, name: n.name };
+    const iface: VMInterface = vmInterfaceRef(vmStub, n.name);
     if (n.mac) iface.primary_mac_address = { mac_address: n.mac };
     if (n.vlan !== undefined) {
       // "VLAN {vid}" at the site of the node it was discovered on (seed "VLAN Discovery").
       const site = em.site(hostSite);
-      em.push(entity('vlan', { vid: n.vlan, name: vlanName(n.vlan), site, status: 'active', tags }));
+      em.push(entity('vlan', { ...vlanRef(n.vlan, site), status: 'active', tags }));
       // NetBox only accepts an untagged VLAN of the VM's own site (VMInterface.clean); when
       // NODE_SITE_MAP puts the node elsewhere the VLAN is still recorded, the link is not.
       if (hostSite === vmSite) {
         iface.mode = 'access';
-        iface.untagged_vlan = { vid: n.vlan, name: vlanName(n.vlan), site };
+        iface.untagged_vlan = vlanRef(n.vlan, site);
       }
     }
     iface.tags = tags;
@@ -278,6 +287,7 @@ function mapGuest(g: PveGuest, run: GuestRun, em: Emitter): void {
   for (const ip of ips) {
     const address = cidrText(ip.cidr);
     if (!em.claimIp(address)) continue;
+    // As for nodes: only the primary IP's own entity sets the primary, on its VM reference.
     let owner = vmStub;
     if (primary4 === undefined && ip.cidr.family === 4) {
       primary4 = address;
@@ -324,7 +334,7 @@ function mapGuest(g: PveGuest, run: GuestRun, em: Emitter): void {
   };
   if (g.hastate !== undefined) customFields.proxmox_ha_state = cf.text(g.hastate);
 
-  const vm: VirtualMachine = { ...vmStub, site: em.site(vmSite), status: vmStatus(g.status) };
+  const vm: VirtualMachine = { ...vmStub, status: vmStatus(g.status) };
   if (platform) vm.platform = platform;
   if (g.maxcpu !== undefined) vm.vcpus = Math.round(g.maxcpu * 100) / 100;
   if (g.maxmem !== undefined) vm.memory = Math.round(g.maxmem / MB);
@@ -333,7 +343,5 @@ function mapGuest(g: PveGuest, run: GuestRun, em: Emitter): void {
   if (g.config) vm.start_on_boot = g.config.onboot ? 'on' : 'off';
   vm.tags = vmTags;
   vm.custom_fields = customFields;
-  if (primary4 !== undefined) vm.primary_ip4 = ipRef(primary4);
-  if (primary6 !== undefined) vm.primary_ip6 = ipRef(primary6);
   em.add(entity('virtual_machine', vm));
 }

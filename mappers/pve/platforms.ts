@@ -1,5 +1,3 @@
-import type { Platform } from '../../proto/diode/v1/types.ts';
-import { slugify } from '../common/refs.ts';
 import { parsePveVersion, PveParseError } from '../../agent/collectors/pve/parsers.ts';
 import type { PveGuest } from '../../agent/collectors/pve/snapshot.ts';
 
@@ -71,6 +69,3 @@ export function nodePlatformName(pveversion: string | undefined): string | undef
   }
 }
 
-export function platformRef(name: string): Platform {
-  return { name, slug: slugify(name) };
-}

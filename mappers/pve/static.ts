@@ -1,6 +1,9 @@
-import type { ClusterType, CustomField, Tag } from '../../proto/diode/v1/types.ts';
-import { slugify, tagRef } from '../common/refs.ts';
+import type { CustomFieldDef } from '../common/refs.ts';
+import { clusterTypeRef, customFieldEntities, tagEntity, tagRef } from '../common/refs.ts';
+import { DISCOVERED_TAG, PVE_CLUSTER_TYPE } from '../common/vocabulary.ts';
 import { entity, type EntityOf } from '../types.ts';
+
+export { DISCOVERED_TAG };
 
 /*
  * The static part of the PVE mapping: what BOOTSTRAP creates (seed, "Bootstrap Mode")
@@ -9,23 +12,12 @@ import { entity, type EntityOf } from '../types.ts';
 
 /** Tag colors of the seed's "Tag Colors" table; NetBox stores 6 hex digits without '#'. */
 export const PVE_TAG = { name: 'proxmox-ve', color: 'e57000' } as const;
-export const DISCOVERED_TAG = { name: 'discovered', color: '198754' } as const;
 export const HOST_TAG_COLOR = 'fd7e14';
 
 export function hostTagName(host: string): string {
   return `proxmox-${host}`;
 }
 
-export function tagEntity(name: string, color?: string): EntityOf<'tag'> {
-  const value: Tag = { ...tagRef(name), ...(color !== undefined && { color }) };
-  return entity('tag', value);
-}
-
-export const CLUSTER_TYPE_NAME = 'Proxmox';
-
-export function clusterTypeRef(): ClusterType {
-  return { name: CLUSTER_TYPE_NAME, slug: slugify(CLUSTER_TYPE_NAME) };
-}
 
 /** The seed's seven custom fields ("Custom Fields" table), grouped under "Proxmox VE". */
 export const PVE_CUSTOM_FIELDS = [
@@ -57,7 +49,7 @@ export const PVE_CUSTOM_FIELDS = [
     name: 'proxmox_storage_pool', label: 'Proxmox Storage Pool', type: 'text', object_types: ['virtualization.virtualdisk'],
     description: 'Proxmox VE storage pool (e.g. local-lvm, ceph) from which this virtual disk is allocated',
   },
-] as const satisfies ReadonlyArray<CustomField & { name: string }>;
+] as const satisfies readonly CustomFieldDef[];
 
 export const CUSTOM_FIELD_GROUP = 'Proxmox VE';
 
@@ -71,14 +63,7 @@ export function staticEntities(): Array<EntityOf<'tag'> | EntityOf<'custom_field
   return [
     tagEntity(PVE_TAG.name, PVE_TAG.color),
     tagEntity(DISCOVERED_TAG.name, DISCOVERED_TAG.color),
-    ...PVE_CUSTOM_FIELDS.map((f) => entity('custom_field', {
-      name: f.name,
-      label: f.label,
-      type: f.type,
-      description: f.description,
-      object_types: [...f.object_types],
-      group_name: CUSTOM_FIELD_GROUP,
-    })),
-    entity('cluster_type', { ...clusterTypeRef(), tags: staticTags }),
+    ...customFieldEntities(PVE_CUSTOM_FIELDS, CUSTOM_FIELD_GROUP),
+    entity('cluster_type', { ...clusterTypeRef(PVE_CLUSTER_TYPE), tags: staticTags }),
   ];
 }

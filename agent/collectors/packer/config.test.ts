@@ -16,6 +16,8 @@ describe('packerConfigSchema', () => {
       PACKER_MANIFESTS: ['builds/packer-manifest.json'],
       PACKER_LOGS: [],
       PACKER_HISTORY: 10,
+      SITE_NAME: 'Proxmox',
+      CLUSTER_SITE_MAP: {},
       PROXMOX_PORT: 8006,
       PROXMOX_USER: 'root@pam',
       PROXMOX_SSL_VERIFY: false,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { boolish, intish } from '../../config/coerce.ts';
 import { slugify } from '../../../mappers/common/refs.ts';
-import { pveConnectionShape } from '../pve/config.ts';
+import { nodeSiteMapSchema, pveConnectionShape } from '../pve/config.ts';
 
 /*
  * The policy's `config:` block for the packer collector. Image definitions are declared
@@ -80,6 +80,14 @@ export const packerConfigSchema = z
     PACKER_LOGS: pathList.default([]),
     /** Cluster of definitions that name no target_cluster (proxmox-iso ones may omit it). */
     PACKER_CLUSTER: z.string().trim().min(1).optional(),
+    /*
+     * The site the target clusters are scoped to: the PVE policy's SITE_NAME for that cluster
+     * (same default). Diode matches a cluster on (name, scope) and NetBox wants a VM at its
+     * cluster's site, so the template VM names both. CLUSTER_SITE_MAP ("cluster:site,…") for
+     * clusters at other sites.
+     */
+    SITE_NAME: z.string().trim().min(1).default('Proxmox'),
+    CLUSTER_SITE_MAP: nodeSiteMapSchema.default({}),
     /** How many builds per definition the packer_builds history keeps. */
     PACKER_HISTORY: intish(1, 100).default(10),
     // Optional PVE connection that resolves output VMIDs to template names and nodes.

@@ -314,7 +314,9 @@ describe('generatePveScenario', () => {
     const vms = entities.filter((e) => e.kind === 'virtual_machine').map((e) => e.value);
     expect(vms).toHaveLength(60);
     const agentRunning = new Set(scenario.guests.filter((g) => g.agent?.kind === 'ok' || g.resource.type === 'lxc').map((g) => g.resource.name));
-    expect(vms.filter((v) => v.primary_ip4).map((v) => v.name).sort()).toEqual([...agentRunning].sort());
+    // The primary IPv4 is set by the address's own entity, on the VM reference it nests.
+    const primaries = entities.flatMap((e) => (e.kind === 'ip_address' && e.value.assigned_object_vm_interface?.virtual_machine?.primary_ip4 ? [e.value.assigned_object_vm_interface.virtual_machine.name ?? ''] : []));
+    expect(primaries.sort()).toEqual([...agentRunning].sort());
     expect(server.requests).toHaveLength(4 + 3 * 2 + 60 + 2 * scenario.guests.filter((g) => g.agent?.kind === 'ok').length);
   });
 });

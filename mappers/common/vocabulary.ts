@@ -1,0 +1,30 @@
+import type { DeviceKind } from './refs.ts';
+
+/*
+ * The NetBox objects more than one collector points at, named once: a host that two
+ * collectors see (a hyperconverged PVE + Ceph node, a PBS server that PDM manages) must be
+ * the same device with the same type and role from both, or the last writer flips them
+ * on every run (Diode replaces every field but tags and custom fields:
+ * netbox_diode_plugin/api/differ.py).
+ */
+
+/** On every entity of every collector; one name, one color, or the tag flips between policies. */
+export const DISCOVERED_TAG = { name: 'discovered', color: '198754' } as const;
+
+export const PROXMOX = 'Proxmox';
+
+/** A Proxmox VE node (seed proxmox-ve-mapping.txt, Node row). */
+export const PVE_NODE: DeviceKind = { model: 'Proxmox Node', manufacturer: PROXMOX, role: 'Hypervisor' };
+/** A Proxmox Backup Server (DESIGN.md §6 PBS). */
+export const PBS_SERVER: DeviceKind = { model: 'Proxmox Backup Server', manufacturer: PROXMOX, role: 'Backup Server' };
+/** A Proxmox Datacenter Manager (DESIGN.md §6 PDM). */
+export const PDM_MANAGER: DeviceKind = { model: 'Proxmox Datacenter Manager', manufacturer: PROXMOX, role: 'Datacenter Manager' };
+/**
+ * A Ceph host read from the Ceph dashboard, which says nothing of its hardware: NetBox
+ * requires a device type, so a generic one (agent/collectors/ceph/README.md).
+ */
+export const CEPH_HOST: DeviceKind = { model: 'Ceph Node', manufacturer: 'Generic', role: 'Ceph Node' };
+
+/** Cluster types (seed: ClusterType "Proxmox"; DESIGN.md §6: type "Ceph"). */
+export const PVE_CLUSTER_TYPE = PROXMOX;
+export const CEPH_CLUSTER_TYPE = 'Ceph';
