@@ -96,6 +96,16 @@ describe('mapPdm', () => {
     ]);
   });
 
+  it('scopes each remote at the site REMOTE_SITE_MAP gives it, else SITE_NAME', () => {
+    const mapped = pdmConfigSchema.parse({ ...config, REMOTE_SITE_MAP: 'a-prod:Paris,b-prod-again:Paris,c-pbs:Backup DC' });
+    const out = mapPdm(snapshot, { ...ctx, config: mapped });
+    expect(out.filter((e) => e.kind === 'cluster').map((e) => [e.value.name, e.value.scope_site])).toEqual([['prod', { name: 'Paris', slug: 'paris' }]]);
+    expect(out.filter((e) => e.kind === 'device').map((e) => [e.value.name, e.value.site])).toEqual([
+      ['pbs1.lab', { name: 'Backup DC', slug: 'backup-dc' }],
+      ['pdm.lab.example', { name: 'Lab', slug: 'lab' }],
+    ]);
+  });
+
   it('declares its custom fields hidden, grouped and on the objects it sets them on', () => {
     const out = mapPdm(snapshot, ctx);
     const declared = out.filter((e) => e.kind === 'custom_field').map((e) => e.value);
