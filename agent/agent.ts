@@ -90,6 +90,7 @@ export class Agent {
       },
       onSuperseded: (p) => this.metrics.supersededSnapshot(p),
       onStale: (p, n) => this.metrics.stale(p, n),
+      onStateSaveFailed: (p) => this.metrics.stateSaveFailed(p),
     });
   }
 
@@ -165,7 +166,7 @@ export class Agent {
     })
       .then((run) => this.deliverer.deliver(policy, run).then((r) => {
         r.durationMs = Math.round(performance.now() - run.t0);
-        run.log.info({ status: r.status, duration_ms: r.durationMs, collected: r.collected, sent: r.sent, api_requests: r.apiRequests, diode_requests: r.diode.requests, warnings: r.warnings.length, delivery: r.delivery }, 'run finished');
+        run.log.info({ status: r.status, state_error: r.stateError, duration_ms: r.durationMs, collected: r.collected, sent: r.sent, api_requests: r.apiRequests, diode_requests: r.diode.requests, warnings: r.warnings.length, delivery: r.delivery }, 'run finished');
         return r;
       }))
       .then((r) => {
@@ -229,6 +230,7 @@ export class Agent {
             delivery: r.delivery ?? null,
             warnings: r.warnings.map((w) => ({ code: w.code, subject: w.subject, reason: w.message })),
             error: r.error ?? null,
+            state_error: r.stateError ?? null,
           } : null,
         };
       }),

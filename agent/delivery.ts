@@ -6,7 +6,7 @@ import { ChunkedDelivery, DeliveryError } from './diode/deliver.ts';
 import { RETRYABLE_GRPC } from './diode/retry.ts';
 import type { Policy } from './config/load.ts';
 import { commitDelta, planDelta, type DeltaOptions, type DeltaPlan } from './state/delta.ts';
-import { StateLoadError, type PolicyState, type StateStore } from './state/store.ts';
+import { StateLoadError, StateSaveError, type PolicyState, type StateStore } from './state/store.ts';
 import { countByKind, type CollectedRun, type RunResult } from './run.ts';
 import { AGENT_NAME, AGENT_VERSION } from './version.ts';
 
@@ -24,7 +24,16 @@ export interface DelivererOptions {
   onSuperseded?: (policy: string) => void;
   onStale?: (policy: string, count: number) => void;
   onDelivered?: (result: RunResult) => void;
+  /** A state save failed (the old state stays; see STATE_NOT_SAVED). */
+  onStateSaveFailed?: (policy: string) => void;
 }
+
+/**
+ * What a failed state save means. The store replaces the state atomically, so the last
+ * saved state is still there: the next run plans its delta against it and sends again
+ * what this run sent (and anything else that changed since), not necessarily everything.
+ */
+export const STATE_NOT_SAVED = 'the next run compares against the last saved state and resends what changed since it was saved';
 
 interface Pending {
   policy: Policy;
@@ -36,6 +45,11 @@ interface Pending {
   opts: DeltaOptions;
   attempts: number;
   timer?: NodeJS.Timeout;
+}
+
+function setStateError(r: RunResult, err: StateSaveError | undefined): void {
+  if (err) r.stateError = `${err.message}; ${STATE_NOT_SAVED}`;
+  else delete r.stateError;
 }
 
 /** Diode could not be reached (as opposed to Diode refusing the request). */
@@ -130,11 +144,13 @@ export class Deliverer {
       await p.delivery.send();
       this.pending.delete(p.policy.name);
       const complete = p.delivery.result.errors.length === 0;
-      await this.commit(p, complete);
+      const saveError = await this.commit(p, complete);
       r.diode = { ...p.delivery.result };
       r.sent = countByKind([...p.accepted.values()]);
-      r.status = r.warnings.length || !complete ? 'partial' : 'success';
+      // Diode has everything, but the state does not know it: not a success.
+      r.status = r.warnings.length || !complete || saveError ? 'partial' : 'success';
       delete r.error;
+      setStateError(r, saveError);
       if (r.delivery) r.delivery.pending = false;
       if (p.attempts > 1) this.opts.onDelivered?.(r);
       return r;
@@ -158,17 +174,23 @@ export class Deliverer {
       this.pending.delete(p.policy.name);
       r.error = `delivery failed: ${(err as Error).message}`;
       p.run.log.error({ err: (err as Error).message, delivered_requests: p.delivery.result.requests }, 'delivery failed; the next run resends everything');
-      await this.commit(p, false);
+      setStateError(r, await this.commit(p, false));
       return r;
     }
   }
 
-  private async commit(p: Pending, complete: boolean): Promise<void> {
+  /** Records what Diode accepted; a failed save is logged, counted and returned, never thrown. */
+  private async commit(p: Pending, complete: boolean): Promise<StateSaveError | undefined> {
     const state = commitDelta(p.prev, p.opts, p.plan, p.run.encoded, p.accepted, complete);
     try {
       await this.opts.store.save(p.policy.name, state);
-    } catch (err) {
-      p.run.log.error({ err: (err as Error).message }, 'cannot save state; the next run resends everything');
+      return undefined;
+    } catch (cause) {
+      // Stores other than the file store (Redis) throw their client's errors.
+      const err = cause instanceof StateSaveError ? cause : new StateSaveError(`cannot save the state of ${p.policy.name}: ${(cause as Error).message}`, cause);
+      p.run.log.error({ err }, 'state not saved; the next run resends what changed since the last saved state');
+      this.opts.onStateSaveFailed?.(p.policy.name);
+      return err;
     }
   }
 

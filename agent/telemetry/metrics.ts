@@ -15,6 +15,7 @@ export class Metrics {
   private readonly superseded: Counter<'policy'>;
   private readonly staleObjects: Counter<'policy'>;
   private readonly warnings: Counter<'policy' | 'code'>;
+  private readonly stateSaveFailures: Counter<'policy'>;
 
   constructor() {
     const r = [this.registry];
@@ -29,6 +30,7 @@ export class Metrics {
     this.superseded = new Counter({ name: 'diode_agent_superseded_snapshots_total', help: 'Undelivered snapshots replaced by a newer run while Diode was unavailable', labelNames: ['policy'], registers: r });
     this.staleObjects = new Counter({ name: 'diode_agent_stale_objects_total', help: 'Objects sent as stale', labelNames: ['policy'], registers: r });
     this.warnings = new Counter({ name: 'diode_agent_warnings_total', help: 'Collector warnings by code', labelNames: ['policy', 'code'], registers: r });
+    this.stateSaveFailures = new Counter({ name: 'diode_agent_state_save_failures_total', help: 'Delta state saves that failed (the previous state stays in place)', labelNames: ['policy'], registers: r });
     collectDefaultMetrics({ register: this.registry, prefix: 'diode_agent_' });
   }
 
@@ -61,6 +63,10 @@ export class Metrics {
 
   supersededSnapshot(policy: string): void {
     this.superseded.inc({ policy });
+  }
+
+  stateSaveFailed(policy: string): void {
+    this.stateSaveFailures.inc({ policy });
   }
 
   stale(policy: string, n: number): void {

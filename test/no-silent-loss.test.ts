@@ -1,0 +1,125 @@
+import { execFile } from 'node:child_process';
+import { writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Agent } from '../agent/agent.ts';
+import { FileStateStore } from '../agent/state/store.ts';
+import { FakeDiodeIngester, GrpcCode } from './fakes/diode-ingester.ts';
+import { startFakeHttps, type FakeServer } from './fakes/https-server.ts';
+import { generatePveScenario, pveHandler, type PveScenario } from './fakes/pve-server.ts';
+import { entitiesOf, harness, PVE_TOKEN } from './helpers/agent-harness.ts';
+
+/*
+ * Issue #14: what the agent collected is delivered, or its loss is reported (log, result,
+ * exit code, /status, metric); state never claims what Diode did not accept.
+ */
+const exec = promisify(execFile);
+const root = new URL('..', import.meta.url).pathname;
+
+let ingester: FakeDiodeIngester;
+let pve: FakeServer;
+let scenario: PveScenario;
+let pveDown = false;
+
+beforeEach(async () => {
+  scenario = generatePveScenario({ guests: 20, nodes: 2, seed: 14 });
+  scenario.cluster = 'loss';
+  ingester = await new FakeDiodeIngester().start();
+  const handler = pveHandler(scenario, PVE_TOKEN);
+  pveDown = false;
+  pve = await startFakeHttps((req) => (pveDown ? { status: 401, statusText: 'Authentication failed!', body: { data: null } } : handler(req)));
+});
+
+afterEach(async () => {
+  await ingester.stop();
+  await pve.close();
+});
+
+const accepted = () => entitiesOf(ingester.ingests.filter((r) => r.code === GrpcCode.OK).map((r) => r.bytes));
+const total = (counts: Record<string, number> | undefined) => Object.values(counts ?? {}).reduce((a, b) => a + b, 0);
+
+/** A logger whose lines are kept, parsed. */
+function capture(): { log: pino.Logger; lines: Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = [];
+  return { log: pino({ level: 'info' }, { write: (s: string) => lines.push(JSON.parse(s) as Record<string, unknown>) }), lines };
+}
+
+async function metric(a: Agent, name: string, labels: Record<string, string>): Promise<number | undefined> {
+  const m = await a.metrics.registry.getSingleMetric(name)?.get();
+  return m?.values.find((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x))?.value;
+}
+
+const CONSEQUENCE = 'the next run compares against the last saved state and resends what changed since it was saved';
+
+describe('a state save that fails', () => {
+  it('state_dir is a file: the run is partial with stateError, in /status, in the metric, logged at error', async () => {
+    const h = harness(ingester, pve);
+    const stateDir = join(h.dir, 'state');
+    writeFileSync(stateDir, '');
+    const { log, lines } = capture();
+    const a = h.agent({ log });
+    const [r] = await a.once();
+    await a.stop(0);
+    const message = `cannot create the state directory ${stateDir}: EEXIST; ${CONSEQUENCE}`;
+    expect(r?.status).toBe('partial');
+    expect(r?.stateError).toBe(message);
+    expect(r?.error).toBeUndefined();
+    expect(total(r?.sent)).toBe(total(r?.collected));
+    expect(accepted()).toHaveLength(total(r?.collected));
+    expect(await metric(a, 'diode_agent_state_save_failures_total', { policy: 'pve' })).toBe(1);
+    expect(await metric(a, 'diode_agent_runs_total', { policy: 'pve', result: 'partial' })).toBe(1);
+    const status = a.status() as { policies: Array<{ last_run: Record<string, unknown> }> };
+    expect(status.policies[0]?.last_run).toMatchObject({ result: 'partial', state_error: message, error: null });
+    const logged = lines.filter((l) => l.msg === 'state not saved; the next run resends what changed since the last saved state');
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toMatchObject({ level: 50, policy: 'pve', run_id: r?.runId, err: {
+      type: 'StateSaveError',
+      code: 'state_not_saved',
+      // pino's error serializer appends the cause's message.
+      message: `cannot create the state directory ${stateDir}: EEXIST: EEXIST: file already exists, mkdir '${stateDir}'`,
+    } });
+    expect(lines.some((l) => String(l.msg).includes('resends everything'))).toBe(false);
+  });
+
+  it('what the next run resends: only what changed since the last saved state, not everything', async () => {
+    const h = harness(ingester, pve);
+    let failWrites = false;
+    const store = new FileStateStore(join(h.dir, 'state'), {
+      writeSync: (fd, text) => {
+        if (failWrites) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+        writeSync(fd, text);
+      },
+    });
+    const a = h.agent({ store });
+    const [r1] = await a.once();
+    expect(r1?.status).toBe('success');
+    scenario.guests[2]!.resource.maxcpu = 7;
+    failWrites = true;
+    const [r2] = await a.once();
+    expect(r2).toMatchObject({ status: 'partial', sent: { virtual_machine: 1 }, stateError: `cannot write ${join(h.dir, 'state', 'pve.state.json')}: ENOSPC; ${CONSEQUENCE}` });
+    failWrites = false;
+    const n = accepted().length;
+    const [r3] = await a.once();
+    expect(r3).toMatchObject({ status: 'success', sent: { virtual_machine: 1 } });
+    expect(r3?.stateError).toBeUndefined();
+    expect(accepted().slice(n).map((e) => (e.virtual_machine as { name: string; vcpus: number })).map((v) => [v.name, v.vcpus])).toEqual([[scenario.guests[2]!.resource.name, 7]]);
+    const [r4] = await a.once();
+    await a.stop(0);
+    expect(r4?.delivery).toMatchObject({ full: false, planned: 0 });
+    expect(await metric(a, 'diode_agent_state_save_failures_total', { policy: 'pve' })).toBe(1);
+  });
+
+  it('`once` exits 1 and its summary says the state was not saved', async () => {
+    const h = harness(ingester, pve);
+    const stateDir = join(h.dir, 'state');
+    writeFileSync(stateDir, '');
+    const err = await exec(process.execPath, [join(root, 'bin/diode-agent.js'), 'once', '-c', h.configFile], { env: { ...h.env, LOG_LEVEL: 'silent' } }).then(() => undefined, (e: unknown) => e as { code: number; stdout: string });
+    expect(err?.code).toBe(1);
+    expect(err?.stdout.split('\n').filter((l) => l.startsWith('pve ') || l.startsWith('  state'))).toEqual([
+      expect.stringMatching(/^pve \(pve\): partial in /),
+      `  state not saved: cannot create the state directory ${stateDir}: EEXIST; ${CONSEQUENCE}`,
+    ]);
+  });
+});
