@@ -82,6 +82,8 @@ export class Agent {
       appName: cfg.agent.name,
       stream: cfg.diode.stream,
       background: opts.background ?? false,
+      // A dry run previews the next live delivery and leaves the live state as it was.
+      readOnlyState: this.dryRun,
       ...(opts.outboxRetryBaseMs !== undefined ? { retryBaseMs: opts.outboxRetryBaseMs } : {}),
       ...(opts.outboxRetryMaxMs !== undefined ? { retryMaxMs: opts.outboxRetryMaxMs } : {}),
       onDelivered: (r) => {

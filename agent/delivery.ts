@@ -18,6 +18,12 @@ export interface DelivererOptions {
   stream: string;
   /** Keep an undelivered snapshot and retry it in the background (the `run` command). */
   background: boolean;
+  /**
+   * Plan against the stored state but never write it (dry run): the sink did not deliver
+   * anything to Diode, so recording its entities as accepted would make the next live run
+   * skip them.
+   */
+  readOnlyState?: boolean;
   retryBaseMs?: number;
   retryMaxMs?: number;
   now?: () => number;
@@ -133,7 +139,7 @@ export class Deliverer {
         for (const e of chunk) accepted.set(e.id, e);
       },
     });
-    run.log.info({ full: plan.full, reason: plan.reason, entities: plan.send.length, of: run.encoded.length, stale: plan.staleIds.size }, 'delivering');
+    run.log.info({ full: plan.full, reason: plan.reason, entities: plan.send.length, of: run.encoded.length, stale: plan.staleIds.size, state_read_only: this.opts.readOnlyState === true }, 'delivering');
     return this.attempt({ policy, run, plan, delivery, accepted, prev: state, opts, attempts: 0 });
   }
 
@@ -181,6 +187,7 @@ export class Deliverer {
 
   /** Records what Diode accepted; a failed save is logged, counted and returned, never thrown. */
   private async commit(p: Pending, complete: boolean): Promise<StateSaveError | undefined> {
+    if (this.opts.readOnlyState) return undefined;
     const state = commitDelta(p.prev, p.opts, p.plan, p.run.encoded, p.accepted, complete);
     try {
       await this.opts.store.save(p.policy.name, state);

@@ -1,10 +1,14 @@
 import { execFile } from 'node:child_process';
-import { writeFileSync, writeSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Agent } from '../agent/agent.ts';
+import { Agent } from '../agent/agent.ts';
+import { COLLECTORS } from '../agent/collectors/registry.ts';
+import { loadAgentConfig } from '../agent/config/load.ts';
+import { listDryRunFiles, readDryRunFile } from '../agent/diode/dry-run.ts';
 import { FileStateStore } from '../agent/state/store.ts';
 import { FakeDiodeIngester, GrpcCode } from './fakes/diode-ingester.ts';
 import { startFakeHttps, type FakeServer } from './fakes/https-server.ts';
@@ -50,6 +54,57 @@ async function metric(a: Agent, name: string, labels: Record<string, string>): P
   const m = await a.metrics.registry.getSingleMetric(name)?.get();
   return m?.values.find((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x))?.value;
 }
+
+/** Entities in the dry-run files of a directory. */
+const dryRunEntities = (dir: string) => entitiesOf(listDryRunFiles(dir).map(readDryRunFile));
+
+describe('dry run', () => {
+  it('`once --dry-run` writes no state: the live run after it is a first run and sends everything', async () => {
+    const h = harness(ingester, pve);
+    const dryDir = mkdtempSync(join(tmpdir(), 'dry-'));
+    // --dry-run with the output directory from agent.yaml: point it at dryDir.
+    writeFileSync(h.configFile, readFileSync(h.configFile, 'utf8').replace('diode:\n', `diode:\n  dry_run_output_dir: ${dryDir}\n`));
+    const res = await exec(process.execPath, [join(root, 'bin/diode-agent.js'), 'once', '--dry-run', '-c', h.configFile], { env: { ...h.env, LOG_LEVEL: 'silent' } });
+    expect(res.stdout).toMatch(/^pve \(pve\): success in /);
+    const written = dryRunEntities(dryDir);
+    expect(written.length).toBeGreaterThan(40);
+    expect(ingester.ingests).toEqual([]);
+    expect(existsSync(join(h.dir, 'state', 'pve.state.json'))).toBe(false);
+    const a = h.agent();
+    const [r] = await a.once();
+    await a.stop(0);
+    expect(r?.delivery).toMatchObject({ full: true, reason: 'first run', planned: written.length });
+    expect(accepted()).toEqual(written);
+  });
+
+  it('`dry_run: true` in agent.yaml plans against the live state, leaves it byte for byte, and the live run sends the change', async () => {
+    const h = harness(ingester, pve);
+    const live = h.agent();
+    const [r1] = await live.once();
+    const everything = accepted().length;
+    expect(r1?.status).toBe('success');
+    const stateFile = join(h.dir, 'state', 'pve.state.json');
+    const before = readFileSync(stateFile, 'utf8');
+    scenario.guests[4]!.resource.maxcpu = 9;
+    const dryDir = join(h.dir, 'dry');
+    const dryConfig = join(h.dir, 'agent-dry.yaml');
+    writeFileSync(dryConfig, readFileSync(h.configFile, 'utf8').replace('diode:\n', 'diode:\n  dry_run: true\n  dry_run_output_dir: ./dry\n'));
+    const dry = new Agent(loadAgentConfig(dryConfig, h.env), COLLECTORS, pino({ level: 'silent' }), { env: h.env });
+    dry.loadPolicies();
+    expect(dry.dryRun).toBe(true);
+    const [rd] = await dry.once();
+    await dry.stop(0);
+    // The dry run shows what the live run would send now: the changed VM only.
+    expect(rd).toMatchObject({ status: 'success', sent: { virtual_machine: 1 }, delivery: { full: false, reason: 'delta', planned: 1 } });
+    const vmOf = (e: Record<string, unknown>) => [(e.virtual_machine as { name: string }).name, (e.virtual_machine as { vcpus: number }).vcpus];
+    expect(dryRunEntities(dryDir).map(vmOf)).toEqual([[scenario.guests[4]!.resource.name, 9]]);
+    expect(readFileSync(stateFile, 'utf8')).toBe(before);
+    const [r2] = await live.once();
+    await live.stop(0);
+    expect(r2).toMatchObject({ status: 'success', sent: { virtual_machine: 1 } });
+    expect(accepted().slice(everything).map(vmOf)).toEqual([[scenario.guests[4]!.resource.name, 9]]);
+  });
+});
 
 const CONSEQUENCE = 'the next run compares against the last saved state and resends what changed since it was saved';
 
