@@ -87,7 +87,10 @@ export class Agent {
       ...(opts.outboxRetryBaseMs !== undefined ? { retryBaseMs: opts.outboxRetryBaseMs } : {}),
       ...(opts.outboxRetryMaxMs !== undefined ? { retryMaxMs: opts.outboxRetryMaxMs } : {}),
       onDelivered: (r) => {
-        this.lastResults.set(r.policy, r);
+        // A newer run (a failed collection, which leaves the snapshot pending) may have been
+        // recorded since: /status keeps showing the newest run.
+        const last = this.lastResults.get(r.policy);
+        if (!last || last.startedAt <= r.startedAt) this.lastResults.set(r.policy, r);
         this.metrics.recordLateDelivery(r);
       },
       onSuperseded: (p) => this.metrics.supersededSnapshot(p),

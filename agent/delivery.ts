@@ -106,6 +106,12 @@ export class Deliverer {
 
   private async start(policy: Policy, run: CollectedRun): Promise<RunResult> {
     const old = this.pending.get(policy.name);
+    // A failed collection has nothing to deliver: a waiting snapshot is still the newest
+    // good one and keeps its place (superseding it would lose it for nothing).
+    if (run.result.status === 'failed') {
+      if (old) run.log.warn({ pending_run_id: old.run.result.runId, collected_at: old.run.at.toISOString() }, 'collection failed; the undelivered snapshot of an earlier run stays pending');
+      return run.result;
+    }
     if (old) {
       clearTimeout(old.timer);
       this.pending.delete(policy.name);
@@ -114,7 +120,6 @@ export class Deliverer {
       run.log.warn({ superseded_run: old.run.result.runId }, 'undelivered snapshot superseded by a newer run');
       await this.commit(old, false);
     }
-    if (run.result.status === 'failed') return run.result;
     const { state, unreadable } = await this.loadState(policy, run.log);
     const opts: DeltaOptions = {
       agentVersion: AGENT_VERSION,

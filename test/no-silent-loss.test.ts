@@ -13,7 +13,7 @@ import { FileStateStore } from '../agent/state/store.ts';
 import { FakeDiodeIngester, GrpcCode } from './fakes/diode-ingester.ts';
 import { startFakeHttps, type FakeServer } from './fakes/https-server.ts';
 import { generatePveScenario, pveHandler, type PveScenario } from './fakes/pve-server.ts';
-import { entitiesOf, harness, PVE_TOKEN } from './helpers/agent-harness.ts';
+import { entitiesOf, harness, PVE_TOKEN, waitFor } from './helpers/agent-harness.ts';
 
 /*
  * Issue #14: what the agent collected is delivered, or its loss is reported (log, result,
@@ -103,6 +103,38 @@ describe('dry run', () => {
     await live.stop(0);
     expect(r2).toMatchObject({ status: 'success', sent: { virtual_machine: 1 } });
     expect(accepted().slice(everything).map(vmOf)).toEqual([[scenario.guests[4]!.resource.name, 9]]);
+  });
+});
+
+describe('a failed collection while a snapshot waits for Diode', () => {
+  it('Diode down, then PVE down, then Diode back: Diode receives the pending snapshot, complete', async () => {
+    let diodeDown = true;
+    ingester.faultFn = () => (diodeDown ? { code: GrpcCode.UNAVAILABLE, message: 'connection refused' } : undefined);
+    const { log, lines } = capture();
+    const a = harness(ingester, pve).agent({ log, background: true, outboxRetryBaseMs: 50, outboxRetryMaxMs: 100 });
+    const policy = a.policies[0]!;
+    const r1 = await a.run(policy);
+    expect(r1).toMatchObject({ status: 'failed', delivery: { pending: true } });
+    const snapshot = entitiesOf([ingester.ingests[0]!.bytes]);
+    expect(snapshot).toHaveLength(total(r1.collected));
+    pveDown = true;
+    const r2 = await a.run(policy);
+    expect(r2.status).toBe('failed');
+    expect(r2.error).toMatch(/^collection failed: /);
+    expect(a.deliverer.pending.get('pve')?.run.result.runId).toBe(r1.runId);
+    expect(lines.filter((l) => l.msg === 'collection failed; the undelivered snapshot of an earlier run stays pending').map((l) => [l.level, l.run_id, l.pending_run_id])).toEqual([[40, r2.runId, r1.runId]]);
+    diodeDown = false;
+    await waitFor(() => !a.deliverer.pending.has('pve'));
+    await a.stop(0);
+    expect(accepted()).toEqual(snapshot);
+    expect(r1).toMatchObject({ status: 'success', delivery: { pending: false } });
+    expect(total(r1.sent)).toBe(snapshot.length);
+    expect(a.deliverer.superseded).toBe(0);
+    expect(await metric(a, 'diode_agent_superseded_snapshots_total', { policy: 'pve' })).toBeUndefined();
+    expect(await metric(a, 'diode_agent_entities_sent_total', { policy: 'pve', kind: 'virtual_machine' })).toBe(r1.sent.virtual_machine);
+    // /status keeps showing the newest run (the failed collection); nothing is pending any more.
+    const status = a.status() as { policies: Array<{ delivery_pending: boolean; last_run: Record<string, unknown> }> };
+    expect([status.policies[0]?.delivery_pending, status.policies[0]?.last_run.run_id, status.policies[0]?.last_run.result]).toEqual([false, r2.runId, 'failed']);
   });
 });
 
