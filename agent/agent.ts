@@ -94,6 +94,7 @@ export class Agent {
         this.metrics.recordLateDelivery(r);
       },
       onSuperseded: (p) => this.metrics.supersededSnapshot(p),
+      onDropped: (p, reason) => this.metrics.droppedSnapshot(p, reason),
       onStale: (p, n) => this.metrics.stale(p, n),
       onStateSaveFailed: (p) => this.metrics.stateSaveFailed(p),
     });
@@ -268,7 +269,7 @@ export class Agent {
       ]);
       clearTimeout(timer);
     }
-    await Promise.race([this.deliverer.stop(), new Promise((r) => setTimeout(r, Math.max(1000, graceMs)).unref())]);
+    await this.deliverer.stop(Math.max(1000, graceMs));
     await this.sink.close();
     await this.opts.onStopped?.();
   }

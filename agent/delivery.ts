@@ -28,6 +28,8 @@ export interface DelivererOptions {
   retryMaxMs?: number;
   now?: () => number;
   onSuperseded?: (policy: string) => void;
+  /** An undelivered snapshot was given up (see DropReason). */
+  onDropped?: (policy: string, reason: DropReason) => void;
   onStale?: (policy: string, count: number) => void;
   onDelivered?: (result: RunResult) => void;
   /** A state save failed (the old state stays; see STATE_NOT_SAVED). */
@@ -41,6 +43,13 @@ export interface DelivererOptions {
  */
 export const STATE_NOT_SAVED = 'the next run compares against the last saved state and resends what changed since it was saved';
 
+/**
+ * Why an undelivered snapshot was given up. `shutdown`: the agent stopped while Diode was
+ * unavailable. (A snapshot replaced by a newer run is counted as superseded instead: its
+ * content goes out with the newer one.)
+ */
+export type DropReason = 'shutdown';
+
 interface Pending {
   policy: Policy;
   run: CollectedRun;
@@ -51,6 +60,8 @@ interface Pending {
   opts: DeltaOptions;
   attempts: number;
   timer?: NodeJS.Timeout;
+  /** Reported as dropped: reported once, even if its abandoned attempt ends later. */
+  dropped?: boolean;
 }
 
 function setStateError(r: RunResult, err: StateSaveError | undefined): void {
@@ -74,9 +85,12 @@ export function isOutage(err: unknown): boolean {
  */
 export class Deliverer {
   readonly pending = new Map<string, Pending>();
+  /** The delivery whose attempt is under way, per policy (at most one: deliveries are serial). */
+  private readonly active = new Map<string, Pending>();
   private readonly chains = new Map<string, Promise<unknown>>();
   private readonly opts: DelivererOptions;
   superseded = 0;
+  dropped = 0;
   private stopped = false;
 
   constructor(opts: DelivererOptions) {
@@ -149,6 +163,15 @@ export class Deliverer {
   }
 
   private async attempt(p: Pending): Promise<RunResult> {
+    this.active.set(p.policy.name, p);
+    try {
+      return await this.tryOnce(p);
+    } finally {
+      if (this.active.get(p.policy.name) === p) this.active.delete(p.policy.name);
+    }
+  }
+
+  private async tryOnce(p: Pending): Promise<RunResult> {
     const r = p.run.result;
     p.attempts++;
     try {
@@ -169,7 +192,17 @@ export class Deliverer {
       r.diode = { ...p.delivery.result };
       r.sent = countByKind([...p.accepted.values()]);
       r.status = 'failed';
-      if (isOutage(err) && this.opts.background && !this.stopped) {
+      // Stopping: no retry will come, so the snapshot is given up, and said so (once: an
+      // attempt abandoned at the end of the grace period was reported then).
+      if (p.dropped || (isOutage(err) && this.opts.background && this.stopped)) {
+        this.pending.delete(p.policy.name);
+        if (r.delivery) r.delivery.pending = false;
+        r.error = `Diode unavailable (${(err as Error).message}); snapshot dropped at shutdown`;
+        this.reportDropped(p, 'shutdown');
+        setStateError(r, await this.commit(p, false));
+        return r;
+      }
+      if (isOutage(err) && this.opts.background) {
         const delay = Math.min(this.opts.retryMaxMs ?? 300_000, (this.opts.retryBaseMs ?? 5_000) * 2 ** Math.min(p.attempts - 1, 16));
         r.error = `Diode unavailable (${(err as Error).message}); snapshot kept, next attempt in ${Math.round(delay / 1000)}s`;
         if (r.delivery) r.delivery.pending = true;
@@ -206,14 +239,50 @@ export class Deliverer {
     }
   }
 
-  /** Stops retrying; what was accepted so far is recorded and the rest resent next time. */
-  async stop(): Promise<void> {
+  /**
+   * A snapshot given up: logged with what it held and since when, and counted. The next
+   * run sends its content again, as far as it is still current (the state records only
+   * what Diode accepted).
+   */
+  private reportDropped(p: Pending, reason: DropReason, inFlight = false): void {
+    if (p.dropped) return;
+    p.dropped = true;
+    this.dropped++;
+    let unsent = 0;
+    for (let i = p.delivery.nextChunk; i < p.delivery.chunks.length; i++) unsent += p.delivery.chunks[i]?.length ?? 0;
+    p.run.log.warn({ reason, entities: p.plan.send.length, unsent, collected_at: p.run.at.toISOString(), attempts: p.attempts, in_flight: inFlight }, 'undelivered snapshot dropped at shutdown');
+    this.opts.onDropped?.(p.policy.name, reason);
+  }
+
+  /**
+   * Stops retrying. Waiting snapshots are dropped at once (reported, what was accepted so
+   * far recorded); a delivery under way gets up to `graceMs` to finish, and is reported
+   * dropped if it does not.
+   */
+  async stop(graceMs?: number): Promise<void> {
     this.stopped = true;
-    await Promise.allSettled([...this.chains.values()]);
-    for (const p of this.pending.values()) {
+    for (const p of [...this.pending.values()]) {
+      if (this.active.get(p.policy.name) === p) continue;
       clearTimeout(p.timer);
-      await this.commit(p, false);
+      this.pending.delete(p.policy.name);
+      const r = p.run.result;
+      if (r.delivery) r.delivery.pending = false;
+      r.error = 'Diode unavailable; snapshot dropped at shutdown';
+      this.reportDropped(p, 'shutdown');
+      setStateError(r, await this.commit(p, false));
     }
-    this.pending.clear();
+    const settled = Promise.allSettled([...this.chains.values()]);
+    if (graceMs === undefined) {
+      await settled;
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const finished = await Promise.race([settled.then(() => true), new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), graceMs);
+    })]);
+    clearTimeout(timer);
+    if (finished) return;
+    // The process is about to exit: an attempt still under way will not end in time.
+    for (const p of this.active.values()) this.reportDropped(p, 'shutdown', true);
   }
 }

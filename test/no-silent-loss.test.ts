@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Agent } from '../agent/agent.ts';
 import { COLLECTORS } from '../agent/collectors/registry.ts';
 import { loadAgentConfig } from '../agent/config/load.ts';
+import { IngestRequestType } from '../agent/diode/codec.ts';
 import { listDryRunFiles, readDryRunFile } from '../agent/diode/dry-run.ts';
 import { FileStateStore } from '../agent/state/store.ts';
 import { FakeDiodeIngester, GrpcCode } from './fakes/diode-ingester.ts';
@@ -135,6 +136,83 @@ describe('a failed collection while a snapshot waits for Diode', () => {
     // /status keeps showing the newest run (the failed collection); nothing is pending any more.
     const status = a.status() as { policies: Array<{ delivery_pending: boolean; last_run: Record<string, unknown> }> };
     expect([status.policies[0]?.delivery_pending, status.policies[0]?.last_run.run_id, status.policies[0]?.last_run.result]).toEqual([false, r2.runId, 'failed']);
+  });
+});
+
+/** The collection time carried by the entities of a recorded request. */
+function collectedAt(bytes: Uint8Array): string {
+  const ts = (IngestRequestType.toObject(IngestRequestType.decode(bytes), { longs: Number }) as { entities: Array<{ timestamp: { seconds: number; nanos?: number } }> }).entities[0]!.timestamp;
+  return new Date(ts.seconds * 1000 + (ts.nanos ?? 0) / 1e6).toISOString();
+}
+
+describe('shutdown with a snapshot waiting for Diode', () => {
+  const DROPPED = 'undelivered snapshot dropped at shutdown';
+
+  it('a waiting snapshot: logged with its size and collection time, counted, and the next run is full', async () => {
+    ingester.faultFn = () => ({ code: GrpcCode.UNAVAILABLE, message: 'connection refused' });
+    const { log, lines } = capture();
+    const h = harness(ingester, pve);
+    // No retry comes before the stop: the snapshot is waiting, not being sent.
+    const a = h.agent({ log, background: true, outboxRetryBaseMs: 600_000, outboxRetryMaxMs: 600_000 });
+    const r = await a.run(a.policies[0]!);
+    expect(r.delivery?.pending).toBe(true);
+    const n = total(r.collected);
+    await a.stop(0);
+    expect(lines.filter((l) => l.msg === DROPPED).map(({ level, policy, run_id, reason, entities, unsent, collected_at, attempts, in_flight }) => ({ level, policy, run_id, reason, entities, unsent, collected_at, attempts, in_flight }))).toEqual([
+      { level: 40, policy: 'pve', run_id: r.runId, reason: 'shutdown', entities: n, unsent: n, collected_at: collectedAt(ingester.ingests[0]!.bytes), attempts: 1, in_flight: false },
+    ]);
+    expect(await metric(a, 'diode_agent_snapshots_dropped_total', { policy: 'pve', reason: 'shutdown' })).toBe(1);
+    expect(a.deliverer.dropped).toBe(1);
+    expect(a.deliverer.pending.size).toBe(0);
+    expect(r).toMatchObject({ status: 'failed', error: 'Diode unavailable; snapshot dropped at shutdown', delivery: { pending: false } });
+    expect(JSON.parse(readFileSync(join(h.dir, 'state', 'pve.state.json'), 'utf8')).forceFull).toBe(true);
+    ingester.faultFn = undefined;
+    const b = h.agent();
+    const [next] = await b.once();
+    await b.stop(0);
+    expect(next?.delivery).toMatchObject({ full: true, planned: n });
+    expect(accepted()).toHaveLength(n);
+  });
+
+  it('a retry under way when the agent stops, then Diode gone: reported once as dropped, not rescheduled', async () => {
+    // The first attempt fails; the background retry (the third Ingest) is held by Diode.
+    ingester.faultFn = (_r, i) => (i >= 3 ? { code: 0, delayMs: 60_000 } : { code: GrpcCode.UNAVAILABLE, message: 'connection refused' });
+    const { log, lines } = capture();
+    const a = harness(ingester, pve).agent({ log, background: true, outboxRetryBaseMs: 10, outboxRetryMaxMs: 10 });
+    const r = await a.run(a.policies[0]!);
+    await waitFor(() => ingester.ingests.length >= 3);
+    // The agent is told to stop before Diode goes away (the stop starts synchronously, the
+    // connections break on a later turn of the event loop): the retry fails while stopping.
+    const stopping = a.stop(30_000);
+    await ingester.stop();
+    await stopping;
+    expect(lines.filter((l) => l.msg === DROPPED).map((l) => [l.run_id, l.reason, l.entities, l.unsent, l.attempts, l.in_flight])).toEqual([[r.runId, 'shutdown', total(r.collected), total(r.collected), 2, false]]);
+    expect(await metric(a, 'diode_agent_snapshots_dropped_total', { policy: 'pve', reason: 'shutdown' })).toBe(1);
+    expect(r.error).toBe(`Diode unavailable (Diode UNAVAILABLE: No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:${ingester.port}. Resolution note: ); snapshot dropped at shutdown`);
+    expect(lines.filter((l) => l.msg === 'delivery pending, Diode unavailable').map((l) => l.attempt)).toEqual([1]);
+  });
+
+  it('a retry still under way at the end of the grace period: reported dropped (in flight) before the agent exits', async () => {
+    ingester.faultFn = (_r, i) => (i >= 3 ? { code: 0, delayMs: 60_000 } : { code: GrpcCode.UNAVAILABLE, message: 'connection refused' });
+    const { log, lines } = capture();
+    const h = harness(ingester, pve);
+    const a = h.agent({ log, background: true, outboxRetryBaseMs: 10, outboxRetryMaxMs: 10 });
+    const r = await a.run(a.policies[0]!);
+    await waitFor(() => ingester.ingests.length >= 3);
+    await a.stop(0);
+    const dropped = () => lines.filter((l) => l.msg === DROPPED).map((l) => [l.run_id, l.reason, l.entities, l.unsent, l.in_flight]);
+    expect(dropped()).toEqual([[r.runId, 'shutdown', total(r.collected), total(r.collected), true]]);
+    expect(await metric(a, 'diode_agent_snapshots_dropped_total', { policy: 'pve', reason: 'shutdown' })).toBe(1);
+    // When the abandoned attempt does end (Diode goes away), it records the state and says nothing more.
+    await ingester.stop();
+    await waitFor(() => existsSync(join(h.dir, 'state', 'pve.state.json')));
+    expect(dropped()).toHaveLength(1);
+    expect(lines.filter((l) => (l.level as number) >= 40).map((l) => l.msg)).toEqual([
+      'diode request failed, retrying', 'delivery pending, Diode unavailable', // the first attempt
+      DROPPED,
+      'diode request failed, retrying', // the abandoned attempt's client, then nothing from the deliverer
+    ]);
+    expect(await metric(a, 'diode_agent_snapshots_dropped_total', { policy: 'pve', reason: 'shutdown' })).toBe(1);
   });
 });
 

@@ -16,6 +16,7 @@ export class Metrics {
   private readonly staleObjects: Counter<'policy'>;
   private readonly warnings: Counter<'policy' | 'code'>;
   private readonly stateSaveFailures: Counter<'policy'>;
+  private readonly dropped: Counter<'policy' | 'reason'>;
 
   constructor() {
     const r = [this.registry];
@@ -31,6 +32,7 @@ export class Metrics {
     this.staleObjects = new Counter({ name: 'diode_agent_stale_objects_total', help: 'Objects sent as stale', labelNames: ['policy'], registers: r });
     this.warnings = new Counter({ name: 'diode_agent_warnings_total', help: 'Collector warnings by code', labelNames: ['policy', 'code'], registers: r });
     this.stateSaveFailures = new Counter({ name: 'diode_agent_state_save_failures_total', help: 'Delta state saves that failed (the previous state stays in place)', labelNames: ['policy'], registers: r });
+    this.dropped = new Counter({ name: 'diode_agent_snapshots_dropped_total', help: 'Undelivered snapshots given up, by reason (shutdown: the agent stopped while Diode was unavailable)', labelNames: ['policy', 'reason'], registers: r });
     collectDefaultMetrics({ register: this.registry, prefix: 'diode_agent_' });
   }
 
@@ -63,6 +65,10 @@ export class Metrics {
 
   supersededSnapshot(policy: string): void {
     this.superseded.inc({ policy });
+  }
+
+  droppedSnapshot(policy: string, reason: string): void {
+    this.dropped.inc({ policy, reason });
   }
 
   stateSaveFailed(policy: string): void {
