@@ -82,14 +82,21 @@ export class Agent {
       appName: cfg.agent.name,
       stream: cfg.diode.stream,
       background: opts.background ?? false,
+      // A dry run previews the next live delivery and leaves the live state as it was.
+      readOnlyState: this.dryRun,
       ...(opts.outboxRetryBaseMs !== undefined ? { retryBaseMs: opts.outboxRetryBaseMs } : {}),
       ...(opts.outboxRetryMaxMs !== undefined ? { retryMaxMs: opts.outboxRetryMaxMs } : {}),
       onDelivered: (r) => {
-        this.lastResults.set(r.policy, r);
+        // A newer run (a failed collection, which leaves the snapshot pending) may have been
+        // recorded since: /status keeps showing the newest run.
+        const last = this.lastResults.get(r.policy);
+        if (!last || last.startedAt <= r.startedAt) this.lastResults.set(r.policy, r);
         this.metrics.recordLateDelivery(r);
       },
       onSuperseded: (p) => this.metrics.supersededSnapshot(p),
+      onDropped: (p, reason) => this.metrics.droppedSnapshot(p, reason),
       onStale: (p, n) => this.metrics.stale(p, n),
+      onStateSaveFailed: (p) => this.metrics.stateSaveFailed(p),
     });
   }
 
@@ -165,7 +172,7 @@ export class Agent {
     })
       .then((run) => this.deliverer.deliver(policy, run).then((r) => {
         r.durationMs = Math.round(performance.now() - run.t0);
-        run.log.info({ status: r.status, duration_ms: r.durationMs, collected: r.collected, sent: r.sent, api_requests: r.apiRequests, diode_requests: r.diode.requests, warnings: r.warnings.length, delivery: r.delivery }, 'run finished');
+        run.log.info({ status: r.status, state_error: r.stateError, duration_ms: r.durationMs, collected: r.collected, sent: r.sent, api_requests: r.apiRequests, diode_requests: r.diode.requests, warnings: r.warnings.length, delivery: r.delivery }, 'run finished');
         return r;
       }))
       .then((r) => {
@@ -229,6 +236,7 @@ export class Agent {
             delivery: r.delivery ?? null,
             warnings: r.warnings.map((w) => ({ code: w.code, subject: w.subject, reason: w.message })),
             error: r.error ?? null,
+            state_error: r.stateError ?? null,
           } : null,
         };
       }),
@@ -261,7 +269,7 @@ export class Agent {
       ]);
       clearTimeout(timer);
     }
-    await Promise.race([this.deliverer.stop(), new Promise((r) => setTimeout(r, Math.max(1000, graceMs)).unref())]);
+    await this.deliverer.stop(Math.max(1000, graceMs));
     await this.sink.close();
     await this.opts.onStopped?.();
   }

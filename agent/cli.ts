@@ -66,6 +66,7 @@ export function formatSummary(results: readonly RunResult[]): string {
     for (const w of r.warnings) lines.push(`  warning: ${w.subject}: ${w.message} [${w.code}]`);
     for (const e of r.diode.errors.slice(0, 10)) lines.push(`  diode error: ${e}`);
     if (r.error) lines.push(`  error: ${r.error}`);
+    if (r.stateError) lines.push(`  state not saved: ${r.stateError}`);
   }
   return lines.join('\n');
 }
@@ -200,7 +201,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         const results = await agent.once(args.policies);
         await agent.stop(0);
         process.stdout.write(`${formatSummary(results)}\n`);
-        return results.some((r) => r.status === 'failed') || agent.policyIssues.length ? 1 : 0;
+        // A state that was not saved fails `once` too: cron and Jobs see only the exit code.
+        return results.some((r) => r.status === 'failed' || r.stateError !== undefined) || agent.policyIssues.length ? 1 : 0;
       }
       if (agent.policies.length === 0) {
         log.fatal('no valid policy to run');

@@ -6,7 +6,7 @@ import { ChunkedDelivery, DeliveryError } from './diode/deliver.ts';
 import { RETRYABLE_GRPC } from './diode/retry.ts';
 import type { Policy } from './config/load.ts';
 import { commitDelta, planDelta, type DeltaOptions, type DeltaPlan } from './state/delta.ts';
-import { StateLoadError, type PolicyState, type StateStore } from './state/store.ts';
+import { StateLoadError, StateSaveError, type PolicyState, type StateStore } from './state/store.ts';
 import { countByKind, type CollectedRun, type RunResult } from './run.ts';
 import { AGENT_NAME, AGENT_VERSION } from './version.ts';
 
@@ -18,13 +18,37 @@ export interface DelivererOptions {
   stream: string;
   /** Keep an undelivered snapshot and retry it in the background (the `run` command). */
   background: boolean;
+  /**
+   * Plan against the stored state but never write it (dry run): the sink did not deliver
+   * anything to Diode, so recording its entities as accepted would make the next live run
+   * skip them.
+   */
+  readOnlyState?: boolean;
   retryBaseMs?: number;
   retryMaxMs?: number;
   now?: () => number;
   onSuperseded?: (policy: string) => void;
+  /** An undelivered snapshot was given up (see DropReason). */
+  onDropped?: (policy: string, reason: DropReason) => void;
   onStale?: (policy: string, count: number) => void;
   onDelivered?: (result: RunResult) => void;
+  /** A state save failed (the old state stays; see STATE_NOT_SAVED). */
+  onStateSaveFailed?: (policy: string) => void;
 }
+
+/**
+ * What a failed state save means. The store replaces the state atomically, so the last
+ * saved state is still there: the next run plans its delta against it and sends again
+ * what this run sent (and anything else that changed since), not necessarily everything.
+ */
+export const STATE_NOT_SAVED = 'the next run compares against the last saved state and resends what changed since it was saved';
+
+/**
+ * Why an undelivered snapshot was given up. `shutdown`: the agent stopped while Diode was
+ * unavailable. (A snapshot replaced by a newer run is counted as superseded instead: its
+ * content goes out with the newer one.)
+ */
+export type DropReason = 'shutdown';
 
 interface Pending {
   policy: Policy;
@@ -36,6 +60,13 @@ interface Pending {
   opts: DeltaOptions;
   attempts: number;
   timer?: NodeJS.Timeout;
+  /** Reported as dropped: reported once, even if its abandoned attempt ends later. */
+  dropped?: boolean;
+}
+
+function setStateError(r: RunResult, err: StateSaveError | undefined): void {
+  if (err) r.stateError = `${err.message}; ${STATE_NOT_SAVED}`;
+  else delete r.stateError;
 }
 
 /** Diode could not be reached (as opposed to Diode refusing the request). */
@@ -54,9 +85,12 @@ export function isOutage(err: unknown): boolean {
  */
 export class Deliverer {
   readonly pending = new Map<string, Pending>();
+  /** The delivery whose attempt is under way, per policy (at most one: deliveries are serial). */
+  private readonly active = new Map<string, Pending>();
   private readonly chains = new Map<string, Promise<unknown>>();
   private readonly opts: DelivererOptions;
   superseded = 0;
+  dropped = 0;
   private stopped = false;
 
   constructor(opts: DelivererOptions) {
@@ -86,6 +120,12 @@ export class Deliverer {
 
   private async start(policy: Policy, run: CollectedRun): Promise<RunResult> {
     const old = this.pending.get(policy.name);
+    // A failed collection has nothing to deliver: a waiting snapshot is still the newest
+    // good one and keeps its place (superseding it would lose it for nothing).
+    if (run.result.status === 'failed') {
+      if (old) run.log.warn({ pending_run_id: old.run.result.runId, collected_at: old.run.at.toISOString() }, 'collection failed; the undelivered snapshot of an earlier run stays pending');
+      return run.result;
+    }
     if (old) {
       clearTimeout(old.timer);
       this.pending.delete(policy.name);
@@ -94,7 +134,6 @@ export class Deliverer {
       run.log.warn({ superseded_run: old.run.result.runId }, 'undelivered snapshot superseded by a newer run');
       await this.commit(old, false);
     }
-    if (run.result.status === 'failed') return run.result;
     const { state, unreadable } = await this.loadState(policy, run.log);
     const opts: DeltaOptions = {
       agentVersion: AGENT_VERSION,
@@ -119,22 +158,33 @@ export class Deliverer {
         for (const e of chunk) accepted.set(e.id, e);
       },
     });
-    run.log.info({ full: plan.full, reason: plan.reason, entities: plan.send.length, of: run.encoded.length, stale: plan.staleIds.size }, 'delivering');
+    run.log.info({ full: plan.full, reason: plan.reason, entities: plan.send.length, of: run.encoded.length, stale: plan.staleIds.size, state_read_only: this.opts.readOnlyState === true }, 'delivering');
     return this.attempt({ policy, run, plan, delivery, accepted, prev: state, opts, attempts: 0 });
   }
 
   private async attempt(p: Pending): Promise<RunResult> {
+    this.active.set(p.policy.name, p);
+    try {
+      return await this.tryOnce(p);
+    } finally {
+      if (this.active.get(p.policy.name) === p) this.active.delete(p.policy.name);
+    }
+  }
+
+  private async tryOnce(p: Pending): Promise<RunResult> {
     const r = p.run.result;
     p.attempts++;
     try {
       await p.delivery.send();
       this.pending.delete(p.policy.name);
       const complete = p.delivery.result.errors.length === 0;
-      await this.commit(p, complete);
+      const saveError = await this.commit(p, complete);
       r.diode = { ...p.delivery.result };
       r.sent = countByKind([...p.accepted.values()]);
-      r.status = r.warnings.length || !complete ? 'partial' : 'success';
+      // Diode has everything, but the state does not know it: not a success.
+      r.status = r.warnings.length || !complete || saveError ? 'partial' : 'success';
       delete r.error;
+      setStateError(r, saveError);
       if (r.delivery) r.delivery.pending = false;
       if (p.attempts > 1) this.opts.onDelivered?.(r);
       return r;
@@ -142,7 +192,17 @@ export class Deliverer {
       r.diode = { ...p.delivery.result };
       r.sent = countByKind([...p.accepted.values()]);
       r.status = 'failed';
-      if (isOutage(err) && this.opts.background && !this.stopped) {
+      // Stopping: no retry will come, so the snapshot is given up, and said so (once: an
+      // attempt abandoned at the end of the grace period was reported then).
+      if (p.dropped || (isOutage(err) && this.opts.background && this.stopped)) {
+        this.pending.delete(p.policy.name);
+        if (r.delivery) r.delivery.pending = false;
+        r.error = `Diode unavailable (${(err as Error).message}); snapshot dropped at shutdown`;
+        this.reportDropped(p, 'shutdown');
+        setStateError(r, await this.commit(p, false));
+        return r;
+      }
+      if (isOutage(err) && this.opts.background) {
         const delay = Math.min(this.opts.retryMaxMs ?? 300_000, (this.opts.retryBaseMs ?? 5_000) * 2 ** Math.min(p.attempts - 1, 16));
         r.error = `Diode unavailable (${(err as Error).message}); snapshot kept, next attempt in ${Math.round(delay / 1000)}s`;
         if (r.delivery) r.delivery.pending = true;
@@ -158,28 +218,71 @@ export class Deliverer {
       this.pending.delete(p.policy.name);
       r.error = `delivery failed: ${(err as Error).message}`;
       p.run.log.error({ err: (err as Error).message, delivered_requests: p.delivery.result.requests }, 'delivery failed; the next run resends everything');
-      await this.commit(p, false);
+      setStateError(r, await this.commit(p, false));
       return r;
     }
   }
 
-  private async commit(p: Pending, complete: boolean): Promise<void> {
+  /** Records what Diode accepted; a failed save is logged, counted and returned, never thrown. */
+  private async commit(p: Pending, complete: boolean): Promise<StateSaveError | undefined> {
+    if (this.opts.readOnlyState) return undefined;
     const state = commitDelta(p.prev, p.opts, p.plan, p.run.encoded, p.accepted, complete);
     try {
       await this.opts.store.save(p.policy.name, state);
-    } catch (err) {
-      p.run.log.error({ err: (err as Error).message }, 'cannot save state; the next run resends everything');
+      return undefined;
+    } catch (cause) {
+      // Stores other than the file store (Redis) throw their client's errors.
+      const err = cause instanceof StateSaveError ? cause : new StateSaveError(`cannot save the state of ${p.policy.name}: ${(cause as Error).message}`, cause);
+      p.run.log.error({ err }, 'state not saved; the next run resends what changed since the last saved state');
+      this.opts.onStateSaveFailed?.(p.policy.name);
+      return err;
     }
   }
 
-  /** Stops retrying; what was accepted so far is recorded and the rest resent next time. */
-  async stop(): Promise<void> {
+  /**
+   * A snapshot given up: logged with what it held and since when, and counted. The next
+   * run sends its content again, as far as it is still current (the state records only
+   * what Diode accepted).
+   */
+  private reportDropped(p: Pending, reason: DropReason, inFlight = false): void {
+    if (p.dropped) return;
+    p.dropped = true;
+    this.dropped++;
+    let unsent = 0;
+    for (let i = p.delivery.nextChunk; i < p.delivery.chunks.length; i++) unsent += p.delivery.chunks[i]?.length ?? 0;
+    p.run.log.warn({ reason, entities: p.plan.send.length, unsent, collected_at: p.run.at.toISOString(), attempts: p.attempts, in_flight: inFlight }, 'undelivered snapshot dropped at shutdown');
+    this.opts.onDropped?.(p.policy.name, reason);
+  }
+
+  /**
+   * Stops retrying. Waiting snapshots are dropped at once (reported, what was accepted so
+   * far recorded); a delivery under way gets up to `graceMs` to finish, and is reported
+   * dropped if it does not.
+   */
+  async stop(graceMs?: number): Promise<void> {
     this.stopped = true;
-    await Promise.allSettled([...this.chains.values()]);
-    for (const p of this.pending.values()) {
+    for (const p of [...this.pending.values()]) {
+      if (this.active.get(p.policy.name) === p) continue;
       clearTimeout(p.timer);
-      await this.commit(p, false);
+      this.pending.delete(p.policy.name);
+      const r = p.run.result;
+      if (r.delivery) r.delivery.pending = false;
+      r.error = 'Diode unavailable; snapshot dropped at shutdown';
+      this.reportDropped(p, 'shutdown');
+      setStateError(r, await this.commit(p, false));
     }
-    this.pending.clear();
+    const settled = Promise.allSettled([...this.chains.values()]);
+    if (graceMs === undefined) {
+      await settled;
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const finished = await Promise.race([settled.then(() => true), new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), graceMs);
+    })]);
+    clearTimeout(timer);
+    if (finished) return;
+    // The process is about to exit: an attempt still under way will not end in time.
+    for (const p of this.active.values()) this.reportDropped(p, 'shutdown', true);
   }
 }

@@ -21,6 +21,11 @@ export interface RunResult {
   durationMs: number;
   warnings: Warning[];
   error?: string;
+  /**
+   * The state could not be saved after the delivery (the reason and what it means for the
+   * next run); the status is then at best 'partial' and `once` exits non-zero.
+   */
+  stateError?: string;
   collected: Record<string, number>;
   sent: Record<string, number>;
   apiRequests: number;

@@ -51,7 +51,7 @@ describe('status server', () => {
       const p = status.policies[0]!;
       expect(p).toMatchObject({ name: 'pve', collector: 'pve', schedule: '0 0 1 1 *', running: false, delivery_pending: false });
       expect(typeof p.next_run).toBe('string');
-      expect(p.last_run).toMatchObject({ result: 'failed', api_requests: 4, entities_collected: {}, warnings: [] });
+      expect(p.last_run).toMatchObject({ result: 'failed', api_requests: 4, entities_collected: {}, warnings: [], state_error: null });
       expect(String(p.last_run.error)).toMatch(/^collection failed: .*401 Authentication failed!/);
       const metrics = await (await fetch(`${base}/metrics`)).text();
       expect(metricValue(metrics, 'diode_agent_runs_total{policy="pve",result="success"}')).toBe(1);

@@ -86,18 +86,37 @@ export class StateLoadError extends AgentError {
   }
 }
 
+/** The state could not be written; the previously saved state (if any) is still in place. */
+export class StateSaveError extends AgentError {
+  constructor(message: string, cause?: unknown) {
+    super('state_not_saved', message, { cause });
+  }
+}
+
 export interface StateStore {
   /** The stored state, null when there is none; throws StateLoadError when unreadable. */
   load(policy: string): Promise<PolicyState | null>;
+  /** Replaces the stored state atomically; throws StateSaveError, leaving the old state. */
   save(policy: string, state: PolicyState): Promise<void>;
   remove(policy: string): Promise<void>;
 }
 
+export interface FileStateStoreOptions {
+  /** Writes one piece of the temp file; replaceable so tests can fail a write half-way. */
+  writeSync?: (fd: number, text: string) => void;
+}
+
+const codeOf = (err: unknown): string => (err as { code?: string }).code ?? (err as Error).message;
+
 /** Policy names are restricted by the policy schema, so they are safe file names. */
 export class FileStateStore implements StateStore {
   readonly dir: string;
-  constructor(dir: string) {
+  private readonly write: (fd: number, text: string) => void;
+  constructor(dir: string, opts: FileStateStoreOptions = {}) {
     this.dir = dir;
+    this.write = opts.writeSync ?? ((fd, text) => {
+      writeSync(fd, text);
+    });
   }
 
   private file(policy: string): string {
@@ -115,19 +134,38 @@ export class FileStateStore implements StateStore {
     return parseState(text, this.file(policy));
   }
 
-  /** Atomic: write a temp file, fsync it, rename over the old one, fsync the directory. */
+  /**
+   * Atomic: write a temp file, fsync it, rename over the old one, fsync the directory.
+   * On any failure the temp file is removed: a full disk would otherwise keep a partial
+   * one (another each run, as the name carries the pid) and fill the disk further.
+   */
   async save(policy: string, state: PolicyState): Promise<void> {
-    mkdirSync(this.dir, { recursive: true });
+    try {
+      mkdirSync(this.dir, { recursive: true });
+    } catch (err) {
+      throw new StateSaveError(`cannot create the state directory ${this.dir}: ${codeOf(err)}`, err);
+    }
     const file = this.file(policy);
     const tmp = `${file}.${process.pid}.tmp`;
-    const fd = openSync(tmp, 'w', 0o600);
     try {
-      for (const piece of stateJsonPieces(state)) writeSync(fd, piece);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
+      const fd = openSync(tmp, 'w', 0o600);
+      try {
+        for (const piece of stateJsonPieces(state)) this.write(fd, piece);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(tmp, file);
+    } catch (err) {
+      let left = '';
+      try {
+        rmSync(tmp, { force: true });
+      } catch (rmErr) {
+        // The write's error is the one to report; say that the temp file stayed.
+        left = `; the temp file ${tmp} could not be removed: ${codeOf(rmErr)}`;
+      }
+      throw new StateSaveError(`cannot write ${file}: ${codeOf(err)}${left}`, err);
     }
-    renameSync(tmp, file);
     try {
       const dfd = openSync(this.dir, 'r');
       fsyncSync(dfd);

@@ -15,6 +15,8 @@ export class Metrics {
   private readonly superseded: Counter<'policy'>;
   private readonly staleObjects: Counter<'policy'>;
   private readonly warnings: Counter<'policy' | 'code'>;
+  private readonly stateSaveFailures: Counter<'policy'>;
+  private readonly dropped: Counter<'policy' | 'reason'>;
 
   constructor() {
     const r = [this.registry];
@@ -29,6 +31,8 @@ export class Metrics {
     this.superseded = new Counter({ name: 'diode_agent_superseded_snapshots_total', help: 'Undelivered snapshots replaced by a newer run while Diode was unavailable', labelNames: ['policy'], registers: r });
     this.staleObjects = new Counter({ name: 'diode_agent_stale_objects_total', help: 'Objects sent as stale', labelNames: ['policy'], registers: r });
     this.warnings = new Counter({ name: 'diode_agent_warnings_total', help: 'Collector warnings by code', labelNames: ['policy', 'code'], registers: r });
+    this.stateSaveFailures = new Counter({ name: 'diode_agent_state_save_failures_total', help: 'Delta state saves that failed (the previous state stays in place)', labelNames: ['policy'], registers: r });
+    this.dropped = new Counter({ name: 'diode_agent_snapshots_dropped_total', help: 'Undelivered snapshots given up, by reason (shutdown: the agent stopped while Diode was unavailable)', labelNames: ['policy', 'reason'], registers: r });
     collectDefaultMetrics({ register: this.registry, prefix: 'diode_agent_' });
   }
 
@@ -61,6 +65,14 @@ export class Metrics {
 
   supersededSnapshot(policy: string): void {
     this.superseded.inc({ policy });
+  }
+
+  droppedSnapshot(policy: string, reason: string): void {
+    this.dropped.inc({ policy, reason });
+  }
+
+  stateSaveFailed(policy: string): void {
+    this.stateSaveFailures.inc({ policy });
   }
 
   stale(policy: string, n: number): void {
