@@ -162,9 +162,9 @@ describe('delta and staleness', () => {
     const [r2] = await a.once();
     expect(r2?.delivery?.stale).toBeGreaterThan(0);
     const stale = accepted().slice(n0);
-    expect(stale.map(kindOf)).toEqual(['tag', 'vm_interface', 'ip_address', 'virtual_machine']);
-    const vm = stale[3]!.virtual_machine as { name: string; status: string; tags: Array<{ slug: string }> };
-    expect([vm.name, vm.status, vm.tags.at(-1)?.slug]).toEqual([gone.resource.name, 'offline', 'stale']);
+    expect(stale.map(kindOf)).toEqual(['custom_field', 'vm_interface', 'ip_address', 'virtual_machine']);
+    const vm = stale[3]!.virtual_machine as { name: string; status: string; custom_fields?: Record<string, unknown> };
+    expect([vm.name, vm.status, vm.custom_fields?.diode_agent_stale]).toMatchObject([gone.resource.name, 'offline', { boolean: true }]);
     const [r3] = await a.once();
     await a.stop(0);
     expect(r3?.delivery?.stale).toBe(0);

@@ -64,16 +64,21 @@ describe('delta sync', () => {
       state = r.state;
     }
     const r3 = cycle(state, [tag, vm('a')]);
-    expect(r3.sent.map((e) => `${e.kind}:${e.key}`)).toEqual(['tag:stale', 'virtual_machine:/c/gone']);
+    // Marked with a custom field Diode can take back (tags only grow), defined in the same plan.
+    expect(r3.sent.map((e) => `${e.kind}:${e.key}`)).toEqual(['custom_field:diode_agent_stale', 'virtual_machine:/c/gone']);
+    expect(decode(r3.sent[0]!).custom_field).toMatchObject({ name: 'diode_agent_stale', type: 'boolean', object_types: expect.arrayContaining(['virtualization.virtualmachine', 'dcim.device']) });
     const stale = decode(r3.sent[1]!).virtual_machine!;
     expect(stale.status).toBe('offline');
-    expect(stale.tags).toEqual([{ name: 'discovered', slug: 'discovered' }, { name: 'stale', slug: 'stale' }]);
+    expect(stale.tags).toEqual([{ name: 'discovered', slug: 'discovered' }]);
+    expect(stale.custom_fields).toEqual({ diode_agent_stale: { boolean: true } });
     const r4 = cycle(r3.state, [tag, vm('a')]);
     expect(r4.sent).toEqual([]);
+    // Back: its own entity, with the mark cleared, and nothing more once that is recorded.
     const back = cycle(r4.state, [tag, vm('a'), vm('gone')]);
-    expect(back.sent.map((e) => e.key)).toEqual(['/c/gone']);
-    expect(decode(back.sent[0]!).virtual_machine!.tags).toEqual([{ name: 'discovered', slug: 'discovered' }]);
+    expect(back.sent.map((e) => `${e.kind}:${e.key}`)).toEqual(['custom_field:diode_agent_stale', 'virtual_machine:/c/gone']);
+    expect(decode(back.sent[1]!).virtual_machine).toMatchObject({ status: 'active', custom_fields: { diode_agent_stale: { boolean: false } } });
     expect(back.state.objects['virtual_machine|/c/gone']?.stale).toBeUndefined();
+    expect(cycle(back.state, [tag, vm('a'), vm('gone')]).sent).toEqual([]);
   });
 
   it('does not mark anything stale with stale.action ignore', () => {

@@ -7,7 +7,34 @@ import { emptyState, type ObjectState, type PolicyState } from './store.ts';
 export const STALE_KINDS: ReadonlySet<string> = new Set(['virtual_machine', 'device', 'interface', 'vm_interface', 'ip_address', 'inventory_item']);
 /** Models whose status field allows "offline". */
 const OFFLINE_STATUS_KINDS: ReadonlySet<string> = new Set(['virtual_machine', 'device', 'inventory_item']);
-export const STALE_TAG = { name: 'stale', slug: 'stale', color: '9e9e9e', description: 'Not seen by the discovery agent in its last runs' };
+/** NetBox object type of each stale kind, for the custom field's object_types. */
+const STALE_OBJECT_TYPES: Readonly<Record<string, string>> = {
+  device: 'dcim.device',
+  interface: 'dcim.interface',
+  inventory_item: 'dcim.inventoryitem',
+  ip_address: 'ipam.ipaddress',
+  virtual_machine: 'virtualization.virtualmachine',
+  vm_interface: 'virtualization.vminterface',
+};
+/*
+ * Staleness is a boolean custom field, not a tag: Diode unions tags and never removes one
+ * (netboxlabs/diode-netbox-plugin netbox_diode_plugin/api/differ.py), so a `stale` tag could
+ * never come off. A custom field merges per key and takes a new value, so the agent sets it
+ * true when an object goes missing and false when it comes back.
+ */
+export const STALE_FIELD = 'diode_agent_stale';
+export const STALE_FIELD_ENTITY: AnyEntity = {
+  kind: 'custom_field',
+  value: {
+    name: STALE_FIELD,
+    label: 'Not seen by discovery',
+    type: 'boolean',
+    description: 'True while the discovery agent has not seen this object for stale_after_runs runs',
+    object_types: Object.values(STALE_OBJECT_TYPES).sort(),
+    group_name: 'Discovery agent',
+    ui_editable: 'hidden',
+  },
+};
 /** Objects unseen for this many runs are forgotten, to keep the state bounded. */
 const FORGET_AFTER_RUNS = 100;
 
@@ -43,14 +70,22 @@ function fullReason(state: PolicyState | null, o: DeltaOptions): string | undefi
   return undefined;
 }
 
-/** Rebuilds a stored entity as stale: status offline where the model has it, tag `stale`. */
-export function staleEntity(kind: string, bodyB64: string): EncodedEntity {
-  const decoded = EntityType.toObject(EntityType.decode(Buffer.from(bodyB64, 'base64')), { longs: Number, arrays: true, objects: true }) as Record<string, Record<string, unknown>>;
+function withStaleField(kind: string, body: Uint8Array, stale: boolean): EncodedEntity {
+  const decoded = EntityType.toObject(EntityType.decode(body), { longs: Number, arrays: true, objects: true }) as Record<string, Record<string, unknown>>;
   const value = decoded[kind] ?? {};
-  if (OFFLINE_STATUS_KINDS.has(kind)) value.status = 'offline';
-  const tags = (value.tags as Array<{ slug?: string }> | undefined) ?? [];
-  if (!tags.some((t) => t.slug === STALE_TAG.slug)) value.tags = [...tags, { name: STALE_TAG.name, slug: STALE_TAG.slug }];
+  if (stale && OFFLINE_STATUS_KINDS.has(kind)) value.status = 'offline';
+  value.custom_fields = { ...(value.custom_fields as object | undefined), [STALE_FIELD]: { boolean: stale } };
   return encodeEntity({ kind, value } as AnyEntity);
+}
+
+/** Rebuilds a stored entity as stale: status offline where the model has it, diode_agent_stale true. */
+export function staleEntity(kind: string, bodyB64: string): EncodedEntity {
+  return withStaleField(kind, Buffer.from(bodyB64, 'base64'), true);
+}
+
+/** An object that was marked stale and is back: its entity with diode_agent_stale false. */
+export function returnedEntity(e: EncodedEntity): EncodedEntity {
+  return withStaleField(e.kind, e.body, false);
 }
 
 /** Chooses what a run sends: everything on a full sync, else only new or changed entities, plus stale ones. */
@@ -60,6 +95,15 @@ export function planDelta(state: PolicyState | null, encoded: readonly EncodedEn
   const objects = state?.objects ?? {};
   const send = full ? [...encoded] : encoded.filter((e) => objects[e.id]?.fp !== e.fingerprint);
   const staleIds = new Set<string>();
+  let staleField = false;
+  // An object marked stale that is back is sent (its fingerprint is the stale one's) with the mark cleared.
+  for (let i = 0; i < send.length; i++) {
+    const e = send[i]!;
+    if (objects[e.id]?.stale) {
+      send[i] = returnedEntity(e);
+      staleField = true;
+    }
+  }
   if (o.staleAction === 'mark' && state) {
     const run = state.runs + 1;
     const present = new Set<string>();
@@ -74,8 +118,12 @@ export function planDelta(state: PolicyState | null, encoded: readonly EncodedEn
       stale.push(staleEntity(kind, obj.body));
       staleIds.add(id);
     }
-    if (stale.length) send.push(encodeEntity({ kind: 'tag', value: STALE_TAG }), ...stale);
+    if (stale.length) {
+      send.push(...stale);
+      staleField = true;
+    }
   }
+  if (staleField) send.push(encodeEntity(STALE_FIELD_ENTITY));
   return { full, reason: reason ?? 'delta', send: sortByEmission(send), staleIds };
 }
 
@@ -103,11 +151,11 @@ export function commitDelta(
     const old = state.objects[id];
     const acc = accepted.get(id);
     // An unchanged entity keeps its stored body: no base64 pass over what did not change.
-    const body = acc && STALE_KINDS.has(e.kind) && !(old?.body && old.fp === acc.fingerprint)
-      ? Buffer.from(acc.body.buffer, acc.body.byteOffset, acc.body.byteLength).toString('base64')
+    const body = acc && STALE_KINDS.has(e.kind) && !(old?.body && old.fp === e.fingerprint)
+      ? Buffer.from(e.body.buffer, e.body.byteOffset, e.body.byteLength).toString('base64')
       : old?.body;
     if (!old) {
-      const next: ObjectState = { fp: acc ? acc.fingerprint : '', seen: run };
+      const next: ObjectState = { fp: acc ? e.fingerprint : '', seen: run };
       if (body) next.body = body;
       state.objects[id] = next;
       continue;
@@ -115,7 +163,8 @@ export function commitDelta(
     // Updated in place: a delta run over tens of thousands of unchanged objects allocates nothing here.
     old.seen = run;
     if (acc) {
-      old.fp = acc.fingerprint;
+      // The collected entity's fingerprint, also when a cleared stale mark was added to what was sent.
+      old.fp = e.fingerprint;
       if (old.stale !== undefined) delete old.stale;
     }
     if (body) old.body = body;
