@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { HttpConnectError, HttpStatusError, HttpTarget, errorReason } from './client.ts';
+import { HttpConnectError, HttpStatusError, HttpTarget, errorReason, targetSettings } from './client.ts';
 import { backoffDelay, parseRetryAfter, shouldRetryHttp } from './retry.ts';
 import { startFakeHttps, TEST_CA_FILE, TEST_CERT_FINGERPRINT, type FakeServer } from '../../test/fakes/https-server.ts';
 
@@ -109,4 +109,39 @@ describe('HttpTarget', () => {
     await Promise.all(Array.from({ length: 12 }, (_, i) => t.getJson(`/r/${i}`)));
     expect(peak).toBe(3);
   });
+
+  // A deadline is the behaviour under test here, so these time the call, with wide margins.
+  it('times out a body trickled one byte every 0.7 s after the timeout, not after the last byte (15.7 s before)', async () => {
+    server = await startFakeHttps(() => ({ status: 200, body: { data: 'x'.repeat(10) }, trickle: { everyMs: 700 } }));
+    const t = target(server.url, { timeoutMs: 2000, settings: targetSettings('PROXMOX') });
+    const from = performance.now();
+    const err = await t.getJson('/nodes').catch((e: unknown) => e);
+    const took = performance.now() - from;
+    expect(err).toBeInstanceOf(HttpConnectError);
+    expect((err as HttpConnectError).message).toBe('GET /nodes: timed out after 2 s (PROXMOX_API_TIMEOUT)');
+    expect((err as HttpConnectError).errorCode).toBe('TIMEOUT');
+    expect(took).toBeGreaterThan(1900);
+    expect(took).toBeLessThan(6000);
+    expect(server.requests).toHaveLength(1);
+  }, 20_000);
+
+  it('ends an endless trickle at the deadline, and gives each retried attempt a deadline of its own', async () => {
+    let n = 0;
+    server = await startFakeHttps(() => (++n === 1 ? { status: 503, statusText: 'busy' } : { status: 200, body: '{"data":', trickle: { everyMs: 100, endless: true } }));
+    const t = target(server.url, { timeoutMs: 1000 });
+    const from = performance.now();
+    const err = await t.getJson('/version').catch((e: unknown) => e);
+    expect((err as Error).message).toBe('GET /version: timed out after 1 s');
+    expect(performance.now() - from).toBeLessThan(5000);
+    expect(server.requests).toHaveLength(2);
+  }, 20_000);
+
+  it('still ends on the run signal, with the abort reason rather than a timeout', async () => {
+    server = await startFakeHttps(() => ({ status: 200, body: '', trickle: { everyMs: 100, endless: true } }));
+    const ac = new AbortController();
+    const t = target(server.url, { timeoutMs: 30_000, signal: ac.signal });
+    setTimeout(() => ac.abort(new Error('policy stopped')), 200);
+    const err = await t.getJson('/version').catch((e: unknown) => e);
+    expect(err).toBe(ac.signal.reason);
+  }, 20_000);
 });

@@ -48,11 +48,35 @@ export interface TlsOptions {
   fingerprint?: string | undefined;
 }
 
+/** The policy settings behind a target's options, so an error can say which one to change. */
+export interface TargetSettings {
+  timeout: string;
+  verify: string;
+  caFile: string;
+  fingerprint: string;
+}
+
+/** Every collector names its connection settings `<PREFIX>_API_TIMEOUT`, `<PREFIX>_SSL_VERIFY`, … */
+export function targetSettings(prefix: string): TargetSettings {
+  return {
+    timeout: `${prefix}_API_TIMEOUT`,
+    verify: `${prefix}_SSL_VERIFY`,
+    caFile: `${prefix}_CA_FILE`,
+    fingerprint: `${prefix}_FINGERPRINT`,
+  };
+}
+
 export interface TargetOptions {
   baseUrl: string;
   headers?: Record<string, string>;
   tls: TlsOptions;
+  /**
+   * Deadline of one attempt, whole: connecting, the headers and the last byte of the body.
+   * Each retry gets a fresh one.
+   */
   timeoutMs: number;
+  /** Names of the policy settings, for error messages. */
+  settings?: TargetSettings;
   concurrency: number;
   maxAttempts?: number;
   backoffBaseMs?: number;
@@ -185,6 +209,7 @@ export class HttpTarget {
       let outcome: HttpResponse | HttpStatusError | HttpConnectError;
       await this.sem.acquire();
       const slotFrom = performance.now();
+      const deadline = this.deadline();
       try {
         this.requestCount++;
         const res = await this.pool.request({
@@ -192,7 +217,7 @@ export class HttpTarget {
           path: fullPath,
           headers: { accept: 'application/json', ...this.opts.headers, ...init.headers },
           body: init.body,
-          signal: this.opts.signal,
+          signal: deadline.signal,
         });
         const text = await res.body.text();
         outcome = res.statusCode >= 200 && res.statusCode < 300
@@ -203,8 +228,9 @@ export class HttpTarget {
         }
       } catch (err) {
         if (this.opts.signal?.aborted) throw err;
-        outcome = toConnectError(method, shown, err);
+        outcome = deadline.expired() || isUndiciTimeout(err) ? this.timeoutError(method, shown, err) : toConnectError(method, shown, err);
       } finally {
+        deadline.clear();
         this.busyMs += performance.now() - slotFrom;
         this.sem.release();
       }
@@ -224,6 +250,39 @@ export class HttpTarget {
     }
   }
 
+  /**
+   * The abort signal of one attempt: it fires at the deadline or when the run is aborted.
+   * undici's headersTimeout and bodyTimeout only bound the wait between two pieces of the
+   * answer ("Monitors time between receiving body data", undici docs/docs/api/Client.md), so
+   * a body trickled one byte per gap never timed out; aborting the request also destroys
+   * its body stream, which ends a read that is under way.
+   */
+  private deadline(): { signal: AbortSignal; expired(): boolean; clear(): void } {
+    const ac = new AbortController();
+    let expired = false;
+    const timer = setTimeout(() => {
+      expired = true;
+      ac.abort(new Error(`deadline of ${this.opts.timeoutMs} ms passed`));
+    }, this.opts.timeoutMs);
+    const run = this.opts.signal;
+    const onRunAbort = (): void => ac.abort(run?.reason);
+    if (run?.aborted) ac.abort(run.reason);
+    else run?.addEventListener('abort', onRunAbort, { once: true });
+    return {
+      signal: ac.signal,
+      expired: () => expired,
+      clear: () => {
+        clearTimeout(timer);
+        run?.removeEventListener('abort', onRunAbort);
+      },
+    };
+  }
+
+  private timeoutError(method: string, path: string, cause: unknown): HttpConnectError {
+    const setting = this.opts.settings?.timeout;
+    return new HttpConnectError(method, path, 'TIMEOUT', `timed out after ${formatMs(this.opts.timeoutMs)}${setting ? ` (${setting})` : ''}`, cause);
+  }
+
   async close(): Promise<void> {
     await this.pool.close();
   }
@@ -237,12 +296,19 @@ function parseJson(text: string, path: string): unknown {
   }
 }
 
+/** "2 s", or "1500 ms" when not whole seconds. */
+function formatMs(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+}
+
+/** undici's own timers (the gap between two pieces, the TCP connect) are set to the deadline too. */
+function isUndiciTimeout(err: unknown): boolean {
+  return err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError || (err as { code?: string }).code === 'UND_ERR_CONNECT_TIMEOUT';
+}
+
 function toConnectError(method: string, path: string, err: unknown): HttpConnectError {
   if (err instanceof TlsPinError) return new HttpConnectError(method, path, 'TLS_PIN', err.message, err);
   const e = err as { code?: string; message?: string };
-  if (err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError || e.code === 'UND_ERR_CONNECT_TIMEOUT') {
-    return new HttpConnectError(method, path, 'TIMEOUT', 'timed out', err);
-  }
   const code = e.code ?? 'UNKNOWN';
   return new HttpConnectError(method, path, code, `${code} ${e.message ?? ''}`.trim(), err);
 }

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { AgentError } from '../../errors.ts';
-import { HttpStatusError, type HttpResponse, type HttpTarget } from '../../http/client.ts';
+import { HttpStatusError, targetSettings, type HttpResponse, type HttpTarget } from '../../http/client.ts';
 import type { TargetRequest } from '../types.ts';
 import type { CephConfig } from './config.ts';
 import {
@@ -248,6 +248,7 @@ export function dashboardTarget(c: CephConfig): TargetRequest {
     baseUrl: (c.CEPH_URL ?? '').replace(/\/+$/, ''),
     tls: { verify: c.CEPH_SSL_VERIFY, caFile: c.CEPH_CA_FILE, fingerprint: c.CEPH_FINGERPRINT },
     timeoutMs: c.CEPH_API_TIMEOUT * 1000,
+    settings: targetSettings('CEPH'),
   };
 }
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { TargetRequest } from '../types.ts';
-import { HttpStatusError, type HttpTarget } from '../../http/client.ts';
+import { HttpStatusError, targetSettings, type HttpTarget } from '../../http/client.ts';
 import type { PbsConfig } from './config.ts';
 import {
   datastoreConfigSchema, datastoreUsageSchema, envelope, gcJobSchema, jobSchema, lenientList, namespaceSchema,
@@ -43,6 +43,7 @@ export function pbsTargetRequest(c: PbsConfig): TargetRequest {
     headers: { authorization: authorizationHeader(c.PBS_TOKEN_ID, c.PBS_TOKEN_SECRET) },
     tls: { verify: c.PBS_SSL_VERIFY, caFile: c.PBS_CA_FILE, fingerprint: c.PBS_FINGERPRINT },
     timeoutMs: c.PBS_API_TIMEOUT * 1000,
+    settings: targetSettings('PBS'),
   };
 }
 

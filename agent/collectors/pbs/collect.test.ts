@@ -163,6 +163,7 @@ describe('helpers', () => {
       headers: { authorization: 'PBSAPIToken=a@pbs!t:s' },
       tls: { verify: false, caFile: undefined, fingerprint: TEST_CERT_FINGERPRINT },
       timeoutMs: 30_000,
+      settings: { timeout: 'PBS_API_TIMEOUT', verify: 'PBS_SSL_VERIFY', caFile: 'PBS_CA_FILE', fingerprint: 'PBS_FINGERPRINT' },
     });
   });
 

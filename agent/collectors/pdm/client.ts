@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { TargetRequest } from '../types.ts';
-import { HttpStatusError, type HttpTarget } from '../../http/client.ts';
+import { HttpStatusError, targetSettings, type HttpTarget } from '../../http/client.ts';
 import { hostPort } from '../pbs/client.ts';
 import { lenientList, summarizeIssues } from '../../http/loose.ts';
 import { envelope } from '../pbs/schema.ts';
@@ -33,6 +33,7 @@ export function pdmTargetRequest(c: PdmConfig): TargetRequest {
     headers: { authorization: authorizationHeader(c.PDM_TOKEN_ID, c.PDM_TOKEN_SECRET) },
     tls: { verify: c.PDM_SSL_VERIFY, caFile: c.PDM_CA_FILE, fingerprint: c.PDM_FINGERPRINT },
     timeoutMs: c.PDM_API_TIMEOUT * 1000,
+    settings: targetSettings('PDM'),
   };
 }
 

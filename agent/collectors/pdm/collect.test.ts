@@ -138,6 +138,7 @@ describe('helpers', () => {
       headers: { authorization: 'PDMAPIToken=a@pdm!t:s' },
       tls: { verify: false, caFile: undefined, fingerprint: undefined },
       timeoutMs: 30_000,
+      settings: { timeout: 'PDM_API_TIMEOUT', verify: 'PDM_SSL_VERIFY', caFile: 'PDM_CA_FILE', fingerprint: 'PDM_FINGERPRINT' },
     });
   });
 

@@ -58,6 +58,7 @@ describe('pveTargetRequest', () => {
       headers: { authorization: 'PVEAPIToken=netbox@pve!netbox=s3cret' },
       tls: { verify: false, caFile: '/etc/pve-root-ca.pem', fingerprint: TEST_CERT_FINGERPRINT },
       timeoutMs: 12000,
+      settings: { timeout: 'PROXMOX_API_TIMEOUT', verify: 'PROXMOX_SSL_VERIFY', caFile: 'PROXMOX_CA_FILE', fingerprint: 'PROXMOX_FINGERPRINT' },
     });
   });
 });

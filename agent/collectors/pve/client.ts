@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { TargetRequest } from '../types.ts';
-import type { HttpTarget } from '../../http/client.ts';
+import { targetSettings, type HttpTarget } from '../../http/client.ts';
 import type { PveConnection } from './config.ts';
 import { parseEach } from '../../http/loose.ts';
 import {
@@ -40,6 +40,7 @@ export function pveTargetRequest(c: PveConnection): TargetRequest {
     headers: { authorization: authorizationHeader(c.PROXMOX_USER, c.PROXMOX_TOKEN_NAME ?? '', c.PROXMOX_TOKEN_VALUE ?? '') },
     tls: { verify: c.PROXMOX_SSL_VERIFY, caFile: c.PROXMOX_CA_FILE, fingerprint: c.PROXMOX_FINGERPRINT },
     timeoutMs: c.PROXMOX_API_TIMEOUT * 1000,
+    settings: targetSettings('PROXMOX'),
   };
 }
 

@@ -201,9 +201,37 @@ describe('collectPve', () => {
     });
     const c = context(server.port, { extra: { PROXMOX_API_TIMEOUT: 1 } });
     const snap = await collectPve(c);
-    expect(c.warnings).toEqual([{ code: 'node_unreachable', subject: 'node pve2', message: "GET /nodes/pve2/status: timed out; node data and its guests' details skipped" }]);
+    expect(c.warnings).toEqual([{ code: 'node_unreachable', subject: 'node pve2', message: "GET /nodes/pve2/status: timed out after 1 s (PROXMOX_API_TIMEOUT); node data and its guests' details skipped" }]);
     expect(snap.guests.map((g) => [g.vmid, g.config !== undefined])).toEqual([[100, true], [103, false], [200, false]]);
   });
+
+  // PROXMOX_API_TIMEOUT is a deadline per request, so these time the run (generous margins).
+  it('fails the run at PROXMOX_API_TIMEOUT when /version trickles without end (it kept the policy running before)', async () => {
+    const handler = pveHandler(base, TOKEN);
+    server = await startFakeHttps((req) => (req.path === '/api2/json/version' ? { status: 200, body: '{"data":', trickle: { everyMs: 200, endless: true } } : handler(req)));
+    const c = context(server.port, { extra: { PROXMOX_API_TIMEOUT: 1 } });
+    const from = performance.now();
+    const err = await collectPve(c).catch((e: unknown) => e);
+    expect(performance.now() - from).toBeLessThan(5000);
+    expect(err).toBeInstanceOf(PveUnreachableError);
+    expect((err as Error).message).toBe(`Proxmox VE at 127.0.0.1:${server.port} could not be read: GET /version: timed out after 1 s (PROXMOX_API_TIMEOUT)`);
+    expect(c.warnings).toEqual([]);
+  }, 20_000);
+
+  it('treats a node whose /network answer trickles past PROXMOX_API_TIMEOUT as unreachable', async () => {
+    const handler = pveHandler(base, TOKEN);
+    server = await startFakeHttps((req) => {
+      const res = handler(req);
+      // 40 bytes at 0.5 s each: 20 s, far past the 1 s deadline, but never 1 s without a byte.
+      return req.path === '/api2/json/nodes/pve2/network' ? { ...res, body: JSON.stringify({ data: [] }).padEnd(40), trickle: { everyMs: 500 } } : res;
+    });
+    const c = context(server.port, { extra: { PROXMOX_API_TIMEOUT: 1 } });
+    const from = performance.now();
+    const snap = await collectPve(c);
+    expect(performance.now() - from).toBeLessThan(5000);
+    expect(c.warnings).toEqual([{ code: 'node_unreachable', subject: 'node pve2', message: "GET /nodes/pve2/network: timed out after 1 s (PROXMOX_API_TIMEOUT); node data and its guests' details skipped" }]);
+    expect(snap.nodes[1]).toEqual({ name: 'pve2', status: 'online', maxcpu: 8, maxmem: 34359738368 });
+  }, 30_000);
 
   it('warns once per guest whose agent is down or forbidden and keeps the guest', async () => {
     server = await startFakePve({
