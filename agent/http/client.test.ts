@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { HttpConnectError, HttpStatusError, HttpTarget, errorReason, targetSettings } from './client.ts';
+import { HttpBadJsonError, HttpConnectError, HttpStatusError, HttpTarget, errorReason, targetSettings } from './client.ts';
 import { backoffDelay, parseRetryAfter, shouldRetryHttp } from './retry.ts';
 import { startFakeHttps, TEST_CA_FILE, TEST_CERT_FINGERPRINT, type FakeServer } from '../../test/fakes/https-server.ts';
 
@@ -71,6 +71,15 @@ describe('HttpTarget', () => {
     const err = await target(server.url).getJson('/nodes/pve1/qemu/100/agent/get-osinfo').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(HttpStatusError);
     expect((err as HttpStatusError).message).toBe('GET /nodes/pve1/qemu/100/agent/get-osinfo: HTTP 500 QEMU guest agent is not running');
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('throws HttpBadJsonError, not a bare error, for a 200 that is not JSON, and does not retry it', async () => {
+    server = await startFakeHttps(() => ({ status: 200, body: '<html><body>Bad Gateway</body></html>', headers: { 'content-type': 'text/html' } }));
+    const err = await target(server.url).getJson('/cluster/resources', { type: 'vm' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HttpBadJsonError);
+    expect((err as HttpBadJsonError).message).toBe('GET /cluster/resources?type=vm: response is not JSON (Unexpected token \'<\', "<html><bod"... is not valid JSON)');
+    expect((err as HttpBadJsonError).detail).toBe('not JSON (Unexpected token \'<\', "<html><bod"... is not valid JSON)');
     expect(server.requests).toHaveLength(1);
   });
 

@@ -35,6 +35,30 @@ export class HttpConnectError extends AgentError {
   }
 }
 
+/**
+ * A 2xx answer whose body cannot be used. It costs the one item it was for, like a body
+ * of the wrong shape: each collector's client turns it into its own response error, with
+ * `detail` as the reason.
+ */
+export class HttpBodyError extends AgentError {
+  readonly method: string;
+  readonly path: string;
+  readonly detail: string;
+  constructor(code: string, method: string, path: string, detail: string, options?: { cause?: unknown }) {
+    super(code, `${method} ${path}: response is ${detail}`, options);
+    this.method = method;
+    this.path = path;
+    this.detail = detail;
+  }
+}
+
+/** An HTML error page of a proxy, a truncated or empty body. */
+export class HttpBadJsonError extends HttpBodyError {
+  constructor(method: string, path: string, cause: unknown) {
+    super('http_bad_json', method, path, `not JSON (${cause instanceof Error ? cause.message : String(cause)})`, { cause });
+  }
+}
+
 export class TlsPinError extends AgentError {
   constructor(host: string, expected: string, actual: string) {
     super('tls_pin_mismatch', `certificate of ${host} has SHA-256 fingerprint ${actual}, expected ${expected}`);
@@ -187,10 +211,14 @@ export class HttpTarget {
     });
   }
 
-  /** GET and parse JSON; throws HttpStatusError / HttpConnectError. */
+  /** GET and parse JSON; throws HttpStatusError / HttpConnectError, or HttpBadJsonError for a 2xx that is not JSON. */
   async getJson(path: string, query?: Record<string, string | number | boolean | undefined>): Promise<unknown> {
     const res = await this.request('GET', path, { query });
-    return parseJson(res.text, path);
+    try {
+      return JSON.parse(res.text);
+    } catch (err) {
+      throw new HttpBadJsonError('GET', pathWithQuery(path, query), err);
+    }
   }
 
   async request(
@@ -198,11 +226,8 @@ export class HttpTarget {
     path: string,
     init: { query?: Record<string, string | number | boolean | undefined> | undefined; body?: string; headers?: Record<string, string> } = {},
   ): Promise<HttpResponse> {
-    const qs = init.query
-      ? Object.entries(init.query).filter(([, v]) => v !== undefined).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`).join('&')
-      : '';
-    const fullPath = `${this.basePath}${path}${qs ? `?${qs}` : ''}`;
-    const shown = `${path}${qs ? `?${qs}` : ''}`;
+    const shown = pathWithQuery(path, init.query);
+    const fullPath = `${this.basePath}${shown}`;
     const maxAttempts = this.opts.maxAttempts ?? 5;
     for (let attempt = 1; ; attempt++) {
       this.opts.signal?.throwIfAborted();
@@ -288,12 +313,13 @@ export class HttpTarget {
   }
 }
 
-function parseJson(text: string, path: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new AgentError('http_bad_json', `GET ${path}: response is not JSON`, { cause: err });
-  }
+
+/** `/path?k=v`: the request target below the base path, as messages show it. */
+function pathWithQuery(path: string, query: Record<string, string | number | boolean | undefined> | undefined): string {
+  const qs = query
+    ? Object.entries(query).filter(([, v]) => v !== undefined).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`).join('&')
+    : '';
+  return `${path}${qs ? `?${qs}` : ''}`;
 }
 
 /** "2 s", or "1500 ms" when not whole seconds. */

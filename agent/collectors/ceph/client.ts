@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { AgentError } from '../../errors.ts';
-import { HttpStatusError, targetSettings, type HttpResponse, type HttpTarget } from '../../http/client.ts';
+import { HttpBodyError, HttpStatusError, targetSettings, type HttpResponse, type HttpTarget } from '../../http/client.ts';
 import type { TargetRequest } from '../types.ts';
 import type { CephConfig } from './config.ts';
 import {
@@ -28,7 +28,13 @@ export interface CephPveApi {
 }
 
 async function pveGet<T extends z.ZodType>(api: CephPveApi, path: string, schema: T): Promise<z.output<T>> {
-  const body = await api.target.getJson(path);
+  let body: unknown;
+  try {
+    body = await api.target.getJson(path);
+  } catch (err) {
+    // A 2xx body that is not JSON is an answer of the wrong shape: it costs that section only.
+    throw err instanceof HttpBodyError ? new CephResponseError(path, err.detail, { cause: err }) : err;
+  }
   const parsed = z.object({ data: schema }).safeParse(body);
   if (!parsed.success) throw new CephResponseError(path, summarizeIssues(parsed.error), { cause: parsed.error });
   return (parsed.data as { data: z.output<T> }).data;
@@ -227,7 +233,7 @@ function parseBody(text: string, path: string): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new CephResponseError(path, 'body is not JSON', { cause: err });
+    throw new CephResponseError(path, `not JSON (${(err as Error).message})`, { cause: err });
   }
 }
 

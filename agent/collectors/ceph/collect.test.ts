@@ -82,6 +82,19 @@ describe('collectCeph (pve)', () => {
     ]);
   });
 
+  it('asks the next node when an OSD tree is not JSON, and loses only the section whose answer is not', async () => {
+    server = await startFakeCephPve(pveScenarioFromSpec(spec, {
+      rawBodies: { '/nodes/pve1/ceph/osd': '<html><body>Bad Gateway</body></html>', '/nodes/pve2/ceph/pool': '[{"data":' },
+    }));
+    ctx = testCollectContext(pveConfig(server.port));
+    const snap = await collectCeph(ctx);
+    expect(snap.present && [snap.osds.map((o) => o.name), snap.pools, snap.filesystems.length]).toEqual([['osd.0', 'osd.1'], [], 1]);
+    expect(ctx.warnings).toEqual([
+      { code: 'ceph_node_unavailable', subject: 'node pve1', message: 'GET /nodes/pve1/ceph/osd: unexpected response: not JSON (Unexpected token \'<\', "<html><bod"... is not valid JSON); asking the next node' },
+      { code: 'ceph_section_unavailable', subject: 'GET /nodes/pve2/ceph/pool', message: 'GET /nodes/pve2/ceph/pool: unexpected response: not JSON (Unexpected end of JSON input)' },
+    ]);
+  });
+
   it('drops a malformed pool, health check or OSD with a warning and keeps the rest', async () => {
     const sc = pveScenarioFromSpec(spec);
     const pools = sc.routes['/nodes/pve1/ceph/pool'] as unknown[];
@@ -112,6 +125,14 @@ describe('collectCeph (dashboard)', () => {
     const snap = await collectCeph(ctx);
     expect(snap.present && [snap.pools, snap.osds.length, snap.filesystems]).toEqual([[], 3, [{ name: 'cephfs', metadataPool: '4', dataPools: ['3'] }]]);
     expect(ctx.warnings).toEqual([{ code: 'ceph_section_unavailable', subject: 'GET /api/pool', message: 'GET /api/pool: HTTP 403 Access denied' }]);
+  });
+
+  it('degrades a section whose 200 answer is not JSON to a warning', async () => {
+    server = await startFakeCephDashboard(dashboardScenarioFromSpec(spec, { rawBodies: { '/api/osd': '<html><body>Bad Gateway</body></html>' } }));
+    ctx = testCollectContext(dashConfig());
+    const snap = await collectCeph(ctx);
+    expect(snap.present && [snap.osds, snap.pools.length]).toEqual([[], 4]);
+    expect(ctx.warnings).toEqual([{ code: 'ceph_section_unavailable', subject: 'GET /api/osd', message: 'GET /api/osd: unexpected response: not JSON (Unexpected token \'<\', "<html><bod"... is not valid JSON)' }]);
   });
 
   it('fails the run when the login is refused', async () => {

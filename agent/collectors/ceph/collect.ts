@@ -8,7 +8,7 @@ import {
   getPveOsdTree, getPvePools, getPveRules, listDashHosts, listDashOsds, type CephPveApi, type OnDrop,
 } from './client.ts';
 import {
-  dashHealthCheckSchema, dashMonSchema, parseHealthCheck, pveOsdNodeSchema, summarizeIssues, type DashCrushRule, type DashHost, type PveDaemon,
+  CephResponseError, dashHealthCheckSchema, dashMonSchema, parseHealthCheck, pveOsdNodeSchema, summarizeIssues, type DashCrushRule, type DashHost, type PveDaemon,
 } from './schema.ts';
 import type {
   CephClusterSnapshot, CephCrushRule, CephDaemon, CephFilesystem, CephHealthCheck, CephOsd, CephPool, CephSnapshot,
@@ -129,9 +129,12 @@ export async function collectCeph(ctx: CollectContext<CephConfig>): Promise<Ceph
 
 /* ------------------------------------------------------------------ PVE (§4b) */
 
-/** A node that cannot answer (down: 595 or no route; Ceph not on this node) is skipped for the next. */
+/**
+ * A node that cannot answer (down: 595 or no route; Ceph not on this node) or answers a
+ * body that cannot be read (an HTML page, truncated JSON) is skipped for the next.
+ */
 function nodeUnusable(err: unknown): boolean {
-  if (err instanceof HttpConnectError) return true;
+  if (err instanceof HttpConnectError || err instanceof CephResponseError) return true;
   if (err instanceof HttpStatusError) return err.status >= 500 || err.status === 404;
   return false;
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { TargetRequest } from '../types.ts';
-import { HttpStatusError, targetSettings, type HttpTarget } from '../../http/client.ts';
+import { HttpBodyError, HttpStatusError, targetSettings, type HttpTarget } from '../../http/client.ts';
 import type { PbsConfig } from './config.ts';
 import {
   datastoreConfigSchema, datastoreUsageSchema, envelope, gcJobSchema, jobSchema, lenientList, namespaceSchema,
@@ -48,7 +48,13 @@ export function pbsTargetRequest(c: PbsConfig): TargetRequest {
 }
 
 async function get<T extends z.ZodType>(api: PbsApi, path: string, schema: T, query?: Record<string, string>): Promise<z.output<T>> {
-  const body = await api.target.getJson(path, query);
+  let body: unknown;
+  try {
+    body = await api.target.getJson(path, query);
+  } catch (err) {
+    // A 2xx body that is not JSON is an answer of the wrong shape: it costs that list only.
+    throw err instanceof HttpBodyError ? new PbsResponseError(path, err.detail, { cause: err }) : err;
+  }
   const env = envelope.safeParse(body);
   if (!env.success) throw new PbsResponseError(path, summarizeIssues(env.error), { cause: env.error });
   const parsed = schema.safeParse(env.data.data);

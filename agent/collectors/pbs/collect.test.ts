@@ -124,6 +124,28 @@ describe('collectPbs', () => {
     ]);
   });
 
+  it('costs only that list when a 200 answer is not JSON (an HTML page, truncated JSON)', async () => {
+    const { snapshot, warnings } = await run({
+      ...small,
+      rawBodies: { '/nodes/localhost/network': '<html><body>Bad Gateway</body></html>', '/admin/datastore/store1/namespace': '{"data":[{"ns":"a' },
+    });
+    expect(warnings.filter((w) => w.code !== 'pbs_item_invalid')).toEqual([
+      { code: 'pbs_network_unreadable', subject: 'node localhost', message: 'GET /nodes/localhost/network: unexpected response: not JSON (Unexpected token \'<\', "<html><bod"... is not valid JSON); no interfaces or IP addresses' },
+      { code: 'pbs_namespaces_unreadable', subject: 'datastore store1', message: 'GET /admin/datastore/store1/namespace: unexpected response: not JSON (Unterminated string in JSON at position 17 (line 1 column 18)); only the root namespace is read' },
+    ]);
+    expect(snapshot.network).toBeUndefined();
+    expect(snapshot.datastores[0]?.groups?.map((g) => `${g.namespace}:${g.type}/${g.id}`)).toEqual([':vm/100']);
+  });
+
+  it('fails the run when /version is not JSON', async () => {
+    server = await startFakePbs({ ...small, rawBodies: { '/version': '<html></html>' } }, TOKEN);
+    ctx = testCollectContext(config(server.port));
+    const err = await collectPbs(ctx).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PbsUnreadableError);
+    expect((err as Error).message).toBe(`Proxmox Backup Server at 127.0.0.1:${server.port} could not be read: GET /version: unexpected response: not JSON (Unexpected token '<', "<html></html>" is not valid JSON)`);
+    expect(ctx.warnings).toEqual([]);
+  });
+
   it('reports only the server when it cannot be reached (gateway errors outlive the retries)', async () => {
     server = await startFakeHttps(() => ({ status: 503, body: 'service unavailable' }));
     ctx = testCollectContext(config(server.port));

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { TargetRequest } from '../types.ts';
-import { HttpStatusError, targetSettings, type HttpTarget } from '../../http/client.ts';
+import { HttpBodyError, HttpStatusError, targetSettings, type HttpTarget } from '../../http/client.ts';
 import { hostPort } from '../pbs/client.ts';
 import { lenientList, summarizeIssues } from '../../http/loose.ts';
 import { envelope } from '../pbs/schema.ts';
@@ -38,7 +38,13 @@ export function pdmTargetRequest(c: PdmConfig): TargetRequest {
 }
 
 async function getData(api: PdmApi, path: string, query?: Record<string, string>): Promise<unknown> {
-  const body = await api.target.getJson(path, query);
+  let body: unknown;
+  try {
+    body = await api.target.getJson(path, query);
+  } catch (err) {
+    // A 2xx body that is not JSON is an answer of the wrong shape: it costs that remote only.
+    throw err instanceof HttpBodyError ? new PdmResponseError(path, err.detail, { cause: err }) : err;
+  }
   const env = envelope.safeParse(body);
   if (!env.success) throw new PdmResponseError(path, summarizeIssues(env.error), { cause: env.error });
   return env.data.data;

@@ -101,6 +101,26 @@ describe('collectPdm', () => {
     expect(ctx.warnings).toEqual([{ code: 'pdm_remote_error', subject: 'remote prod', message: snapshot.remotes[0]?.error }]);
   });
 
+  it('costs only that remote when a 200 answer about it is not JSON', async () => {
+    server = await startFakePdm({ remotes: scenario.remotes.slice(0, 2), rawBodies: { '/pve/remotes/prod/cluster-status': '<html><body>502 Bad Gateway</body></html>' } }, TOKEN);
+    ctx = testCollectContext(config(server.port));
+    const snapshot = await collectPdm(ctx);
+    expect(snapshot.remotes).toEqual([
+      { id: 'backup', type: 'pbs', hosts: ['pbs1.lab'], health: 'ok', version: '3.4', release: '1' },
+      { id: 'prod', type: 'pve', hosts: ['pve1.lab'], health: 'error', version: '8.4.1', release: '8.4', error: 'GET /pve/remotes/prod/cluster-status: unexpected response: not JSON (Unexpected token \'<\', "<html><bod"... is not valid JSON)' },
+    ]);
+    expect(ctx.warnings).toEqual([{ code: 'pdm_remote_error', subject: 'remote prod', message: snapshot.remotes[1]?.error }]);
+  });
+
+  it('fails the run when the remote list is not JSON', async () => {
+    server = await startFakePdm({ ...scenario, rawBodies: { '/remotes/remote': '{"data":[' } }, TOKEN);
+    ctx = testCollectContext(config(server.port));
+    const err = await collectPdm(ctx).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PdmUnreachableError);
+    expect((err as Error).message).toBe(`Proxmox Datacenter Manager at 127.0.0.1:${server.port} could not be read: GET /remotes/remote: unexpected response: not JSON (Unexpected end of JSON input)`);
+    expect(ctx.warnings).toEqual([]);
+  });
+
   it('goes on without /resources/list, health unknown', async () => {
     server = await startFakePdm({ remotes: [scenario.remotes[1]!], failures: { '/resources/list': { status: 403, message: 'permission check failed' } } }, TOKEN);
     ctx = testCollectContext(config(server.port));

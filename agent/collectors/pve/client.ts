@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { TargetRequest } from '../types.ts';
-import { targetSettings, type HttpTarget } from '../../http/client.ts';
+import { HttpBodyError, targetSettings, type HttpTarget } from '../../http/client.ts';
 import type { PveConnection } from './config.ts';
 import { parseEach } from '../../http/loose.ts';
 import {
@@ -60,8 +60,20 @@ function envelopeOf<T extends z.ZodType>(schema: T): z.ZodType<{ data: z.output<
   return e as z.ZodType<{ data: z.output<T> }>;
 }
 
+/**
+ * A 2xx body that is not JSON (an HTML error page, a truncated answer) is an answer of the
+ * wrong shape: it costs the item it was for, as a PveResponseError does, not the run.
+ */
+async function getBody(api: PveApi, path: string, query?: Record<string, string>): Promise<unknown> {
+  try {
+    return await api.target.getJson(path, query);
+  } catch (err) {
+    throw err instanceof HttpBodyError ? new PveResponseError(path, err.detail, { cause: err }) : err;
+  }
+}
+
 async function get<T extends z.ZodType>(api: PveApi, path: string, schema: T, query?: Record<string, string>): Promise<z.output<T>> {
-  const body = await api.target.getJson(path, query);
+  const body = await getBody(api, path, query);
   const parsed = envelopeOf(schema).safeParse(body);
   if (!parsed.success) throw new PveResponseError(path, summarizeIssues(parsed.error), { cause: parsed.error });
   return parsed.data.data;

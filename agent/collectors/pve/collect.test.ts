@@ -280,6 +280,35 @@ describe('collectPve', () => {
     ]);
   });
 
+  it('costs only the item when a 200 answer is not JSON: a node\'s network, a guest config, an agent call', async () => {
+    server = await startFakePve({
+      ...base,
+      rawBodies: {
+        '/nodes/pve2/network': '<html><head><title>502 Bad Gateway</title></head></html>',
+        '/nodes/pve2/lxc/200/config': '{"data":{"ostype":"l2',
+        '/nodes/pve1/qemu/100/agent/get-osinfo': '',
+      },
+    }, TOKEN);
+    const c = context(server.port);
+    const snap = await collectPve(c);
+    expect([...c.warnings].sort((a, b) => a.subject.localeCompare(b.subject))).toEqual([
+      { code: 'guest_config_invalid', subject: 'lxc 200 on pve2', message: 'GET /nodes/pve2/lxc/200/config: unexpected response: not JSON (Unterminated string in JSON at position 21 (line 1 column 22)); emitted without interfaces, IPs, disks or platform' },
+      { code: 'node_data_invalid', subject: 'node pve2', message: 'GET /nodes/pve2/network: unexpected response: not JSON (Unexpected token \'<\', "<html><hea"... is not valid JSON)' },
+      { code: 'guest_agent_unavailable', subject: 'qemu 100 on pve1', message: 'GET /nodes/pve1/qemu/100/agent/get-osinfo: unexpected response: not JSON (Unexpected end of JSON input); platform from ostype' },
+    ]);
+    expect(snap.nodes.map((n) => [n.name, n.pveversion, n.network?.length])).toEqual([['pve1', 'pve-manager/8.4.1/2a2fa54b8503f96c', 1], ['pve2', 'pve-manager/9.0.3/abcdef', undefined]]);
+    expect(snap.guests.map((g) => [g.vmid, g.config !== undefined, g.agent?.interfaces?.length, g.agent?.osinfo])).toEqual([[100, true, 1, undefined], [103, true, undefined, undefined], [200, false, undefined, undefined]]);
+  });
+
+  it('fails the run when an essential answer is not JSON', async () => {
+    server = await startFakePve({ ...base, rawBodies: { '/cluster/resources': '<html><body>Service Unavailable</body></html>' } }, TOKEN);
+    const c = context(server.port);
+    const err = await collectPve(c).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PveUnreachableError);
+    expect((err as Error).message).toBe(`Proxmox VE at 127.0.0.1:${server.port} could not be read: GET /cluster/resources: unexpected response: not JSON (Unexpected token '<', "<html><bod"... is not valid JSON)`);
+    expect(c.warnings).toEqual([]);
+  });
+
   it('fails the run when the target itself cannot be read, without leaking per-item warnings', async () => {
     const handler = pveHandler(base, TOKEN);
     server = await startFakeHttps((req) => (req.path.endsWith('/cluster/resources') ? { status: 500, statusText: 'cluster not ready - no quorum?', body: { data: null } } : handler(req)));
