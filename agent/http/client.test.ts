@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { HttpBadJsonError, HttpConnectError, HttpStatusError, HttpTarget, errorReason, targetSettings } from './client.ts';
+import { HttpBadJsonError, HttpConnectError, HttpStatusError, HttpTarget, HttpTooLargeError, errorReason, targetSettings } from './client.ts';
+import { DEFAULT_MAX_RESPONSE_BYTES } from './client.ts';
 import { backoffDelay, parseRetryAfter, shouldRetryHttp } from './retry.ts';
 import { startFakeHttps, TEST_CA_FILE, TEST_CERT_FINGERPRINT, type FakeServer } from '../../test/fakes/https-server.ts';
 
@@ -81,6 +82,37 @@ describe('HttpTarget', () => {
     expect((err as HttpBadJsonError).message).toBe('GET /cluster/resources?type=vm: response is not JSON (Unexpected token \'<\', "<html><bod"... is not valid JSON)');
     expect((err as HttpBadJsonError).detail).toBe('not JSON (Unexpected token \'<\', "<html><bod"... is not valid JSON)');
     expect(server.requests).toHaveLength(1);
+  });
+
+  it('refuses a 2xx whose Content-Length is past maxResponseBytes, naming the setting, and does not retry it', async () => {
+    server = await startFakeHttps(() => ({ status: 200, body: JSON.stringify({ data: 'x'.repeat(5000) }) }));
+    const events: unknown[] = [];
+    const t = target(server.url, { maxResponseBytes: 4096, settings: targetSettings('PBS'), onRequest: (e) => events.push(e.status) });
+    const err = await t.getJson('/admin/datastore/s/snapshots', { ns: 'a' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HttpTooLargeError);
+    expect((err as Error).message).toBe('GET /admin/datastore/s/snapshots?ns=a: response is larger than 4096 bytes (PBS_API_MAX_RESPONSE_BYTES); not read');
+    expect(events).toEqual([200]);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('stops reading an answer without Content-Length at the cap, so an endless body ends there', async () => {
+    server = await startFakeHttps(() => ({ status: 200, body: '{"data":[', trickle: { everyMs: 1, bytes: 64 * 1024, endless: true } }));
+    const err = await target(server.url, { maxResponseBytes: 1024 * 1024, timeoutMs: 20_000 }).getJson('/cluster/resources').catch((e: unknown) => e);
+    expect((err as Error).message).toBe('GET /cluster/resources: response is larger than 1 MiB; not read');
+  }, 20_000);
+
+  it('caps at 64 MiB unless told otherwise', async () => {
+    expect(DEFAULT_MAX_RESPONSE_BYTES).toBe(67_108_864);
+    server = await startFakeHttps(() => ({ status: 200, body: '{"data":', headers: { 'content-length': String(DEFAULT_MAX_RESPONSE_BYTES + 1) } }));
+    const err = await target(server.url).getJson('/x').catch((e: unknown) => e);
+    expect((err as Error).message).toBe('GET /x: response is larger than 64 MiB; not read');
+  });
+
+  it('reads only the head of a large error answer, for its reason', async () => {
+    server = await startFakeHttps(() => ({ status: 500, body: `datastore is broken: ${'x'.repeat(2 * 1024 * 1024)}` }));
+    const err = await target(server.url, { maxResponseBytes: 1024 }).getJson('/x').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HttpStatusError);
+    expect((err as HttpStatusError).reason).toBe(`datastore is broken: ${'x'.repeat(479)}`);
   });
 
   it('verifies against a CA file and rejects an unknown CA', async () => {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { TLSSocket } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Pool, buildConnector, errors as undiciErrors } from 'undici';
+import { Pool, buildConnector, errors as undiciErrors, type Dispatcher } from 'undici';
 import { AgentError } from '../errors.ts';
 import { backoffDelay, parseRetryAfter, shouldRetryHttp } from './retry.ts';
 import { Semaphore } from './semaphore.ts';
@@ -59,6 +59,15 @@ export class HttpBadJsonError extends HttpBodyError {
   }
 }
 
+/** A 2xx answer past TargetOptions.maxResponseBytes; the rest of it was not read. */
+export class HttpTooLargeError extends HttpBodyError {
+  readonly limit: number;
+  constructor(method: string, path: string, limit: number, setting: string | undefined) {
+    super('http_too_large', method, path, `larger than ${formatBytes(limit)}${setting ? ` (${setting})` : ''}; not read`);
+    this.limit = limit;
+  }
+}
+
 export class TlsPinError extends AgentError {
   constructor(host: string, expected: string, actual: string) {
     super('tls_pin_mismatch', `certificate of ${host} has SHA-256 fingerprint ${actual}, expected ${expected}`);
@@ -75,6 +84,7 @@ export interface TlsOptions {
 /** The policy settings behind a target's options, so an error can say which one to change. */
 export interface TargetSettings {
   timeout: string;
+  maxResponseBytes: string;
   verify: string;
   caFile: string;
   fingerprint: string;
@@ -84,6 +94,7 @@ export interface TargetSettings {
 export function targetSettings(prefix: string): TargetSettings {
   return {
     timeout: `${prefix}_API_TIMEOUT`,
+    maxResponseBytes: `${prefix}_API_MAX_RESPONSE_BYTES`,
     verify: `${prefix}_SSL_VERIFY`,
     caFile: `${prefix}_CA_FILE`,
     fingerprint: `${prefix}_FINGERPRINT`,
@@ -99,6 +110,11 @@ export interface TargetOptions {
    * Each retry gets a fresh one.
    */
   timeoutMs: number;
+  /**
+   * Bytes one 2xx body may have (default DEFAULT_MAX_RESPONSE_BYTES); reading stops past it
+   * and the request fails with HttpTooLargeError, so one huge answer cannot take the heap.
+   */
+  maxResponseBytes?: number;
   /** Names of the policy settings, for error messages. */
   settings?: TargetSettings;
   concurrency: number;
@@ -109,6 +125,15 @@ export interface TargetOptions {
   signal?: AbortSignal;
   onRequest?: (event: RequestEvent) => void;
 }
+
+/**
+ * 64 MiB: a PVE /cluster/resources of 100 000 guests is about 50 MB; one 200 MB answer
+ * took the agent to 1.34 GB (issue #14).
+ */
+export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+
+/** An error answer is read for its reason only; PVE, PBS and PDM reasons are one line. */
+const ERROR_BODY_BYTES = 64 * 1024;
 
 export interface RequestEvent {
   method: string;
@@ -231,7 +256,8 @@ export class HttpTarget {
     const maxAttempts = this.opts.maxAttempts ?? 5;
     for (let attempt = 1; ; attempt++) {
       this.opts.signal?.throwIfAborted();
-      let outcome: HttpResponse | HttpStatusError | HttpConnectError;
+      let outcome: HttpResponse | HttpStatusError | HttpConnectError | HttpTooLargeError;
+      let status: number | 'error' = 'error';
       await this.sem.acquire();
       const slotFrom = performance.now();
       const deadline = this.deadline();
@@ -244,35 +270,56 @@ export class HttpTarget {
           body: init.body,
           signal: deadline.signal,
         });
-        const text = await res.body.text();
-        outcome = res.statusCode >= 200 && res.statusCode < 300
-          ? { status: res.statusCode, headers: res.headers, text }
-          : new HttpStatusError(method, shown, res.statusCode, errorReason(res.statusText ?? '', text));
-        if (outcome instanceof HttpStatusError && outcome.status === 429) {
-          (outcome as HttpStatusError & { retryAfter?: number }).retryAfter = parseRetryAfter(res.headers['retry-after'], this.opts.retryAfterCapMs ?? 30_000);
-        }
+        status = res.statusCode;
+        outcome = await this.answer(method, shown, res);
       } catch (err) {
         if (this.opts.signal?.aborted) throw err;
+        status = 'error';
         outcome = deadline.expired() || isUndiciTimeout(err) ? this.timeoutError(method, shown, err) : toConnectError(method, shown, err);
       } finally {
         deadline.clear();
         this.busyMs += performance.now() - slotFrom;
         this.sem.release();
       }
-      const status = outcome instanceof HttpConnectError ? 'error' : outcome instanceof HttpStatusError ? outcome.status : outcome.status;
-      const retry = !(outcome instanceof HttpStatusError || outcome instanceof HttpConnectError)
-        ? false
-        : shouldRetryHttp({
+      const retry = outcome instanceof HttpStatusError || outcome instanceof HttpConnectError
+        ? shouldRetryHttp({
           method, attempt, maxAttempts,
           ...(outcome instanceof HttpStatusError ? { status: outcome.status } : { errorCode: outcome.errorCode }),
-        });
+        })
+        : false;
       this.opts.onRequest?.({ method, path: shown, status, attempt, retried: retry });
-      if (!(outcome instanceof HttpStatusError || outcome instanceof HttpConnectError)) return outcome;
+      if (!(outcome instanceof HttpStatusError || outcome instanceof HttpConnectError || outcome instanceof HttpTooLargeError)) return outcome;
       if (!retry) throw outcome;
       const hinted = (outcome as { retryAfter?: number }).retryAfter;
       const delay = hinted ?? backoffDelay(attempt, this.opts.backoffBaseMs ?? 200, this.opts.backoffMaxMs ?? 5_000);
       await sleep(delay, undefined, this.opts.signal ? { signal: this.opts.signal } : undefined);
     }
+  }
+
+  /**
+   * Reads an answer within the byte caps: a 2xx body up to maxResponseBytes (past it the
+   * read stops, which drops the connection, and the answer is HttpTooLargeError); an error
+   * body up to ERROR_BODY_BYTES, enough for its reason. A Content-Length past the cap is
+   * refused before any of the body is read. (undici's own `maxResponseSize` would apply
+   * one cap to both and fail the error answers too.)
+   */
+  private async answer(method: string, path: string, res: Dispatcher.ResponseData): Promise<HttpResponse | HttpStatusError | HttpTooLargeError> {
+    const ok = res.statusCode >= 200 && res.statusCode < 300;
+    const limit = ok ? (this.opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES) : ERROR_BODY_BYTES;
+    const declared = Number(res.headers['content-length']);
+    const body = ok && declared > limit ? undefined : await readCapped(res.body, limit);
+    if (body === undefined || (ok && body.truncated)) {
+      // Not read to its end: undici's body stream reports its destruction as an abort error.
+      res.body.on('error', () => {}).destroy();
+      return new HttpTooLargeError(method, path, limit, this.opts.settings?.maxResponseBytes);
+    }
+    const text = body.bytes.toString('utf8');
+    if (ok) return { status: res.statusCode, headers: res.headers, text };
+    const err = new HttpStatusError(method, path, res.statusCode, errorReason(res.statusText ?? '', text));
+    if (err.status === 429) {
+      (err as HttpStatusError & { retryAfter?: number }).retryAfter = parseRetryAfter(res.headers['retry-after'], this.opts.retryAfterCapMs ?? 30_000);
+    }
+    return err;
   }
 
   /**
@@ -313,6 +360,27 @@ export class HttpTarget {
   }
 }
 
+
+/** The first `limit` bytes of a body; `truncated` when there was more (the rest is not read). */
+async function readCapped(body: Dispatcher.ResponseData['body'], limit: number): Promise<{ bytes: Buffer; truncated: boolean }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    if (size + chunk.length > limit) {
+      chunks.push(chunk.subarray(0, limit - size));
+      // Leaving the loop destroys the stream: undici closes the connection, nothing more is read.
+      return { bytes: Buffer.concat(chunks, limit), truncated: true };
+    }
+    chunks.push(chunk);
+    size += chunk.length;
+  }
+  return { bytes: Buffer.concat(chunks, size), truncated: false };
+}
+
+/** "64 MiB", or bytes when not whole MiB. */
+function formatBytes(n: number): string {
+  return n % (1024 * 1024) === 0 ? `${n / (1024 * 1024)} MiB` : `${n} bytes`;
+}
 
 /** `/path?k=v`: the request target below the base path, as messages show it. */
 function pathWithQuery(path: string, query: Record<string, string | number | boolean | undefined> | undefined): string {

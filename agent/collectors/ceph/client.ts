@@ -182,6 +182,8 @@ export class CephDashboardClient {
         const res = await this.target.request('GET', path, { query, headers: { authorization: `Bearer ${token}`, accept: cephMime(v) } });
         return { body: parseBody(res.text, path), headers: res.headers };
       } catch (err) {
+        // An answer past CEPH_API_MAX_RESPONSE_BYTES costs its section, like a body of the wrong shape.
+        if (err instanceof HttpBodyError) throw new CephResponseError(path, err.detail, { cause: err });
         if (!(err instanceof HttpStatusError)) throw err;
         if (err.status === 401 && !reauthed) {
           reauthed = true;
@@ -254,6 +256,7 @@ export function dashboardTarget(c: CephConfig): TargetRequest {
     baseUrl: (c.CEPH_URL ?? '').replace(/\/+$/, ''),
     tls: { verify: c.CEPH_SSL_VERIFY, caFile: c.CEPH_CA_FILE, fingerprint: c.CEPH_FINGERPRINT },
     timeoutMs: c.CEPH_API_TIMEOUT * 1000,
+    maxResponseBytes: c.CEPH_API_MAX_RESPONSE_BYTES,
     settings: targetSettings('CEPH'),
   };
 }

@@ -135,6 +135,14 @@ describe('collectCeph (dashboard)', () => {
     expect(ctx.warnings).toEqual([{ code: 'ceph_section_unavailable', subject: 'GET /api/osd', message: 'GET /api/osd: unexpected response: not JSON (Unexpected token \'<\', "<html><bod"... is not valid JSON)' }]);
   });
 
+  it('degrades a section whose answer is past CEPH_API_MAX_RESPONSE_BYTES to a warning', async () => {
+    server = await startFakeCephDashboard(dashboardScenarioFromSpec(spec, { rawBodies: { '/api/monitor': `{"in_quorum":[],"out_quorum":[]}${' '.repeat(5000)}` } }));
+    ctx = testCollectContext(cephConfigSchema.parse({ ...dashConfig(), CEPH_API_MAX_RESPONSE_BYTES: 4096 }));
+    const snap = await collectCeph(ctx);
+    expect(snap.present && [snap.osds.length, snap.daemons.filter((d) => d.type === 'mon')]).toEqual([3, []]);
+    expect(ctx.warnings).toEqual([{ code: 'ceph_section_unavailable', subject: 'GET /api/monitor', message: 'GET /api/monitor: unexpected response: larger than 4096 bytes (CEPH_API_MAX_RESPONSE_BYTES); not read' }]);
+  });
+
   it('fails the run when the login is refused', async () => {
     server = await startFakeCephDashboard(dashboardScenarioFromSpec(spec, { users: { other: 'x' } }));
     ctx = testCollectContext(dashConfig());

@@ -43,6 +43,7 @@ export function pbsTargetRequest(c: PbsConfig): TargetRequest {
     headers: { authorization: authorizationHeader(c.PBS_TOKEN_ID, c.PBS_TOKEN_SECRET) },
     tls: { verify: c.PBS_SSL_VERIFY, caFile: c.PBS_CA_FILE, fingerprint: c.PBS_FINGERPRINT },
     timeoutMs: c.PBS_API_TIMEOUT * 1000,
+    maxResponseBytes: c.PBS_API_MAX_RESPONSE_BYTES,
     settings: targetSettings('PBS'),
   };
 }

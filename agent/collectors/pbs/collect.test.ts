@@ -137,6 +137,14 @@ describe('collectPbs', () => {
     expect(snapshot.datastores[0]?.groups?.map((g) => `${g.namespace}:${g.type}/${g.id}`)).toEqual([':vm/100']);
   });
 
+  it('costs only that list when its answer is past PBS_API_MAX_RESPONSE_BYTES', async () => {
+    const { snapshot, warnings } = await run({ ...small, rawBodies: { '/admin/verify': `${JSON.stringify({ data: [] })}${' '.repeat(5000)}` } }, { PBS_API_MAX_RESPONSE_BYTES: 4096 });
+    expect(warnings.filter((w) => w.code !== 'pbs_item_invalid')).toEqual([
+      { code: 'pbs_jobs_unreadable', subject: 'verify jobs', message: 'GET /admin/verify: unexpected response: larger than 4096 bytes (PBS_API_MAX_RESPONSE_BYTES); not read; verify jobs are left out of pbs_jobs' },
+    ]);
+    expect(snapshot.jobs.map((j) => `${j.type}/${j.id}`)).toEqual(['gc/store1']);
+  });
+
   it('fails the run when /version is not JSON', async () => {
     server = await startFakePbs({ ...small, rawBodies: { '/version': '<html></html>' } }, TOKEN);
     ctx = testCollectContext(config(server.port));
@@ -185,7 +193,8 @@ describe('helpers', () => {
       headers: { authorization: 'PBSAPIToken=a@pbs!t:s' },
       tls: { verify: false, caFile: undefined, fingerprint: TEST_CERT_FINGERPRINT },
       timeoutMs: 30_000,
-      settings: { timeout: 'PBS_API_TIMEOUT', verify: 'PBS_SSL_VERIFY', caFile: 'PBS_CA_FILE', fingerprint: 'PBS_FINGERPRINT' },
+      maxResponseBytes: 67_108_864,
+      settings: { timeout: 'PBS_API_TIMEOUT', maxResponseBytes: 'PBS_API_MAX_RESPONSE_BYTES', verify: 'PBS_SSL_VERIFY', caFile: 'PBS_CA_FILE', fingerprint: 'PBS_FINGERPRINT' },
     });
   });
 
@@ -219,7 +228,7 @@ describe('helpers', () => {
 describe('pbsConfigSchema', () => {
   it('applies the issue defaults', () => {
     expect(pbsConfigSchema.parse({ PBS_HOST: 'pbs1', PBS_TOKEN_ID: 'root@pam!netbox', PBS_TOKEN_SECRET: 's' })).toEqual({
-      PBS_HOST: 'pbs1', PBS_PORT: 8007, PBS_TOKEN_ID: 'root@pam!netbox', PBS_TOKEN_SECRET: 's', PBS_SSL_VERIFY: false, PBS_API_TIMEOUT: 30, SITE_NAME: 'Proxmox',
+      PBS_HOST: 'pbs1', PBS_PORT: 8007, PBS_TOKEN_ID: 'root@pam!netbox', PBS_TOKEN_SECRET: 's', PBS_SSL_VERIFY: false, PBS_API_TIMEOUT: 30, PBS_API_MAX_RESPONSE_BYTES: 67_108_864, SITE_NAME: 'Proxmox',
     });
   });
 

@@ -33,6 +33,7 @@ export function pdmTargetRequest(c: PdmConfig): TargetRequest {
     headers: { authorization: authorizationHeader(c.PDM_TOKEN_ID, c.PDM_TOKEN_SECRET) },
     tls: { verify: c.PDM_SSL_VERIFY, caFile: c.PDM_CA_FILE, fingerprint: c.PDM_FINGERPRINT },
     timeoutMs: c.PDM_API_TIMEOUT * 1000,
+    maxResponseBytes: c.PDM_API_MAX_RESPONSE_BYTES,
     settings: targetSettings('PDM'),
   };
 }

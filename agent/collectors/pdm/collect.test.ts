@@ -18,8 +18,8 @@ afterEach(async () => {
   server = undefined;
 });
 
-function config(port: number): PdmConfig {
-  return pdmConfigSchema.parse({ PDM_HOST: '127.0.0.1', PDM_PORT: port, PDM_TOKEN_ID: TOKEN.tokenId, PDM_TOKEN_SECRET: TOKEN.secret });
+function config(port: number, extra: Record<string, unknown> = {}): PdmConfig {
+  return pdmConfigSchema.parse({ PDM_HOST: '127.0.0.1', PDM_PORT: port, PDM_TOKEN_ID: TOKEN.tokenId, PDM_TOKEN_SECRET: TOKEN.secret, ...extra });
 }
 
 const requested = (s: FakeServer) => s.requests.map((r) => `${r.path}${r.query.size ? `?${r.query.toString()}` : ''}`).sort();
@@ -112,6 +112,14 @@ describe('collectPdm', () => {
     expect(ctx.warnings).toEqual([{ code: 'pdm_remote_error', subject: 'remote prod', message: snapshot.remotes[1]?.error }]);
   });
 
+  it('costs only that remote when an answer about it is past PDM_API_MAX_RESPONSE_BYTES', async () => {
+    server = await startFakePdm({ remotes: scenario.remotes.slice(0, 2), rawBodies: { '/remotes/remote/backup/version': `${JSON.stringify({ data: { version: '3.4' } })}${' '.repeat(5000)}` } }, TOKEN);
+    ctx = testCollectContext(config(server.port, { PDM_API_MAX_RESPONSE_BYTES: 4096 }));
+    const snapshot = await collectPdm(ctx);
+    expect(snapshot.remotes.map((r) => [r.id, r.health, r.version])).toEqual([['backup', 'error', undefined], ['prod', 'degraded', '8.4.1']]);
+    expect(ctx.warnings).toEqual([{ code: 'pdm_remote_error', subject: 'remote backup', message: 'GET /remotes/remote/backup/version: unexpected response: larger than 4096 bytes (PDM_API_MAX_RESPONSE_BYTES); not read' }]);
+  });
+
   it('fails the run when the remote list is not JSON', async () => {
     server = await startFakePdm({ ...scenario, rawBodies: { '/remotes/remote': '{"data":[' } }, TOKEN);
     ctx = testCollectContext(config(server.port));
@@ -158,7 +166,8 @@ describe('helpers', () => {
       headers: { authorization: 'PDMAPIToken=a@pdm!t:s' },
       tls: { verify: false, caFile: undefined, fingerprint: undefined },
       timeoutMs: 30_000,
-      settings: { timeout: 'PDM_API_TIMEOUT', verify: 'PDM_SSL_VERIFY', caFile: 'PDM_CA_FILE', fingerprint: 'PDM_FINGERPRINT' },
+      maxResponseBytes: 67_108_864,
+      settings: { timeout: 'PDM_API_TIMEOUT', maxResponseBytes: 'PDM_API_MAX_RESPONSE_BYTES', verify: 'PDM_SSL_VERIFY', caFile: 'PDM_CA_FILE', fingerprint: 'PDM_FINGERPRINT' },
     });
   });
 

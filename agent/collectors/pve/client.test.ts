@@ -50,7 +50,7 @@ const scenario: PveScenario = {
 describe('pveTargetRequest', () => {
   it('builds the base URL, token header, TLS and timeout from the config', () => {
     const c = pveConfigSchema.parse({
-      PROXMOX_HOST: 'fd00::10', PROXMOX_TOKEN_NAME: 'netbox', PROXMOX_TOKEN_VALUE: 's3cret', PROXMOX_API_TIMEOUT: 12,
+      PROXMOX_HOST: 'fd00::10', PROXMOX_TOKEN_NAME: 'netbox', PROXMOX_TOKEN_VALUE: 's3cret', PROXMOX_API_TIMEOUT: 12, PROXMOX_API_MAX_RESPONSE_BYTES: '12345',
       PROXMOX_FINGERPRINT: TEST_CERT_FINGERPRINT, PROXMOX_CA_FILE: '/etc/pve-root-ca.pem', PROXMOX_USER: 'netbox@pve',
     });
     expect(pveTargetRequest(c)).toEqual({
@@ -58,7 +58,8 @@ describe('pveTargetRequest', () => {
       headers: { authorization: 'PVEAPIToken=netbox@pve!netbox=s3cret' },
       tls: { verify: false, caFile: '/etc/pve-root-ca.pem', fingerprint: TEST_CERT_FINGERPRINT },
       timeoutMs: 12000,
-      settings: { timeout: 'PROXMOX_API_TIMEOUT', verify: 'PROXMOX_SSL_VERIFY', caFile: 'PROXMOX_CA_FILE', fingerprint: 'PROXMOX_FINGERPRINT' },
+      maxResponseBytes: 12_345,
+      settings: { timeout: 'PROXMOX_API_TIMEOUT', maxResponseBytes: 'PROXMOX_API_MAX_RESPONSE_BYTES', verify: 'PROXMOX_SSL_VERIFY', caFile: 'PROXMOX_CA_FILE', fingerprint: 'PROXMOX_FINGERPRINT' },
     });
   });
 });

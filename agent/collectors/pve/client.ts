@@ -40,6 +40,7 @@ export function pveTargetRequest(c: PveConnection): TargetRequest {
     headers: { authorization: authorizationHeader(c.PROXMOX_USER, c.PROXMOX_TOKEN_NAME ?? '', c.PROXMOX_TOKEN_VALUE ?? '') },
     tls: { verify: c.PROXMOX_SSL_VERIFY, caFile: c.PROXMOX_CA_FILE, fingerprint: c.PROXMOX_FINGERPRINT },
     timeoutMs: c.PROXMOX_API_TIMEOUT * 1000,
+    maxResponseBytes: c.PROXMOX_API_MAX_RESPONSE_BYTES,
     settings: targetSettings('PROXMOX'),
   };
 }

@@ -309,6 +309,28 @@ describe('collectPve', () => {
     expect(c.warnings).toEqual([]);
   });
 
+  it('costs only the item when its answer is past PROXMOX_API_MAX_RESPONSE_BYTES, and fails the run when an essential one is', async () => {
+    const big = (data: unknown) => `${JSON.stringify({ data })}${' '.repeat(5000)}`;
+    server = await startFakePve({ ...base, rawBodies: { '/nodes/pve2/network': big([]), '/nodes/pve1/qemu/100/config': big({ ostype: 'l26' }) } }, TOKEN);
+    const c = context(server.port, { extra: { PROXMOX_API_MAX_RESPONSE_BYTES: 4096 } });
+    const snap = await collectPve(c);
+    expect([...c.warnings].sort((a, b) => a.subject.localeCompare(b.subject))).toEqual([
+      { code: 'node_data_invalid', subject: 'node pve2', message: 'GET /nodes/pve2/network: unexpected response: larger than 4096 bytes (PROXMOX_API_MAX_RESPONSE_BYTES); not read' },
+      { code: 'guest_config_invalid', subject: 'qemu 100 on pve1', message: 'GET /nodes/pve1/qemu/100/config: unexpected response: larger than 4096 bytes (PROXMOX_API_MAX_RESPONSE_BYTES); not read; emitted without interfaces, IPs, disks or platform' },
+    ]);
+    expect(snap.nodes.map((n) => [n.name, n.network?.length])).toEqual([['pve1', 1], ['pve2', undefined]]);
+    expect(snap.guests.map((g) => [g.vmid, g.config !== undefined])).toEqual([[100, false], [103, true], [200, true]]);
+    await c.close();
+    await server.close();
+
+    server = await startFakePve({ ...base, rawBodies: { '/cluster/resources': big([]) } }, TOKEN);
+    const c2 = context(server.port, { extra: { PROXMOX_API_MAX_RESPONSE_BYTES: 4096 } });
+    const err = await collectPve(c2).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PveUnreachableError);
+    expect((err as Error).message).toBe(`Proxmox VE at 127.0.0.1:${server.port} could not be read: GET /cluster/resources: unexpected response: larger than 4096 bytes (PROXMOX_API_MAX_RESPONSE_BYTES); not read`);
+    expect(c2.warnings).toEqual([]);
+  });
+
   it('fails the run when the target itself cannot be read, without leaking per-item warnings', async () => {
     const handler = pveHandler(base, TOKEN);
     server = await startFakeHttps((req) => (req.path.endsWith('/cluster/resources') ? { status: 500, statusText: 'cluster not ready - no quorum?', body: { data: null } } : handler(req)));
