@@ -44,6 +44,13 @@ function pveList<T extends z.ZodType>(api: CephPveApi, path: string, item: T) {
   return pveGet(api, path, lenientList(item, (i, why) => api.onDrop(path, i, why)));
 }
 
+/**
+ * What PVE's Ceph GETs check, for a 403 whose reason names nothing: `['perm', '/',
+ * ['Sys.Audit', 'Datastore.Audit'], any => 1]` (pve-manager PVE/API2/Ceph.pm and Ceph/*.pm;
+ * reference/proxmox-apis.md §4b). A reason that names it wins (pve/client.ts namedPrivilege).
+ */
+export const PVE_CEPH_PRIVILEGE = 'Sys.Audit or Datastore.Audit on /';
+
 export const CEPH_ABSENCE = ['not_installed', 'not_initialized'] as const;
 export type CephAbsence = (typeof CEPH_ABSENCE)[number];
 
@@ -260,6 +267,17 @@ export function dashboardTarget(c: CephConfig): TargetRequest {
     settings: targetSettings('CEPH'),
   };
 }
+
+/**
+ * The dashboard security scope each endpoint's controller is registered under
+ * (`@APIRouter('/host', Scope.HOSTS)`, `@APIRouter('/monitor', Scope.MONITOR)`,
+ * `@APIRouter('/crush_rule', Scope.POOL)`, … in src/pybind/mgr/dashboard/controllers/);
+ * a 403 means the user's role has no `read` on it.
+ */
+export const DASHBOARD_SCOPES: Readonly<Record<string, string>> = {
+  '/api/osd': 'osd', '/api/osd/flags': 'osd', '/api/pool': 'pool', '/api/host': 'hosts',
+  '/api/crush_rule': 'pool', '/api/cephfs': 'cephfs', '/api/monitor': 'monitor',
+};
 
 /* Endpoint versions from the dashboard's openapi.yaml (reference/proxmox-apis.md §4a table). */
 

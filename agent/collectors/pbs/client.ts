@@ -69,6 +69,29 @@ function list<T extends z.ZodType>(api: PbsApi, path: string, item: T) {
 
 const seg = encodeURIComponent;
 
+/*
+ * Privileges, for a 403: PBS answers "permission check failed" and names none
+ * (proxmox-rest-server), so the message names what the endpoint's `access` asks for. Lists
+ * that current releases filter by privilege (`Permission::Anybody`, items left out silently)
+ * name the privilege they filter by, which older releases checked on the whole list.
+ */
+export const PBS_PRIVILEGES = {
+  /** proxmox-backup src/api2/node/status.rs get_status. */
+  nodeStatus: 'Sys.Audit on /system/status',
+  /** src/api2/node/network.rs list_network_devices. */
+  network: 'Sys.Audit on /system/network/interfaces',
+  /** src/api2/status.rs datastore_status and src/api2/config/datastore.rs list_datastores filter by it per store. */
+  datastores: 'Datastore.Audit on /datastore',
+  /** src/api2/admin/namespace.rs list_namespaces. */
+  namespaces: (store: string) => `Datastore.Audit on /datastore/${store}`,
+  /** src/api2/admin/datastore.rs list_snapshots: Datastore.Audit, or Datastore.Backup for the groups the token owns. */
+  snapshots: (store: string, ns: string) => `Datastore.Audit on /datastore/${store}${ns === '' ? '' : `/${ns}`}`,
+  /** src/api2/admin/{gc,verify,prune,sync}.rs filter the jobs by the store's privileges. */
+  jobs: 'Datastore.Audit on /datastore',
+  /** src/api2/tape/backup.rs list_tape_backup_jobs filters by Tape.Audit on /tape/job/{id}. */
+  tape: 'Tape.Audit on /tape/job',
+} as const;
+
 export function getVersion(api: PbsApi): Promise<PbsVersion> {
   return get(api, '/version', versionSchema);
 }

@@ -104,10 +104,24 @@ describe('collectPbs', () => {
   });
 
   it('reads only the root namespace when the namespace list fails, and warns', async () => {
-    const { snapshot, warnings } = await run({ ...small, failures: { '/admin/datastore/store1/namespace': { status: 403, message: 'permission check failed' } } });
+    const { snapshot, warnings } = await run({ ...small, failures: { '/admin/datastore/store1/namespace': { status: 500, message: 'unable to open chunk store' } } });
     expect(snapshot.datastores[0]?.groups?.map((g) => `${g.namespace}:${g.type}/${g.id}`)).toEqual([':vm/100']);
     expect(warnings.filter((w) => w.code !== 'pbs_item_invalid')).toEqual([
-      { code: 'pbs_namespaces_unreadable', subject: 'datastore store1', message: 'GET /admin/datastore/store1/namespace: HTTP 403 permission check failed; only the root namespace is read' },
+      { code: 'pbs_namespaces_unreadable', subject: 'datastore store1', message: 'GET /admin/datastore/store1/namespace: HTTP 500 unable to open chunk store; only the root namespace is read' },
+    ]);
+  });
+
+  it('names the privilege the endpoint needs on a 403 (PBS names none), with what is left out', async () => {
+    const denied = { status: 403, message: 'permission check failed' };
+    const { snapshot, warnings } = await run({
+      ...small,
+      failures: { '/admin/datastore/store1/namespace': denied, '/nodes/localhost/network': denied, '/tape/backup': denied },
+    });
+    expect(snapshot.datastores[0]?.groups?.map((g) => `${g.namespace}:${g.type}/${g.id}`)).toEqual([':vm/100']);
+    expect(warnings.filter((w) => w.code !== 'pbs_item_invalid')).toEqual([
+      { code: 'pbs_permission_denied', subject: 'node localhost', message: 'GET /nodes/localhost/network: HTTP 403 permission check failed; the token lacks Sys.Audit on /system/network/interfaces; no interfaces or IP addresses' },
+      { code: 'pbs_permission_denied', subject: 'tape backup jobs', message: 'GET /tape/backup: HTTP 403 permission check failed; the token lacks Tape.Audit on /tape/job; no tape jobs reported' },
+      { code: 'pbs_permission_denied', subject: 'datastore store1', message: 'GET /admin/datastore/store1/namespace: HTTP 403 permission check failed; the token lacks Datastore.Audit on /datastore/store1; only the root namespace is read' },
     ]);
   });
 

@@ -64,6 +64,14 @@ function list<T extends z.ZodType>(api: PdmApi, path: string, item: T) {
 
 const seg = encodeURIComponent;
 
+/**
+ * What a per-remote call needs, for a 403 (PDM answers "permission check failed" and names
+ * none): `Permission::Privilege(&["resource", "{remote}"], PRIV_RESOURCE_AUDIT, false)` on
+ * the remote's version, its PVE cluster status and its PBS status
+ * (proxmox-datacenter-manager server/src/api/{remotes,pve,pbs}).
+ */
+export const remotePrivilege = (remote: string): string => `Resource.Audit on /resource/${remote}`;
+
 export function getVersion(api: PdmApi): Promise<PdmVersion> {
   return get(api, '/version', versionSchema);
 }

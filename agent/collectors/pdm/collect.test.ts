@@ -129,6 +129,18 @@ describe('collectPdm', () => {
     expect(ctx.warnings).toEqual([]);
   });
 
+  it('names the privilege on a 403 about one remote, and leaves its health to PDM\'s own view', async () => {
+    const denied = { status: 403, message: 'permission check failed' };
+    server = await startFakePdm({ remotes: scenario.remotes.slice(0, 2), failures: { '/pve/remotes/prod/cluster-status': denied, '/remotes/remote/prod/version': denied } }, TOKEN);
+    ctx = testCollectContext(config(server.port));
+    const snapshot = await collectPdm(ctx);
+    expect(snapshot.remotes.map((r) => [r.id, r.health, r.version, r.clusterStatusRead, r.error])).toEqual([['backup', 'ok', '3.4', undefined, undefined], ['prod', 'degraded', undefined, undefined, undefined]]);
+    expect(ctx.warnings).toEqual([{
+      code: 'pdm_permission_denied', subject: 'remote prod',
+      message: 'GET /remotes/remote/prod/version: HTTP 403 permission check failed; GET /pve/remotes/prod/cluster-status: HTTP 403 permission check failed; the token lacks Resource.Audit on /resource/prod; no version for this remote, no cluster name for this remote',
+    }]);
+  });
+
   it('goes on without /resources/list, health unknown', async () => {
     server = await startFakePdm({ remotes: [scenario.remotes[1]!], failures: { '/resources/list': { status: 403, message: 'permission check failed' } } }, TOKEN);
     ctx = testCollectContext(config(server.port));

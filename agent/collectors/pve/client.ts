@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { TargetRequest } from '../types.ts';
-import { HttpBodyError, targetSettings, type HttpTarget } from '../../http/client.ts';
+import { HttpBodyError, targetSettings, type HttpStatusError, type HttpTarget } from '../../http/client.ts';
 import type { PveConnection } from './config.ts';
 import { parseEach } from '../../http/loose.ts';
 import {
@@ -87,6 +87,40 @@ async function getList<T extends z.ZodType>(api: PveApi, path: string, item: T, 
 }
 
 const seg = encodeURIComponent;
+
+/*
+ * Privileges, for a 403. PVE names the one it checked in the reason, "Permission check
+ * failed (/nodes/pve1, Sys.Audit)": PVE::RPCEnvironment::check raises
+ * raise_perm_exc("$path, $privs") (pve-access-control), which writes "Permission check
+ * failed ($what)" (pve-common PVE/Exception.pm); check_any joins its privileges with "|".
+ * When the reason does not say, the message names what the endpoint's schema checks.
+ */
+
+/** `Sys.Audit on /nodes/pve1` from PVE's reason, or undefined when it names none. */
+export function namedPrivilege(reason: string): string | undefined {
+  const m = /Permission check failed \((\/[^,)]*), ([^)]+)\)/.exec(reason);
+  return m?.[1] !== undefined && m[2] !== undefined ? `${m[2].split('|').join(' or ')} on ${m[1]}` : undefined;
+}
+
+/** What the token is missing, for a warning: what PVE named, else what the endpoint needs. */
+export function missingPrivilege(err: HttpStatusError, documented: string): string {
+  const named = namedPrivilege(err.reason);
+  return named !== undefined ? `the token lacks ${named}` : documented;
+}
+
+/** pve-manager PVE/API2/Nodes.pm status: `check => ['perm', '/nodes/{node}', ['Sys.Audit']]`. */
+export const nodeStatusPrivilege = (node: string): string => `the token lacks Sys.Audit on /nodes/${node}`;
+
+/**
+ * pve-manager PVE/API2/Network.pm index has `permissions => { user => 'all' }`: PVE checks
+ * nothing beyond a valid token (it only leaves out bridges without SDN.Audit or SDN.Use on
+ * /sdn/zones/localnetwork/<bridge>), so a 403 that names nothing did not come from that check.
+ */
+export const nodeNetworkPrivilege = (): string =>
+  'PVE names no privilege, and it checks none for this call beyond a valid token (pve-manager PVE/API2/Network.pm), so something in front of PVE may have refused it';
+
+/** qemu-server PVE/API2/Qemu.pm and pve-container PVE/API2/LXC/Config.pm vm_config: VM.Audit on /vms/{vmid}. */
+export const guestConfigPrivilege = (vmid: number): string => `the token lacks VM.Audit on /vms/${vmid}`;
 
 export function getVersion(api: PveApi): Promise<PveVersion> {
   return get(api, '/version', versionSchema);

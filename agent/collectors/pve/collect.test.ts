@@ -331,6 +331,37 @@ describe('collectPve', () => {
     expect(c2.warnings).toEqual([]);
   });
 
+  it('names the missing privilege on a 403 for one node call or guest config, without calling the node down', async () => {
+    server = await startFakePve({
+      ...base,
+      failures: {
+        '/nodes/pve2/network': { status: 403, reason: 'Permission check failed (/nodes/pve2, Sys.Audit)' },
+        '/nodes/pve1/status': { status: 403, reason: 'Permission check failed' },
+        '/nodes/pve2/lxc/200/config': { status: 403, reason: 'Permission check failed (/vms/200, VM.Audit)' },
+      },
+    }, TOKEN);
+    const c = context(server.port);
+    const snap = await collectPve(c);
+    expect([...c.warnings].sort((a, b) => a.subject.localeCompare(b.subject))).toEqual([
+      { code: 'pve_permission_denied', subject: 'lxc 200 on pve2', message: 'GET /nodes/pve2/lxc/200/config: HTTP 403 Permission check failed (/vms/200, VM.Audit); the token lacks VM.Audit on /vms/200; emitted without interfaces, IPs, disks or platform' },
+      { code: 'pve_permission_denied', subject: 'node pve1', message: 'GET /nodes/pve1/status: HTTP 403 Permission check failed; the token lacks Sys.Audit on /nodes/pve1; no PVE version or platform for this node' },
+      { code: 'pve_permission_denied', subject: 'node pve2', message: 'GET /nodes/pve2/network: HTTP 403 Permission check failed (/nodes/pve2, Sys.Audit); the token lacks Sys.Audit on /nodes/pve2; no interfaces or IPs for this node' },
+    ]);
+    expect(snap.nodes.map((n) => [n.name, n.pveversion, n.network?.length])).toEqual([['pve1', undefined, 1], ['pve2', 'pve-manager/9.0.3/abcdef', undefined]]);
+    // Both nodes answered, so their guests' details were still read.
+    expect(snap.guests.map((g) => [g.vmid, g.config !== undefined, g.agent !== undefined])).toEqual([[100, true, true], [103, true, false], [200, false, false]]);
+  });
+
+  it('says so when a 403 on a node\'s network names no privilege, since PVE checks none there', async () => {
+    server = await startFakePve({ ...base, failures: { '/nodes/pve1/network': { status: 403, reason: 'Forbidden' } } }, TOKEN);
+    const c = context(server.port);
+    await collectPve(c);
+    expect(c.warnings).toEqual([{
+      code: 'pve_permission_denied', subject: 'node pve1',
+      message: 'GET /nodes/pve1/network: HTTP 403 Forbidden; PVE names no privilege, and it checks none for this call beyond a valid token (pve-manager PVE/API2/Network.pm), so something in front of PVE may have refused it; no interfaces or IPs for this node',
+    }]);
+  });
+
   it('fails the run when the target itself cannot be read, without leaking per-item warnings', async () => {
     const handler = pveHandler(base, TOKEN);
     server = await startFakeHttps((req) => (req.path.endsWith('/cluster/resources') ? { status: 500, statusText: 'cluster not ready - no quorum?', body: { data: null } } : handler(req)));
