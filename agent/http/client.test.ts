@@ -1,8 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { HttpBadJsonError, HttpConnectError, HttpStatusError, HttpTarget, HttpTooLargeError, errorReason, targetSettings } from './client.ts';
+import { HttpBadJsonError, HttpConnectError, HttpStatusError, HttpTarget, HttpTooLargeError, TlsConfigError, errorReason, targetSettings } from './client.ts';
 import { DEFAULT_MAX_RESPONSE_BYTES } from './client.ts';
 import { backoffDelay, parseRetryAfter, shouldRetryHttp } from './retry.ts';
 import { startFakeHttps, TEST_CA_FILE, TEST_CERT_FINGERPRINT, type FakeServer } from '../../test/fakes/https-server.ts';
+
+const SERVER_PEM = new URL('../../test/tls/server.pem', import.meta.url).pathname;
 
 let server: FakeServer | undefined;
 const targets: HttpTarget[] = [];
@@ -115,10 +117,32 @@ describe('HttpTarget', () => {
     expect((err as HttpStatusError).reason).toBe(`datastore is broken: ${'x'.repeat(479)}`);
   });
 
-  it('verifies against a CA file and rejects an unknown CA', async () => {
+  it('verifies against a CA file and rejects an unknown CA, naming the settings instead of Node\'s --use-system-ca', async () => {
     server = await startFakeHttps(() => ({ status: 200, body: { data: 'ok' } }));
     expect(await target(server.url, { tls: { verify: true, caFile: TEST_CA_FILE } }).getJson('/x')).toEqual({ data: 'ok' });
-    await expect(target(server.url, { tls: { verify: true } }).getJson('/x')).rejects.toBeInstanceOf(HttpConnectError);
+    const err = await target(server.url, { tls: { verify: true }, settings: targetSettings('PROXMOX') }).getJson('/x').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HttpConnectError);
+    expect((err as HttpConnectError).errorCode).toBe('TLS_VERIFY');
+    expect((err as Error).message).toBe('GET /x: TLS: unable to verify the first certificate (UNABLE_TO_VERIFY_LEAF_SIGNATURE); set PROXMOX_CA_FILE to the CA that signed it, or pin the certificate with PROXMOX_FINGERPRINT and set PROXMOX_SSL_VERIFY: false');
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('says the CA file is the wrong one, or the name is not the certificate\'s, with the settings to change', async () => {
+    server = await startFakeHttps(() => ({ status: 200, body: { data: 'ok' } }));
+    const wrongCa = await target(server.url, { tls: { verify: true, caFile: SERVER_PEM }, settings: targetSettings('PBS') }).getJson('/x').catch((e: unknown) => e);
+    expect((wrongCa as Error).message).toBe(`GET /x: TLS: unable to verify the first certificate (UNABLE_TO_VERIFY_LEAF_SIGNATURE); the certificate is not signed by the CA in PBS_CA_FILE (${SERVER_PEM}): give the CA that signed it, or pin the certificate with PBS_FINGERPRINT and set PBS_SSL_VERIFY: false`);
+    await server.close();
+    // The test certificate is for localhost, 127.0.0.1 and ::1; 127.0.0.2 is loopback too.
+    server = await startFakeHttps(() => ({ status: 200, body: { data: 'ok' } }), { host: '127.0.0.2' });
+    const wrongName = await target(`https://127.0.0.2:${server.port}`, { tls: { verify: true, caFile: TEST_CA_FILE }, settings: targetSettings('CEPH') }).getJson('/x').catch((e: unknown) => e);
+    expect((wrongName as Error).message).toBe("GET /x: TLS: Hostname/IP does not match certificate's altnames: IP: 127.0.0.2 is not in the cert's list: 127.0.0.1, ::1 (ERR_TLS_CERT_ALTNAME_INVALID); connect by a name the certificate lists, or pin the certificate with CEPH_FINGERPRINT and set CEPH_SSL_VERIFY: false");
+  });
+
+  it('names the setting and the path of a CA file that is missing or holds no certificate', () => {
+    const open = (caFile: string) => () => target('https://127.0.0.1:1', { tls: { verify: true, caFile }, settings: targetSettings('PDM') });
+    expect(open('/nonexistent/pdm-ca.pem')).toThrow(TlsConfigError);
+    expect(open('/nonexistent/pdm-ca.pem')).toThrow('PDM_CA_FILE "/nonexistent/pdm-ca.pem" cannot be read: no such file or directory (ENOENT)');
+    expect(open(new URL('../../test/tls/server.key', import.meta.url).pathname)).toThrow(/^PDM_CA_FILE ".*\/test\/tls\/server\.key" holds no PEM certificate \(no "-----BEGIN CERTIFICATE-----" line\)$/);
   });
 
   it('checks a fingerprint pin even with verification off, and fails closed on mismatch', async () => {
@@ -134,6 +158,8 @@ describe('HttpTarget', () => {
     expect(err).toBeInstanceOf(HttpConnectError);
     expect((err as HttpConnectError).errorCode).toBe('TLS_PIN');
     expect(server.requests).toHaveLength(25);
+    const named = await target(server.url, { tls: { verify: false, fingerprint: bad }, settings: targetSettings('PROXMOX') }).getJson('/x').catch((e: unknown) => e);
+    expect((named as Error).message).toBe(`GET /x: certificate of 127.0.0.1:${server.port} has SHA-256 fingerprint ${TEST_CERT_FINGERPRINT}, expected ${bad} (PROXMOX_FINGERPRINT)`);
   });
 
   it('keeps at most `concurrency` requests in flight', async () => {

@@ -69,8 +69,15 @@ export class HttpTooLargeError extends HttpBodyError {
 }
 
 export class TlsPinError extends AgentError {
-  constructor(host: string, expected: string, actual: string) {
-    super('tls_pin_mismatch', `certificate of ${host} has SHA-256 fingerprint ${actual}, expected ${expected}`);
+  constructor(host: string, expected: string, actual: string, setting: string | undefined) {
+    super('tls_pin_mismatch', `certificate of ${host} has SHA-256 fingerprint ${actual}, expected ${expected}${setting ? ` (${setting})` : ''}`);
+  }
+}
+
+/** The TLS settings cannot be used as given (a CA file that cannot be read): the target is not opened. */
+export class TlsConfigError extends AgentError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('tls_config_invalid', message, options);
   }
 }
 
@@ -208,7 +215,7 @@ export class HttpTarget {
     this.basePath = this.baseUrl.pathname.replace(/\/$/, '');
     this.sem = new Semaphore(opts.concurrency);
     const pin = opts.tls.fingerprint ? normalizeFingerprint(opts.tls.fingerprint) : undefined;
-    const ca = opts.tls.caFile ? readFileSync(opts.tls.caFile) : undefined;
+    const ca = opts.tls.caFile ? readCaFile(opts.tls.caFile, opts.settings?.caFile) : undefined;
     // A resumed TLS session carries no peer certificate to check, so pinning turns
     // session resumption off: every connection shows its certificate.
     const base = buildConnector({ rejectUnauthorized: opts.tls.verify, ...(ca ? { ca } : {}), timeout: opts.timeoutMs, ...(pin ? { maxCachedSessions: 0 } : {}) });
@@ -220,7 +227,7 @@ export class HttpTarget {
           const actual = normalizeFingerprint((socket as TLSSocket).getPeerCertificate().fingerprint256 ?? '');
           if (actual !== pin) {
             socket.destroy();
-            return cb(new TlsPinError(host, pin, actual), null);
+            return cb(new TlsPinError(host, pin, actual, opts.settings?.fingerprint), null);
           }
         }
         return cb(null, socket);
@@ -275,7 +282,7 @@ export class HttpTarget {
       } catch (err) {
         if (this.opts.signal?.aborted) throw err;
         status = 'error';
-        outcome = deadline.expired() || isUndiciTimeout(err) ? this.timeoutError(method, shown, err) : toConnectError(method, shown, err);
+        outcome = deadline.expired() || isUndiciTimeout(err) ? this.timeoutError(method, shown, err) : toConnectError(method, shown, err, this.opts);
       } finally {
         deadline.clear();
         this.busyMs += performance.now() - slotFrom;
@@ -400,9 +407,66 @@ function isUndiciTimeout(err: unknown): boolean {
   return err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError || (err as { code?: string }).code === 'UND_ERR_CONNECT_TIMEOUT';
 }
 
-function toConnectError(method: string, path: string, err: unknown): HttpConnectError {
+function toConnectError(method: string, path: string, err: unknown, opts: Pick<TargetOptions, 'tls' | 'settings'>): HttpConnectError {
   if (err instanceof TlsPinError) return new HttpConnectError(method, path, 'TLS_PIN', err.message, err);
   const e = err as { code?: string; message?: string };
   const code = e.code ?? 'UNKNOWN';
+  const advice = tlsAdvice(code, opts);
+  if (advice !== undefined) {
+    // Node ends some of these with "if the root CA is installed locally, try running Node.js
+    // with --use-system-ca", a flag of the process the operator cannot act on here.
+    const reason = (e.message ?? code).replace(/;?\s*if the root CA is installed locally,.*$/s, '');
+    return new HttpConnectError(method, path, 'TLS_VERIFY', `TLS: ${reason} (${code}); ${advice}`, err);
+  }
   return new HttpConnectError(method, path, code, `${code} ${e.message ?? ''}`.trim(), err);
+}
+
+/*
+ * Certificate checks that failed, by the OpenSSL verify code Node reports (Node's
+ * src/crypto/crypto_common.cc X509 error codes; ERR_TLS_CERT_ALTNAME_INVALID from
+ * tls.checkServerIdentity).
+ */
+const TLS_CHAIN_CODES: ReadonlySet<string> = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_UNTRUSTED', 'CERT_REJECTED', 'CERT_SIGNATURE_FAILURE', 'INVALID_CA', 'CERT_CHAIN_TOO_LONG',
+  'PATH_LENGTH_EXCEEDED', 'INVALID_PURPOSE', 'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY', 'UNABLE_TO_DECRYPT_CERT_SIGNATURE',
+]);
+const TLS_NAME_CODES: ReadonlySet<string> = new Set(['ERR_TLS_CERT_ALTNAME_INVALID', 'HOSTNAME_MISMATCH']);
+const TLS_DATE_CODES: ReadonlySet<string> = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'ERROR_IN_CERT_NOT_BEFORE_FIELD', 'ERROR_IN_CERT_NOT_AFTER_FIELD', 'CERT_REVOKED']);
+
+/** What to change in the policy after a failed certificate check, by its settings' names; undefined when `code` is no such failure. */
+function tlsAdvice(code: string, opts: Pick<TargetOptions, 'tls' | 'settings'>): string | undefined {
+  const caFile = opts.settings?.caFile ?? 'the CA file';
+  const fingerprint = opts.settings?.fingerprint ?? 'the fingerprint';
+  const verify = opts.settings?.verify ?? 'verification';
+  const pinInstead = `pin the certificate with ${fingerprint} and set ${verify}: false`;
+  if (TLS_CHAIN_CODES.has(code)) {
+    return opts.tls.caFile
+      ? `the certificate is not signed by the CA in ${caFile} (${opts.tls.caFile}): give the CA that signed it, or ${pinInstead}`
+      : `set ${caFile} to the CA that signed it, or ${pinInstead}`;
+  }
+  if (TLS_NAME_CODES.has(code)) return `connect by a name the certificate lists, or ${pinInstead}`;
+  if (TLS_DATE_CODES.has(code)) return `renew the certificate, or ${pinInstead}`;
+  return undefined;
+}
+
+/**
+ * The CA bundle of a target, read once when the target opens. A path that cannot be read,
+ * or a file without a PEM certificate (Node would ignore it and fail every handshake with
+ * "unable to verify"), names the setting and the path.
+ */
+function readCaFile(file: string, setting: string | undefined): Buffer {
+  const name = setting ?? 'CA file';
+  let pem: Buffer;
+  try {
+    pem = readFileSync(file);
+  } catch (err) {
+    const e = err as { code?: string; message?: string };
+    const why = /^[A-Z]+: ([^,]+)/.exec(e.message ?? '')?.[1] ?? e.message ?? String(err);
+    throw new TlsConfigError(`${name} "${file}" cannot be read: ${why}${e.code ? ` (${e.code})` : ''}`, { cause: err });
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new TlsConfigError(`${name} "${file}" holds no PEM certificate (no "-----BEGIN CERTIFICATE-----" line)`);
+  }
+  return pem;
 }

@@ -166,6 +166,13 @@ describe('collectCeph (dashboard)', () => {
     expect(ctx.warnings).toEqual([{ code: 'ceph_section_unavailable', subject: 'GET /api/monitor', message: 'GET /api/monitor: unexpected response: larger than 4096 bytes (CEPH_API_MAX_RESPONSE_BYTES); not read' }]);
   });
 
+  it('fails at once, naming CEPH_CA_FILE and its path, when the CA file is missing', async () => {
+    server = await startFakeCephDashboard(dashboardScenarioFromSpec(spec));
+    ctx = testCollectContext(cephConfigSchema.parse({ ...dashConfig(), CEPH_SSL_VERIFY: true, CEPH_CA_FILE: '/etc/ceph/nonexistent-ca.pem' }));
+    await expect(collectCeph(ctx)).rejects.toThrow('CEPH_CA_FILE "/etc/ceph/nonexistent-ca.pem" cannot be read: no such file or directory (ENOENT)');
+    expect(server.requests).toEqual([]);
+  });
+
   it('fails the run when the login is refused', async () => {
     server = await startFakeCephDashboard(dashboardScenarioFromSpec(spec, { users: { other: 'x' } }));
     ctx = testCollectContext(dashConfig());

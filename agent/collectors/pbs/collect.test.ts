@@ -188,6 +188,15 @@ describe('collectPbs', () => {
     expect((err as Error).message).toBe(`Proxmox Backup Server at 127.0.0.1:${server.port} could not be read: GET /version: HTTP 401 authentication failed - invalid token (check PBS_TOKEN_ID and PBS_TOKEN_SECRET)`);
   });
 
+  it('fails the run when the certificate does not verify, naming the settings, instead of calling the server unreachable', async () => {
+    server = await startFakePbs(small, TOKEN);
+    ctx = testCollectContext(config(server.port, { PBS_SSL_VERIFY: true }));
+    const err = await collectPbs(ctx).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PbsUnreadableError);
+    expect((err as Error).message).toBe(`Proxmox Backup Server at 127.0.0.1:${server.port} could not be read: GET /version: TLS: unable to verify the first certificate (UNABLE_TO_VERIFY_LEAF_SIGNATURE); set PBS_CA_FILE to the CA that signed it, or pin the certificate with PBS_FINGERPRINT and set PBS_SSL_VERIFY: false`);
+    expect(ctx.warnings).toEqual([]);
+  });
+
   it('fails the run when the certificate does not match the pin, instead of calling the server unreachable', async () => {
     server = await startFakePbs(small, TOKEN);
     ctx = testCollectContext(config(server.port, { PBS_FINGERPRINT: TEST_CERT_FINGERPRINT.replace(/^47/, '48') }));
@@ -216,6 +225,7 @@ describe('helpers', () => {
     expect(isUnreachable(new HttpConnectError('GET', '/version', 'ECONNREFUSED', 'refused'))).toBe(true);
     expect(isUnreachable(new HttpConnectError('GET', '/version', 'TIMEOUT', 'timed out'))).toBe(true);
     expect(isUnreachable(new HttpConnectError('GET', '/version', 'TLS_PIN', 'pin'))).toBe(false);
+    expect(isUnreachable(new HttpConnectError('GET', '/version', 'TLS_VERIFY', 'TLS: unable to verify the first certificate'))).toBe(false);
     expect(isUnreachable(new HttpStatusError('GET', '/version', 504, 'gateway'))).toBe(true);
     expect(isUnreachable(new HttpStatusError('GET', '/version', 500, 'error'))).toBe(false);
     expect(isUnreachable(new Error('x'))).toBe(false);

@@ -28,11 +28,12 @@ function hint(err: unknown): string {
 
 /**
  * "Cannot be reached": no answer at all (refused, reset, timed out) or a gateway error that
- * outlived the retries. A certificate that fails its pin is not unreachability but a
- * security failure, so it fails the run instead of being reported as a status.
+ * outlived the retries. A certificate that fails its pin or its verification is not
+ * unreachability but a security failure the policy must fix (the message names the
+ * setting), so it fails the run instead of being reported as a status.
  */
 export function isUnreachable(err: unknown): boolean {
-  if (err instanceof HttpConnectError) return err.errorCode !== 'TLS_PIN';
+  if (err instanceof HttpConnectError) return err.errorCode !== 'TLS_PIN' && err.errorCode !== 'TLS_VERIFY';
   return err instanceof HttpStatusError && (err.status === 502 || err.status === 503 || err.status === 504);
 }
 

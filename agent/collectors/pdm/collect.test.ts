@@ -161,6 +161,14 @@ describe('collectPdm', () => {
     expect(ctx.warnings).toEqual([{ code: 'pdm_item_invalid', subject: 'GET /remotes/remote item 1', message: 'item dropped: id: Invalid input: expected string, received undefined' }]);
   });
 
+  it('names PDM_CA_FILE, PDM_FINGERPRINT and PDM_SSL_VERIFY when the certificate does not verify', async () => {
+    server = await startFakePdm(scenario, TOKEN);
+    ctx = testCollectContext(config(server.port, { PDM_SSL_VERIFY: true }));
+    const err = await collectPdm(ctx).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PdmUnreachableError);
+    expect((err as Error).message).toBe(`Proxmox Datacenter Manager at 127.0.0.1:${server.port} could not be read: GET /version: TLS: unable to verify the first certificate (UNABLE_TO_VERIFY_LEAF_SIGNATURE); set PDM_CA_FILE to the CA that signed it, or pin the certificate with PDM_FINGERPRINT and set PDM_SSL_VERIFY: false`);
+  });
+
   it('fails the run when PDM itself cannot be read', async () => {
     server = await startFakePdm(scenario, { ...TOKEN, secret: 'other' });
     ctx = testCollectContext(config(server.port));

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { generatePveScenario, pveHandler, startFakePve, type PveScenario } from '../../../test/fakes/pve-server.ts';
 import { mapPve } from '../../../mappers/pve/index.ts';
 import { startFakeHttps, type FakeServer } from '../../../test/fakes/https-server.ts';
+import { TlsConfigError } from '../../http/client.ts';
 import { testCollectContext, type TestCollectContext } from '../../../test/helpers/collect-context.ts';
 import { collectPve, PveUnreachableError, selectGuests, scopeFilter } from './collect.ts';
 import { pveConfigSchema, type PveConfig } from './config.ts';
@@ -376,6 +377,21 @@ describe('collectPve', () => {
     server = await startFakePve(base, { ...TOKEN, secret: 'other' });
     const c = context(server.port);
     await expect(collectPve(c)).rejects.toThrow(`Proxmox VE at 127.0.0.1:${server.port} could not be read: GET /version: HTTP 401 Authentication failed! (check PROXMOX_USER, PROXMOX_TOKEN_NAME and PROXMOX_TOKEN_VALUE)`);
+  });
+
+  it('names PROXMOX_CA_FILE, PROXMOX_FINGERPRINT and PROXMOX_SSL_VERIFY when the certificate does not verify', async () => {
+    server = await startFakePve(base, TOKEN);
+    const c = context(server.port, { extra: { PROXMOX_SSL_VERIFY: true } });
+    const err = await collectPve(c).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PveUnreachableError);
+    expect((err as Error).message).toBe(`Proxmox VE at 127.0.0.1:${server.port} could not be read: GET /version: TLS: unable to verify the first certificate (UNABLE_TO_VERIFY_LEAF_SIGNATURE); set PROXMOX_CA_FILE to the CA that signed it, or pin the certificate with PROXMOX_FINGERPRINT and set PROXMOX_SSL_VERIFY: false`);
+  });
+
+  it('fails at once, naming PROXMOX_CA_FILE and its path, when the CA file is missing (a bare ENOENT before)', async () => {
+    server = await startFakePve(base, TOKEN);
+    const c = context(server.port, { extra: { PROXMOX_SSL_VERIFY: true, PROXMOX_CA_FILE: '/etc/pve/nonexistent-root-ca.pem' } });
+    await expect(collectPve(c)).rejects.toThrow(new TlsConfigError('PROXMOX_CA_FILE "/etc/pve/nonexistent-root-ca.pem" cannot be read: no such file or directory (ENOENT)'));
+    expect(server.requests).toEqual([]);
   });
 
   it('starts guest work while another node is still answering (no phase barrier)', async () => {
