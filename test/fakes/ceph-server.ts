@@ -25,6 +25,11 @@ export interface CephPveScenario {
   routes: Record<string, unknown>;
   /** Error answers by path; they win over routes. */
   errors?: Record<string, PveError>;
+  /**
+   * 200 answers with exactly this body instead of the JSON one, by API path (without
+   * /api2/json and query): an HTML page of a proxy in front, a truncated answer.
+   */
+  rawBodies?: Record<string, string>;
 }
 
 export const FAKE_PVE_TOKEN = { user: 'root@pam', tokenName: 'netbox', secret: '5f1d1f2c-0c8e-4a7e-9d6b-2b5e7b0c9a11' } as const;
@@ -55,6 +60,8 @@ export function cephPveHandler(scenario: CephPveScenario, opts: FakeOpts = {}) {
     if (err) {
       return { status: err.status, statusText: err.reason, body: opts.messageInBody ? { data: null, message: `${err.reason}\n` } : { data: null } };
     }
+    const raw = scenario.rawBodies?.[path];
+    if (raw !== undefined) return { status: 200, body: raw };
     if (!Object.hasOwn(scenario.routes, path)) return { status: 501, statusText: `Method 'GET ${path}' not implemented`, body: { data: null } };
     return { status: 200, body: { data: scenario.routes[path] } };
   };
@@ -95,6 +102,8 @@ export interface CephDashboardScenario {
   /** An older dashboard that ignores `limit=-1` and always pages. */
   ignoreLimitAll?: boolean;
   errors?: Record<string, { status: number; detail: string }>;
+  /** 200 answers with exactly this body instead of the JSON one, by path: an HTML page of a proxy, a truncated answer. */
+  rawBodies?: Record<string, string>;
 }
 
 export const FAKE_DASHBOARD_USER = { user: 'netbox-ro', password: 'ro-secret' } as const;
@@ -147,6 +156,8 @@ export function cephDashboardHandler(scenario: CephDashboardScenario) {
     tokens.set(auth, uses + 1);
     const err = scenario.errors?.[req.path];
     if (err) return dashError(err.status, err.status === 403 ? 'Forbidden' : 'Internal Server Error', err.detail);
+    const raw = scenario.rawBodies?.[req.path];
+    if (raw !== undefined) return { status: 200, headers, body: raw };
     if (!Object.hasOwn(scenario.routes, req.path)) return dashError(404, 'Not Found', `The path '${req.path}' was not found.`);
     const body = scenario.routes[req.path];
     const pageSize = DASHBOARD_PAGE_SIZES[req.path];
@@ -351,6 +362,7 @@ export function pveScenarioFromSpec(spec: CephSpec, extra: Partial<CephPveScenar
       ...extra.routes,
     },
     ...(extra.errors && { errors: extra.errors }),
+    ...(extra.rawBodies && { rawBodies: extra.rawBodies }),
   };
 }
 
@@ -438,6 +450,7 @@ export function dashboardScenarioFromSpec(spec: CephSpec, extra: Partial<CephDas
     ...(extra.firstTokenUses !== undefined && { firstTokenUses: extra.firstTokenUses }),
     ...(extra.ignoreLimitAll !== undefined && { ignoreLimitAll: extra.ignoreLimitAll }),
     ...(extra.errors && { errors: extra.errors }),
+    ...(extra.rawBodies && { rawBodies: extra.rawBodies }),
   };
 }
 

@@ -31,6 +31,12 @@ export interface FakeResponse {
   delayMs?: number;
   /** Drop the connection without answering (a connection reset). */
   destroy?: boolean;
+  /**
+   * Send the body `bytes` at a time (default 1), one piece every `everyMs`, the way a
+   * struggling proxy or node trickles an answer. With `endless` the headers promise no
+   * length and filler follows the body until the client goes away.
+   */
+  trickle?: { everyMs: number; bytes?: number; endless?: boolean };
 }
 
 export type FakeHandler = (req: FakeRequest) => FakeResponse | Promise<FakeResponse>;
@@ -73,7 +79,8 @@ export async function startFakeHttps(handler: FakeHandler, opts: { port?: number
         if (out.statusText) res.statusMessage = out.statusText;
         res.setHeader('content-type', out.headers?.['content-type'] ?? 'application/json;charset=UTF-8');
         for (const [k, v] of Object.entries(out.headers ?? {})) res.setHeader(k, v);
-        res.end(body);
+        if (out.trickle) await trickle(res, Buffer.from(body), out.trickle);
+        else res.end(body);
       })();
     });
   });
@@ -88,4 +95,17 @@ export async function startFakeHttps(handler: FakeHandler, opts: { port?: number
       server.close(() => resolve());
     }),
   };
+}
+
+async function trickle(res: ServerResponse, body: Buffer, t: NonNullable<FakeResponse['trickle']>): Promise<void> {
+  const step = Math.max(1, t.bytes ?? 1);
+  if (!t.endless) res.setHeader('content-length', String(body.length));
+  res.flushHeaders();
+  const gone = (): boolean => res.destroyed || res.socket === null || res.socket.destroyed;
+  for (let at = 0; !gone() && (t.endless || at < body.length); at += step) {
+    await sleep(t.everyMs);
+    if (gone()) return;
+    res.write(at < body.length ? body.subarray(at, at + step) : Buffer.alloc(step, 0x20));
+  }
+  if (!gone()) res.end();
 }

@@ -50,6 +50,11 @@ export interface PbsScenario {
   legacySync?: boolean;
   /** Plain-text errors by API path (without /api2/json and query), for any GET of it. */
   failures?: Record<string, { status: number; message: string }>;
+  /**
+   * 200 answers with exactly this body instead of the JSON one, by API path (without
+   * /api2/json and query): an HTML page of a proxy in front, a truncated answer.
+   */
+  rawBodies?: Record<string, string>;
 }
 
 export interface FakePbsOptions {
@@ -96,6 +101,8 @@ function handle(s: PbsScenario, opts: FakePbsOptions, req: FakeRequest): FakeRes
   const path = req.path.slice(API.length);
   const injected = s.failures?.[path];
   if (injected) return fail(injected.status, injected.message);
+  const raw = s.rawBodies?.[path];
+  if (raw !== undefined) return { status: 200, body: raw };
 
   if (path === '/version') return ok(s.version ?? { version: '3.4', release: '1', repoid: '4ad1b9a5b0a4f1c1' });
   if (path === '/nodes/localhost/status') return ok(nodeStatus(s));

@@ -37,6 +37,11 @@ export interface PdmScenario {
   remotes: PdmScenarioRemote[];
   /** Plain-text errors by API path (without /api2/json and query). */
   failures?: Record<string, { status: number; message: string }>;
+  /**
+   * 200 answers with exactly this body instead of the JSON one, by API path (without
+   * /api2/json and query): an HTML page of a proxy in front, a truncated answer.
+   */
+  rawBodies?: Record<string, string>;
 }
 
 export interface FakePdmOptions {
@@ -108,6 +113,8 @@ function handle(s: PdmScenario, opts: FakePdmOptions, req: FakeRequest): FakeRes
   const path = req.path.slice(API.length);
   const injected = s.failures?.[path];
   if (injected) return fail(injected.status, injected.message);
+  const raw = s.rawBodies?.[path];
+  if (raw !== undefined) return { status: 200, body: raw };
 
   if (path === '/version') return ok(s.version ?? { version: '1.0', release: '2', repoid: '9b1e0b8f2c7d4a1e' });
   if (path === '/resources/list') return ok(s.remotes.map(resources));

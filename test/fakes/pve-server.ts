@@ -61,6 +61,13 @@ export interface PveScenario {
   overrides?: Record<string, unknown>;
   /** libpve-http-server-perl ≥ 5.2.0 repeats the reason as `message` in the body; default true. */
   errorMessageInBody?: boolean;
+  /** Error answers by API path (without /api2/json), the reason in the status line: a 403 of a token without a privilege. */
+  failures?: Record<string, { status: number; reason: string }>;
+  /**
+   * 200 answers with exactly this body instead of the JSON one, by API path (without
+   * /api2/json and query): an HTML page of a proxy in front, a truncated answer.
+   */
+  rawBodies?: Record<string, string>;
 }
 
 export interface FakePveOptions {
@@ -108,6 +115,10 @@ function handle(s: PveScenario, opts: Pick<FakePveOptions, 'tokenId' | 'secret'>
   const path = req.path.slice(API.length);
   if (req.method !== 'GET') return fail(501, `Method '${req.method} ${path}' not implemented`);
   const override = s.overrides?.[path];
+  const failure = s.failures?.[path];
+  if (failure) return fail(failure.status, failure.reason);
+  const raw = s.rawBodies?.[path];
+  if (raw !== undefined) return { status: 200, body: raw };
 
   if (path === '/version') return ok(override ?? s.version ?? { version: '8.4.1', release: '8.4', repoid: '2a2fa54b8503f96c' });
   if (path === '/cluster/status') return ok(override ?? clusterStatus(s));

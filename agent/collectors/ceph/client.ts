@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { AgentError } from '../../errors.ts';
-import { HttpStatusError, type HttpResponse, type HttpTarget } from '../../http/client.ts';
+import { HttpBodyError, HttpStatusError, targetSettings, type HttpResponse, type HttpTarget } from '../../http/client.ts';
 import type { TargetRequest } from '../types.ts';
 import type { CephConfig } from './config.ts';
 import {
@@ -28,7 +28,13 @@ export interface CephPveApi {
 }
 
 async function pveGet<T extends z.ZodType>(api: CephPveApi, path: string, schema: T): Promise<z.output<T>> {
-  const body = await api.target.getJson(path);
+  let body: unknown;
+  try {
+    body = await api.target.getJson(path);
+  } catch (err) {
+    // A 2xx body that is not JSON is an answer of the wrong shape: it costs that section only.
+    throw err instanceof HttpBodyError ? new CephResponseError(path, err.detail, { cause: err }) : err;
+  }
   const parsed = z.object({ data: schema }).safeParse(body);
   if (!parsed.success) throw new CephResponseError(path, summarizeIssues(parsed.error), { cause: parsed.error });
   return (parsed.data as { data: z.output<T> }).data;
@@ -37,6 +43,13 @@ async function pveGet<T extends z.ZodType>(api: CephPveApi, path: string, schema
 function pveList<T extends z.ZodType>(api: CephPveApi, path: string, item: T) {
   return pveGet(api, path, lenientList(item, (i, why) => api.onDrop(path, i, why)));
 }
+
+/**
+ * What PVE's Ceph GETs check, for a 403 whose reason names nothing: `['perm', '/',
+ * ['Sys.Audit', 'Datastore.Audit'], any => 1]` (pve-manager PVE/API2/Ceph.pm and Ceph/*.pm;
+ * reference/proxmox-apis.md §4b). A reason that names it wins (pve/client.ts namedPrivilege).
+ */
+export const PVE_CEPH_PRIVILEGE = 'Sys.Audit or Datastore.Audit on /';
 
 export const CEPH_ABSENCE = ['not_installed', 'not_initialized'] as const;
 export type CephAbsence = (typeof CEPH_ABSENCE)[number];
@@ -176,6 +189,8 @@ export class CephDashboardClient {
         const res = await this.target.request('GET', path, { query, headers: { authorization: `Bearer ${token}`, accept: cephMime(v) } });
         return { body: parseBody(res.text, path), headers: res.headers };
       } catch (err) {
+        // An answer past CEPH_API_MAX_RESPONSE_BYTES costs its section, like a body of the wrong shape.
+        if (err instanceof HttpBodyError) throw new CephResponseError(path, err.detail, { cause: err });
         if (!(err instanceof HttpStatusError)) throw err;
         if (err.status === 401 && !reauthed) {
           reauthed = true;
@@ -227,7 +242,7 @@ function parseBody(text: string, path: string): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new CephResponseError(path, 'body is not JSON', { cause: err });
+    throw new CephResponseError(path, `not JSON (${(err as Error).message})`, { cause: err });
   }
 }
 
@@ -248,8 +263,21 @@ export function dashboardTarget(c: CephConfig): TargetRequest {
     baseUrl: (c.CEPH_URL ?? '').replace(/\/+$/, ''),
     tls: { verify: c.CEPH_SSL_VERIFY, caFile: c.CEPH_CA_FILE, fingerprint: c.CEPH_FINGERPRINT },
     timeoutMs: c.CEPH_API_TIMEOUT * 1000,
+    maxResponseBytes: c.CEPH_API_MAX_RESPONSE_BYTES,
+    settings: targetSettings('CEPH'),
   };
 }
+
+/**
+ * The dashboard security scope each endpoint's controller is registered under
+ * (`@APIRouter('/host', Scope.HOSTS)`, `@APIRouter('/monitor', Scope.MONITOR)`,
+ * `@APIRouter('/crush_rule', Scope.POOL)`, … in src/pybind/mgr/dashboard/controllers/);
+ * a 403 means the user's role has no `read` on it.
+ */
+export const DASHBOARD_SCOPES: Readonly<Record<string, string>> = {
+  '/api/osd': 'osd', '/api/osd/flags': 'osd', '/api/pool': 'pool', '/api/host': 'hosts',
+  '/api/crush_rule': 'pool', '/api/cephfs': 'cephfs', '/api/monitor': 'monitor',
+};
 
 /* Endpoint versions from the dashboard's openapi.yaml (reference/proxmox-apis.md §4a table). */
 

@@ -82,6 +82,42 @@ describe('collectCeph (pve)', () => {
     ]);
   });
 
+  it('asks the next node when an OSD tree is not JSON, and loses only the section whose answer is not', async () => {
+    server = await startFakeCephPve(pveScenarioFromSpec(spec, {
+      rawBodies: { '/nodes/pve1/ceph/osd': '<html><body>Bad Gateway</body></html>', '/nodes/pve2/ceph/pool': '[{"data":' },
+    }));
+    ctx = testCollectContext(pveConfig(server.port));
+    const snap = await collectCeph(ctx);
+    expect(snap.present && [snap.osds.map((o) => o.name), snap.pools, snap.filesystems.length]).toEqual([['osd.0', 'osd.1'], [], 1]);
+    expect(ctx.warnings).toEqual([
+      { code: 'ceph_node_unavailable', subject: 'node pve1', message: 'GET /nodes/pve1/ceph/osd: unexpected response: not JSON (Unexpected token \'<\', "<html><bod"... is not valid JSON); asking the next node' },
+      { code: 'ceph_section_unavailable', subject: 'GET /nodes/pve2/ceph/pool', message: 'GET /nodes/pve2/ceph/pool: unexpected response: not JSON (Unexpected end of JSON input)' },
+    ]);
+  });
+
+  it('names the privilege on a 403: a section costs only itself, the OSD tree stops the per-node calls', async () => {
+    server = await startFakeCephPve(pveScenarioFromSpec(spec, { errors: { '/nodes/pve1/ceph/pool': { status: 403, reason: 'Permission check failed (/, Sys.Audit|Datastore.Audit)' } } }));
+    ctx = testCollectContext(pveConfig(server.port));
+    const snap = await collectCeph(ctx);
+    expect(snap.present && [snap.pools, snap.osds.length]).toEqual([[], 2]);
+    expect(ctx.warnings).toEqual([{
+      code: 'ceph_permission_denied', subject: 'GET /nodes/pve1/ceph/pool',
+      message: 'GET /nodes/pve1/ceph/pool: HTTP 403 Permission check failed (/, Sys.Audit|Datastore.Audit); the token lacks Sys.Audit or Datastore.Audit on /; no pools',
+    }]);
+    await ctx.close();
+    await server.close();
+
+    server = await startFakeCephPve(pveScenarioFromSpec(spec, { errors: { '/nodes/pve1/ceph/osd': { status: 403, reason: 'Permission check failed' } } }));
+    ctx = testCollectContext(pveConfig(server.port));
+    const snap2 = await collectCeph(ctx);
+    expect(snap2.present && [snap2.osds, snap2.pools, snap2.fsid]).toEqual([[], [], spec.fsid]);
+    expect(ctx.warnings).toEqual([{
+      code: 'ceph_permission_denied', subject: 'GET /nodes/pve1/ceph/osd',
+      message: 'GET /nodes/pve1/ceph/osd: HTTP 403 Permission check failed; the token lacks Sys.Audit or Datastore.Audit on /; OSDs, pools, file systems, rules and daemons are left out',
+    }]);
+    expect(server.requests.map((r) => r.path).filter((p) => p.startsWith('/api2/json/nodes/pve2/'))).toEqual([]);
+  });
+
   it('drops a malformed pool, health check or OSD with a warning and keeps the rest', async () => {
     const sc = pveScenarioFromSpec(spec);
     const pools = sc.routes['/nodes/pve1/ceph/pool'] as unknown[];
@@ -106,12 +142,35 @@ describe('collectCeph (dashboard)', () => {
   const spec = makeCephSpec({ nodes: ['ceph1', 'ceph2', 'ceph3'], osdsPerNode: 1 });
   const dashConfig = () => cephConfigSchema.parse({ CEPH_SOURCE: 'dashboard', CEPH_URL: server?.url, CEPH_USER: FAKE_DASHBOARD_USER.user, CEPH_PASSWORD: FAKE_DASHBOARD_USER.password });
 
-  it('degrades a section the user may not read (403) to a warning', async () => {
+  it('degrades a section the user may not read (403) to a warning naming the scope', async () => {
     server = await startFakeCephDashboard(dashboardScenarioFromSpec(spec, { errors: { '/api/pool': { status: 403, detail: 'Access denied' } } }));
     ctx = testCollectContext(dashConfig());
     const snap = await collectCeph(ctx);
     expect(snap.present && [snap.pools, snap.osds.length, snap.filesystems]).toEqual([[], 3, [{ name: 'cephfs', metadataPool: '4', dataPools: ['3'] }]]);
-    expect(ctx.warnings).toEqual([{ code: 'ceph_section_unavailable', subject: 'GET /api/pool', message: 'GET /api/pool: HTTP 403 Access denied' }]);
+    expect(ctx.warnings).toEqual([{ code: 'ceph_permission_denied', subject: 'GET /api/pool', message: "GET /api/pool: HTTP 403 Access denied; the dashboard user's role lacks read on the pool scope; no pools" }]);
+  });
+
+  it('degrades a section whose 200 answer is not JSON to a warning', async () => {
+    server = await startFakeCephDashboard(dashboardScenarioFromSpec(spec, { rawBodies: { '/api/osd': '<html><body>Bad Gateway</body></html>' } }));
+    ctx = testCollectContext(dashConfig());
+    const snap = await collectCeph(ctx);
+    expect(snap.present && [snap.osds, snap.pools.length]).toEqual([[], 4]);
+    expect(ctx.warnings).toEqual([{ code: 'ceph_section_unavailable', subject: 'GET /api/osd', message: 'GET /api/osd: unexpected response: not JSON (Unexpected token \'<\', "<html><bod"... is not valid JSON)' }]);
+  });
+
+  it('degrades a section whose answer is past CEPH_API_MAX_RESPONSE_BYTES to a warning', async () => {
+    server = await startFakeCephDashboard(dashboardScenarioFromSpec(spec, { rawBodies: { '/api/monitor': `{"in_quorum":[],"out_quorum":[]}${' '.repeat(5000)}` } }));
+    ctx = testCollectContext(cephConfigSchema.parse({ ...dashConfig(), CEPH_API_MAX_RESPONSE_BYTES: 4096 }));
+    const snap = await collectCeph(ctx);
+    expect(snap.present && [snap.osds.length, snap.daemons.filter((d) => d.type === 'mon')]).toEqual([3, []]);
+    expect(ctx.warnings).toEqual([{ code: 'ceph_section_unavailable', subject: 'GET /api/monitor', message: 'GET /api/monitor: unexpected response: larger than 4096 bytes (CEPH_API_MAX_RESPONSE_BYTES); not read' }]);
+  });
+
+  it('fails at once, naming CEPH_CA_FILE and its path, when the CA file is missing', async () => {
+    server = await startFakeCephDashboard(dashboardScenarioFromSpec(spec));
+    ctx = testCollectContext(cephConfigSchema.parse({ ...dashConfig(), CEPH_SSL_VERIFY: true, CEPH_CA_FILE: '/etc/ceph/nonexistent-ca.pem' }));
+    await expect(collectCeph(ctx)).rejects.toThrow('CEPH_CA_FILE "/etc/ceph/nonexistent-ca.pem" cannot be read: no such file or directory (ENOENT)');
+    expect(server.requests).toEqual([]);
   });
 
   it('fails the run when the login is refused', async () => {

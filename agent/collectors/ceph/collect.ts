@@ -1,14 +1,14 @@
-import { pveTargetRequest } from '../pve/client.ts';
+import { namedPrivilege, pveTargetRequest } from '../pve/client.ts';
 import { HttpConnectError, HttpStatusError } from '../../http/client.ts';
 import type { CollectContext } from '../types.ts';
 import type { CephConfig } from './config.ts';
 import {
-  CephDashboardClient, cephAbsence, dashboardTarget, getDashCephfs, getDashCrushRules, getDashFlags, getDashFsid, getDashHealth,
+  CephDashboardClient, cephAbsence, DASHBOARD_SCOPES, dashboardTarget, PVE_CEPH_PRIVILEGE, getDashCephfs, getDashCrushRules, getDashFlags, getDashFsid, getDashHealth,
   getDashMonitor, getDashPools, getDashSummary, getPveCephFlags, getPveCephStatus, getPveFilesystems, getPveMgrs, getPveMons, getPveNodes,
   getPveOsdTree, getPvePools, getPveRules, listDashHosts, listDashOsds, type CephPveApi, type OnDrop,
 } from './client.ts';
 import {
-  dashHealthCheckSchema, dashMonSchema, parseHealthCheck, pveOsdNodeSchema, summarizeIssues, type DashCrushRule, type DashHost, type PveDaemon,
+  CephResponseError, dashHealthCheckSchema, dashMonSchema, parseHealthCheck, pveOsdNodeSchema, summarizeIssues, type DashCrushRule, type DashHost, type PveDaemon,
 } from './schema.ts';
 import type {
   CephClusterSnapshot, CephCrushRule, CephDaemon, CephFilesystem, CephHealthCheck, CephOsd, CephPool, CephSnapshot,
@@ -112,13 +112,33 @@ export function operationalFlags(flags: readonly string[]): string[] {
   return [...set].sort();
 }
 
-/** Runs an optional section; a failure becomes a warning and the fallback. */
-async function optional<T>(ctx: CollectContext<CephConfig>, what: string, fallback: T, fn: () => Promise<T>): Promise<T> {
+/** A 403: the token (PVE) or the dashboard user's role may not read this. */
+function isForbidden(err: unknown): err is HttpStatusError {
+  return err instanceof HttpStatusError && err.status === 403;
+}
+
+/** Who lacks what, for a 403: what PVE named, else what the endpoint checks (PVE), or the dashboard scope. */
+function missingPermission(ctx: CollectContext<CephConfig>, err: HttpStatusError, path: string): string {
+  if (ctx.config.CEPH_SOURCE === 'pve') return `the token lacks ${namedPrivilege(err.reason) ?? PVE_CEPH_PRIVILEGE}`;
+  const scope = DASHBOARD_SCOPES[path];
+  return scope === undefined ? "the dashboard user's role may not read it" : `the dashboard user's role lacks read on the ${scope} scope`;
+}
+
+/**
+ * Runs an optional section; a failure becomes a warning and the fallback: on a 403
+ * `ceph_permission_denied` naming the permission and what is `lost`, else
+ * `ceph_section_unavailable`.
+ */
+async function optional<T>(ctx: CollectContext<CephConfig>, path: string, lost: string, fallback: T, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
     if (ctx.signal.aborted) throw err;
-    ctx.warn({ code: 'ceph_section_unavailable', subject: what, message: (err as Error).message });
+    if (isForbidden(err)) {
+      ctx.warn({ code: 'ceph_permission_denied', subject: `GET ${path}`, message: `${err.message}; ${missingPermission(ctx, err, path)}; ${lost}` });
+    } else {
+      ctx.warn({ code: 'ceph_section_unavailable', subject: `GET ${path}`, message: (err as Error).message });
+    }
     return fallback;
   }
 }
@@ -129,9 +149,12 @@ export async function collectCeph(ctx: CollectContext<CephConfig>): Promise<Ceph
 
 /* ------------------------------------------------------------------ PVE (§4b) */
 
-/** A node that cannot answer (down: 595 or no route; Ceph not on this node) is skipped for the next. */
+/**
+ * A node that cannot answer (down: 595 or no route; Ceph not on this node) or answers a
+ * body that cannot be read (an HTML page, truncated JSON) is skipped for the next.
+ */
 function nodeUnusable(err: unknown): boolean {
-  if (err instanceof HttpConnectError) return true;
+  if (err instanceof HttpConnectError || err instanceof CephResponseError) return true;
   if (err instanceof HttpStatusError) return err.status >= 500 || err.status === 404;
   return false;
 }
@@ -158,7 +181,7 @@ async function collectFromPve(ctx: CollectContext<CephConfig>): Promise<CephSnap
 
   const healthChecks = healthChecksFromRecord(status.health.checks, (name, why) => ctx.warn({ code: 'ceph_item_dropped', subject: `health check ${name}`, message: why }));
   const [flags, nodes] = await Promise.all([
-    optional(ctx, 'GET /cluster/ceph/flags', [] as string[], async () => (await getPveCephFlags(api)).filter((f) => f.value).map((f) => f.name)),
+    optional(ctx, '/cluster/ceph/flags', 'no flags', [] as string[], async () => (await getPveCephFlags(api)).filter((f) => f.value).map((f) => f.name)),
     getPveNodes(api),
   ]);
 
@@ -167,17 +190,28 @@ async function collectFromPve(ctx: CollectContext<CephConfig>): Promise<CephSnap
   const candidates = [...nodes].sort((a, b) => Number(b.status === 'online') - Number(a.status === 'online') || (a.node < b.node ? -1 : a.node > b.node ? 1 : 0)).map((n) => n.node);
   let node: string | undefined;
   let tree: Awaited<ReturnType<typeof getPveOsdTree>> | undefined;
+  let denied = false;
   for (const candidate of candidates) {
     try {
       tree = await getPveOsdTree(api, candidate);
       node = candidate;
       break;
     } catch (err) {
-      if (ctx.signal.aborted || !nodeUnusable(err)) throw err;
+      if (ctx.signal.aborted) throw err;
+      // The ACL is on /, the same for every node: asking the next one would only repeat the 403.
+      if (isForbidden(err)) {
+        ctx.warn({
+          code: 'ceph_permission_denied', subject: `GET /nodes/${candidate}/ceph/osd`,
+          message: `${err.message}; ${missingPermission(ctx, err, '')}; OSDs, pools, file systems, rules and daemons are left out`,
+        });
+        denied = true;
+        break;
+      }
+      if (!nodeUnusable(err)) throw err;
       ctx.warn({ code: 'ceph_node_unavailable', subject: `node ${candidate}`, message: `${(err as Error).message}; asking the next node` });
     }
   }
-  if (node === undefined || tree === undefined) {
+  if (!denied && (node === undefined || tree === undefined)) {
     ctx.warn({ code: 'ceph_section_unavailable', subject: 'per-node Ceph calls', message: 'no node answered GET /nodes/{node}/ceph/osd; OSDs, pools, file systems, rules and daemons are left out' });
   }
 
@@ -185,11 +219,11 @@ async function collectFromPve(ctx: CollectContext<CephConfig>): Promise<CephSnap
   const [pools, fsRows, rules, mons, mgrs] = node === undefined
     ? [[], [], [], [], []] as const
     : await Promise.all([
-      optional(ctx, `GET /nodes/${node}/ceph/pool`, [], () => getPvePools(api, node)),
-      optional(ctx, `GET /nodes/${node}/ceph/fs`, [], () => getPveFilesystems(api, node)),
-      optional(ctx, `GET /nodes/${node}/ceph/rules`, [], () => getPveRules(api, node)),
-      optional(ctx, `GET /nodes/${node}/ceph/mon`, [], () => getPveMons(api, node)),
-      optional(ctx, `GET /nodes/${node}/ceph/mgr`, [], () => getPveMgrs(api, node)),
+      optional(ctx, `/nodes/${node}/ceph/pool`, 'no pools', [], () => getPvePools(api, node)),
+      optional(ctx, `/nodes/${node}/ceph/fs`, 'no file systems', [], () => getPveFilesystems(api, node)),
+      optional(ctx, `/nodes/${node}/ceph/rules`, 'no CRUSH rules', [], () => getPveRules(api, node)),
+      optional(ctx, `/nodes/${node}/ceph/mon`, 'no monitors', [], () => getPveMons(api, node)),
+      optional(ctx, `/nodes/${node}/ceph/mgr`, 'no managers', [], () => getPveMgrs(api, node)),
     ]);
 
   const cephPools: CephPool[] = pools.map((p) => ({
@@ -328,14 +362,14 @@ async function collectFromDashboard(ctx: CollectContext<CephConfig>): Promise<Ce
   // Log in once before the parallel calls, so a bad password is one clear error.
   const [health, fsid] = await Promise.all([getDashHealth(client), getDashFsid(client)]);
   const [summary, osdsRaw, flags, pools, hostsRaw, rulesRaw, fsRaw, monitor] = await Promise.all([
-    optional(ctx, 'GET /api/summary', {} as { version?: string; mgr_host?: string }, () => getDashSummary(client)),
-    optional(ctx, 'GET /api/osd', [], () => listDashOsds(client, onDrop)),
-    optional(ctx, 'GET /api/osd/flags', [] as string[], () => getDashFlags(client)),
-    optional(ctx, 'GET /api/pool', [], () => getDashPools(client, onDrop)),
-    optional(ctx, 'GET /api/host', [] as DashHost[], () => listDashHosts(client, onDrop)),
-    optional(ctx, 'GET /api/crush_rule', [], () => getDashCrushRules(client, onDrop)),
-    optional(ctx, 'GET /api/cephfs', [], () => getDashCephfs(client, onDrop)),
-    optional(ctx, 'GET /api/monitor', { in_quorum: [], out_quorum: [] }, () => getDashMonitor(client)),
+    optional(ctx, '/api/summary', 'no version; the manager port comes from CEPH_URL', {} as { version?: string; mgr_host?: string }, () => getDashSummary(client)),
+    optional(ctx, '/api/osd', 'no OSDs', [], () => listDashOsds(client, onDrop)),
+    optional(ctx, '/api/osd/flags', 'no flags', [] as string[], () => getDashFlags(client)),
+    optional(ctx, '/api/pool', 'no pools', [], () => getDashPools(client, onDrop)),
+    optional(ctx, '/api/host', 'no hosts or daemon placement', [] as DashHost[], () => listDashHosts(client, onDrop)),
+    optional(ctx, '/api/crush_rule', 'no CRUSH rules', [], () => getDashCrushRules(client, onDrop)),
+    optional(ctx, '/api/cephfs', 'no file systems', [], () => getDashCephfs(client, onDrop)),
+    optional(ctx, '/api/monitor', 'no monitors', { in_quorum: [], out_quorum: [] }, () => getDashMonitor(client)),
   ]);
 
   const healthChecks: CephHealthCheck[] = [];

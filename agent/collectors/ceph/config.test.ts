@@ -21,8 +21,10 @@ describe('cephConfigSchema', () => {
       PROXMOX_TOKEN_VALUE: 'secret',
       PROXMOX_SSL_VERIFY: false,
       PROXMOX_API_TIMEOUT: 30,
+      PROXMOX_API_MAX_RESPONSE_BYTES: 67_108_864,
       CEPH_SSL_VERIFY: false,
       CEPH_API_TIMEOUT: 30,
+      CEPH_API_MAX_RESPONSE_BYTES: 67_108_864,
     });
   });
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { boolish, hostname, intish, sha256Fingerprint } from '../../config/coerce.ts';
-import { nodeSiteMapSchema, pveConnectionShape } from '../pve/config.ts';
+import { maxResponseBytesSetting, nodeSiteMapSchema, pveConnectionShape } from '../pve/config.ts';
 
 
 /*
@@ -22,6 +22,7 @@ const dashboardShape = {
   CEPH_TOKEN_FILE: z.string().min(1).optional(),
   CEPH_SSL_VERIFY: boolish.default(false),
   CEPH_API_TIMEOUT: intish(1, 3600).default(30),
+  CEPH_API_MAX_RESPONSE_BYTES: maxResponseBytesSetting,
   CEPH_FINGERPRINT: sha256Fingerprint('the browser shows the dashboard certificate').optional(),
   CEPH_CA_FILE: z.string().min(1).optional(),
 };

@@ -22,6 +22,7 @@ describe('packerConfigSchema', () => {
       PROXMOX_USER: 'root@pam',
       PROXMOX_SSL_VERIFY: false,
       PROXMOX_API_TIMEOUT: 30,
+      PROXMOX_API_MAX_RESPONSE_BYTES: 67_108_864,
     });
   });
 

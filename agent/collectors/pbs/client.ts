@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { TargetRequest } from '../types.ts';
-import { HttpStatusError, type HttpTarget } from '../../http/client.ts';
+import { HttpBodyError, HttpStatusError, targetSettings, type HttpTarget } from '../../http/client.ts';
 import type { PbsConfig } from './config.ts';
 import {
   datastoreConfigSchema, datastoreUsageSchema, envelope, gcJobSchema, jobSchema, lenientList, namespaceSchema,
@@ -43,11 +43,19 @@ export function pbsTargetRequest(c: PbsConfig): TargetRequest {
     headers: { authorization: authorizationHeader(c.PBS_TOKEN_ID, c.PBS_TOKEN_SECRET) },
     tls: { verify: c.PBS_SSL_VERIFY, caFile: c.PBS_CA_FILE, fingerprint: c.PBS_FINGERPRINT },
     timeoutMs: c.PBS_API_TIMEOUT * 1000,
+    maxResponseBytes: c.PBS_API_MAX_RESPONSE_BYTES,
+    settings: targetSettings('PBS'),
   };
 }
 
 async function get<T extends z.ZodType>(api: PbsApi, path: string, schema: T, query?: Record<string, string>): Promise<z.output<T>> {
-  const body = await api.target.getJson(path, query);
+  let body: unknown;
+  try {
+    body = await api.target.getJson(path, query);
+  } catch (err) {
+    // A 2xx body that is not JSON is an answer of the wrong shape: it costs that list only.
+    throw err instanceof HttpBodyError ? new PbsResponseError(path, err.detail, { cause: err }) : err;
+  }
   const env = envelope.safeParse(body);
   if (!env.success) throw new PbsResponseError(path, summarizeIssues(env.error), { cause: env.error });
   const parsed = schema.safeParse(env.data.data);
@@ -60,6 +68,29 @@ function list<T extends z.ZodType>(api: PbsApi, path: string, item: T) {
 }
 
 const seg = encodeURIComponent;
+
+/*
+ * Privileges, for a 403: PBS answers "permission check failed" and names none
+ * (proxmox-rest-server), so the message names what the endpoint's `access` asks for. Lists
+ * that current releases filter by privilege (`Permission::Anybody`, items left out silently)
+ * name the privilege they filter by, which older releases checked on the whole list.
+ */
+export const PBS_PRIVILEGES = {
+  /** proxmox-backup src/api2/node/status.rs get_status. */
+  nodeStatus: 'Sys.Audit on /system/status',
+  /** src/api2/node/network.rs list_network_devices. */
+  network: 'Sys.Audit on /system/network/interfaces',
+  /** src/api2/status.rs datastore_status and src/api2/config/datastore.rs list_datastores filter by it per store. */
+  datastores: 'Datastore.Audit on /datastore',
+  /** src/api2/admin/namespace.rs list_namespaces. */
+  namespaces: (store: string) => `Datastore.Audit on /datastore/${store}`,
+  /** src/api2/admin/datastore.rs list_snapshots: Datastore.Audit, or Datastore.Backup for the groups the token owns. */
+  snapshots: (store: string, ns: string) => `Datastore.Audit on /datastore/${store}${ns === '' ? '' : `/${ns}`}`,
+  /** src/api2/admin/{gc,verify,prune,sync}.rs filter the jobs by the store's privileges. */
+  jobs: 'Datastore.Audit on /datastore',
+  /** src/api2/tape/backup.rs list_tape_backup_jobs filters by Tape.Audit on /tape/job/{id}. */
+  tape: 'Tape.Audit on /tape/job',
+} as const;
 
 export function getVersion(api: PbsApi): Promise<PbsVersion> {
   return get(api, '/version', versionSchema);

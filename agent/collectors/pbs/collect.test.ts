@@ -104,10 +104,24 @@ describe('collectPbs', () => {
   });
 
   it('reads only the root namespace when the namespace list fails, and warns', async () => {
-    const { snapshot, warnings } = await run({ ...small, failures: { '/admin/datastore/store1/namespace': { status: 403, message: 'permission check failed' } } });
+    const { snapshot, warnings } = await run({ ...small, failures: { '/admin/datastore/store1/namespace': { status: 500, message: 'unable to open chunk store' } } });
     expect(snapshot.datastores[0]?.groups?.map((g) => `${g.namespace}:${g.type}/${g.id}`)).toEqual([':vm/100']);
     expect(warnings.filter((w) => w.code !== 'pbs_item_invalid')).toEqual([
-      { code: 'pbs_namespaces_unreadable', subject: 'datastore store1', message: 'GET /admin/datastore/store1/namespace: HTTP 403 permission check failed; only the root namespace is read' },
+      { code: 'pbs_namespaces_unreadable', subject: 'datastore store1', message: 'GET /admin/datastore/store1/namespace: HTTP 500 unable to open chunk store; only the root namespace is read' },
+    ]);
+  });
+
+  it('names the privilege the endpoint needs on a 403 (PBS names none), with what is left out', async () => {
+    const denied = { status: 403, message: 'permission check failed' };
+    const { snapshot, warnings } = await run({
+      ...small,
+      failures: { '/admin/datastore/store1/namespace': denied, '/nodes/localhost/network': denied, '/tape/backup': denied },
+    });
+    expect(snapshot.datastores[0]?.groups?.map((g) => `${g.namespace}:${g.type}/${g.id}`)).toEqual([':vm/100']);
+    expect(warnings.filter((w) => w.code !== 'pbs_item_invalid')).toEqual([
+      { code: 'pbs_permission_denied', subject: 'node localhost', message: 'GET /nodes/localhost/network: HTTP 403 permission check failed; the token lacks Sys.Audit on /system/network/interfaces; no interfaces or IP addresses' },
+      { code: 'pbs_permission_denied', subject: 'tape backup jobs', message: 'GET /tape/backup: HTTP 403 permission check failed; the token lacks Tape.Audit on /tape/job; no tape jobs reported' },
+      { code: 'pbs_permission_denied', subject: 'datastore store1', message: 'GET /admin/datastore/store1/namespace: HTTP 403 permission check failed; the token lacks Datastore.Audit on /datastore/store1; only the root namespace is read' },
     ]);
   });
 
@@ -122,6 +136,36 @@ describe('collectPbs', () => {
     expect(warnings.filter((w) => w.code === 'pbs_datastores_unreadable')).toEqual([
       { code: 'pbs_datastores_unreadable', subject: 'datastores', message: 'GET /status/datastore-usage: HTTP 500 unable to read rrd; datastores without usage' },
     ]);
+  });
+
+  it('costs only that list when a 200 answer is not JSON (an HTML page, truncated JSON)', async () => {
+    const { snapshot, warnings } = await run({
+      ...small,
+      rawBodies: { '/nodes/localhost/network': '<html><body>Bad Gateway</body></html>', '/admin/datastore/store1/namespace': '{"data":[{"ns":"a' },
+    });
+    expect(warnings.filter((w) => w.code !== 'pbs_item_invalid')).toEqual([
+      { code: 'pbs_network_unreadable', subject: 'node localhost', message: 'GET /nodes/localhost/network: unexpected response: not JSON (Unexpected token \'<\', "<html><bod"... is not valid JSON); no interfaces or IP addresses' },
+      { code: 'pbs_namespaces_unreadable', subject: 'datastore store1', message: 'GET /admin/datastore/store1/namespace: unexpected response: not JSON (Unterminated string in JSON at position 17 (line 1 column 18)); only the root namespace is read' },
+    ]);
+    expect(snapshot.network).toBeUndefined();
+    expect(snapshot.datastores[0]?.groups?.map((g) => `${g.namespace}:${g.type}/${g.id}`)).toEqual([':vm/100']);
+  });
+
+  it('costs only that list when its answer is past PBS_API_MAX_RESPONSE_BYTES', async () => {
+    const { snapshot, warnings } = await run({ ...small, rawBodies: { '/admin/verify': `${JSON.stringify({ data: [] })}${' '.repeat(5000)}` } }, { PBS_API_MAX_RESPONSE_BYTES: 4096 });
+    expect(warnings.filter((w) => w.code !== 'pbs_item_invalid')).toEqual([
+      { code: 'pbs_jobs_unreadable', subject: 'verify jobs', message: 'GET /admin/verify: unexpected response: larger than 4096 bytes (PBS_API_MAX_RESPONSE_BYTES); not read; verify jobs are left out of pbs_jobs' },
+    ]);
+    expect(snapshot.jobs.map((j) => `${j.type}/${j.id}`)).toEqual(['gc/store1']);
+  });
+
+  it('fails the run when /version is not JSON', async () => {
+    server = await startFakePbs({ ...small, rawBodies: { '/version': '<html></html>' } }, TOKEN);
+    ctx = testCollectContext(config(server.port));
+    const err = await collectPbs(ctx).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PbsUnreadableError);
+    expect((err as Error).message).toBe(`Proxmox Backup Server at 127.0.0.1:${server.port} could not be read: GET /version: unexpected response: not JSON (Unexpected token '<', "<html></html>" is not valid JSON)`);
+    expect(ctx.warnings).toEqual([]);
   });
 
   it('reports only the server when it cannot be reached (gateway errors outlive the retries)', async () => {
@@ -144,6 +188,15 @@ describe('collectPbs', () => {
     expect((err as Error).message).toBe(`Proxmox Backup Server at 127.0.0.1:${server.port} could not be read: GET /version: HTTP 401 authentication failed - invalid token (check PBS_TOKEN_ID and PBS_TOKEN_SECRET)`);
   });
 
+  it('fails the run when the certificate does not verify, naming the settings, instead of calling the server unreachable', async () => {
+    server = await startFakePbs(small, TOKEN);
+    ctx = testCollectContext(config(server.port, { PBS_SSL_VERIFY: true }));
+    const err = await collectPbs(ctx).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PbsUnreadableError);
+    expect((err as Error).message).toBe(`Proxmox Backup Server at 127.0.0.1:${server.port} could not be read: GET /version: TLS: unable to verify the first certificate (UNABLE_TO_VERIFY_LEAF_SIGNATURE); set PBS_CA_FILE to the CA that signed it, or pin the certificate with PBS_FINGERPRINT and set PBS_SSL_VERIFY: false`);
+    expect(ctx.warnings).toEqual([]);
+  });
+
   it('fails the run when the certificate does not match the pin, instead of calling the server unreachable', async () => {
     server = await startFakePbs(small, TOKEN);
     ctx = testCollectContext(config(server.port, { PBS_FINGERPRINT: TEST_CERT_FINGERPRINT.replace(/^47/, '48') }));
@@ -163,6 +216,8 @@ describe('helpers', () => {
       headers: { authorization: 'PBSAPIToken=a@pbs!t:s' },
       tls: { verify: false, caFile: undefined, fingerprint: TEST_CERT_FINGERPRINT },
       timeoutMs: 30_000,
+      maxResponseBytes: 67_108_864,
+      settings: { timeout: 'PBS_API_TIMEOUT', maxResponseBytes: 'PBS_API_MAX_RESPONSE_BYTES', verify: 'PBS_SSL_VERIFY', caFile: 'PBS_CA_FILE', fingerprint: 'PBS_FINGERPRINT' },
     });
   });
 
@@ -170,6 +225,7 @@ describe('helpers', () => {
     expect(isUnreachable(new HttpConnectError('GET', '/version', 'ECONNREFUSED', 'refused'))).toBe(true);
     expect(isUnreachable(new HttpConnectError('GET', '/version', 'TIMEOUT', 'timed out'))).toBe(true);
     expect(isUnreachable(new HttpConnectError('GET', '/version', 'TLS_PIN', 'pin'))).toBe(false);
+    expect(isUnreachable(new HttpConnectError('GET', '/version', 'TLS_VERIFY', 'TLS: unable to verify the first certificate'))).toBe(false);
     expect(isUnreachable(new HttpStatusError('GET', '/version', 504, 'gateway'))).toBe(true);
     expect(isUnreachable(new HttpStatusError('GET', '/version', 500, 'error'))).toBe(false);
     expect(isUnreachable(new Error('x'))).toBe(false);
@@ -196,7 +252,7 @@ describe('helpers', () => {
 describe('pbsConfigSchema', () => {
   it('applies the issue defaults', () => {
     expect(pbsConfigSchema.parse({ PBS_HOST: 'pbs1', PBS_TOKEN_ID: 'root@pam!netbox', PBS_TOKEN_SECRET: 's' })).toEqual({
-      PBS_HOST: 'pbs1', PBS_PORT: 8007, PBS_TOKEN_ID: 'root@pam!netbox', PBS_TOKEN_SECRET: 's', PBS_SSL_VERIFY: false, PBS_API_TIMEOUT: 30, SITE_NAME: 'Proxmox',
+      PBS_HOST: 'pbs1', PBS_PORT: 8007, PBS_TOKEN_ID: 'root@pam!netbox', PBS_TOKEN_SECRET: 's', PBS_SSL_VERIFY: false, PBS_API_TIMEOUT: 30, PBS_API_MAX_RESPONSE_BYTES: 67_108_864, SITE_NAME: 'Proxmox',
     });
   });
 

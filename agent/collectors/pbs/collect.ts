@@ -3,7 +3,7 @@ import { HttpConnectError, HttpStatusError } from '../../http/client.ts';
 import type { CollectContext } from '../types.ts';
 import {
   getDatastoreConfigs, getDatastoreUsage, getGcJobs, getNamespaces, getNetwork, getNodeStatus, getPruneJobs,
-  getSnapshots, getSyncJobs, getTapeBackupJobs, getVerifyJobs, getVersion, hostPort, pbsTargetRequest, type PbsApi,
+  getSnapshots, getSyncJobs, getTapeBackupJobs, getVerifyJobs, getVersion, hostPort, PBS_PRIVILEGES, pbsTargetRequest, type PbsApi,
 } from './client.ts';
 import type { PbsConfig } from './config.ts';
 import type { DatastoreConfig, DatastoreUsage, JobItem, SnapshotItem } from './schema.ts';
@@ -28,11 +28,12 @@ function hint(err: unknown): string {
 
 /**
  * "Cannot be reached": no answer at all (refused, reset, timed out) or a gateway error that
- * outlived the retries. A certificate that fails its pin is not unreachability but a
- * security failure, so it fails the run instead of being reported as a status.
+ * outlived the retries. A certificate that fails its pin or its verification is not
+ * unreachability but a security failure the policy must fix (the message names the
+ * setting), so it fails the run instead of being reported as a status.
  */
 export function isUnreachable(err: unknown): boolean {
-  if (err instanceof HttpConnectError) return err.errorCode !== 'TLS_PIN';
+  if (err instanceof HttpConnectError) return err.errorCode !== 'TLS_PIN' && err.errorCode !== 'TLS_VERIFY';
   return err instanceof HttpStatusError && (err.status === 502 || err.status === 503 || err.status === 504);
 }
 
@@ -130,31 +131,35 @@ export async function collectPbs(ctx: CollectContext<PbsConfig>): Promise<PbsSna
     throw err;
   }
 
-  /** Runs an optional call; an API failure becomes `onFail` and undefined, anything else is thrown. */
-  async function optional<T>(p: Promise<T>, onFail: (err: AgentError) => void): Promise<T | undefined> {
+  /**
+   * Runs an optional call; an API failure becomes a warning, `code` with what is `lost`, or
+   * `pbs_permission_denied` naming the privilege on a 403, and undefined. Anything else is thrown.
+   */
+  async function optional<T>(p: Promise<T>, w: { code: string; subject: string; lost: string; privilege: string; lostWhenDenied?: string }): Promise<T | undefined> {
     try {
       return await p;
     } catch (err) {
       if (!(err instanceof AgentError)) throw err;
-      onFail(err);
+      if (err instanceof HttpStatusError && err.status === 403) {
+        ctx.warn({ code: 'pbs_permission_denied', subject: w.subject, message: `${describe(err)}; the token lacks ${w.privilege}; ${w.lostWhenDenied ?? w.lost}` });
+      } else {
+        ctx.warn({ code: w.code, subject: w.subject, message: `${describe(err)}; ${w.lost}` });
+      }
       return undefined;
     }
   }
 
-  const jobList = (type: Exclude<PbsJobType, 'gc'>, p: Promise<JobItem[]>) => optional(p, (err) => {
-    if (type === 'tape') {
-      ctx.warn({ code: 'pbs_tape_unavailable', subject: 'tape backup jobs', message: `${describe(err)}; no tape subsystem, no tape jobs reported` });
-    } else {
-      ctx.warn({ code: 'pbs_jobs_unreadable', subject: `${type} jobs`, message: `${describe(err)}; ${type} jobs are left out of pbs_jobs` });
-    }
-  }).then((rows) => (rows ?? []).map((j) => toJob(type, j)));
+  const jobList = (type: Exclude<PbsJobType, 'gc'>, p: Promise<JobItem[]>) => optional(p, type === 'tape'
+    ? { code: 'pbs_tape_unavailable', subject: 'tape backup jobs', lost: 'no tape subsystem, no tape jobs reported', privilege: PBS_PRIVILEGES.tape, lostWhenDenied: 'no tape jobs reported' }
+    : { code: 'pbs_jobs_unreadable', subject: `${type} jobs`, lost: `${type} jobs are left out of pbs_jobs`, privilege: PBS_PRIVILEGES.jobs },
+  ).then((rows) => (rows ?? []).map((j) => toJob(type, j)));
 
   const [status, network, usage, configs, gcRows, verify, prune, sync, tape] = await Promise.all([
-    optional(getNodeStatus(api), (err) => ctx.warn({ code: 'pbs_node_status_unreadable', subject: 'node localhost', message: `${describe(err)}; no certificate fingerprint` })),
-    optional(getNetwork(api), (err) => ctx.warn({ code: 'pbs_network_unreadable', subject: 'node localhost', message: `${describe(err)}; no interfaces or IP addresses` })),
-    optional(getDatastoreUsage(api), (err) => ctx.warn({ code: 'pbs_datastores_unreadable', subject: 'datastores', message: `${describe(err)}; datastores without usage` })),
-    optional(getDatastoreConfigs(api), (err) => ctx.warn({ code: 'pbs_datastore_config_unreadable', subject: 'datastores', message: `${describe(err)}; datastores without path` })),
-    optional(getGcJobs(api), (err) => ctx.warn({ code: 'pbs_jobs_unreadable', subject: 'gc jobs', message: `${describe(err)}; no GC status` })),
+    optional(getNodeStatus(api), { code: 'pbs_node_status_unreadable', subject: 'node localhost', lost: 'no certificate fingerprint', privilege: PBS_PRIVILEGES.nodeStatus }),
+    optional(getNetwork(api), { code: 'pbs_network_unreadable', subject: 'node localhost', lost: 'no interfaces or IP addresses', privilege: PBS_PRIVILEGES.network }),
+    optional(getDatastoreUsage(api), { code: 'pbs_datastores_unreadable', subject: 'datastores', lost: 'datastores without usage', privilege: PBS_PRIVILEGES.datastores }),
+    optional(getDatastoreConfigs(api), { code: 'pbs_datastore_config_unreadable', subject: 'datastores', lost: 'datastores without path', privilege: PBS_PRIVILEGES.datastores }),
+    optional(getGcJobs(api), { code: 'pbs_jobs_unreadable', subject: 'gc jobs', lost: 'no GC status', privilege: PBS_PRIVILEGES.jobs }),
     jobList('verify', getVerifyJobs(api)),
     jobList('prune', getPruneJobs(api)),
     jobList('sync', getSyncJobs(api)),
@@ -220,15 +225,16 @@ export async function collectPbs(ctx: CollectContext<PbsConfig>): Promise<PbsSna
     // A removable store that is not plugged in has no snapshots to list; that is its normal state.
     if (row['mount-status'] === 'notmounted') return ds;
 
-    const listed = await optional(getNamespaces(api, name), (err) => ctx.warn({
-      code: 'pbs_namespaces_unreadable', subject: `datastore ${name}`, message: `${describe(err)}; only the root namespace is read`,
-    }));
+    const listed = await optional(getNamespaces(api, name), {
+      code: 'pbs_namespaces_unreadable', subject: `datastore ${name}`, lost: 'only the root namespace is read', privilege: PBS_PRIVILEGES.namespaces(name),
+    });
     const namespaces = [...new Set(['', ...(listed ?? []).map((n) => n.ns)])].sort(compareText);
-    const perNs = await Promise.all(namespaces.map((ns) => optional(getSnapshots(api, name, ns), (err) => ctx.warn({
+    const perNs = await Promise.all(namespaces.map((ns) => optional(getSnapshots(api, name, ns), {
       code: 'pbs_namespace_unreadable',
       subject: `namespace ${ns === '' ? '(root)' : ns} of datastore ${name}`,
-      message: `${describe(err)}; its backup groups are left out of pbs_backup_groups`,
-    })).then((snaps) => (snaps === undefined ? undefined : summarizeGroups(ns, snaps)))));
+      lost: 'its backup groups are left out of pbs_backup_groups',
+      privilege: PBS_PRIVILEGES.snapshots(name, ns),
+    }).then((snaps) => (snaps === undefined ? undefined : summarizeGroups(ns, snaps)))));
     const read = perNs.filter((g): g is PbsBackupGroup[] => g !== undefined);
     if (read.length > 0) ds.groups = read.flat().sort(compareGroups);
     return ds;

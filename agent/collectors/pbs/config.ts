@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { boolish, hostname, intish, sha256Fingerprint } from '../../config/coerce.ts';
+import { maxResponseBytesSetting } from '../pve/config.ts';
 
 /*
  * The policy's `config:` block for the pbs collector (the issue's parameters, DESIGN.md §3).
@@ -28,6 +29,7 @@ export const pbsConfigSchema = z
     PBS_SSL_VERIFY: boolish.default(false),
     PBS_CA_FILE: z.string().min(1).optional(),
     PBS_API_TIMEOUT: intish(1, 3600).default(30),
+    PBS_API_MAX_RESPONSE_BYTES: maxResponseBytesSetting,
     SITE_NAME: z.string().trim().min(1).default('Proxmox'),
     /** The Device name; default the host's name (PBS_HOST). */
     PBS_NAME: z.string().trim().min(1).max(64).optional(),

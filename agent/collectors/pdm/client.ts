@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { TargetRequest } from '../types.ts';
-import { HttpStatusError, type HttpTarget } from '../../http/client.ts';
+import { HttpBodyError, HttpStatusError, targetSettings, type HttpTarget } from '../../http/client.ts';
 import { hostPort } from '../pbs/client.ts';
 import { lenientList, summarizeIssues } from '../../http/loose.ts';
 import { envelope } from '../pbs/schema.ts';
@@ -33,11 +33,19 @@ export function pdmTargetRequest(c: PdmConfig): TargetRequest {
     headers: { authorization: authorizationHeader(c.PDM_TOKEN_ID, c.PDM_TOKEN_SECRET) },
     tls: { verify: c.PDM_SSL_VERIFY, caFile: c.PDM_CA_FILE, fingerprint: c.PDM_FINGERPRINT },
     timeoutMs: c.PDM_API_TIMEOUT * 1000,
+    maxResponseBytes: c.PDM_API_MAX_RESPONSE_BYTES,
+    settings: targetSettings('PDM'),
   };
 }
 
 async function getData(api: PdmApi, path: string, query?: Record<string, string>): Promise<unknown> {
-  const body = await api.target.getJson(path, query);
+  let body: unknown;
+  try {
+    body = await api.target.getJson(path, query);
+  } catch (err) {
+    // A 2xx body that is not JSON is an answer of the wrong shape: it costs that remote only.
+    throw err instanceof HttpBodyError ? new PdmResponseError(path, err.detail, { cause: err }) : err;
+  }
   const env = envelope.safeParse(body);
   if (!env.success) throw new PdmResponseError(path, summarizeIssues(env.error), { cause: env.error });
   return env.data.data;
@@ -55,6 +63,14 @@ function list<T extends z.ZodType>(api: PdmApi, path: string, item: T) {
 }
 
 const seg = encodeURIComponent;
+
+/**
+ * What a per-remote call needs, for a 403 (PDM answers "permission check failed" and names
+ * none): `Permission::Privilege(&["resource", "{remote}"], PRIV_RESOURCE_AUDIT, false)` on
+ * the remote's version, its PVE cluster status and its PBS status
+ * (proxmox-datacenter-manager server/src/api/{remotes,pve,pbs}).
+ */
+export const remotePrivilege = (remote: string): string => `Resource.Audit on /resource/${remote}`;
 
 export function getVersion(api: PdmApi): Promise<PdmVersion> {
   return get(api, '/version', versionSchema);

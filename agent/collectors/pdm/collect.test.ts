@@ -18,8 +18,8 @@ afterEach(async () => {
   server = undefined;
 });
 
-function config(port: number): PdmConfig {
-  return pdmConfigSchema.parse({ PDM_HOST: '127.0.0.1', PDM_PORT: port, PDM_TOKEN_ID: TOKEN.tokenId, PDM_TOKEN_SECRET: TOKEN.secret });
+function config(port: number, extra: Record<string, unknown> = {}): PdmConfig {
+  return pdmConfigSchema.parse({ PDM_HOST: '127.0.0.1', PDM_PORT: port, PDM_TOKEN_ID: TOKEN.tokenId, PDM_TOKEN_SECRET: TOKEN.secret, ...extra });
 }
 
 const requested = (s: FakeServer) => s.requests.map((r) => `${r.path}${r.query.size ? `?${r.query.toString()}` : ''}`).sort();
@@ -101,6 +101,46 @@ describe('collectPdm', () => {
     expect(ctx.warnings).toEqual([{ code: 'pdm_remote_error', subject: 'remote prod', message: snapshot.remotes[0]?.error }]);
   });
 
+  it('costs only that remote when a 200 answer about it is not JSON', async () => {
+    server = await startFakePdm({ remotes: scenario.remotes.slice(0, 2), rawBodies: { '/pve/remotes/prod/cluster-status': '<html><body>502 Bad Gateway</body></html>' } }, TOKEN);
+    ctx = testCollectContext(config(server.port));
+    const snapshot = await collectPdm(ctx);
+    expect(snapshot.remotes).toEqual([
+      { id: 'backup', type: 'pbs', hosts: ['pbs1.lab'], health: 'ok', version: '3.4', release: '1' },
+      { id: 'prod', type: 'pve', hosts: ['pve1.lab'], health: 'error', version: '8.4.1', release: '8.4', error: 'GET /pve/remotes/prod/cluster-status: unexpected response: not JSON (Unexpected token \'<\', "<html><bod"... is not valid JSON)' },
+    ]);
+    expect(ctx.warnings).toEqual([{ code: 'pdm_remote_error', subject: 'remote prod', message: snapshot.remotes[1]?.error }]);
+  });
+
+  it('costs only that remote when an answer about it is past PDM_API_MAX_RESPONSE_BYTES', async () => {
+    server = await startFakePdm({ remotes: scenario.remotes.slice(0, 2), rawBodies: { '/remotes/remote/backup/version': `${JSON.stringify({ data: { version: '3.4' } })}${' '.repeat(5000)}` } }, TOKEN);
+    ctx = testCollectContext(config(server.port, { PDM_API_MAX_RESPONSE_BYTES: 4096 }));
+    const snapshot = await collectPdm(ctx);
+    expect(snapshot.remotes.map((r) => [r.id, r.health, r.version])).toEqual([['backup', 'error', undefined], ['prod', 'degraded', '8.4.1']]);
+    expect(ctx.warnings).toEqual([{ code: 'pdm_remote_error', subject: 'remote backup', message: 'GET /remotes/remote/backup/version: unexpected response: larger than 4096 bytes (PDM_API_MAX_RESPONSE_BYTES); not read' }]);
+  });
+
+  it('fails the run when the remote list is not JSON', async () => {
+    server = await startFakePdm({ ...scenario, rawBodies: { '/remotes/remote': '{"data":[' } }, TOKEN);
+    ctx = testCollectContext(config(server.port));
+    const err = await collectPdm(ctx).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PdmUnreachableError);
+    expect((err as Error).message).toBe(`Proxmox Datacenter Manager at 127.0.0.1:${server.port} could not be read: GET /remotes/remote: unexpected response: not JSON (Unexpected end of JSON input)`);
+    expect(ctx.warnings).toEqual([]);
+  });
+
+  it('names the privilege on a 403 about one remote, and leaves its health to PDM\'s own view', async () => {
+    const denied = { status: 403, message: 'permission check failed' };
+    server = await startFakePdm({ remotes: scenario.remotes.slice(0, 2), failures: { '/pve/remotes/prod/cluster-status': denied, '/remotes/remote/prod/version': denied } }, TOKEN);
+    ctx = testCollectContext(config(server.port));
+    const snapshot = await collectPdm(ctx);
+    expect(snapshot.remotes.map((r) => [r.id, r.health, r.version, r.clusterStatusRead, r.error])).toEqual([['backup', 'ok', '3.4', undefined, undefined], ['prod', 'degraded', undefined, undefined, undefined]]);
+    expect(ctx.warnings).toEqual([{
+      code: 'pdm_permission_denied', subject: 'remote prod',
+      message: 'GET /remotes/remote/prod/version: HTTP 403 permission check failed; GET /pve/remotes/prod/cluster-status: HTTP 403 permission check failed; the token lacks Resource.Audit on /resource/prod; no version for this remote, no cluster name for this remote',
+    }]);
+  });
+
   it('goes on without /resources/list, health unknown', async () => {
     server = await startFakePdm({ remotes: [scenario.remotes[1]!], failures: { '/resources/list': { status: 403, message: 'permission check failed' } } }, TOKEN);
     ctx = testCollectContext(config(server.port));
@@ -121,6 +161,14 @@ describe('collectPdm', () => {
     expect(ctx.warnings).toEqual([{ code: 'pdm_item_invalid', subject: 'GET /remotes/remote item 1', message: 'item dropped: id: Invalid input: expected string, received undefined' }]);
   });
 
+  it('names PDM_CA_FILE, PDM_FINGERPRINT and PDM_SSL_VERIFY when the certificate does not verify', async () => {
+    server = await startFakePdm(scenario, TOKEN);
+    ctx = testCollectContext(config(server.port, { PDM_SSL_VERIFY: true }));
+    const err = await collectPdm(ctx).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PdmUnreachableError);
+    expect((err as Error).message).toBe(`Proxmox Datacenter Manager at 127.0.0.1:${server.port} could not be read: GET /version: TLS: unable to verify the first certificate (UNABLE_TO_VERIFY_LEAF_SIGNATURE); set PDM_CA_FILE to the CA that signed it, or pin the certificate with PDM_FINGERPRINT and set PDM_SSL_VERIFY: false`);
+  });
+
   it('fails the run when PDM itself cannot be read', async () => {
     server = await startFakePdm(scenario, { ...TOKEN, secret: 'other' });
     ctx = testCollectContext(config(server.port));
@@ -138,6 +186,8 @@ describe('helpers', () => {
       headers: { authorization: 'PDMAPIToken=a@pdm!t:s' },
       tls: { verify: false, caFile: undefined, fingerprint: undefined },
       timeoutMs: 30_000,
+      maxResponseBytes: 67_108_864,
+      settings: { timeout: 'PDM_API_TIMEOUT', maxResponseBytes: 'PDM_API_MAX_RESPONSE_BYTES', verify: 'PDM_SSL_VERIFY', caFile: 'PDM_CA_FILE', fingerprint: 'PDM_FINGERPRINT' },
     });
   });
 

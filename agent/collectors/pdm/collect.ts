@@ -4,7 +4,7 @@ import type { CollectContext } from '../types.ts';
 import { hostPort } from '../pbs/client.ts';
 import { describe } from '../pbs/collect.ts';
 import {
-  getPbsStatus, getPveClusterStatus, getRemotes, getRemoteVersion, getResources, getVersion, pdmTargetRequest, type PdmApi,
+  getPbsStatus, getPveClusterStatus, getRemotes, getRemoteVersion, getResources, getVersion, pdmTargetRequest, remotePrivilege, type PdmApi,
 } from './client.ts';
 import type { PdmConfig } from './config.ts';
 import { resourceSchema, type RemoteItem, type RemoteResourcesItem } from './schema.ts';
@@ -109,13 +109,14 @@ export async function collectPdm(ctx: CollectContext<PdmConfig>): Promise<PdmSna
     }
 
     // Errors in call order, not completion order, so the warning reads the same every run.
-    const errors: Array<string | undefined> = [undefined, undefined];
+    const errors: Array<AgentError | undefined> = [undefined, undefined];
+    const lost = ['no version for this remote', type === 'pve' ? 'no cluster name for this remote' : 'its reachability through PDM is unknown'];
     const call = async <T>(slot: number, p: Promise<T>): Promise<T | undefined> => {
       try {
         return await p;
       } catch (err) {
         if (!(err instanceof AgentError)) throw err;
-        errors[slot] = describe(err);
+        errors[slot] = err;
         return undefined;
       }
     };
@@ -132,7 +133,16 @@ export async function collectPdm(ctx: CollectContext<PdmConfig>): Promise<PdmSna
       const name = status.find((row) => row.type === 'cluster')?.name;
       if (name !== undefined) remote.clusterName = name;
     }
-    const failed = errors.filter((e): e is string => e !== undefined);
+    // A 403 is about the token, not the remote: a warning naming the privilege, health untouched.
+    const denied = errors.flatMap((e, slot) => (e instanceof HttpStatusError && e.status === 403 ? [{ e, lost: lost[slot] }] : []));
+    if (denied.length > 0) {
+      ctx.warn({
+        code: 'pdm_permission_denied',
+        subject: `remote ${r.id}`,
+        message: `${denied.map((d) => describe(d.e)).join('; ')}; the token lacks ${remotePrivilege(r.id)}; ${denied.map((d) => d.lost).join(', ')}`,
+      });
+    }
+    const failed = errors.filter((e): e is AgentError => e !== undefined && !(e instanceof HttpStatusError && e.status === 403)).map(describe);
     if (failed.length > 0) {
       remote.health = 'error';
       remote.error = failed.join('; ');

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { boolish, hostname, intish } from '../../config/coerce.ts';
 import { fingerprint, tokenId } from '../pbs/config.ts';
-import { nodeSiteMapSchema } from '../pve/config.ts';
+import { maxResponseBytesSetting, nodeSiteMapSchema } from '../pve/config.ts';
 
 /*
  * The policy's `config:` block for the pdm collector (the issue's parameters, DESIGN.md §3).
@@ -18,6 +18,7 @@ export const pdmConfigSchema = z
     PDM_SSL_VERIFY: boolish.default(false),
     PDM_CA_FILE: z.string().min(1).optional(),
     PDM_API_TIMEOUT: intish(1, 3600).default(30),
+    PDM_API_MAX_RESPONSE_BYTES: maxResponseBytesSetting,
     SITE_NAME: z.string().trim().min(1).default('Proxmox'),
     /*
      * "remote-id:site,…": the site of each remote as its own policy has it (the PVE policy's

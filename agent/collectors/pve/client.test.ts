@@ -4,7 +4,7 @@ import { startFakePve, type PveScenario } from '../../../test/fakes/pve-server.t
 import { startFakeHttps, TEST_CERT_FINGERPRINT, type FakeServer } from '../../../test/fakes/https-server.ts';
 import {
   authorizationHeader, getAgentNetworkInterfaces, getAgentOsInfo, getClusterResources, getClusterStatus, getLxcConfig, getNodeNetwork,
-  getNodes, getNodeStatus, getQemuConfig, getVersion, pveTargetRequest, type PveApi,
+  getNodes, getNodeStatus, getQemuConfig, getVersion, namedPrivilege, pveTargetRequest, type PveApi,
 } from './client.ts';
 import { pveConfigSchema } from './config.ts';
 import { PveResponseError } from './schema.ts';
@@ -50,7 +50,7 @@ const scenario: PveScenario = {
 describe('pveTargetRequest', () => {
   it('builds the base URL, token header, TLS and timeout from the config', () => {
     const c = pveConfigSchema.parse({
-      PROXMOX_HOST: 'fd00::10', PROXMOX_TOKEN_NAME: 'netbox', PROXMOX_TOKEN_VALUE: 's3cret', PROXMOX_API_TIMEOUT: 12,
+      PROXMOX_HOST: 'fd00::10', PROXMOX_TOKEN_NAME: 'netbox', PROXMOX_TOKEN_VALUE: 's3cret', PROXMOX_API_TIMEOUT: 12, PROXMOX_API_MAX_RESPONSE_BYTES: '12345',
       PROXMOX_FINGERPRINT: TEST_CERT_FINGERPRINT, PROXMOX_CA_FILE: '/etc/pve-root-ca.pem', PROXMOX_USER: 'netbox@pve',
     });
     expect(pveTargetRequest(c)).toEqual({
@@ -58,7 +58,18 @@ describe('pveTargetRequest', () => {
       headers: { authorization: 'PVEAPIToken=netbox@pve!netbox=s3cret' },
       tls: { verify: false, caFile: '/etc/pve-root-ca.pem', fingerprint: TEST_CERT_FINGERPRINT },
       timeoutMs: 12000,
+      maxResponseBytes: 12_345,
+      settings: { timeout: 'PROXMOX_API_TIMEOUT', maxResponseBytes: 'PROXMOX_API_MAX_RESPONSE_BYTES', verify: 'PROXMOX_SSL_VERIFY', caFile: 'PROXMOX_CA_FILE', fingerprint: 'PROXMOX_FINGERPRINT' },
     });
+  });
+});
+
+describe('namedPrivilege', () => {
+  it('reads the path and privileges of PVE\'s "Permission check failed (…)", check_any\'s alternatives too', () => {
+    expect(namedPrivilege('Permission check failed (/nodes/pve1, Sys.Audit)')).toBe('Sys.Audit on /nodes/pve1');
+    expect(namedPrivilege('Permission check failed (/, Sys.Audit|Datastore.Audit)')).toBe('Sys.Audit or Datastore.Audit on /');
+    expect(namedPrivilege('Permission check failed')).toBeUndefined();
+    expect(namedPrivilege('Permission check failed (user != root@pam)')).toBeUndefined();
   });
 });
 

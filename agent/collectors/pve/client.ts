@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { TargetRequest } from '../types.ts';
-import type { HttpTarget } from '../../http/client.ts';
+import { HttpBodyError, targetSettings, type HttpStatusError, type HttpTarget } from '../../http/client.ts';
 import type { PveConnection } from './config.ts';
 import { parseEach } from '../../http/loose.ts';
 import {
@@ -40,6 +40,8 @@ export function pveTargetRequest(c: PveConnection): TargetRequest {
     headers: { authorization: authorizationHeader(c.PROXMOX_USER, c.PROXMOX_TOKEN_NAME ?? '', c.PROXMOX_TOKEN_VALUE ?? '') },
     tls: { verify: c.PROXMOX_SSL_VERIFY, caFile: c.PROXMOX_CA_FILE, fingerprint: c.PROXMOX_FINGERPRINT },
     timeoutMs: c.PROXMOX_API_TIMEOUT * 1000,
+    maxResponseBytes: c.PROXMOX_API_MAX_RESPONSE_BYTES,
+    settings: targetSettings('PROXMOX'),
   };
 }
 
@@ -59,8 +61,20 @@ function envelopeOf<T extends z.ZodType>(schema: T): z.ZodType<{ data: z.output<
   return e as z.ZodType<{ data: z.output<T> }>;
 }
 
+/**
+ * A 2xx body that is not JSON (an HTML error page, a truncated answer) is an answer of the
+ * wrong shape: it costs the item it was for, as a PveResponseError does, not the run.
+ */
+async function getBody(api: PveApi, path: string, query?: Record<string, string>): Promise<unknown> {
+  try {
+    return await api.target.getJson(path, query);
+  } catch (err) {
+    throw err instanceof HttpBodyError ? new PveResponseError(path, err.detail, { cause: err }) : err;
+  }
+}
+
 async function get<T extends z.ZodType>(api: PveApi, path: string, schema: T, query?: Record<string, string>): Promise<z.output<T>> {
-  const body = await api.target.getJson(path, query);
+  const body = await getBody(api, path, query);
   const parsed = envelopeOf(schema).safeParse(body);
   if (!parsed.success) throw new PveResponseError(path, summarizeIssues(parsed.error), { cause: parsed.error });
   return parsed.data.data;
@@ -73,6 +87,40 @@ async function getList<T extends z.ZodType>(api: PveApi, path: string, item: T, 
 }
 
 const seg = encodeURIComponent;
+
+/*
+ * Privileges, for a 403. PVE names the one it checked in the reason, "Permission check
+ * failed (/nodes/pve1, Sys.Audit)": PVE::RPCEnvironment::check raises
+ * raise_perm_exc("$path, $privs") (pve-access-control), which writes "Permission check
+ * failed ($what)" (pve-common PVE/Exception.pm); check_any joins its privileges with "|".
+ * When the reason does not say, the message names what the endpoint's schema checks.
+ */
+
+/** `Sys.Audit on /nodes/pve1` from PVE's reason, or undefined when it names none. */
+export function namedPrivilege(reason: string): string | undefined {
+  const m = /Permission check failed \((\/[^,)]*), ([^)]+)\)/.exec(reason);
+  return m?.[1] !== undefined && m[2] !== undefined ? `${m[2].split('|').join(' or ')} on ${m[1]}` : undefined;
+}
+
+/** What the token is missing, for a warning: what PVE named, else what the endpoint needs. */
+export function missingPrivilege(err: HttpStatusError, documented: string): string {
+  const named = namedPrivilege(err.reason);
+  return named !== undefined ? `the token lacks ${named}` : documented;
+}
+
+/** pve-manager PVE/API2/Nodes.pm status: `check => ['perm', '/nodes/{node}', ['Sys.Audit']]`. */
+export const nodeStatusPrivilege = (node: string): string => `the token lacks Sys.Audit on /nodes/${node}`;
+
+/**
+ * pve-manager PVE/API2/Network.pm index has `permissions => { user => 'all' }`: PVE checks
+ * nothing beyond a valid token (it only leaves out bridges without SDN.Audit or SDN.Use on
+ * /sdn/zones/localnetwork/<bridge>), so a 403 that names nothing did not come from that check.
+ */
+export const nodeNetworkPrivilege = (): string =>
+  'PVE names no privilege, and it checks none for this call beyond a valid token (pve-manager PVE/API2/Network.pm), so something in front of PVE may have refused it';
+
+/** qemu-server PVE/API2/Qemu.pm and pve-container PVE/API2/LXC/Config.pm vm_config: VM.Audit on /vms/{vmid}. */
+export const guestConfigPrivilege = (vmid: number): string => `the token lacks VM.Audit on /vms/${vmid}`;
 
 export function getVersion(api: PveApi): Promise<PveVersion> {
   return get(api, '/version', versionSchema);

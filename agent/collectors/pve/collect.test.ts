@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { generatePveScenario, pveHandler, startFakePve, type PveScenario } from '../../../test/fakes/pve-server.ts';
 import { mapPve } from '../../../mappers/pve/index.ts';
 import { startFakeHttps, type FakeServer } from '../../../test/fakes/https-server.ts';
+import { TlsConfigError } from '../../http/client.ts';
 import { testCollectContext, type TestCollectContext } from '../../../test/helpers/collect-context.ts';
 import { collectPve, PveUnreachableError, selectGuests, scopeFilter } from './collect.ts';
 import { pveConfigSchema, type PveConfig } from './config.ts';
@@ -201,9 +202,37 @@ describe('collectPve', () => {
     });
     const c = context(server.port, { extra: { PROXMOX_API_TIMEOUT: 1 } });
     const snap = await collectPve(c);
-    expect(c.warnings).toEqual([{ code: 'node_unreachable', subject: 'node pve2', message: "GET /nodes/pve2/status: timed out; node data and its guests' details skipped" }]);
+    expect(c.warnings).toEqual([{ code: 'node_unreachable', subject: 'node pve2', message: "GET /nodes/pve2/status: timed out after 1 s (PROXMOX_API_TIMEOUT); node data and its guests' details skipped" }]);
     expect(snap.guests.map((g) => [g.vmid, g.config !== undefined])).toEqual([[100, true], [103, false], [200, false]]);
   });
+
+  // PROXMOX_API_TIMEOUT is a deadline per request, so these time the run (generous margins).
+  it('fails the run at PROXMOX_API_TIMEOUT when /version trickles without end (it kept the policy running before)', async () => {
+    const handler = pveHandler(base, TOKEN);
+    server = await startFakeHttps((req) => (req.path === '/api2/json/version' ? { status: 200, body: '{"data":', trickle: { everyMs: 200, endless: true } } : handler(req)));
+    const c = context(server.port, { extra: { PROXMOX_API_TIMEOUT: 1 } });
+    const from = performance.now();
+    const err = await collectPve(c).catch((e: unknown) => e);
+    expect(performance.now() - from).toBeLessThan(5000);
+    expect(err).toBeInstanceOf(PveUnreachableError);
+    expect((err as Error).message).toBe(`Proxmox VE at 127.0.0.1:${server.port} could not be read: GET /version: timed out after 1 s (PROXMOX_API_TIMEOUT)`);
+    expect(c.warnings).toEqual([]);
+  }, 20_000);
+
+  it('treats a node whose /network answer trickles past PROXMOX_API_TIMEOUT as unreachable', async () => {
+    const handler = pveHandler(base, TOKEN);
+    server = await startFakeHttps((req) => {
+      const res = handler(req);
+      // 40 bytes at 0.5 s each: 20 s, far past the 1 s deadline, but never 1 s without a byte.
+      return req.path === '/api2/json/nodes/pve2/network' ? { ...res, body: JSON.stringify({ data: [] }).padEnd(40), trickle: { everyMs: 500 } } : res;
+    });
+    const c = context(server.port, { extra: { PROXMOX_API_TIMEOUT: 1 } });
+    const from = performance.now();
+    const snap = await collectPve(c);
+    expect(performance.now() - from).toBeLessThan(5000);
+    expect(c.warnings).toEqual([{ code: 'node_unreachable', subject: 'node pve2', message: "GET /nodes/pve2/network: timed out after 1 s (PROXMOX_API_TIMEOUT); node data and its guests' details skipped" }]);
+    expect(snap.nodes[1]).toEqual({ name: 'pve2', status: 'online', maxcpu: 8, maxmem: 34359738368 });
+  }, 30_000);
 
   it('warns once per guest whose agent is down or forbidden and keeps the guest', async () => {
     server = await startFakePve({
@@ -252,6 +281,88 @@ describe('collectPve', () => {
     ]);
   });
 
+  it('costs only the item when a 200 answer is not JSON: a node\'s network, a guest config, an agent call', async () => {
+    server = await startFakePve({
+      ...base,
+      rawBodies: {
+        '/nodes/pve2/network': '<html><head><title>502 Bad Gateway</title></head></html>',
+        '/nodes/pve2/lxc/200/config': '{"data":{"ostype":"l2',
+        '/nodes/pve1/qemu/100/agent/get-osinfo': '',
+      },
+    }, TOKEN);
+    const c = context(server.port);
+    const snap = await collectPve(c);
+    expect([...c.warnings].sort((a, b) => a.subject.localeCompare(b.subject))).toEqual([
+      { code: 'guest_config_invalid', subject: 'lxc 200 on pve2', message: 'GET /nodes/pve2/lxc/200/config: unexpected response: not JSON (Unterminated string in JSON at position 21 (line 1 column 22)); emitted without interfaces, IPs, disks or platform' },
+      { code: 'node_data_invalid', subject: 'node pve2', message: 'GET /nodes/pve2/network: unexpected response: not JSON (Unexpected token \'<\', "<html><hea"... is not valid JSON)' },
+      { code: 'guest_agent_unavailable', subject: 'qemu 100 on pve1', message: 'GET /nodes/pve1/qemu/100/agent/get-osinfo: unexpected response: not JSON (Unexpected end of JSON input); platform from ostype' },
+    ]);
+    expect(snap.nodes.map((n) => [n.name, n.pveversion, n.network?.length])).toEqual([['pve1', 'pve-manager/8.4.1/2a2fa54b8503f96c', 1], ['pve2', 'pve-manager/9.0.3/abcdef', undefined]]);
+    expect(snap.guests.map((g) => [g.vmid, g.config !== undefined, g.agent?.interfaces?.length, g.agent?.osinfo])).toEqual([[100, true, 1, undefined], [103, true, undefined, undefined], [200, false, undefined, undefined]]);
+  });
+
+  it('fails the run when an essential answer is not JSON', async () => {
+    server = await startFakePve({ ...base, rawBodies: { '/cluster/resources': '<html><body>Service Unavailable</body></html>' } }, TOKEN);
+    const c = context(server.port);
+    const err = await collectPve(c).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PveUnreachableError);
+    expect((err as Error).message).toBe(`Proxmox VE at 127.0.0.1:${server.port} could not be read: GET /cluster/resources: unexpected response: not JSON (Unexpected token '<', "<html><bod"... is not valid JSON)`);
+    expect(c.warnings).toEqual([]);
+  });
+
+  it('costs only the item when its answer is past PROXMOX_API_MAX_RESPONSE_BYTES, and fails the run when an essential one is', async () => {
+    const big = (data: unknown) => `${JSON.stringify({ data })}${' '.repeat(5000)}`;
+    server = await startFakePve({ ...base, rawBodies: { '/nodes/pve2/network': big([]), '/nodes/pve1/qemu/100/config': big({ ostype: 'l26' }) } }, TOKEN);
+    const c = context(server.port, { extra: { PROXMOX_API_MAX_RESPONSE_BYTES: 4096 } });
+    const snap = await collectPve(c);
+    expect([...c.warnings].sort((a, b) => a.subject.localeCompare(b.subject))).toEqual([
+      { code: 'node_data_invalid', subject: 'node pve2', message: 'GET /nodes/pve2/network: unexpected response: larger than 4096 bytes (PROXMOX_API_MAX_RESPONSE_BYTES); not read' },
+      { code: 'guest_config_invalid', subject: 'qemu 100 on pve1', message: 'GET /nodes/pve1/qemu/100/config: unexpected response: larger than 4096 bytes (PROXMOX_API_MAX_RESPONSE_BYTES); not read; emitted without interfaces, IPs, disks or platform' },
+    ]);
+    expect(snap.nodes.map((n) => [n.name, n.network?.length])).toEqual([['pve1', 1], ['pve2', undefined]]);
+    expect(snap.guests.map((g) => [g.vmid, g.config !== undefined])).toEqual([[100, false], [103, true], [200, true]]);
+    await c.close();
+    await server.close();
+
+    server = await startFakePve({ ...base, rawBodies: { '/cluster/resources': big([]) } }, TOKEN);
+    const c2 = context(server.port, { extra: { PROXMOX_API_MAX_RESPONSE_BYTES: 4096 } });
+    const err = await collectPve(c2).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PveUnreachableError);
+    expect((err as Error).message).toBe(`Proxmox VE at 127.0.0.1:${server.port} could not be read: GET /cluster/resources: unexpected response: larger than 4096 bytes (PROXMOX_API_MAX_RESPONSE_BYTES); not read`);
+    expect(c2.warnings).toEqual([]);
+  });
+
+  it('names the missing privilege on a 403 for one node call or guest config, without calling the node down', async () => {
+    server = await startFakePve({
+      ...base,
+      failures: {
+        '/nodes/pve2/network': { status: 403, reason: 'Permission check failed (/nodes/pve2, Sys.Audit)' },
+        '/nodes/pve1/status': { status: 403, reason: 'Permission check failed' },
+        '/nodes/pve2/lxc/200/config': { status: 403, reason: 'Permission check failed (/vms/200, VM.Audit)' },
+      },
+    }, TOKEN);
+    const c = context(server.port);
+    const snap = await collectPve(c);
+    expect([...c.warnings].sort((a, b) => a.subject.localeCompare(b.subject))).toEqual([
+      { code: 'pve_permission_denied', subject: 'lxc 200 on pve2', message: 'GET /nodes/pve2/lxc/200/config: HTTP 403 Permission check failed (/vms/200, VM.Audit); the token lacks VM.Audit on /vms/200; emitted without interfaces, IPs, disks or platform' },
+      { code: 'pve_permission_denied', subject: 'node pve1', message: 'GET /nodes/pve1/status: HTTP 403 Permission check failed; the token lacks Sys.Audit on /nodes/pve1; no PVE version or platform for this node' },
+      { code: 'pve_permission_denied', subject: 'node pve2', message: 'GET /nodes/pve2/network: HTTP 403 Permission check failed (/nodes/pve2, Sys.Audit); the token lacks Sys.Audit on /nodes/pve2; no interfaces or IPs for this node' },
+    ]);
+    expect(snap.nodes.map((n) => [n.name, n.pveversion, n.network?.length])).toEqual([['pve1', undefined, 1], ['pve2', 'pve-manager/9.0.3/abcdef', undefined]]);
+    // Both nodes answered, so their guests' details were still read.
+    expect(snap.guests.map((g) => [g.vmid, g.config !== undefined, g.agent !== undefined])).toEqual([[100, true, true], [103, true, false], [200, false, false]]);
+  });
+
+  it('says so when a 403 on a node\'s network names no privilege, since PVE checks none there', async () => {
+    server = await startFakePve({ ...base, failures: { '/nodes/pve1/network': { status: 403, reason: 'Forbidden' } } }, TOKEN);
+    const c = context(server.port);
+    await collectPve(c);
+    expect(c.warnings).toEqual([{
+      code: 'pve_permission_denied', subject: 'node pve1',
+      message: 'GET /nodes/pve1/network: HTTP 403 Forbidden; PVE names no privilege, and it checks none for this call beyond a valid token (pve-manager PVE/API2/Network.pm), so something in front of PVE may have refused it; no interfaces or IPs for this node',
+    }]);
+  });
+
   it('fails the run when the target itself cannot be read, without leaking per-item warnings', async () => {
     const handler = pveHandler(base, TOKEN);
     server = await startFakeHttps((req) => (req.path.endsWith('/cluster/resources') ? { status: 500, statusText: 'cluster not ready - no quorum?', body: { data: null } } : handler(req)));
@@ -266,6 +377,21 @@ describe('collectPve', () => {
     server = await startFakePve(base, { ...TOKEN, secret: 'other' });
     const c = context(server.port);
     await expect(collectPve(c)).rejects.toThrow(`Proxmox VE at 127.0.0.1:${server.port} could not be read: GET /version: HTTP 401 Authentication failed! (check PROXMOX_USER, PROXMOX_TOKEN_NAME and PROXMOX_TOKEN_VALUE)`);
+  });
+
+  it('names PROXMOX_CA_FILE, PROXMOX_FINGERPRINT and PROXMOX_SSL_VERIFY when the certificate does not verify', async () => {
+    server = await startFakePve(base, TOKEN);
+    const c = context(server.port, { extra: { PROXMOX_SSL_VERIFY: true } });
+    const err = await collectPve(c).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PveUnreachableError);
+    expect((err as Error).message).toBe(`Proxmox VE at 127.0.0.1:${server.port} could not be read: GET /version: TLS: unable to verify the first certificate (UNABLE_TO_VERIFY_LEAF_SIGNATURE); set PROXMOX_CA_FILE to the CA that signed it, or pin the certificate with PROXMOX_FINGERPRINT and set PROXMOX_SSL_VERIFY: false`);
+  });
+
+  it('fails at once, naming PROXMOX_CA_FILE and its path, when the CA file is missing (a bare ENOENT before)', async () => {
+    server = await startFakePve(base, TOKEN);
+    const c = context(server.port, { extra: { PROXMOX_SSL_VERIFY: true, PROXMOX_CA_FILE: '/etc/pve/nonexistent-root-ca.pem' } });
+    await expect(collectPve(c)).rejects.toThrow(new TlsConfigError('PROXMOX_CA_FILE "/etc/pve/nonexistent-root-ca.pem" cannot be read: no such file or directory (ENOENT)'));
+    expect(server.requests).toEqual([]);
   });
 
   it('starts guest work while another node is still answering (no phase barrier)', async () => {

@@ -4,7 +4,8 @@ import { mapLimit } from '../../http/semaphore.ts';
 import type { CollectContext, Warning } from '../types.ts';
 import {
   getAgentNetworkInterfaces, getAgentOsInfo, getClusterResources, getClusterStatus, getLxcConfig, getNodeNetwork, getNodes,
-  getNodeStatus, getQemuConfig, getVersion, pveTargetRequest, type PveApi,
+  getNodeStatus, getQemuConfig, getVersion, guestConfigPrivilege, missingPrivilege, nodeNetworkPrivilege, nodeStatusPrivilege,
+  pveTargetRequest, type PveApi,
 } from './client.ts';
 import type { PveConfig } from './config.ts';
 import { parseGuestConfig, parsePveVersion, parseTags, PveParseError } from './parsers.ts';
@@ -35,6 +36,11 @@ function hint(err: unknown): string {
  */
 export function isNodeLevel(err: unknown): boolean {
   return err instanceof HttpConnectError || (err instanceof HttpStatusError && err.status >= 595 && err.status <= 599);
+}
+
+/** A 403: the token may not read this item. The node answered, so it is not down. */
+function isForbidden(err: unknown): err is HttpStatusError {
+  return err instanceof HttpStatusError && err.status === 403;
 }
 
 /** `["*"]` (or any list containing "*") is every node. */
@@ -225,11 +231,20 @@ export async function collectPve(ctx: CollectContext<PveConfig>): Promise<PveSna
       const statusCall = getNodeStatus(api, row.node);
       const networkCall = getNodeNetwork(api, row.node);
       probes.set(row.node, statusCall.then(() => {}, (err: unknown) => {
-        if (err instanceof HttpStatusError || err instanceof HttpConnectError) markDown(row.node, describe(err));
+        if ((err instanceof HttpStatusError || err instanceof HttpConnectError) && !isForbidden(err)) markDown(row.node, describe(err));
       }));
       const [st, net] = await Promise.allSettled([statusCall, networkCall]);
-      for (const r of [st, net]) {
+      const calls = [
+        { r: st, hint: nodeStatusPrivilege(row.node), lost: 'no PVE version or platform for this node' },
+        { r: net, hint: nodeNetworkPrivilege(), lost: 'no interfaces or IPs for this node' },
+      ];
+      for (const { r, hint, lost } of calls) {
         if (r.status === 'fulfilled') continue;
+        // A 403 costs that call's data only: the node answered, so it is not down.
+        if (isForbidden(r.reason)) {
+          warn({ code: 'pve_permission_denied', subject: `node ${row.node}`, message: `${r.reason.message}; ${missingPrivilege(r.reason, hint)}; ${lost}` });
+          continue;
+        }
         if (r.reason instanceof HttpStatusError || r.reason instanceof HttpConnectError) {
           // Any failed node call means the node's own data cannot be trusted as complete.
           markDown(row.node, describe(r.reason));
@@ -276,7 +291,9 @@ export async function collectPve(ctx: CollectContext<PveConfig>): Promise<PveSna
         raw = g.type === 'qemu' ? await getQemuConfig(api, g.node, g.vmid) : await getLxcConfig(api, g.node, g.vmid);
       } catch (err) {
         if (isNodeLevel(err)) markDown(g.node, describe(err));
-        else if (err instanceof HttpStatusError) warn({ code: 'guest_config_unavailable', subject, message: `${err.message}; emitted without interfaces, IPs, disks or platform` });
+        else if (isForbidden(err)) {
+          warn({ code: 'pve_permission_denied', subject, message: `${err.message}; ${missingPrivilege(err, guestConfigPrivilege(g.vmid))}; emitted without interfaces, IPs, disks or platform` });
+        } else if (err instanceof HttpStatusError) warn({ code: 'guest_config_unavailable', subject, message: `${err.message}; emitted without interfaces, IPs, disks or platform` });
         else if (err instanceof PveResponseError) warn({ code: 'guest_config_invalid', subject, message: `${err.message}; emitted without interfaces, IPs, disks or platform` });
         else throw err;
         return guest;

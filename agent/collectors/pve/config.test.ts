@@ -19,6 +19,7 @@ describe('pveConfigSchema', () => {
       PROXMOX_USER: 'root@pam',
       PROXMOX_SSL_VERIFY: false,
       PROXMOX_API_TIMEOUT: 30,
+      PROXMOX_API_MAX_RESPONSE_BYTES: 67_108_864,
       SITE_NAME: 'Proxmox',
       NODE_SITE_MAP: {},
     });
@@ -28,6 +29,12 @@ describe('pveConfigSchema', () => {
     expect(pveConfigSchema.parse({ ...required, PROXMOX_PORT: '8443', PROXMOX_SSL_VERIFY: 'true', PROXMOX_API_TIMEOUT: '5', BOOTSTRAP: 'no' })).toMatchObject({
       PROXMOX_PORT: 8443, PROXMOX_SSL_VERIFY: true, PROXMOX_API_TIMEOUT: 5, BOOTSTRAP: false,
     });
+  });
+
+  it('bounds PROXMOX_API_MAX_RESPONSE_BYTES between 1 KiB and 256 MiB', () => {
+    expect(pveConfigSchema.parse({ ...required, PROXMOX_API_MAX_RESPONSE_BYTES: '1048576' })).toMatchObject({ PROXMOX_API_MAX_RESPONSE_BYTES: 1_048_576 });
+    expect(issues({ ...required, PROXMOX_API_MAX_RESPONSE_BYTES: 64 })).toEqual([{ path: 'PROXMOX_API_MAX_RESPONSE_BYTES', message: 'Too small: expected number to be >=1024' }]);
+    expect(issues({ ...required, PROXMOX_API_MAX_RESPONSE_BYTES: 2 ** 29 })).toEqual([{ path: 'PROXMOX_API_MAX_RESPONSE_BYTES', message: 'Too big: expected number to be <=268435456' }]);
   });
 
   it('requires host and token unless BOOTSTRAP, naming each key', () => {
@@ -77,6 +84,7 @@ describe('pveConfigSchema', () => {
       PROXMOX_TOKEN_VALUE: 'from-env',
       PROXMOX_SSL_VERIFY: false,
       PROXMOX_API_TIMEOUT: 30,
+      PROXMOX_API_MAX_RESPONSE_BYTES: 67_108_864,
       SITE_NAME: 'Lab',
       NODE_SITE_MAP: { pve1: 'London', pve2: 'Amsterdam' },
     });

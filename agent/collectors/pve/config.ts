@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { boolish, hostname, intish, sha256Fingerprint } from '../../config/coerce.ts';
+import { DEFAULT_MAX_RESPONSE_BYTES } from '../../http/client.ts';
 import { parseNodeSiteMap, PveParseError } from './parsers.ts';
 
 /*
@@ -26,6 +27,13 @@ export const nodeSiteMapSchema = z
   });
 
 /**
+ * `<PREFIX>_API_MAX_RESPONSE_BYTES`, the bytes one answer may have (every collector's
+ * targets take one): 1 KiB to 256 MiB, well below V8's longest string (2^29 − 24
+ * characters), which a body becomes before it is parsed. Default 64 MiB.
+ */
+export const maxResponseBytesSetting = intish(1024, 256 * 1024 * 1024).default(DEFAULT_MAX_RESPONSE_BYTES);
+
+/**
  * A PVE API connection: the seed's parameter names and defaults. Also taken by the ceph
  * collector (pve mode) and the packer collector (template lookup), so one cluster is
  * configured the same way everywhere.
@@ -38,6 +46,7 @@ export const pveConnectionShape = {
   PROXMOX_TOKEN_VALUE: z.string().min(1).optional(),
   PROXMOX_SSL_VERIFY: boolish.default(false),
   PROXMOX_API_TIMEOUT: intish(1, 3600).default(30),
+  PROXMOX_API_MAX_RESPONSE_BYTES: maxResponseBytesSetting,
   PROXMOX_FINGERPRINT: sha256Fingerprint('GET /nodes shows ssl_fingerprint').optional(),
   PROXMOX_CA_FILE: z.string().min(1).optional(),
 };
