@@ -7,7 +7,7 @@ import { agentJsonSchema, policyJsonSchema, SCHEMA_FILES } from './config/json-s
 import { DiodeClient } from './diode/client.ts';
 import { replay } from './replay.ts';
 import { ConfigError, formatIssue } from './errors.ts';
-import { createLogger, registerSecret } from './log.ts';
+import { createLogger } from './log.ts';
 import type { RunResult } from './run.ts';
 import { AGENT_VERSION } from './version.ts';
 import { StatusServer } from './telemetry/status-server.ts';
@@ -170,8 +170,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         return printIssues(err);
       }
       const log = createLogger({ level: env.LOG_LEVEL ?? cfg.agent.log_level, destination: pino.destination(2) });
+      // Validated, its password registered as a secret, by loadAgentConfig.
       const redisUrl = cfg.coordination?.redis_url;
-      if (redisUrl) registerSecret(decodeURIComponent(new URL(redisUrl).password));
       // ioredis is loaded only when coordination is configured: ~9 MB of RSS otherwise unused.
       const coordination = redisUrl ? await import('./coordination/redis.ts') : undefined;
       const redis = redisUrl && coordination ? coordination.connectRedis(redisUrl, log) : undefined;

@@ -13,6 +13,9 @@ export const REDACT_PATHS = [
   'CEPH_PASSWORD', 'config.PBS_TOKEN_SECRET', 'config.PDM_TOKEN_SECRET', 'config.CEPH_PASSWORD',
 ];
 
+/** What a secret is replaced with, in logs, summaries, /status, /metrics and errors. */
+export const CENSOR = '[REDACTED]';
+
 const secretValues = new Set<string>();
 
 /** Registers a secret value so that it is masked in every log line and error message. */
@@ -22,7 +25,7 @@ export function registerSecret(value: string | undefined): void {
 
 export function redactSecrets(text: string): string {
   let out = text;
-  for (const s of secretValues) if (out.includes(s)) out = out.split(s).join('[REDACTED]');
+  for (const s of secretValues) if (out.includes(s)) out = out.split(s).join(CENSOR);
   return out;
 }
 
@@ -36,7 +39,7 @@ export function createLogger(opts: LogOptions = {}): Logger {
     {
       level: opts.level ?? process.env.LOG_LEVEL ?? 'info',
       base: { app: 'diode-agent' },
-      redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
+      redact: { paths: REDACT_PATHS, censor: CENSOR },
       hooks: {
         // Content-based scrubbing as a second line of defence: a secret that slips into a
         // message or a nested error text is replaced before the line is written.

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -9,14 +10,23 @@ const root = new URL('..', import.meta.url).pathname;
 const casesDir = join(root, 'test/cases/config');
 const cli = join(root, 'bin/diode-agent.js');
 
-async function validate(file: string, env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+async function agentCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const r = await run(process.execPath, [cli, 'validate', '-c', file], { env: { PATH: process.env.PATH, ...env } });
+    const r = await run(process.execPath, [cli, ...args], { env: { PATH: process.env.PATH, ...env } });
     return { code: 0, stdout: r.stdout, stderr: r.stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
+}
+
+const validate = (file: string, env: NodeJS.ProcessEnv = {}) => agentCli(['validate', '-c', file], env);
+
+/** A temp directory with agent.yaml (`text`) and one BOOTSTRAP policy; returns agent.yaml's path. */
+function tempConfig(text: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'cli-cfg-'));
+  writeFileSync(join(dir, 'agent.yaml'), text);
+  return join(dir, 'agent.yaml');
 }
 
 describe('diode-agent validate on broken configs (test/cases/config)', () => {
@@ -42,5 +52,21 @@ describe('diode-agent validate on broken configs (test/cases/config)', () => {
     const r = await validate(join(root, 'agent.yaml'));
     expect(r).toMatchObject({ code: 0, stderr: '' });
     expect(r.stdout).toMatch(/agent\.yaml: OK \(1 policy: pve-bootstrap\)/);
+  });
+});
+
+describe('coordination.redis_url problems are config errors, the password masked', () => {
+  const config = 'agent:\n  state_dir: ./state\n  status: { enabled: false }\ndiode:\n  dry_run: true\ncoordination:\n  redis_url: ${env:REDIS_URL}\npolicies:\n  - { name: boot, collector: pve, config: { BOOTSTRAP: true } }\n';
+
+  it('run: port out of range', async () => {
+    const file = tempConfig(config);
+    const r = await agentCli(['run', '-c', file], { REDIS_URL: 'redis://:hunter2-PW@127.0.0.1:99999/0' });
+    expect(r).toEqual({ code: 2, stdout: '', stderr: `${file}:7:14: coordination.redis_url: port 99999 is out of range 1-65535 (redis://:[REDACTED]@127.0.0.1:99999/0)\n` });
+  });
+
+  it('once: malformed percent-encoding in the password', async () => {
+    const file = tempConfig(config);
+    const r = await agentCli(['once', '-c', file], { REDIS_URL: 'redis://:50%off-PW@127.0.0.1:6379/0' });
+    expect(r).toEqual({ code: 2, stdout: '', stderr: `${file}:7:14: coordination.redis_url: malformed percent-encoding in the password; write a literal "%" as %25 (redis://:[REDACTED]@127.0.0.1:6379/0)\n` });
   });
 });

@@ -4,7 +4,9 @@ import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { CollectorDefinition } from '../collectors/types.ts';
 import { ConfigError, sortIssues, type ConfigIssue } from '../errors.ts';
+import { registerSecret } from '../log.ts';
 import { errorMap, didYouMean, toConfigIssues } from './issues.ts';
+import { redisPasswordForms } from './redis-url.ts';
 import { agentConfigSchema, policyEnvelope, type DiodeConfig } from './schema.ts';
 import { substitute, type SubstitutionProblem } from './substitute.ts';
 import { YamlSource } from './yaml-source.ts';
@@ -73,6 +75,10 @@ export function loadAgentConfig(file: string, env: NodeJS.ProcessEnv = process.e
   const { policies, ...rest } = raw as Record<string, unknown>;
   const problems: SubstitutionProblem[] = [];
   const substituted = substitute(rest, dir, env, problems) as Record<string, unknown>;
+  // The Redis password sits inside a URL whose key is not secret-looking; it is masked in
+  // every output, valid URL or not, as written and percent-decoded.
+  const redisUrl = (substituted.coordination as { redis_url?: unknown } | undefined)?.redis_url;
+  if (typeof redisUrl === 'string') for (const pw of redisPasswordForms(redisUrl)) registerSecret(pw);
   const parsed = agentConfigSchema.safeParse({ ...substituted, ...(policies !== undefined ? { policies } : {}) }, { error: errorMap });
   const issues = substitutionIssues(src, problems);
   if (!parsed.success) issues.push(...withoutShadowed(toConfigIssues(src, parsed.error), problems, []));

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import cron from 'node-cron';
 import { boolish, duration, intish } from './coerce.ts';
+import { redisUrlProblem } from './redis-url.ts';
 
 const TARGET = /^grpcs?:\/\/[^/\s:]+(:\d{1,5})?(\/[^\s]*)?$/;
 
@@ -36,7 +37,10 @@ export const agentSectionSchema = z.object({
 }).strict();
 
 export const coordinationSchema = z.object({
-  redis_url: z.string().regex(/^rediss?:\/\//, 'must be redis://… or rediss://…').optional(),
+  redis_url: z.string().regex(/^rediss?:\/\//, 'must be redis://… or rediss://…').superRefine((url, ctx) => {
+    const problem = redisUrlProblem(url);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }).optional(),
   key_prefix: z.string().default('diode-agent'),
 }).strict();
 
