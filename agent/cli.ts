@@ -7,7 +7,7 @@ import { agentJsonSchema, policyJsonSchema, SCHEMA_FILES } from './config/json-s
 import { DiodeClient } from './diode/client.ts';
 import { replay } from './replay.ts';
 import { ConfigError, formatIssue } from './errors.ts';
-import { createLogger } from './log.ts';
+import { createLogger, redactSecrets } from './log.ts';
 import type { RunResult } from './run.ts';
 import { AGENT_VERSION } from './version.ts';
 import { StatusServer } from './telemetry/status-server.ts';
@@ -67,12 +67,14 @@ export function formatSummary(results: readonly RunResult[]): string {
     for (const e of r.diode.errors.slice(0, 10)) lines.push(`  diode error: ${e}`);
     if (r.error) lines.push(`  error: ${r.error}`);
   }
-  return lines.join('\n');
+  // Warnings and errors quote upstream answers, which may echo the credential sent;
+  // the same scrubber as the logs and /status.
+  return lines.map(redactSecrets).join('\n');
 }
 
 function printIssues(err: unknown): number {
   if (err instanceof ConfigError) {
-    process.stderr.write(`${err.issues.map(formatIssue).join('\n')}\n`);
+    process.stderr.write(redactSecrets(`${err.issues.map(formatIssue).join('\n')}\n`));
     return 2;
   }
   throw err;
@@ -96,7 +98,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         const cfg = loadAgentConfig(file, env);
         const set = loadPolicies(cfg, COLLECTORS, env);
         if (set.issues.length) {
-          process.stderr.write(`${set.issues.map(formatIssue).join('\n')}\n`);
+          process.stderr.write(redactSecrets(`${set.issues.map(formatIssue).join('\n')}\n`));
           return 1;
         }
         process.stdout.write(`${file}: OK (${set.policies.length} ${set.policies.length === 1 ? 'policy' : 'policies'}: ${set.policies.map((p) => p.name).join(', ')})\n`);
@@ -140,10 +142,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       });
       try {
         const r = await replay(dir, client, log);
-        process.stdout.write(`replayed ${r.requests} of ${r.files} files${r.errors.length ? `, ${r.errors.length} ingestion errors` : ''}\n${r.errors.slice(0, 20).join('\n')}`);
+        process.stdout.write(redactSecrets(`replayed ${r.requests} of ${r.files} files${r.errors.length ? `, ${r.errors.length} ingestion errors` : ''}\n${r.errors.slice(0, 20).join('\n')}`));
         return r.errors.length ? 1 : 0;
       } catch (err) {
-        process.stderr.write(`replay stopped: ${(err as Error).message}\n`);
+        process.stderr.write(redactSecrets(`replay stopped: ${(err as Error).message}\n`));
         return 1;
       } finally {
         await client.close();
