@@ -68,6 +68,12 @@ afterAll(async () => {
   await pveFail.close();
 });
 
+/** Every form a secret takes in encoded outputs: as is, JSON-escaped once and twice. */
+function forms(secret: string): string[] {
+  const once = JSON.stringify(secret).slice(1, -1);
+  return [secret, once, JSON.stringify(once).slice(1, -1)];
+}
+
 describe('once against upstreams that echo the credential', () => {
   it('prints a summary with every echoed secret masked', () => {
     const summary = out.stdout.replace(/ in \d+\.\d\ds,/g, ' in T,').split(`127.0.0.1:${pveFail.port}`).join('127.0.0.1:PORT');
@@ -81,5 +87,37 @@ echo-fail (pve): failed in T, 4 API requests, 0 warnings
   error: collection failed: Proxmox VE at 127.0.0.1:PORT could not be read: GET /version: HTTP 401 authentication failed: PVEAPIToken=root@pam!netbox=[REDACTED] (check PROXMOX_USER, PROXMOX_TOKEN_NAME and PROXMOX_TOKEN_VALUE)
 `);
     expect(out.code).toBe(1);
+  });
+
+  it('logs with every secret masked, also where JSON escaped it', () => {
+    for (const f of [...forms(PVE_SECRET), ...forms(DIODE_SECRET)]) expect(out.stderr).not.toContain(f);
+    const lines = out.stderr.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.find((l) => l.msg === 'collector warning')?.reason).toBe("GET /nodes/pve2/status: HTTP 595 no route to host (request had PVEAPIToken=root@pam!netbox=[REDACTED]); node data and its guests' details skipped");
+    expect(lines.find((l) => l.msg === 'delivery failed; the next run resends everything')?.err).toBe('Diode INVALID_ARGUMENT: entity 1: rejected for client [REDACTED]');
+  });
+});
+
+describe('crash reports', () => {
+  async function crash(mode: string): Promise<{ code: number; stdout: string; stderr: string }> {
+    const dir = mkdtempSync(join(tmpdir(), 'secrets-crash-'));
+    writeFileSync(join(dir, 'agent.yaml'), 'diode:\n  target: grpc://127.0.0.1:1/diode\n  client_id: agent\n  client_secret: ${env:CRASH_SECRET}\npolicies: []\n');
+    const env = { PATH: process.env.PATH, CRASH_SECRET: DIODE_SECRET, CRASH_MODE: mode };
+    const preload = join(root, 'test/fixtures/crash-after-output.mjs');
+    try {
+      const r = await exec(process.execPath, ['--import', preload, join(root, 'bin/diode-agent.js'), 'validate', '-c', join(dir, 'agent.yaml')], { env });
+      return { code: 0, ...r };
+    } catch (err) {
+      return err as { code: number; stdout: string; stderr: string };
+    }
+  }
+
+  it.each([['throw', 'uncaught exception'], ['reject', 'unhandled rejection']])('%s: the uncaught exception handler masks secrets in the trace, its properties and causes', async (mode, what) => {
+    const r = await crash(mode);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/agent\.yaml: OK \(0 policies: \)\n$/);
+    for (const f of forms(DIODE_SECRET)) expect(r.stderr).not.toContain(f);
+    expect(r.stderr).toMatch(new RegExp(`^diode-agent: ${what}: Error: boom with \\[REDACTED\\]\n {4}at `));
+    expect(r.stderr).toContain("  { input: '[REDACTED]' }\n");
+    expect(r.stderr).toMatch(/\ncaused by: Error: inner \[REDACTED\]\n {4}at /);
   });
 });
