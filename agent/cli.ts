@@ -135,7 +135,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         process.stderr.write(`${cfg.file}: diode: replay needs target, client_id and client_secret\n`);
         return 2;
       }
-      const log = createLogger({ level: env.LOG_LEVEL ?? cfg.agent.log_level, destination: pino.destination(2) });
+      const log = createLogger({ level: cfg.agent.log_level, destination: pino.destination(2) });
       const client = new DiodeClient({
         target: cfg.diode.target, clientId: cfg.diode.client_id, clientSecret: cfg.diode.client_secret, caFile: cfg.diode.ca_file,
         skipTlsVerify: cfg.diode.skip_tls_verify, timeoutMs: cfg.diode.timeout, maxAttempts: cfg.diode.max_attempts, backoffMaxMs: cfg.diode.backoff_max, log,
@@ -171,7 +171,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       } catch (err) {
         return printIssues(err);
       }
-      const log = createLogger({ level: env.LOG_LEVEL ?? cfg.agent.log_level, destination: pino.destination(2) });
+      const log = createLogger({ level: cfg.agent.log_level, destination: pino.destination(2) });
       // Validated, its password registered as a secret, by loadAgentConfig.
       const redisUrl = cfg.coordination?.redis_url;
       // ioredis is loaded only when coordination is configured: ~9 MB of RSS otherwise unused.

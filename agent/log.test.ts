@@ -1,9 +1,24 @@
 import { describe, expect, it } from 'vitest';
+import { ConfigError } from './errors.ts';
 import { createLogger, crashReport, redactSecrets, registerSecret } from './log.ts';
 import { Metrics } from './telemetry/metrics.ts';
 import { StatusServer } from './telemetry/status-server.ts';
 
 describe('logger', () => {
+  it('refuses an unknown level: from $LOG_LEVEL as a config error naming it, from code as an AgentError', () => {
+    const saved = process.env.LOG_LEVEL;
+    process.env.LOG_LEVEL = 'bogus';
+    try {
+      expect(() => createLogger()).toThrow(ConfigError);
+      expect(() => createLogger()).toThrow('environment: LOG_LEVEL: "bogus" is not a log level; expected one of fatal, error, warn, info, debug, trace, silent');
+      expect(createLogger({ level: 'warn' }).level).toBe('warn');
+    } finally {
+      if (saved === undefined) delete process.env.LOG_LEVEL;
+      else process.env.LOG_LEVEL = saved;
+    }
+    expect(() => createLogger({ level: 'loud' })).toThrow('"loud" is not a log level; expected one of fatal, error, warn, info, debug, trace, silent');
+  });
+
   it('redacts secret keys and every registered secret value, wherever it appears', () => {
     const lines: string[] = [];
     const log = createLogger({ level: 'info', destination: { write: (s: string) => lines.push(s) } });

@@ -1,5 +1,6 @@
 import { inspect } from 'node:util';
 import { pino, stdSerializers, type Logger, type DestinationStream } from 'pino';
+import { AgentError, ConfigError, type ConfigIssue } from './errors.ts';
 
 /**
  * Key paths whose values are secrets wherever they appear in a log object. Values are
@@ -78,15 +79,39 @@ export function scrubValue(value: unknown): unknown {
   return secretForms.length ? scrub(value, new WeakSet(), 0) : value;
 }
 
+/** pino's levels, and `silent`; agent.log_level and $LOG_LEVEL accept exactly these. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export function isLogLevel(value: string): value is LogLevel {
+  return (LOG_LEVELS as readonly string[]).includes(value);
+}
+
+/** $LOG_LEVEL overrides agent.log_level; unset or empty leaves it. */
+export function logLevelFromEnv(env: NodeJS.ProcessEnv): { level?: LogLevel; issue?: ConfigIssue } {
+  const v = env.LOG_LEVEL;
+  if (v === undefined || v === '') return {};
+  if (isLogLevel(v)) return { level: v };
+  return { issue: { file: 'environment', path: 'LOG_LEVEL', message: `"${v}" is not a log level; expected one of ${LOG_LEVELS.join(', ')}` } };
+}
+
 export interface LogOptions {
   level?: string;
   destination?: DestinationStream;
 }
 
+/** A pino logger; an unknown level is a ConfigError naming LOG_LEVEL when it came from there (pino would throw a bare Error). */
 export function createLogger(opts: LogOptions = {}): Logger {
+  let level: string = opts.level ?? 'info';
+  if (opts.level === undefined) {
+    const fromEnv = logLevelFromEnv(process.env);
+    if (fromEnv.issue) throw new ConfigError([fromEnv.issue]);
+    level = fromEnv.level ?? level;
+  }
+  if (!isLogLevel(level)) throw new AgentError('log_level_invalid', `"${level}" is not a log level; expected one of ${LOG_LEVELS.join(', ')}`);
   return pino(
     {
-      level: opts.level ?? process.env.LOG_LEVEL ?? 'info',
+      level,
       base: { app: 'diode-agent' },
       redact: { paths: REDACT_PATHS, censor: CENSOR },
       /*

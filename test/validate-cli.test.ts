@@ -70,3 +70,22 @@ describe('coordination.redis_url problems are config errors, the password masked
     expect(r).toEqual({ code: 2, stdout: '', stderr: `${file}:7:14: coordination.redis_url: malformed percent-encoding in the password; write a literal "%" as %25 (redis://:[REDACTED]@127.0.0.1:6379/0)\n` });
   });
 });
+
+describe('LOG_LEVEL', () => {
+  const config = 'agent:\n  state_dir: ./state\n  status: { enabled: false }\ndiode:\n  dry_run: true\npolicies:\n  - { name: boot, collector: pve, schedule: "0 0 1 1 *", config: { BOOTSTRAP: true } }\n';
+  const problem = 'environment: LOG_LEVEL: "bogus" is not a log level; expected one of fatal, error, warn, info, debug, trace, silent\n';
+
+  it('validate reports an unknown level', async () => {
+    expect(await agentCli(['validate', '-c', tempConfig(config)], { LOG_LEVEL: 'bogus' })).toEqual({ code: 1, stdout: '', stderr: problem });
+  });
+
+  it.each(['run', 'once'])('%s stops with a config error, not an exception', async (command) => {
+    expect(await agentCli([command, '-c', tempConfig(config)], { LOG_LEVEL: 'bogus' })).toEqual({ code: 2, stdout: '', stderr: problem });
+  });
+
+  it('is reported with the problems of agent.yaml, and an empty LOG_LEVEL is unset', async () => {
+    const file = tempConfig(config.replace('dry_run: true', 'dry_run: maybe'));
+    expect(await agentCli(['validate', '-c', file], { LOG_LEVEL: 'bogus' })).toEqual({ code: 1, stdout: '', stderr: `${file}:5:12: diode.dry_run: expected a boolean (true/false)\n${problem}` });
+    expect(await agentCli(['validate', '-c', tempConfig(config)], { LOG_LEVEL: '' })).toMatchObject({ code: 0, stderr: '' });
+  });
+});

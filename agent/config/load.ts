@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { CollectorDefinition } from '../collectors/types.ts';
 import { ConfigError, sortIssues, type ConfigIssue } from '../errors.ts';
-import { registerSecret } from '../log.ts';
+import { logLevelFromEnv, registerSecret } from '../log.ts';
 import { errorMap, didYouMean, toConfigIssues } from './issues.ts';
 import { redisPasswordForms } from './redis-url.ts';
 import { agentConfigSchema, policyEnvelope, type DiodeConfig } from './schema.ts';
@@ -28,6 +28,7 @@ export interface Policy extends Envelope {
 export interface AgentConfig {
   file: string;
   dir: string;
+  /** agent.log_level is already overridden by $LOG_LEVEL. */
   agent: z.output<typeof agentConfigSchema>['agent'];
   diode: DiodeConfig;
   coordination: z.output<typeof agentConfigSchema>['coordination'];
@@ -82,6 +83,8 @@ export function loadAgentConfig(file: string, env: NodeJS.ProcessEnv = process.e
   const parsed = agentConfigSchema.safeParse({ ...substituted, ...(policies !== undefined ? { policies } : {}) }, { error: errorMap });
   const issues = substitutionIssues(src, problems);
   if (!parsed.success) issues.push(...withoutShadowed(toConfigIssues(src, parsed.error), problems, []));
+  const envLevel = logLevelFromEnv(env);
+  if (envLevel.issue) issues.push(envLevel.issue);
   if (issues.length || !parsed.success) throw new ConfigError(issues);
   const c = parsed.data;
   const pol = c.policies;
@@ -89,7 +92,7 @@ export function loadAgentConfig(file: string, env: NodeJS.ProcessEnv = process.e
   return {
     file: abs,
     dir,
-    agent: { ...c.agent, state_dir: resolve(dir, c.agent.state_dir) },
+    agent: { ...c.agent, state_dir: resolve(dir, c.agent.state_dir), log_level: envLevel.level ?? c.agent.log_level },
     diode: {
       ...c.diode,
       dry_run_output_dir: resolve(dir, c.diode.dry_run_output_dir),
