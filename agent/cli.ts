@@ -95,7 +95,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     case 'validate': {
       const file = args.config ?? defaultConfigPath(env);
       try {
-        const cfg = loadAgentConfig(file, env);
+        const cfg = loadAgentConfig(file, env, { dryRun: args.dryRun });
         const set = loadPolicies(cfg, COLLECTORS, env);
         if (set.issues.length) {
           process.stderr.write(redactSecrets(`${set.issues.map(formatIssue).join('\n')}\n`));
@@ -167,7 +167,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       const file = args.config ?? defaultConfigPath(env);
       let cfg;
       try {
-        cfg = loadAgentConfig(file, env);
+        cfg = loadAgentConfig(file, env, { dryRun: args.dryRun });
       } catch (err) {
         return printIssues(err);
       }

@@ -89,3 +89,18 @@ describe('LOG_LEVEL', () => {
     expect(await agentCli(['validate', '-c', tempConfig(config)], { LOG_LEVEL: '' })).toMatchObject({ code: 0, stderr: '' });
   });
 });
+
+describe('diode.dry_run_output_dir that cannot be written', () => {
+  it('once --dry-run: reported before anything runs, naming the key and the path (no line: not from agent.yaml)', async () => {
+    const file = tempConfig('agent:\n  state_dir: ./state\n  status: { enabled: false }\ndiode:\n  target: grpc://127.0.0.1:1/diode\n  client_id: a\n  client_secret: s3cret-value\npolicies:\n  - { name: boot, collector: pve, config: { BOOTSTRAP: true } }\n');
+    const dir = file.slice(0, -'/agent.yaml'.length);
+    writeFileSync(join(dir, 'dry-run'), 'a file where the directory should be');
+    expect(await agentCli(['once', '--dry-run', '-c', file])).toEqual({ code: 2, stdout: '', stderr: `${file}: diode.dry_run_output_dir: cannot write dry-run files to ${dir}/dry-run: ${dir}/dry-run is not a directory\n` });
+  });
+
+  it('run with diode.dry_run: positioned at the key in agent.yaml', async () => {
+    const file = tempConfig('agent:\n  state_dir: ./state\n  status: { enabled: false }\ndiode:\n  dry_run: true\n  dry_run_output_dir: ./agent.yaml/out\npolicies:\n  - { name: boot, collector: pve, config: { BOOTSTRAP: true } }\n');
+    const dir = file.slice(0, -'/agent.yaml'.length);
+    expect(await agentCli(['run', '-c', file])).toEqual({ code: 2, stdout: '', stderr: `${file}:6:23: diode.dry_run_output_dir: cannot write dry-run files to ${dir}/agent.yaml/out: ${file} is not a directory\n` });
+  });
+});

@@ -9,6 +9,7 @@ import { errorMap, didYouMean, toConfigIssues } from './issues.ts';
 import { redisPasswordForms } from './redis-url.ts';
 import { agentConfigSchema, policyEnvelope, type DiodeConfig } from './schema.ts';
 import { substitute, type SubstitutionProblem } from './substitute.ts';
+import { dirWriteProblem } from './writable.ts';
 import { YamlSource } from './yaml-source.ts';
 
 export type Registry = ReadonlyMap<string, CollectorDefinition<any, any>>;
@@ -63,8 +64,13 @@ function withoutShadowed(issues: ConfigIssue[], problems: SubstitutionProblem[],
   return issues.filter((i) => !failed.has(i.path));
 }
 
+export interface LoadOptions {
+  /** The CLI's --dry-run: diode.dry_run_output_dir must be writable even if diode.dry_run is false. */
+  dryRun?: boolean;
+}
+
 /** Loads and validates agent.yaml. Throws ConfigError listing every problem. */
-export function loadAgentConfig(file: string, env: NodeJS.ProcessEnv = process.env): AgentConfig {
+export function loadAgentConfig(file: string, env: NodeJS.ProcessEnv = process.env, opts: LoadOptions = {}): AgentConfig {
   const abs = resolve(file);
   const dir = dirname(abs);
   const src = readSource(abs);
@@ -85,6 +91,15 @@ export function loadAgentConfig(file: string, env: NodeJS.ProcessEnv = process.e
   if (!parsed.success) issues.push(...withoutShadowed(toConfigIssues(src, parsed.error), problems, []));
   const envLevel = logLevelFromEnv(env);
   if (envLevel.issue) issues.push(envLevel.issue);
+  // Checked here, for `validate` and before a run starts, rather than found by mkdir in the
+  // middle of the first delivery.
+  if (parsed.success && (parsed.data.diode.dry_run || opts.dryRun)) {
+    const out = resolve(dir, parsed.data.diode.dry_run_output_dir);
+    const problem = dirWriteProblem(out);
+    const key = ['diode', 'dry_run_output_dir'];
+    const message = `cannot write dry-run files to ${out}: ${problem}`;
+    if (problem) issues.push(src.doc.hasIn(key) ? src.issue(key, message) : { file: abs, path: key.join('.'), message });
+  }
   if (issues.length || !parsed.success) throw new ConfigError(issues);
   const c = parsed.data;
   const pol = c.policies;
