@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { CollectorDefinition } from '../collectors/types.ts';
@@ -41,6 +41,8 @@ export interface PolicySet {
   policies: Policy[];
   /** Problems of policies that did not load; the others still run. */
   issues: ConfigIssue[];
+  /** policies.dir, when it could not be listed at all. */
+  unreadableDir?: string;
 }
 
 function readSource(file: string): YamlSource {
@@ -160,8 +162,43 @@ export function parsePolicy(src: YamlSource, value: unknown, base: Array<string 
   return { policy: { ...data, def, source: `${src.file}${where.line ? `:${where.line}` : ''}`, hash }, issues };
 }
 
-export function policyFiles(dir: string): string[] {
-  return readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => join(dir, f)).filter((f) => statSync(f).isFile());
+/** Why a directory entry that looked like a policy file cannot be opened. */
+function entryProblem(file: string, err: unknown): string | undefined {
+  const code = (err as { code?: string }).code ?? 'error';
+  if (code === 'ELOOP') return 'cannot read file: symlink loop';
+  if (code === 'ENOENT') {
+    let target: string | undefined;
+    try {
+      if (lstatSync(file).isSymbolicLink()) target = readlinkSync(file);
+    } catch {
+      return undefined; // gone since readdir: nothing to report
+    }
+    return target === undefined ? undefined : `cannot read file: dangling symlink to ${target}`;
+  }
+  return `cannot read file (${code})`;
+}
+
+/**
+ * The policy files of `dir`: every *.yaml / *.yml that is (or links to) a regular file, not
+ * recursing. Hidden entries are skipped: Kubernetes reserves names starting with `..` for its
+ * ConfigMap/Secret volume bookkeeping (`..data`, `..2026_12_03_…` timestamped directories,
+ * `..data_tmp`; kubernetes/kubernetes pkg/volume/util/atomic_writer.go), editors write
+ * `.x.yaml.swp`. An entry that cannot be opened (a dangling link, which that writer leaves
+ * for a moment on every update, or a loop) is an issue of that file alone.
+ */
+export function policyFiles(dir: string): { files: string[]; issues: ConfigIssue[] } {
+  const out: { files: string[]; issues: ConfigIssue[] } = { files: [], issues: [] };
+  for (const name of readdirSync(dir).sort()) {
+    if (name.startsWith('.') || !/\.ya?ml$/.test(name)) continue;
+    const file = join(dir, name);
+    try {
+      if (statSync(file).isFile()) out.files.push(file);
+    } catch (err) {
+      const message = entryProblem(file, err);
+      if (message) out.issues.push({ file, path: '', message });
+    }
+  }
+  return out;
 }
 
 /** Loads every policy (directory files, then inline ones); bad ones become issues. */
@@ -182,8 +219,11 @@ export function loadPolicies(cfg: AgentConfig, registry: Registry, env: NodeJS.P
   if (cfg.policiesDir) {
     let files: string[] = [];
     try {
-      files = policyFiles(cfg.policiesDir);
+      const found = policyFiles(cfg.policiesDir);
+      files = found.files;
+      out.issues.push(...found.issues);
     } catch (err) {
+      out.unreadableDir = cfg.policiesDir;
       out.issues.push({ file: cfg.file, path: 'policies.dir', message: `cannot read directory ${cfg.policiesDir} (${(err as { code?: string }).code ?? 'error'})` });
     }
     for (const f of files) {
