@@ -104,3 +104,14 @@ describe('diode.dry_run_output_dir that cannot be written', () => {
     expect(await agentCli(['run', '-c', file])).toEqual({ code: 2, stdout: '', stderr: `${file}:6:23: diode.dry_run_output_dir: cannot write dry-run files to ${dir}/agent.yaml/out: ${file} is not a directory\n` });
   });
 });
+
+describe('oversized configuration files', () => {
+  it('validate refuses a 2 MiB policy file by its size, naming the file', async () => {
+    const file = tempConfig('diode:\n  dry_run: true\npolicies:\n  dir: ./policies\n');
+    const dir = file.slice(0, -'/agent.yaml'.length);
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(join(dir, 'policies'));
+    writeFileSync(join(dir, 'policies', 'big.yaml'), `name: big\ncollector: pve\nconfig:\n  SITE_NAME: "${'x'.repeat(2 * 1024 * 1024)}"\n  BOOTSTRAP: true\n`);
+    expect(await agentCli(['validate', '-c', file])).toEqual({ code: 1, stdout: '', stderr: `${dir}/policies/big.yaml: file is too large (2097219 bytes; configuration files are limited to 1 MiB)\n` });
+  });
+});

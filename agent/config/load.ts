@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import { lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { CollectorDefinition } from '../collectors/types.ts';
 import { ConfigError, sortIssues, type ConfigIssue } from '../errors.ts';
 import { logLevelFromEnv, registerSecret } from '../log.ts';
 import { errorMap, didYouMean, toConfigIssues } from './issues.ts';
+import { FileTooLargeError, readLimited } from './read-limited.ts';
 import { redisPasswordForms } from './redis-url.ts';
 import { agentConfigSchema, policyEnvelope, type DiodeConfig } from './schema.ts';
 import { substitute, type SubstitutionProblem } from './substitute.ts';
@@ -45,11 +46,14 @@ export interface PolicySet {
   unreadableDir?: string;
 }
 
+export { MAX_CONFIG_FILE_BYTES } from './read-limited.ts';
+
 function readSource(file: string): YamlSource {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readLimited(file);
   } catch (err) {
+    if (err instanceof FileTooLargeError) throw new ConfigError([{ file, path: '', message: `file is too large (${err.size} bytes; configuration files are limited to 1 MiB)` }], { cause: err });
     const code = (err as { code?: string }).code;
     throw new ConfigError([{ file, path: '', message: code === 'ENOENT' ? 'file not found' : `cannot read file (${code ?? 'error'})` }], { cause: err });
   }
