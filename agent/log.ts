@@ -118,9 +118,10 @@ export function createLogger(opts: LogOptions = {}): Logger {
        * Secrets are scrubbed from the values, before pino encodes them: in the encoded line a
        * secret holding `"`, `\` or a control character is escaped and no longer matches. pino
        * calls formatters.log on the merged object, then the serializers key by key, then
-       * encodes; the message goes through serializers[messageKey] (pino lib/tools.js asJson;
-       * docs: https://getpino.io/#/docs/api?id=formatters-object). `err` is left to its
-       * serializer so it keeps pino's shape (type, message and stack with causes).
+       * encodes; the message goes through serializers[messageKey], child bindings through
+       * formatters.bindings (pinojs/pino docs/api.md "formatters"; lib/tools.js asJson and
+       * asChindings). `err` is left to its serializer so it keeps pino's shape (type,
+       * message and stack with causes, pino-std-serializers lib/err.js).
        */
       formatters: {
         log: (obj) => {
