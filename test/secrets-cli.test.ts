@@ -33,7 +33,8 @@ beforeAll(async () => {
   const handler = pveHandler(scenario, TOKEN);
   const echo = (req: { headers: Record<string, unknown> }) => `no route to host (request had ${String(req.headers.authorization)})`;
   pveWarn = await startFakeHttps((req) => (req.path.startsWith('/api2/json/nodes/pve2/') ? { status: 595, statusText: echo(req), body: { data: null } } : handler(req)));
-  pveFail = await startFakeHttps((req) => ({ status: 401, statusText: `authentication failed: ${String(req.headers.authorization)}`, body: { data: null } }));
+  // /version answers first, so the run's error names it whatever order the requests go out in.
+  pveFail = await startFakeHttps((req) => ({ status: 401, statusText: `authentication failed: ${String(req.headers.authorization)}`, body: { data: null }, delayMs: req.path.endsWith('/version') ? 0 : 300 }));
   ingester = await new FakeDiodeIngester({ clientSecret: DIODE_SECRET }).start();
   ingester.faultFn = () => ({ code: GrpcCode.INVALID_ARGUMENT, message: `entity 1: rejected for client ${DIODE_SECRET}` });
   const dir = mkdtempSync(join(tmpdir(), 'secrets-once-'));
