@@ -1,4 +1,5 @@
 import { watch, type FSWatcher } from 'node:fs';
+import { dirname } from 'node:path';
 import type { RunCoordinator } from 'node-cron';
 import type { Logger } from 'pino';
 import { DiodeClient, type IngestSink } from './diode/client.ts';
@@ -120,9 +121,11 @@ export class Agent {
     const set = loadPolicies(this.cfg, this.registry, this.opts.env ?? process.env);
     const badFiles = new Set(set.issues.map((i) => i.file));
     const fileOf = (p: Policy) => p.source.replace(/:\d+$/, '');
+    // A directory that cannot be listed says nothing about its files: they all keep running.
+    const inUnreadableDir = (p: Policy) => set.unreadableDir !== undefined && dirname(fileOf(p)) === set.unreadableDir;
     const next = new Map(set.policies.map((p) => [p.name, p]));
     for (const old of this.policies) {
-      if (badFiles.has(fileOf(old)) && !next.has(old.name)) {
+      if ((badFiles.has(fileOf(old)) || inUnreadableDir(old)) && !next.has(old.name)) {
         next.set(old.name, old);
         this.log.warn({ policy: old.name, file: fileOf(old) }, 'invalid policy change rejected, previous version keeps running');
       }

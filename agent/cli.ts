@@ -7,7 +7,7 @@ import { agentJsonSchema, policyJsonSchema, SCHEMA_FILES } from './config/json-s
 import { DiodeClient } from './diode/client.ts';
 import { replay } from './replay.ts';
 import { ConfigError, formatIssue } from './errors.ts';
-import { createLogger, registerSecret } from './log.ts';
+import { createLogger, redactSecrets } from './log.ts';
 import type { RunResult } from './run.ts';
 import { AGENT_VERSION } from './version.ts';
 import { StatusServer } from './telemetry/status-server.ts';
@@ -68,12 +68,14 @@ export function formatSummary(results: readonly RunResult[]): string {
     if (r.error) lines.push(`  error: ${r.error}`);
     if (r.stateError) lines.push(`  state not saved: ${r.stateError}`);
   }
-  return lines.join('\n');
+  // Warnings and errors quote upstream answers, which may echo the credential sent;
+  // the same scrubber as the logs and /status.
+  return lines.map(redactSecrets).join('\n');
 }
 
 function printIssues(err: unknown): number {
   if (err instanceof ConfigError) {
-    process.stderr.write(`${err.issues.map(formatIssue).join('\n')}\n`);
+    process.stderr.write(redactSecrets(`${err.issues.map(formatIssue).join('\n')}\n`));
     return 2;
   }
   throw err;
@@ -94,10 +96,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     case 'validate': {
       const file = args.config ?? defaultConfigPath(env);
       try {
-        const cfg = loadAgentConfig(file, env);
+        const cfg = loadAgentConfig(file, env, { dryRun: args.dryRun });
         const set = loadPolicies(cfg, COLLECTORS, env);
         if (set.issues.length) {
-          process.stderr.write(`${set.issues.map(formatIssue).join('\n')}\n`);
+          process.stderr.write(redactSecrets(`${set.issues.map(formatIssue).join('\n')}\n`));
           return 1;
         }
         process.stdout.write(`${file}: OK (${set.policies.length} ${set.policies.length === 1 ? 'policy' : 'policies'}: ${set.policies.map((p) => p.name).join(', ')})\n`);
@@ -134,17 +136,17 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         process.stderr.write(`${cfg.file}: diode: replay needs target, client_id and client_secret\n`);
         return 2;
       }
-      const log = createLogger({ level: env.LOG_LEVEL ?? cfg.agent.log_level, destination: pino.destination(2) });
+      const log = createLogger({ level: cfg.agent.log_level, destination: pino.destination(2) });
       const client = new DiodeClient({
         target: cfg.diode.target, clientId: cfg.diode.client_id, clientSecret: cfg.diode.client_secret, caFile: cfg.diode.ca_file,
         skipTlsVerify: cfg.diode.skip_tls_verify, timeoutMs: cfg.diode.timeout, maxAttempts: cfg.diode.max_attempts, backoffMaxMs: cfg.diode.backoff_max, log,
       });
       try {
         const r = await replay(dir, client, log);
-        process.stdout.write(`replayed ${r.requests} of ${r.files} files${r.errors.length ? `, ${r.errors.length} ingestion errors` : ''}\n${r.errors.slice(0, 20).join('\n')}`);
+        process.stdout.write(redactSecrets(`replayed ${r.requests} of ${r.files} files${r.errors.length ? `, ${r.errors.length} ingestion errors` : ''}\n${r.errors.slice(0, 20).join('\n')}`));
         return r.errors.length ? 1 : 0;
       } catch (err) {
-        process.stderr.write(`replay stopped: ${(err as Error).message}\n`);
+        process.stderr.write(redactSecrets(`replay stopped: ${(err as Error).message}\n`));
         return 1;
       } finally {
         await client.close();
@@ -166,13 +168,13 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       const file = args.config ?? defaultConfigPath(env);
       let cfg;
       try {
-        cfg = loadAgentConfig(file, env);
+        cfg = loadAgentConfig(file, env, { dryRun: args.dryRun });
       } catch (err) {
         return printIssues(err);
       }
-      const log = createLogger({ level: env.LOG_LEVEL ?? cfg.agent.log_level, destination: pino.destination(2) });
+      const log = createLogger({ level: cfg.agent.log_level, destination: pino.destination(2) });
+      // Validated, its password registered as a secret, by loadAgentConfig.
       const redisUrl = cfg.coordination?.redis_url;
-      if (redisUrl) registerSecret(decodeURIComponent(new URL(redisUrl).password));
       // ioredis is loaded only when coordination is configured: ~9 MB of RSS otherwise unused.
       const coordination = redisUrl ? await import('./coordination/redis.ts') : undefined;
       const redis = redisUrl && coordination ? coordination.connectRedis(redisUrl, log) : undefined;

@@ -5,5 +5,8 @@ if (!process.features.typescript) {
   const { register } = await import('tsx/esm/api');
   register();
 }
+// Before anything can throw: crash reports are scrubbed of secrets like the logs.
+const { installCrashHandler } = await import('../agent/log.ts');
+installCrashHandler();
 const { main } = await import('../agent/cli.ts');
 process.exitCode = await main(process.argv.slice(2));

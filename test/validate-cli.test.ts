@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -9,14 +10,23 @@ const root = new URL('..', import.meta.url).pathname;
 const casesDir = join(root, 'test/cases/config');
 const cli = join(root, 'bin/diode-agent.js');
 
-async function validate(file: string, env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+async function agentCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const r = await run(process.execPath, [cli, 'validate', '-c', file], { env: { PATH: process.env.PATH, ...env } });
+    const r = await run(process.execPath, [cli, ...args], { env: { PATH: process.env.PATH, ...env } });
     return { code: 0, stdout: r.stdout, stderr: r.stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
+}
+
+const validate = (file: string, env: NodeJS.ProcessEnv = {}) => agentCli(['validate', '-c', file], env);
+
+/** A temp directory with agent.yaml (`text`) and one BOOTSTRAP policy; returns agent.yaml's path. */
+function tempConfig(text: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'cli-cfg-'));
+  writeFileSync(join(dir, 'agent.yaml'), text);
+  return join(dir, 'agent.yaml');
 }
 
 describe('diode-agent validate on broken configs (test/cases/config)', () => {
@@ -42,5 +52,66 @@ describe('diode-agent validate on broken configs (test/cases/config)', () => {
     const r = await validate(join(root, 'agent.yaml'));
     expect(r).toMatchObject({ code: 0, stderr: '' });
     expect(r.stdout).toMatch(/agent\.yaml: OK \(1 policy: pve-bootstrap\)/);
+  });
+});
+
+describe('coordination.redis_url problems are config errors, the password masked', () => {
+  const config = 'agent:\n  state_dir: ./state\n  status: { enabled: false }\ndiode:\n  dry_run: true\ncoordination:\n  redis_url: ${env:REDIS_URL}\npolicies:\n  - { name: boot, collector: pve, config: { BOOTSTRAP: true } }\n';
+
+  it('run: port out of range', async () => {
+    const file = tempConfig(config);
+    const r = await agentCli(['run', '-c', file], { REDIS_URL: 'redis://:hunter2-PW@127.0.0.1:99999/0' });
+    expect(r).toEqual({ code: 2, stdout: '', stderr: `${file}:7:14: coordination.redis_url: port 99999 is out of range 1-65535 (redis://:[REDACTED]@127.0.0.1:99999/0)\n` });
+  });
+
+  it('once: malformed percent-encoding in the password', async () => {
+    const file = tempConfig(config);
+    const r = await agentCli(['once', '-c', file], { REDIS_URL: 'redis://:50%off-PW@127.0.0.1:6379/0' });
+    expect(r).toEqual({ code: 2, stdout: '', stderr: `${file}:7:14: coordination.redis_url: malformed percent-encoding in the password; write a literal "%" as %25 (redis://:[REDACTED]@127.0.0.1:6379/0)\n` });
+  });
+});
+
+describe('LOG_LEVEL', () => {
+  const config = 'agent:\n  state_dir: ./state\n  status: { enabled: false }\ndiode:\n  dry_run: true\npolicies:\n  - { name: boot, collector: pve, schedule: "0 0 1 1 *", config: { BOOTSTRAP: true } }\n';
+  const problem = 'environment: LOG_LEVEL: "bogus" is not a log level; expected one of fatal, error, warn, info, debug, trace, silent\n';
+
+  it('validate reports an unknown level', async () => {
+    expect(await agentCli(['validate', '-c', tempConfig(config)], { LOG_LEVEL: 'bogus' })).toEqual({ code: 1, stdout: '', stderr: problem });
+  });
+
+  it.each(['run', 'once'])('%s stops with a config error, not an exception', async (command) => {
+    expect(await agentCli([command, '-c', tempConfig(config)], { LOG_LEVEL: 'bogus' })).toEqual({ code: 2, stdout: '', stderr: problem });
+  });
+
+  it('is reported with the problems of agent.yaml, and an empty LOG_LEVEL is unset', async () => {
+    const file = tempConfig(config.replace('dry_run: true', 'dry_run: maybe'));
+    expect(await agentCli(['validate', '-c', file], { LOG_LEVEL: 'bogus' })).toEqual({ code: 1, stdout: '', stderr: `${file}:5:12: diode.dry_run: expected a boolean (true/false)\n${problem}` });
+    expect(await agentCli(['validate', '-c', tempConfig(config)], { LOG_LEVEL: '' })).toMatchObject({ code: 0, stderr: '' });
+  });
+});
+
+describe('diode.dry_run_output_dir that cannot be written', () => {
+  it('once --dry-run: reported before anything runs, naming the key and the path (no line: not from agent.yaml)', async () => {
+    const file = tempConfig('agent:\n  state_dir: ./state\n  status: { enabled: false }\ndiode:\n  target: grpc://127.0.0.1:1/diode\n  client_id: a\n  client_secret: s3cret-value\npolicies:\n  - { name: boot, collector: pve, config: { BOOTSTRAP: true } }\n');
+    const dir = file.slice(0, -'/agent.yaml'.length);
+    writeFileSync(join(dir, 'dry-run'), 'a file where the directory should be');
+    expect(await agentCli(['once', '--dry-run', '-c', file])).toEqual({ code: 2, stdout: '', stderr: `${file}: diode.dry_run_output_dir: cannot write dry-run files to ${dir}/dry-run: ${dir}/dry-run is not a directory\n` });
+  });
+
+  it('run with diode.dry_run: positioned at the key in agent.yaml', async () => {
+    const file = tempConfig('agent:\n  state_dir: ./state\n  status: { enabled: false }\ndiode:\n  dry_run: true\n  dry_run_output_dir: ./agent.yaml/out\npolicies:\n  - { name: boot, collector: pve, config: { BOOTSTRAP: true } }\n');
+    const dir = file.slice(0, -'/agent.yaml'.length);
+    expect(await agentCli(['run', '-c', file])).toEqual({ code: 2, stdout: '', stderr: `${file}:6:23: diode.dry_run_output_dir: cannot write dry-run files to ${dir}/agent.yaml/out: ${file} is not a directory\n` });
+  });
+});
+
+describe('oversized configuration files', () => {
+  it('validate refuses a 2 MiB policy file by its size, naming the file', async () => {
+    const file = tempConfig('diode:\n  dry_run: true\npolicies:\n  dir: ./policies\n');
+    const dir = file.slice(0, -'/agent.yaml'.length);
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(join(dir, 'policies'));
+    writeFileSync(join(dir, 'policies', 'big.yaml'), `name: big\ncollector: pve\nconfig:\n  SITE_NAME: "${'x'.repeat(2 * 1024 * 1024)}"\n  BOOTSTRAP: true\n`);
+    expect(await agentCli(['validate', '-c', file])).toEqual({ code: 1, stdout: '', stderr: `${dir}/policies/big.yaml: file is too large (2097219 bytes; configuration files are limited to 1 MiB)\n` });
   });
 });

@@ -1,12 +1,16 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { CollectorDefinition } from '../collectors/types.ts';
 import { ConfigError, sortIssues, type ConfigIssue } from '../errors.ts';
+import { logLevelFromEnv, registerSecret } from '../log.ts';
 import { errorMap, didYouMean, toConfigIssues } from './issues.ts';
+import { FileTooLargeError, readLimited } from './read-limited.ts';
+import { redisPasswordForms } from './redis-url.ts';
 import { agentConfigSchema, policyEnvelope, type DiodeConfig } from './schema.ts';
 import { substitute, type SubstitutionProblem } from './substitute.ts';
+import { dirWriteProblem } from './writable.ts';
 import { YamlSource } from './yaml-source.ts';
 
 export type Registry = ReadonlyMap<string, CollectorDefinition<any, any>>;
@@ -26,6 +30,7 @@ export interface Policy extends Envelope {
 export interface AgentConfig {
   file: string;
   dir: string;
+  /** agent.log_level is already overridden by $LOG_LEVEL. */
   agent: z.output<typeof agentConfigSchema>['agent'];
   diode: DiodeConfig;
   coordination: z.output<typeof agentConfigSchema>['coordination'];
@@ -37,13 +42,18 @@ export interface PolicySet {
   policies: Policy[];
   /** Problems of policies that did not load; the others still run. */
   issues: ConfigIssue[];
+  /** policies.dir, when it could not be listed at all. */
+  unreadableDir?: string;
 }
+
+export { MAX_CONFIG_FILE_BYTES } from './read-limited.ts';
 
 function readSource(file: string): YamlSource {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readLimited(file);
   } catch (err) {
+    if (err instanceof FileTooLargeError) throw new ConfigError([{ file, path: '', message: `file is too large (${err.size} bytes; configuration files are limited to 1 MiB)` }], { cause: err });
     const code = (err as { code?: string }).code;
     throw new ConfigError([{ file, path: '', message: code === 'ENOENT' ? 'file not found' : `cannot read file (${code ?? 'error'})` }], { cause: err });
   }
@@ -60,8 +70,13 @@ function withoutShadowed(issues: ConfigIssue[], problems: SubstitutionProblem[],
   return issues.filter((i) => !failed.has(i.path));
 }
 
+export interface LoadOptions {
+  /** The CLI's --dry-run: diode.dry_run_output_dir must be writable even if diode.dry_run is false. */
+  dryRun?: boolean;
+}
+
 /** Loads and validates agent.yaml. Throws ConfigError listing every problem. */
-export function loadAgentConfig(file: string, env: NodeJS.ProcessEnv = process.env): AgentConfig {
+export function loadAgentConfig(file: string, env: NodeJS.ProcessEnv = process.env, opts: LoadOptions = {}): AgentConfig {
   const abs = resolve(file);
   const dir = dirname(abs);
   const src = readSource(abs);
@@ -73,9 +88,24 @@ export function loadAgentConfig(file: string, env: NodeJS.ProcessEnv = process.e
   const { policies, ...rest } = raw as Record<string, unknown>;
   const problems: SubstitutionProblem[] = [];
   const substituted = substitute(rest, dir, env, problems) as Record<string, unknown>;
+  // The Redis password sits inside a URL whose key is not secret-looking; it is masked in
+  // every output, valid URL or not, as written and percent-decoded.
+  const redisUrl = (substituted.coordination as { redis_url?: unknown } | undefined)?.redis_url;
+  if (typeof redisUrl === 'string') for (const pw of redisPasswordForms(redisUrl)) registerSecret(pw);
   const parsed = agentConfigSchema.safeParse({ ...substituted, ...(policies !== undefined ? { policies } : {}) }, { error: errorMap });
   const issues = substitutionIssues(src, problems);
   if (!parsed.success) issues.push(...withoutShadowed(toConfigIssues(src, parsed.error), problems, []));
+  const envLevel = logLevelFromEnv(env);
+  if (envLevel.issue) issues.push(envLevel.issue);
+  // Checked here, for `validate` and before a run starts, rather than found by mkdir in the
+  // middle of the first delivery.
+  if (parsed.success && (parsed.data.diode.dry_run || opts.dryRun)) {
+    const out = resolve(dir, parsed.data.diode.dry_run_output_dir);
+    const problem = dirWriteProblem(out);
+    const key = ['diode', 'dry_run_output_dir'];
+    const message = `cannot write dry-run files to ${out}: ${problem}`;
+    if (problem) issues.push(src.doc.hasIn(key) ? src.issue(key, message) : { file: abs, path: key.join('.'), message });
+  }
   if (issues.length || !parsed.success) throw new ConfigError(issues);
   const c = parsed.data;
   const pol = c.policies;
@@ -83,7 +113,7 @@ export function loadAgentConfig(file: string, env: NodeJS.ProcessEnv = process.e
   return {
     file: abs,
     dir,
-    agent: { ...c.agent, state_dir: resolve(dir, c.agent.state_dir) },
+    agent: { ...c.agent, state_dir: resolve(dir, c.agent.state_dir), log_level: envLevel.level ?? c.agent.log_level },
     diode: {
       ...c.diode,
       dry_run_output_dir: resolve(dir, c.diode.dry_run_output_dir),
@@ -136,8 +166,43 @@ export function parsePolicy(src: YamlSource, value: unknown, base: Array<string 
   return { policy: { ...data, def, source: `${src.file}${where.line ? `:${where.line}` : ''}`, hash }, issues };
 }
 
-export function policyFiles(dir: string): string[] {
-  return readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => join(dir, f)).filter((f) => statSync(f).isFile());
+/** Why a directory entry that looked like a policy file cannot be opened. */
+function entryProblem(file: string, err: unknown): string | undefined {
+  const code = (err as { code?: string }).code ?? 'error';
+  if (code === 'ELOOP') return 'cannot read file: symlink loop';
+  if (code === 'ENOENT') {
+    let target: string | undefined;
+    try {
+      if (lstatSync(file).isSymbolicLink()) target = readlinkSync(file);
+    } catch {
+      return undefined; // gone since readdir: nothing to report
+    }
+    return target === undefined ? undefined : `cannot read file: dangling symlink to ${target}`;
+  }
+  return `cannot read file (${code})`;
+}
+
+/**
+ * The policy files of `dir`: every *.yaml / *.yml that is (or links to) a regular file, not
+ * recursing. Hidden entries are skipped: Kubernetes reserves names starting with `..` for its
+ * ConfigMap/Secret volume bookkeeping (`..data`, `..2026_12_03_…` timestamped directories,
+ * `..data_tmp`; kubernetes/kubernetes pkg/volume/util/atomic_writer.go), editors write
+ * `.x.yaml.swp`. An entry that cannot be opened (a dangling link, which that writer leaves
+ * for a moment on every update, or a loop) is an issue of that file alone.
+ */
+export function policyFiles(dir: string): { files: string[]; issues: ConfigIssue[] } {
+  const out: { files: string[]; issues: ConfigIssue[] } = { files: [], issues: [] };
+  for (const name of readdirSync(dir).sort()) {
+    if (name.startsWith('.') || !/\.ya?ml$/.test(name)) continue;
+    const file = join(dir, name);
+    try {
+      if (statSync(file).isFile()) out.files.push(file);
+    } catch (err) {
+      const message = entryProblem(file, err);
+      if (message) out.issues.push({ file, path: '', message });
+    }
+  }
+  return out;
 }
 
 /** Loads every policy (directory files, then inline ones); bad ones become issues. */
@@ -158,8 +223,11 @@ export function loadPolicies(cfg: AgentConfig, registry: Registry, env: NodeJS.P
   if (cfg.policiesDir) {
     let files: string[] = [];
     try {
-      files = policyFiles(cfg.policiesDir);
+      const found = policyFiles(cfg.policiesDir);
+      files = found.files;
+      out.issues.push(...found.issues);
     } catch (err) {
+      out.unreadableDir = cfg.policiesDir;
       out.issues.push({ file: cfg.file, path: 'policies.dir', message: `cannot read directory ${cfg.policiesDir} (${(err as { code?: string }).code ?? 'error'})` });
     }
     for (const f of files) {

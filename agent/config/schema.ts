@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import cron from 'node-cron';
 import { boolish, duration, intish } from './coerce.ts';
+import { LOG_LEVELS } from '../log.ts';
+import { redisUrlProblem } from './redis-url.ts';
 
 const TARGET = /^grpcs?:\/\/[^/\s:]+(:\d{1,5})?(\/[^\s]*)?$/;
 
@@ -26,7 +28,7 @@ export const diodeSchema = z.object({
 export const agentSectionSchema = z.object({
   name: z.string().min(1).max(255).default('proxmox-discovery'),
   state_dir: z.string().default('/var/lib/diode-agent'),
-  log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  log_level: z.enum(LOG_LEVELS).default('info'),
   shutdown_grace_period: duration.default(20_000),
   status: z.object({
     enabled: boolish.default(true),
@@ -36,7 +38,10 @@ export const agentSectionSchema = z.object({
 }).strict();
 
 export const coordinationSchema = z.object({
-  redis_url: z.string().regex(/^rediss?:\/\//, 'must be redis://… or rediss://…').optional(),
+  redis_url: z.string().regex(/^rediss?:\/\//, 'must be redis://… or rediss://…').superRefine((url, ctx) => {
+    const problem = redisUrlProblem(url);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }).optional(),
   key_prefix: z.string().default('diode-agent'),
 }).strict();
 

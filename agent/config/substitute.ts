@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { registerSecret } from '../log.ts';
+import { FileTooLargeError, readLimited } from './read-limited.ts';
 
 export interface SubstitutionProblem {
   path: Array<string | number>;
@@ -31,8 +31,12 @@ export function substitute(value: unknown, baseDir: string, env: NodeJS.ProcessE
       }
       const file = isAbsolute(name) ? name : resolve(baseDir, name);
       try {
-        return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+        return readLimited(file).replace(/\r?\n$/, '');
       } catch (err) {
+        if (err instanceof FileTooLargeError) {
+          problems.push({ path, message: `cannot read ${name} (${err.size} bytes; values read with \${file:} are limited to 1 MiB)` });
+          return '';
+        }
         const code = (err as { code?: string }).code ?? 'error';
         problems.push({ path, message: `cannot read ${name} (${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code})` });
         return '';

@@ -1,8 +1,16 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { AgentError } from '../errors.ts';
 import { IngestRequestType } from './codec.ts';
 import { fromProto3Json, toProto3Json } from './proto-json.ts';
 import type { IngestOutcome, IngestSink } from './client.ts';
+
+/** The dry-run directory cannot be created (loadAgentConfig checks it first; this is the race). */
+export class DryRunDirError extends AgentError {
+  constructor(dir: string, options: { cause: unknown }) {
+    super('dry_run_dir_unwritable', `cannot create diode.dry_run_output_dir ${dir} (${(options.cause as { code?: string }).code ?? 'error'})`, options);
+  }
+}
 
 /**
  * Dry run: one proto3-JSON file per IngestRequest, named `<producer_app_name>_<ns>.json`
@@ -18,7 +26,11 @@ export class DryRunSink implements IngestSink {
   constructor(dir: string, appName: string) {
     this.dir = dir;
     this.appName = appName;
-    mkdirSync(dir, { recursive: true });
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (err) {
+      throw new DryRunDirError(dir, { cause: err });
+    }
   }
 
   private nextNs(): bigint {
