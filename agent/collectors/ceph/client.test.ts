@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { redactSecrets } from '../../log.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HttpStatusError, HttpTarget } from '../../http/client.ts';
 import {
@@ -66,6 +67,10 @@ describe('CephDashboardClient', () => {
       'GET /api/summary application/vnd.ceph.api.v1.0+json Bearer #1',
     ]);
     expect(JSON.parse(server?.requests[0]?.body ?? '')).toEqual({ username: FAKE_DASHBOARD_USER.user, password: FAKE_DASHBOARD_USER.password });
+    // The JWT the dashboard handed out is a credential: scrubbed from every output from now on.
+    const jwt = /^Bearer (.*)$/.exec(String(server?.requests[1]?.headers.authorization))?.[1] ?? '';
+    expect(jwt).toMatch(/fake-signature/);
+    expect(redactSecrets(`echoed ${jwt} back`)).toBe('echoed [REDACTED] back');
   });
 
   it('retries a 415 once with the endpoint\'s version and remembers it for the next call', async () => {

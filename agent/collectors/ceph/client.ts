@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { AgentError } from '../../errors.ts';
+import { registerSecret } from '../../log.ts';
 import { HttpBodyError, HttpStatusError, targetSettings, type HttpResponse, type HttpTarget } from '../../http/client.ts';
 import type { TargetRequest } from '../types.ts';
 import type { CephConfig } from './config.ts';
@@ -147,7 +148,11 @@ export class CephDashboardClient {
       } catch (err) {
         if (!this.auth.user) throw new CephAuthError(`cannot read CEPH_TOKEN_FILE ${this.auth.tokenFile}: ${(err as Error).message}`, { cause: err });
       }
-      if (fromFile && fromFile !== previous) return fromFile;
+      if (fromFile && fromFile !== previous) {
+        // A bearer token is a credential: scrubbed from every output like the configured secrets.
+        registerSecret(fromFile);
+        return fromFile;
+      }
       if (!this.auth.user) throw new CephAuthError(`the dashboard rejected the token in ${this.auth.tokenFile} and no CEPH_USER/CEPH_PASSWORD is set to log in`);
     }
     let res: HttpResponse;
@@ -164,6 +169,7 @@ export class CephDashboardClient {
     }
     const parsed = dashAuthSchema.safeParse(parseBody(res.text, '/api/auth'));
     if (!parsed.success) throw new CephResponseError('/api/auth', summarizeIssues(parsed.error));
+    registerSecret(parsed.data.token);
     return parsed.data.token;
   }
 
