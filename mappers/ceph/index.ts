@@ -23,6 +23,15 @@ export const CEPH_TAG = { name: 'ceph', color: 'ef5c55' } as const;
 export const CEPH_OSD_ROLE = 'Ceph OSD';
 export const CEPH_CF_GROUP = 'Ceph';
 export const FLAGS_CHOICE_SET = 'ceph_osd_flags';
+/*
+ * The value of ceph_flags when no flag is set. An empty multi-select cannot be sent: the
+ * reconciler writes protoJSON without unpopulated fields, so { multiple_selection: [] }
+ * reaches the plugin as {} and the whole Cluster entity fails ("must be a dictionary with a
+ * single key": netboxlabs/diode-netbox-plugin netbox_diode_plugin/api/transformer.py
+ * `_pop_custom_field_type_and_value`); and an absent key keeps the old flags (custom fields
+ * merge per key). So "none" is a choice of its own.
+ */
+export const NO_FLAGS = 'none';
 
 /**
  * The operational OSD map flags Ceph prints (src/osd/OSDMap.cc get_flag_string) plus
@@ -88,7 +97,7 @@ function customFieldEntities(): AnyEntity[] {
 
 function flagChoices(seen: readonly string[]): string[] {
   const known = new Set<string>(KNOWN_OSD_FLAGS);
-  return [...KNOWN_OSD_FLAGS, ...[...new Set(seen)].filter((f) => !known.has(f)).sort()];
+  return [...KNOWN_OSD_FLAGS, NO_FLAGS, ...[...new Set(seen)].filter((f) => !known.has(f) && f !== NO_FLAGS).sort()];
 }
 
 function clusterFields(s: CephClusterSnapshot): CfValues {
@@ -98,7 +107,7 @@ function clusterFields(s: CephClusterSnapshot): CfValues {
     ceph_health_checks: cf.json(s.healthChecks.map((h) => ({
       name: h.name, severity: h.severity, summary: h.summary, ...(h.count !== undefined && { count: h.count }), muted: h.muted,
     }))),
-    ceph_flags: cf.multiple([...s.flags]),
+    ceph_flags: cf.multiple(s.flags.length > 0 ? [...s.flags] : [NO_FLAGS]),
     ...(s.version !== undefined && { ceph_version: cf.text(s.version) }),
     ceph_quorum: cf.json(s.quorum),
     ceph_pools: cf.json(s.pools.map((p) => ({

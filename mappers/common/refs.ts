@@ -133,12 +133,23 @@ export function ipRef(address: string): IPAddress {
   return { address };
 }
 
+function isEmptyJson(value: unknown): boolean {
+  if (Array.isArray(value)) return value.length === 0;
+  return typeof value === 'object' && value !== null && Object.keys(value).length === 0;
+}
+
 /** Custom field values in the shapes the plugin reads them (netbox_diode_plugin/api/common.py). */
 export const cf = {
   text: (text: string): CustomFieldValue => ({ text }),
   integer: (integer: number): CustomFieldValue => ({ integer }),
   decimal: (decimal: number): CustomFieldValue => ({ decimal }),
-  json: (value: unknown): CustomFieldValue => ({ json: JSON.stringify(value) }),
+  /*
+   * An empty list or object is sent as JSON null: the plugin drops empty values from a
+   * create and writes them on the next update (netbox_diode_plugin/api/differ.py
+   * `clean_diff_data`, kept only for updates), so "[]" would change the object on the second
+   * run; null is dropped on create and clears a value on update, the same state both ways.
+   */
+  json: (value: unknown): CustomFieldValue => ({ json: isEmptyJson(value) ? 'null' : JSON.stringify(value) }),
   boolean: (boolean: boolean): CustomFieldValue => ({ boolean }),
   multiple: (multiple_selection: string[]): CustomFieldValue => ({ multiple_selection }),
   datetime: (d: Date): CustomFieldValue => ({ datetime: { seconds: Math.floor(d.getTime() / 1000), nanos: 0 } }),
