@@ -38,6 +38,8 @@ describe('matching', () => {
     const typed = only(run(m, ent('virtual_machine', { name: 'vm1', cluster: { name: 'prod', type: proxmoxType } })));
     expect(typed.state).toBe('reconciled');
     expect(m.objects('cluster')).toHaveLength(2); // a second, unscoped "prod"
+    expect(m.duplicates('cluster')).toEqual([]); // (name, scope) differ...
+    expect(m.duplicates('cluster', (r) => String(r.name))).toHaveLength(1); // ...but it is the same cluster
 
     const scoped = only(run(m, ent('virtual_machine', { name: 'vm2', cluster })));
     expect(scoped.state).toBe('reconciled');
@@ -206,6 +208,24 @@ describe('NetBox clean() rules', () => {
       ent('ip_address', { address: '10.0.0.5/24', assigned_object_vm_interface: { virtual_machine: vmRef('vm1'), name: 'net0' } }));
     expect(only(run(m, ent('virtual_machine', { name: 'vm1', cluster, primary_ip4: { address: '10.0.0.5/24' } }))).state).toBe('reconciled');
     expect(m.find('virtual_machine', 'vm1@prod@dcim.site:HQ')?.primary_ip4).toBe(m.objects('ip_address')[0]?.id);
+  });
+
+  it('an IP entity whose nested VM / device reference carries primary_ip4 assigns and sets it in one entity', () => {
+    const m = new NetBoxDiodeModel();
+    const vmIp = only(run(m, ent('ip_address', {
+      address: '10.0.0.5/24',
+      assigned_object_vm_interface: { virtual_machine: { ...vmRef('vm1'), primary_ip4: { address: '10.0.0.5/24' } }, name: 'net0' },
+    })));
+    expect(vmIp.state).toBe('reconciled');
+    expect(m.objects('ip_address')).toHaveLength(1); // the nested {address} merged with the entity
+    expect(m.find('virtual_machine', 'vm1@prod@dcim.site:HQ')?.primary_ip4).toBe(m.find('ip_address', '10.0.0.5')?.id);
+
+    const devIp = only(run(m, ent('ip_address', {
+      address: '10.0.1.5/24',
+      assigned_object_interface: { device: { ...deviceRef('pve1'), primary_ip4: { address: '10.0.1.5/24' } }, name: 'vmbr0', type: 'bridge' },
+    })));
+    expect(devIp.state).toBe('reconciled');
+    expect(m.find('device', 'pve1@HQ')?.primary_ip4).toBe(m.find('ip_address', '10.0.1.5')?.id);
   });
 
   it('rejects a VM site that is not its cluster\'s scope site', () => {

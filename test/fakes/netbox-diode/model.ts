@@ -214,12 +214,15 @@ export class NetBoxDiodeModel {
     return this.netbox.create(resolveType(type), fields);
   }
 
-  /** Groups of rows of a type that share an identity (natural key): duplicates. */
-  duplicates(type: string): Row[][] {
+  /**
+   * Groups of rows of a type that share an identity (`keyOf`, or `by`, e.g. `(r) => String(r.name)`
+   * to catch two same-named clusters with different scopes): duplicates.
+   */
+  duplicates(type: string, by?: (row: Row) => string): Row[][] {
     const t = resolveType(type);
     const groups = new Map<string, Row[]>();
     for (const r of this.netbox.rows(t)) {
-      const k = this.keyOf(t, r);
+      const k = by ? by(r) : this.keyOf(t, r);
       groups.set(k, [...(groups.get(k) ?? []), r]);
     }
     return [...groups.values()].filter((g) => g.length > 1);

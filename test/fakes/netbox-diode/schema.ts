@@ -59,7 +59,11 @@ export interface TypeSpec {
   type: string;
   /** Diode Entity oneof member, e.g. `device`. */
   member: string;
-  /** Scalar (non-reference) fields the model knows, as P plugin_utils.py `_LEGAL_FIELDS`. */
+  /**
+   * Scalar (non-reference) fields the model knows, as P plugin_utils.py `_LEGAL_FIELDS` limited
+   * to fields NetBox 4.3+ still has (P transformer.py `_supported_diode_fields`): e.g. the
+   * pre-4.2 Interface/VMInterface `mac_address` is reported as a warning, not applied.
+   */
   fields: string[];
   refs: RefSpec[];
   /** Scalar fields NetBox requires (`blank=False`): clean_fields says "This field cannot be blank.". */
@@ -277,7 +281,7 @@ const SPECS: TypeSpec[] = [
   {
     // N virtualization/models/virtualmachines.py VMInterface: (virtual_machine, name) unique.
     type: 'virtualization.vminterface', member: 'vm_interface',
-    fields: ['name', 'enabled', 'mtu', 'description', 'mode', 'mac_address'],
+    fields: ['name', 'enabled', 'mtu', 'description', 'mode'],
     refs: [
       { json: 'virtual_machine', type: 'virtualization.virtualmachine', field: 'virtual_machine' },
       { json: 'parent', type: 'virtualization.vminterface', field: 'parent' },
@@ -296,7 +300,7 @@ const SPECS: TypeSpec[] = [
     // (device, name) unique. An auto-created component in P applier.py.
     type: 'dcim.interface', member: 'interface',
     fields: ['name', 'label', 'type', 'enabled', 'mtu', 'speed', 'duplex', 'wwn', 'mgmt_only', 'description',
-      'mode', 'mark_connected', 'mac_address'],
+      'mode', 'mark_connected'],
     refs: [
       { json: 'device', type: 'dcim.device', field: 'device' },
       { json: 'parent', type: 'dcim.interface', field: 'parent' },
