@@ -60,6 +60,11 @@ export class FakeDiodeIngester {
   readonly faults: Fault[] = [];
   /** Called for every Ingest; a returned fault overrides the queue. */
   faultFn?: (req: RecordedIngest, n: number) => Fault | undefined;
+  /**
+   * Called with every request answered OK (record: 'full'), e.g. to feed a
+   * NetBoxDiodeModel (test/fakes/netbox-diode): `ingester.onAccepted = (r) => model.ingest(r)`.
+   */
+  onAccepted?: (request: RecordedIngest['request']) => void;
   private readonly tokens = new Map<string, number>();
   private tokenCounter = 0;
   private server?: Server | ReturnType<typeof createSecureServer>;
@@ -183,7 +188,10 @@ export class FakeDiodeIngester {
     if (fault?.delayMs) await sleep(fault.delayMs);
     const code = fault?.code ?? GrpcCode.OK;
     rec.code = code;
-    if (code === GrpcCode.OK) this.countAccepted(decoded.entities.length, bytes.length);
+    if (code === GrpcCode.OK) {
+      this.countAccepted(decoded.entities.length, bytes.length);
+      this.onAccepted?.(decoded);
+    }
     this.answer(res, code, fault);
   }
 
