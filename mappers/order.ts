@@ -30,6 +30,33 @@ export const EMISSION_ORDER = [
 
 const rank = new Map<string, number>(EMISSION_ORDER.map((k, i) => [k, i]));
 
+/*
+ * Delivery phases: each phase is sent (and, with read-back, applied) before the next. Diode
+ * applies every entity on its own, several at once, in no fixed order, and an entity that
+ * creates an object another entity already created binds to that row *without writing its
+ * own fields* (netboxlabs/diode-netbox-plugin netbox_diode_plugin/api/applier.py
+ * `_create_or_find_instance`) unless the type is matched before saving (matcher.py
+ * `_REQUIRES_PRE_SAVE_MATCH`: clusters, VMs, prefixes, VLANs; and dcim interfaces and
+ * inventory items). So an object whose entity carries more than the references to it do
+ * (a tag's color, a custom field, a platform's tags, a device's status, a VM interface's
+ * MAC) must be applied before the entities that reference it; custom fields before any value.
+ */
+export const DELIVERY_PHASES: ReadonlyArray<readonly EntityKind[]> = [
+  // Tags alone: every other entity carries tag references, which would create them colourless.
+  ['tag'],
+  ['custom_field_choice_set', 'custom_field', 'cluster_type', 'platform'],
+  ['cluster', 'device', 'vlan', 'virtual_machine', 'prefix'],
+  ['vm_interface', 'interface', 'virtual_disk', 'inventory_item', 'service', 'journal_entry'],
+  ['ip_address'],
+];
+
+const phaseOf = new Map<string, number>(DELIVERY_PHASES.flatMap((kinds, i) => kinds.map((k) => [k, i] as const)));
+
+/** The delivery phase of a kind; kinds outside the table go with the components. */
+export function deliveryPhase(kind: EntityKind): number {
+  return phaseOf.get(kind) ?? 3;
+}
+
 export function kindRank(kind: EntityKind): number {
   return rank.get(kind) ?? EMISSION_ORDER.length;
 }

@@ -1,5 +1,5 @@
 import type {
-  CustomField, CustomFieldValue, Device, InventoryItem, Service, Tag,
+  CustomFieldChoiceSet, CustomFieldValue, Device, InventoryItem, Service, Tag,
 } from '../../proto/diode/v1/types.ts';
 import type { CephConfig } from '../../agent/collectors/ceph/config.ts';
 import { siteForHost } from '../../agent/collectors/ceph/config.ts';
@@ -90,9 +90,9 @@ function tags(): Tag[] {
   return [tagRef(CEPH_TAG.name), tagRef(DISCOVERED_TAG.name)];
 }
 
-function customFieldEntities(): AnyEntity[] {
+function customFieldEntities(flags: CustomFieldChoiceSet): AnyEntity[] {
   const defs = CEPH_CUSTOM_FIELDS.map((f) => ({ ...f, object_types: [...f.object_types].sort() }));
-  return cfEntities(defs, CEPH_CF_GROUP, { hidden: true });
+  return cfEntities(defs, CEPH_CF_GROUP, { hidden: true, choiceSets: [flags] });
 }
 
 function flagChoices(seen: readonly string[]): string[] {
@@ -158,6 +158,7 @@ export function mapCeph(snapshot: CephSnapshot, ctx: MapContext<CephConfig>): An
   const c = ctx.config;
   const s = snapshot;
   const clusterName = cephClusterName(c, s.fsid);
+  const flagSet: CustomFieldChoiceSet = { name: FLAGS_CHOICE_SET, description: 'Ceph OSD map flags', extra_choices: flagChoices(s.flags) };
   // No scope: the Ceph cluster spans whatever sites its hosts are at.
   const cluster = clusterRef({ name: clusterName, type: CEPH_CLUSTER_TYPE });
   // pve mode: exactly the PVE collector's node reference (mappers/pve pveNodeRef), so a
@@ -167,12 +168,8 @@ export function mapCeph(snapshot: CephSnapshot, ctx: MapContext<CephConfig>): An
   const out: AnyEntity[] = [
     tagEntity(CEPH_TAG.name, CEPH_TAG.color),
     tagEntity(DISCOVERED_TAG.name, DISCOVERED_TAG.color),
-    entity('custom_field_choice_set', {
-      name: FLAGS_CHOICE_SET,
-      description: 'Ceph OSD map flags',
-      extra_choices: flagChoices(s.flags),
-    }),
-    ...customFieldEntities(),
+    entity('custom_field_choice_set', flagSet),
+    ...customFieldEntities(flagSet),
     entity('cluster_type', { ...clusterTypeRef(CEPH_CLUSTER_TYPE), tags: tags() }),
     entity('cluster', {
       ...cluster,

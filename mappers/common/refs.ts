@@ -1,5 +1,5 @@
 import type {
-  Cluster, ClusterType, CustomField, CustomFieldValue, Device, DeviceRole, DeviceType, Interface, InventoryItemRole, IPAddress,
+  Cluster, ClusterType, CustomField, CustomFieldChoiceSet, CustomFieldValue, Device, DeviceRole, DeviceType, Interface, InventoryItemRole, IPAddress,
   Manufacturer, Platform, Site, Tag, VirtualMachine, VLAN, VMInterface,
 } from '../../proto/diode/v1/types.ts';
 import { entity, type EntityOf } from '../types.ts';
@@ -134,8 +134,25 @@ export function ipRef(address: string): IPAddress {
 }
 
 function isEmptyJson(value: unknown): boolean {
+  if (value === null || value === undefined || value === '') return true;
   if (Array.isArray(value)) return value.length === 0;
-  return typeof value === 'object' && value !== null && Object.keys(value).length === 0;
+  return typeof value === 'object' && Object.keys(value).length === 0;
+}
+
+/*
+ * A JSON value as the plugin stores it when it creates the object: clean_diff_data drops
+ * null, "", [] and {} members of objects, recursively (not inside lists), from a create only
+ * (netbox_diode_plugin/api/differ.py). Sending that form makes the create and every later
+ * update agree, so an unchanged value is no change.
+ */
+function createStable(value: unknown): unknown {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    const stable = createStable(v);
+    if (!isEmptyJson(stable)) out[k] = stable;
+  }
+  return out;
 }
 
 /** Custom field values in the shapes the plugin reads them (netbox_diode_plugin/api/common.py). */
@@ -149,7 +166,10 @@ export const cf = {
    * `clean_diff_data`, kept only for updates), so "[]" would change the object on the second
    * run; null is dropped on create and clears a value on update, the same state both ways.
    */
-  json: (value: unknown): CustomFieldValue => ({ json: isEmptyJson(value) ? 'null' : JSON.stringify(value) }),
+  json: (value: unknown): CustomFieldValue => {
+    const stable = createStable(value);
+    return { json: isEmptyJson(stable) ? 'null' : JSON.stringify(stable) };
+  },
   boolean: (boolean: boolean): CustomFieldValue => ({ boolean }),
   multiple: (multiple_selection: string[]): CustomFieldValue => ({ multiple_selection }),
   datetime: (d: Date): CustomFieldValue => ({ datetime: { seconds: Math.floor(d.getTime() / 1000), nanos: 0 } }),
@@ -162,6 +182,7 @@ export type CustomFieldDef = {
   type: NonNullable<CustomField['type']>;
   object_types: readonly string[];
   description: string;
+  /** Name of the choice set of a select or multiselect field. */
   choice_set?: string;
 };
 
@@ -169,7 +190,14 @@ export type CustomFieldDef = {
  * CustomField entities for a collector's definitions. `hidden`: not offered for editing,
  * as the next run would overwrite an edit (the seed's seven PVE fields keep NetBox's default).
  */
-export function customFieldEntities(defs: readonly CustomFieldDef[], group: string, opts: { hidden?: boolean } = {}): EntityOf<'custom_field'>[] {
+export function customFieldEntities(
+  defs: readonly CustomFieldDef[],
+  group: string,
+  opts: { hidden?: boolean; choiceSets?: readonly CustomFieldChoiceSet[] } = {},
+): EntityOf<'custom_field'>[] {
+  // A field's choice set reference is the whole choice set: applied before the choice set's
+  // own entity, the field creates it, and NetBox refuses a choice set without choices.
+  const sets = new Map((opts.choiceSets ?? []).map((c) => [c.name, c]));
   return defs.map((f) => entity('custom_field', {
     name: f.name,
     label: f.label,
@@ -178,6 +206,6 @@ export function customFieldEntities(defs: readonly CustomFieldDef[], group: stri
     object_types: [...f.object_types],
     group_name: group,
     ...(opts.hidden === true && { ui_editable: 'hidden' as const }),
-    ...(f.choice_set !== undefined && { choice_set: { name: f.choice_set } }),
+    ...(f.choice_set !== undefined && { choice_set: sets.get(f.choice_set) ?? { name: f.choice_set } }),
   }));
 }

@@ -1,7 +1,9 @@
-import type { CustomField, CustomFieldValue, VirtualMachine } from '../../proto/diode/v1/types.ts';
+import type { CustomFieldChoiceSet, CustomFieldValue, VirtualMachine } from '../../proto/diode/v1/types.ts';
 import { definitionSlug, type PackerConfig, type PackerDefinition } from '../../agent/collectors/packer/config.ts';
 import { BUILD_STATUSES, chronological, type BuildStatus, type PackerBuild, type PackerSnapshot } from '../../agent/collectors/packer/snapshot.ts';
-import { cf, clusterRef, platformRef, slugify, tagEntity, tagRef, vmRef } from '../common/refs.ts';
+import {
+  cf, clusterRef, customFieldEntities, platformRef, slugify, tagEntity, tagRef, vmRef, type CustomFieldDef,
+} from '../common/refs.ts';
 import { DISCOVERED_TAG, PVE_CLUSTER_TYPE } from '../common/vocabulary.ts';
 import { entity, type AnyEntity, type MapContext } from '../types.ts';
 
@@ -40,7 +42,8 @@ export function platformName(d: Pick<PackerDefinition, 'os_family' | 'os_release
 }
 
 const VM = 'virtualization.virtualmachine';
-type CfDef = Required<Pick<CustomField, 'name' | 'label' | 'type' | 'description'>> & { choice_set?: string };
+type CfDef = Omit<CustomFieldDef, 'object_types'>;
+const BUILD_STATUS_SET: CustomFieldChoiceSet = { name: BUILD_STATUS_CHOICE_SET, description: 'netbox-packer build statuses', extra_choices: [...BUILD_STATUSES] };
 
 export const PACKER_CUSTOM_FIELDS = [
   { name: 'packer_definition', label: 'Packer Definition', type: 'text', description: 'Name of the Packer image definition that builds this template' },
@@ -190,17 +193,8 @@ export function mapPacker(snapshot: PackerSnapshot, ctx: MapContext<PackerConfig
   const out: AnyEntity[] = [
     tagEntity(PACKER_TAG.name, PACKER_TAG.color),
     tagEntity(DISCOVERED_TAG.name, DISCOVERED_TAG.color),
-    entity('custom_field_choice_set', { name: BUILD_STATUS_CHOICE_SET, description: 'netbox-packer build statuses', extra_choices: [...BUILD_STATUSES] }),
-    ...PACKER_CUSTOM_FIELDS.map((f) => entity('custom_field', {
-      name: f.name,
-      label: f.label,
-      type: f.type,
-      description: f.description,
-      object_types: [VM],
-      group_name: PACKER_CF_GROUP,
-      ui_editable: 'hidden',
-      ...('choice_set' in f && { choice_set: { name: f.choice_set } }),
-    })),
+    entity('custom_field_choice_set', BUILD_STATUS_SET),
+    ...customFieldEntities(PACKER_CUSTOM_FIELDS.map((f) => ({ ...f, object_types: [VM] })), PACKER_CF_GROUP, { hidden: true, choiceSets: [BUILD_STATUS_SET] }),
   ];
   const platforms = new Set<string>();
   for (const t of templates) {

@@ -268,7 +268,12 @@ export class NetBoxDiodeModel {
         for (const [k, v] of Object.entries(row).sort(([a], [b]) => (a < b ? -1 : 1))) {
           if (k === 'id' || k.startsWith('_')) continue;
           const ref = spec?.refs.find((x) => x.field === k || `${x.field}_id` === k);
-          if (ref && k.endsWith('_id') && ref.generic) {
+          const genericType = k.endsWith('_id') ? row[`${k.slice(0, -3)}_type`] : undefined;
+          if (typeof genericType === 'string' && !(ref && !ref.generic)) {
+            // A generic foreign key (assigned_object, scope…), declared as a ref or not: its identity, not its id.
+            const target = this.netbox.get(genericType, v);
+            r[k] = target ? this.keyOf(genericType, target) : v;
+          } else if (ref && k.endsWith('_id') && ref.generic) {
             const t = String(row[`${ref.field}_type`] ?? '');
             const target = this.netbox.get(t, v);
             r[k] = target ? this.keyOf(t, target) : v;

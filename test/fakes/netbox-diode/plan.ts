@@ -67,8 +67,15 @@ function partiallyMerge(nb: NetBox, type: string, pre: Record<string, unknown>, 
   return out;
 }
 
+/** Python compares dicts without regard to key order (custom_fields, JSON values): so does this. */
 function canon(v: unknown): string {
-  return JSON.stringify(v, (_k, x: unknown) => (x instanceof Unresolved ? `ref:${x.uuid}` : x));
+  return JSON.stringify(v, (_k, x: unknown) => {
+    if (x instanceof Unresolved) return `ref:${x.uuid}`;
+    if (x !== null && typeof x === 'object' && !Array.isArray(x)) {
+      return Object.fromEntries(Object.keys(x).sort().map((k) => [k, (x as Record<string, unknown>)[k]]));
+    }
+    return x;
+  });
 }
 
 /** P differ.py `clean_diff_data` (for creates): drop None, empty lists, empty dicts and empty strings, recursively. */
