@@ -329,4 +329,8 @@ describe('image entrypoint', () => {
     const entrypoint = /^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)?.[1];
     expect(JSON.parse(entrypoint ?? 'null')).toEqual(['node', ...NODE_FLAGS, '/app/bin/diode-agent.js']);
   });
+
+  it('puts diode-agent on PATH with the same flags', () => {
+    expect(dockerfile).toContain(`exec node ${NODE_FLAGS.join(' ')} /app/bin/diode-agent.js "$@"`);
+  });
 });
