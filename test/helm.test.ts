@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
@@ -53,15 +53,24 @@ const container = (r: RenderResult) => deployment(r).spec.template.spec.containe
 const envNames = (r: RenderResult) => (container(r).env as Obj[]).map((e) => e.name);
 const agentYaml = (r: RenderResult) => parse(get(r, 'ConfigMap', 'proxmox-diode-agent').data['agent.yaml']) as Obj;
 
-/** Loads the rendered agent.yaml and policies with the agent's own loader. */
+/**
+ * Loads the rendered agent.yaml and policies with the agent's own loader. The policies are
+ * laid out as the kubelet projects a ConfigMap volume (pkg/volume/util/atomic_writer.go):
+ * the files in a timestamped directory, a `..data` symlink to it, and one symlink per key.
+ */
 function agentAccepts(r: RenderResult, env: Record<string, string>) {
   const dir = mkdtempSync(join(tmpdir(), 'helm-render-'));
   const pdir = join(dir, 'policies');
-  mkdirSync(pdir);
+  const stamp = '..2026_01_01_00_00_00.000000001';
+  mkdirSync(join(pdir, stamp), { recursive: true });
+  symlinkSync(stamp, join(pdir, '..data'));
   const cfg = agentYaml(r);
   expect(cfg.policies).toEqual({ dir: '/etc/diode-agent/policies' });
   writeFileSync(join(dir, 'agent.yaml'), JSON.stringify({ ...cfg, policies: { dir: pdir } }));
-  for (const [file, text] of Object.entries((get(r, 'ConfigMap', '-policies').data ?? {}) as Record<string, string>)) writeFileSync(join(pdir, file), text);
+  for (const [file, text] of Object.entries((get(r, 'ConfigMap', '-policies').data ?? {}) as Record<string, string>)) {
+    writeFileSync(join(pdir, stamp, file), text);
+    symlinkSync(join('..data', file), join(pdir, file));
+  }
   const loaded = loadAgentConfig(join(dir, 'agent.yaml'), env);
   return { cfg: loaded, policies: loadPolicies(loaded, COLLECTORS, env) };
 }
@@ -107,6 +116,7 @@ describe('helm chart: values.schema.json', () => {
     ['a policy file without .yaml (the agent would not read it)', { policies: { 'pve-lab': 'name: x' } }, /property name must be valid/],
     ['a secretEnv entry that would replace the Diode credential', { secretEnv: { DIODE_CLIENT_SECRET: { secret: 's', key: 'k' } } }, /property name must be valid/],
     ['a chart-owned agent.yaml key in agentConfig', { agentConfig: { policies: { dir: '/x' } } }, /agentConfig must NOT have additional properties/],
+    ['an image tag YAML read as a number (1.10 would become 1.1)', { image: { repository: 'x', tag: 1.1 } }, /tag must be string/],
     ['an unknown pull policy', { image: { repository: 'x', pullPolicy: 'Sometimes' } }, /pullPolicy must be equal to one of the allowed values/],
     ['a target that is not grpc(s)://', { diode: { target: 'https://netbox.example.com/diode' } }, /target must match pattern/],
     ['a ServiceMonitor interval Prometheus cannot parse', { serviceMonitor: { interval: 'thirty' } }, /interval must match pattern/],

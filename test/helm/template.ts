@@ -313,10 +313,8 @@ function scan(src: string, name: string): Array<{ text: string } | RawAction> {
     line += (src.slice(i, open).match(/\n/g) ?? []).length;
     const startLine = line;
     // Comment: /* … */ right after the delimiter (and trim marker).
-    let k = j;
-    while (isSpace(src[k]) && trimLeft) k++;
-    if (src.startsWith('/*', trimLeft ? j : open + 2)) {
-      const end = src.indexOf('*/', k + 2);
+    if (src.startsWith('/*', j)) {
+      const end = src.indexOf('*/', j + 2);
       if (end < 0) throw new TemplateError(`template: ${name}:${startLine}: unclosed comment`);
       let e = end + 2;
       let trimRight = false;
@@ -447,7 +445,7 @@ class Parser {
   }
 
   private pipeline(toks: Tok[], line: number, allowDecl: boolean, range = false): Pipe {
-    const t = toks.filter((x) => x.k !== 'space' || true);
+    const t = toks;
     let i = 0;
     const skip = () => { while (t[i]?.k === 'space') i++; };
     const decl: string[] = [];
