@@ -3,8 +3,15 @@
 FROM node:24-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-# Production dependencies only; no install scripts are needed by them.
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+# Production dependencies only; no install scripts are needed by them. tsx (and the esbuild
+# binary it brings) serves Node < 22.18 only (bin/diode-agent.js loads it when Node cannot
+# strip types itself); Node 24 never does, so it leaves the image: npm prune removes it and
+# what only it needed, and the package.json copied below no longer lists it.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+ && npm pkg delete dependencies.tsx \
+ && npm prune --omit=dev --ignore-scripts --no-audit --no-fund \
+ && find node_modules -mindepth 1 -maxdepth 1 -type d -empty -delete \
+ && npm cache clean --force
 
 FROM node:24-bookworm-slim
 LABEL org.opencontainers.image.title="proxmox-diode-agent" \
@@ -15,12 +22,16 @@ ENV NODE_ENV=production \
     DIODE_AGENT_STATUS_LISTEN=0.0.0.0:9464
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
-COPY package.json ./
+COPY --from=deps /app/package.json ./
 COPY bin ./bin
 COPY agent ./agent
 COPY mappers ./mappers
 COPY proto ./proto
-RUN rm -rf agent/**/*.test.ts && find agent mappers -name '*.test.ts' -delete \
+# `diode-agent …` on PATH (kubectl exec … -- diode-agent validate), with the entrypoint's
+# heap flags (a test keeps both equal to agent/node-flags.ts).
+RUN find agent mappers -name '*.test.ts' -delete \
+ && printf '#!/bin/sh\nexec node --max-semi-space-size=16 --heap-growing-percent=30 /app/bin/diode-agent.js "$@"\n' > /usr/local/bin/diode-agent \
+ && chmod 0755 /usr/local/bin/diode-agent \
  && mkdir -p /var/lib/diode-agent /etc/diode-agent/policies \
  && chown node:node /var/lib/diode-agent
 USER node

@@ -143,6 +143,30 @@ describe('container image', () => {
     await exec('docker', ['rm', '-f', container.getId()]);
   });
 
+  it('has diode-agent on PATH, running the agent with the entrypoint\'s heap flags', async () => {
+    // As an operator would use it: `kubectl exec … -- diode-agent validate`, read-only root.
+    const help = await exec('docker', ['run', '--rm', '--network', 'host', '--read-only', '--entrypoint', 'sh', IMAGE, '-c', 'command -v diode-agent && diode-agent --help']);
+    const [path, ...usage] = help.stdout.split('\n');
+    expect(path).toBe('/usr/local/bin/diode-agent');
+    expect(usage.join('\n')).toMatch(/^diode-agent \d+\.\d+\.\d+: Proxmox discovery for NetBox through Diode\n\nUsage:\n  diode-agent run /);
+    const version = await exec('docker', ['run', '--rm', '--network', 'host', '--read-only', '--entrypoint', 'diode-agent', IMAGE, 'version']);
+    expect(version.stdout.trim()).toMatch(/\d+\.\d+\.\d+/);
+    const wrapper = await exec('docker', ['run', '--rm', '--network', 'host', '--entrypoint', 'cat', IMAGE, '/usr/local/bin/diode-agent']);
+    expect(wrapper.stdout).toBe(`#!/bin/sh\nexec node ${NODE_FLAGS.join(' ')} /app/bin/diode-agent.js "$@"\n`);
+  });
+
+  it('leaves out what Node 24 never loads: tsx and esbuild', async () => {
+    const { stdout } = await exec('docker', ['run', '--rm', '--network', 'host', '--entrypoint', 'sh', IMAGE, '-c',
+      'node --version; ls /app/node_modules /app/node_modules/.bin; find / -xdev \\( -name tsx -o -name "esbuild*" -o -name "@esbuild" \\) -print 2>/dev/null; node -e "console.log(process.features.typescript)"; node -p "Object.keys(require(\'/app/package.json\').dependencies).join(\',\')"']);
+    const lines = stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^v24\./);
+    // bin/diode-agent.js loads tsx only where Node cannot strip types; Node 24 can.
+    expect(lines).toContain('strip');
+    expect(lines).toContain('@grpc');
+    expect(lines.filter((l) => /tsx|esbuild/.test(l))).toEqual([]);
+    expect(lines.at(-1)).not.toMatch(/tsx/);
+  });
+
   it('exits non-zero with a readable message on a config error', async () => {
     const dir = configDir('agent:\n  name: broken\ndiode:\n  target: https://netbox.example.com/diode\n  client_id: x\n  client_secret: y\n');
     const r = await exec('docker', ['run', '--rm', '--network', 'host', '--read-only', '-v', `${dir}:/etc/diode-agent:ro`, IMAGE]).then(
