@@ -61,12 +61,14 @@ describe('mapCeph', () => {
     expect(cfs).toHaveLength(CEPH_CUSTOM_FIELDS.length);
     expect(cfs.find((e) => e.value.name === 'ceph_flags')?.value).toEqual({
       name: 'ceph_flags', label: 'Ceph OSD Flags', type: 'multiselect', description: 'OSD map flags that are set (noout, noscrub, …)',
-      object_types: ['virtualization.cluster'], group_name: 'Ceph', ui_editable: 'hidden', choice_set: { name: 'ceph_osd_flags' },
+      object_types: ['virtualization.cluster'], group_name: 'Ceph', ui_editable: 'hidden',
+      // The whole choice set: applied before the choice set's own entity, the field creates it.
+      choice_set: { name: 'ceph_osd_flags', description: 'Ceph OSD map flags', extra_choices: [...KNOWN_OSD_FLAGS, 'none', 'noautoscale'] },
     });
     expect(out.filter((e) => e.kind !== 'custom_field')).toEqual([
       { kind: 'tag', value: { name: 'ceph', slug: 'ceph', color: 'ef5c55' } },
       { kind: 'tag', value: { name: 'discovered', slug: 'discovered', color: '198754' } },
-      { kind: 'custom_field_choice_set', value: { name: 'ceph_osd_flags', description: 'Ceph OSD map flags', extra_choices: [...KNOWN_OSD_FLAGS, 'noautoscale'] } },
+      { kind: 'custom_field_choice_set', value: { name: 'ceph_osd_flags', description: 'Ceph OSD map flags', extra_choices: [...KNOWN_OSD_FLAGS, 'none', 'noautoscale'] } },
       { kind: 'cluster_type', value: { name: 'Ceph', slug: 'ceph', tags: TAGS } },
       {
         kind: 'cluster',
@@ -84,7 +86,8 @@ describe('mapCeph', () => {
             ceph_quorum: { json: '["pve1"]' },
             ceph_pools: { json: '[{"id":2,"name":"rbd","type":"replicated","size":3,"min_size":2,"pg_num":32,"crush_rule":"replicated_rule","applications":["rbd"]}]' },
             ceph_crush_rules: { json: '[{"id":0,"name":"replicated_rule"}]' },
-            ceph_filesystems: { json: '[]' },
+            // Empty lists are JSON null: what a create stores, so the next run is no change.
+            ceph_filesystems: { json: 'null' },
           },
         },
       },

@@ -73,7 +73,7 @@ describe('mapPacker', () => {
         tags: [{ name: 'packer', slug: 'packer' }, { name: 'discovered', slug: 'discovered' }],
         custom_fields: {
           packer_definition: { text: 'ubuntu-2404' },
-          packer_definition_spec: { json: '{"name":"ubuntu-2404","slug":"ubuntu-2404","description":"Ubuntu LTS","enabled":true,"builder_type":"proxmox-iso","target_cluster":"pve-lab","iso_storage":"local:iso/u.iso","default_bridge":"vmbr0","os_family":"ubuntu","os_release":"24.04","default_ciuser":"ubuntu","default_variables":{},"allowed_tenants":[]}' },
+          packer_definition_spec: { json: '{"name":"ubuntu-2404","slug":"ubuntu-2404","description":"Ubuntu LTS","enabled":true,"builder_type":"proxmox-iso","target_cluster":"pve-lab","iso_storage":"local:iso/u.iso","default_bridge":"vmbr0","os_family":"ubuntu","os_release":"24.04","default_ciuser":"ubuntu"}' },
           packer_builder_type: { text: 'proxmox-iso' },
           packer_build_id: { text: 'r2:ubuntu-2404' },
           packer_build_status: { selection: 'failed' },
