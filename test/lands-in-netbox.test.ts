@@ -1,59 +1,13 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { NetBoxDiodeModel, wireEntity, type IngestionLog } from './fakes/netbox-diode/model.ts';
-import { deliveryPhase, DELIVERY_PHASES } from '../mappers/order.ts';
-import type { EntityKind } from '../mappers/types.ts';
+import { NetBoxDiodeModel } from './fakes/netbox-diode/model.ts';
+import { applyRun, changed, describeFailures, duplicatesIn, goldenCases } from './helpers/netbox-model.ts';
 
 /*
  * Every golden case's entities, applied the way today's Diode applies them (the model in
  * test/fakes/netbox-diode/: each entity on its own, several workers, an order that is not the
- * emission order, references created from what they carry). Sent as the agent sends them:
- * phase by phase (mappers/order.ts DELIVERY_PHASES), each applied before the next.
+ * emission order, references created from what they carry), phase by phase as the agent
+ * sends them.
  */
-
-const ROOT = new URL('./cases/', import.meta.url);
-
-type Mapped = { kind: string; value: object };
-
-export function goldenCases(): Array<{ collector: string; name: string; entities: Mapped[] }> {
-  const out: Array<{ collector: string; name: string; entities: Mapped[] }> = [];
-  for (const collector of readdirSync(ROOT).sort()) {
-    const dir = new URL(`${collector}/`, ROOT);
-    if (!statSync(dir).isDirectory()) continue;
-    for (const name of readdirSync(dir).sort()) {
-      const file = new URL(`${name}/expected.json`, dir);
-      let text: string;
-      try {
-        text = readFileSync(file, 'utf8');
-      } catch {
-        continue;
-      }
-      out.push({ collector, name, entities: JSON.parse(text) as Mapped[] });
-    }
-  }
-  return out;
-}
-
-let requests = 0;
-/** One run as the agent delivers it: phase by phase, each drained before the next. */
-export function applyRun(model: NetBoxDiodeModel, entities: readonly Mapped[]): IngestionLog[] {
-  const logs: IngestionLog[] = [];
-  for (let phase = 0; phase < DELIVERY_PHASES.length; phase++) {
-    const part = entities.filter((e) => deliveryPhase(e.kind as EntityKind) === phase);
-    if (part.length === 0) continue;
-    model.ingest({ id: `req-${++requests}`, entities: part.map((e) => wireEntity(e.kind, e.value)) });
-    logs.push(...model.drain());
-  }
-  return logs;
-}
-
-const describeFailures = (logs: IngestionLog[]) => logs.filter((l) => l.state === 'failed').map((l) => `${l.member}: ${l.error ?? ''}`);
-const changed = (logs: IngestionLog[]) => logs.filter((l) => l.state !== 'no_changes').map((l) => `${l.member} ${l.state}: ${JSON.stringify(l.changes)}`);
-
-/** Object types with two rows of one identity. */
-export function duplicatesIn(model: NetBoxDiodeModel): string[] {
-  return Object.keys(model.dump()).flatMap((type) => model.duplicates(type).map((rows) => `${type}: ${rows.map((r) => model.keyOf(type, r)).join(' = ')}`));
-}
 
 const cases = goldenCases();
 
@@ -83,5 +37,27 @@ describe('golden cases land in NetBox as Diode applies them', () => {
     });
     expect(dumps[1]).toEqual(dumps[0]);
     expect(dumps[2]).toEqual(dumps[0]);
+  });
+
+  it('updates what an operator already made (site, cluster, device of the same identity) instead of adding a second', () => {
+    const c = cases.find((x) => x.collector === 'pve' && x.name === 'multi-node-cluster')!;
+    const model = new NetBoxDiodeModel({ seed: 3 });
+    // Hand-made, with other slugs and without the agent's tags, as an operator would have it.
+    const hq = model.seed('site', { name: 'HQ', slug: 'headquarters' });
+    const london = model.seed('site', { name: 'London', slug: 'lon' });
+    const type = model.seed('cluster_type', { name: 'Proxmox', slug: 'proxmox' });
+    const cluster = model.seed('cluster', { name: 'prod-cluster', type: type.id, scope_type: 'dcim.site', scope_id: hq.id, description: 'by hand' });
+    const maker = model.seed('manufacturer', { name: 'Proxmox', slug: 'proxmox' });
+    const dt = model.seed('device_type', { manufacturer: maker.id, model: 'Proxmox Node', slug: 'proxmox-node' });
+    const role = model.seed('device_role', { name: 'Hypervisor', slug: 'hypervisor' });
+    const pve1 = model.seed('device', { name: 'PVE1', site: london.id, device_type: dt.id, role: role.id, serial: 'SN-1' });
+    expect(describeFailures(applyRun(model, c.entities))).toEqual([]);
+    expect(duplicatesIn(model)).toEqual([]);
+    expect(model.objects('site').filter((x) => x.name === 'HQ').map((x) => x.id)).toEqual([hq.id]);
+    expect(model.objects('cluster').map((x) => [x.id, x.description])).toEqual([[cluster.id, 'by hand']]);
+    // Device names match case-insensitively (NetBox's Lower(name) constraint): the operator's row, updated.
+    const devices = model.objects('device').filter((x) => String(x.name).toLowerCase() === 'pve1');
+    expect(devices.map((x) => [x.id, x.serial, x.status])).toEqual([[pve1.id, 'SN-1', 'active']]);
+    expect(changed(applyRun(model, c.entities))).toEqual([]);
   });
 });

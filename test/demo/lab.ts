@@ -98,7 +98,8 @@ async function startCephLab(): Promise<LabService> {
 /** A Packer pipeline: manifest with several runs, machine-readable logs, five definitions. */
 async function packerLab(dir: string): Promise<Omit<LabService, 'server'>> {
   const files = await demoPackerFiles(join(dir, 'packer'), { cluster: CLUSTER });
-  return { env: {}, policy: { name: 'packer-lab', collector: 'packer', config: files.config } };
+  // The PVE policy's SITE_NAME: the cluster is (name, scope site) to Diode.
+  return { env: {}, policy: { name: 'packer-lab', collector: 'packer', config: { ...files.config, SITE_NAME: SITE } } };
 }
 
 export interface DemoResult {

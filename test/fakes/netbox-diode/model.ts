@@ -283,7 +283,9 @@ export class NetBoxDiodeModel {
             const t = this.netbox.get(ref.type, v);
             r[k] = t ? this.keyOf(ref.type, t) : v;
           } else if (k === 'custom_fields' && v && typeof v === 'object') {
-            r[k] = Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1)));
+            // A null value and a missing key read the same (N extras CustomFieldsMixin: .get() is None),
+            // and which keys hold null depends on the fields defined when the row was made.
+            r[k] = Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null).sort(([a], [b]) => (a < b ? -1 : 1)));
           } else r[k] = v;
         }
         return r;

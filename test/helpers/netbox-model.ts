@@ -1,0 +1,54 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { NetBoxDiodeModel, wireEntity, type IngestionLog } from '../fakes/netbox-diode/model.ts';
+import { deliveryPhase, DELIVERY_PHASES } from '../../mappers/order.ts';
+import type { EntityKind } from '../../mappers/types.ts';
+
+/*
+ * Feeding the NetBox/Diode model (test/fakes/netbox-diode/) the way the agent delivers:
+ * phase by phase (mappers/order.ts DELIVERY_PHASES), each applied before the next.
+ */
+
+const ROOT = new URL('../cases/', import.meta.url);
+
+type Mapped = { kind: string; value: object };
+
+export function goldenCases(): Array<{ collector: string; name: string; entities: Mapped[] }> {
+  const out: Array<{ collector: string; name: string; entities: Mapped[] }> = [];
+  for (const collector of readdirSync(ROOT).sort()) {
+    const dir = new URL(`${collector}/`, ROOT);
+    if (!statSync(dir).isDirectory()) continue;
+    for (const name of readdirSync(dir).sort()) {
+      const file = new URL(`${name}/expected.json`, dir);
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch {
+        continue;
+      }
+      out.push({ collector, name, entities: JSON.parse(text) as Mapped[] });
+    }
+  }
+  return out;
+}
+
+let requests = 0;
+/** One run as the agent delivers it: phase by phase, each drained before the next. */
+export function applyRun(model: NetBoxDiodeModel, entities: readonly Mapped[]): IngestionLog[] {
+  const logs: IngestionLog[] = [];
+  for (let phase = 0; phase < DELIVERY_PHASES.length; phase++) {
+    const part = entities.filter((e) => deliveryPhase(e.kind as EntityKind) === phase);
+    if (part.length === 0) continue;
+    model.ingest({ id: `req-${++requests}`, entities: part.map((e) => wireEntity(e.kind, e.value)) });
+    logs.push(...model.drain());
+  }
+  return logs;
+}
+
+export const describeFailures = (logs: IngestionLog[]) => logs.filter((l) => l.state === 'failed').map((l) => `${l.member}: ${l.error ?? ''}`);
+export const changed = (logs: IngestionLog[]) => logs.filter((l) => l.state !== 'no_changes').map((l) => `${l.member} ${l.state}: ${JSON.stringify(l.changes)}`);
+
+/** Object types with two rows of one identity. */
+export function duplicatesIn(model: NetBoxDiodeModel): string[] {
+  return Object.keys(model.dump()).flatMap((type) => model.duplicates(type).map((rows) => `${type}: ${rows.map((r) => model.keyOf(type, r)).join(' = ')}`));
+}
+
