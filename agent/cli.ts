@@ -67,7 +67,7 @@ export function formatSummary(results: readonly RunResult[]): string {
     for (const e of r.diode.errors.slice(0, 10)) lines.push(`  diode error: ${e}`);
     const rb = r.diode.readBack;
     if (rb?.status === 'unavailable') lines.push(`  diode read-back unavailable: ${rb.error ?? ''}`);
-    else if (rb) lines.push(`  diode applied: ${rb.applied} applied, ${rb.noChanges} unchanged, ${rb.failed} failed, ${rb.ignored} ignored, ${rb.unconfirmed} unconfirmed${rb.error ? ` (${rb.error})` : ''}`);
+    else if (rb) lines.push(`  diode read-back: ${rb.applied} applied, ${rb.noChanges} unchanged, ${rb.failed} failed, ${rb.ignored} ignored, ${rb.unconfirmed} unconfirmed${rb.error ? ` (${rb.error})` : ''}`);
     const failed = r.diode.failed ?? [];
     for (const f of failed.slice(0, 20)) lines.push(`  failed in diode: ${f.kind} ${f.key}: ${f.error}`);
     if (failed.length > 20) lines.push(`  failed in diode: ${failed.length - 20} more (see /status)`);

@@ -88,7 +88,7 @@ describe('diode.read_back', () => {
       expect(metricValue(metrics, 'diode_agent_entities_unconfirmed_total{policy="pve"}')).toBe(0);
 
       const summary = formatSummary([r!]).split('\n');
-      expect(summary).toContain(`  diode applied: ${total - 2 - r!.collected.platform!} applied, ${r!.collected.platform} unchanged, 2 failed, 0 ignored, 0 unconfirmed`);
+      expect(summary).toContain(`  diode read-back: ${total - 2 - r!.collected.platform!} applied, ${r!.collected.platform} unchanged, 2 failed, 0 ignored, 0 unconfirmed`);
       expect(summary.filter((l) => l.startsWith('  failed in diode: '))).toEqual(redacted.map((f) => `  failed in diode: virtual_machine ${f.key}: ${f.error}`));
       expect(summary.join('\n')).not.toContain(secret);
 
@@ -123,7 +123,7 @@ describe('diode.read_back', () => {
     expect(r!.diode.failed).toEqual([]);
     expect(r!.diode.readBack).toMatchObject({ status: 'timeout', applied: definitions, noChanges: 0, failed: 0, ignored: 0, unconfirmed: queued });
     expect(r!.sent).toEqual(r!.collected);
-    expect(formatSummary([r!]).split('\n')).toContain(`  diode applied: ${definitions} applied, 0 unchanged, 0 failed, 0 ignored, ${queued} unconfirmed`);
+    expect(formatSummary([r!]).split('\n')).toContain(`  diode read-back: ${definitions} applied, 0 unchanged, 0 failed, 0 ignored, ${queued} unconfirmed`);
     const metrics = await a.metrics.registry.metrics();
     expect(metricValue(metrics, 'diode_agent_entities_unconfirmed_total{policy="pve"}')).toBe(queued);
     expect(metricValue(metrics, 'diode_agent_entities_failed_total{policy="pve"}')).toBe(0);
@@ -154,6 +154,7 @@ describe('diode.read_back', () => {
     const warnings = lines.filter((l) => l.msg === 'diode read-back unavailable');
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatchObject({ policy: 'pve', reason: r1!.diode.readBack!.error, fallback: 'entities count as delivered once Diode accepts them, as without read-back; grant the Diode OAuth2 client the diode:read scope, or set diode.read_back.enabled: false' });
+    expect(metricValue(await a.metrics.registry.metrics(), 'diode_agent_read_back_unavailable_total{policy="pve"}')).toBe(2);
     expect(ingester.tokenRequests.map((t) => t.scope)).toEqual(['diode:ingest', 'diode:read', 'diode:read']);
     expect(ingester.retrieveRequests).toEqual([]);
     expect(acceptedIngests()).toHaveLength(4);

@@ -49,14 +49,14 @@ export interface RetrieveRequest {
   page_token?: string;
 }
 
-/** An ingestion log as the agent reads it: the entity kept as its wire bytes. */
+/** An ingestion log as the agent reads it. */
 export interface IngestionLogView {
   id: string;
   state: string;
   requestId: string;
   objectType: string;
-  /** Entity message bytes as Diode stored them (with their timestamp). */
-  entity?: Uint8Array;
+  /** The decoded Entity message (with its timestamp), for entityIdentity. */
+  entity?: object;
   error?: { message: string; code: string };
 }
 
@@ -65,26 +65,36 @@ export interface RetrievePage {
   nextPageToken: string;
 }
 
+const STATE_NAMES = (IngestionLogType.fields.state!.resolve().resolvedType as protobuf.Enum).valuesById;
+
 export function encodeRetrieveRequest(r: RetrieveRequest): Uint8Array {
   return RetrieveIngestionLogsRequestType.encode(RetrieveIngestionLogsRequestType.fromObject(r)).finish();
 }
 
-/** Decodes a response; each log's entity is re-encoded once, for matching (entityIdentity). */
+/**
+ * Decodes a response. Fields are read off the decoded messages, without converting the
+ * entities: a Diode that ignores the request_id filter returns other producers' logs too.
+ */
 export function decodeRetrieveResponse(b: Uint8Array): RetrievePage {
-  const msg = RetrieveIngestionLogsResponseType.decode(b) as unknown as { logs?: protobuf.Message[]; next_page_token?: string };
+  const msg = RetrieveIngestionLogsResponseType.decode(b) as unknown as { logs?: RawLog[]; next_page_token?: string };
   const logs: IngestionLogView[] = [];
   for (const m of msg.logs ?? []) {
-    const o = IngestionLogType.toObject(m, { enums: String, longs: String, defaults: true }) as {
-      id: string; state: string; request_id: string; object_type: string; data_type: string;
-      error?: { message?: string; code?: string };
-    };
-    const raw = (m as unknown as { entity?: protobuf.Message }).entity;
-    const view: IngestionLogView = { id: o.id, state: o.state, requestId: o.request_id, objectType: o.object_type || o.data_type };
-    if (raw) view.entity = EntityMsg.encode(raw).finish();
-    if (o.error && (o.error.message || o.error.code)) view.error = { message: o.error.message ?? '', code: o.error.code ?? '' };
+    const view: IngestionLogView = { id: m.id ?? '', state: STATE_NAMES[m.state ?? 0] ?? String(m.state), requestId: m.request_id ?? '', objectType: m.object_type || m.data_type || '' };
+    if (m.entity) view.entity = m.entity;
+    if (m.error && (m.error.message || m.error.code)) view.error = { message: m.error.message ?? '', code: m.error.code ?? '' };
     logs.push(view);
   }
   return { logs, nextPageToken: msg.next_page_token ?? '' };
+}
+
+interface RawLog {
+  id?: string;
+  state?: number;
+  request_id?: string;
+  object_type?: string;
+  data_type?: string;
+  entity?: object;
+  error?: { message?: string; code?: string };
 }
 
 /**
@@ -95,9 +105,9 @@ export function decodeRetrieveResponse(b: Uint8Array): RetrievePage {
  * (netboxlabs/diode diode-server/dbstore/postgres/repository.go CreateIngestionLog) and Go
  * writes map entries (custom_fields) in no fixed order, so the natural key is the fallback.
  */
-export function entityIdentity(entityBytes: Uint8Array): { fingerprint: string; id: string } | undefined {
-  const msg = EntityMsg.decode(entityBytes) as unknown as Record<string, unknown>;
-  delete msg.timestamp;
+export function entityIdentity(entity: Uint8Array | object): { fingerprint: string; id: string } | undefined {
+  const decoded = entity instanceof Uint8Array ? EntityMsg.decode(entity) : entity;
+  const { timestamp: _ts, ...msg } = decoded as Record<string, unknown>;
   const body = EntityMsg.encode(msg).finish();
   const obj = EntityMsg.toObject(msg as unknown as protobuf.Message, { longs: Number, arrays: true }) as Record<string, unknown>;
   const kind = Object.keys(obj).find((k) => k !== 'timestamp');
