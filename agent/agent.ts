@@ -98,6 +98,7 @@ export class Agent {
       onDropped: (p, reason) => this.metrics.droppedSnapshot(p, reason),
       onStale: (p, n) => this.metrics.stale(p, n),
       onStateSaveFailed: (p) => this.metrics.stateSaveFailed(p),
+      ...(cfg.diode.read_back.enabled ? { readBack: { timeoutMs: cfg.diode.read_back.timeout, pollIntervalMs: cfg.diode.read_back.poll_interval } } : {}),
     });
   }
 
@@ -236,6 +237,8 @@ export class Agent {
             entities_sent: r.sent,
             diode_requests: r.diode.requests,
             diode_errors: r.diode.errors.slice(0, 50),
+            diode_read_back: r.diode.readBack ?? null,
+            diode_failed: r.diode.failed?.slice(0, 50) ?? [],
             delivery: r.delivery ?? null,
             warnings: r.warnings.map((w) => ({ code: w.code, subject: w.subject, reason: w.message })),
             error: r.error ?? null,

@@ -7,7 +7,7 @@ import { agentJsonSchema, policyJsonSchema, SCHEMA_FILES } from './config/json-s
 import { DiodeClient } from './diode/client.ts';
 import { replay } from './replay.ts';
 import { ConfigError, formatIssue } from './errors.ts';
-import { createLogger, redactSecrets } from './log.ts';
+import { createLogger, redactSecrets, registerSecret } from './log.ts';
 import type { RunResult } from './run.ts';
 import { AGENT_VERSION } from './version.ts';
 import { StatusServer } from './telemetry/status-server.ts';
@@ -65,6 +65,12 @@ export function formatSummary(results: readonly RunResult[]): string {
     lines.push(`  sent: ${sent} entities in ${r.diode.requests} requests (${r.diode.bytes} bytes)`);
     for (const w of r.warnings) lines.push(`  warning: ${w.subject}: ${w.message} [${w.code}]`);
     for (const e of r.diode.errors.slice(0, 10)) lines.push(`  diode error: ${e}`);
+    const rb = r.diode.readBack;
+    if (rb?.status === 'unavailable') lines.push(`  diode read-back unavailable: ${rb.error ?? ''}`);
+    else if (rb) lines.push(`  diode read-back: ${rb.applied} applied, ${rb.noChanges} unchanged, ${rb.failed} failed, ${rb.ignored} ignored, ${rb.unconfirmed} unconfirmed${rb.error ? ` (${rb.error})` : ''}`);
+    const failed = r.diode.failed ?? [];
+    for (const f of failed.slice(0, 20)) lines.push(`  failed in diode: ${f.kind} ${f.key}: ${f.error}`);
+    if (failed.length > 20) lines.push(`  failed in diode: ${failed.length - 20} more (see /status)`);
     if (r.error) lines.push(`  error: ${r.error}`);
     if (r.stateError) lines.push(`  state not saved: ${r.stateError}`);
   }

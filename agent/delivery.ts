@@ -3,6 +3,7 @@ import { DiodeAuthError } from './diode/auth.ts';
 import { DiodeError, type IngestSink } from './diode/client.ts';
 import type { EncodedEntity } from './diode/codec.ts';
 import { ChunkedDelivery, DeliveryError } from './diode/deliver.ts';
+import { ReadBackSession } from './diode/read-back.ts';
 import { RETRYABLE_GRPC } from './diode/retry.ts';
 import type { Policy } from './config/load.ts';
 import { commitDelta, planDelta, type DeltaOptions, type DeltaPlan } from './state/delta.ts';
@@ -34,7 +35,15 @@ export interface DelivererOptions {
   onDelivered?: (result: RunResult) => void;
   /** A state save failed (the old state stays; see STATE_NOT_SAVED). */
   onStateSaveFailed?: (policy: string) => void;
+  /**
+   * diode.read_back: follow each delivery's ingestion logs (agent/diode/README.md). Used
+   * only with a sink that can read them (not in a dry run).
+   */
+  readBack?: { timeoutMs: number; pollIntervalMs: number };
 }
+
+/** What the agent does when reading back cannot work, said once per policy. */
+export const READ_BACK_FALLBACK = 'entities count as delivered once Diode accepts them, as without read-back; grant the Diode OAuth2 client the diode:read scope, or set diode.read_back.enabled: false';
 
 /**
  * What a failed state save means. The store replaces the state atomically, so the last
@@ -56,6 +65,10 @@ interface Pending {
   plan: DeltaPlan;
   delivery: ChunkedDelivery;
   accepted: Map<string, EncodedEntity>;
+  /** diode.read_back on: the delivery's ingestion logs. */
+  session?: ReadBackSession;
+  /** Ids whose fingerprint is cleared in the state: Diode failed them, the next run resends them. */
+  failedIds?: Set<string>;
   prev: PolicyState | null;
   opts: DeltaOptions;
   attempts: number;
@@ -92,6 +105,9 @@ export class Deliverer {
   superseded = 0;
   dropped = 0;
   private stopped = false;
+  /** Ends read-back waits when the agent stops: what is not confirmed by then stays unconfirmed. */
+  private readonly stopReadBack = new AbortController();
+  private readonly readBackWarned = new Set<string>();
 
   constructor(opts: DelivererOptions) {
     this.opts = opts;
@@ -149,17 +165,63 @@ export class Deliverer {
     run.result.delivery = { full: plan.full, reason: plan.reason, planned: plan.send.length, stale: plan.staleIds.size, pending: false };
     if (plan.staleIds.size) this.opts.onStale?.(policy.name, plan.staleIds.size);
     const accepted = new Map<string, EncodedEntity>();
+    const reader = this.opts.sink.logs;
+    const rb = this.opts.readBack;
+    const session = rb && reader ? new ReadBackSession({ reader, timeoutMs: rb.timeoutMs, pollIntervalMs: rb.pollIntervalMs, log: run.log, signal: this.stopReadBack.signal }) : undefined;
     const delivery = new ChunkedDelivery(plan.send, {
       sink: this.opts.sink,
       header: { stream: this.opts.stream, producer_app_name: this.opts.appName, producer_app_version: AGENT_VERSION, sdk_name: AGENT_NAME, sdk_version: AGENT_VERSION },
       at: run.at,
       log: run.log,
-      onAccepted: (chunk) => {
-        for (const e of chunk) accepted.set(e.id, e);
+      onAccepted: (req) => {
+        for (const e of req.entities) accepted.set(e.id, e);
+        session?.add(req);
       },
+      // Ids are assigned per request by the reconciler's stream workers, several requests at
+      // once, so only waiting for the definitions' logs makes them land first; without
+      // read-back their requests merely go first.
+      ...(session ? {
+        afterDefinitions: async (reqs) => {
+          run.log.info({ requests: reqs.length }, 'definitions sent, waiting for Diode to apply them');
+          await session.wait(reqs.map((r) => r.id));
+          this.warnReadBack(policy.name, session, run.log);
+        },
+      } : {}),
     });
-    run.log.info({ full: plan.full, reason: plan.reason, entities: plan.send.length, of: run.encoded.length, stale: plan.staleIds.size, state_read_only: this.opts.readOnlyState === true }, 'delivering');
-    return this.attempt({ policy, run, plan, delivery, accepted, prev: state, opts, attempts: 0 });
+    run.log.info({ full: plan.full, reason: plan.reason, entities: plan.send.length, of: run.encoded.length, stale: plan.staleIds.size, state_read_only: this.opts.readOnlyState === true, read_back: session !== undefined }, 'delivering');
+    return this.attempt({ policy, run, plan, delivery, accepted, ...(session ? { session } : {}), prev: state, opts, attempts: 0 });
+  }
+
+  private warnReadBack(policy: string, session: ReadBackSession, log: Logger): void {
+    if (!session.unavailable || this.readBackWarned.has(policy)) return;
+    this.readBackWarned.add(policy);
+    log.warn({ reason: session.unavailable.message, fallback: READ_BACK_FALLBACK }, 'diode read-back unavailable');
+  }
+
+  /**
+   * After the last request: waits for the run's ingestion logs, then takes what Diode
+   * failed out of what counts as delivered. Entities without a final log stay delivered
+   * (Ingest accepted them), except those that were never confirmed before either (their
+   * state fingerprint is empty, e.g. failed last run): resending them once more is cheap,
+   * and Diode folds an identical resend into its earlier log, whose outcome a later run may
+   * then see.
+   */
+  private async settleReadBack(p: Pending): Promise<void> {
+    const session = p.session;
+    if (!session) return;
+    await session.wait();
+    this.warnReadBack(p.policy.name, session, p.run.log);
+    const summary = session.summary();
+    const r = p.run.result;
+    r.diode.readBack = summary;
+    if (summary.status === 'unavailable') return;
+    const failed = session.failed();
+    r.diode.failed = failed.map(({ entity, error }) => ({ kind: entity.kind, key: entity.key, error }));
+    p.failedIds = new Set(failed.map((f) => f.entity.id));
+    for (const id of p.failedIds) p.accepted.delete(id);
+    for (const e of session.unconfirmed()) if (p.prev?.objects[e.id]?.fp === '') p.accepted.delete(e.id);
+    if (failed.length) p.run.log.warn({ failed: failed.length, entities: r.diode.failed.slice(0, 20) }, 'diode failed to apply entities; the next run sends them again');
+    if (summary.unconfirmed) p.run.log.warn({ unconfirmed: summary.unconfirmed, status: summary.status, err: summary.error }, 'diode read-back: entities without a final state, counted as delivered');
   }
 
   private async attempt(p: Pending): Promise<RunResult> {
@@ -177,12 +239,13 @@ export class Deliverer {
     try {
       await p.delivery.send();
       this.pending.delete(p.policy.name);
+      r.diode = { ...p.delivery.result };
+      await this.settleReadBack(p);
       const complete = p.delivery.result.errors.length === 0;
       const saveError = await this.commit(p, complete);
-      r.diode = { ...p.delivery.result };
       r.sent = countByKind([...p.accepted.values()]);
       // Diode has everything, but the state does not know it: not a success.
-      r.status = r.warnings.length || !complete || saveError ? 'partial' : 'success';
+      r.status = r.warnings.length || !complete || saveError || r.diode.failed?.length ? 'partial' : 'success';
       delete r.error;
       setStateError(r, saveError);
       if (r.delivery) r.delivery.pending = false;
@@ -227,6 +290,12 @@ export class Deliverer {
   private async commit(p: Pending, complete: boolean): Promise<StateSaveError | undefined> {
     if (this.opts.readOnlyState) return undefined;
     const state = commitDelta(p.prev, p.opts, p.plan, p.run.encoded, p.accepted, complete);
+    // commitDelta left a failed entity's fingerprint as it was, which is its current one
+    // when a full sync resent it unchanged: cleared, the next delta run sends it again.
+    for (const id of p.failedIds ?? []) {
+      const obj = state.objects[id];
+      if (obj) obj.fp = '';
+    }
     try {
       await this.opts.store.save(p.policy.name, state);
       return undefined;
@@ -261,6 +330,7 @@ export class Deliverer {
    */
   async stop(graceMs?: number): Promise<void> {
     this.stopped = true;
+    this.stopReadBack.abort();
     for (const p of [...this.pending.values()]) {
       if (this.active.get(p.policy.name) === p) continue;
       clearTimeout(p.timer);

@@ -35,10 +35,13 @@ const changes = (logs: IngestionLog[]) => logs.filter((l) => l.state !== 'no_cha
 
 beforeAll(async () => {
   const demo = await runDemo({ quiet: true, write: () => {} });
-  policies = demo.files.map((f, i) => {
-    const req = IngestRequestType.toObject(IngestRequestType.decode(readDryRunFile(f)), { longs: Number, arrays: true, defaults: false }) as { entities: WireEntity[] };
-    return { policy: demo.results[i]?.policy ?? f, entities: req.entities };
-  });
+  // Files in the order written; each policy wrote as many as its run sent requests.
+  const files = [...demo.files];
+  policies = demo.results.map((r) => ({
+    policy: r.policy,
+    entities: files.splice(0, r.diode.requests).flatMap((f) => (IngestRequestType.toObject(IngestRequestType.decode(readDryRunFile(f)), { longs: Number, arrays: true, defaults: false }) as { entities: WireEntity[] }).entities),
+  }));
+  expect(files).toEqual([]);
   expect(policies.map((p) => p.policy)).toEqual(['pve-lab', 'pbs-lab', 'pdm-lab', 'ceph-lab', 'packer-lab']);
 }, 60_000);
 

@@ -14,18 +14,19 @@ describe('demo lab', () => {
     expect(demo.results.map((r) => [r.policy, r.status])).toEqual([
       ['pve-lab', 'success'], ['pbs-lab', 'success'], ['pdm-lab', 'partial'], ['ceph-lab', 'success'], ['packer-lab', 'partial'],
     ]);
-    expect(demo.files).toHaveLength(5);
+    // One request of definitions (tags, custom fields) and one of the rest per collector.
+    expect(demo.files).toHaveLength(10);
     const decoded = demo.files.map((f) => IngestRequestType.toObject(IngestRequestType.decode(readDryRunFile(f)), { arrays: true }) as { producer_app_name: string; entities: unknown[] });
     expect(decoded.every((r) => r.producer_app_name === 'proxmox-discovery-demo')).toBe(true);
     const total = demo.results.reduce((n, r) => n + Object.values(r.collected).reduce((a, b) => a + b, 0), 0);
     expect(decoded.reduce((n, r) => n + r.entities.length, 0)).toBe(total);
-    expect(demo.text).toContain(`Dry-run files (Diode IngestRequests as proto3 JSON): 5 in ${demo.dryRunDir}`);
+    expect(demo.text).toContain(`Dry-run files (Diode IngestRequests as proto3 JSON): 10 in ${demo.dryRunDir}`);
   });
 
   it('is what `npm run demo` prints', async () => {
     const r = await exec('npm', ['run', '--silent', 'demo'], { cwd: root });
     expect(r.stdout).toMatch(/■ pve-lab \(collector pve\): success/);
     expect(r.stdout).toMatch(/■ packer-lab \(collector packer\): partial/);
-    expect(r.stdout).toMatch(/Dry-run files \(Diode IngestRequests as proto3 JSON\): 5 in \//);
+    expect(r.stdout).toMatch(/Dry-run files \(Diode IngestRequests as proto3 JSON\): 10 in \//);
   });
 });

@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Agent } from '../agent/agent.ts';
 import { COLLECTORS } from '../agent/collectors/registry.ts';
 import { loadAgentConfig } from '../agent/config/load.ts';
-import { IngestRequestType } from '../agent/diode/codec.ts';
+import { EntityType, IngestRequestType } from '../agent/diode/codec.ts';
 import { listDryRunFiles, readDryRunFile } from '../agent/diode/dry-run.ts';
 import { FileStateStore } from '../agent/state/store.ts';
 import { FakeDiodeIngester, GrpcCode } from './fakes/diode-ingester.ts';
@@ -116,7 +116,8 @@ describe('a failed collection while a snapshot waits for Diode', () => {
     const policy = a.policies[0]!;
     const r1 = await a.run(policy);
     expect(r1).toMatchObject({ status: 'failed', delivery: { pending: true } });
-    const snapshot = entitiesOf([ingester.ingests[0]!.bytes]);
+    // The snapshot as the Deliverer keeps it: the first attempt stopped at its first request.
+    const snapshot = (a.deliverer.pending.get('pve')?.delivery.chunks ?? []).flat().map((e) => EntityType.toObject(EntityType.decode(e.body), { longs: Number, arrays: true }));
     expect(snapshot).toHaveLength(total(r1.collected));
     pveDown = true;
     const r2 = await a.run(policy);

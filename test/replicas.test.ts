@@ -86,21 +86,24 @@ describe.skipIf(!hasRedis)('replicas sharing Redis', () => {
   it('run each scheduled tick exactly once in total, and the survivor takes over when one stops', async () => {
     const a = startReplica('replica-a');
     const b = startReplica('replica-b');
-    await waitFor(() => ingester.ingests.length >= 5, 30_000, 100);
+    // Two requests a run: the definitions, then the rest.
+    await waitFor(() => ingester.ingests.length >= 2 * 5, 30_000, 100);
     // Let both replicas compete for a few more ticks.
     await new Promise((r) => setTimeout(r, 2500));
     const before = await leases();
     a.kill('SIGTERM');
     await new Promise((r) => a.once('exit', r));
     const stoppedAt = Date.now();
-    await waitFor(() => ingester.ingests.length >= before.length + 4, 30_000, 100);
+    await waitFor(() => ingester.ingests.length >= 2 * (before.length + 4), 30_000, 100);
     await new Promise((r) => setTimeout(r, 1200));
     b.kill('SIGTERM');
     await new Promise((r) => b.once('exit', r));
     const all = await leases();
-    // Every elected slot produced exactly one request, and nothing ran without a lease.
+    // Every elected slot produced exactly one delivery (two requests: the definitions, then
+    // the rest), and nothing ran without a lease.
     expect(ingester.ingests.filter((r) => r.code === 0)).toHaveLength(ingester.ingests.length);
-    expect(ingester.ingests.length).toBe(all.length);
+    expect(ingester.ingests.filter((r) => r.request.entities.every((e) => 'tag' in e || 'custom_field' in e)).length).toBe(all.length);
+    expect(ingester.ingests.length).toBe(2 * all.length);
     // Slots are consecutive seconds: no tick was lost between the two replicas.
     const seconds = all.map(([t]) => t / 1000);
     expect(seconds).toEqual(seconds.map((_, i) => seconds[0]! + i));

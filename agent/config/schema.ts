@@ -18,6 +18,12 @@ export const diodeSchema = z.object({
   timeout: duration.default(30_000),
   max_attempts: intish(1, 20).default(5),
   backoff_max: duration.default(30_000),
+  /** Follow each delivery's ingestion logs (needs diode:read): agent/diode/README.md. */
+  read_back: z.object({
+    enabled: boolish.default(false),
+    timeout: duration.default(120_000),
+    poll_interval: duration.default(2_000),
+  }).strict().default({ enabled: false, timeout: 120_000, poll_interval: 2_000 }),
 }).strict().superRefine((d, ctx) => {
   if (d.dry_run) return;
   if (!d.target) ctx.addIssue({ code: 'custom', path: ['target'], message: 'is required unless dry_run is true' });

@@ -5,9 +5,12 @@ import { registerSecret } from '../log.ts';
 
 export class DiodeAuthError extends AgentError {
   readonly status?: number;
-  constructor(message: string, status?: number, cause?: unknown) {
+  /** The OAuth2 error code of a refused request (RFC 6749 §5.2), e.g. invalid_scope. */
+  readonly oauthError?: string;
+  constructor(message: string, status?: number, cause?: unknown, oauthError?: string) {
     super('diode_auth_failed', message, { cause });
     if (status !== undefined) this.status = status;
+    if (oauthError !== undefined) this.oauthError = oauthError;
   }
 }
 
@@ -18,11 +21,19 @@ export interface TokenProviderOptions {
   caFile?: string | undefined;
   skipTlsVerify?: boolean;
   timeoutMs: number;
+  /**
+   * Space-separated OAuth2 scopes (RFC 6749 §3.3); default diode:ingest. Diode's token
+   * endpoint forwards to Ory Hydra (netboxlabs/diode diode-server/auth/server.go `token`),
+   * whose client-credentials handler refuses the whole request with invalid_scope if any
+   * scope asked for is not among the client's (ory/fosite
+   * handler/oauth2/flow_client_credentials.go), so each scope set gets a provider of its own.
+   */
+  scope?: string;
   now?: () => number;
 }
 
 /**
- * OAuth2 client-credentials tokens for Diode (`…/auth/token`, scope diode:ingest),
+ * OAuth2 client-credentials tokens for Diode (`…/auth/token`, scope diode:ingest or diode:read),
  * cached until shortly before expiry and refreshed on demand after UNAUTHENTICATED.
  */
 export class TokenProvider {
@@ -64,7 +75,7 @@ export class TokenProvider {
       grant_type: 'client_credentials',
       client_id: this.opts.clientId,
       client_secret: this.opts.clientSecret,
-      scope: 'diode:ingest',
+      scope: this.opts.scope ?? 'diode:ingest',
     }).toString();
     let res;
     try {
@@ -81,7 +92,8 @@ export class TokenProvider {
     }
     const text = await res.body.text();
     if (res.statusCode !== 200) {
-      throw new DiodeAuthError(`token request to ${this.opts.tokenUrl} was refused: HTTP ${res.statusCode}${res.statusCode === 401 ? ' (check diode.client_id and diode.client_secret)' : ''}`, res.statusCode);
+      const oauthError = oauthErrorOf(text);
+      throw new DiodeAuthError(`token request to ${this.opts.tokenUrl} was refused: HTTP ${res.statusCode}${oauthError ? ` ${oauthError}` : ''}${res.statusCode === 401 ? ' (check diode.client_id and diode.client_secret)' : ''}`, res.statusCode, undefined, oauthError);
     }
     let parsed: { access_token?: unknown; expires_in?: unknown };
     try {
@@ -99,5 +111,15 @@ export class TokenProvider {
 
   async close(): Promise<void> {
     await this.dispatcher.close();
+  }
+}
+
+/** The `error` member of an OAuth2 error response, if the body is one. */
+function oauthErrorOf(text: string): string | undefined {
+  try {
+    const e = (JSON.parse(text) as { error?: unknown }).error;
+    return typeof e === 'string' && /^[\x20-\x7e]{1,64}$/.test(e) ? e : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -143,16 +143,19 @@ describe('dry run', () => {
     ];
     await deliver(ents.map(encodeEntity), { sink: recording, header, at, log });
     const files = listDryRunFiles(dir);
-    expect(files).toHaveLength(2);
+    // Tags are definitions: requests of their own (1000 + 500), the VM in a third.
+    expect(files).toHaveLength(3);
     expect(files.every((f) => /diode-agent-test_\d{19}\.json$/.test(f))).toBe(true);
     files.forEach((f, i) => expect(Buffer.from(readDryRunFile(f)).equals(Buffer.from(sent[i]!))).toBe(true));
-    const json = JSON.parse(readFileSync(files[1]!, 'utf8'));
+    const json = JSON.parse(readFileSync(files[2]!, 'utf8'));
     expect(json.producer_app_name).toBe('diode-agent-test');
+    expect(json.entities).toHaveLength(1);
     expect(json.entities.at(-1)).toEqual({
       timestamp: '2026-11-21T10:00:00Z',
       virtual_machine: { name: 'vm1', status: 'active', cluster: { name: 'c1' }, vcpus: 2, memory: '4096', custom_fields: { proxmox_vmid: { text: '100' }, n: { integer: '7' } } },
     });
     expect(requestToJson(sent[0]!).entities).toHaveLength(1000);
+    expect(requestToJson(sent[1]!).entities).toHaveLength(500);
   });
 
   it('encodes entity oneof members with the schema field numbers', () => {

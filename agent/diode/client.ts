@@ -6,7 +6,8 @@ import { AgentError } from '../errors.ts';
 import { backoffDelay } from '../http/retry.ts';
 import { DiodeAuthError, TokenProvider } from './auth.ts';
 import { IngestResponseType } from './codec.ts';
-import { grpcCodeName, shouldRetryGrpc } from './retry.ts';
+import { decodeRetrieveResponse, encodeRetrieveRequest, type RetrievePage, type RetrieveRequest } from './reconciler.ts';
+import { grpcCodeName, readBackFailure, shouldRetryGrpc } from './retry.ts';
 import { parseTarget, type DiodeTarget } from './target.ts';
 
 export class DiodeError extends AgentError {
@@ -22,10 +23,32 @@ export interface IngestOutcome {
   attempts: number;
 }
 
+/**
+ * Reading back ingestion outcomes could not work and will not by trying again now: the
+ * credential may not have diode:read, or this Diode does not serve the RPC. The delivery
+ * goes on as without read-back.
+ */
+export class ReadBackUnavailableError extends AgentError {
+  constructor(message: string, cause?: unknown) {
+    super('diode_read_back_unavailable', message, { cause });
+  }
+}
+
+/** Ingestion logs, one page per call (diode.v1.ReconcilerService/RetrieveIngestionLogs). */
+export interface IngestionLogReader {
+  /**
+   * Throws ReadBackUnavailableError when reading back cannot work, DiodeError with a
+   * transient code when a later poll may succeed.
+   */
+  retrieveIngestionLogs(request: RetrieveRequest, signal?: AbortSignal): Promise<RetrievePage>;
+}
+
 /** Where encoded IngestRequests go: Diode over gRPC, or files in dry-run mode. */
 export interface IngestSink {
   ingest(request: Uint8Array, signal?: AbortSignal): Promise<IngestOutcome>;
   close(): Promise<void>;
+  /** Present on sinks that can read back what Diode did with the requests (not dry runs). */
+  readonly logs?: IngestionLogReader;
 }
 
 export interface DiodeClientOptions {
@@ -45,10 +68,12 @@ export interface DiodeClientOptions {
 
 const identity = (b: Buffer | Uint8Array): Buffer => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 
-export class DiodeClient implements IngestSink {
+export class DiodeClient implements IngestSink, IngestionLogReader {
   readonly target: DiodeTarget;
   private readonly client: grpc.Client;
   private readonly tokens: TokenProvider;
+  /** diode:read, for read-back only: a client without it still ingests (see TokenProvider.scope). */
+  private readonly readTokens: TokenProvider;
   private readonly opts: DiodeClientOptions;
 
   constructor(opts: DiodeClientOptions) {
@@ -72,6 +97,19 @@ export class DiodeClient implements IngestSink {
       skipTlsVerify: opts.skipTlsVerify ?? false,
       timeoutMs: opts.timeoutMs,
     });
+    this.readTokens = new TokenProvider({
+      tokenUrl: this.target.tokenUrl,
+      clientId: opts.clientId,
+      clientSecret: opts.clientSecret,
+      caFile: opts.caFile,
+      skipTlsVerify: opts.skipTlsVerify ?? false,
+      timeoutMs: opts.timeoutMs,
+      scope: 'diode:read',
+    });
+  }
+
+  get logs(): IngestionLogReader {
+    return this;
   }
 
   get tokenFetches(): number {
@@ -132,8 +170,82 @@ export class DiodeClient implements IngestSink {
     }
   }
 
+  private callRetrieve(request: Uint8Array, token: string, signal?: AbortSignal): Promise<RetrievePage> {
+    const md = new grpc.Metadata();
+    md.set('authorization', `Bearer ${token}`);
+    return new Promise((resolve, reject) => {
+      const call = this.client.makeUnaryRequest(
+        this.target.retrieveLogsPath,
+        identity,
+        (b: Buffer) => decodeRetrieveResponse(b),
+        request,
+        md,
+        { deadline: Date.now() + this.opts.timeoutMs },
+        (err, res) => {
+          signal?.removeEventListener('abort', cancel);
+          if (err) reject(err);
+          else resolve(res ?? { logs: [], nextPageToken: '' });
+        },
+      );
+      // A stopping agent does not wait out the call's deadline.
+      const cancel = () => call.cancel();
+      signal?.addEventListener('abort', cancel, { once: true });
+    });
+  }
+
+  /**
+   * One page of ingestion logs, with a diode:read token of its own. No backoff here: the
+   * poller's interval is the pause, and its timeout the bound.
+   */
+  async retrieveIngestionLogs(request: RetrieveRequest, signal?: AbortSignal): Promise<RetrievePage> {
+    const bytes = encodeRetrieveRequest(request);
+    let reauthenticated = false;
+    for (;;) {
+      signal?.throwIfAborted();
+      let token: string;
+      try {
+        token = await this.readTokens.get();
+      } catch (err) {
+        const e = err as DiodeAuthError;
+        if (e.status !== undefined && e.status < 500) {
+          const scope = e.oauthError === 'invalid_scope' ? ': the OAuth2 client is not allowed the diode:read scope' : '';
+          throw new ReadBackUnavailableError(`${e.message}${scope}`, err);
+        }
+        throw new DiodeError(grpc.status.UNAVAILABLE, e.message, err);
+      }
+      try {
+        return await this.callRetrieve(bytes, token, signal);
+      } catch (err) {
+        const e = err as grpc.ServiceError;
+        const code = typeof e.code === 'number' ? e.code : grpc.status.UNKNOWN;
+        const decision = readBackFailure(code, reauthenticated);
+        if (decision === 'reauthenticate') {
+          reauthenticated = true;
+          this.readTokens.invalidate();
+          continue;
+        }
+        const details = e.details || e.message || String(err);
+        if (decision === 'next_poll') throw new DiodeError(code, details, err);
+        throw new ReadBackUnavailableError(readBackHint(code, details, this.target.retrieveLogsPath), err);
+      }
+    }
+  }
+
   async close(): Promise<void> {
     this.client.close();
     await this.tokens.close();
+    await this.readTokens.close();
   }
+}
+
+/** What a refused RetrieveIngestionLogs call means for the operator. */
+function readBackHint(code: number, details: string, path: string): string {
+  const name = grpcCodeName(code);
+  if (code === grpc.status.UNAUTHENTICATED || code === grpc.status.PERMISSION_DENIED) {
+    return `Diode refused RetrieveIngestionLogs (${name}: ${details}): the reconciler requires the diode:read scope, which this credential's token does not carry`;
+  }
+  if (code === grpc.status.UNIMPLEMENTED) {
+    return `Diode does not serve ${path} (${name}: ${details}): a release without ReconcilerService, or a proxy that does not route it`;
+  }
+  return `RetrieveIngestionLogs failed (${name}: ${details})`;
 }

@@ -17,3 +17,15 @@ export function shouldRetryGrpc(code: number, attempt: number, maxAttempts: numb
 export function grpcCodeName(code: number): string {
   return (Object.entries(status).find(([, v]) => v === code)?.[0]) ?? String(code);
 }
+
+/**
+ * The same rule for RetrieveIngestionLogs, which the read-back poller calls every
+ * poll_interval until its timeout: a transient code waits for the next poll (no backoff of
+ * its own), UNAUTHENTICATED gets one token refresh, and anything else means reading back
+ * cannot work now (the reconciler requires the diode:read scope: netboxlabs/diode
+ * diode-server/cmd/reconciler/main.go; UNIMPLEMENTED where it is not served).
+ */
+export function readBackFailure(code: number, reauthenticated: boolean): 'next_poll' | 'reauthenticate' | 'unavailable' {
+  if (code === status.UNAUTHENTICATED && !reauthenticated) return 'reauthenticate';
+  return RETRYABLE_GRPC.has(code) ? 'next_poll' : 'unavailable';
+}

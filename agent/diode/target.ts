@@ -11,6 +11,11 @@ export interface DiodeTarget {
   /** OAuth2 token endpoint on the same host, port and path. */
   tokenUrl: string;
   ingestPath: string;
+  /**
+   * ReconcilerService beside IngesterService on the same host and prefix: Diode's proxy
+   * routes both by path (netboxlabs/diode diode-server/docker/nginx/nginx.conf).
+   */
+  retrieveLogsPath: string;
 }
 
 export class DiodeTargetError extends AgentError {
@@ -41,5 +46,6 @@ export function parseTarget(target: string): DiodeTarget {
     pathPrefix,
     tokenUrl: `${tls ? 'https' : 'http'}://${hostPort}${pathPrefix}/auth/token`,
     ingestPath: `${pathPrefix}/diode.v1.IngesterService/Ingest`,
+    retrieveLogsPath: `${pathPrefix}/diode.v1.ReconcilerService/RetrieveIngestionLogs`,
   };
 }

@@ -17,6 +17,9 @@ export class Metrics {
   private readonly warnings: Counter<'policy' | 'code'>;
   private readonly stateSaveFailures: Counter<'policy'>;
   private readonly dropped: Counter<'policy' | 'reason'>;
+  private readonly failedInDiode: Counter<'policy'>;
+  private readonly unconfirmed: Counter<'policy'>;
+  private readonly readBackUnavailable: Counter<'policy'>;
 
   constructor() {
     const r = [this.registry];
@@ -33,6 +36,9 @@ export class Metrics {
     this.warnings = new Counter({ name: 'diode_agent_warnings_total', help: 'Collector warnings by code', labelNames: ['policy', 'code'], registers: r });
     this.stateSaveFailures = new Counter({ name: 'diode_agent_state_save_failures_total', help: 'Delta state saves that failed (the previous state stays in place)', labelNames: ['policy'], registers: r });
     this.dropped = new Counter({ name: 'diode_agent_snapshots_dropped_total', help: 'Undelivered snapshots given up, by reason (shutdown: the agent stopped while Diode was unavailable)', labelNames: ['policy', 'reason'], registers: r });
+    this.failedInDiode = new Counter({ name: 'diode_agent_entities_failed_total', help: 'Entities Diode accepted but failed to apply (diode.read_back); the next run sends them again', labelNames: ['policy'], registers: r });
+    this.unconfirmed = new Counter({ name: 'diode_agent_entities_unconfirmed_total', help: 'Entities without a final ingestion log when diode.read_back.timeout passed; counted as delivered', labelNames: ['policy'], registers: r });
+    this.readBackUnavailable = new Counter({ name: 'diode_agent_read_back_unavailable_total', help: 'Deliveries whose read-back could not work (credential without diode:read, RPC not served)', labelNames: ['policy'], registers: r });
     collectDefaultMetrics({ register: this.registry, prefix: 'diode_agent_' });
   }
 
@@ -42,11 +48,22 @@ export class Metrics {
     for (const [kind, n] of Object.entries(r.collected)) this.collected.inc({ policy: r.policy, kind }, n);
     for (const [kind, n] of Object.entries(r.sent)) this.sent.inc({ policy: r.policy, kind }, n);
     for (const w of r.warnings) this.warnings.inc({ policy: r.policy, code: w.code });
+    this.recordReadBack(r);
   }
 
   /** A snapshot delivered by a background retry after its run had been recorded as failed. */
   recordLateDelivery(r: RunResult): void {
     for (const [kind, n] of Object.entries(r.sent)) this.sent.inc({ policy: r.policy, kind }, n);
+    this.recordReadBack(r);
+  }
+
+  private recordReadBack(r: RunResult): void {
+    const rb = r.diode.readBack;
+    if (!rb) return;
+    // Zero increments create the series, so a dashboard sees 0 rather than no data.
+    this.failedInDiode.inc({ policy: r.policy }, rb.failed);
+    this.unconfirmed.inc({ policy: r.policy }, rb.unconfirmed);
+    if (rb.status === 'unavailable') this.readBackUnavailable.inc({ policy: r.policy });
   }
 
   apiRequest(collector: string, status: string, retried: boolean): void {
