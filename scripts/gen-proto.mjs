@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Generates proto/diode/v1/ingester.proto and proto/diode/v1/types.ts from the
-// Diode wire schema (../shared/reference/diode-schema.json, extracted from the
-// diode-sdk-python FileDescriptorProto). Field names, numbers, labels and oneofs
+// Diode wire schema (proto/diode-schema.json, extracted from the
+// diode-sdk-python FileDescriptorProto; its `source` names the commit). Field names, numbers, labels and oneofs
 // are copied verbatim so the wire format matches Diode >= 1.0 byte for byte.
 // protoc-gen-validate rules and the diode.v1.netbox_supported option are left
 // out: they are annotations for the server and do not change the encoding.
@@ -10,7 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const schemaPath = process.argv[2] ?? join(root, '..', 'shared', 'reference', 'diode-schema.json');
+const schemaPath = process.argv[2] ?? join(root, 'proto', 'diode-schema.json');
 const schema = JSON.parse(readFileSync(schemaPath, 'utf8'));
 
 const scalarTs = {
