@@ -89,23 +89,18 @@ export class DiodeClient implements IngestSink, IngestionLogReader {
       'grpc.keepalive_time_ms': 60_000,
       'grpc.enable_retries': 0,
     });
-    this.tokens = new TokenProvider({
+    const credentials = {
       tokenUrl: this.target.tokenUrl,
       clientId: opts.clientId,
       clientSecret: opts.clientSecret,
       caFile: opts.caFile,
       skipTlsVerify: opts.skipTlsVerify ?? false,
       timeoutMs: opts.timeoutMs,
-    });
-    this.readTokens = new TokenProvider({
-      tokenUrl: this.target.tokenUrl,
-      clientId: opts.clientId,
-      clientSecret: opts.clientSecret,
-      caFile: opts.caFile,
-      skipTlsVerify: opts.skipTlsVerify ?? false,
-      timeoutMs: opts.timeoutMs,
-      scope: 'diode:read',
-    });
+    };
+    this.tokens = new TokenProvider(credentials);
+    // A token of its own for read-back: asking for both scopes at once makes Hydra refuse the
+    // whole request when the client lacks diode:read (see agent/diode/README.md).
+    this.readTokens = new TokenProvider({ ...credentials, scope: 'diode:read' });
   }
 
   get logs(): IngestionLogReader {

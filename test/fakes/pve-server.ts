@@ -1,4 +1,5 @@
 import { startFakeHttps, type FakeRequest, type FakeResponse, type FakeServer } from './https-server.ts';
+import { prng } from '../helpers/prng.ts';
 
 /*
  * A fake Proxmox VE API over HTTPS, driven by a scenario written as data. It answers
@@ -242,17 +243,6 @@ function nodeStatus(n: PveScenarioNode): unknown {
 // ---------------------------------------------------------------------------
 // A large, realistic estate for the benchmark, reproducible from a seed.
 
-/** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const hex2 = (n: number): string => (n & 255).toString(16).toUpperCase().padStart(2, '0');
 /** Proxmox's own OUI BC:24:11 plus 24 bits of NIC number: unique for 16M NICs. */

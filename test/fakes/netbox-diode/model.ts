@@ -17,6 +17,7 @@ import { plan, PlanError, type Plan } from './plan.ts';
 import { entityJson } from './protojson.ts';
 import { memberTypes, resolveType, specOf } from './schema.ts';
 import { EntityType } from '../../../agent/diode/codec.ts';
+import { prng } from '../../helpers/prng.ts';
 
 export type LogState = 'queued' | 'reconciled' | 'no_changes' | 'failed';
 
@@ -72,17 +73,6 @@ export function wireEntity(kind: string, value: object, seconds = 1_700_000_000)
   return EntityType.toObject(EntityType.decode(EntityType.encode(msg).finish()), { longs: Number, arrays: true, defaults: false }) as Record<string, unknown>;
 }
 
-/** mulberry32 */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Worker {
   log?: IngestionLog;
