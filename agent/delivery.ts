@@ -178,11 +178,11 @@ export class Deliverer {
         session?.add(req);
       },
       // Ids are assigned per request by the reconciler's stream workers, several requests at
-      // once, so only waiting for the definitions' logs makes them land first; without
-      // read-back their requests merely go first.
+      // once, so only waiting for a phase's logs makes it land before the next; without
+      // read-back the phases' requests merely go in order.
       ...(session ? {
-        afterDefinitions: async (reqs) => {
-          run.log.info({ requests: reqs.length }, 'definitions sent, waiting for Diode to apply them');
+        afterPhase: async (phase, reqs) => {
+          run.log.info({ phase, requests: reqs.length }, 'delivery phase sent, waiting for Diode to apply it');
           await session.wait(reqs.map((r) => r.id));
           this.warnReadBack(policy.name, session, run.log);
         },

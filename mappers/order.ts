@@ -57,6 +57,11 @@ export function deliveryPhase(kind: EntityKind): number {
   return phaseOf.get(kind) ?? 3;
 }
 
+/** Where a kind goes in what a run sends: its phase, then the emission order within it. */
+export function deliveryRank(kind: EntityKind): number {
+  return deliveryPhase(kind) * (EMISSION_ORDER.length + 1) + kindRank(kind);
+}
+
 export function kindRank(kind: EntityKind): number {
   return rank.get(kind) ?? EMISSION_ORDER.length;
 }

@@ -15,18 +15,24 @@ describe('demo lab', () => {
       ['pve-lab', 'success'], ['pbs-lab', 'success'], ['pdm-lab', 'partial'], ['ceph-lab', 'success'], ['packer-lab', 'partial'],
     ]);
     // One request of definitions (tags, custom fields) and one of the rest per collector.
-    expect(demo.files).toHaveLength(10);
+    // One request per delivery phase a policy has entities in (mappers/order.ts DELIVERY_PHASES):
+    // tags, vocabulary, owners, components, addresses; PDM and Ceph send no addresses, Packer
+    // only tags, definitions and its template VMs.
+    expect(demo.results.map((r) => [r.policy, r.diode.requests])).toEqual([
+      ['pve-lab', 5], ['pbs-lab', 5], ['pdm-lab', 4], ['ceph-lab', 4], ['packer-lab', 3],
+    ]);
+    expect(demo.files).toHaveLength(21);
     const decoded = demo.files.map((f) => IngestRequestType.toObject(IngestRequestType.decode(readDryRunFile(f)), { arrays: true }) as { producer_app_name: string; entities: unknown[] });
     expect(decoded.every((r) => r.producer_app_name === 'proxmox-discovery-demo')).toBe(true);
     const total = demo.results.reduce((n, r) => n + Object.values(r.collected).reduce((a, b) => a + b, 0), 0);
     expect(decoded.reduce((n, r) => n + r.entities.length, 0)).toBe(total);
-    expect(demo.text).toContain(`Dry-run files (Diode IngestRequests as proto3 JSON): 10 in ${demo.dryRunDir}`);
+    expect(demo.text).toContain(`Dry-run files (Diode IngestRequests as proto3 JSON): 21 in ${demo.dryRunDir}`);
   });
 
   it('is what `npm run demo` prints', async () => {
     const r = await exec('npm', ['run', '--silent', 'demo'], { cwd: root });
     expect(r.stdout).toMatch(/■ pve-lab \(collector pve\): success/);
     expect(r.stdout).toMatch(/■ packer-lab \(collector packer\): partial/);
-    expect(r.stdout).toMatch(/Dry-run files \(Diode IngestRequests as proto3 JSON\): 10 in \//);
+    expect(r.stdout).toMatch(/Dry-run files \(Diode IngestRequests as proto3 JSON\): 21 in \//);
   });
 });

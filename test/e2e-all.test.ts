@@ -7,7 +7,7 @@ import { Agent } from '../agent/agent.ts';
 import { COLLECTORS } from '../agent/collectors/registry.ts';
 import { loadAgentConfig } from '../agent/config/load.ts';
 import type { RunResult } from '../agent/run.ts';
-import { kindRank } from '../mappers/order.ts';
+import { deliveryRank } from '../mappers/order.ts';
 import type { EntityKind } from '../mappers/types.ts';
 import { startLab, type Lab } from './demo/lab.ts';
 import { FakeDiodeIngester, GrpcCode } from './fakes/diode-ingester.ts';
@@ -16,7 +16,7 @@ import { entitiesOf, kindOf } from './helpers/agent-harness.ts';
 /*
  * Every collector end to end: the lab's PVE, PBS, PDM, Ceph and Packer policies run once
  * and deliver over real gRPC to the in-process ingester; what arrives is what each run
- * collected, in emission order, and the objects two collectors share converge on one key.
+ * collected, phase by phase, and the objects two collectors share converge on one key.
  */
 let lab: Lab;
 let ingester: FakeDiodeIngester;
@@ -50,7 +50,7 @@ afterAll(async () => {
 });
 
 describe('all collectors through the Diode ingester', () => {
-  it('delivers what each policy collected, in emission order', () => {
+  it('delivers what each policy collected, phase by phase and in emission order within a phase', () => {
     expect(results.map((r) => [r.collector, r.status === 'failed' ? r.error : 'delivered'])).toEqual([
       ['pve', 'delivered'], ['pbs', 'delivered'], ['pdm', 'delivered'], ['ceph', 'delivered'], ['packer', 'delivered'],
     ]);
@@ -60,7 +60,7 @@ describe('all collectors through the Diode ingester', () => {
       const counts: Record<string, number> = {};
       for (const e of got) counts[kindOf(e)] = (counts[kindOf(e)] ?? 0) + 1;
       expect(counts).toEqual(r.collected);
-      const ranks = got.map((e) => kindRank(kindOf(e) as EntityKind));
+      const ranks = got.map((e) => deliveryRank(kindOf(e) as EntityKind));
       expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
     }
   });

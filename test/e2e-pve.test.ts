@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EMISSION_ORDER, kindRank } from '../mappers/order.ts';
+import { deliveryRank, EMISSION_ORDER } from '../mappers/order.ts';
 import type { EntityKind } from '../mappers/types.ts';
 import { FakeDiodeIngester } from './fakes/diode-ingester.ts';
 import type { FakeServer } from './fakes/https-server.ts';
@@ -14,7 +14,7 @@ import { generatePveScenario, startFakePve } from './fakes/pve-server.ts';
 /*
  * `diode-agent once` as a user runs it, against the fake PVE cluster and the in-process
  * Diode ingester over real sockets: one node down, one guest agent not running and one
- * malformed guest config; everything else must arrive, in emission order.
+ * malformed guest config; everything else must arrive, phase by phase (mappers/order.ts).
  */
 const exec = promisify(execFile);
 const root = new URL('..', import.meta.url).pathname;
@@ -82,12 +82,12 @@ describe('diode-agent once against a PVE cluster with one node down', () => {
     expect(warnings[2]).toBe(`  warning: qemu ${agentDown.resource.vmid} on pve1: GET /nodes/pve1/qemu/${agentDown.resource.vmid}/agent/network-get-interfaces: HTTP 500 QEMU guest agent is not running; platform from ostype, no guest IPs [guest_agent_unavailable]`);
   });
 
-  it('ships every guest and every node over several requests, in emission order across them', () => {
+  it('ships every guest and every node over several requests, phase by phase and in emission order within a phase', () => {
     const ok = ingester.ingests.filter((r) => r.code === 0);
     expect(ok.length).toBeGreaterThanOrEqual(2);
     expect(ok.every((r) => r.request.entities.length <= 1000)).toBe(true);
     const entities = ingester.acceptedEntities();
-    const ranks = entities.map((e) => kindRank(kindOf(e)));
+    const ranks = entities.map((e) => deliveryRank(kindOf(e)));
     expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
     const vms = entities.filter((e) => kindOf(e) === 'virtual_machine').map((e) => (e.virtual_machine as { name: string }).name).sort();
     expect(vms).toEqual(scenario.guests.map((g) => String(g.resource.name)).sort());

@@ -3,9 +3,10 @@ import { pino, type Logger } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { formatSummary } from '../agent/cli.ts';
 import { naturalKey } from '../mappers/keys.ts';
-import type { AnyEntity } from '../mappers/types.ts';
+import { DELIVERY_PHASES, deliveryPhase, kindRank } from '../mappers/order.ts';
+import type { AnyEntity, EntityKind } from '../mappers/types.ts';
 import { StatusServer } from '../agent/telemetry/status-server.ts';
-import { FakeDiodeIngester, GrpcCode, type FakeEvent } from './fakes/diode-ingester.ts';
+import { FakeDiodeIngester, GrpcCode, type FakeEvent, type RecordedIngest } from './fakes/diode-ingester.ts';
 import { startFakeHttps, type FakeServer } from './fakes/https-server.ts';
 import { generatePveScenario, pveHandler } from './fakes/pve-server.ts';
 import { entitiesOf, harness, kindOf, PVE_TOKEN } from './helpers/agent-harness.ts';
@@ -18,7 +19,6 @@ let ingester: FakeDiodeIngester;
 let pve: FakeServer;
 
 const READ_BACK = (timeout = '10s') => `  read_back: { enabled: true, timeout: ${timeout}, poll_interval: 5ms }`;
-const DEFINITIONS = new Set(['tag', 'custom_field_choice_set', 'custom_field']);
 
 beforeEach(async () => {
   pve = await startFakeHttps(pveHandler(generatePveScenario({ guests: 4, nodes: 1, seed: 3 }), PVE_TOKEN));
@@ -47,15 +47,24 @@ function idOf(e: Record<string, unknown>): string {
 
 const metricValue = (text: string, line: string) => Number(text.split('\n').find((l) => l.startsWith(line))?.split(' ').pop());
 const acceptedIngests = () => ingester.ingests.filter((r) => r.code === GrpcCode.OK);
+/** The delivery phases (mappers/order.ts DELIVERY_PHASES) of the entities of one request. */
+const phasesOf = (r: RecordedIngest) => [...new Set(r.request.entities.map((e) => deliveryPhase(kindOf(e) as EntityKind)))];
+/** At this scenario's size every phase is present and fits one request: [[0], [1], [2], [3], [4]]. */
+const ONE_REQUEST_PER_PHASE = DELIVERY_PHASES.map((_kinds, i) => [i]);
+/** The accepted requests that carry virtual machines. */
+const vmRequests = () => acceptedIngests().filter((x) => x.request.entities.some((e) => kindOf(e) === 'virtual_machine'));
 
 describe('diode.read_back', () => {
   it('two entities Diode fails: reported in the result, /status, metrics and the once summary; the next delta run resends exactly those two', async () => {
     ingester = await new FakeDiodeIngester().start();
     const secret = ingester.opts.clientSecret;
-    // Run 1: the first two VMs of the second request fail, with an error that quotes a secret.
-    let failing: number[] = [];
-    ingester.scriptLogs(({ request, index, kind, entity }) => {
-      if (request === 2 && kind === 'virtual_machine') {
+    // Run 1: the first two VMs of the request that carries them (phase 3) fail, with an error
+    // that quotes a secret.
+    const failing: number[] = [];
+    let vmRequest = '';
+    ingester.scriptLogs(({ requestId, index, kind, entity }) => {
+      if (kind === 'virtual_machine' && (vmRequest === '' || vmRequest === requestId)) {
+        vmRequest = requestId;
         if (failing.length < 2 && !failing.includes(index)) failing.push(index);
         if (failing.includes(index)) return { state: 'failed', error: `The selected cluster is not assigned to this site (${secret})` };
       }
@@ -67,8 +76,10 @@ describe('diode.read_back', () => {
     await server.listen('127.0.0.1:0');
     try {
       const [r] = await a.once();
-      const second = acceptedIngests()[1]!.request.entities;
-      const failedIds = failing.map((i) => idOf(second[i]!));
+      expect(acceptedIngests().map(phasesOf)).toEqual(ONE_REQUEST_PER_PHASE);
+      expect(vmRequests().map((x) => x.request.id)).toEqual([vmRequest]);
+      const vms = vmRequests()[0]!.request.entities;
+      const failedIds = failing.map((i) => idOf(vms[i]!));
       expect(failedIds).toHaveLength(2);
       const keyOf = (id: string) => id.slice(id.indexOf('|') + 1);
       const error = `The selected cluster is not assigned to this site (${secret}) [FAILED]`;
@@ -76,7 +87,7 @@ describe('diode.read_back', () => {
       const total = acceptedIngests().reduce((n, x) => n + x.request.entities.length, 0);
       expect(r!.status).toBe('partial');
       expect(r!.diode.failed).toEqual(expectedFailed);
-      expect(r!.diode.readBack).toEqual({ status: 'complete', applied: total - 2 - r!.collected.platform!, noChanges: r!.collected.platform, failed: 2, ignored: 0, unconfirmed: 0, polls: 2 });
+      expect(r!.diode.readBack).toEqual({ status: 'complete', applied: total - 2 - r!.collected.platform!, noChanges: r!.collected.platform, failed: 2, ignored: 0, unconfirmed: 0, polls: 5 });
       expect(r!.sent.virtual_machine).toBe(r!.collected.virtual_machine! - 2);
 
       const status = await (await fetch(`http://127.0.0.1:${server.port}/status`)).json() as { policies: Array<{ last_run: Record<string, unknown> }> };
@@ -98,6 +109,8 @@ describe('diode.read_back', () => {
       const [r2] = await a.once();
       const resent = entitiesOf(acceptedIngests().slice(before).map((x) => x.bytes));
       expect(resent.map(idOf)).toEqual(failedIds);
+      // One phase only (the VMs'): no wait between phases, one poll at the end.
+      expect(acceptedIngests().slice(before).map(phasesOf)).toEqual([[2]]);
       expect(r2!).toMatchObject({ status: 'success', sent: { virtual_machine: 2 }, delivery: { full: false, reason: 'delta', planned: 2 } });
       expect(r2!.diode.failed).toEqual([]);
       expect(r2!.diode.readBack).toEqual({ status: 'complete', applied: 2, noChanges: 0, failed: 0, ignored: 0, unconfirmed: 0, polls: 1 });
@@ -114,16 +127,20 @@ describe('diode.read_back', () => {
 
   it('logs still queued when the timeout passes: unconfirmed, reported, and delivered as far as the state knows', async () => {
     ingester = await new FakeDiodeIngester().start();
+    // The tags (phase 1, the first request) are applied; every later phase stays queued: each
+    // phase boundary waits out the timeout, then the next phase goes out all the same.
     ingester.scriptLogs(({ request }) => (request === 1 ? { state: 'reconciled' } : { state: 'queued' }));
     const a = harness(ingester, pve, { diodeExtra: READ_BACK('150ms') }).agent();
     const [r] = await a.once();
-    const queued = acceptedIngests()[1]!.request.entities.length;
-    const definitions = acceptedIngests()[0]!.request.entities.length;
+    expect(acceptedIngests().map(phasesOf)).toEqual(ONE_REQUEST_PER_PHASE);
+    const [tags, ...later] = acceptedIngests().map((x) => x.request.entities.length);
+    const queued = later.reduce((n, x) => n + x, 0);
+    expect(tags! + queued).toBe(r!.diode.entities);
     expect(r!.status).toBe('success');
     expect(r!.diode.failed).toEqual([]);
-    expect(r!.diode.readBack).toMatchObject({ status: 'timeout', applied: definitions, noChanges: 0, failed: 0, ignored: 0, unconfirmed: queued });
+    expect(r!.diode.readBack).toMatchObject({ status: 'timeout', applied: tags, noChanges: 0, failed: 0, ignored: 0, unconfirmed: queued });
     expect(r!.sent).toEqual(r!.collected);
-    expect(formatSummary([r!]).split('\n')).toContain(`  diode read-back: ${definitions} applied, 0 unchanged, 0 failed, 0 ignored, ${queued} unconfirmed`);
+    expect(formatSummary([r!]).split('\n')).toContain(`  diode read-back: ${tags} applied, 0 unchanged, 0 failed, 0 ignored, ${queued} unconfirmed`);
     const metrics = await a.metrics.registry.metrics();
     expect(metricValue(metrics, 'diode_agent_entities_unconfirmed_total{policy="pve"}')).toBe(queued);
     expect(metricValue(metrics, 'diode_agent_entities_failed_total{policy="pve"}')).toBe(0);
@@ -157,7 +174,9 @@ describe('diode.read_back', () => {
     expect(metricValue(await a.metrics.registry.metrics(), 'diode_agent_read_back_unavailable_total{policy="pve"}')).toBe(2);
     expect(ingester.tokenRequests.map((t) => t.scope)).toEqual(['diode:ingest', 'diode:read', 'diode:read']);
     expect(ingester.retrieveRequests).toEqual([]);
-    expect(acceptedIngests()).toHaveLength(4);
+    // Two full runs, each every phase in order, without waiting between them.
+    expect(acceptedIngests().map(phasesOf)).toEqual([...ONE_REQUEST_PER_PHASE, ...ONE_REQUEST_PER_PHASE]);
+    expect(ingester.events.map((e) => e.type)).toEqual(Array(2 * DELIVERY_PHASES.length).fill('ingest'));
   });
 
   it('a token granted without diode:read: RetrieveIngestionLogs is UNAUTHENTICATED after one refresh, one warning, fallback', async () => {
@@ -171,8 +190,12 @@ describe('diode.read_back', () => {
     expect(r!.diode.readBack!.error).toBe('Diode refused RetrieveIngestionLogs (UNAUTHENTICATED: missing or invalid authorization: scope diode:read required): the reconciler requires the diode:read scope, which this credential\'s token does not carry');
     expect(ingester.events.filter((e) => e.type === 'retrieve').map((e) => e.code)).toEqual([GrpcCode.UNAUTHENTICATED, GrpcCode.UNAUTHENTICATED]);
     expect(lines.filter((l) => l.msg === 'diode read-back unavailable')).toHaveLength(1);
-    // Both requests went out all the same, definitions first.
-    expect(ingester.events.filter((e) => e.type === 'ingest').map((e) => e.code)).toEqual([GrpcCode.OK, GrpcCode.OK]);
+    // The refusal comes at the first phase boundary (after the tags); every phase went out all
+    // the same, in order, without waiting.
+    expect(ingester.events.map((e) => `${e.type}:${e.code}`)).toEqual([
+      'ingest:0', `retrieve:${GrpcCode.UNAUTHENTICATED}`, `retrieve:${GrpcCode.UNAUTHENTICATED}`, 'ingest:0', 'ingest:0', 'ingest:0', 'ingest:0',
+    ]);
+    expect(acceptedIngests().map(phasesOf)).toEqual(ONE_REQUEST_PER_PHASE);
   });
 
   it('a Diode that does not route ReconcilerService (HTTP 404 → UNIMPLEMENTED): one warning, fallback', async () => {
@@ -188,39 +211,61 @@ describe('diode.read_back', () => {
   });
 });
 
-describe('definitions first', () => {
+describe('phases in order', () => {
   const order = (events: FakeEvent[]) => events.map((e) => `${e.type}:${e.code}`);
+  /** Each request's kinds as a set: one request per phase at this size. */
+  const KINDS_BY_PHASE = [
+    new Set(['tag']),
+    new Set(['custom_field', 'cluster_type', 'platform']),
+    new Set(['cluster', 'vlan', 'prefix', 'virtual_machine', 'device']),
+    new Set(['vm_interface', 'interface', 'virtual_disk']),
+    new Set(['ip_address']),
+  ];
+  const expectPhasedRequests = () => {
+    expect(acceptedIngests().map(phasesOf)).toEqual(ONE_REQUEST_PER_PHASE);
+    expect(acceptedIngests().map((x) => new Set(x.request.entities.map(kindOf)))).toEqual(KINDS_BY_PHASE);
+    // Within a phase, emission order.
+    for (const x of acceptedIngests()) {
+      const ranks = x.request.entities.map((e) => kindRank(kindOf(e) as EntityKind));
+      expect(ranks).toEqual([...ranks].sort((p, q) => p - q));
+    }
+  };
 
-  it('with read-back: definitions alone in the first request, the second sent only after their logs are final', async () => {
+  it('with read-back: each phase is sent only after the previous phase\'s logs are final', async () => {
     ingester = await new FakeDiodeIngester().start();
-    ingester.scriptLogs(({ request }) => (request === 1 ? { state: 'reconciled', queuedPolls: 3 } : { state: 'reconciled' }));
+    // Listings that see each request's logs still queued, phase by phase.
+    const queued = [3, 1, 2, 0, 1];
+    ingester.scriptLogs(({ request }) => ({ state: 'reconciled', queuedPolls: queued[request - 1]! }));
     const a = harness(ingester, pve, { diodeExtra: READ_BACK() }).agent();
     const [r] = await a.once();
     await a.stop(0);
-    const [first, second] = acceptedIngests();
-    expect(acceptedIngests()).toHaveLength(2);
-    expect(new Set(first!.request.entities.map(kindOf))).toEqual(new Set(['tag', 'custom_field']));
-    expect(second!.request.entities.filter((e) => DEFINITIONS.has(kindOf(e)))).toEqual([]);
-    // Three listings see the definitions queued, the fourth final; only then the second Ingest.
-    expect(order(ingester.events)).toEqual(['ingest:0', 'retrieve:0', 'retrieve:0', 'retrieve:0', 'retrieve:0', 'ingest:0', 'retrieve:0']);
-    const listings = ingester.events.filter((e) => e.type === 'retrieve');
-    const definitionStates = (e: FakeEvent) => (e.logs ?? []).filter((l) => l.requestId === first!.request.id).map((l) => l.state);
-    const n = first!.request.entities.length;
-    expect(listings.slice(0, 4).map(definitionStates)).toEqual([
-      Array(n).fill('queued'), Array(n).fill('queued'), Array(n).fill('queued'), Array(n).fill('reconciled'),
-    ]);
-    expect(r!.diode.readBack).toMatchObject({ status: 'complete', failed: 0, unconfirmed: 0, polls: 5 });
+    expectPhasedRequests();
+    const ids = ingester.acceptedRequestIds();
+    expect(ingester.events.filter((e) => e.type === 'ingest').map((e) => e.requestId)).toEqual(ids);
+    // Each phase's Ingest, then listings until its logs are final (queued ones, then the
+    // final one); only then the next phase's Ingest. After the last phase, the same wait.
+    expect(order(ingester.events)).toEqual(queued.flatMap((q) => ['ingest:0', ...Array<string>(q + 1).fill('retrieve:0')]));
+    // What each listing saw of the phase being waited for.
+    const seen: string[][][] = [];
+    for (const e of ingester.events) {
+      if (e.type === 'ingest') seen.push([]);
+      else seen.at(-1)!.push((e.logs ?? []).filter((l) => l.requestId === ids[seen.length - 1]).map((l) => l.state));
+    }
+    const sizes = acceptedIngests().map((x) => x.request.entities.length);
+    expect(seen).toEqual(queued.map((q, k) => [
+      ...Array<string[]>(q).fill(Array<string>(sizes[k]!).fill('queued')),
+      Array<string>(sizes[k]!).fill('reconciled'),
+    ]));
+    expect(r!.diode.readBack).toMatchObject({ status: 'complete', applied: r!.diode.entities, failed: 0, unconfirmed: 0, polls: 12 });
   });
 
-  it('without read-back: definitions still go first, alone, and nothing is read back', async () => {
+  it('without read-back: phases still go in order, and nothing is read back', async () => {
     ingester = await new FakeDiodeIngester().start();
     const a = harness(ingester, pve).agent();
     const [r] = await a.once();
     await a.stop(0);
-    const [first, second] = acceptedIngests();
-    expect(new Set(first!.request.entities.map(kindOf))).toEqual(new Set(['tag', 'custom_field']));
-    expect(second!.request.entities.filter((e) => DEFINITIONS.has(kindOf(e)))).toEqual([]);
-    expect(order(ingester.events)).toEqual(['ingest:0', 'ingest:0']);
+    expectPhasedRequests();
+    expect(order(ingester.events)).toEqual(Array<string>(DELIVERY_PHASES.length).fill('ingest:0'));
     expect(ingester.tokenRequests.map((t) => t.scope)).toEqual(['diode:ingest']);
     expect(r!.diode.readBack).toBeUndefined();
     expect(r!.status).toBe('success');
@@ -230,15 +275,22 @@ describe('definitions first', () => {
 describe('listing the logs', () => {
   it('a Diode that honours request_id: one listing per request still pending, each asking for its own id', async () => {
     ingester = await new FakeDiodeIngester({ requestIdFilter: true }).start();
-    ingester.scriptLogs(({ request }) => ({ state: 'reconciled', queuedPolls: request === 2 ? 2 : 0 }));
+    ingester.scriptLogs(({ request }) => ({ state: 'reconciled', queuedPolls: request === 3 ? 2 : request === 5 ? 1 : 0 }));
     const a = harness(ingester, pve, { diodeExtra: READ_BACK() }).agent();
     const [r] = await a.once();
     await a.stop(0);
-    const [first, second] = ingester.acceptedRequestIds();
-    // Definitions: one listing. Then the rest, queued for two listings of its own: three more.
-    expect(ingester.retrieveRequests.map((q) => q.request_id)).toEqual([first, second, second, second]);
+    expect(acceptedIngests().map(phasesOf)).toEqual(ONE_REQUEST_PER_PHASE);
+    const [p1, p2, p3, p4, p5] = ingester.acceptedRequestIds();
+    // One listing per phase boundary for the phase just sent (the third queued for two
+    // listings: three), then at the end only the last request, the one still pending
+    // (queued for one listing: two); never the requests already final.
+    expect(ingester.retrieveRequests.map((q) => q.request_id)).toEqual([p1, p2, p3, p3, p3, p4, p5, p5]);
+    expect(ingester.events.map((e) => (e.type === 'ingest' ? `ingest ${e.requestId}` : `list ${e.requestId}`))).toEqual([
+      `ingest ${p1}`, `list ${p1}`, `ingest ${p2}`, `list ${p2}`, `ingest ${p3}`, `list ${p3}`, `list ${p3}`, `list ${p3}`,
+      `ingest ${p4}`, `list ${p4}`, `ingest ${p5}`, `list ${p5}`, `list ${p5}`,
+    ]);
     expect(ingester.retrieveRequests.every((q) => q.page_token === '' && q.page_size === 500 && Number(q.ingestion_ts_start) > 0)).toBe(true);
-    expect(r!.diode.readBack).toMatchObject({ status: 'complete', failed: 0, unconfirmed: 0, polls: 4 });
+    expect(r!.diode.readBack).toMatchObject({ status: 'complete', failed: 0, unconfirmed: 0, polls: 8 });
   });
 
   it('pages through a listing: every page asked for with the token of the one before', async () => {
@@ -251,13 +303,19 @@ describe('listing the logs', () => {
     const [r] = await a.once();
     await a.stop(0);
     const total = r!.diode.entities;
-    const [defs, rest] = acceptedIngests().map((x) => x.request.entities.length);
-    expect(defs).toBe(13);
-    const tokens = ingester.retrieveRequests.map((q) => q.page_token);
-    // Listing 1, the definitions' 13 logs: 2 pages. Listing 2, newest first: the rest's logs
-    // come first, and paging stops on the page that holds the last of them.
-    expect(tokens).toEqual(['', '1:10', '', ...Array.from({ length: Math.ceil(rest! / 10) - 1 }, (_v, i) => `2:${(i + 1) * 10}`)]);
-    expect(r!.diode.readBack).toMatchObject({ status: 'complete', applied: total, unconfirmed: 0 });
+    expect(acceptedIngests().map(phasesOf)).toEqual(ONE_REQUEST_PER_PHASE);
+    expect(acceptedIngests().map((x) => x.request.entities.length)).toEqual([6, 12, 12, 17, 10]);
+    const [p1, p2] = ingester.acceptedRequestIds();
+    // One listing per phase, newest first, so the phase just sent comes first; paging stops on
+    // the page that holds the last of its logs. Listing 1 (after the tags): their 6 logs, one
+    // page, all of that request, so nothing shows the filter ignored. Listing 2 (the second
+    // phase's 12 logs, then the tags' 6): page 2 holds the tags' logs, so the filter is seen
+    // ignored there. Listings 3 and 4 (12 and 17 logs first, asked for without a request id):
+    // 2 pages each. Listing 5 (the last phase's 10): one page.
+    expect(ingester.retrieveRequests.map((q) => [q.request_id, q.page_token])).toEqual([
+      [p1, ''], [p2, ''], [p2, '2:10'], ['', ''], ['', '3:10'], ['', ''], ['', '4:10'], ['', ''],
+    ]);
+    expect(r!.diode.readBack).toMatchObject({ status: 'complete', applied: total, unconfirmed: 0, polls: 5 });
   });
 });
 
@@ -265,12 +323,13 @@ describe('failed entities and Diode folding identical resends into earlier logs'
   it('a failed entity resent unchanged gets no log of its own: unconfirmed, and sent again until a log confirms it', async () => {
     ingester = await new FakeDiodeIngester().start();
     let failedId = '';
-    ingester.scriptLogs(({ request, kind, entity }) => {
-      if (request === 2 && kind === 'virtual_machine' && !failedId) failedId = idOf(entity);
+    ingester.scriptLogs(({ kind, entity }) => {
+      if (kind === 'virtual_machine' && !failedId) failedId = idOf(entity);
       return idOf(entity) === failedId ? { state: 'failed', error: 'Field type is required' } : { state: 'reconciled' };
     });
     const a = harness(ingester, pve, { diodeExtra: READ_BACK('100ms') }).agent();
     const [r1] = await a.once();
+    expect(vmRequests()).toHaveLength(1);
     expect(r1!.diode.failed?.map((f) => `${f.kind}|${f.key}`)).toEqual([failedId]);
     // Run 2: the resent VM is identical to the one Diode failed; Diode requeues that earlier log
     // and writes none under this run's request, so read-back cannot confirm it.

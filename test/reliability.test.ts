@@ -3,7 +3,9 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FakeDiodeIngester, GrpcCode } from './fakes/diode-ingester.ts';
+import { DELIVERY_PHASES, deliveryPhase } from '../mappers/order.ts';
+import type { EntityKind } from '../mappers/types.ts';
+import { FakeDiodeIngester, GrpcCode, type RecordedIngest } from './fakes/diode-ingester.ts';
 import { startFakeHttps, type FakeServer } from './fakes/https-server.ts';
 import { generatePveScenario, pveHandler, type PveScenario } from './fakes/pve-server.ts';
 import { entitiesOf, harness, kindOf, PVE_TOKEN, waitFor } from './helpers/agent-harness.ts';
@@ -35,6 +37,10 @@ afterEach(async () => {
 });
 
 const accepted = () => entitiesOf(ingester.ingests.filter((r) => r.code === GrpcCode.OK).map((r) => r.bytes));
+/** The delivery phases (mappers/order.ts DELIVERY_PHASES) of the entities of one request. */
+const phasesOf = (r: RecordedIngest) => [...new Set(r.request.entities.map((e) => deliveryPhase(kindOf(e) as EntityKind)))];
+/** A full run of this scenario: every phase present, each in one request. */
+const ONE_REQUEST_PER_PHASE = DELIVERY_PHASES.map((_kinds, i) => [i]);
 
 /** What a clean run delivers: the reference for exact comparisons. */
 async function reference(): Promise<Array<Record<string, unknown>>> {
@@ -90,16 +96,18 @@ describe('Diode faults', () => {
     const memoryOf = (e: Record<string, unknown>) => (kindOf(e) === 'virtual_machine' && (e.virtual_machine as { name: string }).name === name ? (e.virtual_machine as { memory: number }).memory : undefined);
     await waitFor(() => accepted().some((e) => memoryOf(e) === 16384), 15_000);
     await a.stop(1000);
-    // The first two accepted requests are the newest pending snapshot, complete (at this size:
-    // the definitions, then the rest).
+    // The first five accepted requests are the newest pending snapshot, complete (at this size:
+    // one request per delivery phase, in phase order).
     expect(expected.length).toBeLessThan(1000);
     const ok = ingester.ingests.filter((r) => r.code === GrpcCode.OK);
-    const first = entitiesOf([ok[0]!.bytes, ok[1]!.bytes]);
+    const n = DELIVERY_PHASES.length;
+    expect(ok.slice(0, n).map(phasesOf)).toEqual(ONE_REQUEST_PER_PHASE);
+    const first = entitiesOf(ok.slice(0, n).map((r) => r.bytes));
     const keys = first.map((e) => JSON.stringify(e));
     expect(new Set(keys).size).toBe(keys.length);
     expect(first.map(kindOf)).toEqual(expected.map(kindOf));
     // After it, only deltas: the changed VM, never the whole snapshot again.
-    expect(entitiesOf(ok.slice(2).map((r) => r.bytes)).map((e) => [kindOf(e), memoryOf(e)])).toEqual(
+    expect(entitiesOf(ok.slice(n).map((r) => r.bytes)).map((e) => [kindOf(e), memoryOf(e)])).toEqual(
       first.some((e) => memoryOf(e) === 16384) ? [] : [['virtual_machine', 16384]],
     );
     const firstOk = ingester.ingests.findIndex((r) => r.code === 0);
@@ -157,14 +165,19 @@ describe('delta and staleness', () => {
     await a.once();
     const gone = scenario.guests.splice(scenario.guests.findIndex((g) => g.resource.type === 'lxc'), 1)[0]!;
     const n0 = accepted().length;
+    const req0 = ingester.ingests.length;
     const [r1] = await a.once();
     expect(r1?.delivery?.stale).toBe(0);
     expect(accepted().length).toBe(n0);
     const [r2] = await a.once();
     expect(r2?.delivery?.stale).toBeGreaterThan(0);
     const stale = accepted().slice(n0);
-    expect(stale.map(kindOf)).toEqual(['custom_field', 'vm_interface', 'ip_address', 'virtual_machine']);
-    const vm = stale[3]!.virtual_machine as { name: string; status: string; custom_fields?: Record<string, unknown> };
+    // Phase by phase, one request each: the custom field, the VM, its interface, its IP.
+    expect(ingester.ingests.slice(req0).map((r) => [r.code, r.request.entities.map(kindOf)])).toEqual([
+      [0, ['custom_field']], [0, ['virtual_machine']], [0, ['vm_interface']], [0, ['ip_address']],
+    ]);
+    expect(stale.map(kindOf)).toEqual(['custom_field', 'virtual_machine', 'vm_interface', 'ip_address']);
+    const vm = stale[1]!.virtual_machine as { name: string; status: string; custom_fields?: Record<string, unknown> };
     expect([vm.name, vm.status, vm.custom_fields?.diode_agent_stale]).toMatchObject([gone.resource.name, 'offline', { boolean: true }]);
     const [r3] = await a.once();
     await a.stop(0);
@@ -235,8 +248,10 @@ describe('hot reload and shutdown', () => {
     const code = await new Promise<number | null>((r) => child.once('exit', r));
     expect(code).toBe(0);
     expect(Date.now() - t0).toBeLessThan(5000);
-    // The delayed request (the definitions) and the rest after it, both within the grace period.
-    expect(ingester.ingests.map((r) => r.code)).toEqual([0, 0]);
+    // The delayed request (the tags, phase 1) and the later phases after it, in order, all
+    // within the grace period.
+    expect(ingester.ingests.map((r) => r.code)).toEqual(Array(DELIVERY_PHASES.length).fill(0));
+    expect(ingester.ingests.map(phasesOf)).toEqual(ONE_REQUEST_PER_PHASE);
     expect(log).toContain('"msg":"stopped"');
     expect(JSON.parse(readFileSync(join(h.dir, 'state', 'pve.state.json'), 'utf8')).forceFull).toBe(false);
   });

@@ -4,6 +4,8 @@ import { encodeRequest, entityWireSize, requestHeaderSize, timestampField, type 
 import type { IngestSink } from './client.ts';
 import type { FailedEntity, ReadBackSummary, SentRequest } from './read-back.ts';
 import { AgentError } from '../errors.ts';
+import { deliveryPhase, DELIVERY_PHASES } from '../../mappers/order.ts';
+import type { EntityKind } from '../../mappers/types.ts';
 
 export const MAX_ENTITIES_PER_REQUEST = 1000;
 export const MAX_REQUEST_BYTES = 3 * 1024 * 1024;
@@ -21,11 +23,11 @@ export interface DeliveryOptions {
   /** Called after each request Diode accepted, with the entities it carried. */
   onAccepted?: (request: SentRequest) => void;
   /**
-   * Called once, after the requests of definitions (DEFINITION_KINDS) went out and before
-   * the first request of the rest; the delivery waits for it (read-back: until Diode applied
-   * the definitions). Not called when one of the two groups is empty.
+   * Called between two delivery phases (mappers/order.ts DELIVERY_PHASES), after the last
+   * request of one and before the first of the next, with the requests of the phase that
+   * ended; the delivery waits for it (read-back: until Diode applied them).
    */
-  afterDefinitions?: (requests: readonly SentRequest[]) => Promise<void>;
+  afterPhase?: (phase: number, requests: readonly SentRequest[]) => Promise<void>;
 }
 
 export interface DeliveryResult {
@@ -40,13 +42,6 @@ export interface DeliveryResult {
   failed?: FailedEntity[];
 }
 
-/**
- * Kinds other entities' values depend on: Diode rejects a custom field value whose
- * CustomField does not exist yet ("Unknown field name" in the plugin's custom field
- * validation) and a select value outside its choice set. They go in requests of their own,
- * ahead of the rest.
- */
-export const DEFINITION_KINDS: ReadonlySet<string> = new Set(['custom_field_choice_set', 'custom_field', 'tag']);
 
 /** Splits ordered entities into requests of ≤ maxEntities and ≤ maxBytes, keeping order. */
 export function chunkEntities(entities: readonly EncodedEntity[], ts: Uint8Array, headerBytes: number, maxEntities: number, maxBytes: number): { chunks: EncodedEntity[][]; oversized: EncodedEntity[] } {
@@ -87,15 +82,18 @@ export class DeliveryError extends AgentError {
 /** A run's entities split into requests once; `send` can resume after a failure. */
 export class ChunkedDelivery {
   readonly chunks: EncodedEntity[][];
-  /** The first `definitionChunks` chunks hold the definitions, nothing else. */
-  readonly definitionChunks: number;
+  /** The delivery phase of each chunk; a chunk holds entities of one phase only. */
+  readonly chunkPhases: number[];
   readonly oversized: EncodedEntity[];
   readonly ts: Uint8Array;
   nextChunk = 0;
   readonly result: DeliveryResult;
   /** Requests Diode accepted, in order. */
   readonly sent: SentRequest[] = [];
-  private definitionsSettled = false;
+  /** Chunk index whose phase boundary was already waited for (a resumed delivery does not wait twice). */
+  private settledBefore = 0;
+  /** Index in `sent` where the current phase's requests start. */
+  private phaseSentFrom = 0;
   private readonly opts: DeliveryOptions;
 
   constructor(entities: readonly EncodedEntity[], opts: DeliveryOptions) {
@@ -104,13 +102,21 @@ export class ChunkedDelivery {
     const headerBytes = requestHeaderSize({ ...opts.header, id: (opts.newId ?? randomUUID)() });
     const maxEntities = opts.maxEntities ?? MAX_ENTITIES_PER_REQUEST;
     const maxBytes = opts.maxBytes ?? MAX_REQUEST_BYTES;
-    const defs = entities.filter((e) => DEFINITION_KINDS.has(e.kind));
-    const rest = defs.length ? entities.filter((e) => !DEFINITION_KINDS.has(e.kind)) : entities;
-    const d = chunkEntities(defs, this.ts, headerBytes, maxEntities, maxBytes);
-    const r = chunkEntities(rest, this.ts, headerBytes, maxEntities, maxBytes);
-    this.chunks = [...d.chunks, ...r.chunks];
-    this.definitionChunks = d.chunks.length;
-    const oversized = [...d.oversized, ...r.oversized];
+    // Phase by phase, each in emission order: what others reference (or whose fields a
+    // reference would otherwise pre-empt) is in an earlier phase (mappers/order.ts).
+    const phases: EncodedEntity[][] = DELIVERY_PHASES.map(() => []);
+    for (const e of entities) phases[deliveryPhase(e.kind as EntityKind)]?.push(e);
+    this.chunks = [];
+    this.chunkPhases = [];
+    const oversized: EncodedEntity[] = [];
+    phases.forEach((list, phase) => {
+      const c = chunkEntities(list, this.ts, headerBytes, maxEntities, maxBytes);
+      for (const chunk of c.chunks) {
+        this.chunks.push(chunk);
+        this.chunkPhases.push(phase);
+      }
+      oversized.push(...c.oversized);
+    });
     this.oversized = oversized;
     this.result = { requests: 0, entities: 0, bytes: 0, errors: oversized.map((e) => `${e.kind} ${e.key}: entity larger than the request size limit, not sent`) };
   }
@@ -126,9 +132,13 @@ export class ChunkedDelivery {
   async send(signal?: AbortSignal): Promise<DeliveryResult> {
     const newId = this.opts.newId ?? randomUUID;
     while (this.nextChunk < this.chunks.length) {
-      if (this.nextChunk === this.definitionChunks && this.definitionChunks > 0 && !this.definitionsSettled) {
-        this.definitionsSettled = true;
-        await this.opts.afterDefinitions?.(this.sent.slice());
+      const i = this.nextChunk;
+      const prevPhase = this.chunkPhases[i - 1];
+      if (i > this.settledBefore && prevPhase !== undefined && prevPhase !== this.chunkPhases[i]) {
+        this.settledBefore = i;
+        const ended = this.sent.slice(this.phaseSentFrom);
+        this.phaseSentFrom = this.sent.length;
+        await this.opts.afterPhase?.(prevPhase, ended);
       }
       const chunk = this.chunks[this.nextChunk] ?? [];
       const id = newId();
