@@ -143,7 +143,7 @@ describe('dry run', () => {
     ];
     await deliver(ents.map(encodeEntity), { sink: recording, header, at, log });
     const files = listDryRunFiles(dir);
-    // Tags are definitions: requests of their own (1000 + 500), the VM in a third.
+    // Tags are the first delivery phase: requests of their own (1000 + 500), the VM in a third.
     expect(files).toHaveLength(3);
     expect(files.every((f) => /diode-agent-test_\d{19}\.json$/.test(f))).toBe(true);
     files.forEach((f, i) => expect(Buffer.from(readDryRunFile(f)).equals(Buffer.from(sent[i]!))).toBe(true));
