@@ -96,6 +96,8 @@ export class ReadBackSession {
   private lastError?: string;
   unavailable?: ReadBackUnavailableError;
   polls = 0;
+  /** When the run's read-back budget ends (set by the first wait). */
+  private deadline: number | undefined;
 
   constructor(opts: ReadBackOptions) {
     this.opts = opts;
@@ -126,9 +128,12 @@ export class ReadBackSession {
   /**
    * Polls until every entity of `ids` (default: all requests) has a final state, the
    * timeout passes, reading back turns out unavailable, or the signal aborts. Never throws.
+   * The timeout is one budget for the whole run, from its first wait: a Diode that stops
+   * confirming costs a run `read_back.timeout` once, not once per delivery phase.
    */
   async wait(ids: readonly string[] = this.order): Promise<void> {
-    const deadline = this.now() + this.opts.timeoutMs;
+    this.deadline ??= this.now() + this.opts.timeoutMs;
+    const deadline = this.deadline;
     for (;;) {
       if (this.unavailable || this.pendingIn(ids) === 0) return;
       if (this.opts.signal?.aborted) return;
