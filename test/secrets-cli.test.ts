@@ -79,7 +79,7 @@ describe('once against upstreams that echo the credential', () => {
   it('prints a summary with every echoed secret masked', () => {
     const summary = out.stdout.replace(/ in \d+\.\d\ds,/g, ' in T,').split(`127.0.0.1:${pveFail.port}`).join('127.0.0.1:PORT');
     expect(summary).toBe(`echo-warn (pve): failed in T, 12 API requests, 1 warnings
-  entities: tag 6, custom_field 7, cluster_type 1, cluster 1, platform 3, vlan 3, vm_interface 3, interface 2, ip_address 7, prefix 3, virtual_machine 4, virtual_disk 4, device 2
+  entities: tag 6, custom_field 12, cluster_type 1, cluster 1, platform 3, vlan 3, vm_interface 3, interface 2, ip_address 7, prefix 3, virtual_machine 4, virtual_disk 4, device 2
   sent: 0 entities in 0 requests (0 bytes)
   warning: node pve2: GET /nodes/pve2/status: HTTP 595 no route to host (request had PVEAPIToken=root@pam!netbox=[REDACTED]); node data and its guests' details skipped [node_unreachable]
   error: delivery failed: Diode INVALID_ARGUMENT: entity 1: rejected for client [REDACTED]

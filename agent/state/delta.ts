@@ -1,4 +1,5 @@
 import { EntityType, encodeEntity, type EncodedEntity } from '../diode/codec.ts';
+import { vmKey } from '../../mappers/keys.ts';
 import { sortByEmission } from '../../mappers/order.ts';
 import type { AnyEntity } from '../../mappers/types.ts';
 import { emptyState, type ObjectState, type PolicyState } from './store.ts';
@@ -35,6 +36,62 @@ export const STALE_FIELD_ENTITY: AnyEntity = {
     ui_editable: 'hidden',
   },
 };
+/*
+ * Unique identity custom fields of VMs (mappers/pve `proxmox_vm_uid`, issue #17). Diode
+ * matches a VM on them when (name, cluster) finds nothing (netboxlabs/diode-netbox-plugin
+ * netbox_diode_plugin/api/matcher.py `CustomFieldMatcher`), so a guest renamed in PVE updates
+ * its NetBox VM. Its old-name VM and interfaces are then gone from the run but not gone from
+ * NetBox: sent as stale, the VM would match the renamed row by this field and mark it
+ * offline, and an interface's VM reference (old name, no match) would create a ghost VM.
+ */
+const VM_IDENTITY_FIELDS = ['proxmox_vm_uid'] as const;
+
+type Decoded = Record<string, Record<string, unknown> | undefined>;
+
+function decodeBody(body: Uint8Array): Decoded {
+  return EntityType.toObject(EntityType.decode(body), { longs: Number, arrays: true, objects: true }) as Decoded;
+}
+
+function vmIdentity(vm: Record<string, unknown> | undefined): string | undefined {
+  const fields = vm?.custom_fields as Record<string, { text?: unknown } | undefined> | undefined;
+  for (const f of VM_IDENTITY_FIELDS) {
+    const t = fields?.[f]?.text;
+    if (typeof t === 'string' && t !== '') return `${f}=${t}`;
+  }
+  return undefined;
+}
+
+/**
+ * Stale candidates that belong to a VM present in this run under another name (same
+ * identity field value). Only candidates of VM kinds are decoded, and the run's VMs only
+ * when there is one, so an ordinary run pays nothing.
+ */
+function renamedAway(candidates: readonly string[], encoded: readonly EncodedEntity[], objects: PolicyState['objects']): Set<string> {
+  const out = new Set<string>();
+  const vmKinds = candidates.filter((id) => id.startsWith('virtual_machine|') || id.startsWith('vm_interface|'));
+  if (vmKinds.length === 0) return out;
+  const present = new Set<string>();
+  for (const e of encoded) {
+    if (e.kind !== 'virtual_machine') continue;
+    const idv = vmIdentity(decodeBody(e.body).virtual_machine);
+    if (idv) present.add(idv);
+  }
+  if (present.size === 0) return out;
+  const storedIdentity = (vmId: string): string | undefined => {
+    const b = objects[vmId]?.body;
+    return b ? vmIdentity(decodeBody(Buffer.from(b, 'base64')).virtual_machine) : undefined;
+  };
+  for (const id of vmKinds) {
+    const body = objects[id]?.body;
+    if (!body) continue;
+    const d = decodeBody(Buffer.from(body, 'base64'));
+    const vmId = id.startsWith('virtual_machine|') ? id : `virtual_machine|${vmKey(d.vm_interface?.virtual_machine as never)}`;
+    const idv = id === vmId ? vmIdentity(d.virtual_machine) : storedIdentity(vmId);
+    if (idv && present.has(idv)) out.add(id);
+  }
+  return out;
+}
+
 /** Objects unseen for this many runs are forgotten, to keep the state bounded. */
 const FORGET_AFTER_RUNS = 100;
 
@@ -109,13 +166,21 @@ export function planDelta(state: PolicyState | null, encoded: readonly EncodedEn
     const present = new Set<string>();
     for (const e of encoded) present.add(e.id);
     const stale: EncodedEntity[] = [];
+    const candidates: string[] = [];
     for (const id in objects) {
       const obj = objects[id];
       if (!obj) continue;
       const kind = id.slice(0, id.indexOf('|'));
       if (!STALE_KINDS.has(kind) || obj.stale || !obj.body || present.has(id)) continue;
       if (run - obj.seen < o.staleAfterRuns) continue;
-      stale.push(staleEntity(kind, obj.body));
+      candidates.push(id);
+    }
+    const renamed = renamedAway(candidates, encoded, objects);
+    for (const id of candidates) {
+      if (renamed.has(id)) continue;
+      const body = objects[id]?.body;
+      if (!body) continue;
+      stale.push(staleEntity(id.slice(0, id.indexOf('|')), body));
       staleIds.add(id);
     }
     if (stale.length) {

@@ -3,7 +3,7 @@ import { pveConfigSchema, type PveConfig } from '../../agent/collectors/pve/conf
 import type { PveGuest, PveSnapshot } from '../../agent/collectors/pve/snapshot.ts';
 import { orderEntities } from '../order.ts';
 import type { MapContext } from '../types.ts';
-import { clusterName, deviceStatus, mapPve, vmStatus } from './index.ts';
+import { backupGauges, clusterName, deviceStatus, mapPve, vmStatus } from './index.ts';
 import { guestPlatformName, nodePlatformName, ostypePlatform, titleCase } from './platforms.ts';
 
 const NOW = new Date('2025-01-01T00:00:00Z');
@@ -26,7 +26,13 @@ const CUSTOM_FIELDS = [
   { name: 'proxmox_storage_pool', label: 'Proxmox Storage Pool', type: 'text', description: 'Proxmox VE storage pool (e.g. local-lvm, ceph) from which this virtual disk is allocated', object_types: ['virtualization.virtualdisk'], group_name: 'Proxmox VE' },
   { name: 'proxmox_vm_type', label: 'Proxmox VM Type', type: 'text', description: 'Proxmox VE virtualisation type: qemu for KVM VMs or lxc for Linux containers', object_types: ['virtualization.virtualmachine'], group_name: 'Proxmox VE' },
   { name: 'proxmox_vmid', label: 'Proxmox VM ID', type: 'text', description: 'The unique numeric ID assigned to this VM or container by Proxmox VE', object_types: ['virtualization.virtualmachine'], group_name: 'Proxmox VE' },
-].map((value) => ({ kind: 'custom_field', value }));
+  // Issue #17: beyond the seed, same group; proxmox_vm_uid is unique (Diode's CustomFieldMatcher).
+  { name: 'proxmox_vm_uid', label: 'Proxmox VM UID', type: 'text', description: 'Cluster name and VMID (<cluster>/<vmid>): identifies the guest across renames and migrations between nodes', object_types: ['virtualization.virtualmachine'], group_name: 'Proxmox VE', unique: true },
+  { name: 'proxmox_last_backup', label: 'Proxmox Last Backup', type: 'datetime', description: 'Creation time of the newest backup volume of this guest on any backup storage the agent can read', object_types: ['virtualization.virtualmachine'], group_name: 'Proxmox VE' },
+  { name: 'proxmox_backup_storage', label: 'Proxmox Backup Storage', type: 'text', description: 'Storage holding the newest backup of this guest', object_types: ['virtualization.virtualmachine'], group_name: 'Proxmox VE' },
+  { name: 'proxmox_backup_verification', label: 'Proxmox Backup Verification', type: 'text', description: 'Verification state of the newest backup (ok, failed; none when not verified or not on Proxmox Backup Server)', object_types: ['virtualization.virtualmachine'], group_name: 'Proxmox VE' },
+  { name: 'proxmox_backup_job', label: 'Proxmox Backup Job', type: 'boolean', description: 'True when a backup job covers this guest (Proxmox VE: guests not in GET /cluster/backup-info/not-backed-up)', object_types: ['virtualization.virtualmachine'], group_name: 'Proxmox VE' },
+].sort((a, b) => (a.name < b.name ? -1 : 1)).map((value) => ({ kind: 'custom_field', value }));
 
 const STATIC = [
   { kind: 'tag', value: { name: 'discovered', slug: 'discovered', color: '198754' } },
@@ -185,21 +191,21 @@ describe('mapPve', () => {
         kind: 'virtual_machine',
         value: {
           ...vm('ct'), status: 'offline', platform: { name: 'Alpine Linux', slug: 'alpine-linux' }, vcpus: 1, memory: 512, start_on_boot: 'off', tags: TAGS,
-          custom_fields: { proxmox_vmid: { text: '200' }, proxmox_node: { text: 'pve2' }, proxmox_vm_type: { text: 'lxc' } },
+          custom_fields: { proxmox_vmid: { text: '200' }, proxmox_node: { text: 'pve2' }, proxmox_vm_type: { text: 'lxc' }, proxmox_vm_uid: { text: 'prod/200' } },
         },
       },
       {
         kind: 'virtual_machine',
         value: {
           ...vm('dup-ip'), status: 'active', vcpus: 1, memory: 1024, start_on_boot: 'off', tags: TAGS,
-          custom_fields: { proxmox_vmid: { text: '102' }, proxmox_node: { text: 'pve1' }, proxmox_vm_type: { text: 'qemu' } },
+          custom_fields: { proxmox_vmid: { text: '102' }, proxmox_node: { text: 'pve1' }, proxmox_vm_type: { text: 'qemu' }, proxmox_vm_uid: { text: 'prod/102' } },
         },
       },
       {
         kind: 'virtual_machine',
         value: {
           ...vm('legacy'), status: 'staged', tags: TAGS,
-          custom_fields: { proxmox_vmid: { text: '101' }, proxmox_node: { text: 'pve1' }, proxmox_vm_type: { text: 'qemu' } },
+          custom_fields: { proxmox_vmid: { text: '101' }, proxmox_node: { text: 'pve1' }, proxmox_vm_type: { text: 'qemu' }, proxmox_vm_uid: { text: 'prod/101' } },
         },
       },
       {
@@ -207,7 +213,7 @@ describe('mapPve', () => {
         value: {
           ...vm('web'), status: 'active', platform: { name: 'Ubuntu 24.04', slug: 'ubuntu-24-04' }, vcpus: 2, memory: 2048,
           comments: 'Web server', start_on_boot: 'on', tags: [...TAGS, T('prod')],
-          custom_fields: { proxmox_vmid: { text: '100' }, proxmox_node: { text: 'pve1' }, proxmox_vm_type: { text: 'qemu' }, proxmox_ha_state: { text: 'started' } },
+          custom_fields: { proxmox_vmid: { text: '100' }, proxmox_node: { text: 'pve1' }, proxmox_vm_type: { text: 'qemu' }, proxmox_ha_state: { text: 'started' }, proxmox_vm_uid: { text: 'prod/100' } },
         },
       },
       { kind: 'virtual_disk', value: { virtual_machine: vm('ct'), name: 'rootfs', size: 8192, custom_fields: { proxmox_storage_pool: { text: 'local' } }, tags: TAGS } },
@@ -268,5 +274,27 @@ describe('mapPve', () => {
       { prefix: '10.1.0.0/24', scope_site: site('London'), status: 'active', tags: TAGS },
       { prefix: '10.2.0.0/24', scope_site: site('Paris'), status: 'active', tags: TAGS },
     ]);
+  });
+});
+
+describe('backupGauges (issue #17)', () => {
+  const g = (vmid: number, backup?: PveSnapshot['guests'][number]['backup']): PveSnapshot['guests'][number] => ({
+    type: 'qemu', vmid, name: `g${vmid}`, node: 'pve1', status: 'running', tags: [], ...(backup && { backup }),
+  });
+  const now = new Date('2025-06-01T12:00:00Z');
+  const at = (hoursAgo: number) => now.getTime() / 1000 - hoursAgo * 3600;
+  it('counts guests without a backup newer than BACKUP_MAX_AGE hours, and guests in no job', () => {
+    const snap: PveSnapshot = {
+      bootstrap: false, host: 'h', nodes: [], backupStatus: true,
+      guests: [
+        g(100, { last: { time: at(25), storage: 'pbs' }, inJob: true }),
+        g(101, { last: { time: at(27), storage: 'pbs' }, inJob: true }),
+        g(102, { inJob: false }),
+        g(103, { last: { time: at(1), storage: 'local' } }),
+      ],
+    };
+    expect(backupGauges(snap, ctx({ BACKUP_MAX_AGE: 26 }).config, now)).toEqual({ withoutRecentBackup: 2, notInJob: 1 });
+    expect(backupGauges(snap, ctx({ BACKUP_MAX_AGE: 24 }).config, now)).toEqual({ withoutRecentBackup: 3, notInJob: 1 });
+    expect(backupGauges({ ...snap, backupStatus: undefined }, ctx().config, now)).toBeUndefined();
   });
 });

@@ -103,6 +103,28 @@ function emitter(out: AnyEntity[]): Emitter {
   };
 }
 
+/** `proxmox_vm_uid`: the cluster's name and the VMID, unique per PVE cluster. */
+export function vmUid(cluster: string, vmid: number): string {
+  return `${cluster}/${vmid}`;
+}
+
+/**
+ * The backup gauges of a run (BACKUP_STATUS): guests without a backup newer than
+ * BACKUP_MAX_AGE hours before `now`, and guests no backup job covers (counted only when
+ * PVE said). Undefined when backup status was not collected.
+ */
+export function backupGauges(snapshot: PveSnapshot, config: PveConfig, now: Date): { withoutRecentBackup: number; notInJob: number } | undefined {
+  if (!snapshot.backupStatus) return undefined;
+  const since = now.getTime() / 1000 - config.BACKUP_MAX_AGE * 3600;
+  let withoutRecentBackup = 0;
+  let notInJob = 0;
+  for (const g of snapshot.guests) {
+    if ((g.backup?.last?.time ?? -Infinity) < since) withoutRecentBackup++;
+    if (g.backup?.inJob === false) notInJob++;
+  }
+  return { withoutRecentBackup, notInJob };
+}
+
 /** The snapshot's entities in emission order. */
 export function mapPve(snapshot: PveSnapshot, ctx: MapContext<PveConfig>): AnyEntity[] {
   return orderEntities([...mapPveEach(snapshot, ctx)]);
@@ -333,6 +355,18 @@ function mapGuest(g: PveGuest, run: GuestRun, em: Emitter): void {
     proxmox_vm_type: cf.text(g.type),
   };
   if (g.hastate !== undefined) customFields.proxmox_ha_state = cf.text(g.hastate);
+  // Issue #17: a unique identity Diode matches on when (name, cluster) does not (a rename).
+  customFields.proxmox_vm_uid = cf.text(vmUid(cluster.name ?? '', g.vmid));
+  if (g.backup) {
+    const last = g.backup.last;
+    // No visible backup: the fields are left out, so NetBox keeps the last value it had.
+    if (last) {
+      customFields.proxmox_last_backup = cf.datetime(new Date(last.time * 1000));
+      customFields.proxmox_backup_storage = cf.text(last.storage);
+      customFields.proxmox_backup_verification = cf.text(last.verification ?? 'none');
+    }
+    if (g.backup.inJob !== undefined) customFields.proxmox_backup_job = cf.boolean(g.backup.inJob);
+  }
 
   const vm: VirtualMachine = { ...vmStub, status: vmStatus(g.status) };
   if (platform) vm.platform = platform;

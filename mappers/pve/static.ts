@@ -54,6 +54,35 @@ export const PVE_CUSTOM_FIELDS = [
 export const CUSTOM_FIELD_GROUP = 'Proxmox VE';
 
 /**
+ * Beyond the seed (issue #17): same prefix and group. `unique` fields are matched by Diode
+ * after the logical matchers and NetBox's unique constraints
+ * (netboxlabs/diode-netbox-plugin netbox_diode_plugin/api/matcher.py `CustomFieldMatcher`,
+ * `get_model_matchers`), so a VM whose (name, cluster) no longer matches is still found.
+ */
+export const PVE_EXTRA_CUSTOM_FIELDS = [
+  {
+    name: 'proxmox_vm_uid', label: 'Proxmox VM UID', type: 'text', object_types: ['virtualization.virtualmachine'], unique: true,
+    description: 'Cluster name and VMID (<cluster>/<vmid>): identifies the guest across renames and migrations between nodes',
+  },
+  {
+    name: 'proxmox_last_backup', label: 'Proxmox Last Backup', type: 'datetime', object_types: ['virtualization.virtualmachine'],
+    description: 'Creation time of the newest backup volume of this guest on any backup storage the agent can read',
+  },
+  {
+    name: 'proxmox_backup_storage', label: 'Proxmox Backup Storage', type: 'text', object_types: ['virtualization.virtualmachine'],
+    description: 'Storage holding the newest backup of this guest',
+  },
+  {
+    name: 'proxmox_backup_verification', label: 'Proxmox Backup Verification', type: 'text', object_types: ['virtualization.virtualmachine'],
+    description: 'Verification state of the newest backup (ok, failed; none when not verified or not on Proxmox Backup Server)',
+  },
+  {
+    name: 'proxmox_backup_job', label: 'Proxmox Backup Job', type: 'boolean', object_types: ['virtualization.virtualmachine'],
+    description: 'True when a backup job covers this guest (Proxmox VE: guests not in GET /cluster/backup-info/not-backed-up)',
+  },
+] as const satisfies ReadonlyArray<CustomFieldDef & { unique?: boolean }>;
+
+/**
  * Tags, custom fields and the cluster type. The cluster type is shared by every PVE
  * policy, so it carries only the two static tags, never a per-host one (which would
  * flip between policies on each run).
@@ -64,6 +93,10 @@ export function staticEntities(): Array<EntityOf<'tag'> | EntityOf<'custom_field
     tagEntity(PVE_TAG.name, PVE_TAG.color),
     tagEntity(DISCOVERED_TAG.name, DISCOVERED_TAG.color),
     ...customFieldEntities(PVE_CUSTOM_FIELDS, CUSTOM_FIELD_GROUP),
+    // Emitted in BOOTSTRAP too, so a bootstrap run creates every field a regular run sets.
+    ...customFieldEntities(PVE_EXTRA_CUSTOM_FIELDS, CUSTOM_FIELD_GROUP).map((e, i) => (
+      PVE_EXTRA_CUSTOM_FIELDS[i] && 'unique' in PVE_EXTRA_CUSTOM_FIELDS[i] ? entity('custom_field', { ...e.value, unique: true }) : e
+    )),
     entity('cluster_type', { ...clusterTypeRef(PVE_CLUSTER_TYPE), tags: staticTags }),
   ];
 }

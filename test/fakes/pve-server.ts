@@ -69,6 +69,16 @@ export interface PveScenario {
    * /api2/json and query): an HTML page of a proxy in front, a truncated answer.
    */
   rawBodies?: Record<string, string>;
+  /** Rows of GET /cluster/backup (vzdump jobs); default none. */
+  backupJobs?: unknown[];
+  /** Rows of GET /cluster/backup-info/not-backed-up; default none. */
+  notBackedUp?: unknown[];
+  /**
+   * Volumes of GET /nodes/{node}/storage/{storage}/content by "node/storage"; each row's
+   * `content` (backup, images, iso…) is what `?content=` filters on. Storages themselves are
+   * `extraResources` rows of type storage. A storage not listed here answers [].
+   */
+  storageContent?: Record<string, unknown[]>;
 }
 
 export interface FakePveOptions {
@@ -124,6 +134,8 @@ function handle(s: PveScenario, opts: Pick<FakePveOptions, 'tokenId' | 'secret'>
   if (path === '/version') return ok(override ?? s.version ?? { version: '8.4.1', release: '8.4', repoid: '2a2fa54b8503f96c' });
   if (path === '/cluster/status') return ok(override ?? clusterStatus(s));
   if (path === '/nodes') return ok(override ?? nodeList(s));
+  if (path === '/cluster/backup') return ok(override ?? s.backupJobs ?? []);
+  if (path === '/cluster/backup-info/not-backed-up') return ok(override ?? s.notBackedUp ?? []);
   if (path === '/cluster/resources') {
     const type = req.query.get('type');
     const rows = (override as unknown[] | undefined) ?? [
@@ -147,6 +159,13 @@ function handle(s: PveScenario, opts: Pick<FakePveOptions, 'tokenId' | 'secret'>
 
   if (rest === '/status') return ok(override ?? node.statusData ?? nodeStatus(node));
   if (rest === '/network') return ok(override ?? node.network ?? []);
+  const sm = /^\/storage\/([^/]+)\/content$/.exec(rest);
+  if (sm) {
+    // pve-storage src/PVE/API2/Storage/Content.pm index: `content` filters by volume type.
+    const want = req.query.get('content');
+    const rows = (override as unknown[] | undefined) ?? s.storageContent?.[`${nodeName}/${sm[1] ?? ''}`] ?? [];
+    return ok(want === null ? rows : rows.filter((r) => (r as { content?: string }).content === want));
+  }
 
   const gm = /^\/(qemu|lxc)\/(\d+)\/(config|agent\/([a-z-]+))$/.exec(rest);
   if (!gm) return fail(501, `Method 'GET ${path}' not implemented`);

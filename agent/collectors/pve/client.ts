@@ -4,7 +4,8 @@ import { HttpBodyError, targetSettings, type HttpStatusError, type HttpTarget } 
 import type { PveConnection } from './config.ts';
 import { parseEach } from '../../http/loose.ts';
 import {
-  agentInterfaceSchema, agentOsInfoSchema, clusterStatusRowSchema, envelope, guestConfigSchema,
+  agentInterfaceSchema, agentOsInfoSchema, backupJobSchema, backupVolumeSchema, clusterStatusRowSchema, notBackedUpRowSchema, storageRowSchema,
+  type BackupJob, type BackupVolume, type NotBackedUpRow, type StorageRow, envelope, guestConfigSchema,
   networkRowSchema, nodeRowSchema, nodeStatusSchema, PveResponseError, resourceRowSchema, summarizeIssues, versionSchema,
   type AgentInterface, type AgentOsInfo, type ClusterStatusRow, type GuestConfigRaw, type NodeRow, type NodeStatus, type PveVersion, type ResourceRow,
 } from './schema.ts';
@@ -166,4 +167,33 @@ const agentResultList = z.object({ result: rawList });
 export async function getAgentNetworkInterfaces(api: PveApi, node: string, vmid: number): Promise<AgentInterface[]> {
   const path = `/nodes/${seg(node)}/qemu/${vmid}/agent/network-get-interfaces`;
   return parseEach(agentInterfaceSchema, (await get(api, path, agentResultList)).result, (index, why) => api.onDrop(path, index, why));
+}
+
+/*
+ * Backup status (issue #17, BACKUP_STATUS). Privileges as each endpoint checks them:
+ * /cluster/backup and /cluster/backup-info/not-backed-up check Sys.Audit on /
+ * (pve-manager PVE/API2/Backup.pm, PVE/API2/Cluster/BackupInfo.pm); not-backed-up also
+ * leaves out guests without VM.Audit. The content listing checks Datastore.Audit or
+ * Datastore.AllocateSpace on /storage/{storage}, then *silently drops* each backup volume
+ * the token may not read: check_volume_access wants Datastore.AllocateSpace on the storage
+ * and VM.Backup on /vms/{vmid} (or Datastore.Allocate), which PVEAuditor does not have
+ * (pve-storage src/PVE/API2/Storage/Content.pm index, src/PVE/Storage.pm check_volume_access).
+ */
+export const backupJobsPrivilege = (): string => 'the token lacks Sys.Audit on /';
+export const storageContentPrivilege = (storage: string): string => `the token lacks Datastore.Audit on /storage/${storage}`;
+
+export function getBackupJobs(api: PveApi): Promise<BackupJob[]> {
+  return getList(api, '/cluster/backup', backupJobSchema);
+}
+
+export function getNotBackedUp(api: PveApi): Promise<NotBackedUpRow[]> {
+  return getList(api, '/cluster/backup-info/not-backed-up', notBackedUpRowSchema);
+}
+
+export function getStorageResources(api: PveApi): Promise<StorageRow[]> {
+  return getList(api, '/cluster/resources', storageRowSchema, { type: 'storage' });
+}
+
+export function getBackupVolumes(api: PveApi, node: string, storage: string): Promise<BackupVolume[]> {
+  return getList(api, `/nodes/${seg(node)}/storage/${seg(storage)}/content`, backupVolumeSchema, { content: 'backup' });
 }

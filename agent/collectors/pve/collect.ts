@@ -3,6 +3,7 @@ import { HttpConnectError, HttpStatusError } from '../../http/client.ts';
 import { mapLimit } from '../../http/semaphore.ts';
 import type { CollectContext, Warning } from '../types.ts';
 import {
+  backupJobsPrivilege, getBackupJobs, getBackupVolumes, getNotBackedUp, getStorageResources, storageContentPrivilege,
   getAgentNetworkInterfaces, getAgentOsInfo, getClusterResources, getClusterStatus, getLxcConfig, getNodeNetwork, getNodes,
   getNodeStatus, getQemuConfig, getVersion, guestConfigPrivilege, missingPrivilege, nodeNetworkPrivilege, nodeStatusPrivilege,
   pveTargetRequest, type PveApi,
@@ -10,7 +11,7 @@ import {
 import type { PveConfig } from './config.ts';
 import { parseGuestConfig, parsePveVersion, parseTags, PveParseError } from './parsers.ts';
 import { PveResponseError, type NodeRow, type ResourceRow } from './schema.ts';
-import type { GuestType, PveAgentData, PveGuest, PveNode, PveSnapshot } from './snapshot.ts';
+import type { GuestType, PveAgentData, PveGuest, PveGuestBackup, PveNode, PveSnapshot } from './snapshot.ts';
 
 /** The first calls failed: the cluster as a whole could not be read. */
 export class PveUnreachableError extends AgentError {
@@ -195,6 +196,8 @@ export async function collectPve(ctx: CollectContext<PveConfig>): Promise<PveSna
   // Handled below; these stop Node from reporting a rejection that lands while we wait elsewhere.
   nodeWork.catch(() => {});
   guestWork.catch(() => {});
+  const backupWork = c.BACKUP_STATUS ? nodesP.then((rows) => collectBackups(api, warn, rows, inScope)) : Promise.resolve(undefined);
+  backupWork.catch(() => {});
 
   let version: Awaited<typeof versionP>;
   let status: Awaited<typeof statusP>;
@@ -202,13 +205,22 @@ export async function collectPve(ctx: CollectContext<PveConfig>): Promise<PveSna
     [version, status] = await Promise.all([versionP, statusP, nodesP, resourcesP]);
   } catch (err) {
     stopped = true;
-    await Promise.allSettled([nodeWork, guestWork]);
+    await Promise.allSettled([nodeWork, guestWork, backupWork]);
     if (err instanceof HttpStatusError || err instanceof HttpConnectError || err instanceof PveResponseError) {
       throw new PveUnreachableError(`${host}:${c.PROXMOX_PORT}`, err);
     }
     throw err;
   }
-  const [nodes, guests] = await Promise.all([nodeWork, guestWork]);
+  const [nodes, guests, backups] = await Promise.all([nodeWork, guestWork, backupWork]);
+  if (backups) {
+    for (const g of guests) {
+      const b: PveGuestBackup = {};
+      const last = backups.last.get(g.vmid);
+      if (last) b.last = last;
+      if (backups.notInJob) b.inJob = !backups.notInJob.has(g.vmid);
+      g.backup = b;
+    }
+  }
   const clusterName = status.find((r) => r.type === 'cluster')?.name;
   return {
     bootstrap: false,
@@ -217,6 +229,7 @@ export async function collectPve(ctx: CollectContext<PveConfig>): Promise<PveSna
     ...(clusterName !== undefined && { clusterName }),
     nodes,
     guests,
+    ...(backups && { backupStatus: true }),
   };
 
   async function nodeTask(row: NodeRow): Promise<PveNode> {
@@ -327,4 +340,91 @@ export async function collectPve(ctx: CollectContext<PveConfig>): Promise<PveSna
       tick();
     }
   }
+}
+
+interface BackupFacts {
+  /** Newest visible backup volume per vmid. */
+  last: Map<number, NonNullable<PveGuestBackup['last']>>;
+  /** VMIDs in no backup job; undefined when not-backed-up could not be read. */
+  notInJob?: Set<number>;
+}
+
+function backupFailure(err: unknown, subject: string, hint: string, lost: string, warn: (w: Warning) => void): void {
+  if (!(err instanceof HttpStatusError || err instanceof HttpConnectError || err instanceof PveResponseError)) throw err;
+  const why = isForbidden(err) ? `${err.message}; ${missingPrivilege(err, hint)}` : describe(err);
+  warn({ code: 'pve_backup_unavailable', subject, message: `${why}; ${lost}` });
+}
+
+/**
+ * Backup status (BACKUP_STATUS): jobs, guests in no job, and the backup volumes of every
+ * storage with `backup` content, a shared one (PBS, NFS, CIFS…) read once through the first
+ * online node in scope that lists it, a local one on each such node. Nothing here fails the
+ * run: a call that fails costs what it would have told, with a warning.
+ */
+async function collectBackups(api: PveApi, warn: (w: Warning) => void, nodes: readonly NodeRow[], inScope: (node: string) => boolean): Promise<BackupFacts> {
+  const online = new Set(nodes.filter((n) => n.status === 'online' && inScope(n.node)).map((n) => n.node));
+  const [jobs, notBacked, storages] = await Promise.allSettled([getBackupJobs(api), getNotBackedUp(api), getStorageResources(api)]);
+  const facts: BackupFacts = { last: new Map() };
+  if (notBacked.status === 'fulfilled') facts.notInJob = new Set(notBacked.value.map((r) => r.vmid));
+  else backupFailure(notBacked.reason, 'GET /cluster/backup-info/not-backed-up', backupJobsPrivilege(), 'no guest is said to be in a backup job or not', warn);
+  if (jobs.status === 'rejected') backupFailure(jobs.reason, 'GET /cluster/backup', backupJobsPrivilege(), 'job targets are not checked for visible backups', warn);
+  if (storages.status === 'rejected') {
+    backupFailure(storages.reason, 'GET /cluster/resources?type=storage', 'the token lacks Datastore.Audit on /storage', 'no backup volume is read', warn);
+    return facts;
+  }
+  // (storage, node) pairs to read, sorted so the run is the same every time.
+  const reads: Array<{ storage: string; node: string }> = [];
+  const sharedRead = new Set<string>();
+  const rows = storages.value
+    .filter((r) => r.type === 'storage' && r.storage !== undefined && r.node !== undefined && online.has(r.node) && (r.status ?? 'available') === 'available')
+    .filter((r) => (r.content ?? '').split(',').includes('backup'))
+    .sort((a, b) => cmp(a.storage ?? '', b.storage ?? '') || cmp(a.node ?? '', b.node ?? ''));
+  for (const r of rows) {
+    const storage = r.storage ?? '';
+    if (r.shared) {
+      if (sharedRead.has(storage)) continue;
+      sharedRead.add(storage);
+    }
+    reads.push({ storage, node: r.node ?? '' });
+  }
+  const listed = await Promise.allSettled(reads.map((x) => getBackupVolumes(api, x.node, x.storage)));
+  const visible = new Map<string, number>();
+  listed.forEach((res, i) => {
+    const { storage, node } = reads[i]!;
+    if (res.status === 'rejected') {
+      backupFailure(res.reason, `storage ${storage} on ${node}`, storageContentPrivilege(storage), 'its backups are not counted', warn);
+      return;
+    }
+    visible.set(storage, (visible.get(storage) ?? 0) + res.value.length);
+    for (const v of res.value) {
+      if (v.vmid === undefined || v.ctime === undefined) continue;
+      const prev = facts.last.get(v.vmid);
+      // Newest wins; at equal times the first storage by name, so the choice is stable.
+      if (prev && prev.time >= v.ctime) continue;
+      const state = v.verification?.state;
+      facts.last.set(v.vmid, { time: v.ctime, storage, ...(state !== undefined && { verification: state }) });
+    }
+  });
+  /*
+   * PVE answers 200 with the backups the token may not read left out (Content.pm index and
+   * Storage.pm check_volume_access): an empty target of an enabled job most likely means
+   * that, and every guest would look unprotected, so say it.
+   */
+  if (jobs.status === 'fulfilled') {
+    const targets = [...new Set(jobs.value.filter((j) => j.enabled !== false && j.storage !== undefined).map((j) => j.storage ?? ''))].sort(cmp);
+    for (const t of targets) {
+      if (visible.get(t) !== 0) continue;
+      warn({
+        code: 'pve_backup_none_visible',
+        subject: `storage ${t}`,
+        message: 'a backup job writes here but PVE lists no backup volume; PVE leaves out the backups the token may not read (it needs Datastore.AllocateSpace on /storage/' +
+          `${t} and VM.Backup on /vms), so guests may look unprotected`,
+      });
+    }
+  }
+  return facts;
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -22,6 +22,8 @@ describe('pveConfigSchema', () => {
       PROXMOX_API_MAX_RESPONSE_BYTES: 67_108_864,
       SITE_NAME: 'Proxmox',
       NODE_SITE_MAP: {},
+      BACKUP_STATUS: false,
+      BACKUP_MAX_AGE: 26,
     });
   });
 
@@ -87,6 +89,8 @@ describe('pveConfigSchema', () => {
       PROXMOX_API_MAX_RESPONSE_BYTES: 67_108_864,
       SITE_NAME: 'Lab',
       NODE_SITE_MAP: { pve1: 'London', pve2: 'Amsterdam' },
+      BACKUP_STATUS: false,
+      BACKUP_MAX_AGE: 26,
     });
   });
 });

@@ -60,6 +60,14 @@ export const pveConfigSchema = z
     CLUSTER_NAME: z.string().trim().min(1).optional(),
     SITE_NAME: z.string().trim().min(1).default('Proxmox'),
     NODE_SITE_MAP: nodeSiteMapSchema.default({}),
+    /*
+     * Backup status on each guest (issue #17): off by default, as it costs 3 requests plus
+     * one per backup storage (a shared one once, a local one per node) and, to see the
+     * backups at all, privileges beyond PVEAuditor (README "Backup status").
+     */
+    BACKUP_STATUS: boolish.default(false),
+    /** Hours: a guest whose newest backup is older counts as without a recent backup. */
+    BACKUP_MAX_AGE: intish(1, 24 * 366).default(26),
   })
   .strict()
   .superRefine((c, ctx) => {

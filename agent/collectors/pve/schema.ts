@@ -159,3 +159,39 @@ export const agentInterfaceSchema = z
     }),
   }));
 export type AgentInterface = z.output<typeof agentInterfaceSchema>;
+
+/*
+ * Backup status (issue #17). GET /cluster/backup-info/not-backed-up: `{vmid, type, name}`
+ * of the guests no vzdump job covers, as PVE itself computes it from jobs.cfg and the
+ * legacy vzdump.cron (pve-manager PVE/API2/Cluster/BackupInfo.pm get_guests_not_in_backup).
+ */
+export const notBackedUpRowSchema = z.object({ vmid: looseInt });
+export type NotBackedUpRow = z.output<typeof notBackedUpRowSchema>;
+
+// GET /cluster/backup: vzdump jobs (pve-manager PVE/API2/Backup.pm index); `enabled` is 0/1, absent = enabled.
+export const backupJobSchema = z.object({ id: z.string(), storage: opt(text), enabled: opt(looseBool) });
+export type BackupJob = z.output<typeof backupJobSchema>;
+
+// GET /cluster/resources?type=storage: one row per storage and node, also for a shared storage.
+export const storageRowSchema = z.object({
+  type: z.string(),
+  storage: opt(text),
+  node: opt(text),
+  content: opt(z.string()),
+  shared: opt(looseBool),
+  status: opt(z.string()),
+});
+export type StorageRow = z.output<typeof storageRowSchema>;
+
+/*
+ * GET /nodes/{node}/storage/{storage}/content?content=backup (pve-storage
+ * src/PVE/API2/Storage/Content.pm index): `vmid` and `ctime` are optional in the schema
+ * (a file whose name does not parse has neither); `verification` only on PBS storages.
+ */
+export const backupVolumeSchema = z.object({
+  volid: z.string(),
+  vmid: opt(looseInt),
+  ctime: opt(looseInt),
+  verification: opt(z.object({ state: opt(text) })),
+});
+export type BackupVolume = z.output<typeof backupVolumeSchema>;

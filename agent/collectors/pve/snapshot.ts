@@ -19,6 +19,16 @@ export interface PveSnapshot {
   nodes: PveNode[];
   /** Guests in scope, by vmid. */
   guests: PveGuest[];
+  /** BACKUP_STATUS was on: guests carry `backup` as far as it could be read. */
+  backupStatus?: boolean;
+}
+
+/** Backup status of one guest (BACKUP_STATUS). */
+export interface PveGuestBackup {
+  /** Newest backup volume the token could see: ctime (epoch seconds), storage, PBS verification state. */
+  last?: { time: number; storage: string; verification?: string };
+  /** Whether a backup job covers the guest; absent when /cluster/backup-info/not-backed-up could not be read. */
+  inJob?: boolean;
 }
 
 export interface PveNode {
@@ -54,6 +64,8 @@ export interface PveGuest {
   config?: PveGuestConfig;
   /** Guest-agent data of a running QEMU guest with the agent enabled, when it answered. */
   agent?: PveAgentData;
+  /** BACKUP_STATUS only. */
+  backup?: PveGuestBackup;
 }
 
 /** Parsed config; see parsers.ts for the field notes. */
