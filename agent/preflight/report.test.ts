@@ -65,6 +65,7 @@ describe('formatPreflight', () => {
     const report = await preflight([policyYaml('lab', 'pve', { PROXMOX_HOST: '127.0.0.1', PROXMOX_PORT: server.port, PROXMOX_TOKEN_NAME: 'netbox', PROXMOX_TOKEN_VALUE: secret })], diodeYaml(ingester));
     const text = formatPreflight(report);
     expect(text).not.toContain(secret);
+    expect(JSON.stringify(report)).not.toContain(secret);
     const bad = 'HTTP 502 Bad Gateway (upstream refused PVEAPIToken=root@pam!netbox=[REDACTED])';
     expect(text.split('\n')).toEqual([
       `lab (pve, https://127.0.0.1:${server.port}/api2/json)`,

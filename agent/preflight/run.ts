@@ -2,6 +2,7 @@ import type { AgentConfig, Policy } from '../config/load.ts';
 import { AgentError } from '../errors.ts';
 import { HttpConnectError, HttpStatusError, HttpTarget, TlsConfigError } from '../http/client.ts';
 import { namedPrivilege } from '../collectors/pve/client.ts';
+import { redactSecrets } from '../log.ts';
 import { probeDiodeToken } from './diode.ts';
 import type { PolicyPreflight, PreflightContext, PreflightReport, ProbeResult, ProbeSpec } from './types.ts';
 
@@ -25,8 +26,13 @@ export async function runPreflight(cfg: AgentConfig, policies: readonly Policy[]
     out.push(p);
     deps.onPolicy?.(p);
   }
-  const diode = await probeDiodeToken(cfg.diode);
+  const diode = scrubbed(await probeDiodeToken(cfg.diode));
   return { ok: out.every((p) => p.ok) && !failed(diode), policies: out, diode };
+}
+
+/** Messages quote upstream answers, which may echo the credential sent: the report never holds a registered secret. */
+function scrubbed(r: ProbeResult): ProbeResult {
+  return { ...r, endpoint: redactSecrets(r.endpoint), message: redactSecrets(r.message) };
 }
 
 /** "1 guest", "3 guests". */
@@ -148,6 +154,7 @@ async function preflightPolicy(policy: Policy, signal: AbortSignal): Promise<Pol
   } finally {
     await Promise.all(targets.map((t) => t.close().catch(() => {})));
   }
-  entry.ok = !results.some(failed);
+  entry.results = results.map(scrubbed);
+  entry.ok = !entry.results.some(failed);
   return entry;
 }
