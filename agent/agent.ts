@@ -12,6 +12,7 @@ import { Deliverer } from './delivery.ts';
 import { FileStateStore, type StateStore } from './state/store.ts';
 import { Metrics } from './telemetry/metrics.ts';
 import { ProgressReporter } from './telemetry/progress.ts';
+import { PolicyReadiness, scheduleIntervalMs, type StalePolicy } from './telemetry/readiness.ts';
 import { AGENT_VERSION } from './version.ts';
 
 export interface AgentOptions {
@@ -30,6 +31,12 @@ export interface AgentOptions {
   coordinator?: RunCoordinator;
   /** Called once the agent has stopped, to release what the caller opened for it. */
   onStopped?: () => Promise<void>;
+  /** Milliseconds since the epoch, for the readiness rule and the success timestamps (tests). */
+  clock?: () => number;
+}
+
+function isoOrNull(ms: number | undefined): string | null {
+  return ms === undefined ? null : new Date(ms).toISOString();
 }
 
 /** The long-lived agent: policies, a Diode sink, a scheduler, and the last result per policy. */
@@ -51,6 +58,11 @@ export class Agent {
   readonly deliverer: Deliverer;
   readonly metrics = new Metrics();
   private readonly progress: ProgressReporter;
+  /**
+   * Last success per policy and the overdue rule of /readyz. Off with coordination: each
+   * tick runs on one replica, so the others see no success of their own.
+   */
+  readonly readiness: PolicyReadiness;
   private readonly startedAt = new Date();
   private started = false;
   private stopping = false;
@@ -62,6 +74,13 @@ export class Agent {
     this.opts = opts;
     this.dryRun = opts.dryRun ?? cfg.diode.dry_run;
     this.progress = new ProgressReporter(log, opts.progressTty ? { tty: opts.progressTty } : {});
+    this.readiness = new PolicyReadiness({ maxAgeIntervals: opts.coordinator ? 0 : cfg.agent.status.ready_max_age_intervals, ...(opts.clock && { now: opts.clock }) });
+    if (!opts.coordinator && cfg.agent.status.ready_max_age_intervals > 0) {
+      this.metrics.setOverdueSource(() => ({
+        policies: this.policies.filter((p) => p.enabled && p.schedule).map((p) => p.name),
+        overdue: new Set(this.overduePolicies().map((o) => o.policy)),
+      }));
+    }
     this.sink = this.dryRun
       ? new DryRunSink(opts.dryRunDir ?? cfg.diode.dry_run_output_dir, cfg.agent.name)
       : new DiodeClient({
@@ -92,7 +111,7 @@ export class Agent {
         // recorded since: /status keeps showing the newest run.
         const last = this.lastResults.get(r.policy);
         if (!last || last.startedAt <= r.startedAt) this.lastResults.set(r.policy, r);
-        this.metrics.recordLateDelivery(r);
+        this.metrics.recordLateDelivery(r, this.readiness.record(r));
       },
       onSuperseded: (p) => this.metrics.supersededSnapshot(p),
       onDropped: (p, reason) => this.metrics.droppedSnapshot(p, reason),
@@ -108,6 +127,17 @@ export class Agent {
     this.policies = set.policies;
     this.policyIssues = set.issues;
     this.logIssues(set.issues);
+    this.syncPolicyTelemetry([]);
+  }
+
+  /** Schedule intervals for /metrics; gauges and readiness of removed policies go. */
+  private syncPolicyTelemetry(removed: readonly string[]): void {
+    for (const name of removed) {
+      this.metrics.forgetPolicy(name);
+      this.readiness.forget(name);
+    }
+    for (const p of this.policies) this.metrics.scheduleInterval(p.name, p.schedule ? scheduleIntervalMs(p.schedule, p.timezone) : undefined);
+    if (this.started) this.readiness.stale(this.policies);
   }
 
   private logIssues(issues: readonly ConfigIssue[]): void {
@@ -138,6 +168,7 @@ export class Agent {
     const changed = this.policies.filter((p) => before.get(p.name) !== p.hash).map((p) => p.name);
     const removed = [...before.keys()].filter((n) => !next.has(n));
     this.log.info({ changed, removed, policies: this.policies.length }, 'policies reloaded');
+    this.syncPolicyTelemetry(removed);
     this.scheduler?.sync(this.policies);
   }
 
@@ -181,7 +212,7 @@ export class Agent {
       }))
       .then((r) => {
         this.lastResults.set(policy.name, r);
-        this.metrics.recordRun(r);
+        this.metrics.recordRun(r, this.readiness.record(r));
         return r;
       })
       .finally(() => {
@@ -205,18 +236,36 @@ export class Agent {
     this.scheduler = new Scheduler((p) => this.run(p), this.log, { onSkippedTick: (p) => this.metrics.skippedTick(p) }, this.opts.coordinator);
     this.scheduler.sync(this.policies);
     this.started = true;
+    // Policies that have not succeeded yet count from now.
+    this.readiness.stale(this.policies);
     this.log.info({ policies: this.policies.map((p) => p.name), dry_run: this.dryRun }, 'agent started');
   }
 
-  /** Ready: configuration loaded and the scheduler running. */
+  /** The scheduled policies whose last success is older than agent.status.ready_max_age_intervals of their intervals. */
+  overduePolicies(): StalePolicy[] {
+    return this.readiness.stale(this.policies);
+  }
+
+  /** Ready: configuration loaded, the scheduler running, and no policy overdue. */
   ready(): boolean {
-    return this.started && !this.stopping;
+    return this.notReadyReasons().length === 0;
+  }
+
+  /** Why /readyz answers 503, one line each; empty when ready. */
+  notReadyReasons(): string[] {
+    if (!this.started) return ['the scheduler has not started'];
+    if (this.stopping) return ['the agent is stopping'];
+    const n = this.cfg.agent.status.ready_max_age_intervals;
+    return this.overduePolicies().map((o) => `policy ${o.policy}: ${o.last_success === null ? 'no success since the agent started' : `last success ${o.last_success}`}, ${o.age_seconds} s ago, more than ${n} schedule intervals (${o.max_age_seconds} s)`);
   }
 
   /** The /status document: per policy last run, next run, result, counts, warnings. No secret. */
   status(): unknown {
     return {
-      agent: { name: this.cfg.agent.name, version: AGENT_VERSION, dry_run: this.dryRun, started_at: this.startedAt.toISOString(), ready: this.ready() },
+      agent: {
+        name: this.cfg.agent.name, version: AGENT_VERSION, dry_run: this.dryRun, started_at: this.startedAt.toISOString(), ready: this.ready(),
+        ...(this.started && { overdue_policies: this.overduePolicies() }),
+      },
       policies: this.policies.map((p) => {
         const r = this.lastResults.get(p.name);
         return {
@@ -227,6 +276,7 @@ export class Agent {
           next_run: this.nextRun(p.name)?.toISOString() ?? null,
           running: this.running.has(p.name),
           delivery_pending: this.deliverer.pending.has(p.name),
+          last_success: isoOrNull(this.readiness.lastSuccess(p.name)),
           last_run: r ? {
             run_id: r.runId,
             started_at: r.startedAt,

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { HttpTarget, TargetOptions } from '../http/client.ts';
 import type { AnyEntity, MapContext } from '../../mappers/types.ts';
+import type { CollectorPreflight } from '../preflight/types.ts';
 
 /** Something the run went on without: a down node, a guest agent that is not running… */
 export interface Warning {
@@ -43,6 +44,8 @@ export interface CollectorDefinition<C = unknown, S = unknown> {
    * mapped object at once, and orders the encoded entities itself.
    */
   mapEach?(snapshot: S, ctx: MapContext<C>): Iterable<AnyEntity>;
+  /** The live preflight (`validate --live`): each endpoint `collect` calls, probed once (agent/preflight). */
+  preflight?: CollectorPreflight<C>;
 }
 
 /** Identity helper that keeps the generic parameters of a definition checked. */

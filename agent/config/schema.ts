@@ -40,7 +40,12 @@ export const agentSectionSchema = z.object({
     enabled: boolish.default(true),
     /** Default 127.0.0.1:9464, or $DIODE_AGENT_STATUS_LISTEN (the image sets 0.0.0.0:9464). */
     listen: z.string().regex(/^[^\s]+:\d{1,5}$/, 'must be host:port').optional(),
-  }).strict().default({ enabled: true }),
+    /**
+     * /readyz answers 503 while a scheduled policy's last success is older than this many
+     * of its schedule intervals (agent/telemetry/readiness.ts); 0 turns that off.
+     */
+    ready_max_age_intervals: intish(0, 1000).default(2),
+  }).strict().default({ enabled: true, ready_max_age_intervals: 2 }),
 }).strict();
 
 export const coordinationSchema = z.object({

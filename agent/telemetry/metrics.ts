@@ -1,5 +1,29 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RunResult } from '../run.ts';
+import { AGENT_VERSION } from '../version.ts';
+
+/**
+ * Inventory-quality gauges: how many warnings of these codes the last collected run of the
+ * policy gave (agent/collectors/pve/README.md "Warnings"). Set when a run collected (its
+ * snapshot was planned for delivery); a run whose collection failed leaves them as they were.
+ */
+export const QUALITY_GAUGES = [
+  {
+    name: 'diode_agent_inventory_guests_without_agent',
+    help: 'Running QEMU guests with the agent enabled whose guest agent did not answer in the last collected run (warning guest_agent_unavailable): no guest IPs, platform from ostype',
+    codes: ['guest_agent_unavailable'],
+  },
+  {
+    name: 'diode_agent_inventory_addresses_dropped',
+    help: 'IP addresses left out in the last collected run because another object already holds them (warning ip_address_conflict)',
+    codes: ['ip_address_conflict'],
+  },
+  {
+    name: 'diode_agent_inventory_duplicate_names_skipped',
+    help: 'Guests skipped in the last collected run because a lower vmid has the same name (warning guest_name_duplicate)',
+    codes: ['guest_name_duplicate'],
+  },
+] as const;
 
 /** The agent's Prometheus metrics, on a registry of its own (one per agent instance). */
 export class Metrics {
@@ -20,9 +44,35 @@ export class Metrics {
   private readonly failedInDiode: Counter<'policy'>;
   private readonly unconfirmed: Counter<'policy'>;
   private readonly readBackUnavailable: Counter<'policy'>;
+  private readonly lastSuccess: Gauge<'policy'>;
+  private readonly interval: Gauge<'policy'>;
+  private readonly quality: Array<{ gauge: Gauge<'policy'>; codes: ReadonlySet<string> }>;
+  private readonly staleLastRun: Gauge<'policy'>;
+  private readonly overdue: Gauge<'policy'>;
+  /** The policies the overdue gauge covers, and the overdue ones, read at each scrape. */
+  private overdueSource?: () => { policies: readonly string[]; overdue: ReadonlySet<string> };
 
   constructor() {
     const r = [this.registry];
+    new Gauge({ name: 'diode_agent_build_info', help: 'Always 1; the agent version and the Node.js version as labels', labelNames: ['version', 'nodejs'], registers: r })
+      .set({ version: AGENT_VERSION, nodejs: process.version }, 1);
+    this.lastSuccess = new Gauge({ name: 'diode_agent_last_success_timestamp_seconds', help: 'Unix time of the last run of the policy whose snapshot reached Diode (result success or partial)', labelNames: ['policy'], registers: r });
+    this.interval = new Gauge({ name: 'diode_agent_schedule_interval_seconds', help: "The longest gap between two ticks of the policy's schedule (the unit of agent.status.ready_max_age_intervals)", labelNames: ['policy'], registers: r });
+    this.quality = QUALITY_GAUGES.map((q) => ({ gauge: new Gauge({ name: q.name, help: q.help, labelNames: ['policy'], registers: r }), codes: new Set<string>(q.codes) }));
+    this.staleLastRun = new Gauge({ name: 'diode_agent_inventory_stale_objects', help: 'Objects the last collected run sent as stale (missing for stale_after_runs runs)', labelNames: ['policy'], registers: r });
+    const source = () => this.overdueSource?.();
+    this.overdue = new Gauge({
+      name: 'diode_agent_policy_overdue',
+      help: '1 while the last success of the policy is older than agent.status.ready_max_age_intervals of its intervals (then /readyz answers 503), else 0',
+      labelNames: ['policy'],
+      registers: r,
+      collect() {
+        const src = source();
+        if (!src) return;
+        this.reset();
+        for (const p of src.policies) this.set({ policy: p }, src.overdue.has(p) ? 1 : 0);
+      },
+    });
     this.runs = new Counter({ name: 'diode_agent_runs_total', help: 'Policy runs by result (success, partial, failed)', labelNames: ['policy', 'result'], registers: r });
     this.duration = new Histogram({ name: 'diode_agent_run_duration_seconds', help: 'Duration of policy runs, collection and delivery', labelNames: ['policy'], buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800], registers: r });
     this.collected = new Counter({ name: 'diode_agent_entities_collected_total', help: 'Entities produced by runs, by kind', labelNames: ['policy', 'kind'], registers: r });
@@ -42,19 +92,26 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry, prefix: 'diode_agent_' });
   }
 
-  recordRun(r: RunResult): void {
+  /** A finished run; `successAtMs` when it was a success (agent/telemetry/readiness.ts isSuccess). */
+  recordRun(r: RunResult, successAtMs?: number): void {
     this.runs.inc({ policy: r.policy, result: r.status });
     this.duration.observe({ policy: r.policy }, r.durationMs / 1000);
     for (const [kind, n] of Object.entries(r.collected)) this.collected.inc({ policy: r.policy, kind }, n);
     for (const [kind, n] of Object.entries(r.sent)) this.sent.inc({ policy: r.policy, kind }, n);
     for (const w of r.warnings) this.warnings.inc({ policy: r.policy, code: w.code });
     this.recordReadBack(r);
+    if (r.delivery !== undefined) {
+      for (const q of this.quality) q.gauge.set({ policy: r.policy }, r.warnings.filter((w) => q.codes.has(w.code)).length);
+      this.staleLastRun.set({ policy: r.policy }, r.delivery.stale);
+    }
+    if (successAtMs !== undefined) this.lastSuccess.set({ policy: r.policy }, successAtMs / 1000);
   }
 
   /** A snapshot delivered by a background retry after its run had been recorded as failed. */
-  recordLateDelivery(r: RunResult): void {
+  recordLateDelivery(r: RunResult, successAtMs?: number): void {
     for (const [kind, n] of Object.entries(r.sent)) this.sent.inc({ policy: r.policy, kind }, n);
     this.recordReadBack(r);
+    if (successAtMs !== undefined) this.lastSuccess.set({ policy: r.policy }, successAtMs / 1000);
   }
 
   private recordReadBack(r: RunResult): void {
@@ -64,6 +121,22 @@ export class Metrics {
     this.failedInDiode.inc({ policy: r.policy }, rb.failed);
     this.unconfirmed.inc({ policy: r.policy }, rb.unconfirmed);
     if (rb.status === 'unavailable') this.readBackUnavailable.inc({ policy: r.policy });
+  }
+
+  /** The schedule interval of a policy (undefined: no schedule, the series is removed). */
+  scheduleInterval(policy: string, ms: number | undefined): void {
+    if (ms === undefined) this.interval.remove({ policy });
+    else this.interval.set({ policy }, ms / 1000);
+  }
+
+  /** Where diode_agent_policy_overdue reads its values at each scrape (the agent's readiness rule). */
+  setOverdueSource(fn: () => { policies: readonly string[]; overdue: ReadonlySet<string> }): void {
+    this.overdueSource = fn;
+  }
+
+  /** A policy that is gone: its gauges go with it (the counters keep their totals). */
+  forgetPolicy(policy: string): void {
+    for (const g of [this.lastSuccess, this.interval, this.staleLastRun, ...this.quality.map((q) => q.gauge)]) g.remove({ policy });
   }
 
   apiRequest(collector: string, status: string, retried: boolean): void {

@@ -5,11 +5,13 @@ import type { Metrics } from './metrics.ts';
 
 export interface StatusSource {
   ready(): boolean;
+  /** Why it is not ready, one line each, for the body of a 503 from /readyz. */
+  notReadyReasons?(): string[];
   status(): unknown;
 }
 
 /**
- * /healthz (process alive), /readyz (config loaded and scheduler running), /metrics
+ * /healthz (process alive), /readyz (config loaded, scheduler running, no policy overdue), /metrics
  * (Prometheus text), /status (JSON per policy). Output is scrubbed of registered secrets.
  */
 export class StatusServer {
@@ -35,7 +37,11 @@ export class StatusServer {
       };
       if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'text/plain', 'method not allowed\n');
       if (path === '/healthz') return send(200, 'text/plain', 'ok\n');
-      if (path === '/readyz') return this.source.ready() ? send(200, 'text/plain', 'ready\n') : send(503, 'text/plain', 'not ready\n');
+      if (path === '/readyz') {
+        if (this.source.ready()) return send(200, 'text/plain', 'ready\n');
+        const reasons = this.source.notReadyReasons?.() ?? [];
+        return send(503, 'text/plain', redactSecrets(['not ready', ...reasons].join('\n') + '\n'));
+      }
       if (path === '/status') return send(200, 'application/json', redactSecrets(`${JSON.stringify(this.source.status(), null, 2)}\n`));
       if (path === '/metrics') {
         void this.metrics.registry.metrics().then((m) => send(200, this.metrics.registry.contentType, redactSecrets(m)), (err: Error) => send(500, 'text/plain', `${err.message}\n`));

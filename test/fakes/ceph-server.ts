@@ -1,3 +1,4 @@
+import { holdsAny, type FakeTokenAcl } from './acl.ts';
 import { startFakeHttps, type FakeRequest, type FakeResponse, type FakeServer } from './https-server.ts';
 
 /*
@@ -30,6 +31,12 @@ export interface CephPveScenario {
    * /api2/json and query): an HTML page of a proxy in front, a truncated answer.
    */
   rawBodies?: Record<string, string>;
+  /**
+   * The token's privileges; absent: all of them. PVE's Ceph GETs check `['perm', '/',
+   * ['Sys.Audit', 'Datastore.Audit'], any => 1]` (pve-manager PVE/API2/Ceph.pm, Ceph/*.pm;
+   * PVE/API2/Cluster/Ceph.pm); /nodes checks none.
+   */
+  acl?: FakeTokenAcl;
 }
 
 export const FAKE_PVE_TOKEN = { user: 'root@pam', tokenName: 'netbox', secret: '5f1d1f2c-0c8e-4a7e-9d6b-2b5e7b0c9a11' } as const;
@@ -57,9 +64,14 @@ export function cephPveHandler(scenario: CephPveScenario, opts: FakeOpts = {}) {
     if (req.method !== 'GET') return { status: 501, statusText: `Method '${req.method} ${req.path}' not implemented`, body: { data: null } };
     const path = req.path.slice('/api2/json'.length);
     const err = scenario.errors?.[path];
-    if (err) {
-      return { status: err.status, statusText: err.reason, body: opts.messageInBody ? { data: null, message: `${err.reason}\n` } : { data: null } };
+    const answer = (e: PveError): FakeResponse => ({ status: e.status, statusText: e.reason, body: opts.messageInBody ? { data: null, message: `${e.reason}\n` } : { data: null } });
+    // A node that is down answers before any check (pveproxy cannot reach it); the privilege is checked before the handler runs.
+    if (err && err.status >= 595) return answer(err);
+    const privileges = ['Sys.Audit', 'Datastore.Audit'];
+    if ((path.startsWith('/cluster/ceph/') || /^\/nodes\/[^/]+\/ceph\//.test(path)) && !holdsAny(scenario.acl, '/', privileges)) {
+      return answer({ status: 403, reason: `Permission check failed (/, ${privileges.join('|')})` });
     }
+    if (err) return answer(err);
     const raw = scenario.rawBodies?.[path];
     if (raw !== undefined) return { status: 200, body: raw };
     if (!Object.hasOwn(scenario.routes, path)) return { status: 501, statusText: `Method 'GET ${path}' not implemented`, body: { data: null } };
@@ -363,6 +375,7 @@ export function pveScenarioFromSpec(spec: CephSpec, extra: Partial<CephPveScenar
     },
     ...(extra.errors && { errors: extra.errors }),
     ...(extra.rawBodies && { rawBodies: extra.rawBodies }),
+    ...(extra.acl && { acl: extra.acl }),
   };
 }
 

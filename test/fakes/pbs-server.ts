@@ -1,3 +1,4 @@
+import { holdsAny, type FakeTokenAcl } from './acl.ts';
 import { startFakeHttps, TEST_CERT_FINGERPRINT, type FakeRequest, type FakeResponse, type FakeServer } from './https-server.ts';
 
 /*
@@ -55,7 +56,44 @@ export interface PbsScenario {
    * /api2/json and query): an HTML page of a proxy in front, a truncated answer.
    */
   rawBodies?: Record<string, string>;
+  /**
+   * The token's privileges; absent: all of them. With it, a call whose `access` names a
+   * privilege answers 403 "permission check failed" without it, and the lists PBS filters
+   * per item (`Permission::Anybody`) leave out what the token may not see (PBS_CHECKS).
+   */
+  acl?: FakeTokenAcl;
 }
+
+const AUDIT_OR_BACKUP = ['Datastore.Audit', 'Datastore.Backup'];
+
+/**
+ * What PBS checks, per proxmox-backup src/api2 (`access` of each method):
+ * - node/status.rs get_status: Sys.Audit on /system/status;
+ * - node/network.rs list_network_devices: Sys.Audit on /system/network/interfaces;
+ * - status.rs datastore_status: Anybody, each store listed only with Datastore.Audit or Datastore.Backup;
+ * - config/datastore.rs list_datastores: Anybody, filtered by Datastore.Audit per store;
+ * - admin/gc.rs list_all_gc_jobs: Anybody, "Requires Datastore.Audit or Datastore.Modify on datastore";
+ * - admin/verify.rs list_verification_jobs: Anybody, filtered by Datastore.Audit or Datastore.Verify;
+ * - admin/prune.rs list_prune_jobs: Anybody, filtered by Datastore.Audit or Datastore.Modify on the job's path;
+ * - admin/sync.rs: filtered by read access to the job (here: Datastore.Audit on its store; PBS also asks for the remote's);
+ * - tape/backup.rs list_tape_backup_jobs: filtered by Tape.Audit on /tape/job/{id};
+ * - admin/namespace.rs list_namespaces: Datastore.Audit or Datastore.Backup on /datastore/{store};
+ * - admin/datastore.rs list_snapshots: check_ns_privs_full, Datastore.Audit (or Datastore.Backup for
+ *   owned groups) on /datastore/{store}[/{ns}].
+ */
+export const PBS_CHECKS = {
+  nodeStatus: { on: '/system/status', privileges: ['Sys.Audit'] },
+  network: { on: '/system/network/interfaces', privileges: ['Sys.Audit'] },
+  datastoreUsage: (store: string) => ({ on: `/datastore/${store}`, privileges: AUDIT_OR_BACKUP }),
+  datastoreConfig: (store: string) => ({ on: `/datastore/${store}`, privileges: ['Datastore.Audit'] }),
+  gc: (store: string) => ({ on: `/datastore/${store}`, privileges: ['Datastore.Audit', 'Datastore.Modify'] }),
+  verify: (aclPath: string) => ({ on: aclPath, privileges: ['Datastore.Audit', 'Datastore.Verify'] }),
+  prune: (aclPath: string) => ({ on: aclPath, privileges: ['Datastore.Audit', 'Datastore.Modify'] }),
+  sync: (aclPath: string) => ({ on: aclPath, privileges: ['Datastore.Audit'] }),
+  tape: (id: string) => ({ on: `/tape/job/${id}`, privileges: ['Tape.Audit'] }),
+  namespace: (store: string) => ({ on: `/datastore/${store}`, privileges: AUDIT_OR_BACKUP }),
+  snapshots: (store: string, ns: string) => ({ on: `/datastore/${store}${ns === '' ? '' : `/${ns}`}`, privileges: AUDIT_OR_BACKUP }),
+} as const;
 
 export interface FakePbsOptions {
   /** `USER@REALM!TOKEN`, e.g. root@pam!netbox. */
@@ -103,16 +141,25 @@ function handle(s: PbsScenario, opts: FakePbsOptions, req: FakeRequest): FakeRes
   if (injected) return fail(injected.status, injected.message);
   const raw = s.rawBodies?.[path];
   if (raw !== undefined) return { status: 200, body: raw };
+  const holds = (c: { on: string; privileges: readonly string[] }): boolean => holdsAny(s.acl, c.on, c.privileges);
+  // proxmox-rest-server: a failed `access` check is a 403 whose body names no privilege.
+  const forbidden = (): FakeResponse => fail(403, 'permission check failed');
+  const jobPath = (j: unknown): string => {
+    const r = j as { store?: unknown; ns?: unknown };
+    return `/datastore/${String(r.store)}${typeof r.ns === 'string' && r.ns !== '' ? `/${r.ns}` : ''}`;
+  };
+  const stores = (check: (store: string) => { on: string; privileges: readonly string[] }) => s.datastores.filter((d) => holds(check(d.name)));
 
   if (path === '/version') return ok(s.version ?? { version: '3.4', release: '1', repoid: '4ad1b9a5b0a4f1c1' });
-  if (path === '/nodes/localhost/status') return ok(nodeStatus(s));
+  if (path === '/nodes/localhost/status') return holds(PBS_CHECKS.nodeStatus) ? ok(nodeStatus(s)) : forbidden();
   if (path === '/nodes/localhost/network') {
+    if (!holds(PBS_CHECKS.network)) return forbidden();
     const rows = s.network ?? [];
     return ok(rows, { digest: digest(rows) });
   }
-  if (path === '/status/datastore-usage') return ok(s.datastores.map(usageRow));
+  if (path === '/status/datastore-usage') return ok(stores(PBS_CHECKS.datastoreUsage).map(usageRow));
   if (path === '/config/datastore') {
-    const rows = s.datastores.map((d) => ({
+    const rows = stores(PBS_CHECKS.datastoreConfig).map((d) => ({
       name: d.name,
       path: d.path,
       ...(d.comment !== undefined && { comment: d.comment }),
@@ -121,22 +168,25 @@ function handle(s: PbsScenario, opts: FakePbsOptions, req: FakeRequest): FakeRes
     return ok(rows, { digest: digest(rows) });
   }
   // list_all_gc_jobs skips stores whose status cannot be read (proxmox-backup src/api2/admin/gc.rs).
-  if (path === '/admin/gc') return ok(s.datastores.filter((d) => d.error === undefined && d.mountStatus !== 'notmounted').map(gcRow));
-  if (path === '/admin/verify') return ok(s.jobs?.verify ?? []);
-  if (path === '/admin/prune') return ok(s.jobs?.prune ?? []);
+  if (path === '/admin/gc') return ok(stores(PBS_CHECKS.gc).filter((d) => d.error === undefined && d.mountStatus !== 'notmounted').map(gcRow));
+  if (path === '/admin/verify') return ok((s.jobs?.verify ?? []).filter((j) => holds(PBS_CHECKS.verify(jobPath(j)))));
+  if (path === '/admin/prune') return ok((s.jobs?.prune ?? []).filter((j) => holds(PBS_CHECKS.prune(jobPath(j)))));
   if (path === '/admin/sync') {
     if (s.legacySync && req.query.has('sync-direction')) {
       return fail(400, "parameter verification failed\n- 'sync-direction': schema does not allow additional properties.\n"); // [inferred]
     }
-    return ok(s.jobs?.sync ?? []);
+    return ok((s.jobs?.sync ?? []).filter((j) => holds(PBS_CHECKS.sync(jobPath(j)))));
   }
   if (path.startsWith('/tape/')) {
     if (s.noTape) return fail(404, `Path '${req.path}' not found.`);
-    if (path === '/tape/backup') return ok(s.jobs?.tape ?? []);
+    if (path === '/tape/backup') return ok((s.jobs?.tape ?? []).filter((j) => holds(PBS_CHECKS.tape(String((j as { id?: unknown }).id)))));
   }
 
   const dm = /^\/admin\/datastore\/([^/]+)\/(namespace|snapshots)$/.exec(path);
   if (dm && dm[1] !== undefined) {
+    // The privilege is checked before the store is looked up.
+    const ns = req.query.get('ns') ?? '';
+    if (!holds(dm[2] === 'namespace' ? PBS_CHECKS.namespace(dm[1]) : PBS_CHECKS.snapshots(dm[1], ns))) return forbidden();
     const ds = s.datastores.find((d) => d.name === dm[1]);
     if (!ds) return fail(400, `datastore '${dm[1]}' does not exist`); // [inferred]
     if (ds.error !== undefined) return fail(400, ds.error);
@@ -144,7 +194,6 @@ function handle(s: PbsScenario, opts: FakePbsOptions, req: FakeRequest): FakeRes
     if (dm[2] === 'namespace') {
       return ok(ds.namespaces.map((n) => ({ ns: n.ns, ...(n.comment !== undefined && { comment: n.comment }) })));
     }
-    const ns = req.query.get('ns') ?? '';
     const n = ds.namespaces.find((x) => x.ns === ns);
     if (!n) return fail(400, `namespace '${ns}' does not exist`); // [inferred]
     if (n.forbidden) return fail(403, 'permission check failed');

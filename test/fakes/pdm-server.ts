@@ -1,5 +1,6 @@
 import { startFakeHttps, type FakeRequest, type FakeResponse, type FakeServer } from './https-server.ts';
 import { fail, ok } from './pbs-server.ts';
+import { holdsAny, holdsSome, type FakeTokenAcl } from './acl.ts';
 
 /*
  * A fake Proxmox Datacenter Manager API over HTTPS, driven by a scenario written as data,
@@ -42,6 +43,16 @@ export interface PdmScenario {
    * /api2/json and query): an HTML page of a proxy in front, a truncated answer.
    */
   rawBodies?: Record<string, string>;
+  /**
+   * The token's privileges; absent: all of them. With it, the per-remote calls need
+   * Resource.Audit on /resource/{remote} (403 "permission check failed" without) and the
+   * lists leave out the remotes the token may not see:
+   * - remotes/mod.rs list_remotes: Anybody, a remote listed with any privilege on /resource or /resource/{id};
+   * - remotes/mod.rs version, pve cluster-status, pbs status: Resource.Audit on /resource/{remote}
+   *   (proxmox-datacenter-manager server/src/api/{remotes,pve,pbs});
+   * - resources.rs list: per remote, Resource.Audit on /resource/{remote} [inferred].
+   */
+  acl?: FakeTokenAcl;
 }
 
 export interface FakePdmOptions {
@@ -116,12 +127,14 @@ function handle(s: PdmScenario, opts: FakePdmOptions, req: FakeRequest): FakeRes
   const raw = s.rawBodies?.[path];
   if (raw !== undefined) return { status: 200, body: raw };
 
+  const audit = (remote: string): boolean => holdsAny(s.acl, `/resource/${remote}`, ['Resource.Audit']);
+  const forbidden = (): FakeResponse => fail(403, 'permission check failed');
   if (path === '/version') return ok(s.version ?? { version: '1.0', release: '2', repoid: '9b1e0b8f2c7d4a1e' });
-  if (path === '/resources/list') return ok(s.remotes.map(resources));
+  if (path === '/resources/list') return ok(s.remotes.filter((r) => audit(r.id)).map(resources));
 
   const listing = (subdirs: string[]) => ok(subdirs.map((subdir) => ({ subdir })));
   const remoteList = () => {
-    const rows = s.remotes.map((r) => remoteRow(r, generation));
+    const rows = s.remotes.filter((r) => holdsSome(s.acl, `/resource/${r.id}`)).map((r) => remoteRow(r, generation));
     return ok(rows, { digest: '3d1f5c0b7e2a9f4c6b8d0e1a2c3b4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e' });
   };
   const base = generation === 'new' ? '/remotes/remote' : '/remotes';
@@ -133,6 +146,7 @@ function handle(s: PdmScenario, opts: FakePdmOptions, req: FakeRequest): FakeRes
     const r = s.remotes.find((x) => x.id === rm[1]);
     // The item router answers its subdirectory listing for any id (proxmox-router list_subdirs_api_method).
     if (rm[2] === undefined) return listing(generation === 'new' ? ['config', 'rrddata', 'version'] : ['version']);
+    if (!audit(rm[1])) return forbidden();
     if (!r) return fail(404, `no such node '${rm[1]}'`);
     if (r.error !== undefined) return fail(500, r.error);
     return ok(r.version ?? (r.type === 'pve' ? { version: '8.4.1', release: '8.4', repoid: '2a2fa54b8503f96c' } : { version: '3.4', release: '1', repoid: '4ad1b9a5b0a4f1c1' }));
@@ -140,6 +154,7 @@ function handle(s: PdmScenario, opts: FakePdmOptions, req: FakeRequest): FakeRes
 
   const pm = /^\/(pve|pbs)\/remotes\/([^/]+)\/(cluster-status|status)$/.exec(path);
   if (pm && pm[2] !== undefined) {
+    if (!audit(pm[2])) return forbidden();
     const r = s.remotes.find((x) => x.id === pm[2]);
     if (!r) return fail(404, `no such node '${pm[2]}'`);
     if (r.type !== pm[1]) return fail(400, `remote "${r.id}" is not a ${pm[1]} remote`);

@@ -1,3 +1,4 @@
+import { holdsAny, type FakeTokenAcl } from './acl.ts';
 import { startFakeHttps, type FakeRequest, type FakeResponse, type FakeServer } from './https-server.ts';
 import { prng } from '../helpers/prng.ts';
 
@@ -79,6 +80,34 @@ export interface PveScenario {
    * `extraResources` rows of type storage. A storage not listed here answers [].
    */
   storageContent?: Record<string, unknown[]>;
+  /**
+   * The token's privileges; absent: all of them (root@pam). With it each call checks what
+   * PVE checks (pveCheck) and a missing privilege is a 403 "Permission check failed (path,
+   * privilege)"; /cluster/resources leaves out the guests without VM.Audit, as PVE does.
+   */
+  acl?: FakeTokenAcl;
+}
+
+/**
+ * What PVE checks before answering (the `permissions` of each handler): the ACL path and
+ * the privileges, any of which will do (check_any joins them with "|" in its message).
+ * - /cluster/status: pve-manager PVE/API2/Cluster.pm get_status, Sys.Audit on /.
+ * - /nodes/{node}/status: PVE/API2/Nodes.pm status, Sys.Audit on /nodes/{node}.
+ * - guest config: qemu-server PVE/API2/Qemu.pm / pve-container PVE/API2/LXC/Config.pm vm_config, VM.Audit.
+ * - guest agent: qemu-server PVE/API2/Qemu/Agent.pm register_command, VM.Monitor up to PVE 8;
+ *   VM.GuestAgent.Audit or VM.GuestAgent.Unrestricted from PVE 9 (reference/proxmox-apis.md §1.3).
+ * /version, /nodes, /cluster/resources and /nodes/{node}/network check none (`user => 'all'`).
+ */
+export function pveCheck(s: Pick<PveScenario, 'version'>, path: string): { on: string; privileges: string[] } | undefined {
+  if (path === '/cluster/status') return { on: '/', privileges: ['Sys.Audit'] };
+  const status = /^\/nodes\/([^/]+)\/status$/.exec(path);
+  if (status) return { on: `/nodes/${status[1]}`, privileges: ['Sys.Audit'] };
+  const guest = /^\/nodes\/[^/]+\/(qemu|lxc)\/(\d+)\/(config|agent\/[a-z-]+)$/.exec(path);
+  if (!guest) return undefined;
+  const on = `/vms/${guest[2]}`;
+  if (guest[3] === 'config') return { on, privileges: ['VM.Audit'] };
+  const major = Number(/^(\d+)/.exec(s.version?.version ?? '8')?.[1] ?? 8);
+  return { on, privileges: major >= 9 ? ['VM.GuestAgent.Audit', 'VM.GuestAgent.Unrestricted'] : ['VM.Monitor'] };
 }
 
 export interface FakePveOptions {
@@ -125,6 +154,11 @@ function handle(s: PveScenario, opts: Pick<FakePveOptions, 'tokenId' | 'secret'>
   if (!req.path.startsWith(`${API}/`)) return fail(501, `Method '${req.method} ${req.path}' not implemented`);
   const path = req.path.slice(API.length);
   if (req.method !== 'GET') return fail(501, `Method '${req.method} ${path}' not implemented`);
+  // pve-access-control PVE/RPCEnvironment.pm check / check_any: raise_perm_exc("$path, $privs").
+  const denied = (p: string): FakeResponse | undefined => {
+    const c = pveCheck(s, p);
+    return c === undefined || holdsAny(s.acl, c.on, c.privileges) ? undefined : fail(403, `Permission check failed (${c.on}, ${c.privileges.join('|')})`);
+  };
   const override = s.overrides?.[path];
   const failure = s.failures?.[path];
   if (failure) return fail(failure.status, failure.reason);
@@ -132,17 +166,22 @@ function handle(s: PveScenario, opts: Pick<FakePveOptions, 'tokenId' | 'secret'>
   if (raw !== undefined) return { status: 200, body: raw };
 
   if (path === '/version') return ok(override ?? s.version ?? { version: '8.4.1', release: '8.4', repoid: '2a2fa54b8503f96c' });
-  if (path === '/cluster/status') return ok(override ?? clusterStatus(s));
+  if (path === '/cluster/status') return denied('/cluster/status') ?? ok(override ?? clusterStatus(s));
   if (path === '/nodes') return ok(override ?? nodeList(s));
   if (path === '/cluster/backup') return ok(override ?? s.backupJobs ?? []);
   if (path === '/cluster/backup-info/not-backed-up') return ok(override ?? s.notBackedUp ?? []);
   if (path === '/cluster/resources') {
     const type = req.query.get('type');
-    const rows = (override as unknown[] | undefined) ?? [
+    const all = (override as unknown[] | undefined) ?? [
       ...s.guests.map((g) => g.resource),
       ...s.nodes.map(nodeResource),
       ...(s.extraResources ?? []),
     ];
+    // pve-manager PVE/API2/Cluster.pm resources: `next if !$rpcenv->check($authuser, "/vms/$vmid", ['VM.Audit'], 1)`.
+    const rows = all.filter((r) => {
+      const row = r as { type?: string; vmid?: unknown };
+      return (row.type !== 'qemu' && row.type !== 'lxc') || holdsAny(s.acl, `/vms/${String(row.vmid)}`, ['VM.Audit']);
+    });
     if (type === null) return ok(rows);
     const wanted = type === 'vm' ? ['qemu', 'lxc'] : [type];
     return ok(rows.filter((r) => wanted.includes((r as { type?: string }).type ?? '')));
@@ -156,6 +195,9 @@ function handle(s: PveScenario, opts: Pick<FakePveOptions, 'tokenId' | 'secret'>
   if (!node) return fail(500, `hostname lookup '${nodeName}' failed - failed to get address info for: ${nodeName}: Name or service not known`);
   // pveproxy proxies to the node; a dead node gives AnyEvent::HTTP's 595 and no body.
   if (node.down) return { status: 595, statusText: node.downReason ?? 'No route to host', body: '' };
+  // The handler's permissions are checked on the node, before its code runs.
+  const refused = denied(path);
+  if (refused) return refused;
 
   if (rest === '/status') return ok(override ?? node.statusData ?? nodeStatus(node));
   if (rest === '/network') return ok(override ?? node.network ?? []);
