@@ -27,6 +27,8 @@ export interface RunResult {
    */
   stateError?: string;
   collected: Record<string, number>;
+  /** Counts about the inventory from the collector (CollectorDefinition.measures, MapSummary). */
+  measures?: Record<string, number>;
   sent: Record<string, number>;
   apiRequests: number;
   apiByStatus: Record<string, number>;
@@ -75,7 +77,7 @@ export function countByKind(items: ReadonlyArray<{ kind: string }>): Record<stri
  * One encoder for the run: the references the entities share (tags, site, cluster…) are
  * encoded once.
  */
-async function collectAndEncode(policy: Policy, ctx: CollectContext<unknown>, now: () => Date): Promise<{ encoded: EncodedEntity[]; at: Date }> {
+async function collectAndEncode(policy: Policy, ctx: CollectContext<unknown>, now: () => Date): Promise<{ encoded: EncodedEntity[]; at: Date; measures: Record<string, number> }> {
   const snapshot = await policy.def.collect(ctx);
   const at = now();
   const mctx = { config: policy.config, scope: policy.scope, now: at, policyName: policy.name };
@@ -84,8 +86,16 @@ async function collectAndEncode(policy: Policy, ctx: CollectContext<unknown>, no
   const take = (e: AnyEntity): void => {
     encoded.push(encodeEntityWith(encoder, e));
   };
+  const measures: Record<string, number> = { ...policy.def.measures?.(snapshot, mctx) };
   if (policy.def.mapEach) {
-    for (const e of policy.def.mapEach(snapshot, mctx)) take(e);
+    const it = policy.def.mapEach(snapshot, mctx);
+    for (let step = it.next(); ; step = it.next()) {
+      if (step.done) {
+        Object.assign(measures, step.value?.measures);
+        break;
+      }
+      take(step.value);
+    }
   } else {
     const entities: Array<AnyEntity | undefined> = policy.def.map(snapshot, mctx);
     for (let i = 0; i < entities.length; i++) {
@@ -93,7 +103,7 @@ async function collectAndEncode(policy: Policy, ctx: CollectContext<unknown>, no
       entities[i] = undefined;
     }
   }
-  return { encoded, at };
+  return { encoded, at, measures };
 }
 
 /** Collect → snapshot → map (pure) → order → encode. Delivery is the caller's (agent/delivery.ts). */
@@ -150,6 +160,7 @@ export async function collectRun(policy: Policy, deps: RunDeps): Promise<Collect
     // Each entity is encoded once, its natural key with it; ordering uses that key.
     encoded = sortByEmission(run.encoded);
     result.collected = countByKind(encoded);
+    if (Object.keys(run.measures).length > 0) result.measures = run.measures;
   } catch (err) {
     const e = new CollectError(`collection failed: ${(err as Error).message}`, { cause: err });
     result.status = 'failed';

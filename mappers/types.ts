@@ -17,3 +17,8 @@ export interface MapContext<C> {
   now: Date;
   policyName: string;
 }
+
+/** What a streaming mapper (mapEach) returns when it is done: counts it saw while mapping. */
+export interface MapSummary {
+  measures?: Record<string, number>;
+}

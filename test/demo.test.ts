@@ -22,6 +22,10 @@ describe('demo lab', () => {
       ['pve-lab', 5], ['pbs-lab', 5], ['pdm-lab', 4], ['ceph-lab', 4], ['packer-lab', 3],
     ]);
     expect(demo.files).toHaveLength(21);
+    // The lab's backup picture (one guest's backup three days old, one guest in no job) as the run measures it.
+    expect(demo.results.map((r) => r.measures)).toEqual([
+      { guests_without_recent_backup: 2, guests_in_no_backup_job: 1, addresses_dropped: 0 }, undefined, undefined, undefined, undefined,
+    ]);
     const decoded = demo.files.map((f) => IngestRequestType.toObject(IngestRequestType.decode(readDryRunFile(f)), { arrays: true }) as { producer_app_name: string; entities: unknown[] });
     expect(decoded.every((r) => r.producer_app_name === 'proxmox-discovery-demo')).toBe(true);
     const total = demo.results.reduce((n, r) => n + Object.values(r.collected).reduce((a, b) => a + b, 0), 0);

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { HttpTarget, TargetOptions } from '../http/client.ts';
-import type { AnyEntity, MapContext } from '../../mappers/types.ts';
+import type { AnyEntity, MapContext, MapSummary } from '../../mappers/types.ts';
 import type { CollectorPreflight } from '../preflight/types.ts';
 
 /** Something the run went on without: a down node, a guest agent that is not running… */
@@ -43,7 +43,12 @@ export interface CollectorDefinition<C = unknown, S = unknown> {
    * a time and in any order. The run encodes each as it comes instead of holding every
    * mapped object at once, and orders the encoded entities itself.
    */
-  mapEach?(snapshot: S, ctx: MapContext<C>): Iterable<AnyEntity>;
+  mapEach?(snapshot: S, ctx: MapContext<C>): Generator<AnyEntity, MapSummary | void, undefined>;
+  /**
+   * Optional: counts about the inventory (not entities) that the agent exports as gauges
+   * `diode_agent_inventory_<name>{policy}` (agent/telemetry/metrics.ts INVENTORY_MEASURES).
+   */
+  measures?(snapshot: S, ctx: MapContext<C>): Record<string, number> | undefined;
   /** The live preflight (`validate --live`): each endpoint `collect` calls, probed once (agent/preflight). */
   preflight?: CollectorPreflight<C>;
 }

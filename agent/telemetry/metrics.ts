@@ -14,14 +14,31 @@ export const QUALITY_GAUGES = [
     codes: ['guest_agent_unavailable'],
   },
   {
-    name: 'diode_agent_inventory_addresses_dropped',
-    help: 'IP addresses left out in the last collected run because another object already holds them (warning ip_address_conflict)',
-    codes: ['ip_address_conflict'],
-  },
-  {
     name: 'diode_agent_inventory_duplicate_names_skipped',
     help: 'Guests skipped in the last collected run because a lower vmid has the same name (warning guest_name_duplicate)',
     codes: ['guest_name_duplicate'],
+  },
+] as const;
+
+/**
+ * Gauges fed from a run's measures (CollectorDefinition.measures and what mapEach returns):
+ * counts the collector computes from the inventory rather than from warnings.
+ */
+export const INVENTORY_MEASURES = [
+  {
+    measure: 'addresses_dropped',
+    name: 'diode_agent_inventory_addresses_dropped',
+    help: 'IP addresses left out in the last collected run because another object already holds them (the first owner keeps an address: nodes, then guests by vmid)',
+  },
+  {
+    measure: 'guests_without_recent_backup',
+    name: 'diode_agent_inventory_guests_without_recent_backup',
+    help: 'Guests without a backup newer than BACKUP_MAX_AGE in the last collected run (pve, BACKUP_STATUS: true)',
+  },
+  {
+    measure: 'guests_in_no_backup_job',
+    name: 'diode_agent_inventory_guests_in_no_backup_job',
+    help: 'Guests no backup job covers, as PVE reports them (GET /cluster/backup-info/not-backed-up) in the last collected run',
   },
 ] as const;
 
@@ -48,6 +65,7 @@ export class Metrics {
   private readonly interval: Gauge<'policy'>;
   private readonly quality: Array<{ gauge: Gauge<'policy'>; codes: ReadonlySet<string> }>;
   private readonly staleLastRun: Gauge<'policy'>;
+  private readonly measures: Array<{ gauge: Gauge<'policy'>; measure: string }>;
   private readonly overdue: Gauge<'policy'>;
   /** The policies the overdue gauge covers, and the overdue ones, read at each scrape. */
   private overdueSource?: () => { policies: readonly string[]; overdue: ReadonlySet<string> };
@@ -59,6 +77,7 @@ export class Metrics {
     this.lastSuccess = new Gauge({ name: 'diode_agent_last_success_timestamp_seconds', help: 'Unix time of the last run of the policy whose snapshot reached Diode (result success or partial)', labelNames: ['policy'], registers: r });
     this.interval = new Gauge({ name: 'diode_agent_schedule_interval_seconds', help: "The longest gap between two ticks of the policy's schedule (the unit of agent.status.ready_max_age_intervals)", labelNames: ['policy'], registers: r });
     this.quality = QUALITY_GAUGES.map((q) => ({ gauge: new Gauge({ name: q.name, help: q.help, labelNames: ['policy'], registers: r }), codes: new Set<string>(q.codes) }));
+    this.measures = INVENTORY_MEASURES.map((m) => ({ gauge: new Gauge({ name: m.name, help: m.help, labelNames: ['policy'], registers: r }), measure: m.measure }));
     this.staleLastRun = new Gauge({ name: 'diode_agent_inventory_stale_objects', help: 'Objects the last collected run sent as stale (missing for stale_after_runs runs)', labelNames: ['policy'], registers: r });
     const source = () => this.overdueSource?.();
     this.overdue = new Gauge({
@@ -103,6 +122,11 @@ export class Metrics {
     if (r.delivery !== undefined) {
       for (const q of this.quality) q.gauge.set({ policy: r.policy }, r.warnings.filter((w) => q.codes.has(w.code)).length);
       this.staleLastRun.set({ policy: r.policy }, r.delivery.stale);
+      // A collector that does not measure something leaves no series for it.
+      for (const m of this.measures) {
+        const v = r.measures?.[m.measure];
+        if (v !== undefined) m.gauge.set({ policy: r.policy }, v);
+      }
     }
     if (successAtMs !== undefined) this.lastSuccess.set({ policy: r.policy }, successAtMs / 1000);
   }
@@ -136,7 +160,7 @@ export class Metrics {
 
   /** A policy that is gone: its gauges go with it (the counters keep their totals). */
   forgetPolicy(policy: string): void {
-    for (const g of [this.lastSuccess, this.interval, this.staleLastRun, ...this.quality.map((q) => q.gauge)]) g.remove({ policy });
+    for (const g of [this.lastSuccess, this.interval, this.staleLastRun, ...this.quality.map((q) => q.gauge), ...this.measures.map((m) => m.gauge)]) g.remove({ policy });
   }
 
   apiRequest(collector: string, status: string, retried: boolean): void {

@@ -248,6 +248,8 @@ export interface NodeNetworkEntities {
   ipAddresses: EntityOf<'ip_address'>[];
   /** Networks of the host's addresses (no host routes), first seen first; the caller scopes them. */
   networks: string[];
+  /** Addresses left out because another row or object already holds them. */
+  conflicts: number;
   vlans: EntityOf<'vlan'>[];
   /** First IPv4 / IPv6 (rows in interfaces-file order), for the Device's primary_ip4/6. */
   primaryIp4?: string;
@@ -279,7 +281,7 @@ export function mapNodeNetwork(device: Device, site: Site, rows: readonly NodeNe
   // PVE lists the rows in Perl hash order (pve-manager PVE/API2/Network.pm index →
   // hash_to_array), so "first" follows the interfaces file (`priority`), then the name.
   const sorted = [...rows].sort((a, b) => (a.priority ?? Infinity) - (b.priority ?? Infinity) || (a.iface < b.iface ? -1 : a.iface > b.iface ? 1 : 0));
-  const out: NodeNetworkEntities = { interfaces: [], ipAddresses: [], networks: [], vlans: [] };
+  const out: NodeNetworkEntities = { interfaces: [], ipAddresses: [], networks: [], vlans: [], conflicts: 0 };
   const prefixes = new Set<string>();
   const vlans = new Set<number>();
   const taken = new Set<string>();
@@ -298,7 +300,10 @@ export function mapNodeNetwork(device: Device, site: Site, rows: readonly NodeNe
     for (const cidr of rowAddresses(row)) {
       if (!isUsableAddress(cidr)) continue;
       const text = cidrText(cidr);
-      if (taken.has(text) || opts.isClaimed?.(text)) continue;
+      if (taken.has(text) || opts.isClaimed?.(text)) {
+        out.conflicts++;
+        continue;
+      }
       taken.add(text);
       assignments.push({ row, cidr });
     }

@@ -3,7 +3,7 @@ import { pveConfigSchema, type PveConfig } from '../../agent/collectors/pve/conf
 import type { PveGuest, PveSnapshot } from '../../agent/collectors/pve/snapshot.ts';
 import { orderEntities } from '../order.ts';
 import type { MapContext } from '../types.ts';
-import { backupGauges, clusterName, deviceStatus, mapPve, vmStatus } from './index.ts';
+import { backupGauges, clusterName, deviceStatus, mapPve, mapPveEach, vmStatus } from './index.ts';
 import { guestPlatformName, nodePlatformName, ostypePlatform, titleCase } from './platforms.ts';
 
 const NOW = new Date('2025-01-01T00:00:00Z');
@@ -229,6 +229,11 @@ describe('mapPve', () => {
       },
     ];
     const out = mapPve(snapshot, c);
+    // dup-ip reports 192.0.2.10, which pve1 holds: the one address left out, counted.
+    const it = mapPveEach(snapshot, c);
+    let step = it.next();
+    while (!step.done) step = it.next();
+    expect(step.value).toEqual({ measures: { addresses_dropped: 1 } });
     expect(out).toStrictEqual(expected);
     // Deterministic and already in emission order.
     expect(mapPve(structuredClone(snapshot), c)).toStrictEqual(out);

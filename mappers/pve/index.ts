@@ -10,7 +10,7 @@ import {
 import { PVE_CLUSTER_TYPE, PVE_NODE } from '../common/vocabulary.ts';
 import { naturalKey } from '../keys.ts';
 import { orderEntities } from '../order.ts';
-import { entity, type AnyEntity, type EntityOf, type MapContext } from '../types.ts';
+import { entity, type AnyEntity, type EntityOf, type MapContext, type MapSummary } from '../types.ts';
 import { guestPlatformName, nodePlatformName } from './platforms.ts';
 import { DISCOVERED_TAG, HOST_TAG_COLOR, hostTagName, PVE_TAG, staticEntities } from './static.ts';
 
@@ -60,6 +60,8 @@ interface Emitter {
   add(e: AnyEntity): void;
   claimIp(address: string): boolean;
   isClaimed(address: string): boolean;
+  /** Addresses left out because an earlier object holds them (the first owner keeps an address). */
+  conflicts: number;
   /** Per-run memo of the references every guest repeats, so each slug is computed once. */
   site(name: string): Site;
   tag(name: string): Tag;
@@ -97,6 +99,7 @@ function emitter(out: AnyEntity[]): Emitter {
       return true;
     },
     isClaimed: (address) => ips.has(address),
+    conflicts: 0,
     site: memo(siteRef),
     tag: memo(tagRef),
     platform: memo(platformRef),
@@ -135,7 +138,7 @@ export function mapPve(snapshot: PveSnapshot, ctx: MapContext<PveConfig>): AnyEn
  * order, not emission order: the run encodes each as it comes, so the mapped objects of
  * a whole estate are never alive at once (the runtime sorts the encoded entities).
  */
-export function* mapPveEach(snapshot: PveSnapshot, ctx: MapContext<PveConfig>): Generator<AnyEntity, void, undefined> {
+export function* mapPveEach(snapshot: PveSnapshot, ctx: MapContext<PveConfig>): Generator<AnyEntity, MapSummary | void, undefined> {
   const out: AnyEntity[] = [];
   const em = emitter(out);
   const flush = function* (): Generator<AnyEntity, void, undefined> {
@@ -178,12 +181,14 @@ export function* mapPveEach(snapshot: PveSnapshot, ctx: MapContext<PveConfig>): 
     mapGuest(guest, run, em);
     yield* flush();
   }
+  return { measures: { addresses_dropped: em.conflicts } };
 }
 
 function mapNode(node: PveNode, config: PveConfig, tags: Tag[], em: Emitter, networks: Map<string, Set<string>>): void {
   const site = nodeSite(node.name, config);
   const stub = pveNodeRef(node.name, config);
   const net = mapNodeNetwork(stub, em.site(site), node.network ?? [], tags, { isClaimed: em.isClaimed });
+  em.conflicts += net.conflicts;
   for (const e of [...net.interfaces, ...net.vlans]) em.push(e);
   for (const n of net.networks) {
     let sites = networks.get(n);
@@ -308,7 +313,10 @@ function mapGuest(g: PveGuest, run: GuestRun, em: Emitter): void {
   let primary6: string | undefined;
   for (const ip of ips) {
     const address = cidrText(ip.cidr);
-    if (!em.claimIp(address)) continue;
+    if (!em.claimIp(address)) {
+      em.conflicts++;
+      continue;
+    }
     // As for nodes: only the primary IP's own entity sets the primary, on its VM reference.
     let owner = vmStub;
     if (primary4 === undefined && ip.cidr.family === 4) {

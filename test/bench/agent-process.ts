@@ -118,8 +118,9 @@ async function main(): Promise<void> {
     // The run maps one entity at a time and encodes each as it comes: the mark falls when the last is out.
     ...(def.mapEach && {
       mapEach: function* (s: unknown, ctx: Parameters<typeof def.map>[1]) {
-        yield* def.mapEach?.(s, ctx) ?? [];
+        const summary = def.mapEach ? yield* def.mapEach(s, ctx) : undefined;
         marks.mapped = mark();
+        return summary;
       },
     }),
   };

@@ -1,7 +1,7 @@
 import { defineCollector } from '../types.ts';
 import { count } from '../../preflight/run.ts';
 import type { PreflightContext, PrivilegeCheck, ProbeSpec } from '../../preflight/types.ts';
-import { mapPve, mapPveEach } from '../../../mappers/pve/index.ts';
+import { backupGauges, mapPve, mapPveEach } from '../../../mappers/pve/index.ts';
 import {
   getAgentNetworkInterfaces, getAgentOsInfo, getClusterResources, getClusterStatus, getLxcConfig, getNodeNetwork, getNodes, getNodeStatus,
   getQemuConfig, getVersion, pveTargetRequest, type PveApi,
@@ -135,6 +135,11 @@ export const pveCollector = defineCollector({
   collect: collectPve,
   map: mapPve,
   mapEach: mapPveEach,
+  // Backup coverage as gauges (issue #17): guests without a backup in BACKUP_MAX_AGE, guests in no job.
+  measures: (snapshot, ctx) => {
+    const b = backupGauges(snapshot, ctx.config, ctx.now);
+    return b && { guests_without_recent_backup: b.withoutRecentBackup, guests_in_no_backup_job: b.notInJob };
+  },
   preflight: {
     credentials: () => 'PROXMOX_USER, PROXMOX_TOKEN_NAME and PROXMOX_TOKEN_VALUE',
     probes: pveProbes,
