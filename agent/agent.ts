@@ -7,6 +7,7 @@ import { DryRunSink } from './diode/dry-run.ts';
 import { loadPolicies, type AgentConfig, type Policy, type Registry } from './config/load.ts';
 import { formatIssue, type ConfigIssue } from './errors.ts';
 import { collectRun, type RunResult } from './run.ts';
+import { runContext } from './run-context.ts';
 import { Scheduler } from './scheduler.ts';
 import { Deliverer } from './delivery.ts';
 import { FileStateStore, type StateStore } from './state/store.ts';
@@ -173,7 +174,8 @@ export class Agent {
       onApiRequest: (collector, status, retried) => this.metrics.apiRequest(collector, status, retried),
       onProgress: (name, done, total) => this.progress.report(name, policy.collector, done, total),
     })
-      .then((run) => this.deliverer.deliver(policy, run).then((r) => {
+      // The run's context reaches the sink: its retry lines name the policy and the run.
+      .then((run) => runContext.run({ policy: policy.name, runId: run.result.runId, log: run.log }, () => this.deliverer.deliver(policy, run)).then((r) => {
         r.durationMs = Math.round(performance.now() - run.t0);
         run.log.info({ status: r.status, state_error: r.stateError, duration_ms: r.durationMs, collected: r.collected, sent: r.sent, api_requests: r.apiRequests, diode_requests: r.diode.requests, warnings: r.warnings.length, delivery: r.delivery }, 'run finished');
         return r;
