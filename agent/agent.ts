@@ -44,7 +44,11 @@ export class Agent {
   policyIssues: ConfigIssue[] = [];
   readonly lastResults = new Map<string, RunResult>();
   private readonly running = new Map<string, Promise<RunResult>>();
-  private readonly collectAbort = new AbortController();
+  /**
+   * One abort controller per run under way, aborted by stop(). Each run has its own signal,
+   * so its HTTP targets' listeners (one per target) are on it rather than all runs' on one.
+   */
+  private readonly runAborts = new Set<AbortController>();
   private readonly tlsWarned = new Set<string>();
   private scheduler?: Scheduler;
   private watcher?: FSWatcher;
@@ -167,9 +171,12 @@ export class Agent {
   run(policy: Policy): Promise<RunResult> {
     const existing = this.running.get(policy.name);
     if (existing) return existing;
+    const abort = new AbortController();
+    if (this.stopping) abort.abort(new Error('agent stopping'));
+    else this.runAborts.add(abort);
     const p = collectRun(policy, {
       log: this.log,
-      signal: this.collectAbort.signal,
+      signal: abort.signal,
       tlsWarned: this.tlsWarned,
       onApiRequest: (collector, status, retried) => this.metrics.apiRequest(collector, status, retried),
       onProgress: (name, done, total) => this.progress.report(name, policy.collector, done, total),
@@ -186,6 +193,7 @@ export class Agent {
         return r;
       })
       .finally(() => {
+        this.runAborts.delete(abort);
         this.running.delete(policy.name);
         this.progress.reset(policy.name);
         this.progress.clear();
@@ -261,7 +269,7 @@ export class Agent {
     this.stopping = true;
     this.watcher?.close();
     await this.scheduler?.stop();
-    this.collectAbort.abort(new Error('agent stopping'));
+    for (const abort of this.runAborts) abort.abort(new Error('agent stopping'));
     const inflight = [...this.running.values()];
     if (inflight.length) {
       this.log.info({ runs: inflight.length, grace_ms: graceMs }, 'waiting for in-flight runs');
