@@ -19,6 +19,7 @@ export interface AgentOptions {
   env?: NodeJS.ProcessEnv;
   /** Overrides diode.dry_run (the CLI's --dry-run). */
   dryRun?: boolean;
+  /** Overrides diode.dry_run_output_dir (already resolved by loadAgentConfig for the CLI). */
   dryRunDir?: string;
   /** A live progress line for `once` on a terminal. */
   progressTty?: NodeJS.WriteStream;
@@ -184,6 +185,7 @@ export class Agent {
       // The run's context reaches the sink: its retry lines name the policy and the run.
       .then((run) => runContext.run({ policy: policy.name, runId: run.result.runId, log: run.log }, () => this.deliverer.deliver(policy, run)).then((r) => {
         r.durationMs = Math.round(performance.now() - run.t0);
+        if (this.sink instanceof DryRunSink) r.dryRunFiles = this.sink.takeFiles(r.runId);
         run.log.info({ status: r.status, state_error: r.stateError, duration_ms: r.durationMs, collected: r.collected, sent: r.sent, api_requests: r.apiRequests, diode_requests: r.diode.requests, warnings: r.warnings.length, delivery: r.delivery }, 'run finished');
         return r;
       }))

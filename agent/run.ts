@@ -31,6 +31,8 @@ export interface RunResult {
   apiRequests: number;
   apiByStatus: Record<string, number>;
   diode: DeliveryResult;
+  /** Dry run: the files the run's requests were written to, in order. */
+  dryRunFiles?: string[];
   /** How the delivery went: full or delta (and why), how much was planned, stale objects. */
   delivery?: { full: boolean; reason: string; planned: number; stale: number; pending: boolean };
 }

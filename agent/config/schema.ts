@@ -14,7 +14,8 @@ export const diodeSchema = z.object({
   skip_tls_verify: boolish.default(false),
   stream: z.string().min(1).max(255).default('latest'),
   dry_run: boolish.default(false),
-  dry_run_output_dir: z.string().default('./dry-run'),
+  /** Default <agent.state_dir>/dry-run (resolved by the loader, which knows state_dir). */
+  dry_run_output_dir: z.string().min(1).optional(),
   timeout: duration.default(30_000),
   max_attempts: intish(1, 20).default(5),
   backoff_max: duration.default(30_000),
