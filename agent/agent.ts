@@ -182,13 +182,19 @@ export class Agent {
       onApiRequest: (collector, status, retried) => this.metrics.apiRequest(collector, status, retried),
       onProgress: (name, done, total) => this.progress.report(name, policy.collector, done, total),
     })
-      // The run's context reaches the sink: its retry lines name the policy and the run.
-      .then((run) => runContext.run({ policy: policy.name, runId: run.result.runId, log: run.log }, () => this.deliverer.deliver(policy, run)).then((r) => {
+      .then(async (run) => {
+        // A cancelled collection has nothing to deliver, and an undelivered snapshot of an
+        // earlier run keeps its place.
+        const r = run.result.status === 'cancelled'
+          ? run.result
+          : await runContext.run({ policy: policy.name, runId: run.result.runId, log: run.log }, () => this.deliverer.deliver(policy, run));
         r.durationMs = Math.round(performance.now() - run.t0);
         if (this.sink instanceof DryRunSink) r.dryRunFiles = this.sink.takeFiles(r.runId);
-        run.log.info({ status: r.status, state_error: r.stateError, duration_ms: r.durationMs, collected: r.collected, sent: r.sent, api_requests: r.apiRequests, diode_requests: r.diode.requests, warnings: r.warnings.length, delivery: r.delivery }, 'run finished');
+        const fields = { status: r.status, state_error: r.stateError, duration_ms: r.durationMs, collected: r.collected, sent: r.sent, api_requests: r.apiRequests, diode_requests: r.diode.requests, warnings: r.warnings.length, delivery: r.delivery };
+        if (r.status === 'cancelled') run.log.warn(fields, 'run finished');
+        else run.log.info(fields, 'run finished');
         return r;
-      }))
+      })
       .then((r) => {
         this.lastResults.set(policy.name, r);
         this.metrics.recordRun(r);
@@ -213,15 +219,21 @@ export class Agent {
   }
 
   start(): void {
-    this.scheduler = new Scheduler((p) => this.run(p), this.log, { onSkippedTick: (p) => this.metrics.skippedTick(p) }, this.opts.coordinator);
+    this.scheduler = new Scheduler((p) => this.run(p), this.log, {
+      onSkippedTick: (p) => this.metrics.skippedTick(p),
+      runAtStart: this.cfg.agent.run_at_start,
+    }, this.opts.coordinator);
     this.scheduler.sync(this.policies);
     this.started = true;
     this.log.info({ policies: this.policies.map((p) => p.name), dry_run: this.dryRun }, 'agent started');
   }
 
-  /** Ready: configuration loaded and the scheduler running. */
+  /**
+   * Ready: configuration loaded, the scheduler running, and at least one valid policy. An
+   * agent without one stays up (so /status can say why) but does no work.
+   */
   ready(): boolean {
-    return this.started && !this.stopping;
+    return this.started && !this.stopping && this.policies.length > 0;
   }
 
   /** The /status document: per policy last run, next run, result, counts, warnings. No secret. */

@@ -46,7 +46,9 @@ export const COMMANDS = {
     synopsis: 'run [-c FILE] [--dry-run] [--dry-run-dir DIR]',
     about: [
       'Runs every policy on its schedule until SIGTERM or SIGINT (graceful, exit 0; a second',
-      'signal exits at once). policies.dir is reloaded when it changes.',
+      'signal exits at once). A scheduled policy also runs once as soon as it is scheduled',
+      '(run_at_start). policies.dir is reloaded when it changes; with no valid policy the agent',
+      'waits for one, /readyz not ready and /status listing the problems.',
     ].join('\n'),
     options: { config, 'dry-run': dryRun, 'dry-run-dir': dryRunDir, help },
     positionals: [],

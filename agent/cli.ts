@@ -246,15 +246,20 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         flushLogs(logs);
         process.stdout.write(`${formatSummary(results, { notLoaded: agent.policyIssues })}\n`);
         // A state that was not saved fails `once` too: cron and Jobs see only the exit code.
-        const bad = results.some((r) => r.status === 'failed' || r.stateError !== undefined);
+        const bad = results.some((r) => r.status === 'failed' || r.status === 'cancelled' || r.stateError !== undefined);
         return bad || agent.policyIssues.length ? 1 : 0;
       }
       if (agent.policies.length === 0) {
-        // pino writes fatal lines at once, ahead of what is still buffered.
-        flushLogs(logs);
-        log.fatal('no valid policy to run');
-        await agent.stop(0);
-        return 1;
+        if (!cfg.policiesDir) {
+          // pino writes fatal lines at once, ahead of what is still buffered.
+          flushLogs(logs);
+          log.fatal({ problems: agent.policyIssues.length }, 'no valid policy to run, and no policies.dir to wait for one in');
+          await agent.stop(0);
+          return 1;
+        }
+        // In Kubernetes an exit here is a crash loop with nothing to show; up and not ready,
+        // /status lists the problems, and the first valid file starts (hot reload).
+        log.error({ dir: cfg.policiesDir, problems: agent.policyIssues.length }, 'no valid policy yet; waiting for one in policies.dir (not ready until then)');
       }
       let status: StatusServer | undefined;
       if (cfg.agent.status.enabled) {
