@@ -84,3 +84,13 @@ describe('the configuration search', () => {
     expect(await agentCli(['validate'], { cwd: dir, env: { DIODE_AGENT_CONFIG: other.file } })).toEqual({ code: 0, stdout: `${other.file}: OK (1 policy: other)\n`, stderr: '' });
   });
 });
+
+describe('the README', () => {
+  it('lists every command with the synopsis its --help shows', async () => {
+    const { readFileSync } = await import('node:fs');
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('## Commands\n'), readme.indexOf('## Running with Docker\n'));
+    const listed = [...section.matchAll(/^\| `diode-agent ([^`]+)` \|/gm)].map((m) => m[1]);
+    expect(listed).toEqual((Object.keys(COMMANDS) as CommandName[]).map((n) => COMMANDS[n].synopsis));
+  });
+});
