@@ -19,7 +19,7 @@ export { parseCli } from './cli-args.ts';
 /** Where the agent looks for agent.yaml without -c, in order. */
 export const CONFIG_CANDIDATES = ['agent.yaml', '/etc/diode-agent/agent.yaml'] as const;
 
-/** -c, else $DIODE_AGENT_CONFIG, else the first candidate that exists; undefined (and why) when none does. */
+/** -c, else $DIODE_AGENT_CONFIG, else the first candidate that exists; when none does, an error naming each place. */
 export function findConfig(explicit: string | undefined, env: NodeJS.ProcessEnv): { file: string } | { error: string } {
   if (explicit !== undefined) return { file: explicit };
   if (env.DIODE_AGENT_CONFIG) return { file: env.DIODE_AGENT_CONFIG };
