@@ -7,6 +7,7 @@ import { DryRunSink } from './diode/dry-run.ts';
 import { loadPolicies, type AgentConfig, type Policy, type Registry } from './config/load.ts';
 import { formatIssue, type ConfigIssue } from './errors.ts';
 import { collectRun, type RunResult } from './run.ts';
+import { runContext } from './run-context.ts';
 import { Scheduler } from './scheduler.ts';
 import { Deliverer } from './delivery.ts';
 import { FileStateStore, type StateStore } from './state/store.ts';
@@ -19,6 +20,7 @@ export interface AgentOptions {
   env?: NodeJS.ProcessEnv;
   /** Overrides diode.dry_run (the CLI's --dry-run). */
   dryRun?: boolean;
+  /** Overrides diode.dry_run_output_dir (already resolved by loadAgentConfig for the CLI). */
   dryRunDir?: string;
   /** A live progress line for `once` on a terminal. */
   progressTty?: NodeJS.WriteStream;
@@ -50,7 +52,11 @@ export class Agent {
   policyIssues: ConfigIssue[] = [];
   readonly lastResults = new Map<string, RunResult>();
   private readonly running = new Map<string, Promise<RunResult>>();
-  private readonly collectAbort = new AbortController();
+  /**
+   * One abort controller per run under way, aborted by stop(). Each run has its own signal,
+   * so its HTTP targets' listeners (one per target) are on it rather than all runs' on one.
+   */
+  private readonly runAborts = new Set<AbortController>();
   private readonly tlsWarned = new Set<string>();
   private scheduler?: Scheduler;
   private watcher?: FSWatcher;
@@ -198,24 +204,36 @@ export class Agent {
   run(policy: Policy): Promise<RunResult> {
     const existing = this.running.get(policy.name);
     if (existing) return existing;
+    const abort = new AbortController();
+    if (this.stopping) abort.abort(new Error('agent stopping'));
+    else this.runAborts.add(abort);
     const p = collectRun(policy, {
       log: this.log,
-      signal: this.collectAbort.signal,
+      signal: abort.signal,
       tlsWarned: this.tlsWarned,
       onApiRequest: (collector, status, retried) => this.metrics.apiRequest(collector, status, retried),
       onProgress: (name, done, total) => this.progress.report(name, policy.collector, done, total),
     })
-      .then((run) => this.deliverer.deliver(policy, run).then((r) => {
+      .then(async (run) => {
+        // A cancelled collection has nothing to deliver, and an undelivered snapshot of an
+        // earlier run keeps its place.
+        const r = run.result.status === 'cancelled'
+          ? run.result
+          : await runContext.run({ policy: policy.name, runId: run.result.runId, log: run.log }, () => this.deliverer.deliver(policy, run));
         r.durationMs = Math.round(performance.now() - run.t0);
-        run.log.info({ status: r.status, state_error: r.stateError, duration_ms: r.durationMs, collected: r.collected, sent: r.sent, api_requests: r.apiRequests, diode_requests: r.diode.requests, warnings: r.warnings.length, delivery: r.delivery }, 'run finished');
+        if (this.sink instanceof DryRunSink) r.dryRunFiles = this.sink.takeFiles(r.runId);
+        const fields = { status: r.status, state_error: r.stateError, duration_ms: r.durationMs, collected: r.collected, sent: r.sent, api_requests: r.apiRequests, diode_requests: r.diode.requests, warnings: r.warnings.length, delivery: r.delivery };
+        if (r.status === 'cancelled') run.log.warn(fields, 'run finished');
+        else run.log.info(fields, 'run finished');
         return r;
-      }))
+      })
       .then((r) => {
         this.lastResults.set(policy.name, r);
         this.metrics.recordRun(r, this.readiness.record(r));
         return r;
       })
       .finally(() => {
+        this.runAborts.delete(abort);
         this.running.delete(policy.name);
         this.progress.reset(policy.name);
         this.progress.clear();
@@ -233,7 +251,10 @@ export class Agent {
   }
 
   start(): void {
-    this.scheduler = new Scheduler((p) => this.run(p), this.log, { onSkippedTick: (p) => this.metrics.skippedTick(p) }, this.opts.coordinator);
+    this.scheduler = new Scheduler((p) => this.run(p), this.log, {
+      onSkippedTick: (p) => this.metrics.skippedTick(p),
+      runAtStart: this.cfg.agent.run_at_start,
+    }, this.opts.coordinator);
     this.scheduler.sync(this.policies);
     this.started = true;
     // Policies that have not succeeded yet count from now.
@@ -246,7 +267,11 @@ export class Agent {
     return this.readiness.stale(this.policies);
   }
 
-  /** Ready: configuration loaded, the scheduler running, and no policy overdue. */
+  /**
+   * Ready: configuration loaded, the scheduler running, at least one valid policy, and no
+   * policy overdue. An agent without a valid policy stays up (so /status can say why) but
+   * does no work.
+   */
   ready(): boolean {
     return this.notReadyReasons().length === 0;
   }
@@ -255,6 +280,7 @@ export class Agent {
   notReadyReasons(): string[] {
     if (!this.started) return ['the scheduler has not started'];
     if (this.stopping) return ['the agent is stopping'];
+    if (this.policies.length === 0) return ['no valid policy loaded (see /status)'];
     const n = this.cfg.agent.status.ready_max_age_intervals;
     return this.overduePolicies().map((o) => `policy ${o.policy}: ${o.last_success === null ? 'no success since the agent started' : `last success ${o.last_success}`}, ${o.age_seconds} s ago, more than ${n} schedule intervals (${o.max_age_seconds} s)`);
   }
@@ -312,7 +338,7 @@ export class Agent {
     this.stopping = true;
     this.watcher?.close();
     await this.scheduler?.stop();
-    this.collectAbort.abort(new Error('agent stopping'));
+    for (const abort of this.runAborts) abort.abort(new Error('agent stopping'));
     const inflight = [...this.running.values()];
     if (inflight.length) {
       this.log.info({ runs: inflight.length, grace_ms: graceMs }, 'waiting for in-flight runs');

@@ -1,143 +1,188 @@
 import { existsSync, writeFileSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
 import { pino } from 'pino';
 import { Agent } from './agent.ts';
+import { parseCli, type CliArgs } from './cli-args.ts';
 import { COLLECTORS } from './collectors/registry.ts';
-import { loadAgentConfig, loadPolicies } from './config/load.ts';
+import { AgentConfigError, loadAgentConfig, loadPolicies, type AgentConfig, type LoadOptions, type PolicySource } from './config/load.ts';
 import { agentJsonSchema, policyJsonSchema, SCHEMA_FILES } from './config/json-schema.ts';
 import { DiodeClient } from './diode/client.ts';
 import { replay } from './replay.ts';
-import { ConfigError, formatIssue } from './errors.ts';
-import { createLogger, redactSecrets, registerSecret } from './log.ts';
+import { ConfigError, formatIssue, type ConfigIssue } from './errors.ts';
+import { createLogger, redactSecrets, type LogLevel } from './log.ts';
 import type { RunResult } from './run.ts';
 import { AGENT_VERSION } from './version.ts';
 import { StatusServer } from './telemetry/status-server.ts';
 
-const USAGE = `diode-agent ${AGENT_VERSION}: Proxmox discovery for NetBox through Diode
+export { parseCli } from './cli-args.ts';
 
-Usage:
-  diode-agent run      [-c agent.yaml]                 run policies on their schedules
-  diode-agent once     [-c agent.yaml] [--policy NAME]  run each policy once, then exit
-  diode-agent validate [-c agent.yaml]                 check agent.yaml and every policy
-  diode-agent replay DIR [-c agent.yaml]               send dry-run files to Diode, in order
-  diode-agent schema [--write]                         JSON Schemas of agent.yaml and policy files
-  diode-agent demo                                     run the built-in demo lab (dry run)
-  diode-agent version
+/** Where the agent looks for agent.yaml without -c, in order. */
+export const CONFIG_CANDIDATES = ['agent.yaml', '/etc/diode-agent/agent.yaml'] as const;
 
-Options:
-  -c, --config FILE   agent configuration (default: $DIODE_AGENT_CONFIG, ./agent.yaml, /etc/diode-agent/agent.yaml)
-  --policy NAME       only this policy (repeatable)
-  --dry-run           write Diode requests as files instead of sending them
-`;
-
-export interface CliArgs {
-  command: string;
-  config?: string;
-  policies: string[];
-  dryRun: boolean;
-  rest: string[];
+/** -c, else $DIODE_AGENT_CONFIG, else the first candidate that exists; when none does, an error naming each place. */
+export function findConfig(explicit: string | undefined, env: NodeJS.ProcessEnv): { file: string } | { error: string } {
+  if (explicit !== undefined) return { file: explicit };
+  if (env.DIODE_AGENT_CONFIG) return { file: env.DIODE_AGENT_CONFIG };
+  const found = CONFIG_CANDIDATES.find((f) => existsSync(f));
+  if (found) return { file: found };
+  const looked = CONFIG_CANDIDATES.map((f) => resolve(f));
+  return { error: `no configuration found: no -c FILE, $DIODE_AGENT_CONFIG is not set, and neither ${looked.join(' nor ')} exists; give one with -c FILE or DIODE_AGENT_CONFIG` };
 }
 
-export function parseArgs(argv: string[]): CliArgs {
-  const out: CliArgs = { command: argv[0] ?? 'help', policies: [], dryRun: false, rest: [] };
-  for (let i = 1; i < argv.length; i++) {
-    const a = argv[i] ?? '';
-    if (a === '-c' || a === '--config') out.config = argv[++i];
-    else if (a.startsWith('--config=')) out.config = a.slice(9);
-    else if (a === '--policy') out.policies.push(argv[++i] ?? '');
-    else if (a === '--dry-run') out.dryRun = true;
-    else out.rest.push(a);
-  }
-  return out;
+export interface SummaryOptions {
+  /** Problems of policy files that did not load; listed after the runs. */
+  notLoaded?: readonly ConfigIssue[];
 }
 
-function defaultConfigPath(env: NodeJS.ProcessEnv): string {
-  if (env.DIODE_AGENT_CONFIG) return env.DIODE_AGENT_CONFIG;
-  return existsSync('agent.yaml') ? 'agent.yaml' : '/etc/diode-agent/agent.yaml';
-}
+/**
+ * The summary of one run as lines, section by section; a section with nothing to say
+ * gives none. Further sections go into RUN_SUMMARY in the order they should print.
+ */
+export type SummarySection = (r: RunResult) => string[];
 
-export function formatSummary(results: readonly RunResult[]): string {
-  const lines: string[] = [];
-  for (const r of results) {
-    lines.push(`${r.policy} (${r.collector}): ${r.status} in ${(r.durationMs / 1000).toFixed(2)}s, ${r.apiRequests} API requests, ${r.warnings.length} warnings`);
+const total = (counts: Record<string, number>): number => Object.values(counts).reduce((a, b) => a + b, 0);
+
+export const RUN_SUMMARY: SummarySection[] = [
+  (r) => [`${r.policy} (${r.collector}): ${r.status} in ${(r.durationMs / 1000).toFixed(2)}s, ${r.apiRequests} API requests, ${r.warnings.length} warnings`],
+  (r) => {
     const kinds = Object.entries(r.collected).map(([k, n]) => `${k} ${n}`).join(', ');
-    if (kinds) lines.push(`  entities: ${kinds}`);
-    const sent = Object.values(r.sent).reduce((a, b) => a + b, 0);
-    lines.push(`  sent: ${sent} entities in ${r.diode.requests} requests (${r.diode.bytes} bytes)`);
-    for (const w of r.warnings) lines.push(`  warning: ${w.subject}: ${w.message} [${w.code}]`);
-    for (const e of r.diode.errors.slice(0, 10)) lines.push(`  diode error: ${e}`);
+    return kinds ? [`  entities: ${kinds}`] : [];
+  },
+  (r) => {
+    if (r.dryRunFiles === undefined) return [`  sent: ${total(r.sent)} entities in ${r.diode.requests} requests (${r.diode.bytes} bytes)`];
+    // A dry run sends nothing: it says where the requests went, so the files can be found and told apart.
+    const files = r.dryRunFiles;
+    const where = files.length === 0 ? '' : files.length === 1 ? `: ${files[0]}` : `: ${files[0]} … ${basename(files[files.length - 1] ?? '')}`;
+    return [`  written: ${total(r.sent)} entities in ${files.length} ${files.length === 1 ? 'file' : 'files'} (${r.diode.bytes} bytes)${where}`];
+  },
+  (r) => r.warnings.map((w) => `  warning: ${w.subject}: ${w.message} [${w.code}]`),
+  (r) => r.diode.errors.slice(0, 10).map((e) => `  diode error: ${e}`),
+  (r) => {
     const rb = r.diode.readBack;
-    if (rb?.status === 'unavailable') lines.push(`  diode read-back unavailable: ${rb.error ?? ''}`);
-    else if (rb) lines.push(`  diode read-back: ${rb.applied} applied, ${rb.noChanges} unchanged, ${rb.failed} failed, ${rb.ignored} ignored, ${rb.unconfirmed} unconfirmed${rb.error ? ` (${rb.error})` : ''}`);
+    if (rb?.status === 'unavailable') return [`  diode read-back unavailable: ${rb.error ?? ''}`];
+    return rb ? [`  diode read-back: ${rb.applied} applied, ${rb.noChanges} unchanged, ${rb.failed} failed, ${rb.ignored} ignored, ${rb.unconfirmed} unconfirmed${rb.error ? ` (${rb.error})` : ''}`] : [];
+  },
+  (r) => {
     const failed = r.diode.failed ?? [];
-    for (const f of failed.slice(0, 20)) lines.push(`  failed in diode: ${f.kind} ${f.key}: ${f.error}`);
+    const lines = failed.slice(0, 20).map((f) => `  failed in diode: ${f.kind} ${f.key}: ${f.error}`);
     if (failed.length > 20) lines.push(`  failed in diode: ${failed.length - 20} more (see /status)`);
-    if (r.error) lines.push(`  error: ${r.error}`);
-    if (r.stateError) lines.push(`  state not saved: ${r.stateError}`);
-  }
+    return lines;
+  },
+  (r) => (r.error ? [`  error: ${r.error}`] : []),
+  (r) => (r.stateError ? [`  state not saved: ${r.stateError}`] : []),
+];
+
+export function formatSummary(results: readonly RunResult[], opts: SummaryOptions = {}): string {
+  const lines = results.flatMap((r) => RUN_SUMMARY.flatMap((section) => section(r)));
+  // A policy that did not load has no run: its reasons, each as validate prints it.
+  for (const issue of opts.notLoaded ?? []) lines.push(`not loaded: ${formatIssue(issue)}`);
   // Warnings and errors quote upstream answers, which may echo the credential sent;
   // the same scrubber as the logs and /status.
   return lines.map(redactSecrets).join('\n');
 }
 
-function printIssues(err: unknown): number {
-  if (err instanceof ConfigError) {
-    process.stderr.write(redactSecrets(`${err.issues.map(formatIssue).join('\n')}\n`));
+function printIssues(issues: readonly ConfigIssue[]): void {
+  process.stderr.write(redactSecrets(`${issues.map(formatIssue).join('\n')}\n`));
+}
+
+function loadOptions(args: CliArgs): LoadOptions {
+  return { dryRun: args.dryRun, ...(args.dryRunDir !== undefined ? { dryRunDir: args.dryRunDir } : {}) };
+}
+
+/** agent.yaml for a command, or the exit code when there is none to run with. */
+function configFor(args: CliArgs, env: NodeJS.ProcessEnv): AgentConfig | number {
+  const found = findConfig(args.config, env);
+  if ('error' in found) {
+    process.stderr.write(`diode-agent ${args.command}: ${found.error}\n`);
     return 2;
   }
-  throw err;
+  try {
+    return loadAgentConfig(found.file, env, loadOptions(args));
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    printIssues(err.issues);
+    return 2;
+  }
+}
+
+/**
+ * `validate`: agent.yaml, $LOG_LEVEL, the policies and the directory the agent writes to,
+ * all at once. The policies are checked even when the rest of agent.yaml is not valid, as
+ * long as its policies section says where they are.
+ */
+function validate(args: CliArgs, env: NodeJS.ProcessEnv): number {
+  const found = findConfig(args.config, env);
+  if ('error' in found) {
+    process.stderr.write(`diode-agent validate: ${found.error}\n`);
+    return 2;
+  }
+  const issues: ConfigIssue[] = [];
+  let cfg: AgentConfig | undefined;
+  let source: PolicySource | undefined;
+  try {
+    cfg = loadAgentConfig(found.file, env, loadOptions(args));
+    source = cfg;
+    if (cfg.stateDirProblem) issues.push(cfg.stateDirProblem);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    issues.push(...err.issues);
+    if (err instanceof AgentConfigError) source = err.policies;
+  }
+  const set = source ? loadPolicies(source, COLLECTORS, env) : undefined;
+  issues.push(...(set?.issues ?? []));
+  if (issues.length) {
+    printIssues(issues);
+    return 1;
+  }
+  const names = set?.policies.map((p) => p.name) ?? [];
+  process.stdout.write(`${found.file}: OK (${names.length} ${names.length === 1 ? 'policy' : 'policies'}: ${names.join(', ')})\n`);
+  return 0;
+}
+
+/**
+ * The log level of a command. `once` on a terminal shows its summary on the same screen as
+ * the logs: unless LOG_LEVEL or agent.log_level asks for more, only warnings and errors
+ * (the summary has the rest); --quiet turns the logs off.
+ */
+function logLevel(args: CliArgs, cfg: AgentConfig): LogLevel {
+  if (args.command !== 'once') return cfg.agent.log_level;
+  if (args.quiet) return 'silent';
+  if (process.stderr.isTTY && cfg.logLevelSource === 'default') return 'warn';
+  return cfg.agent.log_level;
 }
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const args = parseArgs(argv);
+  const parsed = parseCli(argv);
+  if (parsed.kind === 'help') {
+    process.stdout.write(parsed.text);
+    return 0;
+  }
+  if (parsed.kind === 'usage-error') {
+    process.stderr.write(parsed.text);
+    return 2;
+  }
+  const args = parsed.args;
   switch (args.command) {
     case 'version':
-    case '--version':
       process.stdout.write(`${AGENT_VERSION}\n`);
       return 0;
-    case 'help':
-    case '--help':
-    case '-h':
-      process.stdout.write(USAGE);
-      return 0;
-    case 'validate': {
-      const file = args.config ?? defaultConfigPath(env);
-      try {
-        const cfg = loadAgentConfig(file, env, { dryRun: args.dryRun });
-        const set = loadPolicies(cfg, COLLECTORS, env);
-        if (set.issues.length) {
-          process.stderr.write(redactSecrets(`${set.issues.map(formatIssue).join('\n')}\n`));
-          return 1;
-        }
-        process.stdout.write(`${file}: OK (${set.policies.length} ${set.policies.length === 1 ? 'policy' : 'policies'}: ${set.policies.map((p) => p.name).join(', ')})\n`);
-        return 0;
-      } catch (err) {
-        printIssues(err);
-        return 1;
-      }
-    }
+    case 'validate':
+      return validate(args, env);
     case 'schema': {
       const schemas = { agent: agentJsonSchema(), policy: policyJsonSchema(COLLECTORS) };
-      if (args.rest.includes('--write')) {
+      if (args.write) {
         const root = new URL('..', import.meta.url);
         for (const [k, file] of Object.entries(SCHEMA_FILES)) writeFileSync(new URL(file, root), `${JSON.stringify(schemas[k as keyof typeof schemas], null, 2)}\n`);
         process.stdout.write(`wrote ${Object.values(SCHEMA_FILES).join(', ')}\n`);
       } else {
-        process.stdout.write(`${JSON.stringify(args.rest.includes('--agent') ? schemas.agent : schemas.policy, null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify(args.agent ? schemas.agent : schemas.policy, null, 2)}\n`);
       }
       return 0;
     }
     case 'replay': {
-      const dir = args.rest[0];
-      if (!dir) {
-        process.stderr.write('usage: diode-agent replay DIR [-c agent.yaml]\n');
-        return 2;
-      }
-      let cfg;
-      try {
-        cfg = loadAgentConfig(args.config ?? defaultConfigPath(env), env);
-      } catch (err) {
-        return printIssues(err);
-      }
+      const dir = args.positionals[0] ?? '';
+      const cfg = configFor(args, env);
+      if (typeof cfg === 'number') return cfg;
       if (!cfg.diode.target || !cfg.diode.client_id || !cfg.diode.client_secret) {
         process.stderr.write(`${cfg.file}: diode: replay needs target, client_id and client_secret\n`);
         return 2;
@@ -171,14 +216,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     }
     case 'once':
     case 'run': {
-      const file = args.config ?? defaultConfigPath(env);
-      let cfg;
-      try {
-        cfg = loadAgentConfig(file, env, { dryRun: args.dryRun });
-      } catch (err) {
-        return printIssues(err);
-      }
-      const log = createLogger({ level: cfg.agent.log_level, destination: pino.destination(2) });
+      const cfg = configFor(args, env);
+      if (typeof cfg === 'number') return cfg;
+      const logs = pino.destination(2);
+      const log = createLogger({ level: logLevel(args, cfg), destination: logs });
+      if (cfg.stateDirProblem) log.warn({ file: cfg.stateDirProblem.file, key: cfg.stateDirProblem.path }, formatIssue(cfg.stateDirProblem));
       // Validated, its password registered as a secret, by loadAgentConfig.
       const redisUrl = cfg.coordination?.redis_url;
       // ioredis is loaded only when coordination is configured: ~9 MB of RSS otherwise unused.
@@ -188,7 +230,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       const agent = new Agent(cfg, COLLECTORS, log, {
         env,
         background: args.command === 'run',
-        ...(args.command === 'once' && process.stderr.isTTY ? { progressTty: process.stderr } : {}),
+        ...(args.command === 'once' && process.stderr.isTTY && !args.quiet ? { progressTty: process.stderr } : {}),
         ...(args.dryRun ? { dryRun: true } : {}),
         ...(redis && coordination ? {
           store: new coordination.RedisStateStore(redis, prefix),
@@ -202,20 +244,33 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       if (args.command === 'once') {
         const unknown = args.policies.filter((n) => !agent.policies.some((p) => p.name === n));
         if (unknown.length) {
-          process.stderr.write(`no such policy: ${unknown.join(', ')}\n`);
+          const known = agent.policies.map((p) => p.name);
+          process.stderr.write(`no such policy: ${unknown.join(', ')} (loaded: ${known.length ? known.join(', ') : 'none'})\n`);
+          for (const issue of agent.policyIssues) process.stderr.write(redactSecrets(`not loaded: ${formatIssue(issue)}\n`));
           await agent.stop(0);
           return 1;
         }
         const results = await agent.once(args.policies);
         await agent.stop(0);
-        process.stdout.write(`${formatSummary(results)}\n`);
+        // pino writes asynchronously: what is still buffered goes out before the summary,
+        // not into the middle of it or after it on a terminal that shows both.
+        flushLogs(logs);
+        process.stdout.write(`${formatSummary(results, { notLoaded: agent.policyIssues })}\n`);
         // A state that was not saved fails `once` too: cron and Jobs see only the exit code.
-        return results.some((r) => r.status === 'failed' || r.stateError !== undefined) || agent.policyIssues.length ? 1 : 0;
+        const bad = results.some((r) => r.status === 'failed' || r.status === 'cancelled' || r.stateError !== undefined);
+        return bad || agent.policyIssues.length ? 1 : 0;
       }
       if (agent.policies.length === 0) {
-        log.fatal('no valid policy to run');
-        await agent.stop(0);
-        return 1;
+        if (!cfg.policiesDir) {
+          // pino writes fatal lines at once, ahead of what is still buffered.
+          flushLogs(logs);
+          log.fatal({ problems: agent.policyIssues.length }, 'no valid policy to run, and no policies.dir to wait for one in');
+          await agent.stop(0);
+          return 1;
+        }
+        // In Kubernetes an exit here is a crash loop with nothing to show; up and not ready,
+        // /status lists the problems, and the first valid file starts (hot reload).
+        log.error({ dir: cfg.policiesDir, problems: agent.policyIssues.length }, 'no valid policy yet; waiting for one in policies.dir (not ready until then)');
       }
       let status: StatusServer | undefined;
       if (cfg.agent.status.enabled) {
@@ -225,6 +280,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
           await status.listen(listen);
           log.info({ listen, port: status.port }, 'status server listening');
         } catch (err) {
+          flushLogs(logs);
           log.fatal({ listen, err: (err as Error).message }, 'cannot start the status server');
           await agent.stop(0);
           return 1;
@@ -236,9 +292,14 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       await status?.close();
       return code;
     }
-    default:
-      process.stderr.write(`unknown command "${args.command}"\n\n${USAGE}`);
-      return 2;
+  }
+}
+
+function flushLogs(logs: ReturnType<typeof pino.destination>): void {
+  try {
+    logs.flushSync();
+  } catch {
+    // Nothing written yet (SonicBoom is not ready) or stderr is gone: nothing to order.
   }
 }
 

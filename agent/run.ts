@@ -10,7 +10,11 @@ import { AgentError } from './errors.ts';
 import { sortByEmission } from '../mappers/order.ts';
 import type { AnyEntity } from '../mappers/types.ts';
 
-export type RunStatus = 'success' | 'partial' | 'failed';
+/**
+ * `cancelled`: the agent stopped (SIGTERM, SIGINT) while the run was collecting; nothing
+ * was delivered, and the next run starts over. Not a failure of the target.
+ */
+export type RunStatus = 'success' | 'partial' | 'failed' | 'cancelled';
 
 export interface RunResult {
   policy: string;
@@ -33,6 +37,8 @@ export interface RunResult {
   apiRequests: number;
   apiByStatus: Record<string, number>;
   diode: DeliveryResult;
+  /** Dry run: the files the run's requests were written to, in order. */
+  dryRunFiles?: string[];
   /** How the delivery went: full or delta (and why), how much was planned, stale objects. */
   delivery?: { full: boolean; reason: string; planned: number; stale: number; pending: boolean };
 }
@@ -162,10 +168,18 @@ export async function collectRun(policy: Policy, deps: RunDeps): Promise<Collect
     result.collected = countByKind(encoded);
     if (Object.keys(run.measures).length > 0) result.measures = run.measures;
   } catch (err) {
-    const e = new CollectError(`collection failed: ${(err as Error).message}`, { cause: err });
-    result.status = 'failed';
-    result.error = e.message;
-    log.error({ err: { message: e.message, code: (err as { code?: string }).code } }, 'run failed');
+    if (signal.aborted) {
+      // Stopping is no failure of the target: warn, not error, and say why.
+      const reason = signal.reason instanceof Error ? signal.reason.message : String(signal.reason);
+      result.status = 'cancelled';
+      result.error = `cancelled: ${reason}`;
+      log.warn({ reason }, 'run cancelled');
+    } else {
+      const e = new CollectError(`collection failed: ${(err as Error).message}`, { cause: err });
+      result.status = 'failed';
+      result.error = e.message;
+      log.error({ err: { message: e.message, code: (err as { code?: string }).code } }, 'run failed');
+    }
   } finally {
     await Promise.all(targets.map((t) => t.close().catch(() => {})));
     result.apiRequests = Object.values(apiByStatus).reduce((a, b) => a + b, 0);

@@ -11,7 +11,8 @@ import { testCollectContext } from './helpers/collect-context.ts';
 
 /*
  * Golden cases: test/cases/pbs/<case>/ holds the scenario the fake PBS serves, the policy,
- * and the contract: expected.json (every entity, in emission order) and warnings.json.
+ * and the contract: expected.json (every entity, in emission order) and warnings.json, and
+ * error.txt for a case whose collection fails (the run fails; expected.json is then []).
  * The collector reads the fake at 127.0.0.1:<port>; the mapper gets the policy as written,
  * so host and port in the output are the policy's. UPDATE_GOLDEN=1 rewrites the contract.
  */
@@ -68,10 +69,14 @@ describe('pbs golden cases', () => {
         port = server.port;
       }
       const ctx = testCollectContext<PbsConfig>({ ...declared, PBS_HOST: '127.0.0.1', PBS_PORT: port }, { policyName: policy.name });
-      let entities;
+      let entities: unknown = [];
+      let error: string | undefined;
       try {
         const snapshot = await pbsCollector.collect(ctx);
         entities = JSON.parse(JSON.stringify(pbsCollector.map(snapshot, { config: declared, scope: policy.scope, now: NOW, policyName: policy.name }))) as unknown;
+      } catch (err) {
+        // A collection that throws is a failed run (agent/run.ts): nothing is mapped or sent.
+        error = (err as Error).message.replaceAll(`127.0.0.1:${port}`, '127.0.0.1:PORT');
       } finally {
         await ctx.close();
       }
@@ -80,6 +85,7 @@ describe('pbs golden cases', () => {
 
       expectGolden(dir, 'expected.json', entities);
       expectGolden(dir, 'warnings.json', warnings);
+      if (error !== undefined || existsSync(new URL('error.txt', dir))) expectGolden(dir, 'error.txt', error ?? '(the collection did not fail)');
     });
   }
 });

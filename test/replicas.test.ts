@@ -66,6 +66,7 @@ policies:
   - name: boot
     collector: pve
     schedule: "* * * * * *"
+    run_at_start: false
     delta: false
     config: { BOOTSTRAP: true }
 `);

@@ -91,11 +91,15 @@ describe('LOG_LEVEL', () => {
 });
 
 describe('diode.dry_run_output_dir that cannot be written', () => {
-  it('once --dry-run: reported before anything runs, naming the key and the path (no line: not from agent.yaml)', async () => {
+  it('once --dry-run: reported before anything runs, naming the key, the default under agent.state_dir and the path (no line: not from agent.yaml)', async () => {
     const file = tempConfig('agent:\n  state_dir: ./state\n  status: { enabled: false }\ndiode:\n  target: grpc://127.0.0.1:1/diode\n  client_id: a\n  client_secret: s3cret-value\npolicies:\n  - { name: boot, collector: pve, config: { BOOTSTRAP: true } }\n');
     const dir = file.slice(0, -'/agent.yaml'.length);
-    writeFileSync(join(dir, 'dry-run'), 'a file where the directory should be');
-    expect(await agentCli(['once', '--dry-run', '-c', file])).toEqual({ code: 2, stdout: '', stderr: `${file}: diode.dry_run_output_dir: cannot write dry-run files to ${dir}/dry-run: ${dir}/dry-run is not a directory\n` });
+    writeFileSync(join(dir, 'state'), 'a file where the directory should be');
+    expect(await agentCli(['once', '--dry-run', '-c', file])).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `${file}: diode.dry_run_output_dir: cannot write dry-run files to ${dir}/state/dry-run (the default, under agent.state_dir; set diode.dry_run_output_dir or --dry-run-dir): ${dir}/state is not a directory\n`,
+    });
   });
 
   it('run with diode.dry_run: positioned at the key in agent.yaml', async () => {
@@ -113,5 +117,59 @@ describe('oversized configuration files', () => {
     mkdirSync(join(dir, 'policies'));
     writeFileSync(join(dir, 'policies', 'big.yaml'), `name: big\ncollector: pve\nconfig:\n  SITE_NAME: "${'x'.repeat(2 * 1024 * 1024)}"\n  BOOTSTRAP: true\n`);
     expect(await agentCli(['validate', '-c', file])).toEqual({ code: 1, stdout: '', stderr: `${dir}/policies/big.yaml: file is too large (2097219 bytes; configuration files are limited to 1 MiB)\n` });
+  });
+});
+
+describe('validate reports every problem at once', () => {
+  it('agent.yaml\'s and every policy\'s together, agent.yaml first', async () => {
+    const file = tempConfig('agent:\n  state_dir: ./state\ndiode:\n  dry_run: maybe\npolicies:\n  dir: ./policies\n');
+    const dir = file.slice(0, -'/agent.yaml'.length);
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(join(dir, 'policies'));
+    writeFileSync(join(dir, 'policies', 'a.yaml'), 'name: a\ncollector: pvx\nconfig: {}\n');
+    writeFileSync(join(dir, 'policies', 'b.yaml'), 'name: b\ncollector: pve\nconfig: { BOOTSTRAP: true }\n');
+    expect(await validate(file)).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: [
+        `${file}:4:12: diode.dry_run: expected a boolean (true/false)`,
+        `${dir}/policies/a.yaml:2:12: collector: unknown collector "pvx" (known: pve, pbs, pdm, ceph, packer); did you mean "pve"?`,
+        '',
+      ].join('\n'),
+    });
+  });
+
+  it('inline policies too, when only the rest of agent.yaml is invalid', async () => {
+    const file = tempConfig('agent:\n  nmae: x\ndiode:\n  dry_run: true\npolicies:\n  - { name: a, collector: pve, config: { PROXMOX_PORT: x, BOOTSTRAP: true } }\n');
+    expect(await validate(file)).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `${file}:2:3: agent.nmae: unknown key; did you mean "name"?\n${file}:6:56: policies.0.config.PROXMOX_PORT: expected an integer\n`,
+    });
+  });
+
+  it('a state directory that cannot be written, which would lose delta sync', async () => {
+    const body = (stateDir: string, extra = '') => `agent:\n  state_dir: ${stateDir}\ndiode:\n  target: grpc://127.0.0.1:1/diode\n  client_id: a\n  client_secret: s3cret-value\n${extra}policies:\n  - { name: boot, collector: pve, config: { BOOTSTRAP: true } }\n`;
+    const file = tempConfig(body('./agent.yaml/state'));
+    const dir = file.slice(0, -'/agent.yaml'.length);
+    expect(await validate(file)).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `${file}:2:14: agent.state_dir: cannot save the delta state in ${dir}/agent.yaml/state: ${file} is not a directory; every run would resend everything and be partial\n`,
+    });
+    // A dry run never writes the state, and with Redis the state is not on disk: not checked.
+    const dryDir = join(dir, 'elsewhere');
+    expect(await agentCli(['validate', '--dry-run-dir', dryDir, '-c', file])).toEqual({ code: 0, stdout: `${file}: OK (1 policy: boot)\n`, stderr: '' });
+    const redis = tempConfig(body('./agent.yaml/state', 'coordination:\n  redis_url: redis://127.0.0.1:6379/0\n'));
+    expect(await validate(redis)).toEqual({ code: 0, stdout: `${redis}: OK (1 policy: boot)\n`, stderr: '' });
+  });
+
+  it('once warns about that state directory as it starts', async () => {
+    const file = tempConfig('agent:\n  state_dir: ./agent.yaml/state\n  status: { enabled: false }\ndiode:\n  target: grpc://127.0.0.1:1/diode\n  client_id: a\n  client_secret: s3cret-value\n  max_attempts: 1\npolicies:\n  - { name: boot, collector: pve, config: { BOOTSTRAP: true } }\n');
+    const dir = file.slice(0, -'/agent.yaml'.length);
+    const r = await agentCli(['once', '-c', file]);
+    const warned = r.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.key === 'agent.state_dir');
+    expect(warned.map((l) => [l.level, l.msg])).toEqual([[40, `${file}:2:14: agent.state_dir: cannot save the delta state in ${dir}/agent.yaml/state: ${file} is not a directory; every run would resend everything and be partial`]]);
+    expect(r.code).toBe(1);
   });
 });

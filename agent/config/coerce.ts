@@ -36,6 +36,28 @@ export const duration = z.union([z.string(), z.number()], { error: 'expected a d
   return ms;
 });
 
+/**
+ * A timeout in seconds, as `*_API_TIMEOUT` settings give it: a number of seconds (30, "30")
+ * or a duration like every other duration setting takes ("30s", "1m", "1500ms"). The value
+ * is seconds, so collectors keep multiplying by 1000.
+ */
+export const timeoutSeconds = (minS: number, maxS: number) =>
+  z.union([z.number(), z.string()], { error: 'expected a timeout: seconds (e.g. 30) or a duration (e.g. 30s, 1m)' }).transform((v, ctx) => {
+    const ms = parseDuration(v);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `"${v}" is not a timeout (use seconds, e.g. 30, or a duration: 30s, 1m)` });
+      return z.NEVER;
+    }
+    if (ms < minS * 1000 || ms > maxS * 1000) {
+      ctx.addIssue({ code: 'custom', message: `must be between ${minS}s and ${maxS}s (got ${ms / 1000}s)` });
+      return z.NEVER;
+    }
+    return ms / 1000;
+  });
+
+/** `*_API_TIMEOUT`: 1 second to 1 hour, default 30 seconds. */
+export const apiTimeout = () => timeoutSeconds(1, 3600).default(30);
+
 export const hostname = z.string().min(1).regex(/^[A-Za-z0-9.\-:[\]_]+$/, 'expected a host name or IP address');
 
 /**

@@ -32,10 +32,18 @@ export interface AgentConfig {
   dir: string;
   /** agent.log_level is already overridden by $LOG_LEVEL. */
   agent: z.output<typeof agentConfigSchema>['agent'];
-  diode: DiodeConfig;
+  /** Where agent.log_level came from: `once` on a terminal quietens only the default. */
+  logLevelSource: 'env' | 'file' | 'default';
+  /** dry_run_output_dir resolved: --dry-run-dir, the key, or <state_dir>/dry-run. */
+  diode: DiodeConfig & { dry_run_output_dir: string };
   coordination: z.output<typeof agentConfigSchema>['coordination'];
   policiesDir?: string | undefined;
   inlinePolicies: unknown[];
+  /**
+   * agent.state_dir cannot be written (not checked for dry runs and with Redis): `validate`
+   * reports it, `run` and `once` warn, and each run then ends partial with its state_error.
+   */
+  stateDirProblem?: ConfigIssue;
 }
 
 export interface PolicySet {
@@ -71,8 +79,30 @@ function withoutShadowed(issues: ConfigIssue[], problems: SubstitutionProblem[],
 }
 
 export interface LoadOptions {
-  /** The CLI's --dry-run: diode.dry_run_output_dir must be writable even if diode.dry_run is false. */
+  /** The CLI's --dry-run: the dry-run directory must be writable even if diode.dry_run is false. */
   dryRun?: boolean;
+  /** The CLI's --dry-run-dir: replaces diode.dry_run_output_dir (relative to the working directory). */
+  dryRunDir?: string;
+}
+
+/** Where the agent.yaml's policies are, for loading them when the rest of agent.yaml is invalid. */
+export type PolicySource = Pick<AgentConfig, 'file' | 'policiesDir' | 'inlinePolicies'>;
+
+/**
+ * agent.yaml is invalid. `policies` is set when its policies section is valid, so that
+ * `validate` reports the policies' problems with agent.yaml's rather than after they are fixed.
+ */
+export class AgentConfigError extends ConfigError {
+  readonly policies?: PolicySource;
+  constructor(issues: ConfigIssue[], policies?: PolicySource, options?: { cause?: unknown }) {
+    super(issues, options);
+    if (policies) this.policies = policies;
+  }
+}
+
+function policySource(file: string, dir: string, pol: z.output<typeof agentConfigSchema>['policies']): PolicySource {
+  const policiesDir = Array.isArray(pol) ? undefined : pol.dir;
+  return { file, policiesDir: policiesDir ? resolve(dir, policiesDir) : undefined, inlinePolicies: Array.isArray(pol) ? pol : pol.inline };
 }
 
 /** Loads and validates agent.yaml. Throws ConfigError listing every problem. */
@@ -97,31 +127,48 @@ export function loadAgentConfig(file: string, env: NodeJS.ProcessEnv = process.e
   if (!parsed.success) issues.push(...withoutShadowed(toConfigIssues(src, parsed.error), problems, []));
   const envLevel = logLevelFromEnv(env);
   if (envLevel.issue) issues.push(envLevel.issue);
+  const stateDir = parsed.success ? resolve(dir, parsed.data.agent.state_dir) : undefined;
+  // The default is under the state directory, which the agent writes anyway: next to
+  // agent.yaml it would be on the read-only configuration mount of the container image.
+  const dryRunDir = opts.dryRunDir !== undefined
+    ? resolve(opts.dryRunDir)
+    : parsed.success && stateDir !== undefined
+      ? (parsed.data.diode.dry_run_output_dir !== undefined ? resolve(dir, parsed.data.diode.dry_run_output_dir) : join(stateDir, 'dry-run'))
+      : undefined;
+  const dryRun = opts.dryRun === true || opts.dryRunDir !== undefined || (parsed.success && parsed.data.diode.dry_run);
   // Checked here, for `validate` and before a run starts, rather than found by mkdir in the
   // middle of the first delivery.
-  if (parsed.success && (parsed.data.diode.dry_run || opts.dryRun)) {
-    const out = resolve(dir, parsed.data.diode.dry_run_output_dir);
-    const problem = dirWriteProblem(out);
+  if (parsed.success && dryRun && dryRunDir !== undefined) {
+    const problem = dirWriteProblem(dryRunDir);
     const key = ['diode', 'dry_run_output_dir'];
-    const message = `cannot write dry-run files to ${out}: ${problem}`;
-    if (problem) issues.push(src.doc.hasIn(key) ? src.issue(key, message) : { file: abs, path: key.join('.'), message });
+    const from = opts.dryRunDir !== undefined ? ' (--dry-run-dir)' : parsed.data.diode.dry_run_output_dir === undefined ? ' (the default, under agent.state_dir; set diode.dry_run_output_dir or --dry-run-dir)' : '';
+    const message = `cannot write dry-run files to ${dryRunDir}${from}: ${problem}`;
+    if (problem) issues.push(src.doc.hasIn(key) && opts.dryRunDir === undefined ? src.issue(key, message) : { file: abs, path: key.join('.'), message });
   }
-  if (issues.length || !parsed.success) throw new ConfigError(issues);
+  const policiesOk = agentConfigSchema.shape.policies.safeParse(policies, { error: errorMap });
+  if (issues.length || !parsed.success) throw new AgentConfigError(issues, policiesOk.success ? policySource(abs, dir, policiesOk.data) : undefined);
   const c = parsed.data;
-  const pol = c.policies;
-  const policiesDir = Array.isArray(pol) ? undefined : pol.dir;
+  // A dry run reads the state and never writes it; with Redis the state is not on disk.
+  let stateDirProblem: ConfigIssue | undefined;
+  if (!dryRun && !c.coordination?.redis_url && stateDir !== undefined) {
+    const problem = dirWriteProblem(stateDir);
+    const key = ['agent', 'state_dir'];
+    const message = `cannot save the delta state in ${stateDir}${src.doc.hasIn(key) ? '' : ' (the default)'}: ${problem}; every run would resend everything and be partial`;
+    if (problem) stateDirProblem = src.doc.hasIn(key) ? src.issue(key, message) : { file: abs, path: key.join('.'), message };
+  }
+  const logKey = ['agent', 'log_level'];
   return {
-    file: abs,
+    ...policySource(abs, dir, c.policies),
     dir,
-    agent: { ...c.agent, state_dir: resolve(dir, c.agent.state_dir), log_level: envLevel.level ?? c.agent.log_level },
+    agent: { ...c.agent, state_dir: stateDir ?? resolve(dir, c.agent.state_dir), log_level: envLevel.level ?? c.agent.log_level },
+    logLevelSource: envLevel.level ? 'env' : src.doc.hasIn(logKey) ? 'file' : 'default',
     diode: {
       ...c.diode,
-      dry_run_output_dir: resolve(dir, c.diode.dry_run_output_dir),
+      dry_run_output_dir: dryRunDir ?? join(resolve(dir, c.agent.state_dir), 'dry-run'),
       ...(c.diode.ca_file ? { ca_file: resolve(dir, c.diode.ca_file) } : {}),
     },
     coordination: c.coordination,
-    policiesDir: policiesDir ? resolve(dir, policiesDir) : undefined,
-    inlinePolicies: Array.isArray(pol) ? pol : pol.inline,
+    ...(stateDirProblem ? { stateDirProblem } : {}),
   };
 }
 
@@ -206,7 +253,7 @@ export function policyFiles(dir: string): { files: string[]; issues: ConfigIssue
 }
 
 /** Loads every policy (directory files, then inline ones); bad ones become issues. */
-export function loadPolicies(cfg: AgentConfig, registry: Registry, env: NodeJS.ProcessEnv = process.env): PolicySet {
+export function loadPolicies(cfg: PolicySource, registry: Registry, env: NodeJS.ProcessEnv = process.env): PolicySet {
   const out: PolicySet = { policies: [], issues: [] };
   const seen = new Map<string, string>();
   const accept = (r: { policy?: Policy; issues: ConfigIssue[] }, src: YamlSource, base: Array<string | number>): void => {

@@ -14,7 +14,8 @@ export const diodeSchema = z.object({
   skip_tls_verify: boolish.default(false),
   stream: z.string().min(1).max(255).default('latest'),
   dry_run: boolish.default(false),
-  dry_run_output_dir: z.string().default('./dry-run'),
+  /** Default <agent.state_dir>/dry-run (resolved by the loader, which knows state_dir). */
+  dry_run_output_dir: z.string().min(1).optional(),
   timeout: duration.default(30_000),
   max_attempts: intish(1, 20).default(5),
   backoff_max: duration.default(30_000),
@@ -36,6 +37,12 @@ export const agentSectionSchema = z.object({
   state_dir: z.string().default('/var/lib/diode-agent'),
   log_level: z.enum(LOG_LEVELS).default('info'),
   shutdown_grace_period: duration.default(20_000),
+  /**
+   * A scheduled policy also runs once as soon as it is scheduled (start-up, or added or
+   * changed by a reload) instead of waiting up to a whole period for its first tick; a
+   * policy's own run_at_start overrides it.
+   */
+  run_at_start: boolish.default(true),
   status: z.object({
     enabled: boolish.default(true),
     /** Default 127.0.0.1:9464, or $DIODE_AGENT_STATUS_LISTEN (the image sets 0.0.0.0:9464). */
@@ -85,6 +92,8 @@ export const policyEnvelope = {
   }).optional(),
   jitter: duration.default(0),
   enabled: boolish.default(true),
+  /** Overrides agent.run_at_start for this policy (no effect without a schedule: it runs once at start anyway). */
+  run_at_start: boolish.optional(),
   concurrency: intish(1, 64).default(8),
   scope: z.object({ nodes: z.array(z.string().min(1)).min(1).default(['*']) }).strict().default({ nodes: ['*'] }),
   delta: boolish.default(true),

@@ -14,6 +14,38 @@ export class DiodeAuthError extends AgentError {
   }
 }
 
+/**
+ * A TLS client that gets a plaintext answer: OpenSSL reads the first bytes of an HTTP
+ * response as a record header and reports "wrong version number" (ERR_SSL_WRONG_VERSION_NUMBER).
+ */
+export function isPlaintextServer(err: unknown): boolean {
+  for (let e = err as { code?: unknown; message?: unknown; details?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (e.code === 'ERR_SSL_WRONG_VERSION_NUMBER') return true;
+    if ([e.message, e.details].some((t) => typeof t === 'string' && /wrong version number/i.test(t))) return true;
+  }
+  return false;
+}
+
+export const PLAINTEXT_HINT = ' (the server does not speak TLS on this port: use grpc:// in diode.target, or the port that serves TLS)';
+
+function tlsHint(err: unknown): string {
+  return isPlaintextServer(err) ? PLAINTEXT_HINT : '';
+}
+
+/** What to change after the token endpoint said no. */
+function refusalHint(status: number, tokenUrl: string): string {
+  if (status === 401) return ' (check diode.client_id and diode.client_secret)';
+  if (status === 404) {
+    // NetBox Enterprise serves Diode under /diode behind its ingress; without the prefix
+    // the request lands on NetBox itself, which has no /auth/token.
+    const path = new URL(tokenUrl).pathname.replace(/\/auth\/token$/, '');
+    return path === ''
+      ? ' (nothing at /auth/token: Diode behind the NetBox Enterprise ingress needs the /diode path prefix, e.g. diode.target: grpcs://netbox.example.com/diode)'
+      : ` (nothing at ${path}/auth/token: check the path of diode.target; Diode behind the NetBox Enterprise ingress is at /diode)`;
+  }
+  return '';
+}
+
 export interface TokenProviderOptions {
   tokenUrl: string;
   clientId: string;
@@ -88,12 +120,13 @@ export class TokenProvider {
         bodyTimeout: this.opts.timeoutMs,
       });
     } catch (err) {
-      throw new DiodeAuthError(`token request to ${this.opts.tokenUrl} failed: ${(err as { code?: string }).code ?? (err as Error).message}`, undefined, err);
+      const e = err as { code?: string; message?: string };
+      throw new DiodeAuthError(`token request to ${this.opts.tokenUrl} failed: ${e.code ?? e.message}${tlsHint(err)}`, undefined, err);
     }
     const text = await res.body.text();
     if (res.statusCode !== 200) {
       const oauthError = oauthErrorOf(text);
-      throw new DiodeAuthError(`token request to ${this.opts.tokenUrl} was refused: HTTP ${res.statusCode}${oauthError ? ` ${oauthError}` : ''}${res.statusCode === 401 ? ' (check diode.client_id and diode.client_secret)' : ''}`, res.statusCode, undefined, oauthError);
+      throw new DiodeAuthError(`token request to ${this.opts.tokenUrl} was refused: HTTP ${res.statusCode}${oauthError ? ` ${oauthError}` : ''}${refusalHint(res.statusCode, this.opts.tokenUrl)}`, res.statusCode, undefined, oauthError);
     }
     let parsed: { access_token?: unknown; expires_in?: unknown };
     try {

@@ -4,7 +4,8 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { AgentError } from '../errors.ts';
 import { backoffDelay } from '../http/retry.ts';
-import { DiodeAuthError, TokenProvider } from './auth.ts';
+import { currentRun } from '../run-context.ts';
+import { DiodeAuthError, isPlaintextServer, PLAINTEXT_HINT, TokenProvider } from './auth.ts';
 import { IngestResponseType } from './codec.ts';
 import { decodeRetrieveResponse, encodeRetrieveRequest, type RetrievePage, type RetrieveRequest } from './reconciler.ts';
 import { grpcCodeName, readBackFailure, shouldRetryGrpc } from './retry.ts';
@@ -132,6 +133,8 @@ export class DiodeClient implements IngestSink, IngestionLogReader {
    * once after UNAUTHENTICATED, and never retries a validation error.
    */
   async ingest(request: Uint8Array, signal?: AbortSignal): Promise<IngestOutcome> {
+    // The run's logger when the agent delivers a run: retry lines then name the policy and run.
+    const log = currentRun()?.log ?? this.opts.log;
     let reauthenticated = false;
     for (let attempt = 1; ; attempt++) {
       signal?.throwIfAborted();
@@ -148,18 +151,19 @@ export class DiodeClient implements IngestSink, IngestionLogReader {
         }
         const e = err as grpc.ServiceError;
         const code = err instanceof DiodeAuthError ? grpc.status.UNAVAILABLE : typeof e.code === 'number' ? e.code : grpc.status.UNKNOWN;
+        const reason = `${e.details || e.message || String(err)}${!(err instanceof DiodeAuthError) && isPlaintextServer(err) ? PLAINTEXT_HINT : ''}`;
         const reauth = code === grpc.status.UNAUTHENTICATED && !reauthenticated;
         const retrying = reauth || shouldRetryGrpc(code, attempt, this.opts.maxAttempts);
         this.opts.onResult?.(grpcCodeName(code), retrying);
         if (reauth) {
           reauthenticated = true;
           this.tokens.invalidate();
-          this.opts.log.info({ code: 'UNAUTHENTICATED' }, 'diode token rejected, refreshing');
+          log.info({ code: 'UNAUTHENTICATED', reason }, 'diode token rejected, refreshing');
           continue;
         }
-        if (!retrying) throw new DiodeError(code, e.details || e.message || String(err), err);
+        if (!retrying) throw new DiodeError(code, reason, err);
         const delay = backoffDelay(attempt, this.opts.backoffBaseMs ?? 500, this.opts.backoffMaxMs);
-        this.opts.log.warn({ code: grpcCodeName(code), attempt, delay_ms: delay }, 'diode request failed, retrying');
+        log.warn({ code: grpcCodeName(code), attempt, delay_ms: delay, reason }, 'diode request failed, retrying');
         await sleep(delay, undefined, signal ? { signal } : undefined);
       }
     }

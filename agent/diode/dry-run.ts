@@ -1,6 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgentError } from '../errors.ts';
+import { currentRun } from '../run-context.ts';
 import { IngestRequestType } from './codec.ts';
 import { fromProto3Json, toProto3Json } from './proto-json.ts';
 import type { IngestOutcome, IngestSink } from './client.ts';
@@ -13,15 +14,19 @@ export class DryRunDirError extends AgentError {
 }
 
 /**
- * Dry run: one proto3-JSON file per IngestRequest, named `<producer_app_name>_<ns>.json`
- * like the Diode SDKs' dry-run client, so Diode's own replay tooling reads them.
- * The nanosecond suffix is strictly increasing, so the names sort in sending order.
+ * Dry run: one proto3-JSON file per IngestRequest, named `<policy>_<ns>.json` (the Diode
+ * SDKs' dry-run client writes `<producer_app_name>_<ns>.json`; every agent's requests carry
+ * the same app name, so the policy tells an operator's files apart). Outside a run (no
+ * policy known) the app name stands in. The nanosecond suffix is strictly increasing, so
+ * the files sort in sending order whatever their prefix (listDryRunFiles).
  */
 export class DryRunSink implements IngestSink {
   readonly dir: string;
   private readonly appName: string;
   private lastNs = 0n;
   readonly files: string[] = [];
+  /** The files of each run, by run id, until the agent takes them for the run's result. */
+  private readonly byRun = new Map<string, string[]>();
 
   constructor(dir: string, appName: string) {
     this.dir = dir;
@@ -41,12 +46,21 @@ export class DryRunSink implements IngestSink {
 
   async ingest(request: Uint8Array): Promise<IngestOutcome> {
     const json = requestToJson(request);
-    const file = join(this.dir, `${this.appName}_${this.nextNs()}.json`);
+    const run = currentRun();
+    const file = join(this.dir, `${run?.policy ?? this.appName}_${this.nextNs()}.json`);
     const tmp = `${file}.tmp`;
     writeFileSync(tmp, `${JSON.stringify(json, null, 2)}\n`);
     renameSync(tmp, file);
     this.files.push(file);
+    if (run) this.byRun.set(run.runId, [...(this.byRun.get(run.runId) ?? []), file]);
     return { errors: [], attempts: 1 };
+  }
+
+  /** The files written for a run, in order; forgets them. */
+  takeFiles(runId: string): string[] {
+    const files = this.byRun.get(runId) ?? [];
+    this.byRun.delete(runId);
+    return files;
   }
 
   async close(): Promise<void> {}

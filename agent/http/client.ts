@@ -197,6 +197,18 @@ export class HttpTarget {
   private readonly sem: Semaphore;
   private readonly opts: TargetOptions;
   private readonly basePath: string;
+  /**
+   * The abort controllers of the attempts and retry waits under way. The run signal gets
+   * one listener per target, which aborts them all, instead of one per attempt: a run
+   * signal carried `concurrency` listeners plus one per waiting retry, more than Node 22's
+   * default limit of 10 for any concurrency above 10, or for two policies running at once
+   * (MaxListenersExceededWarning). Node 24 no longer warns for AbortSignal; the count is
+   * the same.
+   */
+  private readonly inflight = new Set<AbortController>();
+  private readonly onRunAbort = (): void => {
+    for (const ac of this.inflight) ac.abort(this.opts.signal?.reason);
+  };
   requestCount = 0;
   /**
    * Milliseconds requests held a concurrency slot, summed: busyMs / (concurrency × wall)
@@ -241,6 +253,8 @@ export class HttpTarget {
       bodyTimeout: opts.timeoutMs,
       connect,
     });
+    // Last: a constructor that threw (a CA file that cannot be read) leaves no listener behind.
+    opts.signal?.addEventListener('abort', this.onRunAbort, { once: true });
   }
 
   /** GET and parse JSON; throws HttpStatusError / HttpConnectError, or HttpBadJsonError for a 2xx that is not JSON. */
@@ -299,8 +313,22 @@ export class HttpTarget {
       if (!retry) throw outcome;
       const hinted = (outcome as { retryAfter?: number }).retryAfter;
       const delay = hinted ?? backoffDelay(attempt, this.opts.backoffBaseMs ?? 200, this.opts.backoffMaxMs ?? 5_000);
-      await sleep(delay, undefined, this.opts.signal ? { signal: this.opts.signal } : undefined);
+      const wait = this.linked();
+      try {
+        await sleep(delay, undefined, { signal: wait.signal });
+      } finally {
+        this.inflight.delete(wait);
+      }
     }
+  }
+
+  /** A controller aborted with the run signal (through onRunAbort); the caller removes it from `inflight`. */
+  private linked(): AbortController {
+    const ac = new AbortController();
+    const run = this.opts.signal;
+    if (run?.aborted) ac.abort(run.reason);
+    else this.inflight.add(ac);
+    return ac;
   }
 
   /**
@@ -337,22 +365,18 @@ export class HttpTarget {
    * its body stream, which ends a read that is under way.
    */
   private deadline(): { signal: AbortSignal; expired(): boolean; clear(): void } {
-    const ac = new AbortController();
+    const ac = this.linked();
     let expired = false;
     const timer = setTimeout(() => {
       expired = true;
       ac.abort(new Error(`deadline of ${this.opts.timeoutMs} ms passed`));
     }, this.opts.timeoutMs);
-    const run = this.opts.signal;
-    const onRunAbort = (): void => ac.abort(run?.reason);
-    if (run?.aborted) ac.abort(run.reason);
-    else run?.addEventListener('abort', onRunAbort, { once: true });
     return {
       signal: ac.signal,
       expired: () => expired,
       clear: () => {
         clearTimeout(timer);
-        run?.removeEventListener('abort', onRunAbort);
+        this.inflight.delete(ac);
       },
     };
   }
@@ -363,6 +387,7 @@ export class HttpTarget {
   }
 
   async close(): Promise<void> {
+    this.opts.signal?.removeEventListener('abort', this.onRunAbort);
     await this.pool.close();
   }
 }

@@ -79,6 +79,7 @@ describe('mapNodeNetwork', () => {
         { kind: 'ip_address', value: { address: '172.16.20.1/24', assigned_object_interface: { device, name: 'vmbr2.8', type: 'virtual' }, status: 'active', tags } },
       ],
       networks: ['192.168.22.0/24', '172.16.20.0/24'],
+      conflicts: 0,
       vlans: [
         { kind: 'vlan', value: { vid: 2, name: 'VLAN 2', site: site('London'), status: 'active', tags } },
         { kind: 'vlan', value: { vid: 8, name: 'VLAN 8', site: site('London'), status: 'active', tags } },
@@ -99,6 +100,7 @@ describe('mapNodeNetwork', () => {
         value: { address: '192.168.1.101/24', assigned_object_interface: { device: { ...device, primary_ip4: { address: '192.168.1.101/24' } }, name: 'vmbr0', type: 'bridge' }, status: 'active', tags },
       }],
       networks: ['192.168.1.0/24'],
+      conflicts: 0,
       vlans: [],
       primaryIp4: '192.168.1.101/24',
     });

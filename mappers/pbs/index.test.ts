@@ -63,27 +63,7 @@ describe('state vocabularies', () => {
 });
 
 describe('mapPbs', () => {
-  it('emits only the server, offline and unreachable, when the API could not be reached', () => {
-    const out = mapPbs({ reachable: false, datastores: [], jobs: [] }, ctx).filter((e) => e.kind !== 'custom_field');
-    expect(out).toEqual([
-      { kind: 'tag', value: { name: 'discovered', slug: 'discovered', color: '198754' } },
-      { kind: 'tag', value: { name: 'proxmox-backup', slug: 'proxmox-backup', color: '2196f3' } },
-      {
-        kind: 'device',
-        value: {
-          ...device,
-          device_type: { model: 'Proxmox Backup Server', slug: 'proxmox-backup-server', manufacturer: { name: 'Proxmox', slug: 'proxmox' } },
-          role: { name: 'Backup Server', slug: 'backup-server' },
-          status: 'offline',
-          tags,
-          custom_fields: { pbs_host: { text: 'pbs1.lab.example' }, pbs_port: { integer: 8007 }, pbs_status: { text: 'unreachable' } },
-        },
-      },
-    ]);
-  });
-
   const snapshot: PbsSnapshot = {
-    reachable: true,
     version: '3.4',
     release: '1',
     fingerprint: 'AA:BB',

@@ -57,7 +57,7 @@ export const PBS_CUSTOM_FIELDS = [
   { name: 'pbs_port', label: 'PBS API Port', type: 'integer', object_types: [DEVICE], description: 'TCP port of the PBS API (default 8007)' },
   { name: 'pbs_fingerprint', label: 'PBS Fingerprint', type: 'text', object_types: [DEVICE], description: 'SHA-256 fingerprint of the PBS API certificate, as PBS shows it' },
   { name: 'pbs_version', label: 'PBS Version', type: 'text', object_types: [DEVICE], description: 'Proxmox Backup Server version reported by the API (version-release)' },
-  { name: 'pbs_status', label: 'PBS Status', type: 'text', object_types: [DEVICE], description: 'reachable or unreachable: whether the last run could read the API' },
+  { name: 'pbs_status', label: 'PBS Status', type: 'text', object_types: [DEVICE], description: 'reachable: the API answered the run that sent this (a run that cannot read it fails and sends nothing)' },
   {
     name: 'pbs_jobs', label: 'PBS Jobs', type: 'json', object_types: [DEVICE],
     description: 'GC, verify, prune, sync and tape jobs: type, id, store, schedule, comment, disabled, last run state, end time and message',
@@ -168,17 +168,16 @@ export function mapPbs(snapshot: PbsSnapshot, ctx: MapContext<PbsConfig>): AnyEn
   const fields: Record<string, CustomFieldValue> = {
     pbs_host: cf.text(c.PBS_HOST),
     pbs_port: cf.integer(c.PBS_PORT),
-    pbs_status: cf.text(snapshot.reachable ? 'reachable' : 'unreachable'),
+    // Always reachable: an unreachable server fails the run (collectPbs). Still sent, so a
+    // value "unreachable" left by an earlier version of the agent is replaced.
+    pbs_status: cf.text('reachable'),
   };
   const device: Device = {
     ...stub,
-    status: snapshot.reachable ? 'active' : 'offline',
+    status: 'active',
     tags,
     custom_fields: fields,
   };
-  // Unreachable: only the server, so nothing it last reported is overwritten with blanks.
-  if (!snapshot.reachable) return orderEntities([...out, entity('device', device)]);
-
   if (snapshot.version !== undefined) fields.pbs_version = cf.text(formatPbsVersion(snapshot.version, snapshot.release));
   if (snapshot.fingerprint !== undefined) fields.pbs_fingerprint = cf.text(snapshot.fingerprint);
   fields.pbs_jobs = cf.json(snapshot.jobs.map(jobJson));

@@ -148,7 +148,7 @@ describe('container image', () => {
     const help = await exec('docker', ['run', '--rm', '--network', 'host', '--read-only', '--entrypoint', 'sh', IMAGE, '-c', 'command -v diode-agent && diode-agent --help']);
     const [path, ...usage] = help.stdout.split('\n');
     expect(path).toBe('/usr/local/bin/diode-agent');
-    expect(usage.join('\n')).toMatch(/^diode-agent \d+\.\d+\.\d+: Proxmox discovery for NetBox through Diode\n\nUsage:\n  diode-agent run /);
+    expect(usage.join('\n')).toMatch(/^diode-agent \d+\.\d+\.\d+: Proxmox discovery for NetBox through Diode\n\nUsage: diode-agent COMMAND \[OPTIONS\]\n\n {2}run {7}/);
     const version = await exec('docker', ['run', '--rm', '--network', 'host', '--read-only', '--entrypoint', 'diode-agent', IMAGE, 'version']);
     expect(version.stdout.trim()).toMatch(/\d+\.\d+\.\d+/);
     const wrapper = await exec('docker', ['run', '--rm', '--network', 'host', '--entrypoint', 'cat', IMAGE, '/usr/local/bin/diode-agent']);

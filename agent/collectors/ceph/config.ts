@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { boolish, hostname, intish, sha256Fingerprint } from '../../config/coerce.ts';
-import { maxResponseBytesSetting, nodeSiteMapSchema, pveConnectionShape } from '../pve/config.ts';
+import { apiTimeout, boolish, hostname, intish, sha256Fingerprint } from '../../config/coerce.ts';
+import { maxResponseBytesSetting, nodeSiteMapSchema, pveConnectionShape, splitPveTokenId } from '../pve/config.ts';
 
 
 /*
@@ -21,7 +21,7 @@ const dashboardShape = {
   /** A file holding a dashboard JWT, re-read on 401 (for tokens rotated by something else). */
   CEPH_TOKEN_FILE: z.string().min(1).optional(),
   CEPH_SSL_VERIFY: boolish.default(false),
-  CEPH_API_TIMEOUT: intish(1, 3600).default(30),
+  CEPH_API_TIMEOUT: apiTimeout(),
   CEPH_API_MAX_RESPONSE_BYTES: maxResponseBytesSetting,
   CEPH_FINGERPRINT: sha256Fingerprint('the browser shows the dashboard certificate').optional(),
   CEPH_CA_FILE: z.string().min(1).optional(),
@@ -30,7 +30,7 @@ const dashboardShape = {
 const DASHBOARD_ONLY = ['CEPH_URL', 'CEPH_USER', 'CEPH_PASSWORD', 'CEPH_TOKEN_FILE', 'CEPH_FINGERPRINT', 'CEPH_CA_FILE'] as const;
 const PVE_ONLY = ['PROXMOX_HOST', 'PROXMOX_TOKEN_NAME', 'PROXMOX_TOKEN_VALUE', 'PROXMOX_FINGERPRINT', 'PROXMOX_CA_FILE'] as const;
 
-export const cephConfigSchema = z
+const cephConfigObject = z
   .object({
     CEPH_SOURCE: z.enum(CEPH_SOURCES).default('pve'),
     CEPH_CLUSTER_NAME: z.string().trim().min(1).max(100).optional(),
@@ -63,8 +63,11 @@ export const cephConfigSchema = z
     }
   });
 
+/** PROXMOX_TOKEN_NAME takes the whole token id too (splitPveTokenId). */
+export const cephConfigSchema = z.preprocess(splitPveTokenId, cephConfigObject);
+
 export type CephConfig = z.output<typeof cephConfigSchema>;
-export type CephConfigInput = z.input<typeof cephConfigSchema>;
+export type CephConfigInput = z.input<typeof cephConfigObject>;
 
 /** The site of a host: NODE_SITE_MAP, else SITE_NAME (the PVE collector's rule). */
 export function siteForHost(c: Pick<CephConfig, 'SITE_NAME' | 'NODE_SITE_MAP'>, host: string): string {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { boolish, intish } from '../../config/coerce.ts';
 import { slugify } from '../../../mappers/common/refs.ts';
-import { nodeSiteMapSchema, pveConnectionShape } from '../pve/config.ts';
+import { nodeSiteMapSchema, pveConnectionShape, splitPveTokenId } from '../pve/config.ts';
 
 /*
  * The policy's `config:` block for the packer collector. Image definitions are declared
@@ -71,7 +71,7 @@ export type PackerDefinition = z.output<typeof packerDefinitionSchema>;
 /** One path or glob, or a list of them. */
 const pathList = z.union([z.string().min(1).transform((s) => [s]), z.array(z.string().min(1))]);
 
-export const packerConfigSchema = z
+const packerConfigObject = z
   .object({
     PACKER_DEFINITIONS: z.array(packerDefinitionSchema).min(1, 'declare at least one image definition'),
     /** packer-manifest.json files (paths or globs, relative to the agent's working directory). */
@@ -118,8 +118,11 @@ export const packerConfigSchema = z
     }
   }, { when: () => true });
 
+/** PROXMOX_TOKEN_NAME takes the whole token id too (splitPveTokenId). */
+export const packerConfigSchema = z.preprocess(splitPveTokenId, packerConfigObject);
+
 export type PackerConfig = z.output<typeof packerConfigSchema>;
-export type PackerConfigInput = z.input<typeof packerConfigSchema>;
+export type PackerConfigInput = z.input<typeof packerConfigObject>;
 
 /** The slug the definition goes by: its own, else NetBox's slugify of its name. */
 export function definitionSlug(d: Pick<PackerDefinition, 'name' | 'slug'>): string {

@@ -73,7 +73,6 @@ describe('collectPbs', () => {
   it('reads the snapshot and drops bad items with a warning each', async () => {
     const { snapshot, warnings } = await run(small);
     expect(snapshot).toEqual({
-      reachable: true,
       version: '3.4',
       release: '1',
       fingerprint: TEST_CERT_FINGERPRINT,
@@ -168,16 +167,14 @@ describe('collectPbs', () => {
     expect(ctx.warnings).toEqual([]);
   });
 
-  it('reports only the server when it cannot be reached (gateway errors outlive the retries)', async () => {
+  it('fails the run when the server cannot be reached (gateway errors outlive the retries): nothing to map, no warning', async () => {
     server = await startFakeHttps(() => ({ status: 503, body: 'service unavailable' }));
     ctx = testCollectContext(config(server.port));
-    expect(await collectPbs(ctx)).toEqual({ reachable: false, datastores: [], jobs: [] });
+    const err = await collectPbs(ctx).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PbsUnreadableError);
+    expect((err as Error).message).toBe(`Proxmox Backup Server at 127.0.0.1:${server.port} could not be read: GET /version: HTTP 503 service unavailable (check PBS_HOST and PBS_PORT; nothing was sent, so NetBox keeps the server as it was)`);
     expect(server.requests).toHaveLength(5);
-    expect(ctx.warnings).toEqual([{
-      code: 'pbs_unreachable',
-      subject: `pbs 127.0.0.1:${server.port}`,
-      message: 'GET /version: HTTP 503 service unavailable; only the server is reported, with status unreachable',
-    }]);
+    expect(ctx.warnings).toEqual([]);
   });
 
   it('fails the run on a bad token, naming the parameters', async () => {

@@ -21,6 +21,7 @@ export function describe(err: unknown): string {
 }
 
 function hint(err: unknown): string {
+  if (isUnreachable(err)) return ' (check PBS_HOST and PBS_PORT; nothing was sent, so NetBox keeps the server as it was)';
   if (err instanceof HttpStatusError && err.status === 401) return ' (check PBS_TOKEN_ID and PBS_TOKEN_SECRET)';
   if (err instanceof HttpStatusError && err.status === 403) return ' (the token needs the Audit role on /; with privilege separation the token itself needs the ACL)';
   return '';
@@ -28,9 +29,9 @@ function hint(err: unknown): string {
 
 /**
  * "Cannot be reached": no answer at all (refused, reset, timed out) or a gateway error that
- * outlived the retries. A certificate that fails its pin or its verification is not
- * unreachability but a security failure the policy must fix (the message names the
- * setting), so it fails the run instead of being reported as a status.
+ * outlived the retries. Like any other failure of /version it fails the run; it only
+ * changes the hint. (A certificate that fails its pin or its verification is not
+ * unreachability: the message names the setting to fix.)
  */
 export function isUnreachable(err: unknown): boolean {
   if (err instanceof HttpConnectError) return err.errorCode !== 'TLS_PIN' && err.errorCode !== 'TLS_VERIFY';
@@ -106,10 +107,13 @@ function toJob(type: PbsJobType, j: JobItem): PbsJob {
 /**
  * Reads one Proxmox Backup Server into a PbsSnapshot.
  *
- * /version comes first: when the server cannot be reached the run reports only the server,
- * unreachable (the issue), with one warning. Everything after it is optional: a list that
- * fails (a missing tape subsystem, an unreadable namespace, a token without a privilege)
- * becomes a warning naming what is left out, and the rest goes on.
+ * /version comes first: when it fails the whole target is lost and so is the run, as for
+ * PVE: nothing is sent, NetBox keeps what it had, and the run's error (in /status, the
+ * metrics and the logs) says why. Reporting the server offline instead would let a typo in
+ * PBS_HOST mark a production server offline, or create a new Device under the typo.
+ * Everything after /version is optional: a list that fails (a missing tape subsystem, an
+ * unreadable namespace, a token without a privilege) becomes a warning naming what is
+ * left out, and the rest goes on.
  */
 export async function collectPbs(ctx: CollectContext<PbsConfig>): Promise<PbsSnapshot> {
   const c = ctx.config;
@@ -123,10 +127,6 @@ export async function collectPbs(ctx: CollectContext<PbsConfig>): Promise<PbsSna
   try {
     version = await getVersion(api);
   } catch (err) {
-    if (isUnreachable(err)) {
-      ctx.warn({ code: 'pbs_unreachable', subject: `pbs ${endpoint}`, message: `${describe(err)}; only the server is reported, with status unreachable` });
-      return { reachable: false, datastores: [], jobs: [] };
-    }
     if (err instanceof AgentError) throw new PbsUnreadableError(endpoint, err);
     throw err;
   }
@@ -196,7 +196,6 @@ export async function collectPbs(ctx: CollectContext<PbsConfig>): Promise<PbsSna
   }));
 
   return {
-    reachable: true,
     version: version.version,
     ...(version.release !== undefined && { release: version.release }),
     ...(status?.info?.fingerprint !== undefined && { fingerprint: status.info.fingerprint }),

@@ -7,8 +7,6 @@ import type { NodeNetworkRow } from '../../../mappers/common/node-network.ts';
  * on stores with tens of thousands of snapshots.
  */
 export interface PbsSnapshot {
-  /** False when the server could not be reached: everything else is then empty. */
-  reachable: boolean;
   /** `version` of GET /version, MAJOR.MINOR, e.g. "3.2". */
   version?: string;
   /** `release` of GET /version, the patch number, e.g. "7". */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { boolish, hostname, intish } from '../../config/coerce.ts';
-import { fingerprint, tokenId } from '../pbs/config.ts';
+import { apiTimeout, boolish, hostname, intish } from '../../config/coerce.ts';
+import { checkTokenForms, fingerprint, tokenId, tokenName, tokenUser } from '../pbs/config.ts';
 import { maxResponseBytesSetting, nodeSiteMapSchema } from '../pve/config.ts';
 
 /*
@@ -12,12 +12,15 @@ export const pdmConfigSchema = z
   .object({
     PDM_HOST: hostname,
     PDM_PORT: intish(1, 65535).default(8443),
-    PDM_TOKEN_ID: tokenId,
+    /** user@realm!name, or PDM_TOKEN_USER with PDM_TOKEN_NAME (checkTokenForms). */
+    PDM_TOKEN_ID: tokenId.optional(),
+    PDM_TOKEN_USER: tokenUser.optional(),
+    PDM_TOKEN_NAME: tokenName.optional(),
     PDM_TOKEN_SECRET: z.string().min(1),
     PDM_FINGERPRINT: fingerprint.optional(),
     PDM_SSL_VERIFY: boolish.default(false),
     PDM_CA_FILE: z.string().min(1).optional(),
-    PDM_API_TIMEOUT: intish(1, 3600).default(30),
+    PDM_API_TIMEOUT: apiTimeout(),
     PDM_API_MAX_RESPONSE_BYTES: maxResponseBytesSetting,
     SITE_NAME: z.string().trim().min(1).default('Proxmox'),
     /*
@@ -27,7 +30,9 @@ export const pdmConfigSchema = z
      */
     REMOTE_SITE_MAP: nodeSiteMapSchema.default({}),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => checkTokenForms('PDM', c, ctx), { when: () => true })
+  .transform(({ PDM_TOKEN_USER, PDM_TOKEN_NAME, ...c }) => ({ ...c, PDM_TOKEN_ID: c.PDM_TOKEN_ID ?? `${PDM_TOKEN_USER}!${PDM_TOKEN_NAME}` }));
 
 export type PdmConfig = z.output<typeof pdmConfigSchema>;
 /** What a policy file may contain. */

@@ -56,10 +56,13 @@ describe('pveConfigSchema', () => {
     ]);
   });
 
-  it('rejects unknown keys, a token id with the user in it, and a bad fingerprint', () => {
+  it('rejects unknown keys, a token id whose user is not PROXMOX_USER, and a bad fingerprint', () => {
     expect(issues({ ...required, PROXMOX_HOSTNAME: 'x' })).toEqual([{ path: '', message: 'Unrecognized key: "PROXMOX_HOSTNAME"' }]);
-    expect(issues({ ...required, PROXMOX_TOKEN_NAME: 'root@pam!netbox' })).toEqual([
-      { path: 'PROXMOX_TOKEN_NAME', message: 'give only the token id (e.g. netbox); the user goes in PROXMOX_USER' },
+    expect(issues({ ...required, PROXMOX_USER: 'netbox@pve', PROXMOX_TOKEN_NAME: 'root@pam!netbox' })).toEqual([
+      { path: 'PROXMOX_TOKEN_NAME', message: 'names the user root@pam, but PROXMOX_USER is netbox@pve; give the user once' },
+    ]);
+    expect(issues({ ...required, PROXMOX_TOKEN_NAME: 'root@pam!' })).toEqual([
+      { path: 'PROXMOX_TOKEN_NAME', message: 'expected the token name (netbox, with the user in PROXMOX_USER) or the whole token id (root@pam!netbox)' },
     ]);
     expect(issues({ ...required, PROXMOX_USER: 'root' })).toEqual([{ path: 'PROXMOX_USER', message: 'expected user@realm, e.g. root@pam' }]);
     expect(issues({ ...required, PROXMOX_FINGERPRINT: 'AB:CD' })).toEqual([

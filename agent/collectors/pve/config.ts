@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { boolish, hostname, intish, sha256Fingerprint } from '../../config/coerce.ts';
+import { apiTimeout, boolish, hostname, intish, sha256Fingerprint } from '../../config/coerce.ts';
 import { DEFAULT_MAX_RESPONSE_BYTES } from '../../http/client.ts';
 import { parseNodeSiteMap, PveParseError } from './parsers.ts';
 
@@ -42,10 +42,12 @@ export const pveConnectionShape = {
   PROXMOX_HOST: hostname.optional(),
   PROXMOX_PORT: intish(1, 65535).default(8006),
   PROXMOX_USER: z.string().regex(/^[^\s@!:=]+@[^\s@!:=]+$/, 'expected user@realm, e.g. root@pam').default('root@pam'),
-  PROXMOX_TOKEN_NAME: z.string().min(1).regex(/^[^\s!=]+$/, 'give only the token id (e.g. netbox); the user goes in PROXMOX_USER').optional(),
+  // Either form (splitPveTokenId splits the whole id before this is checked; the pattern
+  // takes it too so that editors accept it through the JSON Schema).
+  PROXMOX_TOKEN_NAME: z.string().min(1).regex(/^(?:[^\s@!:=]+@[^\s@!:=]+!)?[^\s!=@:]+$/, 'expected the token name (netbox, with the user in PROXMOX_USER) or the whole token id (root@pam!netbox)').optional(),
   PROXMOX_TOKEN_VALUE: z.string().min(1).optional(),
   PROXMOX_SSL_VERIFY: boolish.default(false),
-  PROXMOX_API_TIMEOUT: intish(1, 3600).default(30),
+  PROXMOX_API_TIMEOUT: apiTimeout(),
   PROXMOX_API_MAX_RESPONSE_BYTES: maxResponseBytesSetting,
   PROXMOX_FINGERPRINT: sha256Fingerprint('GET /nodes shows ssl_fingerprint').optional(),
   PROXMOX_CA_FILE: z.string().min(1).optional(),
@@ -53,7 +55,28 @@ export const pveConnectionShape = {
 
 export type PveConnection = z.output<z.ZodObject<typeof pveConnectionShape>>;
 
-export const pveConfigSchema = z
+/** `user@realm!name`, as PVE shows a token id (pve-access-control PVE::AccessControl pve_tokenid_split). */
+const FULL_TOKEN_ID = /^\s*([^\s@!:=]+@[^\s@!:=]+)!([^\s!=@:]+)\s*$/;
+
+/**
+ * PROXMOX_TOKEN_NAME takes the token name with the user in PROXMOX_USER (the seed's form),
+ * or the whole token id `root@pam!netbox` alone, as PVE shows it and PBS_TOKEN_ID and
+ * PDM_TOKEN_ID take it; the id is split before validation, so both forms give the same
+ * config. A user in the id that differs from PROXMOX_USER is an error, not a guess.
+ */
+export function splitPveTokenId(input: unknown, ctx: z.RefinementCtx): unknown {
+  if (!input || typeof input !== 'object' || Array.isArray(input)) return input;
+  const c = input as Record<string, unknown>;
+  const m = typeof c.PROXMOX_TOKEN_NAME === 'string' ? FULL_TOKEN_ID.exec(c.PROXMOX_TOKEN_NAME) : null;
+  if (!m) return input;
+  const [, user = '', name = ''] = m;
+  if (c.PROXMOX_USER !== undefined && c.PROXMOX_USER !== user) {
+    ctx.addIssue({ code: 'custom', path: ['PROXMOX_TOKEN_NAME'], message: `names the user ${user}, but PROXMOX_USER is ${String(c.PROXMOX_USER)}; give the user once` });
+  }
+  return { ...c, PROXMOX_USER: user, PROXMOX_TOKEN_NAME: name };
+}
+
+const pveConfigObject = z
   .object({
     BOOTSTRAP: boolish.default(false),
     ...pveConnectionShape,
@@ -77,6 +100,8 @@ export const pveConfigSchema = z
     }
   });
 
+export const pveConfigSchema = z.preprocess(splitPveTokenId, pveConfigObject);
+
 export type PveConfig = z.output<typeof pveConfigSchema>;
 /** What a policy file may contain. */
-export type PveConfigInput = z.input<typeof pveConfigSchema>;
+export type PveConfigInput = z.input<typeof pveConfigObject>;
