@@ -75,16 +75,20 @@ export const COMMANDS = {
   },
   validate: {
     summary: 'check agent.yaml and every policy, all problems at once',
-    synopsis: 'validate [-c FILE] [--dry-run] [--dry-run-dir DIR]',
+    synopsis: 'validate [-c FILE] [--dry-run] [--dry-run-dir DIR] [--live [--policy NAME]...]',
     about: [
       'Checks agent.yaml, $LOG_LEVEL, every policy and the directory the agent writes to (the',
       'state directory; with --dry-run or diode.dry_run the dry-run directory), and prints every',
       'problem at once as file:line:col: key.path: reason. Exit 0 when all is well, 1 otherwise.',
+      'With --live it then reaches each policy\'s target and calls every endpoint its collector',
+      'uses once, reporting per endpoint OK or the missing privilege, and asks Diode for a token.',
     ].join('\n'),
     options: {
       config,
       'dry-run': { type: 'boolean', help: 'check as for a dry run: the dry-run directory instead of the state directory' },
       'dry-run-dir': { ...dryRunDir, help: 'check this dry-run directory (implies --dry-run)' },
+      live: { type: 'boolean', help: 'also reach every target and Diode: one call per endpoint, privileges named (agent/preflight)' },
+      policy: { type: 'string', multiple: true, arg: 'NAME', help: 'with --live: only this policy (repeatable)' },
       help,
     },
     positionals: [],
@@ -143,6 +147,8 @@ export interface CliArgs {
   /** schema --agent / --write */
   agent: boolean;
   write: boolean;
+  /** validate --live */
+  live: boolean;
   positionals: string[];
 }
 
@@ -215,7 +221,7 @@ export function parseCli(argv: readonly string[]): CliParse {
     return usageError(command, (err as Error).message);
   }
   if (tokens.some((t) => t.kind === 'option' && t.name === 'help')) return { kind: 'help', text: commandHelp(command) };
-  const args: CliArgs = { command, policies: [], dryRun: false, quiet: false, agent: false, write: false, positionals: [] };
+  const args: CliArgs = { command, policies: [], dryRun: false, quiet: false, agent: false, write: false, live: false, positionals: [] };
   const known = Object.keys(spec.options).map((n) => `--${n}`);
   for (const t of tokens) {
     if (t.kind === 'positional') {
@@ -247,6 +253,7 @@ export function parseCli(argv: readonly string[]): CliParse {
       case 'quiet': args.quiet = true; break;
       case 'agent': args.agent = true; break;
       case 'write': args.write = true; break;
+      case 'live': args.live = true; break;
     }
   }
   if (args.positionals.length < spec.positionals.length) {

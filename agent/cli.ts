@@ -8,6 +8,7 @@ import { AgentConfigError, loadAgentConfig, loadPolicies, type AgentConfig, type
 import { agentJsonSchema, policyJsonSchema, SCHEMA_FILES } from './config/json-schema.ts';
 import { DiodeClient } from './diode/client.ts';
 import { replay } from './replay.ts';
+import { validateLive } from './preflight/index.ts';
 import { ConfigError, formatIssue, type ConfigIssue } from './errors.ts';
 import { createLogger, redactSecrets, type LogLevel } from './log.ts';
 import type { RunResult } from './run.ts';
@@ -166,8 +167,15 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     case 'version':
       process.stdout.write(`${AGENT_VERSION}\n`);
       return 0;
-    case 'validate':
-      return validate(args, env);
+    case 'validate': {
+      const code = validate(args, env);
+      if (code !== 0 || !args.live) return code;
+      const found = findConfig(args.config, env);
+      if ('error' in found) return 2;
+      const live = await validateLive(found.file, env, { policies: args.policies, dryRun: args.dryRun });
+      process.stdout.write(`${live.text}\n`);
+      return live.code;
+    }
     case 'schema': {
       const schemas = { agent: agentJsonSchema(), policy: policyJsonSchema(COLLECTORS) };
       if (args.write) {
