@@ -36,7 +36,9 @@ describe('diode-agent validate on broken configs (test/cases/config)', () => {
       const r = await validate(join(dir, 'agent.yaml'));
       const got = r.stderr.split(`${dir}/`).join('');
       const expectedFile = join(dir, 'expected.txt');
-      if (process.env.UPDATE_GOLDEN || !existsSync(expectedFile)) writeFileSync(expectedFile, got);
+      // A missing expected file fails (UPDATE_GOLDEN=1 writes it): a new contract is read before it counts.
+      if (process.env.UPDATE_GOLDEN) writeFileSync(expectedFile, got);
+      expect(existsSync(expectedFile), `${name}/expected.txt is missing; run with UPDATE_GOLDEN=1 and read it`).toBe(true);
       expect(r.code).toBe(1);
       expect(got).toBe(readFileSync(expectedFile, 'utf8'));
       expect(r.stdout).toBe('');
