@@ -6,24 +6,8 @@ import { commitDelta, planDelta, type DeltaOptions } from '../agent/state/delta.
 import type { PolicyState } from '../agent/state/store.ts';
 import { mapPve } from '../mappers/pve/index.ts';
 import type { AnyEntity } from '../mappers/types.ts';
-import { deliveryPhase, DELIVERY_PHASES } from '../mappers/order.ts';
-import type { EntityKind } from '../mappers/types.ts';
-import { NetBoxDiodeModel, wireEntity, type IngestionLog } from './fakes/netbox-diode/model.ts';
-
-let requests = 0;
-/** One run as the agent delivers it, phase by phase (as test/lands-in-netbox.test.ts does). */
-function applyRun(model: NetBoxDiodeModel, entities: readonly AnyEntity[]): IngestionLog[] {
-  const logs: IngestionLog[] = [];
-  for (let phase = 0; phase < DELIVERY_PHASES.length; phase++) {
-    const part = entities.filter((e) => deliveryPhase(e.kind as EntityKind) === phase);
-    if (part.length === 0) continue;
-    model.ingest({ id: `ident-${++requests}`, entities: part.map((e) => wireEntity(e.kind, e.value)) });
-    logs.push(...model.drain());
-  }
-  return logs;
-}
-const duplicatesIn = (model: NetBoxDiodeModel): string[] =>
-  Object.keys(model.dump()).flatMap((type) => model.duplicates(type).map((rows) => `${type}: ${rows.map((r) => model.keyOf(type, r)).join(' = ')}`));
+import { NetBoxDiodeModel } from './fakes/netbox-diode/model.ts';
+import { applyRun, duplicatesIn } from './helpers/netbox-model.ts';
 
 /*
  * Issue #17 item 6: proxmox_vm_uid (<cluster>/<vmid>) is a unique custom field, which

@@ -1,22 +1,14 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeDiodeIngester } from './fakes/diode-ingester.ts';
 import { freePort, waitFor } from './helpers/agent-harness.ts';
 import { startAgent, tempAgent, type RunningAgent } from './helpers/cli.ts';
+import { hasRedis } from './helpers/redis.ts';
 
 /*
  * run_at_start with replicas: two agents started together run a scheduled policy's start
  * run once between them (a Redis lease per policy version), not once each.
  */
-const hasRedis = (() => {
-  try {
-    execFileSync('redis-server', ['--version']);
-    return true;
-  } catch {
-    return false;
-  }
-})();
-if (!hasRedis && process.env.CI) throw new Error('redis-server is required for the replica tests (apt-get install redis-server)');
 
 let redisProc: ChildProcess | undefined;
 let redisUrl: string;

@@ -1,4 +1,4 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeDiodeIngester } from './fakes/diode-ingester.ts';
 import { freePort, waitFor } from './helpers/agent-harness.ts';
+import { hasRedis } from './helpers/redis.ts';
 
 /*
  * Two agent processes share one Redis (started here, on loopback) and one every-second
@@ -13,15 +14,6 @@ import { freePort, waitFor } from './helpers/agent-harness.ts';
  * other takes its ticks. CI installs redis-server (.ci/run).
  */
 const root = new URL('..', import.meta.url).pathname;
-const hasRedis = (() => {
-  try {
-    execFileSync('redis-server', ['--version']);
-    return true;
-  } catch {
-    return false;
-  }
-})();
-if (!hasRedis && process.env.CI) throw new Error('redis-server is required for the replica tests (apt-get install redis-server)');
 
 
 let redisProc: ChildProcess;
