@@ -182,6 +182,14 @@ describe('helm chart: rendering', () => {
     expect(deployment(r).spec.template.metadata.annotations).not.toHaveProperty('checksum/credentials');
   });
 
+  it('passes agentConfig\'s run_at_start and diode.read_back through the schema into an agent.yaml the agent takes', () => {
+    const r = render({ ...MINIMAL, agentConfig: { agent: { run_at_start: false }, diode: { read_back: { enabled: true, timeout: '60s', poll_interval: '2s' } } } });
+    const { cfg } = agentAccepts(r, { DIODE_CLIENT_ID: 'x', DIODE_CLIENT_SECRET: 'y' });
+    expect(cfg.agent.run_at_start).toBe(false);
+    expect(cfg.diode.read_back).toMatchObject({ enabled: true, timeout: 60_000, poll_interval: 2_000 });
+    expect(() => render({ ...MINIMAL, agentConfig: { diode: { read_back: { enable: true } } } })).toThrow();
+  });
+
   it('otherwise writes diode.clientId/clientSecret into a Secret of its own, and rolls the pod when they change', () => {
     const values = { diode: { target: 'grpc://diode.netbox.svc:80/diode', clientId: 'agent-1', clientSecret: 's3cret' } };
     const r = render(values);
