@@ -35,11 +35,12 @@ describe('once --dry-run in the container', () => {
       IMAGE, 'once', '--dry-run', '--quiet',
     ]).then((x) => ({ code: 0, ...x }), (e: { code: number; stdout: string; stderr: string }) => e);
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
-    const lines = r.stdout.replace(/ in \d+\.\d\ds,/, ' in T,').replace(/\(\d+ bytes\)/, '(B bytes)').replace(/boot_\d{19}\.json/, 'boot_NS.json').split('\n');
+    const lines = r.stdout.replace(/ in \d+\.\d\ds,/, ' in T,').replace(/\(\d+ bytes\)/, '(B bytes)').replace(/boot_\d{19}\.json/g, 'boot_NS.json').split('\n');
+    // Two files: one request per delivery phase (the tags, then custom fields and cluster type).
     expect(lines).toEqual([
       'boot (pve): success in T, 0 API requests, 0 warnings',
-      '  entities: tag 2, custom_field 7, cluster_type 1',
-      '  written: 10 entities in 1 file (B bytes): /var/lib/diode-agent/dry-run/boot_NS.json',
+      '  entities: tag 2, custom_field 12, cluster_type 1',
+      '  written: 15 entities in 2 files (B bytes): /var/lib/diode-agent/dry-run/boot_NS.json … boot_NS.json',
       '',
     ]);
   }, 120_000);
