@@ -5,8 +5,9 @@ import { naturalKey } from './keys.ts';
  * The one emission-order table. The first thirteen ranks are the seed's order
  * (proxmox-ve-mapping.txt, "Entity Emission Order") with custom field choice sets slotted
  * before the custom fields that use them; then kinds the seed does not name (DESIGN.md §7).
- * Diode applies each entity as its own change set, so anything an entity references by
- * natural key must already exist: VMs and devices come after the IPs they make primary.
+ * It orders the entities within each delivery phase below (and the dry-run files); what
+ * reaches Diode first is decided by the phases, since no entity may depend on this order
+ * to land.
  */
 export const EMISSION_ORDER = [
   'tag',
