@@ -73,6 +73,11 @@ export function clusterTypeRef(name: string): ClusterType {
   return { name, slug: slugify(name) };
 }
 
+/** `map[key]`, else `fallback`: the site NODE_SITE_MAP, REMOTE_SITE_MAP or CLUSTER_SITE_MAP gives a key. */
+export function siteFrom(map: Readonly<Record<string, string>>, key: string, fallback: string): string {
+  return Object.hasOwn(map, key) ? map[key] ?? fallback : fallback;
+}
+
 /** A cluster's identity: name and type, plus the site it is scoped to, if any. */
 export interface ClusterIdentity {
   name: string;

@@ -1,4 +1,5 @@
-import type { DeviceKind } from './refs.ts';
+import type { Cluster } from '../../proto/diode/v1/types.ts';
+import { clusterRef, type DeviceKind } from './refs.ts';
 
 /*
  * The NetBox objects more than one collector points at, named once: a host that two
@@ -28,3 +29,11 @@ export const CEPH_HOST: DeviceKind = { model: 'Ceph Node', manufacturer: 'Generi
 /** Cluster types (seed: ClusterType "Proxmox"; DESIGN.md §6: type "Ceph"). */
 export const PVE_CLUSTER_TYPE = PROXMOX;
 export const CEPH_CLUSTER_TYPE = 'Ceph';
+
+/**
+ * A Proxmox VE cluster as every collector names it (pve, pdm's PVE remotes, packer's target
+ * clusters): type Proxmox, scoped to the site the PVE policy's SITE_NAME gives it.
+ */
+export function pveClusterRef(name: string, site: string): Cluster {
+  return clusterRef({ name, type: PVE_CLUSTER_TYPE, site });
+}

@@ -2,9 +2,9 @@ import type { CustomFieldChoiceSet, CustomFieldValue, VirtualMachine } from '../
 import { definitionSlug, type PackerConfig, type PackerDefinition } from '../../agent/collectors/packer/config.ts';
 import { BUILD_STATUSES, chronological, type BuildStatus, type PackerBuild, type PackerSnapshot } from '../../agent/collectors/packer/snapshot.ts';
 import {
-  cf, clusterRef, customFieldEntities, platformRef, slugify, tagEntity, tagRef, vmRef, type CustomFieldDef,
+  cf, customFieldEntities, platformRef, siteFrom, slugify, tagEntity, tagRef, vmRef, type CustomFieldDef,
 } from '../common/refs.ts';
-import { DISCOVERED_TAG, PVE_CLUSTER_TYPE } from '../common/vocabulary.ts';
+import { DISCOVERED_TAG, pveClusterRef } from '../common/vocabulary.ts';
 import { entity, type AnyEntity, type MapContext } from '../types.ts';
 
 /*
@@ -200,10 +200,9 @@ export function mapPacker(snapshot: PackerSnapshot, ctx: MapContext<PackerConfig
   for (const t of templates) {
     const platform = platformName(t.definition);
     if (platform !== undefined) platforms.add(platform);
-    // The PVE collector's identity of the cluster (mappers/pve pveClusterRef): name, type, scope site.
-    const site = Object.hasOwn(ctx.config.CLUSTER_SITE_MAP, t.cluster) ? ctx.config.CLUSTER_SITE_MAP[t.cluster] ?? ctx.config.SITE_NAME : ctx.config.SITE_NAME;
+    // The PVE collector's identity of the cluster (mappers/common/vocabulary.ts pveClusterRef): name, type, scope site.
     const vm: VirtualMachine = {
-      ...vmRef(t.name, clusterRef({ name: t.cluster, type: PVE_CLUSTER_TYPE, site })),
+      ...vmRef(t.name, pveClusterRef(t.cluster, siteFrom(ctx.config.CLUSTER_SITE_MAP, t.cluster, ctx.config.SITE_NAME))),
       status: t.status,
       role: { ...VM_TEMPLATE_ROLE },
       ...(platform !== undefined && { platform: platformRef(platform) }),

@@ -2,9 +2,9 @@ import type { Cluster, CustomFieldValue, Device, Tag } from '../../proto/diode/v
 import type { PdmConfig } from '../../agent/collectors/pdm/config.ts';
 import type { PdmRemote, PdmSnapshot } from '../../agent/collectors/pdm/snapshot.ts';
 import {
-  cf, clusterRef, customFieldEntities, deviceRef, platformRef, tagEntity, tagRef, type CustomFieldDef,
+  cf, customFieldEntities, deviceRef, platformRef, siteFrom, tagEntity, tagRef, type CustomFieldDef,
 } from '../common/refs.ts';
-import { DISCOVERED_TAG, PDM_MANAGER, PVE_CLUSTER_TYPE } from '../common/vocabulary.ts';
+import { DISCOVERED_TAG, PDM_MANAGER, pveClusterRef } from '../common/vocabulary.ts';
 import { naturalKey } from '../keys.ts';
 import { orderEntities } from '../order.ts';
 import { formatPbsVersion, hostLabel, pbsDeviceRef, pbsPlatformName } from '../pbs/index.ts';
@@ -74,7 +74,7 @@ export function mapPdm(snapshot: PdmSnapshot, ctx: MapContext<PdmConfig>): AnyEn
   const site = c.SITE_NAME;
   const manager = hostLabel(c.PDM_HOST);
   const stub = deviceRef(manager, site, PDM_MANAGER);
-  const remoteSite = (id: string): string => (Object.hasOwn(c.REMOTE_SITE_MAP, id) ? c.REMOTE_SITE_MAP[id] ?? site : site);
+  const remoteSite = (id: string): string => siteFrom(c.REMOTE_SITE_MAP, id, site);
   const tags: Tag[] = [tagRef(PDM_TAG.name), tagRef(DISCOVERED_TAG.name)];
   const out: AnyEntity[] = [
     tagEntity(PDM_TAG.name, PDM_TAG.color),
@@ -133,8 +133,8 @@ export function mapPdm(snapshot: PdmSnapshot, ctx: MapContext<PdmConfig>): AnyEn
       const name = remoteClusterName(r);
       // Without the real name a guess would create a second cluster; the remote is in pdm_remotes.
       if (name === undefined) continue;
-      // The identity the pve collector gives it (mappers/pve pveClusterRef): name, type, scope site.
-      const cluster: Cluster = { ...clusterRef({ name, type: PVE_CLUSTER_TYPE, site: remoteSite(r.id) }), tags, custom_fields: fields };
+      // The identity the pve collector gives it (mappers/common/vocabulary.ts pveClusterRef): name, type, scope site.
+      const cluster: Cluster = { ...pveClusterRef(name, remoteSite(r.id)), tags, custom_fields: fields };
       push(entity('cluster', cluster));
     } else {
       const name = remoteDeviceName(r);

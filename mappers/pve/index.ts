@@ -5,9 +5,9 @@ import {
   cidrText, isUsableAddress, mapNodeNetwork, prefixEntity, withPrefix, type Cidr,
 } from '../common/node-network.ts';
 import {
-  cf, clusterRef, deviceRef, ipRef, platformRef, siteRef, tagEntity, tagRef, vlanRef, vmInterfaceRef, vmRef,
+  cf, deviceRef, ipRef, platformRef, siteFrom, siteRef, tagEntity, tagRef, vlanRef, vmInterfaceRef, vmRef,
 } from '../common/refs.ts';
-import { PVE_CLUSTER_TYPE, PVE_NODE } from '../common/vocabulary.ts';
+import { PVE_NODE, pveClusterRef } from '../common/vocabulary.ts';
 import { naturalKey } from '../keys.ts';
 import { orderEntities } from '../order.ts';
 import { entity, type AnyEntity, type EntityOf, type MapContext, type MapSummary } from '../types.ts';
@@ -37,12 +37,7 @@ export function clusterName(snapshot: PveSnapshot, config: PveConfig): string {
 }
 
 export function nodeSite(node: string, config: PveConfig): string {
-  return Object.hasOwn(config.NODE_SITE_MAP, node) ? config.NODE_SITE_MAP[node] ?? config.SITE_NAME : config.SITE_NAME;
-}
-
-/** The Cluster this policy's guests are in: (name, type, scope site), as every reference to it carries it. */
-export function pveClusterRef(snapshot: PveSnapshot, config: PveConfig): Cluster {
-  return clusterRef({ name: clusterName(snapshot, config), type: PVE_CLUSTER_TYPE, site: config.SITE_NAME });
+  return siteFrom(config.NODE_SITE_MAP, node, config.SITE_NAME);
 }
 
 /** A node's Device reference: what NetBox needs to create it and Diode to match it. */
@@ -153,7 +148,8 @@ export function* mapPveEach(snapshot: PveSnapshot, ctx: MapContext<PveConfig>): 
   const hostTag = hostTagName(host);
   em.push(tagEntity(hostTag, HOST_TAG_COLOR));
   const tags: Tag[] = [tagRef(PVE_TAG.name), tagRef(DISCOVERED_TAG.name), tagRef(hostTag)];
-  const cluster = pveClusterRef(snapshot, config);
+  // The cluster this policy's guests are in, as every reference to it carries it.
+  const cluster = pveClusterRef(clusterName(snapshot, config), config.SITE_NAME);
 
   em.push(entity('cluster', { ...cluster, status: 'active', tags }));
   yield* flush();

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { apiTimeout, boolish, hostname, intish, sha256Fingerprint } from '../../config/coerce.ts';
 import { maxResponseBytesSetting, nodeSiteMapSchema, pveConnectionShape, splitPveTokenId } from '../pve/config.ts';
+import { siteFrom } from '../../../mappers/common/refs.ts';
 
 
 /*
@@ -71,5 +72,5 @@ export type CephConfigInput = z.input<typeof cephConfigObject>;
 
 /** The site of a host: NODE_SITE_MAP, else SITE_NAME (the PVE collector's rule). */
 export function siteForHost(c: Pick<CephConfig, 'SITE_NAME' | 'NODE_SITE_MAP'>, host: string): string {
-  return Object.hasOwn(c.NODE_SITE_MAP, host) ? (c.NODE_SITE_MAP[host] ?? c.SITE_NAME) : c.SITE_NAME;
+  return siteFrom(c.NODE_SITE_MAP, host, c.SITE_NAME);
 }
