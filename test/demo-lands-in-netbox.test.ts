@@ -1,11 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { IngestRequestType } from '../agent/diode/codec.ts';
 import { readDryRunFile } from '../agent/diode/dry-run.ts';
-import { deliveryPhase, DELIVERY_PHASES } from '../mappers/order.ts';
-import type { EntityKind } from '../mappers/types.ts';
 import { runDemo } from './demo/lab.ts';
 import { NetBoxDiodeModel, type IngestionLog } from './fakes/netbox-diode/model.ts';
-import { duplicatesIn } from './helpers/netbox-model.ts';
+import { deliverWire, duplicatesIn } from './helpers/netbox-model.ts';
 
 /*
  * The demo lab's five policies (PVE, PBS, PDM, Ceph on the same nodes, Packer templates in
@@ -15,20 +13,6 @@ import { duplicatesIn } from './helpers/netbox-model.ts';
 
 type WireEntity = Record<string, unknown>;
 let policies: Array<{ policy: string; entities: WireEntity[] }> = [];
-
-const memberOf = (e: WireEntity): string => Object.keys(e).find((k) => k !== 'timestamp') ?? '';
-
-let n = 0;
-function deliver(model: NetBoxDiodeModel, entities: readonly WireEntity[]): IngestionLog[] {
-  const logs: IngestionLog[] = [];
-  for (let phase = 0; phase < DELIVERY_PHASES.length; phase++) {
-    const part = entities.filter((e) => deliveryPhase(memberOf(e) as EntityKind) === phase);
-    if (part.length === 0) continue;
-    model.ingest({ id: `demo-${++n}`, entities: part });
-    logs.push(...model.drain());
-  }
-  return logs;
-}
 
 const failures = (logs: IngestionLog[]) => logs.filter((l) => l.state === 'failed').map((l) => `${l.member}: ${l.error ?? ''}`);
 const changes = (logs: IngestionLog[]) => logs.filter((l) => l.state !== 'no_changes').map((l) => `${l.member} ${JSON.stringify(l.entity[l.member]).slice(0, 160)}`);
@@ -48,7 +32,7 @@ beforeAll(async () => {
 describe('the demo lab lands in one NetBox', () => {
   it('from an empty NetBox: no failed entity and no duplicate object, all five collectors together', () => {
     const model = new NetBoxDiodeModel({ seed: 11 });
-    for (const p of policies) expect(failures(deliver(model, p.entities)), p.policy).toEqual([]);
+    for (const p of policies) expect(failures(deliverWire(model, p.entities)), p.policy).toEqual([]);
     expect(duplicatesIn(model)).toEqual([]);
     // One cluster per identity: the PVE cluster (PVE, PDM and Packer agree on it), the standalone
     // node PDM also manages, and Ceph's (no scope).
@@ -61,16 +45,16 @@ describe('the demo lab lands in one NetBox', () => {
 
   it('repeated, in any policy order, changes nothing: no field flips between policies', () => {
     const model = new NetBoxDiodeModel({ seed: 12 });
-    for (const p of policies) deliver(model, p.entities);
-    for (const p of [...policies].reverse()) expect(changes(deliver(model, p.entities)), p.policy).toEqual([]);
-    for (const p of policies) expect(changes(deliver(model, p.entities)), p.policy).toEqual([]);
+    for (const p of policies) deliverWire(model, p.entities);
+    for (const p of [...policies].reverse()) expect(changes(deliverWire(model, p.entities)), p.policy).toEqual([]);
+    for (const p of policies) expect(changes(deliverWire(model, p.entities)), p.policy).toEqual([]);
   });
 
   it('ends in the same NetBox whatever order the policies and the workers take', () => {
     const a = new NetBoxDiodeModel({ seed: 1 });
-    for (const p of policies) deliver(a, p.entities);
+    for (const p of policies) deliverWire(a, p.entities);
     const b = new NetBoxDiodeModel({ seed: 99, workers: 8 });
-    for (const p of [...policies].reverse()) deliver(b, p.entities);
+    for (const p of [...policies].reverse()) deliverWire(b, p.entities);
     expect(b.dump()).toEqual(a.dump());
   });
 });

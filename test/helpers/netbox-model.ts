@@ -32,16 +32,22 @@ export function goldenCases(): Array<{ collector: string; name: string; entities
 }
 
 let requests = 0;
-/** One run as the agent delivers it: phase by phase, each drained before the next. */
-export function applyRun(model: NetBoxDiodeModel, entities: readonly Mapped[]): IngestionLog[] {
+/** Decoded entities (as the ingester records them) phase by phase, each drained before the next. */
+export function deliverWire(model: NetBoxDiodeModel, entities: ReadonlyArray<Record<string, unknown>>): IngestionLog[] {
+  const memberOf = (e: Record<string, unknown>): string => Object.keys(e).find((k) => k !== 'timestamp') ?? '';
   const logs: IngestionLog[] = [];
   for (let phase = 0; phase < DELIVERY_PHASES.length; phase++) {
-    const part = entities.filter((e) => deliveryPhase(e.kind as EntityKind) === phase);
+    const part = entities.filter((e) => deliveryPhase(memberOf(e) as EntityKind) === phase);
     if (part.length === 0) continue;
-    model.ingest({ id: `req-${++requests}`, entities: part.map((e) => wireEntity(e.kind, e.value)) });
+    model.ingest({ id: `req-${++requests}`, entities: part });
     logs.push(...model.drain());
   }
   return logs;
+}
+
+/** One run of mapped entities as the agent delivers it (see deliverWire). */
+export function applyRun(model: NetBoxDiodeModel, entities: readonly Mapped[]): IngestionLog[] {
+  return deliverWire(model, entities.map((e) => wireEntity(e.kind, e.value)));
 }
 
 export const describeFailures = (logs: IngestionLog[]) => logs.filter((l) => l.state === 'failed').map((l) => `${l.member}: ${l.error ?? ''}`);
