@@ -160,6 +160,7 @@ export class Deliverer {
       staleAfterRuns: policy.stale_after_runs,
       staleAction: policy.stale.action,
       stateUnreadable: unreadable,
+      ...(run.forgetVms && { forgetVms: run.forgetVms }),
     };
     const plan = planDelta(state, run.encoded, opts);
     run.result.delivery = { full: plan.full, reason: plan.reason, planned: plan.send.length, stale: plan.staleIds.size, pending: false };

@@ -62,6 +62,8 @@ export interface CollectedRun {
   /** Collection time: the entities' timestamp. */
   at: Date;
   t0: number;
+  /** VM keys the mapper says to forget, not report stale (MapSummary.forgetVms). */
+  forgetVms?: ReadonlySet<string>;
 }
 
 export class CollectError extends AgentError {
@@ -83,7 +85,7 @@ export function countByKind(items: ReadonlyArray<{ kind: string }>): Record<stri
  * One encoder for the run: the references the entities share (tags, site, cluster…) are
  * encoded once.
  */
-async function collectAndEncode(policy: Policy, ctx: CollectContext<unknown>, now: () => Date): Promise<{ encoded: EncodedEntity[]; at: Date; measures: Record<string, number> }> {
+async function collectAndEncode(policy: Policy, ctx: CollectContext<unknown>, now: () => Date): Promise<{ encoded: EncodedEntity[]; at: Date; measures: Record<string, number>; forgetVms?: string[] }> {
   const snapshot = await policy.def.collect(ctx);
   const at = now();
   const mctx = { config: policy.config, scope: policy.scope, now: at, policyName: policy.name };
@@ -93,11 +95,13 @@ async function collectAndEncode(policy: Policy, ctx: CollectContext<unknown>, no
     encoded.push(encodeEntityWith(encoder, e));
   };
   const measures: Record<string, number> = { ...policy.def.measures?.(snapshot, mctx) };
+  let forgetVms: string[] | undefined;
   if (policy.def.mapEach) {
     const it = policy.def.mapEach(snapshot, mctx);
     for (let step = it.next(); ; step = it.next()) {
       if (step.done) {
         Object.assign(measures, step.value?.measures);
+        forgetVms = step.value?.forgetVms;
         break;
       }
       take(step.value);
@@ -109,7 +113,7 @@ async function collectAndEncode(policy: Policy, ctx: CollectContext<unknown>, no
       entities[i] = undefined;
     }
   }
-  return { encoded, at, measures };
+  return { encoded, at, measures, ...(forgetVms?.length && { forgetVms }) };
 }
 
 /** Collect → snapshot → map (pure) → order → encode. Delivery is the caller's (agent/delivery.ts). */
@@ -160,6 +164,7 @@ export async function collectRun(policy: Policy, deps: RunDeps): Promise<Collect
   log.info('run started');
   let encoded: EncodedEntity[] = [];
   let at = started;
+  let forgetVms: ReadonlySet<string> | undefined;
   try {
     const run = await collectAndEncode(policy, ctx, now);
     at = run.at;
@@ -167,6 +172,7 @@ export async function collectRun(policy: Policy, deps: RunDeps): Promise<Collect
     encoded = sortByEmission(run.encoded);
     result.collected = countByKind(encoded);
     if (Object.keys(run.measures).length > 0) result.measures = run.measures;
+    if (run.forgetVms) forgetVms = new Set(run.forgetVms);
   } catch (err) {
     if (signal.aborted) {
       // Stopping is no failure of the target: warn, not error, and say why.
@@ -185,5 +191,5 @@ export async function collectRun(policy: Policy, deps: RunDeps): Promise<Collect
     result.apiRequests = Object.values(apiByStatus).reduce((a, b) => a + b, 0);
     result.durationMs = Math.round(performance.now() - t0);
   }
-  return { result, log, encoded, at, t0 };
+  return { result, log, encoded, at, t0, ...(forgetVms && { forgetVms }) };
 }

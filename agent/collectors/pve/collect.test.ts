@@ -68,9 +68,30 @@ describe('selectGuests and scopeFilter', () => {
       ],
       skipped: { templates: 1, incomplete: 1 },
       duplicates: [],
+      excluded: [],
     });
     expect(['a', 'b'].map(scopeFilter(['*']))).toEqual([true, true]);
     expect(['a', 'b'].map(scopeFilter([]))).toEqual([false, false]);
+  });
+
+  it('leaves out guests the selection excludes, before names are compared, and lists them by vmid with the reason', () => {
+    const rows = [
+      { type: 'qemu', vmid: 300, name: 'web', node: 'n1', tags: 'No-NetBox;prod' },
+      { type: 'qemu', vmid: 301, name: 'web', node: 'n1' },
+      { type: 'lxc', vmid: 150, name: 'ct', node: 'n1' },
+      { type: 'qemu', vmid: 250, name: 'fin', node: 'n1', pool: 'finance' },
+      { type: 'qemu', vmid: 251, name: 'fin2', node: 'n1', pool: 'finance-dev' },
+      { type: 'qemu', vmid: 199, name: 'out', node: 'n2', tags: 'no-netbox' },
+    ];
+    const sel = selectGuests(rows, scopeFilter(['n1']), { EXCLUDE_TAGS: ['no-netbox'], EXCLUDE_VMIDS: [{ from: 100, to: 199 }], EXCLUDE_POOLS: ['finance'] });
+    expect(sel.guests.map((g) => [g.vmid, g.name])).toEqual([[251, 'fin2'], [301, 'web']]);
+    // PVE tags compare case-insensitively; a guest out of scope.nodes is not "excluded" (today's behaviour).
+    expect(sel.excluded).toEqual([
+      { vmid: 150, name: 'ct', reason: 'EXCLUDE_VMIDS 100-199' },
+      { vmid: 250, name: 'fin', reason: 'EXCLUDE_POOLS finance' },
+      { vmid: 300, name: 'web', reason: 'EXCLUDE_TAGS no-netbox' },
+    ]);
+    expect(sel.duplicates).toEqual([]);
   });
 });
 

@@ -11,7 +11,8 @@ import {
 import type { PveConfig } from './config.ts';
 import { parseGuestConfig, parsePveVersion, parseTags, PveParseError } from './parsers.ts';
 import { PveResponseError, type NodeRow, type ResourceRow } from './schema.ts';
-import type { GuestType, PveAgentData, PveGuest, PveGuestBackup, PveNode, PveSnapshot } from './snapshot.ts';
+import { exclusionOf, type GuestSelectionConfig } from './selection.ts';
+import type { GuestType, PveAgentData, PveExcludedGuest, PveGuest, PveGuestBackup, PveNode, PveSnapshot } from './snapshot.ts';
 
 /** The first calls failed: the cluster as a whole could not be read. */
 export class PveUnreachableError extends AgentError {
@@ -66,17 +67,22 @@ export interface GuestSelection {
   skipped: { templates: number; incomplete: number };
   /** Guests whose name an earlier vmid already uses, with that vmid. */
   duplicates: Array<{ guest: GuestRow; keptVmid: number }>;
+  /** Guests in scope that the policy's selection (EXCLUDE_*) leaves out, by vmid. */
+  excluded: PveExcludedGuest[];
 }
 
 /**
  * The seed's "VM/Container Inventory": qemu and lxc only, templates skipped, rows
- * without vmid or name skipped; then the policy's node scope. PVE allows two guests
- * one name, NetBox does not (VM name unique per cluster, case-insensitive): the lowest
- * vmid keeps the name and the others are returned as duplicates.
+ * without vmid or name skipped; then the policy's node scope, then its selection
+ * (EXCLUDE_VMIDS, EXCLUDE_POOLS, EXCLUDE_TAGS: excluded before names are compared, so an
+ * excluded guest never takes a name from one that is kept). PVE allows two guests one
+ * name, NetBox does not (VM name unique per cluster, case-insensitive): the lowest vmid
+ * keeps the name and the others are returned as duplicates.
  */
-export function selectGuests(rows: readonly ResourceRow[], inScope: (node: string) => boolean): GuestSelection {
+export function selectGuests(rows: readonly ResourceRow[], inScope: (node: string) => boolean, selection: GuestSelectionConfig = {}): GuestSelection {
   const candidates: GuestRow[] = [];
   const skipped = { templates: 0, incomplete: 0 };
+  const excluded: PveExcludedGuest[] = [];
   const seen = new Set<number>();
   for (const row of rows) {
     if (!GUEST_TYPES.has(row.type)) continue;
@@ -84,8 +90,14 @@ export function selectGuests(rows: readonly ResourceRow[], inScope: (node: strin
     if (row.vmid === undefined || row.name === undefined || row.node === undefined) { skipped.incomplete++; continue; }
     if (!inScope(row.node) || seen.has(row.vmid)) continue;
     seen.add(row.vmid);
+    const reason = exclusionOf({ vmid: row.vmid, tags: parseTags(row.tags ?? ''), pool: row.pool }, selection);
+    if (reason !== undefined) {
+      excluded.push({ vmid: row.vmid, name: row.name, reason });
+      continue;
+    }
     candidates.push({ type: row.type as GuestType, vmid: row.vmid, name: row.name, node: row.node, row });
   }
+  excluded.sort((a, b) => a.vmid - b.vmid);
   candidates.sort((a, b) => a.vmid - b.vmid);
   const byName = new Map<string, number>();
   const guests: GuestRow[] = [];
@@ -99,7 +111,7 @@ export function selectGuests(rows: readonly ResourceRow[], inScope: (node: strin
     byName.set(g.name.toLowerCase(), g.vmid);
     guests.push(g);
   }
-  return { guests, skipped, duplicates };
+  return { guests, skipped, duplicates, excluded };
 }
 
 /** Agent GETs need VM.GuestAgent.Audit on PVE 9, VM.Monitor on PVE 8 (reference/proxmox-apis.md §1.3). */
@@ -175,8 +187,12 @@ export async function collectPve(ctx: CollectContext<PveConfig>): Promise<PveSna
   });
   const nodeWork = nodesStarted.then(({ tasks }) => Promise.all(tasks));
 
+  let excluded: PveExcludedGuest[] = [];
   const guestWork = Promise.all([nodesStarted, resourcesP]).then(([{ rows: nodes }, rows]) => {
-    const { guests, skipped, duplicates } = selectGuests(rows, inScope);
+    const selection = selectGuests(rows, inScope, c);
+    const { guests, skipped, duplicates } = selection;
+    excluded = selection.excluded;
+    if (excluded.length) ctx.log.debug({ excluded: excluded.length }, 'guests excluded by the policy selection');
     total = nodes.filter((r) => inScope(r.node)).length + guests.length;
     ctx.progress(done, total);
     if (skipped.templates || skipped.incomplete) ctx.log.debug(skipped, 'guests skipped: templates and rows without vmid or name');
@@ -230,6 +246,7 @@ export async function collectPve(ctx: CollectContext<PveConfig>): Promise<PveSna
     nodes,
     guests,
     ...(backups && { backupStatus: true }),
+    ...(excluded.length > 0 && { excluded }),
   };
 
   async function nodeTask(row: NodeRow): Promise<PveNode> {
@@ -295,6 +312,7 @@ export async function collectPve(ctx: CollectContext<PveConfig>): Promise<PveSna
       ...(r.maxmem !== undefined && { maxmem: r.maxmem }),
       tags: parseTags(r.tags ?? ''),
       ...(r.hastate !== undefined && { hastate: r.hastate }),
+      ...(r.pool !== undefined && { pool: r.pool }),
     };
     try {
       await probes.get(g.node);

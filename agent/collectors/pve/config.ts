@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { apiTimeout, boolish, hostname, intish, sha256Fingerprint } from '../../config/coerce.ts';
 import { DEFAULT_MAX_RESPONSE_BYTES } from '../../http/client.ts';
 import { parseNodeSiteMap, PveParseError } from './parsers.ts';
+import { excludePoolsSchema, excludeTagsSchema, excludeVmidsSchema, tenantMapSchema } from './selection.ts';
 
 /*
  * The policy's `config:` block for the pve collector: the seed's parameters with the
@@ -91,6 +92,15 @@ const pveConfigObject = z
     BACKUP_STATUS: boolish.default(false),
     /** Hours: a guest whose newest backup is older counts as without a recent backup. */
     BACKUP_MAX_AGE: intish(1, 24 * 366).default(26),
+    /*
+     * Selection (issue #17): guests left out of the policy, beside scope.nodes; an excluded
+     * guest is never reported stale (README "Selection"). Absent: nothing is excluded.
+     */
+    EXCLUDE_TAGS: excludeTagsSchema.optional(),
+    EXCLUDE_VMIDS: excludeVmidsSchema.optional(),
+    EXCLUDE_POOLS: excludePoolsSchema.optional(),
+    /** Tenants from pools and tags (issue #17): absent, the agent never touches a tenant. */
+    TENANT_MAP: tenantMapSchema.optional(),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -111,9 +111,9 @@ describe('real PVE 8.4.1 answers (DataDog fixtures)', () => {
     const { data, dropped } = strictList(resourceRowSchema, fixture('datadog-pve84/cluster_resources.json'));
     expect(dropped).toEqual([]);
     expect(data).toEqual([
-      { type: 'pool' },
+      { type: 'pool', pool: 'pool-1' },
       { type: 'qemu', vmid: 100, name: 'VM 100', node: 'ip-122-82-3-112', status: 'running', template: false, maxcpu: 2, maxmem: 2147483648 },
-      { type: 'lxc', vmid: 101, name: 'test-container', node: 'ip-122-82-3-112', status: 'stopped', template: false, tags: 'sarah-wiit;test;testtag', maxcpu: 1, maxmem: 536870912 },
+      { type: 'lxc', vmid: 101, name: 'test-container', node: 'ip-122-82-3-112', status: 'stopped', template: false, tags: 'sarah-wiit;test;testtag', maxcpu: 1, maxmem: 536870912, pool: 'pool-1' },
       { type: 'lxc', vmid: 111, name: 'CT111', node: 'ip-122-82-3-112', status: 'stopped', template: false, tags: 'tag1;test', maxcpu: 72, maxmem: 536870912 },
       { type: 'node', node: 'ip-122-82-3-112', status: 'online', maxcpu: 72, maxmem: 540883783680 },
       { type: 'storage', node: 'ip-122-82-3-112', status: 'available' },

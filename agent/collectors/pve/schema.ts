@@ -58,6 +58,8 @@ export const resourceRowSchema = z.object({
   maxcpu: opt(looseNumber),
   maxmem: opt(looseNumber),
   hastate: opt(text),
+  // The guest's pool, when it is in one (pve-manager PVE/API2/Cluster.pm resources: `$entry->{pool} = $pool`).
+  pool: opt(text),
 });
 export type ResourceRow = z.output<typeof resourceRowSchema>;
 

@@ -21,6 +21,20 @@ export interface PveSnapshot {
   guests: PveGuest[];
   /** BACKUP_STATUS was on: guests carry `backup` as far as it could be read. */
   backupStatus?: boolean;
+  /**
+   * Guests the policy's selection (EXCLUDE_TAGS, EXCLUDE_VMIDS, EXCLUDE_POOLS) left out, by
+   * vmid; absent when none was. The mapper names their VMs so the delta forgets them instead
+   * of reporting them stale.
+   */
+  excluded?: PveExcludedGuest[];
+}
+
+/** A guest left out by the policy's selection. */
+export interface PveExcludedGuest {
+  vmid: number;
+  name: string;
+  /** The setting and value that excluded it, e.g. "EXCLUDE_TAGS no-netbox". */
+  reason: string;
 }
 
 /** Backup status of one guest (BACKUP_STATUS). */
@@ -60,6 +74,8 @@ export interface PveGuest {
   tags: string[];
   /** HA state, only when the guest is HA-managed. */
   hastate?: string;
+  /** The PVE pool the guest is in, if any (/cluster/resources `pool`). */
+  pool?: string;
   /** Absent when the config could not be read (node down, error, malformed answer). */
   config?: PveGuestConfig;
   /** Guest-agent data of a running QEMU guest with the agent enabled, when it answered. */
