@@ -209,7 +209,6 @@ export class HttpTarget {
   private readonly onRunAbort = (): void => {
     for (const ac of this.inflight) ac.abort(this.opts.signal?.reason);
   };
-  requestCount = 0;
   /**
    * Milliseconds requests held a concurrency slot, summed: busyMs / (concurrency × wall)
    * is how well the cap was used (1 = a request in every slot all the time).
@@ -283,7 +282,6 @@ export class HttpTarget {
       const slotFrom = performance.now();
       const deadline = this.deadline();
       try {
-        this.requestCount++;
         const res = await this.pool.request({
           method: method as 'GET',
           path: fullPath,
