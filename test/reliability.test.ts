@@ -100,7 +100,7 @@ describe('Diode faults', () => {
     // A later change goes out as a delta of the delivered snapshot.
     const other = scenario.guests[1]!.resource;
     other.maxmem = 5368709120;
-    const memoryOf = (name: string) => (e: Record<string, unknown>) => (kindOf(e) === 'virtual_machine' && (e.virtual_machine as { name: string }).name === name ? (e.virtual_machine as { memory: number }).memory : undefined);
+    const memoryOf = (name: unknown) => (e: Record<string, unknown>) => (kindOf(e) === 'virtual_machine' && (e.virtual_machine as { name: string }).name === name ? (e.virtual_machine as { memory: number }).memory : undefined);
     await waitFor(() => accepted().some((e) => memoryOf(other.name)(e) === 5120), 15_000);
     await a.stop(1000);
     // The first accepted requests are the newest pending snapshot, complete (at this size:
