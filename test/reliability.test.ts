@@ -79,6 +79,35 @@ describe('upstream faults', () => {
   });
 });
 
+describe('Retry-After', () => {
+  it('a 429 and a 503 asking for 2 s: the retry of each comes no sooner, and the run succeeds', async () => {
+    // Arrival times as the fake saw them; without the header the first retry would wait
+    // 100-200 ms (agent/http/client.ts backoff base 200 ms), with it 2 s.
+    const arrivals = new Map<string, number[]>();
+    const asked: Record<string, { status: number; statusText: string }> = {
+      '/api2/json/cluster/resources': { status: 429, statusText: 'Too Many Requests' },
+      '/api2/json/nodes': { status: 503, statusText: 'Service Unavailable' },
+    };
+    pveFault = (_n, path) => {
+      const times = arrivals.get(path) ?? [];
+      times.push(performance.now());
+      arrivals.set(path, times);
+      const fault = asked[path];
+      return fault && times.length === 1 ? { ...fault, headers: { 'retry-after': '2' } } : undefined;
+    };
+    const a = harness(ingester, pve).agent();
+    const [r] = await a.once();
+    await a.stop(0);
+    expect(r?.status).toBe('success');
+    expect([r?.apiByStatus['429'], r?.apiByStatus['503']]).toEqual([1, 1]);
+    for (const path of Object.keys(asked)) {
+      const [first, second, ...more] = arrivals.get(path) ?? [];
+      expect([path, more.length]).toEqual([path, 0]);
+      expect(second! - first!).toBeGreaterThanOrEqual(1900);
+    }
+  });
+});
+
 describe('Diode faults', () => {
   it('keeps the newest snapshot through an outage longer than the schedule and delivers it complete, in order, once', async () => {
     const expected = await reference();
