@@ -54,10 +54,11 @@ export const STATE_NOT_SAVED = 'the next run compares against the last saved sta
 
 /**
  * Why an undelivered snapshot was given up. `shutdown`: the agent stopped while Diode was
- * unavailable. (A snapshot replaced by a newer run is counted as superseded instead: its
- * content goes out with the newer one.)
+ * unavailable. `policy_removed`: its policy was deleted while the snapshot waited. (A
+ * snapshot replaced by a newer run is counted as superseded instead: its content goes out
+ * with the newer one.)
  */
-export type DropReason = 'shutdown';
+export type DropReason = 'shutdown' | 'policy_removed';
 
 interface Pending {
   policy: Policy;
@@ -322,6 +323,28 @@ export class Deliverer {
     for (let i = p.delivery.nextChunk; i < p.delivery.chunks.length; i++) unsent += p.delivery.chunks[i]?.length ?? 0;
     p.run.log.warn({ reason, entities: p.plan.send.length, unsent, collected_at: p.run.at.toISOString(), attempts: p.attempts, in_flight: inFlight }, 'undelivered snapshot dropped at shutdown');
     this.opts.onDropped?.(p.policy.name, reason);
+  }
+
+  /**
+   * A deleted policy: after its delivery under way (if any), a snapshot still waiting is
+   * given up (logged and counted) and its stored state is removed, so no retry writes it
+   * back. Returns the entities of the snapshot given up, 0 when none was waiting.
+   */
+  forget(policy: string): Promise<number> {
+    return this.serial(policy, async () => {
+      const p = this.pending.get(policy);
+      let dropped = 0;
+      if (p) {
+        clearTimeout(p.timer);
+        this.pending.delete(policy);
+        dropped = p.plan.send.length;
+        p.run.log.warn({ reason: 'policy_removed', entities: dropped, collected_at: p.run.at.toISOString(), attempts: p.attempts }, 'undelivered snapshot of a removed policy dropped');
+        this.dropped++;
+        this.opts.onDropped?.(policy, 'policy_removed');
+      }
+      await this.opts.store.remove(policy);
+      return dropped;
+    });
   }
 
   /**

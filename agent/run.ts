@@ -6,7 +6,6 @@ import { HttpTarget } from './http/client.ts';
 import { encodeEntityWith, type EncodedEntity } from './diode/codec.ts';
 import { MessageEncoder } from './diode/message-encoder.ts';
 import type { DeliveryResult } from './diode/deliver.ts';
-import { AgentError } from './errors.ts';
 import { sortByEmission } from '../mappers/order.ts';
 import type { AnyEntity } from '../mappers/types.ts';
 
@@ -64,12 +63,6 @@ export interface CollectedRun {
   t0: number;
   /** VM keys the mapper says to forget, not report stale (MapSummary.forgetVms). */
   forgetVms?: ReadonlySet<string>;
-}
-
-export class CollectError extends AgentError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('collect_failed', message, options);
-  }
 }
 
 export function countByKind(items: ReadonlyArray<{ kind: string }>): Record<string, number> {
@@ -181,10 +174,10 @@ export async function collectRun(policy: Policy, deps: RunDeps): Promise<Collect
       result.error = `cancelled: ${reason}`;
       log.warn({ reason }, 'run cancelled');
     } else {
-      const e = new CollectError(`collection failed: ${(err as Error).message}`, { cause: err });
+      // The failure is the run's result, not an exception: its message goes to the result and the log.
       result.status = 'failed';
-      result.error = e.message;
-      log.error({ err: { message: e.message, code: (err as { code?: string }).code } }, 'run failed');
+      result.error = `collection failed: ${(err as Error).message}`;
+      log.error({ err: { message: result.error, code: (err as { code?: string }).code } }, 'run failed');
     }
   } finally {
     await Promise.all(targets.map((t) => t.close().catch(() => {})));

@@ -7,7 +7,7 @@ import { pveCollector } from './pve/index.ts';
 
 /**
  * Every collector, keyed by id. The id is also the folder name under agent/collectors/ and
- * mappers/, and the policy's `collector:` value; registry.test.ts checks they agree.
+ * mappers/, and the policy's `collector:` value.
  */
 export const COLLECTORS: ReadonlyMap<string, CollectorDefinition<any, any>> = new Map<string, CollectorDefinition<any, any>>(
   [pveCollector, pbsCollector, pdmCollector, cephCollector, packerCollector].map((c) => [c.id, c as CollectorDefinition<any, any>]),

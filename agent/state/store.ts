@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { AgentError } from '../errors.ts';
@@ -98,7 +98,10 @@ export interface StateStore {
   load(policy: string): Promise<PolicyState | null>;
   /** Replaces the stored state atomically; throws StateSaveError, leaving the old state. */
   save(policy: string, state: PolicyState): Promise<void>;
+  /** Forgets a policy's state (the policy was deleted); no error when there is none. */
   remove(policy: string): Promise<void>;
+  /** The policies that have a stored state, sorted. */
+  list(): Promise<string[]>;
 }
 
 export interface FileStateStoreOptions {
@@ -107,6 +110,8 @@ export interface FileStateStoreOptions {
 }
 
 const codeOf = (err: unknown): string => (err as { code?: string }).code ?? (err as Error).message;
+
+const STATE_SUFFIX = '.state.json';
 
 /** Policy names are restricted by the policy schema, so they are safe file names. */
 export class FileStateStore implements StateStore {
@@ -120,7 +125,7 @@ export class FileStateStore implements StateStore {
   }
 
   private file(policy: string): string {
-    return join(this.dir, `${policy}.state.json`);
+    return join(this.dir, `${policy}${STATE_SUFFIX}`);
   }
 
   async load(policy: string): Promise<PolicyState | null> {
@@ -177,5 +182,17 @@ export class FileStateStore implements StateStore {
 
   async remove(policy: string): Promise<void> {
     rmSync(this.file(policy), { force: true });
+  }
+
+  async list(): Promise<string[]> {
+    let names: string[];
+    try {
+      names = readdirSync(this.dir);
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ENOENT') return [];
+      throw err;
+    }
+    // Temp files (`<policy>.state.json.<pid>.tmp`) end otherwise and are not states.
+    return names.filter((n) => n.endsWith(STATE_SUFFIX)).map((n) => n.slice(0, -STATE_SUFFIX.length)).sort();
   }
 }
