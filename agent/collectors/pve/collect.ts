@@ -6,30 +6,17 @@ import {
   backupJobsPrivilege, getBackupJobs, getBackupVolumes, getNotBackedUp, getStorageResources, storageContentPrivilege,
   getAgentNetworkInterfaces, getAgentOsInfo, getClusterResources, getClusterStatus, getLxcConfig, getNodeNetwork, getNodes,
   getNodeStatus, getQemuConfig, getVersion, guestConfigPrivilege, missingPrivilege, nodeNetworkPrivilege, nodeStatusPrivilege,
-  pveTargetRequest, type PveApi,
+  pveTargetRequest, PVE_SERVICE, type PveApi,
 } from './client.ts';
+import { ApiUnreachableError, describeError as describe } from '../../http/proxmox.ts';
 import type { PveConfig } from './config.ts';
 import { parseGuestConfig, parsePveVersion, parseTags, PveParseError } from './parsers.ts';
 import { PveResponseError, type NodeRow, type ResourceRow } from './schema.ts';
 import { exclusionOf, type GuestSelectionConfig } from './selection.ts';
 import type { GuestType, PveAgentData, PveExcludedGuest, PveGuest, PveGuestBackup, PveNode, PveSnapshot } from './snapshot.ts';
 
-/** The first calls failed: the cluster as a whole could not be read. */
-export class PveUnreachableError extends AgentError {
-  constructor(endpoint: string, cause: unknown) {
-    super('pve_unreachable', `Proxmox VE at ${endpoint} could not be read: ${describe(cause)}${hint(cause)}`, { cause });
-  }
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-function hint(err: unknown): string {
-  if (err instanceof HttpStatusError && err.status === 401) return ' (check PROXMOX_USER, PROXMOX_TOKEN_NAME and PROXMOX_TOKEN_VALUE)';
-  if (err instanceof HttpStatusError && err.status === 403) return ' (the token needs PVEAuditor on /; with privilege separation the token itself needs the ACL)';
-  return '';
-}
+/** The first calls failed: the cluster as a whole could not be read (alias of the shared class; code `pve_unreachable`). */
+export { ApiUnreachableError as PveUnreachableError };
 
 /**
  * A failure of the node rather than of the one call: PVE proxies /nodes/{other}/… and
@@ -223,7 +210,7 @@ export async function collectPve(ctx: CollectContext<PveConfig>): Promise<PveSna
     stopped = true;
     await Promise.allSettled([nodeWork, guestWork, backupWork]);
     if (err instanceof HttpStatusError || err instanceof HttpConnectError || err instanceof PveResponseError) {
-      throw new PveUnreachableError(`${host}:${c.PROXMOX_PORT}`, err);
+      throw new ApiUnreachableError(PVE_SERVICE, `${host}:${c.PROXMOX_PORT}`, err);
     }
     throw err;
   }

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { AgentError } from '../../errors.ts';
 import { lenientList, looseBool, looseInt, looseNumber, opt, summarizeIssues, text } from '../../http/loose.ts';
 import type { NodeNetworkRow } from '../../../mappers/common/node-network.ts';
 
@@ -11,16 +10,10 @@ export { lenientList, looseBool, looseInt, looseNumber, opt, summarizeIssues };
  * §0 "booleans", "number-as-string"), so both are coerced here, at the edge.
  */
 
-/** An answer whose shape is not what the schema expects. */
-export class PveResponseError extends AgentError {
-  readonly path: string;
-  constructor(path: string, detail: string, options?: { cause?: unknown }) {
-    super('pve_bad_response', `GET ${path}: unexpected response: ${detail}`, options);
-    this.path = path;
-  }
-}
+/** An answer whose shape is not what the schema expects (alias of the shared class; code `pve_bad_response`). */
+export { ApiResponseError as PveResponseError } from '../../http/proxmox.ts';
 
-/** `{"data": …}`, the envelope of every PVE answer (pve-http-server Formatter/Standard.pm). */
+/** `{"data": …}`, the envelope of every PVE answer (pve-http-server src/PVE/APIServer/Formatter/Standard.pm), for tests of the schemas. */
 export function envelope<T extends z.ZodType>(data: T) {
   return z.object({ data });
 }
