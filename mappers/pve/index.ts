@@ -14,6 +14,8 @@ import { orderEntities } from '../order.ts';
 import { entity, type AnyEntity, type EntityOf, type MapContext, type MapSummary } from '../types.ts';
 import { guestPlatformName, nodePlatformName } from './platforms.ts';
 import { DISCOVERED_TAG, HOST_TAG_COLOR, hostTagName, PVE_TAG, staticEntities } from './static.ts';
+import { haReplicationFieldEntities, haReplicationValues } from './ha.ts';
+import { lxcIps } from './lxc-runtime.ts';
 
 /*
  * Snapshot → Diode entities, following ../shared/seeds/proxmox-ve-mapping.txt row by row.
@@ -174,6 +176,7 @@ export function* mapPveEach(snapshot: PveSnapshot, ctx: MapContext<PveConfig>): 
     out.length = 0;
   };
   for (const e of staticEntities()) em.push(e);
+  for (const e of haReplicationFieldEntities(ctx.config)) em.push(e);
   if (snapshot.bootstrap) return yield* flush();
 
   const config = ctx.config;
@@ -252,23 +255,12 @@ interface GuestIp {
   cidr: Cidr;
 }
 
-function guestIps(g: PveGuest, ifaceNames: Map<string, string>): GuestIp[] {
+function guestIps(g: PveGuest, ifaceNames: Map<string, string>, lxcMode: PveConfig['LXC_ADDRESSES']): GuestIp[] {
   const out: GuestIp[] = [];
   const nets = g.config?.nets ?? [];
-  if (g.type === 'lxc') {
-    // LXC: the static ip=/ip6= of each NIC (seed "LXC Container IP Address").
-    for (const n of nets) {
-      const iface = ifaceNames.get(n.key);
-      if (iface === undefined) continue;
-      for (const text of [n.ipv4, n.ipv6]) {
-        if (text === undefined) continue;
-        const slash = text.indexOf('/');
-        const cidr = withPrefix(text.slice(0, slash), text.slice(slash + 1));
-        if (cidr && isUsableAddress(cidr)) out.push({ iface, cidr });
-      }
-    }
-    return out;
-  }
+  // LXC: the static ip=/ip6= of each NIC (seed "LXC Container IP Address"), and with
+  // LXC_ADDRESSES the running container's (issue #17).
+  if (g.type === 'lxc') return lxcIps(g, ifaceNames, lxcMode);
   // QEMU: guest-agent addresses, matched to config NICs by MAC (seed "QEMU VM IP Address").
   const byMac = new Map<string, string>();
   for (const n of nets) {
@@ -351,7 +343,7 @@ function mapGuest(g: PveGuest, run: GuestRun, em: Emitter): void {
     em.add(entity('vm_interface', iface));
   }
 
-  const ips = guestIps(g, ifaceNames);
+  const ips = guestIps(g, ifaceNames, config.LXC_ADDRESSES);
   let primary4: string | undefined;
   let primary6: string | undefined;
   for (const ip of ips) {
@@ -419,6 +411,7 @@ function mapGuest(g: PveGuest, run: GuestRun, em: Emitter): void {
     }
     if (g.backup.inJob !== undefined) customFields.proxmox_backup_job = cf.boolean(g.backup.inJob);
   }
+  Object.assign(customFields, haReplicationValues(g));
 
   const vm: VirtualMachine = { ...vmStub, ...(ownTenant !== undefined && { tenant: ownTenant }), status: vmStatus(g.status) };
   if (platform) vm.platform = platform;

@@ -46,6 +46,12 @@ export interface PveScenarioGuest {
    * (no `agent` in the config → not-configured, not running → not-running, else agent-not-running).
    */
   agent?: AgentBehaviour;
+  /**
+   * `data` of GET …/lxc/{vmid}/interfaces; absent: `lo` alone while the container runs, null
+   * when it does not (pve-container src/PVE/LXC.pm get_interfaces finds no PID and returns
+   * nothing). A node whose pveversion is before 8.1 answers 501: the handler is not there.
+   */
+  interfaces?: unknown[] | null;
 }
 
 export interface PveScenario {
@@ -86,6 +92,14 @@ export interface PveScenario {
    * privilege)"; /cluster/resources leaves out the guests without VM.Audit, as PVE does.
    */
   acl?: FakeTokenAcl;
+  /** Rows of GET /cluster/ha/rules; a scenario whose /version is before 9 answers 501 there, as PVE 8 has no such handler. */
+  haRules?: unknown[];
+  /** Rows of GET /cluster/ha/groups. */
+  haGroups?: unknown[];
+  /** Rows of GET /cluster/ha/resources. */
+  haResources?: unknown[];
+  /** Rows of GET /cluster/replication (`guest` is the vmid PVE checks VM.Audit on). */
+  replication?: unknown[];
 }
 
 /**
@@ -100,12 +114,15 @@ export interface PveScenario {
  */
 export function pveCheck(s: Pick<PveScenario, 'version'>, path: string): { on: string; privileges: string[] } | undefined {
   if (path === '/cluster/status') return { on: '/', privileges: ['Sys.Audit'] };
+  // pve-ha-manager src/PVE/API2/HA/{Rules,Groups,Resources}.pm index: Sys.Audit on /.
+  if (/^\/cluster\/ha\/(?:rules|groups|resources)$/.test(path)) return { on: '/', privileges: ['Sys.Audit'] };
   const status = /^\/nodes\/([^/]+)\/status$/.exec(path);
   if (status) return { on: `/nodes/${status[1]}`, privileges: ['Sys.Audit'] };
-  const guest = /^\/nodes\/[^/]+\/(qemu|lxc)\/(\d+)\/(config|agent\/[a-z-]+)$/.exec(path);
+  const guest = /^\/nodes\/[^/]+\/(qemu|lxc)\/(\d+)\/(config|interfaces|agent\/[a-z-]+)$/.exec(path);
   if (!guest) return undefined;
   const on = `/vms/${guest[2]}`;
-  if (guest[3] === 'config') return { on, privileges: ['VM.Audit'] };
+  // pve-container src/PVE/API2/LXC.pm `ip` (…/interfaces): VM.Audit, like the config.
+  if (guest[3] === 'config' || guest[3] === 'interfaces') return { on, privileges: ['VM.Audit'] };
   const major = Number(/^(\d+)/.exec(s.version?.version ?? '8')?.[1] ?? 8);
   return { on, privileges: major >= 9 ? ['VM.GuestAgent.Audit', 'VM.GuestAgent.Unrestricted'] : ['VM.Monitor'] };
 }
@@ -170,6 +187,22 @@ function handle(s: PveScenario, opts: Pick<FakePveOptions, 'tokenId' | 'secret'>
   if (path === '/nodes') return ok(override ?? nodeList(s));
   if (path === '/cluster/backup') return ok(override ?? s.backupJobs ?? []);
   if (path === '/cluster/backup-info/not-backed-up') return ok(override ?? s.notBackedUp ?? []);
+  if (path === '/cluster/ha/rules') {
+    // PVE 8 has no rules handler: pveproxy's 501 for an unknown method.
+    if (major(s.version?.version ?? '8.4.1') < 9) return fail(501, `Method 'GET ${path}' not implemented`);
+    return denied(path) ?? ok(override ?? s.haRules ?? []);
+  }
+  if (path === '/cluster/ha/groups') return denied(path) ?? ok(override ?? s.haGroups ?? []);
+  if (path === '/cluster/ha/resources') return denied(path) ?? ok(override ?? s.haResources ?? []);
+  if (path === '/cluster/replication') {
+    // pve-manager PVE/API2/ReplicationConfig.pm index: sorted by id, and `$rpcenv->check(…, "/vms/$vmid",
+    // ['VM.Audit'])` without noerr, so one guest the token may not audit refuses the whole list.
+    const rows = ((override as unknown[] | undefined) ?? s.replication ?? []) as Array<{ id?: string; guest?: unknown }>;
+    for (const r of rows) {
+      if (!holdsAny(s.acl, `/vms/${String(r.guest)}`, ['VM.Audit'])) return fail(403, `Permission check failed (/vms/${String(r.guest)}, VM.Audit)`);
+    }
+    return ok([...rows].sort((a, b) => String(a.id) < String(b.id) ? -1 : String(a.id) > String(b.id) ? 1 : 0));
+  }
   if (path === '/cluster/resources') {
     const type = req.query.get('type');
     const all = (override as unknown[] | undefined) ?? [
@@ -209,7 +242,7 @@ function handle(s: PveScenario, opts: Pick<FakePveOptions, 'tokenId' | 'secret'>
     return ok(want === null ? rows : rows.filter((r) => (r as { content?: string }).content === want));
   }
 
-  const gm = /^\/(qemu|lxc)\/(\d+)\/(config|agent\/([a-z-]+))$/.exec(rest);
+  const gm = /^\/(qemu|lxc)\/(\d+)\/(config|interfaces|agent\/([a-z-]+))$/.exec(rest);
   if (!gm) return fail(501, `Method 'GET ${path}' not implemented`);
   const type = gm[1] as 'qemu' | 'lxc';
   const vmid = Number(gm[2]);
@@ -220,6 +253,13 @@ function handle(s: PveScenario, opts: Pick<FakePveOptions, 'tokenId' | 'secret'>
     if (!guest || (guest.config === undefined && !guest.configError)) return fail(500, missing);
     if (guest.configError) return fail(guest.configError.status, guest.configError.reason);
     return ok(guest.config);
+  }
+  if (gm[3] === 'interfaces') {
+    // pve-container 3d56c9c (PVE 8.1) added the handler; an older node has none.
+    if (type !== 'lxc' || versionBefore(node.pveversion ?? DEFAULT_PVEVERSION, 8, 1)) return fail(501, `Method 'GET ${path}' not implemented`);
+    if (!guest) return fail(500, missing);
+    if (guest.interfaces !== undefined) return ok(guest.interfaces);
+    return ok(guest.resource.status === 'running' ? [{ name: 'lo', hwaddr: '00:00:00:00:00:00', inet: '127.0.0.1/8', inet6: '::1/128' }] : null);
   }
   if (type !== 'qemu') return fail(501, `Method 'GET ${path}' not implemented`);
   if (!guest) return fail(500, missing);
@@ -235,6 +275,19 @@ function handle(s: PveScenario, opts: Pick<FakePveOptions, 'tokenId' | 'secret'>
     case 'agent-not-running': return fail(500, 'QEMU guest agent is not running');
     case 'ok': return ok({ result: cmd === 'get-osinfo' ? agent.osinfo ?? {} : agent.interfaces ?? [] });
   }
+}
+
+/** "9.0.3" → 9. */
+function major(version: string): number {
+  return Number(/^(\d+)/.exec(version)?.[1] ?? 0);
+}
+
+/** Whether a pveversion ("pve-manager/8.0.4/…") is before major.minor. */
+function versionBefore(pveversion: string, maj: number, min: number): boolean {
+  const m = /^pve-manager\/(\d+)\.(\d+)/.exec(pveversion);
+  if (!m) return false;
+  const [a, b] = [Number(m[1]), Number(m[2])];
+  return a < maj || (a === maj && b < min);
 }
 
 function derivedAgent(g: PveScenarioGuest): AgentBehaviour {

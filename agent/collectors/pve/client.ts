@@ -9,6 +9,8 @@ import {
   type BackupJob, type BackupVolume, type NotBackedUpRow, type StorageRow, guestConfigSchema,
   networkRowSchema, nodeRowSchema, nodeStatusSchema, resourceRowSchema, versionSchema,
   type AgentInterface, type AgentOsInfo, type ClusterStatusRow, type GuestConfigRaw, type NodeRow, type NodeStatus, type PveVersion, type ResourceRow,
+  haGroupSchema, haResourceSchema, haRuleSchema, lxcInterfaceSchema, replicationJobSchema,
+  type HaGroup, type HaResource, type HaRule, type LxcInterface, type ReplicationJob,
 } from './schema.ts';
 import type { NodeNetworkRow } from '../../../mappers/common/node-network.ts';
 
@@ -167,4 +169,47 @@ export function getStorageResources(api: PveApi): Promise<StorageRow[]> {
 
 export function getBackupVolumes(api: PveApi, node: string, storage: string): Promise<BackupVolume[]> {
   return getList(api, `/nodes/${seg(node)}/storage/${seg(storage)}/content`, backupVolumeSchema, { content: 'backup' });
+}
+
+/*
+ * LXC runtime addresses (issue #17, LXC_ADDRESSES): pve-container src/PVE/API2/LXC.pm `ip`
+ * checks VM.Audit on /vms/{vmid}, like the config. A container that is not running answers
+ * 200 with `data: null` (src/PVE/LXC.pm get_interfaces returns nothing when it finds no
+ * PID); a PVE before 8.1 has no such handler and pveproxy answers 501.
+ */
+export const lxcInterfacesPrivilege = (vmid: number): string => `the token lacks VM.Audit on /vms/${vmid}`;
+
+const nullableList = rawList.nullable();
+
+/** The running container's interfaces; null when PVE says nothing (the container is not running). */
+export async function getLxcInterfaces(api: PveApi, node: string, vmid: number): Promise<LxcInterface[] | null> {
+  const path = `/nodes/${seg(node)}/lxc/${vmid}/interfaces`;
+  const rows = await get(api, path, nullableList);
+  return rows === null ? null : parseEach(lxcInterfaceSchema, rows, (index, why) => api.onDrop(path, index, why));
+}
+
+/*
+ * HA and replication (issue #17, HA_STATUS, REPLICATION_STATUS). The three HA lists check
+ * Sys.Audit on / (pve-ha-manager src/PVE/API2/HA/Rules.pm, Groups.pm, Resources.pm).
+ * /cluster/replication checks VM.Audit on /vms/{vmid} of every job's guest *without*
+ * `noerr` (pve-manager PVE/API2/ReplicationConfig.pm index), so one replicated guest the
+ * token may not audit makes the whole list a 403.
+ */
+export const haPrivilege = (): string => 'the token lacks Sys.Audit on /';
+export const replicationPrivilege = (): string => 'the token lacks VM.Audit on a guest with a replication job (PVE refuses the whole list then)';
+
+export function getHaRules(api: PveApi): Promise<HaRule[]> {
+  return getList(api, '/cluster/ha/rules', haRuleSchema);
+}
+
+export function getHaGroups(api: PveApi): Promise<HaGroup[]> {
+  return getList(api, '/cluster/ha/groups', haGroupSchema);
+}
+
+export function getHaResources(api: PveApi): Promise<HaResource[]> {
+  return getList(api, '/cluster/ha/resources', haResourceSchema);
+}
+
+export function getReplicationJobs(api: PveApi): Promise<ReplicationJob[]> {
+  return getList(api, '/cluster/replication', replicationJobSchema);
 }

@@ -14,6 +14,8 @@ import { parseGuestConfig, parsePveVersion, parseTags, PveParseError } from './p
 import { PveResponseError, type NodeRow, type ResourceRow } from './schema.ts';
 import { exclusionOf, type GuestSelectionConfig } from './selection.ts';
 import type { GuestType, PveAgentData, PveExcludedGuest, PveGuest, PveGuestBackup, PveNode, PveSnapshot } from './snapshot.ts';
+import { applyHaReplication, collectHaReplication } from './ha.ts';
+import { hasDynamicNic, lxcRuntimeReader } from './lxc-runtime.ts';
 
 /** The first calls failed: the cluster as a whole could not be read (alias of the shared class; code `pve_unreachable`). */
 export { ApiUnreachableError as PveUnreachableError };
@@ -201,6 +203,10 @@ export async function collectPve(ctx: CollectContext<PveConfig>): Promise<PveSna
   guestWork.catch(() => {});
   const backupWork = c.BACKUP_STATUS ? nodesP.then((rows) => collectBackups(api, warn, rows, inScope)) : Promise.resolve(undefined);
   backupWork.catch(() => {});
+  // Issue #17: HA rules/groups and replication jobs, cluster-wide lists beside the first calls.
+  const haWork = collectHaReplication(api, { ha: c.HA_STATUS, replication: c.REPLICATION_STATUS }, versionP, warn);
+  haWork.catch(() => {});
+  const lxcRuntime = lxcRuntimeReader(api, warn, markDown);
 
   let version: Awaited<typeof versionP>;
   let status: Awaited<typeof statusP>;
@@ -208,13 +214,14 @@ export async function collectPve(ctx: CollectContext<PveConfig>): Promise<PveSna
     [version, status] = await Promise.all([versionP, statusP, nodesP, resourcesP]);
   } catch (err) {
     stopped = true;
-    await Promise.allSettled([nodeWork, guestWork, backupWork]);
+    await Promise.allSettled([nodeWork, guestWork, backupWork, haWork]);
     if (err instanceof HttpStatusError || err instanceof HttpConnectError || err instanceof PveResponseError) {
       throw new ApiUnreachableError(PVE_SERVICE, `${host}:${c.PROXMOX_PORT}`, err);
     }
     throw err;
   }
-  const [nodes, guests, backups] = await Promise.all([nodeWork, guestWork, backupWork]);
+  const [nodes, guests, backups, haFacts] = await Promise.all([nodeWork, guestWork, backupWork, haWork]);
+  applyHaReplication(guests, haFacts);
   if (backups) {
     for (const g of guests) {
       const b: PveGuestBackup = {};
@@ -319,6 +326,11 @@ export async function collectPve(ctx: CollectContext<PveConfig>): Promise<PveSna
       const { config, errors } = parseGuestConfig(g.type, raw);
       for (const e of errors) warn({ code: 'guest_config_invalid', subject, message: `${e.message}; that entry is skipped` });
       guest.config = config;
+      // Issue #17 (LXC_ADDRESSES): a running container with a dhcp/auto NIC is asked for its addresses.
+      if (g.type === 'lxc' && c.LXC_ADDRESSES !== 'config' && guest.status === 'running' && hasDynamicNic(raw) && canCall(g.node)) {
+        const runtime = await lxcRuntime.read(g.node, g.vmid);
+        if (runtime) guest.lxcRuntime = runtime;
+      }
 
       if (g.type === 'qemu' && guest.status === 'running' && config.agentEnabled && canCall(g.node)) {
         const [ifaces, os] = await Promise.allSettled([

@@ -24,6 +24,9 @@ describe('pveConfigSchema', () => {
       NODE_SITE_MAP: {},
       BACKUP_STATUS: false,
       BACKUP_MAX_AGE: 26,
+      LXC_ADDRESSES: 'config',
+      HA_STATUS: false,
+      REPLICATION_STATUS: false,
     });
   });
 
@@ -149,6 +152,9 @@ describe('pveConfigSchema', () => {
       NODE_SITE_MAP: { pve1: 'London', pve2: 'Amsterdam' },
       BACKUP_STATUS: false,
       BACKUP_MAX_AGE: 26,
+      LXC_ADDRESSES: 'config',
+      HA_STATUS: false,
+      REPLICATION_STATUS: false,
     });
   });
 });

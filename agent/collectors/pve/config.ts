@@ -101,6 +101,17 @@ const pveConfigObject = z
     EXCLUDE_POOLS: excludePoolsSchema.optional(),
     /** Tenants from pools and tags (issue #17): absent, the agent never touches a tenant. */
     TENANT_MAP: tenantMapSchema.optional(),
+    /*
+     * Issue #17: container addresses. `config` (the seed's rule): static ip=/ip6= only;
+     * `runtime`: a running container with a dhcp/auto NIC is asked for its addresses
+     * (GET /nodes/{node}/lxc/{vmid}/interfaces, one request per such container) and those
+     * replace the config's; `both`: config and runtime addresses together.
+     */
+    LXC_ADDRESSES: z.enum(['config', 'runtime', 'both']).default('config'),
+    /** HA rule (PVE 9) or group (PVE 8) of each guest: 1 or 2 requests per run (README "HA and replication"). */
+    HA_STATUS: boolish.default(false),
+    /** Replication targets and jobs of each guest: 1 request per run. */
+    REPLICATION_STATUS: boolish.default(false),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -82,6 +82,33 @@ export interface PveGuest {
   agent?: PveAgentData;
   /** BACKUP_STATUS only. */
   backup?: PveGuestBackup;
+  /** LXC_ADDRESSES runtime/both: the running container's interfaces, when it was asked and answered. */
+  lxcRuntime?: PveLxcInterface[];
+  /** HA_STATUS, when the HA configuration could be read: the guest's HA rules (PVE 9) or group as PVE 9 names it. */
+  ha?: { rules: string[] };
+  /** REPLICATION_STATUS, when /cluster/replication could be read: the guest's jobs by id. */
+  replication?: PveReplicationJob[];
+}
+
+/** One interface of GET /nodes/{node}/lxc/{vmid}/interfaces. */
+export interface PveLxcInterface {
+  name: string;
+  /** As PVE sends it (lower case). */
+  mac?: string;
+  addresses: Array<{ address: string; prefix: number; family: 4 | 6 }>;
+}
+
+/** One storage replication job of the guest (GET /cluster/replication). */
+export interface PveReplicationJob {
+  /** `<vmid>-<jobnum>`. */
+  id: string;
+  target: string;
+  /** Calendar event; PVE's default when the job sets none. */
+  schedule: string;
+  /** `disable` set: the job does not run. */
+  disabled?: boolean;
+  /** `remove_job` (local | full): the job is being removed. */
+  removal?: string;
 }
 
 /** Parsed config; see parsers.ts for the field notes. */
