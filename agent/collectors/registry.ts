@@ -12,3 +12,8 @@ import { pveCollector } from './pve/index.ts';
 export const COLLECTORS: ReadonlyMap<string, CollectorDefinition<any, any>> = new Map<string, CollectorDefinition<any, any>>(
   [pveCollector, pbsCollector, pdmCollector, cephCollector, packerCollector].map((c) => [c.id, c as CollectorDefinition<any, any>]),
 );
+
+/** Every collector's secret `config:` keys (CollectorDefinition.secretKeys), for redaction and substitution. */
+export function collectorSecretKeys(): ReadonlySet<string> {
+  return new Set([...COLLECTORS.values()].flatMap((c) => c.secretKeys));
+}
