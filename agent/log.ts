@@ -1,7 +1,6 @@
 import { inspect } from 'node:util';
 import { pino, stdSerializers, type Logger, type DestinationStream } from 'pino';
 import { AgentError, ConfigError, type ConfigIssue } from './errors.ts';
-import { collectorSecretKeys } from './collectors/registry.ts';
 
 /** Key paths of the agent's own settings whose values are secrets wherever they appear in a log object. */
 const AGENT_REDACT_PATHS = [
@@ -17,8 +16,22 @@ const AGENT_REDACT_PATHS = [
  * a message string or an error.
  */
 export function redactPaths(): string[] {
-  // Read when a logger is made, not when this module loads: the registry imports collectors that import this module.
-  return [...AGENT_REDACT_PATHS, ...[...collectorSecretKeys()].flatMap((k) => [k, `*.${k}`, `config.${k}`])];
+  return [...AGENT_REDACT_PATHS, ...[...collectorKeys].flatMap((k) => [k, `*.${k}`, `config.${k}`])];
+}
+
+const collectorKeys = new Set<string>();
+
+/**
+ * The collectors' secret `config:` keys (CollectorDefinition.secretKeys). The registry
+ * declares them as it loads (agent/collectors/registry.ts): this module cannot import it, as
+ * collectors import this module. Read when a logger is made and on each substitution.
+ */
+export function declareSecretKeys(keys: Iterable<string>): void {
+  for (const k of keys) collectorKeys.add(k);
+}
+
+export function declaredSecretKeys(): ReadonlySet<string> {
+  return collectorKeys;
 }
 
 /** What a secret is replaced with, in logs, summaries, /status, /metrics and errors. */

@@ -1,4 +1,5 @@
 import type { CollectorDefinition } from './types.ts';
+import { declareSecretKeys } from '../log.ts';
 import { cephCollector } from './ceph/index.ts';
 import { packerCollector } from './packer/index.ts';
 import { pbsCollector } from './pbs/index.ts';
@@ -13,7 +14,5 @@ export const COLLECTORS: ReadonlyMap<string, CollectorDefinition<any, any>> = ne
   [pveCollector, pbsCollector, pdmCollector, cephCollector, packerCollector].map((c) => [c.id, c as CollectorDefinition<any, any>]),
 );
 
-/** Every collector's secret `config:` keys (CollectorDefinition.secretKeys), for redaction and substitution. */
-export function collectorSecretKeys(): ReadonlySet<string> {
-  return new Set([...COLLECTORS.values()].flatMap((c) => c.secretKeys));
-}
+// Their secret config keys, for the logger's redaction and ${…} substitution (agent/log.ts).
+for (const c of COLLECTORS.values()) declareSecretKeys(c.secretKeys);

@@ -1,6 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
-import { registerSecret } from '../log.ts';
-import { collectorSecretKeys } from '../collectors/registry.ts';
+import { declaredSecretKeys, registerSecret } from '../log.ts';
 import { FileTooLargeError, readLimited } from './read-limited.ts';
 
 export interface SubstitutionProblem {
@@ -14,7 +13,7 @@ export const SECRET_KEY = /(secret|password|token_value|token|passwd|client_secr
 
 /** A collector's declared secret key (CollectorDefinition.secretKeys) or a secret-looking key of the agent's own. */
 export function isSecretKey(key: string): boolean {
-  return collectorSecretKeys().has(key) || SECRET_KEY.test(key);
+  return declaredSecretKeys().has(key) || SECRET_KEY.test(key);
 }
 
 /**
