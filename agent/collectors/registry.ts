@@ -1,4 +1,5 @@
 import type { CollectorDefinition } from './types.ts';
+import { declareSecretKeys } from '../log.ts';
 import { cephCollector } from './ceph/index.ts';
 import { packerCollector } from './packer/index.ts';
 import { pbsCollector } from './pbs/index.ts';
@@ -12,3 +13,6 @@ import { pveCollector } from './pve/index.ts';
 export const COLLECTORS: ReadonlyMap<string, CollectorDefinition<any, any>> = new Map<string, CollectorDefinition<any, any>>(
   [pveCollector, pbsCollector, pdmCollector, cephCollector, packerCollector].map((c) => [c.id, c as CollectorDefinition<any, any>]),
 );
+
+// Their secret config keys, for the logger's redaction and ${…} substitution (agent/log.ts).
+for (const c of COLLECTORS.values()) declareSecretKeys(c.secretKeys);

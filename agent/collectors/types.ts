@@ -31,8 +31,30 @@ export interface CollectContext<C> {
   progress(done: number, total: number): void;
 }
 
+/** One entry of a collector's warning catalog: a code its runs can emit. */
+export interface WarningDoc {
+  /** `<collector>_<what>`; codes older than that rule keep their names. */
+  code: string;
+  /** What a warning's `subject` looks like, e.g. "node pve3". */
+  subject: string;
+  /** When it is emitted. */
+  meaning: string;
+  /** What the run goes on without. */
+  lost: string;
+}
+
 export interface CollectorDefinition<C = unknown, S = unknown> {
   id: string;
+  /**
+   * The `config:` keys whose values are secrets: the logger redacts them wherever they
+   * appear (agent/log.ts) and substitution registers their values (agent/config/substitute.ts).
+   */
+  secretKeys: readonly string[];
+  /**
+   * Every warning code the collector (and its mapper) can emit; rendered into its README's
+   * "## Warnings" and the README's Troubleshooting (test/vocabulary.test.ts keeps them in step).
+   */
+  warnings: readonly WarningDoc[];
   /** zod schema of the policy's `config:` block (the collector's upper-case parameters). */
   configSchema: z.ZodType<C>;
   collect(ctx: CollectContext<C>): Promise<S>;

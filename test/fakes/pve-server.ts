@@ -110,12 +110,15 @@ export interface PveScenario {
  * - guest config: qemu-server PVE/API2/Qemu.pm / pve-container PVE/API2/LXC/Config.pm vm_config, VM.Audit.
  * - guest agent: qemu-server PVE/API2/Qemu/Agent.pm register_command, VM.Monitor up to PVE 8;
  *   VM.GuestAgent.Audit or VM.GuestAgent.Unrestricted from PVE 9 (reference/proxmox-apis.md §1.3).
+ * - Ceph: Sys.Audit or Datastore.Audit on /.
  * /version, /nodes, /cluster/resources and /nodes/{node}/network check none (`user => 'all'`).
  */
 export function pveCheck(s: Pick<PveScenario, 'version'>, path: string): { on: string; privileges: string[] } | undefined {
   if (path === '/cluster/status') return { on: '/', privileges: ['Sys.Audit'] };
   // pve-ha-manager src/PVE/API2/HA/{Rules,Groups,Resources}.pm index: Sys.Audit on /.
   if (/^\/cluster\/ha\/(?:rules|groups|resources)$/.test(path)) return { on: '/', privileges: ['Sys.Audit'] };
+  // Every Ceph GET: `['perm', '/', ['Sys.Audit', 'Datastore.Audit'], any => 1]` (pve-manager PVE/API2/Ceph.pm, PVE/API2/Ceph/*.pm, PVE/API2/Cluster/Ceph.pm).
+  if (path.startsWith('/cluster/ceph/') || /^\/nodes\/[^/]+\/ceph\//.test(path)) return { on: '/', privileges: ['Sys.Audit', 'Datastore.Audit'] };
   const status = /^\/nodes\/([^/]+)\/status$/.exec(path);
   if (status) return { on: `/nodes/${status[1]}`, privileges: ['Sys.Audit'] };
   const guest = /^\/nodes\/[^/]+\/(qemu|lxc)\/(\d+)\/(config|interfaces|agent\/[a-z-]+)$/.exec(path);
@@ -178,7 +181,9 @@ function handle(s: PveScenario, opts: Pick<FakePveOptions, 'tokenId' | 'secret'>
   };
   const override = s.overrides?.[path];
   const failure = s.failures?.[path];
-  if (failure) return fail(failure.status, failure.reason);
+  // A node that is down answers before any check (pveproxy cannot reach it, 595/596); any other
+  // failure comes from the handler, which runs only once the privilege check passed.
+  if (failure) return (failure.status < 595 ? denied(path) : undefined) ?? fail(failure.status, failure.reason);
   const raw = s.rawBodies?.[path];
   if (raw !== undefined) return { status: 200, body: raw };
 
@@ -220,11 +225,14 @@ function handle(s: PveScenario, opts: Pick<FakePveOptions, 'tokenId' | 'secret'>
     return ok(rows.filter((r) => wanted.includes((r as { type?: string }).type ?? '')));
   }
 
+  // A path the fake does not generate answers its override (recorded bodies, e.g. the Ceph endpoints), else 501.
+  const unrouted = (): FakeResponse => (override !== undefined ? denied(path) ?? ok(override) : fail(501, `Method 'GET ${path}' not implemented`));
   const nm = /^\/nodes\/([^/]+)(\/.*)$/.exec(path);
-  if (!nm || nm[1] === undefined || nm[2] === undefined) return fail(501, `Method 'GET ${path}' not implemented`);
+  if (!nm || nm[1] === undefined || nm[2] === undefined) return unrouted();
   const nodeName = nm[1];
   const rest = nm[2];
   const node = s.nodes.find((n) => n.name === nodeName);
+  if (!node && override !== undefined) return unrouted();
   if (!node) return fail(500, `hostname lookup '${nodeName}' failed - failed to get address info for: ${nodeName}: Name or service not known`);
   // pveproxy proxies to the node; a dead node gives AnyEvent::HTTP's 595 and no body.
   if (node.down) return { status: 595, statusText: node.downReason ?? 'No route to host', body: '' };
@@ -243,7 +251,7 @@ function handle(s: PveScenario, opts: Pick<FakePveOptions, 'tokenId' | 'secret'>
   }
 
   const gm = /^\/(qemu|lxc)\/(\d+)\/(config|interfaces|agent\/([a-z-]+))$/.exec(rest);
-  if (!gm) return fail(501, `Method 'GET ${path}' not implemented`);
+  if (!gm) return unrouted();
   const type = gm[1] as 'qemu' | 'lxc';
   const vmid = Number(gm[2]);
   const guest = s.guests.find((g) => g.resource.type === type && g.resource.node === nodeName && Number(g.resource.vmid) === vmid);

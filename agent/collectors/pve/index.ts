@@ -1,4 +1,5 @@
 import { defineCollector } from '../types.ts';
+import { PVE_WARNINGS } from './warnings.ts';
 import { count } from '../../preflight/run.ts';
 import type { PreflightContext, PrivilegeCheck, ProbeSpec } from '../../preflight/types.ts';
 import { backupGauges, mapPve, mapPveEach } from '../../../mappers/pve/index.ts';
@@ -131,6 +132,8 @@ async function pveProbes(ctx: PreflightContext<PveConfig>): Promise<void> {
 
 export const pveCollector = defineCollector({
   id: 'pve',
+  secretKeys: ['PROXMOX_TOKEN_VALUE'],
+  warnings: PVE_WARNINGS,
   configSchema: pveConfigSchema,
   collect: collectPve,
   map: mapPve,
