@@ -433,6 +433,37 @@ describe('collectPve', () => {
     expect(at('> /nodes/pve2/lxc/200/config')).toBeLessThan(at('< /nodes/pve2/network'));
     expect(at('> /nodes/pve1/qemu/100/agent/get-osinfo')).toBeLessThan(at('< /cluster/status'));
   });
+  it('keeps working on the other nodes\' guests while one node\'s /status is slow (no worker waits on a probe)', async () => {
+    const PVE1_GUESTS = Array.from({ length: 10 }, (_, i) => 100 + i);
+    // pve1's guests come first in vmid order and outnumber the 8 guest workers of C = 2; its
+    // /status holds one of the two slots, the other is free for everything else.
+    const slow: PveScenario = {
+      cluster: 'lab',
+      nodes: [{ name: 'pve1' }, { name: 'pve2' }],
+      guests: [
+        ...PVE1_GUESTS.map((v) => ({ resource: lxc(v, 'pve1'), config: { ostype: 'debian' } })),
+        ...[200, 201, 202].map((v) => ({ resource: lxc(v, 'pve2'), config: { ostype: 'debian' } })),
+      ],
+    };
+    const events: string[] = [];
+    const handler = pveHandler(slow, TOKEN);
+    server = await startFakeHttps(async (req) => {
+      const path = req.path.replace('/api2/json', '');
+      if (path === '/nodes/pve1/status') await sleep(400);
+      events.push(path);
+      return handler(req);
+    });
+    const c = testCollectContext(config(server.port), { scope: { nodes: ['*'] }, concurrency: 2 });
+    ctx = c;
+    const snap = await collectPve(c);
+    const answered = (p: string) => events.indexOf(p);
+    // Every pve2 config is answered before pve1's status; pve1's configs only after it.
+    for (const v of [200, 201, 202]) expect(answered(`/nodes/pve2/lxc/${v}/config`)).toBeLessThan(answered('/nodes/pve1/status'));
+    for (const v of PVE1_GUESTS) expect(answered(`/nodes/pve1/lxc/${v}/config`)).toBeGreaterThan(answered('/nodes/pve1/status'));
+    // The snapshot's guests stay in vmid order.
+    expect(snap.guests.map((g) => g.vmid)).toEqual([...PVE1_GUESTS, 200, 201, 202]);
+    expect(c.warnings).toEqual([]);
+  });
 });
 
 describe('generatePveScenario', () => {

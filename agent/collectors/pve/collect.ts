@@ -1,6 +1,6 @@
 import { AgentError } from '../../errors.ts';
 import { HttpConnectError, HttpStatusError } from '../../http/client.ts';
-import { mapLimit } from '../../http/semaphore.ts';
+import { mapWhenReady } from '../../http/ready-queue.ts';
 import type { CollectContext, Warning } from '../types.ts';
 import {
   backupJobsPrivilege, getBackupJobs, getBackupVolumes, getNotBackedUp, getStorageResources, storageContentPrivilege,
@@ -196,7 +196,13 @@ export async function collectPve(ctx: CollectContext<PveConfig>): Promise<PveSna
     for (const n of ctx.scope.nodes) {
       if (n !== '*' && !known.has(n)) warn({ code: 'scope_node_unknown', subject: `node ${n}`, message: `scope.nodes names "${n}", which GET /nodes does not list` });
     }
-    return mapLimit(guests, api.target.concurrency * GUEST_WORKERS_PER_SLOT, (g) => guestTask(g));
+    /*
+     * A guest starts once its node's /status probe has settled, and waits for it in its
+     * node's queue rather than in a worker: a node whose /status answers late (or times out)
+     * would otherwise fill every worker with its own guests and stall the other nodes' work.
+     * The snapshot keeps the guests in vmid order whatever order they ran in.
+     */
+    return mapWhenReady(guests, api.target.concurrency * GUEST_WORKERS_PER_SLOT, (g) => g.node, (node) => probes.get(node), (g) => guestTask(g));
   });
   // Handled below; these stop Node from reporting a rejection that lands while we wait elsewhere.
   nodeWork.catch(() => {});
@@ -309,7 +315,7 @@ export async function collectPve(ctx: CollectContext<PveConfig>): Promise<PveSna
       ...(r.pool !== undefined && { pool: r.pool }),
     };
     try {
-      await probes.get(g.node);
+      // Started by mapWhenReady once the node's probe has settled; a failed probe marked it down.
       if (!canCall(g.node)) return guest;
       let raw;
       try {
