@@ -91,6 +91,11 @@ const pveConfigObject = z
     BACKUP_STATUS: boolish.default(false),
     /** Hours: a guest whose newest backup is older counts as without a recent backup. */
     BACKUP_MAX_AGE: intish(1, 24 * 366).default(26),
+    /*
+     * A guest agent that timed out is asked again only every this many runs (README "Guest
+     * agent across runs"); meanwhile its last answer is used. 1 asks every run.
+     */
+    AGENT_RECHECK_RUNS: intish(1, 1000).default(4),
   })
   .strict()
   .superRefine((c, ctx) => {

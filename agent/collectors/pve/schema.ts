@@ -58,6 +58,8 @@ export const resourceRowSchema = z.object({
   maxcpu: opt(looseNumber),
   maxmem: opt(looseNumber),
   hastate: opt(text),
+  // Seconds since the guest started (0 when stopped); the collector's boot identity (guest-agent.ts).
+  uptime: opt(looseInt),
 });
 export type ResourceRow = z.output<typeof resourceRowSchema>;
 
