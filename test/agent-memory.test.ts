@@ -72,8 +72,8 @@ async function once(h: Harness, opts: Parameters<Harness['agent']>[0] = {}) {
 /** What NetBox shows of the guests: platform and the addresses on their interfaces. */
 function guestsInNetBox(): Array<[unknown, unknown, unknown[]]> {
   model.drain();
-  const platforms = new Map(model.objects('dcim.platform').map((p) => [p.id, p.name]));
-  const ifaceVm = new Map(model.objects('virtualization.vminterface').map((i) => [i.id, i.virtual_machine]));
+  const platforms = new Map<unknown, unknown>(model.objects('dcim.platform').map((p) => [p.id, p.name]));
+  const ifaceVm = new Map<unknown, unknown>(model.objects('virtualization.vminterface').map((i) => [i.id, i.virtual_machine]));
   return model.objects('virtualization.virtualmachine').map((vm) => [
     vm.name,
     platforms.get(vm.platform),

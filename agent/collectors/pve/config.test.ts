@@ -24,7 +24,14 @@ describe('pveConfigSchema', () => {
       NODE_SITE_MAP: {},
       BACKUP_STATUS: false,
       BACKUP_MAX_AGE: 26,
+      AGENT_RECHECK_RUNS: 4,
     });
+  });
+
+  it('takes AGENT_RECHECK_RUNS from 1 to 1000', () => {
+    expect(pveConfigSchema.parse({ ...required, AGENT_RECHECK_RUNS: '1' }).AGENT_RECHECK_RUNS).toBe(1);
+    expect(pveConfigSchema.safeParse({ ...required, AGENT_RECHECK_RUNS: 0 }).success).toBe(false);
+    expect(pveConfigSchema.safeParse({ ...required, AGENT_RECHECK_RUNS: 1001 }).success).toBe(false);
   });
 
   it('accepts strings from ${env:} substitution for booleans and numbers', () => {
@@ -94,6 +101,7 @@ describe('pveConfigSchema', () => {
       NODE_SITE_MAP: { pve1: 'London', pve2: 'Amsterdam' },
       BACKUP_STATUS: false,
       BACKUP_MAX_AGE: 26,
+      AGENT_RECHECK_RUNS: 4,
     });
   });
 });
