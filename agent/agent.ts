@@ -116,6 +116,7 @@ export class Agent {
       background: opts.background ?? false,
       // A dry run previews the next live delivery and leaves the live state as it was.
       readOnlyState: this.dryRun,
+      sharedState: opts.coordinator !== undefined,
       ...(opts.outboxRetryBaseMs !== undefined ? { retryBaseMs: opts.outboxRetryBaseMs } : {}),
       ...(opts.outboxRetryMaxMs !== undefined ? { retryMaxMs: opts.outboxRetryMaxMs } : {}),
       onDelivered: (r) => {
@@ -262,6 +263,7 @@ export class Agent {
       signal: abort.signal,
       tlsWarned: this.tlsWarned,
       onApiRequest: (collector, status, retried) => this.metrics.apiRequest(collector, status, retried),
+      recall: () => this.deliverer.memoryOf(policy.name),
       onProgress: (name, done, total) => this.progress.report(name, policy.collector, done, total),
     })
       .then(async (run) => {

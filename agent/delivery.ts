@@ -25,6 +25,11 @@ export interface DelivererOptions {
    * skip them.
    */
   readOnlyState?: boolean;
+  /**
+   * Other agents write this store too (replicas sharing Redis): the collector memory is read
+   * from the store every run instead of from what this agent saved last.
+   */
+  sharedState?: boolean;
   retryBaseMs?: number;
   retryMaxMs?: number;
   now?: () => number;
@@ -109,6 +114,8 @@ export class Deliverer {
   /** Ends read-back waits when the agent stops: what is not confirmed by then stays unconfirmed. */
   private readonly stopReadBack = new AbortController();
   private readonly readBackWarned = new Set<string>();
+  /** The collector memory this agent last saved per policy, so a run does not parse the state twice. */
+  private readonly savedMemory = new Map<string, unknown>();
 
   constructor(opts: DelivererOptions) {
     this.opts = opts;
@@ -119,6 +126,21 @@ export class Deliverer {
     const next = prev.then(fn, fn);
     this.chains.set(policy, next.catch(() => {}));
     return next;
+  }
+
+  /**
+   * The collector memory for the policy's next run (CollectContext.recall): that of a run
+   * still being delivered or waiting for Diode (newer than any saved state, and saved once
+   * it is delivered or given up), else what this agent saved last, else what the store
+   * holds (the first run after a start, a dry run, replicas). Throws what the store throws.
+   */
+  async memoryOf(policy: string): Promise<unknown> {
+    if (!this.opts.sharedState) {
+      const unsaved = this.active.get(policy) ?? this.pending.get(policy);
+      if (unsaved && !this.opts.readOnlyState) return unsaved.run.memory;
+      if (this.savedMemory.has(policy)) return this.savedMemory.get(policy);
+    }
+    return (await this.opts.store.load(policy))?.memory;
   }
 
   deliver(policy: Policy, run: CollectedRun): Promise<RunResult> {
@@ -298,10 +320,15 @@ export class Deliverer {
       const obj = state.objects[id];
       if (obj) obj.fp = '';
     }
+    // The memory is the run's, delivered or not: it is about the target, not about Diode.
+    if (p.run.memory === undefined) delete state.memory;
+    else state.memory = p.run.memory;
     try {
       await this.opts.store.save(p.policy.name, state);
+      this.savedMemory.set(p.policy.name, p.run.memory);
       return undefined;
     } catch (cause) {
+      this.savedMemory.delete(p.policy.name);
       // Stores other than the file store (Redis) throw their client's errors.
       const err = cause instanceof StateSaveError ? cause : new StateSaveError(`cannot save the state of ${p.policy.name}: ${(cause as Error).message}`, cause);
       p.run.log.error({ err }, 'state not saved; the next run resends what changed since the last saved state');

@@ -50,6 +50,8 @@ export interface RunDeps {
   tlsWarned?: Set<string>;
   onProgress?: (policy: string, done: number, total: number) => void;
   onApiRequest?: (collector: string, status: string, retried: boolean) => void;
+  /** What the policy's collector remembered last run (CollectContext.recall); absent: nothing. */
+  recall?: () => Promise<unknown>;
 }
 
 /** A collected run, mapped, ordered and encoded once, ready for delivery. */
@@ -63,6 +65,8 @@ export interface CollectedRun {
   t0: number;
   /** VM keys the mapper says to forget, not report stale (MapSummary.forgetVms). */
   forgetVms?: ReadonlySet<string>;
+  /** What the collector asked to remember (CollectContext.remember), saved with the run's state. */
+  memory?: unknown;
 }
 
 export function countByKind(items: ReadonlyArray<{ kind: string }>): Record<string, number> {
@@ -124,6 +128,8 @@ export async function collectRun(policy: Policy, deps: RunDeps): Promise<Collect
     warnings, collected: {}, sent: {}, apiRequests: 0, apiByStatus, diode: { requests: 0, entities: 0, bytes: 0, errors: [] },
   };
   const signal = deps.signal ?? new AbortController().signal;
+  let recalled: Promise<unknown> | undefined;
+  let memory: unknown;
   const ctx: CollectContext<unknown> = {
     policyName: policy.name,
     config: policy.config,
@@ -153,6 +159,15 @@ export async function collectRun(policy: Policy, deps: RunDeps): Promise<Collect
       log.warn({ warning: w.code, subject: w.subject, reason: w.message }, 'collector warning');
     },
     progress: (done, total) => deps.onProgress?.(policy.name, done, total),
+    // Loaded once, when the collector first asks; a store that cannot be read gives nothing.
+    recall: () => (recalled ??= (deps.recall?.() ?? Promise.resolve(undefined)).catch((err: unknown) => {
+      log.warn({ err: (err as Error).message }, 'collector memory unreadable, collecting without it');
+      return undefined;
+    })),
+    remember: (value) => {
+      memory = value;
+    },
+    now: () => now().getTime(),
   };
   log.info('run started');
   let encoded: EncodedEntity[] = [];
@@ -184,5 +199,9 @@ export async function collectRun(policy: Policy, deps: RunDeps): Promise<Collect
     result.apiRequests = Object.values(apiByStatus).reduce((a, b) => a + b, 0);
     result.durationMs = Math.round(performance.now() - t0);
   }
-  return { result, log, encoded, at, t0, ...(forgetVms && { forgetVms }) };
+  return {
+    result, log, encoded, at, t0,
+    ...(forgetVms && { forgetVms }),
+    ...(memory !== undefined && result.status !== 'failed' && result.status !== 'cancelled' && { memory }),
+  };
 }

@@ -29,6 +29,19 @@ export interface CollectContext<C> {
   target(opts: TargetRequest): HttpTarget;
   warn(w: Warning): void;
   progress(done: number, total: number): void;
+  /**
+   * What this policy's collector handed to `remember` on the last run whose state was saved,
+   * or undefined (first run, unreadable state). Loaded while the run's first calls go out.
+   * Untrusted JSON: the collector checks its shape.
+   */
+  recall?(): Promise<unknown>;
+  /**
+   * What to hand to the next run's `recall` (JSON-able). Saved with the policy's state when
+   * the run's state is saved, never by a dry run; a run that does not call it saves none.
+   */
+  remember?(value: unknown): void;
+  /** The clock, ms since the epoch (tests pin it); Date.now when absent. */
+  now?(): number;
 }
 
 /** One entry of a collector's warning catalog: a code its runs can emit. */

@@ -25,6 +25,11 @@ export interface PolicyState {
   /** A delivery failed or was partly rejected: the next run resends everything. */
   forceFull: boolean;
   objects: Record<string, ObjectState>;
+  /**
+   * What the policy's collector asked to remember for its next run (CollectContext.remember),
+   * as it gave it; absent in state written before it existed, which still loads (version 1).
+   */
+  memory?: unknown;
 }
 
 const stateSchema = z.object({
@@ -37,6 +42,8 @@ const stateSchema = z.object({
   // Checked by a plain loop in parseState: a zod record would build a second copy of the
   // largest part of the state, entry by entry.
   objects: z.custom<Record<string, unknown>>((v) => v !== null && typeof v === 'object' && !Array.isArray(v), 'expected an object'),
+  // The collector checks its own memory's shape when it reads it.
+  memory: z.unknown().optional(),
 });
 
 /** Validates stored state; anything else is a StateLoadError (then: warning and full resync). */

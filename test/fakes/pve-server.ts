@@ -12,7 +12,7 @@ import { prng } from '../helpers/prng.ts';
 
 export type AgentBehaviour =
   | { kind: 'ok'; osinfo?: Record<string, unknown>; interfaces?: unknown[] }
-  | { kind: 'not-configured' | 'not-running' | 'agent-not-running' | 'forbidden' };
+  | { kind: 'not-configured' | 'not-running' | 'agent-not-running' | 'forbidden' | 'timeout' };
 
 export interface PveScenarioNode {
   name: string;
@@ -281,6 +281,9 @@ function handle(s: PveScenario, opts: Pick<FakePveOptions, 'tokenId' | 'secret'>
     case 'not-configured': return fail(500, 'No QEMU guest agent configured');
     case 'not-running': return fail(500, `VM ${vmid} is not running`);
     case 'agent-not-running': return fail(500, 'QEMU guest agent is not running');
+    // The agent answered guest-ping but not the command within 5 s: qemu-server src/PVE/QMPClient.pm
+    // cmd dies "VM $vmid qmp command '$execute' failed - got timeout" (mux_timeout sets "got timeout").
+    case 'timeout': return fail(500, `VM ${vmid} qmp command 'guest-${cmd}' failed - got timeout`);
     case 'ok': return ok({ result: cmd === 'get-osinfo' ? agent.osinfo ?? {} : agent.interfaces ?? [] });
   }
 }

@@ -4,7 +4,7 @@ import { mapWhenReady } from '../../http/ready-queue.ts';
 import type { CollectContext, Warning } from '../types.ts';
 import {
   backupJobsPrivilege, getBackupJobs, getBackupVolumes, getNotBackedUp, getStorageResources, storageContentPrivilege,
-  getAgentNetworkInterfaces, getAgentOsInfo, getClusterResources, getClusterStatus, getLxcConfig, getNodeNetwork, getNodes,
+  getClusterResources, getClusterStatus, getLxcConfig, getNodeNetwork, getNodes,
   getNodeStatus, getQemuConfig, getVersion, guestConfigPrivilege, missingPrivilege, nodeNetworkPrivilege, nodeStatusPrivilege,
   pveTargetRequest, PVE_SERVICE, type PveApi,
 } from './client.ts';
@@ -13,9 +13,10 @@ import type { PveConfig } from './config.ts';
 import { parseGuestConfig, parsePveVersion, parseTags, PveParseError } from './parsers.ts';
 import { PveResponseError, type NodeRow, type ResourceRow } from './schema.ts';
 import { exclusionOf, type GuestSelectionConfig } from './selection.ts';
-import type { GuestType, PveAgentData, PveExcludedGuest, PveGuest, PveGuestBackup, PveNode, PveSnapshot } from './snapshot.ts';
+import type { GuestType, PveExcludedGuest, PveGuest, PveGuestBackup, PveNode, PveSnapshot } from './snapshot.ts';
 import { applyHaReplication, collectHaReplication } from './ha.ts';
 import { hasDynamicNic, lxcRuntimeReader } from './lxc-runtime.ts';
+import { GuestAgents } from './guest-agent.ts';
 
 /** The first calls failed: the cluster as a whole could not be read (alias of the shared class; code `pve_unreachable`). */
 export { ApiUnreachableError as PveUnreachableError };
@@ -103,9 +104,6 @@ export function selectGuests(rows: readonly ResourceRow[], inScope: (node: strin
   return { guests, skipped, duplicates, excluded };
 }
 
-/** Agent GETs need VM.GuestAgent.Audit on PVE 9, VM.Monitor on PVE 8 (reference/proxmox-apis.md §1.3). */
-const AGENT_PRIVILEGE_HINT = 'the token needs VM.GuestAgent.Audit (PVE 9) or VM.Monitor (PVE 8) on /vms';
-
 /**
  * Guests worked on at once, per request the target keeps in flight. A guest has one or
  * two requests outstanding, so this keeps the target's queue non-empty (a freed slot is
@@ -160,6 +158,8 @@ export async function collectPve(ctx: CollectContext<PveConfig>): Promise<PveSna
   const statusP = getClusterStatus(api);
   const nodesP = getNodes(api);
   const resourcesP = getClusterResources(api);
+  // The last run's memory loads while the first calls are out; only agent reads wait for it.
+  const agents = new GuestAgents({ api, warn, markDown, canCall, now: ctx.now?.() ?? Date.now(), recheckRuns: c.AGENT_RECHECK_RUNS, recalled: ctx.recall?.() });
 
   /*
    * Per node, the /status answer is the liveness probe its guests wait for: a dead node
@@ -237,6 +237,7 @@ export async function collectPve(ctx: CollectContext<PveConfig>): Promise<PveSna
       g.backup = b;
     }
   }
+  ctx.remember?.(await agents.memory(guests));
   const clusterName = status.find((r) => r.type === 'cluster')?.name;
   return {
     bootstrap: false,
@@ -339,24 +340,7 @@ export async function collectPve(ctx: CollectContext<PveConfig>): Promise<PveSna
       }
 
       if (g.type === 'qemu' && guest.status === 'running' && config.agentEnabled && canCall(g.node)) {
-        const [ifaces, os] = await Promise.allSettled([
-          getAgentNetworkInterfaces(api, g.node, g.vmid),
-          getAgentOsInfo(api, g.node, g.vmid),
-        ]);
-        const agent: PveAgentData = {};
-        if (ifaces.status === 'fulfilled') agent.interfaces = ifaces.value;
-        if (os.status === 'fulfilled') agent.osinfo = os.value;
-        if (agent.interfaces || agent.osinfo) guest.agent = agent;
-        // Both calls fail the same way when the agent is down: one warning per guest.
-        const failure = ifaces.status === 'rejected' ? ifaces.reason : os.status === 'rejected' ? os.reason : undefined;
-        if (failure !== undefined) {
-          if (isNodeLevel(failure)) markDown(g.node, describe(failure));
-          else if (failure instanceof HttpStatusError && failure.status === 403) {
-            warn({ code: 'guest_agent_forbidden', subject, message: `${failure.message}; ${AGENT_PRIVILEGE_HINT}; platform from ostype, no guest IPs` });
-          } else if (failure instanceof HttpStatusError || failure instanceof PveResponseError) {
-            warn({ code: 'guest_agent_unavailable', subject, message: `${failure.message}; ${agent.osinfo ? 'no guest IPs' : agent.interfaces ? 'platform from ostype' : 'platform from ostype, no guest IPs'}` });
-          } else throw failure;
-        }
+        await agents.read(guest, r.uptime);
       }
       return guest;
     } finally {

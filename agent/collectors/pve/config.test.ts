@@ -27,7 +27,14 @@ describe('pveConfigSchema', () => {
       LXC_ADDRESSES: 'config',
       HA_STATUS: false,
       REPLICATION_STATUS: false,
+      AGENT_RECHECK_RUNS: 4,
     });
+  });
+
+  it('takes AGENT_RECHECK_RUNS from 1 to 1000', () => {
+    expect(pveConfigSchema.parse({ ...required, AGENT_RECHECK_RUNS: '1' }).AGENT_RECHECK_RUNS).toBe(1);
+    expect(pveConfigSchema.safeParse({ ...required, AGENT_RECHECK_RUNS: 0 }).success).toBe(false);
+    expect(pveConfigSchema.safeParse({ ...required, AGENT_RECHECK_RUNS: 1001 }).success).toBe(false);
   });
 
   it('accepts strings from ${env:} substitution for booleans and numbers', () => {
@@ -155,6 +162,7 @@ describe('pveConfigSchema', () => {
       LXC_ADDRESSES: 'config',
       HA_STATUS: false,
       REPLICATION_STATUS: false,
+      AGENT_RECHECK_RUNS: 4,
     });
   });
 });

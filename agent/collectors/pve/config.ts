@@ -112,6 +112,11 @@ const pveConfigObject = z
     HA_STATUS: boolish.default(false),
     /** Replication targets and jobs of each guest: 1 request per run. */
     REPLICATION_STATUS: boolish.default(false),
+    /*
+     * A guest agent that timed out is asked again only every this many runs (README "Guest
+     * agent across runs"); meanwhile its last answer is used. 1 asks every run.
+     */
+    AGENT_RECHECK_RUNS: intish(1, 1000).default(4),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -53,6 +53,8 @@ export const resourceRowSchema = z.object({
   hastate: opt(text),
   // The guest's pool, when it is in one (pve-manager PVE/API2/Cluster.pm resources: `$entry->{pool} = $pool`).
   pool: opt(text),
+  // Seconds since the guest started (0 when stopped); the collector's boot identity (guest-agent.ts).
+  uptime: opt(looseInt),
 });
 export type ResourceRow = z.output<typeof resourceRowSchema>;
 
