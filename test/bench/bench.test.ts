@@ -205,7 +205,7 @@ describe('scheduleBound', () => {
 });
 
 describe('scenario and feature runs at a smoke size', () => {
-  it('bounds each scenario by the fake\'s record and prices BACKUP_STATUS in requests', async () => {
+  it('bounds each scenario by the fake\'s record and prices each feature in requests', async () => {
     const guests = 40;
     const o: BenchOptions = {
       ...parseBenchArgs([]), sizes: [], main: false, latencyMs: 2, quiet: true, floor: false,
@@ -238,10 +238,18 @@ describe('scenario and feature runs at a smoke size', () => {
     expect(slow.wallOverBound).toBeCloseTo(slow.wallS / slow.boundS, 9);
     expect(slow.slotUse).toBeGreaterThan(0);
 
-    // The feature price: BACKUP_STATUS adds its three cluster calls and one backup listing per node.
+    // The feature prices: BACKUP_STATUS adds its three cluster calls and one backup listing per
+    // node; LXC_ADDRESSES: runtime one interfaces call per running container (every generated
+    // container has ip6=auto); HA_STATUS the PVE 8 pair (groups, resources: the estate's nodes run
+    // PVE 8); REPLICATION_STATUS its one list.
+    const runningLxc = s.guests.filter((g) => g.resource.type === 'lxc' && g.resource.status === 'running').length;
+    expect(runningLxc).toBeGreaterThan(0);
     expect(report.features.map((f) => [f.feature, f.requests, f.extraRequests])).toEqual([
       ['none', e.expectedRequests, 0],
       ['backups', e.expectedRequests + 3 + e.nodes, 3 + e.nodes],
+      ['lxc-runtime', e.expectedRequests + runningLxc, runningLxc],
+      ['ha', e.expectedRequests + 2, 2],
+      ['replication', e.expectedRequests + 1, 1],
     ]);
     expect(report.features[1]).toMatchObject({ config: 'BACKUP_STATUS: true', warnings: 0 });
     const text = formatReport(report);

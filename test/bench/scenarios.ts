@@ -235,4 +235,7 @@ export function scheduleBound(records: readonly RequestRecord[], concurrency: nu
  */
 export const FEATURES: ReadonlyArray<{ name: string; config: string }> = [
   { name: 'backups', config: 'BACKUP_STATUS: true' },
+  { name: 'lxc-runtime', config: 'LXC_ADDRESSES: runtime' },
+  { name: 'ha', config: 'HA_STATUS: true' },
+  { name: 'replication', config: 'REPLICATION_STATUS: true' },
 ];
