@@ -23,7 +23,8 @@ export { ApiUnreachableError as PveUnreachableError };
 /**
  * A failure of the node rather than of the one call: PVE proxies /nodes/{other}/… and
  * answers 595 (or another 59x AnyEvent::HTTP pseudo-status) when that node is down, or
- * the proxy times out (reference/proxmox-apis.md §0 "proxied node unreachable").
+ * the proxy times out (pve-http-server src/PVE/APIServer/AnyEvent.pm proxy_request: AnyEvent::HTTP
+ * `http_request` with `timeout => 30`, whose `Status`/`Reason` are passed through as the answer).
  */
 export function isNodeLevel(err: unknown): boolean {
   return err instanceof HttpConnectError || (err instanceof HttpStatusError && err.status >= 595 && err.status <= 599);
@@ -103,7 +104,7 @@ export function selectGuests(rows: readonly ResourceRow[], inScope: (node: strin
   return { guests, skipped, duplicates, excluded };
 }
 
-/** Agent GETs need VM.GuestAgent.Audit on PVE 9, VM.Monitor on PVE 8 (reference/proxmox-apis.md §1.3). */
+/** Agent GETs need VM.GuestAgent.Audit on PVE 9, VM.Monitor on PVE 8 (qemu-server src/PVE/API2/Qemu/Agent.pm register_command; b92a40ce). */
 const AGENT_PRIVILEGE_HINT = 'the token needs VM.GuestAgent.Audit (PVE 9) or VM.Monitor (PVE 8) on /vms';
 
 /**
