@@ -5,8 +5,9 @@ import type {
 
 /*
  * Natural keys: how Diode (and NetBox) identify an object without an id. Used for the
- * stable order within a kind, for delta state and for staleness. They mirror the identity
- * rules of DESIGN.md §5: a node is (name, site), a guest (name, cluster), a cluster
+ * stable order within a kind, for delta state and for staleness. They mirror the identities
+ * Diode matches on (netboxlabs/diode-netbox-plugin netbox_diode_plugin/api/matcher.py; listed
+ * in README.md "What lands in NetBox"): a node is (name, site), a guest (name, cluster), a cluster
  * (name, scope), an interface (parent, name), an IP its address with prefix length, a
  * prefix its network.
  */

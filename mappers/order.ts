@@ -2,9 +2,9 @@ import type { AnyEntity, EntityKind } from './types.ts';
 import { naturalKey } from './keys.ts';
 
 /**
- * The one emission-order table. The first thirteen ranks are the seed's order
- * (proxmox-ve-mapping.txt, "Entity Emission Order") with custom field choice sets slotted
- * before the custom fields that use them; then kinds the seed does not name (DESIGN.md §7).
+ * The one emission-order table. The first thirteen ranks are the seed's "Entity Emission
+ * Order" (agent/collectors/pve/README.md "What lands in NetBox" lists it) with custom field
+ * choice sets slotted before the custom fields that use them; then kinds the seed does not name.
  * It orders the entities within each delivery phase below (and the dry-run files); what
  * reaches Diode first is decided by the phases, since no entity may depend on this order
  * to land.

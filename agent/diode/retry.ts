@@ -1,10 +1,12 @@
 import { status } from '@grpc/grpc-js';
 
 /**
- * The gRPC retry rule (DESIGN.md §7): transient server or transport states are retried
- * with bounded backoff; UNKNOWN and INVALID_ARGUMENT mean Diode rejected the request
- * itself (validation), so sending it again cannot help. UNAUTHENTICATED is handled apart:
- * one token refresh, then one more try.
+ * The gRPC retry rule: transient server or transport states are retried with bounded
+ * backoff; UNKNOWN and INVALID_ARGUMENT mean Diode rejected the request itself
+ * (validation), so sending it again cannot help. UNAUTHENTICATED is handled apart: one
+ * token refresh, then one more try. netboxlabs/diode diode-server/ingester/component.go
+ * Ingest: `validateRequest`'s plain error reaches the client as UNKNOWN, Redis above its
+ * watermark is RESOURCE_EXHAUSTED ("retry with backoff"), a failed stream write INTERNAL.
  */
 export const RETRYABLE_GRPC = new Set<number>([
   status.UNAVAILABLE, status.RESOURCE_EXHAUSTED, status.DEADLINE_EXCEEDED, status.ABORTED, status.INTERNAL,

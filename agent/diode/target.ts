@@ -24,7 +24,11 @@ export class DiodeTargetError extends AgentError {
   }
 }
 
-/** grpc://host[:port][/path] or grpcs://… (DESIGN.md §7; default ports 80 and 443). */
+/**
+ * grpc://host[:port][/path] or grpcs://…, the form of netboxlabs/diode-sdk-python
+ * netboxlabs/diode/sdk/client.py parse_target (scheme picks TLS, the path prefixes the
+ * method). Default ports 80 and 443 here, where the SDK always assumes 443.
+ */
 export function parseTarget(target: string): DiodeTarget {
   let url: URL;
   try {

@@ -7,7 +7,8 @@ import { backoffDelay, parseRetryAfter, shouldRetryHttp } from './retry.ts';
 import { Semaphore } from './semaphore.ts';
 
 /** An HTTP answer outside 2xx. `reason` is what the API said: PVE's status line or JSON
- * `message`, PBS/PDM's plain-text body (../shared/reference/proxmox-apis.md §0). */
+ * `message` (pve-http-server src/PVE/APIServer/Formatter/Standard.pm), PBS/PDM's plain-text
+ * body (proxmox-rs proxmox-rest-server/src/formatter.rs error_to_response). */
 export class HttpStatusError extends AgentError {
   readonly status: number;
   readonly reason: string;

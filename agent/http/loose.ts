@@ -2,9 +2,10 @@ import { z } from 'zod';
 
 /*
  * Decoders for the loose types of the Proxmox APIs, shared by every collector, so a quirk
- * is coerced the same way at every edge (reference/proxmox-apis.md §0): Perl (PVE) sends
- * booleans as 0/1 and some numbers as strings (`"vlan-id": "2"`, go-proxmox pve9x network
- * fixture); the Rust servers (PBS, PDM) send real JSON types but accepting both costs
+ * is coerced the same way at every edge: Perl (PVE) sends booleans as 0/1 (pve-common
+ * src/PVE/JSONSchema.pm check_type) and some numbers as strings (`"vlan-id": "2"`, pve-common
+ * src/PVE/INotify.pm; luthermonson/go-proxmox tests/mocks/pve9x network fixture); the Rust
+ * servers (PBS, PDM) send real JSON types but accepting both costs
  * nothing and keeps one oddly typed field from costing a whole list.
  */
 

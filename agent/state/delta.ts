@@ -4,7 +4,7 @@ import { sortByEmission } from '../../mappers/order.ts';
 import type { AnyEntity } from '../../mappers/types.ts';
 import { emptyState, type ObjectState, type PolicyState } from './store.ts';
 
-/** Kinds that are reported stale when they disappear (DESIGN.md §8, issue "Nothing lost"). */
+/** Kinds that are reported stale when they disappear (README.md "What lands in NetBox", stale objects; issue "Nothing lost"). */
 export const STALE_KINDS: ReadonlySet<string> = new Set(['virtual_machine', 'device', 'interface', 'vm_interface', 'ip_address', 'inventory_item']);
 /** Models whose status field allows "offline". */
 const OFFLINE_STATUS_KINDS: ReadonlySet<string> = new Set(['virtual_machine', 'device', 'inventory_item']);

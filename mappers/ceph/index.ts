@@ -11,7 +11,7 @@ import { CEPH_CLUSTER_TYPE, CEPH_HOST, DISCOVERED_TAG, PVE_NODE } from '../commo
 import { entity, type AnyEntity, type MapContext } from '../types.ts';
 
 /*
- * Ceph snapshot → Diode entities (DESIGN.md §6 "Ceph"). A Cluster of type "Ceph" carries
+ * Ceph snapshot → Diode entities (agent/collectors/ceph/README.md "What lands in NetBox"). A Cluster of type "Ceph" carries
  * the cluster-wide facts as custom fields; OSDs are InventoryItems on their host, MON/MGR
  * daemons Services on theirs. In `pve` mode a host is exactly the PVE collector's node
  * stub, deviceRef(node, NODE_SITE_MAP[node] ?? SITE_NAME), so hyperconverged nodes are one
@@ -35,7 +35,8 @@ export const NO_FLAGS = 'none';
 
 /**
  * The operational OSD map flags Ceph prints (src/osd/OSDMap.cc get_flag_string) plus
- * `pause`, the fold of pauserd+pausewr (reference/proxmox-apis.md §4a /api/osd/flags); the
+ * `pause`, the fold of pauserd+pausewr (ceph src/pybind/mgr/dashboard/controllers/osd.py
+ * OsdFlagsController._osd_flags); the
  * release-feature flags are left out by the collector (FEATURE_FLAGS). A fixed list keeps
  * the choice set from changing with the flags; a flag not listed is appended when seen,
  * so a newer Ceph never fails the multi-select.

@@ -12,7 +12,7 @@ import { entity, type EntityOf } from '../types.ts';
  * `transform_proto_json`, matcher.py `find_existing_object`). So every reference carries
  * what NetBox needs to create its object and what the matcher needs to find the full
  * entity, and every entity that points at an object builds the reference here, so the
- * same object is always the same reference (DESIGN.md §5).
+ * same object is always the same reference (the identities are listed in README.md "What lands in NetBox").
  */
 
 /** NetBox's slugify: lower-case, non-alphanumerics to '-', trimmed, at most 100 chars. */

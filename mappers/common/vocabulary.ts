@@ -14,11 +14,11 @@ export const DISCOVERED_TAG = { name: 'discovered', color: '198754' } as const;
 
 export const PROXMOX = 'Proxmox';
 
-/** A Proxmox VE node (seed proxmox-ve-mapping.txt, Node row). */
+/** A Proxmox VE node (agent/collectors/pve/README.md "What lands in NetBox", Device row). */
 export const PVE_NODE: DeviceKind = { model: 'Proxmox Node', manufacturer: PROXMOX, role: 'Hypervisor' };
-/** A Proxmox Backup Server (DESIGN.md §6 PBS). */
+/** A Proxmox Backup Server (agent/collectors/pbs/README.md "What lands in NetBox"). */
 export const PBS_SERVER: DeviceKind = { model: 'Proxmox Backup Server', manufacturer: PROXMOX, role: 'Backup Server' };
-/** A Proxmox Datacenter Manager (DESIGN.md §6 PDM). */
+/** A Proxmox Datacenter Manager (agent/collectors/pdm/README.md "What lands in NetBox"). */
 export const PDM_MANAGER: DeviceKind = { model: 'Proxmox Datacenter Manager', manufacturer: PROXMOX, role: 'Datacenter Manager' };
 /**
  * A Ceph host read from the Ceph dashboard, which says nothing of its hardware: NetBox
@@ -26,7 +26,7 @@ export const PDM_MANAGER: DeviceKind = { model: 'Proxmox Datacenter Manager', ma
  */
 export const CEPH_HOST: DeviceKind = { model: 'Ceph Node', manufacturer: 'Generic', role: 'Ceph Node' };
 
-/** Cluster types (seed: ClusterType "Proxmox"; DESIGN.md §6: type "Ceph"). */
+/** Cluster types ("Proxmox": agent/collectors/pve/README.md; "Ceph": agent/collectors/ceph/README.md). */
 export const PVE_CLUSTER_TYPE = PROXMOX;
 export const CEPH_CLUSTER_TYPE = 'Ceph';
 

@@ -8,7 +8,7 @@ import { DISCOVERED_TAG, pveClusterRef } from '../common/vocabulary.ts';
 import { entity, type AnyEntity, type MapContext } from '../types.ts';
 
 /*
- * Packer snapshot → Diode entities (DESIGN.md §6 "Packer"). One VirtualMachine per image
+ * Packer snapshot → Diode entities (agent/collectors/packer/README.md "What lands in NetBox"). One VirtualMachine per image
  * definition: the template its latest completed build produced (status offline, role
  * "VM Template", platform from os_family/os_release, tag packer), in the definition's
  * target cluster. The build history is summarised on it as custom fields: the build that

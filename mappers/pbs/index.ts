@@ -10,7 +10,7 @@ import { orderEntities } from '../order.ts';
 import { entity, type AnyEntity, type MapContext } from '../types.ts';
 
 /*
- * PbsSnapshot → Diode entities (DESIGN.md §6 "PBS"): the server is a Device with its NICs,
+ * PbsSnapshot → Diode entities (agent/collectors/pbs/README.md "What lands in NetBox"): the server is a Device with its NICs,
  * IPs, platform and the `pbs-api` Service; each datastore an InventoryItem on it; backup
  * groups and jobs are JSON custom fields. Every field of the netbox-pbs models lands here or
  * is listed in agent/collectors/pbs/README.md. Pure: no clock, no I/O, sorted output.
@@ -37,7 +37,7 @@ export function pbsDeviceName(config: Pick<PbsConfig, 'PBS_NAME' | 'PBS_HOST'>):
   return config.PBS_NAME ?? hostLabel(config.PBS_HOST);
 }
 
-/** "3.2" + "7" → "3.2-7", the way PBS shows its own version (reference/proxmox-apis.md §2 /version). */
+/** "3.2" + "7" → "3.2-7", the way PBS shows its own version (proxmox-backup pbs-buildcfg/src/lib.rs: PROXMOX_PKG_VERSION is MAJOR.MINOR, PROXMOX_PKG_RELEASE the patch). */
 export function formatPbsVersion(version: string, release?: string): string {
   return release === undefined ? version : `${version}-${release}`;
 }
@@ -77,7 +77,7 @@ export const PBS_CUSTOM_FIELDS = [
 export type PbsFieldName = (typeof PBS_CUSTOM_FIELDS)[number]['name'];
 
 // ---------------------------------------------------------------------------
-// State vocabularies of the netbox-pbs models (seeds/netbox-pbs.txt).
+// State vocabularies of the netbox-pbs models (agent/collectors/pbs/README.md "Where every netbox-pbs field lands").
 
 export type GcStatus = 'ok' | 'running' | 'error' | 'pending' | 'unknown';
 export type JobRunState = 'ok' | 'error' | 'warning' | 'running' | 'unknown';

@@ -11,7 +11,7 @@ import { formatPbsVersion, hostLabel, pbsDeviceRef, pbsPlatformName } from '../p
 import { entity, type AnyEntity, type MapContext } from '../types.ts';
 
 /*
- * PdmSnapshot → Diode entities (DESIGN.md §6 "PDM"): the manager is a Device with the
+ * PdmSnapshot → Diode entities (agent/collectors/pdm/README.md "What lands in NetBox"): the manager is a Device with the
  * `pdm-api` Service. A PVE remote lands on the Cluster the pve collector makes for that
  * cluster, a PBS remote on the Device the pbs collector makes for that server: same
  * natural keys, so Diode merges them (test/convergence.test.ts). On those shared objects

@@ -18,7 +18,8 @@ import { haReplicationFieldEntities, haReplicationValues } from './ha.ts';
 import { lxcIps } from './lxc-runtime.ts';
 
 /*
- * Snapshot → Diode entities, following ../shared/seeds/proxmox-ve-mapping.txt row by row.
+ * Snapshot → Diode entities, following the seed's mapping row by row as
+ * agent/collectors/pve/README.md "What lands in NetBox" states it.
  * Pure: no clock, no I/O; mapPve's output is sorted with the one emission-order table.
  */
 

@@ -77,7 +77,8 @@ export const QGA_TIMEOUT_MS = 5000;
  * What PVE answers then: QMPClient.pm `mux_timeout` sets the error "got timeout\n" and
  * `cmd` dies with "VM $vmid qmp command '$cmd->{execute}' failed - $error"; the API's
  * agent_cmd (src/PVE/QemuServer/Agent.pm) passes it on, and pveproxy puts it in the
- * status line of a 500 (reference/proxmox-apis.md §0, error envelope).
+ * status line of a 500 (pve-http-server src/PVE/APIServer/AnyEvent.pm handle_api2_request:
+ * `HTTP::Response->new($res->{status}, $res->{message})`).
  */
 export function agentTimeoutReason(vmid: number, command: string): string {
   return `VM ${vmid} qmp command 'guest-${command}' failed - got timeout`;

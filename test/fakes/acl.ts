@@ -48,8 +48,8 @@ export function holdsSome(acl: FakeTokenAcl | undefined, path: string): boolean 
 }
 
 /**
- * PVEAuditor's privileges as reference/proxmox-apis.md §1.4 lists them (pve-access-control
- * PVE/AccessControl.pm create_roles: each $privgroups entry's `audit` list); no guest-agent one.
+ * PVEAuditor's privileges (pve-access-control PVE/AccessControl.pm create_roles: each
+ * $privgroups entry's `audit` list); no guest-agent one.
  */
 export const PVE_AUDIT_PRIVILEGES = ['Sys.Audit', 'VM.Audit', 'Datastore.Audit', 'SDN.Audit', 'Pool.Audit', 'Mapping.Audit'] as const;
 

@@ -4,9 +4,9 @@ import { startFakePve, type PveScenario } from './pve-server.ts';
 
 /*
  * Fakes of the two Ceph APIs the ceph collector reads:
- * - PVE's Ceph endpoints (reference/proxmox-apis.md §4b): PVE token auth, `{"data": …}`,
+ * - PVE's Ceph endpoints (pve-manager PVE/API2/Cluster/Ceph.pm, PVE/API2/Ceph*.pm): PVE token auth, `{"data": …}`,
  *   errors with the reason in the HTTP status line and `{"data":null}` as body;
- * - the Ceph MGR dashboard (§4a): POST /api/auth → JWT, bearer auth with 401 when the
+ * - the Ceph MGR dashboard (ceph src/pybind/mgr/dashboard): POST /api/auth → JWT, bearer auth with 401 when the
  *   token is unknown or used up, the per-endpoint versioned Accept header with 415 on a
  *   mismatch (controllers/_version.py `supports`), and ListPaginator pagination with
  *   `X-Total-Count` (/api/osd 10 items, /api/host 5, unless `limit=-1`).
@@ -42,10 +42,10 @@ export interface CephPveScenario {
 
 export const FAKE_PVE_TOKEN = { user: 'root@pam', tokenName: 'netbox', secret: '5f1d1f2c-0c8e-4a7e-9d6b-2b5e7b0c9a11' } as const;
 
-/** pve-manager PVE/Ceph/Tools.pm check_ceph_installed / check_ceph_inited (reference/proxmox-apis.md §4b). */
+/** pve-manager PVE/Ceph/Tools.pm check_ceph_installed / check_ceph_inited. */
 export const CEPH_NOT_INSTALLED: PveError = { status: 500, reason: 'binary not installed: /usr/bin/ceph-mon' };
 export const CEPH_NOT_INITIALIZED: PveError = { status: 500, reason: "pveceph configuration not initialized - missing '/etc/pve/ceph.conf'" };
-/** A proxied node that is down: AnyEvent::HTTP's pseudo-status (reference/proxmox-apis.md §0). */
+/** A proxied node that is down: AnyEvent::HTTP's pseudo-status, passed on by pve-http-server src/PVE/APIServer/AnyEvent.pm proxy_request. */
 export const NODE_DOWN: PveError = { status: 595, reason: 'No route to host' };
 
 export interface FakeOpts {
@@ -82,7 +82,7 @@ export function startFakeCephPve(scenario: CephPveScenario, opts: FakeOpts = {})
 
 /* -------------------------------------------------------------- Dashboard side */
 
-/** Endpoint versions of the dashboard's openapi.yaml (reference/proxmox-apis.md §4a). */
+/** Endpoint versions of the dashboard's openapi.yaml (ceph src/pybind/mgr/dashboard/openapi.yaml). */
 export const DASHBOARD_VERSIONS: Readonly<Record<string, string>> = {
   '/api/auth': '1.0',
   '/api/health/minimal': '1.0',

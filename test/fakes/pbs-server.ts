@@ -3,7 +3,7 @@ import { startFakeHttps, TEST_CERT_FINGERPRINT, type FakeRequest, type FakeRespo
 
 /*
  * A fake Proxmox Backup Server API over HTTPS, driven by a scenario written as data. It
- * answers the way proxmox-rest-server does (../shared/reference/proxmox-apis.md §0, §2):
+ * answers the way proxmox-rest-server does (proxmox-rs proxmox-rest-server/src/formatter.rs):
  * `{"data": …}` with result attributes (`digest`), kebab-case keys, optional fields
  * omitted rather than null, and errors as the raw message in the body under a JSON
  * content type. Error wordings marked [inferred] follow proxmox-rest-server/proxmox-router

@@ -4,7 +4,7 @@ import { holdsAny, holdsSome, type FakeTokenAcl } from './acl.ts';
 
 /*
  * A fake Proxmox Datacenter Manager API over HTTPS, driven by a scenario written as data,
- * in either generation of the remote paths (../shared/reference/proxmox-apis.md §3):
+ * in either generation of the remote paths (proxmox-datacenter-manager server/src/api/remotes/mod.rs, 7a2ec84):
  *  - new (PDM ≥ 1.0): GET /remotes lists subdirectories, the remotes are at /remotes/remote,
  *    the token is blanked;
  *  - old (0.x betas): the remotes are at /remotes, /remotes/remote is the subdirectory

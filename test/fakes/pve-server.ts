@@ -4,7 +4,7 @@ import { prng } from '../helpers/prng.ts';
 
 /*
  * A fake Proxmox VE API over HTTPS, driven by a scenario written as data. It answers
- * the way pveproxy does (../shared/reference/proxmox-apis.md §0, §1): token auth with
+ * the way pveproxy does (pve-http-server src/PVE/APIServer/AnyEvent.pm, Formatter/Standard.pm): token auth with
  * "No ticket" / "Authentication failed!", the error reason in the HTTP status line,
  * 595 with an empty body for a node that is down, the guest agent's three 500s and the
  * 403 of a token without the agent privilege.
@@ -109,7 +109,7 @@ export interface PveScenario {
  * - /nodes/{node}/status: PVE/API2/Nodes.pm status, Sys.Audit on /nodes/{node}.
  * - guest config: qemu-server PVE/API2/Qemu.pm / pve-container PVE/API2/LXC/Config.pm vm_config, VM.Audit.
  * - guest agent: qemu-server PVE/API2/Qemu/Agent.pm register_command, VM.Monitor up to PVE 8;
- *   VM.GuestAgent.Audit or VM.GuestAgent.Unrestricted from PVE 9 (reference/proxmox-apis.md §1.3).
+ *   VM.GuestAgent.Audit or VM.GuestAgent.Unrestricted from PVE 9 (qemu-server b92a40ce).
  * - Ceph: Sys.Audit or Datastore.Audit on /.
  * /version, /nodes, /cluster/resources and /nodes/{node}/network check none (`user => 'all'`).
  */

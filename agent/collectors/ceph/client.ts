@@ -71,7 +71,7 @@ export const getPveRules = (api: CephPveApi, node: string) => pveList(api, `/nod
 export const getPveMons = (api: CephPveApi, node: string) => pveList(api, `/nodes/${seg(node)}/ceph/mon`, pveDaemonSchema);
 export const getPveMgrs = (api: CephPveApi, node: string) => pveList(api, `/nodes/${seg(node)}/ceph/mgr`, pveDaemonSchema);
 
-/* ---------------------------------------------------------------- Dashboard (§4a) */
+/* ------------------------------- Dashboard (ceph src/pybind/mgr/dashboard/openapi.yaml) */
 
 /** Login refused, or a token nobody can renew. Never carries the password. */
 export class CephAuthError extends AgentError {

@@ -148,7 +148,7 @@ export async function collectCeph(ctx: CollectContext<CephConfig>): Promise<Ceph
   return ctx.config.CEPH_SOURCE === 'pve' ? collectFromPve(ctx) : collectFromDashboard(ctx);
 }
 
-/* ------------------------------------------------------------------ PVE (§4b) */
+/* ------------------------------------- PVE (pve-manager PVE/API2/Ceph.pm, Ceph/*.pm) */
 
 /**
  * A node that cannot answer (down: 595 or no route; Ceph not on this node) or answers a
@@ -353,7 +353,7 @@ function osdsFromTree(ctx: CollectContext<CephConfig>, root: unknown): CephOsd[]
   return out.sort((a, b) => a.id - b.id);
 }
 
-/* ---------------------------------------------------------------- Dashboard (§4a) */
+/* ------------------------------- Dashboard (ceph src/pybind/mgr/dashboard/openapi.yaml) */
 
 async function collectFromDashboard(ctx: CollectContext<CephConfig>): Promise<CephSnapshot> {
   const c = ctx.config;

@@ -6,10 +6,9 @@ import { siteFrom } from '../../../mappers/common/refs.ts';
 
 /*
  * The policy's `config:` block for the ceph collector. `CEPH_SOURCE: pve` takes the PVE
- * collector's connection parameters with the same names and defaults
- * (../shared/seeds/proxmox-ve-mapping.txt "Config Parameters"), so a hyperconverged node
- * gets the very Device stub the PVE collector makes. `CEPH_SOURCE: dashboard` talks to the
- * Ceph MGR REST API (reference/proxmox-apis.md §4a).
+ * collector's connection parameters with the same names and defaults (agent/collectors/pve/config.ts),
+ * so a hyperconverged node gets the very Device stub the PVE collector makes. `CEPH_SOURCE:
+ * dashboard` talks to the Ceph MGR REST API (ceph src/pybind/mgr/dashboard/openapi.yaml).
  */
 
 export const CEPH_SOURCES = ['pve', 'dashboard'] as const;

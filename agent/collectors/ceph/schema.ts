@@ -4,8 +4,9 @@ import { looseBool, looseInt, looseNumber, summarizeIssues } from '../../http/lo
 /*
  * zod schemas of the Ceph answers the collector reads, naming only the fields it uses.
  * Two sources, two dialects: PVE's Ceph endpoints (Perl: 0/1 booleans, numbers that may be
- * strings; reference/proxmox-apis.md §4b) and the Ceph MGR dashboard (Python: real
- * booleans, but `up`/`in` as 0/1 integers; §4a). Both are coerced here, at the edge.
+ * strings; pve-manager PVE/API2/Ceph/OSD.pm index, pve-common src/PVE/JSONSchema.pm) and the
+ * Ceph MGR dashboard (Python: real booleans, but `up`/`in` as 0/1 integers, as ceph
+ * src/osd/OSDMap.cc OSDMap::dump writes them with `dump_int`). Both are coerced here, at the edge.
  */
 
 export { summarizeIssues };
@@ -15,7 +16,7 @@ export { ApiResponseError as CephResponseError } from '../../http/proxmox.ts';
 
 const text = z.string().trim().min(1);
 
-/* ------------------------------------------------------------------ PVE (§4b) */
+/* ------------------------------------- PVE (pve-manager PVE/API2/Ceph.pm, Ceph/*.pm) */
 
 /** One health check; PVE replaces `health` with `health detail` output, so checks carry `detail[]` too (unused: it lists PGs and changes constantly). */
 const healthCheckSchema = z.object({
@@ -117,7 +118,7 @@ export const pveDaemonSchema = z.object({
 });
 export type PveDaemon = z.output<typeof pveDaemonSchema>;
 
-/* ---------------------------------------------------------------- Dashboard (§4a) */
+/* ------------------------------- Dashboard (ceph src/pybind/mgr/dashboard/openapi.yaml) */
 
 export const dashAuthSchema = z.object({ token: text });
 

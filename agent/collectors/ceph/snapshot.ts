@@ -3,7 +3,8 @@ import type { CephSource } from './config.ts';
 /*
  * What one ceph run collected, in one shape for both sources. Only stable facts: usage
  * counters (bytes used, PG counts, I/O rates) are left out on purpose, because each change
- * would be a NetBox changelog row (DESIGN.md §6).
+ * would be a NetBox changelog row (NetBox records one ObjectChange per saved change:
+ * netbox-community/netbox netbox/netbox/models/features.py ChangeLoggingMixin).
  */
 
 export interface CephHealthCheck {

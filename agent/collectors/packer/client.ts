@@ -6,8 +6,9 @@ import type { PveConnection } from '../pve/config.ts';
 /*
  * The optional PVE lookup: one `GET /cluster/resources?type=vm` (PVEAuditor is enough)
  * maps each output VMID to the guest PVE has under it, so the NetBox VM carries the
- * template's real name and node (reference/proxmox-apis.md §5.2: "look up vmid in
- * /cluster/resources?type=vm (template:1, name = template_name)").
+ * template's real name and node: a Proxmox build's artifact id is the VMID
+ * (hashicorp/packer-plugin-proxmox builder/proxmox/common/artifact.go Id), and PVE lists the
+ * template there with `template: 1` (pve-manager PVE/API2Tools.pm extract_vm_stats).
  */
 
 export interface PveGuestRef {

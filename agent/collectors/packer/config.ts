@@ -6,7 +6,7 @@ import { nodeSiteMapSchema, pveConnectionShape, splitPveTokenId } from '../pve/c
 /*
  * The policy's `config:` block for the packer collector. Image definitions are declared
  * in the policy with the fields of netbox-packer's PackerImageDefinition
- * (../shared/seeds/netbox-packer.txt "Data Models"), including its builder validation
+ * (listed in this folder's README.md "Configuration"), including its builder validation
  * ("Builder validation": proxmox-clone needs target_cluster and source_template_vmid,
  * proxmox-iso needs iso_url or iso_storage), reported at the offending key:
  * `file:line:col: config.PACKER_DEFINITIONS.0.source_template_vmid: …`.

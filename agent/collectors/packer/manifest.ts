@@ -4,8 +4,8 @@ import { manifestRowSchema as rowSchema } from './schema.ts';
 
 /*
  * packer-manifest.json, written by Packer's `manifest` post-processor
- * (hashicorp/packer post-processor/manifest/{artifact.go,post-processor.go};
- * reference/proxmox-apis.md §5.1). The file is appended to: each build of each run adds a
+ * (hashicorp/packer post-processor/manifest/{artifact.go,post-processor.go}). The file is
+ * appended to: each build of each run adds a
  * row; rows whose `packer_run_uuid` equals `last_run_uuid` are the latest run. Pure: it
  * returns a value or throws PackerManifestError, nothing else (manifest.test.ts checks that
  * with fast-check).
@@ -92,7 +92,7 @@ export function artifactVmid(artifactId: string | undefined): number | undefined
   return n >= VMID_MIN && n <= VMID_MAX ? n : undefined;
 }
 
-/** Proxmox builds only: `builder_type` proxmox-iso / proxmox-clone (reference/proxmox-apis.md §6 "Packer"). */
+/** Proxmox builds only: `builder_type` proxmox-iso / proxmox-clone (hashicorp/packer-plugin-proxmox main.go RegisterBuilder). */
 export function isProxmoxBuilder(builderType: string | undefined): boolean {
   return builderType !== undefined && /^proxmox(?:-|$)/.test(builderType);
 }

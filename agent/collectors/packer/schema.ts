@@ -2,8 +2,8 @@ import { z } from 'zod';
 
 /*
  * zod schema of a packer-manifest.json row, naming only the fields the collector uses
- * (hashicorp/packer post-processor/manifest/artifact.go ArtifactFile/Artifact;
- * reference/proxmox-apis.md §5.1). The PVE lookup reuses the PVE collector's
+ * (hashicorp/packer post-processor/manifest/artifact.go ArtifactFile/Artifact). The PVE
+ * lookup reuses the PVE collector's
  * /cluster/resources schema (agent/collectors/pve/schema.ts).
  */
 

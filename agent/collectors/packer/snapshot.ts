@@ -6,7 +6,7 @@ import type { PackerDefinition } from './config.ts';
  * same build. Times are Unix seconds from the files, never the agent's clock.
  */
 
-/** netbox-packer PackerImageBuild.status (../shared/seeds/netbox-packer.txt). */
+/** netbox-packer PackerImageBuild.status choices (this folder's README.md, "netbox-packer model fields"). */
 export const BUILD_STATUSES = ['pending', 'running', 'failed', 'completed', 'cancelled'] as const;
 export type BuildStatus = (typeof BUILD_STATUSES)[number];
 

@@ -93,7 +93,7 @@ export function getVersion(api: PbsApi): Promise<PbsVersion> {
   return PBS.get(api, '/version', versionSchema);
 }
 
-/** The node of a PBS is always `localhost` (reference/proxmox-apis.md §2). */
+/** The node of a PBS is always `localhost` (pbs-api-types NODE_SCHEMA: "Node name (or 'localhost')"). */
 export function getNodeStatus(api: PbsApi): Promise<PbsNodeStatus> {
   return PBS.get(api, '/nodes/localhost/status', nodeStatusSchema);
 }
@@ -147,7 +147,8 @@ export function getPruneJobs(api: PbsApi): Promise<JobItem[]> {
 /**
  * Sync jobs of both directions. Without `sync-direction` PBS lists pull jobs only; releases
  * before push sync (PBS < 3.3) reject the parameter with a 400, and are asked again without
- * it (reference/proxmox-apis.md §2, /admin/sync).
+ * it (proxmox-backup src/api2/admin/sync.rs list_config_sync_jobs: `sync_direction.unwrap_or_default()`
+ * is pull).
  */
 export async function getSyncJobs(api: PbsApi): Promise<JobItem[]> {
   const path = '/admin/sync';

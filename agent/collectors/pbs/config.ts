@@ -3,8 +3,9 @@ import { apiTimeout, boolish, hostname, intish, sha256Fingerprint } from '../../
 import { maxResponseBytesSetting } from '../pve/config.ts';
 
 /*
- * The policy's `config:` block for the pbs collector (the issue's parameters, DESIGN.md §3).
- * PBS_CA_FILE is an addition: DESIGN.md §4 offers a CA file beside verify and the pin.
+ * The policy's `config:` block for the pbs collector (the parameters of this folder's README.md).
+ * PBS_CA_FILE is an addition: every HTTP target takes a CA file beside verify and the pin
+ * (agent/http/client.ts targetSettings).
  */
 
 /** SHA-256, 32 colon-separated hex bytes, as the PBS dashboard and PVE's `fingerprint=` show it. */

@@ -14,8 +14,8 @@ import type { NodeNetworkRow } from '../../../mappers/common/node-network.ts';
 /** An answer whose shape is not what the schema expects (alias of the shared class; code `pbs_bad_response`). */
 export { ApiResponseError as PbsResponseError } from '../../http/proxmox.ts';
 
-// GET /version: `version` is MAJOR.MINOR and `release` the patch number (pbs-buildcfg,
-// reference/proxmox-apis.md §2), so PBS 3.2-7 answers {version:"3.2", release:"7"}.
+// GET /version: `version` is MAJOR.MINOR and `release` the patch number (proxmox-backup
+// pbs-buildcfg/src/lib.rs, src/api2/version.rs), so PBS 3.2-7 answers {version:"3.2", release:"7"}.
 export const versionSchema = z.object({ version: z.string().trim().min(1), release: text.optional() });
 export type PbsVersion = z.output<typeof versionSchema>;
 

@@ -3,7 +3,7 @@ import type { NodeNetworkRow } from '../../../mappers/common/node-network.ts';
 /*
  * What one PBS run saw, as plain JSON-able data: the collector fills it, mappers/pbs turns
  * it into entities. Snapshot lists are already reduced to one summary per backup group
- * (DESIGN.md §6: high-cardinality history is summarised), which keeps the snapshot small
+ * (high-cardinality history is summarised, see this folder's README.md), which keeps the snapshot small
  * on stores with tens of thousands of snapshots.
  */
 export interface PbsSnapshot {

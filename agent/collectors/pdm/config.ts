@@ -4,9 +4,10 @@ import { checkTokenForms, fingerprint, tokenId, tokenName, tokenUser } from '../
 import { maxResponseBytesSetting, nodeSiteMapSchema } from '../pve/config.ts';
 
 /*
- * The policy's `config:` block for the pdm collector (the issue's parameters, DESIGN.md §3).
+ * The policy's `config:` block for the pdm collector (the parameters of this folder's README.md).
  * PDM_CA_FILE and PDM_API_TIMEOUT are additions, the same as the pbs collector's: every
- * HTTP target needs a timeout, and DESIGN.md §4 offers a CA file beside verify and the pin.
+ * HTTP target needs a timeout and takes a CA file beside verify and the pin
+ * (agent/http/client.ts targetSettings).
  */
 export const pdmConfigSchema = z
   .object({

@@ -17,8 +17,8 @@ export type PdmVersion = z.output<typeof versionSchema>;
 
 /**
  * The host of one `nodes` entry. PDM serializes each NodeUrl as a property string,
- * `hostname=10.0.0.1,fingerprint=AA:…` (pdm-api-types remotes.rs; reference/proxmox-apis.md
- * §3), whose hostname may carry a port (HOST_OPTIONAL_PORT_FORMAT) and brackets around an
+ * `hostname=10.0.0.1,fingerprint=AA:…` (proxmox-datacenter-manager lib/pdm-api-types/src/remotes.rs
+ * NodeUrl), whose hostname may carry a port (HOST_OPTIONAL_PORT_FORMAT) and brackets around an
  * IPv6 literal. A bare value is the hostname (the default key); an object form is accepted too.
  */
 export function nodeHost(entry: string | { hostname: string }): string | undefined {

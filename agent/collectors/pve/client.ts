@@ -129,7 +129,7 @@ export function getLxcConfig(api: PveApi, node: string, vmid: number): Promise<G
   return get(api, `/nodes/${seg(node)}/lxc/${vmid}/config`, guestConfigSchema);
 }
 
-/** QGA `guest-get-osinfo`; a 500 names why the agent is unavailable (reference/proxmox-apis.md §1.3). */
+/** QGA `guest-get-osinfo`; a 500 names why the agent is unavailable (qemu-server src/PVE/QemuServer/Agent.pm assert_agent_available). */
 export function getAgentOsInfo(api: PveApi, node: string, vmid: number): Promise<AgentOsInfo> {
   return get(api, `/nodes/${seg(node)}/qemu/${vmid}/agent/get-osinfo`, agentOsInfoSchema);
 }

@@ -24,7 +24,8 @@ export { ApiUnreachableError as PveUnreachableError };
 /**
  * A failure of the node rather than of the one call: PVE proxies /nodes/{other}/… and
  * answers 595 (or another 59x AnyEvent::HTTP pseudo-status) when that node is down, or
- * the proxy times out (reference/proxmox-apis.md §0 "proxied node unreachable").
+ * the proxy times out (pve-http-server src/PVE/APIServer/AnyEvent.pm proxy_request: AnyEvent::HTTP
+ * `http_request` with `timeout => 30`, whose `Status`/`Reason` are passed through as the answer).
  */
 export function isNodeLevel(err: unknown): boolean {
   return err instanceof HttpConnectError || (err instanceof HttpStatusError && err.status >= 595 && err.status <= 599);

@@ -6,7 +6,7 @@ import { excludePoolsSchema, excludeTagsSchema, excludeVmidsSchema, tenantMapSch
 
 /*
  * The policy's `config:` block for the pve collector: the seed's parameters with the
- * seed's defaults (proxmox-ve-mapping.txt, "Config Parameters"), plus TLS pinning.
+ * seed's defaults (listed in README.md "Collector parameters"), plus TLS pinning.
  */
 
 /**

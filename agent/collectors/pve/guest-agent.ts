@@ -40,7 +40,7 @@ export function isAgentTimeout(err: unknown): boolean {
   return err instanceof HttpStatusError && /(?:- got timeout|socket - timeout after \d+ retries)\s*$/.test(err.reason);
 }
 
-/** Agent GETs need VM.GuestAgent.Audit on PVE 9, VM.Monitor on PVE 8 (reference/proxmox-apis.md §1.3). */
+/** Agent GETs need VM.GuestAgent.Audit on PVE 9, VM.Monitor on PVE 8 (qemu-server src/PVE/API2/Qemu/Agent.pm register_command; b92a40ce). */
 const AGENT_PRIVILEGE_HINT = 'the token needs VM.GuestAgent.Audit (PVE 9) or VM.Monitor (PVE 8) on /vms';
 
 const osinfoSchema = z.object({ id: z.string().optional(), name: z.string().optional(), prettyName: z.string().optional(), versionId: z.string().optional() }).strict();

@@ -15,7 +15,7 @@ export type { PveSnapshot } from './snapshot.ts';
 
 /*
  * Preflight probes: each endpoint collectPve calls, once, with what PVE checks for it.
- * - /version: any authenticated user (reference/proxmox-apis.md §1.1).
+ * - /version: any authenticated user (pve-manager PVE/API2.pm version, `permissions => { user => 'all' }`).
  * - /cluster/status: pve-manager PVE/API2/Cluster.pm get_status, `check => ['perm', '/', ['Sys.Audit']]`.
  * - /cluster/resources: Cluster.pm resources, `user => 'all'`; a guest is listed only with
  *   VM.Audit on /vms/{vmid} (`next if !$rpcenv->check($authuser, "/vms/$vmid", ['VM.Audit'], 1)`).
@@ -26,7 +26,7 @@ export type { PveSnapshot } from './snapshot.ts';
  *   PVE/API2/LXC/Config.pm vm_config, VM.Audit on /vms/{vmid}.
  * - …/agent/{cmd}: qemu-server PVE/API2/Qemu/Agent.pm register_command, `$perm //= 'VM.Monitor'`,
  *   `check => ['perm', '/vms/{vmid}', [$perm]]` up to PVE 8; PVE 9 checks VM.GuestAgent.Audit or
- *   VM.GuestAgent.Unrestricted instead (qemu-server b92a40ce, reference/proxmox-apis.md §1.3).
+ *   VM.GuestAgent.Unrestricted instead (qemu-server b92a40ce, src/PVE/API2/Qemu/Agent.pm).
  * A privilege-separated token holds only what both it and its user hold (pve-access-control
  * PVE/RPCEnvironment.pm compile_acl_path, "intersect user and token permissions").
  */

@@ -110,7 +110,7 @@ describe('parseGuestIp', () => {
 });
 
 describe('parseDisk', () => {
-  it('reads storage, size and flags of the forms in reference/proxmox-apis.md §1.2', () => {
+  it('reads storage, size and flags of the forms qemu-server and pve-container write', () => {
     expect(parseDisk('scsi0', 'local-lvm:vm-100-disk-0,iothread=1,discard=on,ssd=1,size=32G')).toEqual({
       key: 'scsi0', volume: 'local-lvm:vm-100-disk-0', storage: 'local-lvm', sizeMb: 32768, cdrom: false, cloudinit: false, none: false,
     });

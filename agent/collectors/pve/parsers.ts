@@ -93,7 +93,8 @@ export interface QemuNet {
 
 /**
  * QEMU `netN`: `virtio=BC:24:11:2E:C5:4A,bridge=vmbr0,tag=10` or the long form
- * `model=virtio,macaddr=…` (reference/proxmox-apis.md §1.2).
+ * `model=virtio,macaddr=…` (qemu-server src/PVE/QemuServer/Network.pm `$net_fmt`: each model
+ * name is a `keyAlias` of `model` whose value is the `macaddr`).
  */
 export function parseQemuNet(input: string): QemuNet {
   return within('QEMU net', input, () => qemuNet(input));
@@ -207,7 +208,9 @@ const CLOUDINIT = /(?:^|\/)vm-\d+-cloudinit(?:\.[a-z0-9]+)?$/i;
 
 /**
  * A disk or mount point value. The volume is the format's default key (`file` for
- * QEMU, `volume` for LXC); the rest are options (reference/proxmox-apis.md §1.2).
+ * QEMU, `volume` for LXC); the rest are options (`default_key => 1` on `file` in qemu-server
+ * src/PVE/QemuServer/Drive.pm `%drivedesc_base`, on `volume` in pve-container
+ * src/PVE/LXC/Config.pm `$rootfs_desc`).
  */
 export function parseDisk(key: string, input: string): GuestDisk {
   const what = `disk ${key}`;

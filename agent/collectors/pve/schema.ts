@@ -6,8 +6,9 @@ export { lenientList, looseBool, looseInt, looseNumber, opt, summarizeIssues };
 
 /*
  * zod schemas of the PVE answers the collector reads, naming only the fields it uses.
- * PVE is Perl: booleans come as 0/1 and some numbers as strings (reference/proxmox-apis.md
- * §0 "booleans", "number-as-string"), so both are coerced here, at the edge.
+ * PVE is Perl: booleans come as 0/1 (pve-common src/PVE/JSONSchema.pm check_type accepts a
+ * `boolean` only as '1' or '0') and some numbers as strings (e.g. `vlan-id`, a regex capture in
+ * pve-common src/PVE/INotify.pm __read_etc_network_interfaces), so both are coerced here, at the edge.
  */
 
 /** An answer whose shape is not what the schema expects (alias of the shared class; code `pve_bad_response`). */
@@ -37,8 +38,9 @@ export type NodeRow = z.output<typeof nodeRowSchema>;
 /*
  * GET /cluster/resources?type=vm. Rows of other types (node, storage, pool, sdn, PVE 9
  * `network`) have none of the guest fields, so everything but `type` is optional and the
- * collector keeps only qemu/lxc rows; guests of a down node may lack `name`
- * (reference/proxmox-apis.md §1.1).
+ * collector keeps only qemu/lxc rows; guests of a down node may lack `name` (pve-manager
+ * PVE/API2Tools.pm extract_vm_stats sets `name` only from the guest's RRD entry, which a down
+ * node stops feeding).
  */
 export const resourceRowSchema = z.object({
   type: z.string(),

@@ -5,7 +5,9 @@ import type { PveScenario } from '../../../fakes/pve-server.ts';
  * A standalone PVE 8.4.1 host served from DataDog/integrations-core's captures
  * (test/fixtures/pve/NOTICE): /version and /cluster/resources byte for byte (the fake
  * applies `type=vm` to the captured rows, as PVE would). DataDog captured no configs or
- * node network; those are written here in the shapes of reference/proxmox-apis.md §1.2.
+ * node network; those are written here in the shapes qemu-server and pve-container write
+ * (qemu-server src/PVE/QemuServer/Network.pm `$net_fmt`, Drive.pm `%drivedesc_base`;
+ * pve-container src/PVE/LXC/Config.pm).
  */
 const fx = (name: string): unknown =>
   (JSON.parse(readFileSync(new URL(`../../../fixtures/pve/datadog-pve84/${name}`, import.meta.url), 'utf8')) as { data: unknown }).data;
