@@ -4,7 +4,7 @@ import { startFakeHttps, type FakeServer } from './fakes/https-server.ts';
 import { NetBoxDiodeModel } from './fakes/netbox-diode/model.ts';
 import { generatePveScenario, pveHandler } from './fakes/pve-server.ts';
 import { harness, PVE_TOKEN } from './helpers/agent-harness.ts';
-import { duplicatesIn } from './helpers/netbox-model.ts';
+import { duplicatesIn, modelBehind } from './helpers/netbox-model.ts';
 
 /*
  * The agent itself (collect → map → delta → phased delivery over the real gRPC wire, with
@@ -21,11 +21,7 @@ beforeEach(async () => {
   pve = await startFakeHttps(pveHandler(generatePveScenario({ guests: 60, nodes: 3, seed: 21 }), PVE_TOKEN));
   ingester = await new FakeDiodeIngester().start();
   model = new NetBoxDiodeModel({ seed: 5, workers: 4 });
-  ingester.onAccepted = (r) => model.ingest(r);
-  ingester.reconciler = (requestId) => {
-    model.drain();
-    return model.logs({ requestId }).map((l) => ({ requestId: l.requestId, index: l.index, objectType: l.objectType, state: l.state, ...(l.error !== undefined && { error: l.error }) }));
-  };
+  modelBehind(ingester, model);
 });
 afterEach(async () => {
   await ingester.stop();

@@ -7,7 +7,7 @@ import { startFakeHttps, type FakeServer } from './fakes/https-server.ts';
 import { NetBoxDiodeModel } from './fakes/netbox-diode/model.ts';
 import { pveHandler, type PveScenario, type PveScenarioGuest } from './fakes/pve-server.ts';
 import { harness, PVE_TOKEN, type Harness } from './helpers/agent-harness.ts';
-import { duplicatesIn } from './helpers/netbox-model.ts';
+import { duplicatesIn, modelBehind } from './helpers/netbox-model.ts';
 import type { PveMemory } from '../agent/collectors/pve/guest-agent.ts';
 import type { PolicyState } from '../agent/state/store.ts';
 
@@ -45,11 +45,7 @@ beforeEach(async () => {
   pve = await startFakeHttps(pveHandler(scenario, PVE_TOKEN));
   ingester = await new FakeDiodeIngester().start();
   model = new NetBoxDiodeModel({ seed: 3, workers: 4 });
-  ingester.onAccepted = (r) => model.ingest(r);
-  ingester.reconciler = (requestId) => {
-    model.drain();
-    return model.logs({ requestId }).map((l) => ({ requestId: l.requestId, index: l.index, objectType: l.objectType, state: l.state, ...(l.error !== undefined && { error: l.error }) }));
-  };
+  modelBehind(ingester, model);
 });
 afterEach(async () => {
   await ingester.stop();

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { NetBoxDiodeModel, wireEntity, type IngestionLog } from '../fakes/netbox-diode/model.ts';
 import { deliveryPhase, DELIVERY_PHASES } from '../../mappers/order.ts';
+import type { FakeDiodeIngester } from '../fakes/diode-ingester.ts';
 import type { EntityKind } from '../../mappers/types.ts';
 
 /*
@@ -58,3 +59,16 @@ export function duplicatesIn(model: NetBoxDiodeModel): string[] {
   return Object.keys(model.dump()).flatMap((type) => model.duplicates(type).map((rows) => `${type}: ${rows.map((r) => model.keyOf(type, r)).join(' = ')}`));
 }
 
+
+/**
+ * Puts the model behind a fake Diode: every accepted request is ingested into it, and the
+ * reconciler's ingestion logs (the agent's read-back) are the model's, after it has applied
+ * what it holds.
+ */
+export function modelBehind(ingester: FakeDiodeIngester, model: NetBoxDiodeModel): void {
+  ingester.onAccepted = (r) => model.ingest(r);
+  ingester.reconciler = (requestId) => {
+    model.drain();
+    return model.logs({ requestId }).map((l) => ({ requestId: l.requestId, index: l.index, objectType: l.objectType, state: l.state, ...(l.error !== undefined && { error: l.error }) }));
+  };
+}
