@@ -39,7 +39,9 @@ function addDemoBackups(scenario: PveScenario): void {
   const vmids = scenario.guests.map((g) => Number(g.resource.vmid)).sort((a, b) => a - b);
   const unprotected = vmids[vmids.length - 1] ?? 0;
   const old = vmids[1] ?? 0;
-  const night = Math.floor(Date.now() / 86_400_000) * 86_400 - 10 * 3600;
+  // Six hours before the run, whatever the time of day: within BACKUP_MAX_AGE (26 h) at any
+  // hour. (Midnight − 10 h, as it was, is older than 26 h after 16:00 UTC.)
+  const night = Math.floor(Date.now() / 1000) - 6 * 3600;
   scenario.extraResources = [
     ...(scenario.extraResources ?? []),
     ...scenario.nodes.map((n) => ({ id: `storage/${n.name}/pbs-lab`, type: 'storage', storage: 'pbs-lab', node: n.name, plugintype: 'pbs', content: 'backup', shared: 1, status: 'available', disk: 1, maxdisk: 2 })),
