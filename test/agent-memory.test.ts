@@ -9,7 +9,7 @@ import { pveHandler, type PveScenario, type PveScenarioGuest } from './fakes/pve
 import { harness, PVE_TOKEN, type Harness } from './helpers/agent-harness.ts';
 import { duplicatesIn, modelBehind } from './helpers/netbox-model.ts';
 import type { PveMemory } from '../agent/collectors/pve/guest-agent.ts';
-import type { PolicyState } from '../agent/state/store.ts';
+import { parseState, type PolicyState } from '../agent/state/store.ts';
 
 /*
  * The collector memory through the agent itself: saved with the policy's state after a
@@ -52,7 +52,7 @@ afterEach(async () => {
   await pve.close();
 });
 
-const stateOf = (h: Harness): PolicyState => JSON.parse(readFileSync(join(h.dir, 'state', 'pve.state.json'), 'utf8')) as PolicyState;
+const stateOf = (h: Harness): PolicyState => parseState(readFileSync(join(h.dir, 'state', 'pve.state')), 'pve.state');
 const agentCalls = (from: number): string[] => pve.requests.slice(from).map((r) => r.path.replace('/api2/json', '')).filter((p) => p.includes('/agent/')).sort();
 
 async function once(h: Harness, opts: Parameters<Harness['agent']>[0] = {}) {
@@ -129,15 +129,15 @@ describe('collector memory through the agent', () => {
   it('is read but never written by a dry run', async () => {
     const h = harness(ingester, pve);
     await once(h);
-    const file = join(h.dir, 'state', 'pve.state.json');
-    const saved = readFileSync(file, 'utf8');
+    const file = join(h.dir, 'state', 'pve.state');
+    const saved = readFileSync(file);
     scenario.guests[0]!.agent = { kind: 'timeout' };
     const dryRunDir = mkdtempSync(join(tmpdir(), 'mem-dry-'));
     const r = await once(h, { dryRun: true, dryRunDir });
     // The dry run recalled the live memory (the last answer is kept) …
     expect(r.warnings.map((w) => [w.code, w.subject])).toEqual([['pve_agent_data_reused', 'qemu 100 on pve1']]);
     // … and left the state as it was: no hung mark for the next live run.
-    expect(readFileSync(file, 'utf8')).toBe(saved);
+    expect(readFileSync(file)).toEqual(saved);
     const seen = pve.requests.length;
     const live = await once(h);
     expect(agentCalls(seen)).toEqual(['/nodes/pve1/qemu/100/agent/network-get-interfaces', '/nodes/pve1/qemu/101/agent/network-get-interfaces']);

@@ -10,7 +10,7 @@ import { COLLECTORS } from '../agent/collectors/registry.ts';
 import { loadAgentConfig } from '../agent/config/load.ts';
 import { EntityType, IngestRequestType } from '../agent/diode/codec.ts';
 import { listDryRunFiles, readDryRunFile } from '../agent/diode/dry-run.ts';
-import { FileStateStore } from '../agent/state/store.ts';
+import { FileStateStore, parseState } from '../agent/state/store.ts';
 import { FakeDiodeIngester, GrpcCode } from './fakes/diode-ingester.ts';
 import { startFakeHttps, type FakeServer } from './fakes/https-server.ts';
 import { generatePveScenario, pveHandler, type PveScenario } from './fakes/pve-server.ts';
@@ -70,7 +70,7 @@ describe('dry run', () => {
     const written = dryRunEntities(dryDir);
     expect(written.length).toBeGreaterThan(40);
     expect(ingester.ingests).toEqual([]);
-    expect(existsSync(join(h.dir, 'state', 'pve.state.json'))).toBe(false);
+    expect(existsSync(join(h.dir, 'state', 'pve.state'))).toBe(false);
     const a = h.agent();
     const [r] = await a.once();
     await a.stop(0);
@@ -84,8 +84,8 @@ describe('dry run', () => {
     const [r1] = await live.once();
     const everything = accepted().length;
     expect(r1?.status).toBe('success');
-    const stateFile = join(h.dir, 'state', 'pve.state.json');
-    const before = readFileSync(stateFile, 'utf8');
+    const stateFile = join(h.dir, 'state', 'pve.state');
+    const before = readFileSync(stateFile);
     scenario.guests[4]!.resource.maxcpu = 9;
     const dryDir = join(h.dir, 'dry');
     const dryConfig = join(h.dir, 'agent-dry.yaml');
@@ -99,7 +99,7 @@ describe('dry run', () => {
     expect(rd).toMatchObject({ status: 'success', sent: { virtual_machine: 1 }, delivery: { full: false, reason: 'delta', planned: 1 } });
     const vmOf = (e: Record<string, unknown>) => [(e.virtual_machine as { name: string }).name, (e.virtual_machine as { vcpus: number }).vcpus];
     expect(dryRunEntities(dryDir).map(vmOf)).toEqual([[scenario.guests[4]!.resource.name, 9]]);
-    expect(readFileSync(stateFile, 'utf8')).toBe(before);
+    expect(readFileSync(stateFile)).toEqual(before);
     const [r2] = await live.once();
     await live.stop(0);
     expect(r2).toMatchObject({ status: 'success', sent: { virtual_machine: 1 } });
@@ -166,7 +166,7 @@ describe('shutdown with a snapshot waiting for Diode', () => {
     expect(a.deliverer.dropped).toBe(1);
     expect(a.deliverer.pending.size).toBe(0);
     expect(r).toMatchObject({ status: 'failed', error: 'Diode unavailable; snapshot dropped at shutdown', delivery: { pending: false } });
-    expect(JSON.parse(readFileSync(join(h.dir, 'state', 'pve.state.json'), 'utf8')).forceFull).toBe(true);
+    expect(parseState(readFileSync(join(h.dir, 'state', 'pve.state')), 'pve.state').forceFull).toBe(true);
     ingester.faultFn = undefined;
     const b = h.agent();
     const [next] = await b.once();
@@ -206,7 +206,7 @@ describe('shutdown with a snapshot waiting for Diode', () => {
     expect(await metric(a, 'diode_agent_snapshots_dropped_total', { policy: 'pve', reason: 'shutdown' })).toBe(1);
     // When the abandoned attempt does end (Diode goes away), it records the state and says nothing more.
     await ingester.stop();
-    await waitFor(() => existsSync(join(h.dir, 'state', 'pve.state.json')));
+    await waitFor(() => existsSync(join(h.dir, 'state', 'pve.state')));
     expect(dropped()).toHaveLength(1);
     expect(lines.filter((l) => (l.level as number) >= 40).map((l) => l.msg)).toEqual([
       'diode request failed, retrying', 'delivery pending, Diode unavailable', // the first attempt
@@ -264,7 +264,7 @@ describe('a state save that fails', () => {
     scenario.guests[2]!.resource.maxcpu = 7;
     failWrites = true;
     const [r2] = await a.once();
-    expect(r2).toMatchObject({ status: 'partial', sent: { virtual_machine: 1 }, stateError: `cannot write ${join(h.dir, 'state', 'pve.state.json')}: ENOSPC; ${CONSEQUENCE}` });
+    expect(r2).toMatchObject({ status: 'partial', sent: { virtual_machine: 1 }, stateError: `cannot write ${join(h.dir, 'state', 'pve.state')}: ENOSPC; ${CONSEQUENCE}` });
     failWrites = false;
     const n = accepted().length;
     const [r3] = await a.once();

@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DELIVERY_PHASES, deliveryPhase } from '../mappers/order.ts';
 import type { EntityKind } from '../mappers/types.ts';
+import { parseState } from '../agent/state/store.ts';
 import { FakeDiodeIngester, GrpcCode, type RecordedIngest } from './fakes/diode-ingester.ts';
 import { startFakeHttps, type FakeServer } from './fakes/https-server.ts';
 import { generatePveScenario, pveHandler, type PveScenario } from './fakes/pve-server.ts';
@@ -225,8 +226,8 @@ describe('crash safety', () => {
     const h = harness(ingester, pve);
     const env = { ...h.env };
     await exec(process.execPath, [join(root, 'bin/diode-agent.js'), 'once', '-c', h.configFile], { env });
-    const stateFile = join(h.dir, 'state', 'pve.state.json');
-    const stateAfterFirst = readFileSync(stateFile, 'utf8');
+    const stateFile = join(h.dir, 'state', 'pve.state');
+    const stateAfterFirst = readFileSync(stateFile);
     const firstCount = accepted().length;
     // A policy change forces a full resend; Diode holds the request until the kill.
     h.writePolicy('concurrency: 4\n');
@@ -236,8 +237,8 @@ describe('crash safety', () => {
     await waitFor(() => ingester.ingests.length >= base + 1, 20_000);
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
-    expect(readFileSync(stateFile, 'utf8')).toBe(stateAfterFirst);
-    JSON.parse(readFileSync(stateFile, 'utf8'));
+    expect(readFileSync(stateFile)).toEqual(stateAfterFirst);
+    parseState(readFileSync(stateFile), stateFile);
     ingester.faultFn = undefined;
     const before = ingester.ingests.length;
     const r = await exec(process.execPath, [join(root, 'bin/diode-agent.js'), 'once', '-c', h.configFile], { env });
@@ -288,6 +289,6 @@ describe('hot reload and shutdown', () => {
     expect(ingester.ingests.map((r) => r.code)).toEqual(Array(DELIVERY_PHASES.length).fill(0));
     expect(ingester.ingests.map(phasesOf)).toEqual(ONE_REQUEST_PER_PHASE);
     expect(log).toContain('"msg":"stopped"');
-    expect(JSON.parse(readFileSync(join(h.dir, 'state', 'pve.state.json'), 'utf8')).forceFull).toBe(false);
+    expect(parseState(readFileSync(join(h.dir, 'state', 'pve.state')), 'pve.state').forceFull).toBe(false);
   });
 });

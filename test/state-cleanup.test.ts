@@ -57,7 +57,7 @@ describe('the state of a deleted policy (state directory)', () => {
     a.start();
     await a.stateCleanup;
     await a.stop(0);
-    expect(readdirSync(stateDir)).toEqual(['pve.state.json']);
+    expect(readdirSync(stateDir)).toEqual(['pve.state']);
     expect(lines.filter((l) => l.msg === 'state of a removed policy deleted').map((l) => [l.level, l.policy, l.reason])).toEqual([
       [30, 'gone', 'no such policy at start-up'],
       [30, 'old-lab', 'no such policy at start-up'],
@@ -72,12 +72,12 @@ describe('the state of a deleted policy (state directory)', () => {
     a.start();
     a.watchPolicies(50);
     await a.stateCleanup;
-    expect(readdirSync(stateDir)).toEqual(['boot.state.json', 'pve.state.json']);
+    expect(readdirSync(stateDir)).toEqual(['boot.state', 'pve.state']);
     rmSync(join(h.dir, 'policies', 'boot.yaml'));
     await waitFor(() => !a.policies.some((p) => p.name === 'boot'));
     await a.stateCleanup;
     await a.stop(0);
-    expect(readdirSync(stateDir)).toEqual(['pve.state.json']);
+    expect(readdirSync(stateDir)).toEqual(['pve.state']);
     expect(lines.filter((l) => l.msg === 'state of a removed policy deleted').map((l) => [l.policy, l.reason])).toEqual([['boot', 'policy removed']]);
   });
 
@@ -90,7 +90,7 @@ describe('the state of a deleted policy (state directory)', () => {
     a.reloadPolicies();
     await a.stateCleanup;
     await a.stop(0);
-    expect(readdirSync(stateDir)).toEqual(['gone.state.json', 'pve.state.json']);
+    expect(readdirSync(stateDir)).toEqual(['gone.state', 'pve.state']);
   });
 
   it('is kept at start-up while a policy file does not load: it may be that policy\'s', async () => {
@@ -101,7 +101,7 @@ describe('the state of a deleted policy (state directory)', () => {
     a.start();
     await a.stateCleanup;
     await a.stop(0);
-    expect(readdirSync(stateDir)).toEqual(['pve.state.json', 'typo.state.json']);
+    expect(readdirSync(stateDir)).toEqual(['pve.state', 'typo.state']);
     expect(lines.filter((l) => l.msg === 'a policy file did not load: states of deleted policies are kept until every file loads at start-up')).toHaveLength(1);
   });
 
@@ -122,7 +122,7 @@ describe('the state of a deleted policy (state directory)', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     await a.stop(0);
     expect(ingester.ingests.filter((i) => i.code === GrpcCode.OK)).toEqual([]);
-    expect(existsSync(join(h.dir, 'state', 'boot.state.json'))).toBe(false);
+    expect(existsSync(join(h.dir, 'state', 'boot.state'))).toBe(false);
     const dropped = await a.metrics.registry.getSingleMetric('diode_agent_snapshots_dropped_total')!.get();
     expect(dropped.values.map((v) => [v.labels, v.value])).toEqual([[{ policy: 'boot', reason: 'policy_removed' }, 1]]);
   });

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
 import type { RunCoordinator } from 'node-cron';
 import type { Logger } from 'pino';
+import { encodeState } from '../state/format.ts';
 import { parseState, StateLoadError, type PolicyState, type StateStore } from '../state/store.ts';
 
 /*
@@ -48,19 +49,24 @@ export class RedisStateStore implements StateStore {
     return `${this.prefix}:state:${policy}`;
   }
 
+  /**
+   * The value as bytes (GET through ioredis' getBuffer): the binary state (agent/state/format.ts)
+   * is read without a string copy, and a version-1 JSON value written by an older agent still
+   * loads (parseState migrates it; the next save replaces it).
+   */
   async load(policy: string): Promise<PolicyState | null> {
-    let text: string | null;
+    let bytes: Buffer | null;
     try {
-      text = await this.redis.get(this.key(policy));
+      bytes = await this.redis.getBuffer(this.key(policy));
     } catch (err) {
       throw new StateLoadError(`cannot read state of ${policy} from redis: ${(err as Error).message}`, err);
     }
-    return text === null ? null : parseState(text, `redis key ${this.key(policy)}`);
+    return bytes === null ? null : parseState(bytes, `redis key ${this.key(policy)}`);
   }
 
   /** A single SET replaces the value atomically. */
   async save(policy: string, state: PolicyState): Promise<void> {
-    await this.redis.set(this.key(policy), JSON.stringify(state));
+    await this.redis.set(this.key(policy), encodeState(state));
   }
 
   async remove(policy: string): Promise<void> {

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { EntityType, encodeEntity, type EncodedEntity } from '../diode/codec.ts';
 import { entity, type AnyEntity } from '../../mappers/types.ts';
 import { commitDelta, planDelta, type DeltaOptions } from './delta.ts';
-import { FileStateStore, StateLoadError, stateJsonPieces, type PolicyState } from './store.ts';
+import { encodeState, encodeStatePieces, PIECE_BYTES } from './format.ts';
+import { FileStateStore, parseState, StateLoadError, type PolicyState } from './store.ts';
 
 const opts = (over: Partial<DeltaOptions> = {}): DeltaOptions => ({
   agentVersion: '1.0.0', policyHash: 'h1', now: 1_000_000, delta: true, fullSyncIntervalMs: 86_400_000, staleAfterRuns: 3, staleAction: 'mark', ...over,
@@ -20,6 +21,13 @@ function cycle(state: PolicyState | null, ents: AnyEntity[], o: DeltaOptions = o
   const accepted = new Map(plan.send.map((e) => [e.id, e]));
   return { state: commitDelta(state, o, plan, encoded, accepted, true), sent: plan.send };
 }
+
+/** The state as a version-1 agent wrote it: JSON, bodies in base64. */
+const asV1 = (state: PolicyState): Record<string, unknown> => ({
+  ...state,
+  version: 1,
+  objects: Object.fromEntries(Object.entries(state.objects).map(([id, o]) => [id, { ...o, ...(o.body && { body: Buffer.from(o.body).toString('base64') }) }])),
+});
 
 const decode = (e: EncodedEntity) => EntityType.toObject(EntityType.decode(e.body), { longs: Number }) as Record<string, Record<string, unknown>>;
 
@@ -145,10 +153,10 @@ describe('FileStateStore', () => {
     const { state } = cycle(null, [tag, vm('a')]);
     await store.save('p', state);
     expect(await store.load('p')).toEqual(state);
-    expect(readdirSync(dir)).toEqual(['p.state.json']);
+    expect(readdirSync(dir)).toEqual(['p.state']);
   });
 
-  it('reports a corrupt file as StateLoadError', async () => {
+  it('reports a corrupt version-1 file as StateLoadError', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'state-'));
     writeFileSync(join(dir, 'p.state.json'), '{"version":1,"runs":');
     await expect(new FileStateStore(dir).load('p')).rejects.toBeInstanceOf(StateLoadError);
@@ -157,15 +165,24 @@ describe('FileStateStore', () => {
 });
 
 describe('state file', () => {
-  it('is written as exactly the JSON of the state, in pieces', () => {
+  it('is written in pieces of about a megabyte that read back as the state', () => {
     const { state } = cycle(null, [tag, vm('a'), vm('b'), vm('c')]);
-    expect([...stateJsonPieces(state)].join('')).toBe(JSON.stringify(state));
+    const one = [...encodeStatePieces(state)];
+    expect(one).toHaveLength(1);
+    expect(parseState(Buffer.concat(one), 'x')).toEqual(state);
     const empty = { ...state, objects: {} };
-    expect([...stateJsonPieces(empty)].join('')).toBe(JSON.stringify(empty));
-    const big = { ...state, objects: Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`tag|t${i}`, { fp: 'x'.repeat(22), seen: 1, body: 'y'.repeat(60) }])) };
-    const pieces = [...stateJsonPieces(big)];
-    expect(pieces.length).toBeGreaterThan(1);
-    expect(pieces.join('')).toBe(JSON.stringify(big));
+    expect(parseState(Buffer.concat([...encodeStatePieces(empty)]), 'x')).toEqual(empty);
+    // 20,000 records of 2 + 6..10 + 1 + 22 + 4 + 1 + 4 + 100 bytes: 2.86 MB, three pieces, each
+    // as full as whole records make it.
+    const big: PolicyState = { ...state, objects: Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`tag|t${i}`, { fp: 'x'.repeat(22), seen: 1, body: Buffer.alloc(100, i % 256) }])) };
+    const pieces = [...encodeStatePieces(big)];
+    expect(pieces.map((p) => p.length > PIECE_BYTES - 150 && p.length <= PIECE_BYTES)).toEqual([true, true, false]);
+    expect(parseState(Buffer.concat(pieces), 'x')).toEqual(big);
+    // A body larger than a piece is a piece of its own.
+    const huge: PolicyState = { ...state, objects: { 'virtual_machine|/c/a': { fp: 'f', seen: 1, body: Buffer.alloc(PIECE_BYTES + 1, 7) }, 'virtual_machine|/c/b': { fp: 'g', seen: 1, stale: false } } };
+    const hp = [...encodeStatePieces(huge)];
+    expect(hp.map((p) => p.length)).toEqual([expect.any(Number), PIECE_BYTES + 1, expect.any(Number)]);
+    expect(parseState(Buffer.concat(hp), 'x')).toEqual(huge);
   });
 });
 
@@ -173,7 +190,8 @@ describe('state validation', () => {
   it('rejects a state file whose object entries are malformed', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'state-'));
     const { state } = cycle(null, [tag, vm('a')]);
-    const bad = { ...state, objects: { ...state.objects, 'tag|x': { fp: 1, seen: 'now' } } };
+    const v1 = asV1(state);
+    const bad = { ...v1, objects: { ...(v1.objects as object), 'tag|x': { fp: 1, seen: 'now' } } };
     writeFileSync(join(dir, 'p.state.json'), JSON.stringify(bad));
     await expect(new FileStateStore(dir).load('p')).rejects.toThrow(/p\.state\.json is corrupt: object "tag\|x" is malformed/);
   });
@@ -182,7 +200,7 @@ describe('state validation', () => {
     const dir = mkdtempSync(join(tmpdir(), 'state-'));
     const { state } = cycle(null, [tag]);
     for (const objects of [[], null, 'x']) {
-      writeFileSync(join(dir, 'p.state.json'), JSON.stringify({ ...state, objects }));
+      writeFileSync(join(dir, 'p.state.json'), JSON.stringify({ ...asV1(state), objects }));
       await expect(new FileStateStore(dir).load('p')).rejects.toThrow(/p\.state\.json is corrupt$/);
     }
   });
@@ -191,8 +209,9 @@ describe('state validation', () => {
     const first = cycle(null, [tag, vm('a')]).state;
     const id = encodeEntity(vm('a')).id;
     const before = first.objects[id];
-    expect(before).toMatchObject({ seen: 1, body: expect.any(String) });
-    const second = cycle(structuredClone(first), [tag, vm('a')], opts({ now: 1_000_001 }));
+    expect(before).toMatchObject({ seen: 1, body: expect.any(Uint8Array) });
+    // As the next run gets it: saved and loaded.
+    const second = cycle(parseState(encodeState(first), 'x'), [tag, vm('a')], opts({ now: 1_000_001 }));
     expect(second.sent).toEqual([]);
     expect(second.state.objects[id]).toEqual({ ...before, seen: 2 });
   });

@@ -79,12 +79,12 @@ function renamedAway(candidates: readonly string[], encoded: readonly EncodedEnt
   if (present.size === 0) return out;
   const storedIdentity = (vmId: string): string | undefined => {
     const b = objects[vmId]?.body;
-    return b ? vmIdentity(decodeBody(Buffer.from(b, 'base64')).virtual_machine) : undefined;
+    return b ? vmIdentity(decodeBody(b).virtual_machine) : undefined;
   };
   for (const id of vmKinds) {
     const body = objects[id]?.body;
     if (!body) continue;
-    const d = decodeBody(Buffer.from(body, 'base64'));
+    const d = decodeBody(body);
     const vmId = id.startsWith('virtual_machine|') ? id : `virtual_machine|${vmKey(d.vm_interface?.virtual_machine as never)}`;
     const idv = id === vmId ? vmIdentity(d.virtual_machine) : storedIdentity(vmId);
     if (idv && present.has(idv)) out.add(id);
@@ -114,7 +114,7 @@ function excludedAway(objects: PolicyState['objects'], present: ReadonlySet<stri
       if (forget.has(key.slice(0, key.lastIndexOf('/')))) out.add(id);
     } else if (kind === 'ip_address') {
       const body = objects[id]?.body;
-      const vm = body ? decodeBody(Buffer.from(body, 'base64')).ip_address?.assigned_object_vm_interface as { virtual_machine?: unknown } | undefined : undefined;
+      const vm = body ? decodeBody(body).ip_address?.assigned_object_vm_interface as { virtual_machine?: unknown } | undefined : undefined;
       if (vm?.virtual_machine && forget.has(vmKey(vm.virtual_machine as never))) out.add(id);
     }
   }
@@ -172,8 +172,8 @@ function withStaleField(kind: string, body: Uint8Array, stale: boolean): Encoded
 }
 
 /** Rebuilds a stored entity as stale: status offline where the model has it, diode_agent_stale true. */
-export function staleEntity(kind: string, bodyB64: string): EncodedEntity {
-  return withStaleField(kind, Buffer.from(bodyB64, 'base64'), true);
+export function staleEntity(kind: string, body: Uint8Array): EncodedEntity {
+  return withStaleField(kind, body, true);
 }
 
 /** An object that was marked stale and is back: its entity with diode_agent_stale false. */
@@ -253,10 +253,8 @@ export function commitDelta(
     const id = e.id;
     const old = state.objects[id];
     const acc = accepted.get(id);
-    // An unchanged entity keeps its stored body: no base64 pass over what did not change.
-    const body = acc && STALE_KINDS.has(e.kind) && !(old?.body && old.fp === e.fingerprint)
-      ? Buffer.from(e.body.buffer, e.body.byteOffset, e.body.byteLength).toString('base64')
-      : old?.body;
+    // An unchanged entity keeps its stored body (a view of the loaded state), no second copy.
+    const body = acc && STALE_KINDS.has(e.kind) && !(old?.body && old.fp === e.fingerprint) ? e.body : old?.body;
     if (!old) {
       const next: ObjectState = { fp: acc ? e.fingerprint : '', seen: run };
       if (body) next.body = body;

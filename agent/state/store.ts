@@ -1,7 +1,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
 import { AgentError } from '../errors.ts';
+import { decodeBinaryState, decodeJsonState, encodeStatePieces, isBinaryState, STATE_FORMAT, StateFormatError } from './format.ts';
 
 /** What the agent remembers about one object of one policy. */
 export interface ObjectState {
@@ -11,12 +11,16 @@ export interface ObjectState {
   seen: number;
   /** Set once the object was sent as stale. */
   stale?: boolean;
-  /** Last accepted entity body (base64), kept for the kinds that can go stale. */
-  body?: string;
+  /**
+   * Last accepted entity body (the Entity message bytes), kept for the kinds that can go
+   * stale. A loaded state's bodies are views of the one buffer it was read into.
+   */
+  body?: Uint8Array;
 }
 
 export interface PolicyState {
-  version: 1;
+  /** The stored form's version (agent/state/format.ts); a version-1 state is migrated on load. */
+  version: typeof STATE_FORMAT;
   agentVersion: string;
   policyHash: string;
   /** Successful runs so far; the clock of `seen`. */
@@ -27,64 +31,27 @@ export interface PolicyState {
   objects: Record<string, ObjectState>;
   /**
    * What the policy's collector asked to remember for its next run (CollectContext.remember),
-   * as it gave it; absent in state written before it existed, which still loads (version 1).
+   * as it gave it; absent in state written before it existed, which still loads.
    */
   memory?: unknown;
 }
 
-const stateSchema = z.object({
-  version: z.literal(1),
-  agentVersion: z.string(),
-  policyHash: z.string(),
-  runs: z.number().int().nonnegative(),
-  lastFullSync: z.number().nullable(),
-  forceFull: z.boolean(),
-  // Checked by a plain loop in parseState: a zod record would build a second copy of the
-  // largest part of the state, entry by entry.
-  objects: z.custom<Record<string, unknown>>((v) => v !== null && typeof v === 'object' && !Array.isArray(v), 'expected an object'),
-  // The collector checks its own memory's shape when it reads it.
-  memory: z.unknown().optional(),
-});
-
-/** Validates stored state; anything else is a StateLoadError (then: warning and full resync). */
-export function parseState(text: string, where: string): PolicyState {
-  let state: PolicyState;
-  try {
-    state = stateSchema.parse(JSON.parse(text)) as PolicyState;
-  } catch (err) {
-    throw new StateLoadError(`${where} is corrupt`, err);
-  }
-  for (const id in state.objects) {
-    const o = state.objects[id];
-    const ok = o !== null && typeof o === 'object' && typeof o.fp === 'string' && Number.isInteger(o.seen)
-      && (o.stale === undefined || typeof o.stale === 'boolean') && (o.body === undefined || typeof o.body === 'string');
-    if (!ok) throw new StateLoadError(`${where} is corrupt: object ${JSON.stringify(id)} is malformed`);
-  }
-  return state;
-}
-
 /**
- * JSON.stringify(state) in pieces of about a megabyte: the state of a large estate is tens
- * of megabytes of JSON, which as one string (and its UTF-8 copy for the write) would be the
- * largest thing a run holds at its end.
+ * Reads a stored state, either form: version 2 (binary) or version 1 (JSON, as older agents
+ * wrote it). Anything else is a StateLoadError naming `where` (then: warning and full resync).
  */
-export function* stateJsonPieces(state: PolicyState): Generator<string, void, undefined> {
-  const { objects, ...head } = state;
-  let piece = `${JSON.stringify(head).slice(0, -1)},"objects":{`;
-  let first = true;
-  for (const id in objects) {
-    piece += `${first ? '' : ','}${JSON.stringify(id)}:${JSON.stringify(objects[id])}`;
-    first = false;
-    if (piece.length >= 1 << 20) {
-      yield piece;
-      piece = '';
-    }
+export function parseState(bytes: Uint8Array | string, where: string): PolicyState {
+  try {
+    if (typeof bytes !== 'string' && isBinaryState(bytes)) return decodeBinaryState(bytes);
+    return decodeJsonState(typeof bytes === 'string' ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+  } catch (err) {
+    const what = err instanceof StateFormatError && err.message ? `: ${err.message}` : '';
+    throw new StateLoadError(`${where} is corrupt${what}`, err instanceof StateFormatError && err.cause !== undefined ? err.cause : err);
   }
-  yield `${piece}}}`;
 }
 
 export function emptyState(agentVersion: string, policyHash: string): PolicyState {
-  return { version: 1, agentVersion, policyHash, runs: 0, lastFullSync: null, forceFull: true, objects: {} };
+  return { version: STATE_FORMAT, agentVersion, policyHash, runs: 0, lastFullSync: null, forceFull: true, objects: {} };
 }
 
 export class StateLoadError extends AgentError {
@@ -113,43 +80,64 @@ export interface StateStore {
 
 export interface FileStateStoreOptions {
   /** Writes one piece of the temp file; replaceable so tests can fail a write half-way. */
-  writeSync?: (fd: number, text: string) => void;
+  writeSync?: (fd: number, piece: Uint8Array) => void;
 }
 
 const codeOf = (err: unknown): string => (err as { code?: string }).code ?? (err as Error).message;
 
-const STATE_SUFFIX = '.state.json';
+/** `<policy>.state`: the binary state (format.ts). */
+const STATE_SUFFIX = '.state';
+/** `<policy>.state.json`: a version-1 state, read when there is no `.state` yet, removed by the next save. */
+const V1_SUFFIX = '.state.json';
 
 /** Policy names are restricted by the policy schema, so they are safe file names. */
 export class FileStateStore implements StateStore {
   readonly dir: string;
-  private readonly write: (fd: number, text: string) => void;
+  private readonly write: (fd: number, piece: Uint8Array) => void;
   constructor(dir: string, opts: FileStateStoreOptions = {}) {
     this.dir = dir;
-    this.write = opts.writeSync ?? ((fd, text) => {
-      writeSync(fd, text);
+    this.write = opts.writeSync ?? ((fd, piece) => {
+      writeSync(fd, piece);
     });
   }
 
-  private file(policy: string): string {
+  /** Where the policy's state is saved. */
+  file(policy: string): string {
     return join(this.dir, `${policy}${STATE_SUFFIX}`);
   }
 
-  async load(policy: string): Promise<PolicyState | null> {
-    let text: string;
+  private v1File(policy: string): string {
+    return join(this.dir, `${policy}${V1_SUFFIX}`);
+  }
+
+  /** The file's bytes, null when it does not exist. */
+  private read(file: string): Buffer | null {
     try {
-      text = readFileSync(this.file(policy), 'utf8');
+      return readFileSync(file);
     } catch (err) {
       if ((err as { code?: string }).code === 'ENOENT') return null;
-      throw new StateLoadError(`cannot read ${this.file(policy)}: ${(err as { code?: string }).code ?? 'error'}`, err);
+      throw new StateLoadError(`cannot read ${file}: ${(err as { code?: string }).code ?? 'error'}`, err);
     }
-    return parseState(text, this.file(policy));
+  }
+
+  /**
+   * One read into one buffer, which the loaded state's bodies are views of: no text copy
+   * of the state exists at any time. Falls back to the version-1 file of older agents.
+   */
+  async load(policy: string): Promise<PolicyState | null> {
+    const file = this.file(policy);
+    const bytes = this.read(file);
+    if (bytes) return parseState(bytes, file);
+    const v1 = this.v1File(policy);
+    const old = this.read(v1);
+    return old ? parseState(old, v1) : null;
   }
 
   /**
    * Atomic: write a temp file, fsync it, rename over the old one, fsync the directory.
    * On any failure the temp file is removed: a full disk would otherwise keep a partial
    * one (another each run, as the name carries the pid) and fill the disk further.
+   * A version-1 file left by an older agent is removed once the new one is in place.
    */
   async save(policy: string, state: PolicyState): Promise<void> {
     try {
@@ -162,7 +150,7 @@ export class FileStateStore implements StateStore {
     try {
       const fd = openSync(tmp, 'w', 0o600);
       try {
-        for (const piece of stateJsonPieces(state)) this.write(fd, piece);
+        for (const piece of encodeStatePieces(state)) this.write(fd, piece);
         fsyncSync(fd);
       } finally {
         closeSync(fd);
@@ -179,6 +167,12 @@ export class FileStateStore implements StateStore {
       throw new StateSaveError(`cannot write ${file}: ${codeOf(err)}${left}`, err);
     }
     try {
+      // The new file is read first, so a version-1 file that stays is never read again.
+      rmSync(this.v1File(policy), { force: true });
+    } catch {
+      // Harmless: load() prefers the new file; remove() tries again.
+    }
+    try {
       const dfd = openSync(this.dir, 'r');
       fsyncSync(dfd);
       closeSync(dfd);
@@ -189,6 +183,7 @@ export class FileStateStore implements StateStore {
 
   async remove(policy: string): Promise<void> {
     rmSync(this.file(policy), { force: true });
+    rmSync(this.v1File(policy), { force: true });
   }
 
   async list(): Promise<string[]> {
@@ -199,7 +194,12 @@ export class FileStateStore implements StateStore {
       if ((err as { code?: string }).code === 'ENOENT') return [];
       throw err;
     }
-    // Temp files (`<policy>.state.json.<pid>.tmp`) end otherwise and are not states.
-    return names.filter((n) => n.endsWith(STATE_SUFFIX)).map((n) => n.slice(0, -STATE_SUFFIX.length)).sort();
+    // Temp files (`<policy>.state.<pid>.tmp`) end otherwise and are not states.
+    const policies = new Set<string>();
+    for (const n of names) {
+      if (n.endsWith(STATE_SUFFIX)) policies.add(n.slice(0, -STATE_SUFFIX.length));
+      else if (n.endsWith(V1_SUFFIX)) policies.add(n.slice(0, -V1_SUFFIX.length));
+    }
+    return [...policies].sort();
   }
 }
