@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { BACKOFF, backoffDelay } from './backoff.ts';
 import { DiodeAuthError } from './diode/auth.ts';
 import { DiodeError, type IngestSink } from './diode/client.ts';
 import type { EncodedEntity } from './diode/codec.ts';
@@ -290,7 +291,7 @@ export class Deliverer {
         return r;
       }
       if (isOutage(err) && this.opts.background) {
-        const delay = Math.min(this.opts.retryMaxMs ?? 300_000, (this.opts.retryBaseMs ?? 5_000) * 2 ** Math.min(p.attempts - 1, 16));
+        const delay = backoffDelay(p.attempts, { baseMs: this.opts.retryBaseMs ?? BACKOFF.outbox.baseMs, maxMs: this.opts.retryMaxMs ?? BACKOFF.outbox.maxMs });
         r.error = `Diode unavailable (${(err as Error).message}); snapshot kept, next attempt in ${Math.round(delay / 1000)}s`;
         if (r.delivery) r.delivery.pending = true;
         p.run.log.warn({ err: (err as Error).message, attempt: p.attempts, retry_in_ms: delay, next_chunk: p.delivery.nextChunk, chunks: p.delivery.chunks.length }, 'delivery pending, Diode unavailable');

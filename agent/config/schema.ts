@@ -3,6 +3,7 @@ import cron from 'node-cron';
 import { boolish, duration, intish } from './coerce.ts';
 import { LOG_LEVELS } from '../log.ts';
 import { redisUrlProblem } from './redis-url.ts';
+import { BACKOFF } from '../backoff.ts';
 
 const TARGET = /^grpcs?:\/\/[^/\s:]+(:\d{1,5})?(\/[^\s]*)?$/;
 
@@ -18,7 +19,7 @@ export const diodeSchema = z.object({
   dry_run_output_dir: z.string().min(1).optional(),
   timeout: duration.default(30_000),
   max_attempts: intish(1, 20).default(5),
-  backoff_max: duration.default(30_000),
+  backoff_max: duration.default(BACKOFF.grpc.maxMs),
   /** Follow each delivery's ingestion logs (needs diode:read): agent/diode/README.md. */
   read_back: z.object({
     enabled: boolish.default(false),

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { AgentError } from '../errors.ts';
-import { backoffDelay } from '../http/retry.ts';
+import { BACKOFF, backoffDelay } from '../backoff.ts';
 import { currentRun } from '../run-context.ts';
 import { DiodeAuthError, isPlaintextServer, PLAINTEXT_HINT, TokenProvider } from './auth.ts';
 import { IngestResponseType } from './codec.ts';
@@ -158,7 +158,7 @@ export class DiodeClient implements IngestSink, IngestionLogReader {
           continue;
         }
         if (!retrying) throw new DiodeError(code, reason, err);
-        const delay = backoffDelay(attempt, this.opts.backoffBaseMs ?? 500, this.opts.backoffMaxMs);
+        const delay = backoffDelay(attempt, { baseMs: this.opts.backoffBaseMs ?? BACKOFF.grpc.baseMs, maxMs: this.opts.backoffMaxMs });
         log.warn({ code: grpcCodeName(code), attempt, delay_ms: delay, reason }, 'diode request failed, retrying');
         await sleep(delay, undefined, signal ? { signal } : undefined);
       }

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { HttpBadJsonError, HttpConnectError, HttpStatusError, HttpTarget, HttpTooLargeError, TlsConfigError, errorReason, targetSettings } from './client.ts';
 import { DEFAULT_MAX_RESPONSE_BYTES } from './client.ts';
-import { backoffDelay, parseRetryAfter, shouldRetryHttp } from './retry.ts';
+import { backoffDelay } from '../backoff.ts';
+import { parseRetryAfter, shouldRetryHttp } from './retry.ts';
 import { startFakeHttps, TEST_CA_FILE, TEST_CERT_FINGERPRINT, type FakeServer } from '../../test/fakes/https-server.ts';
 
 const SERVER_PEM = new URL('../../test/tls/server.pem', import.meta.url).pathname;
@@ -34,8 +35,8 @@ describe('shouldRetryHttp', () => {
     expect(shouldRetryHttp({ method: 'GET', attempt: 1, maxAttempts: 5, errorCode: 'ECONNRESET' })).toBe(true);
   });
   it('bounds backoff and Retry-After', () => {
-    expect(backoffDelay(10, 100, 1000, () => 1)).toBe(1000);
-    expect(backoffDelay(1, 100, 1000, () => 0)).toBe(50);
+    expect(backoffDelay(10, { baseMs: 100, maxMs: 1000 }, () => 1)).toBe(1000);
+    expect(backoffDelay(1, { baseMs: 100, maxMs: 1000 }, () => 0)).toBe(50);
     expect(parseRetryAfter('2', 30_000)).toBe(2000);
     expect(parseRetryAfter('3600', 30_000)).toBe(30_000);
     expect(parseRetryAfter('soon', 30_000)).toBeUndefined();

@@ -3,7 +3,8 @@ import type { TLSSocket } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool, buildConnector, errors as undiciErrors, type Dispatcher } from 'undici';
 import { AgentError } from '../errors.ts';
-import { backoffDelay, parseRetryAfter, shouldRetryHttp } from './retry.ts';
+import { BACKOFF, backoffDelay } from '../backoff.ts';
+import { parseRetryAfter, shouldRetryHttp } from './retry.ts';
 import { Semaphore } from './semaphore.ts';
 
 /** An HTTP answer outside 2xx. `reason` is what the API said: PVE's status line or JSON
@@ -311,7 +312,7 @@ export class HttpTarget {
       if (!(outcome instanceof HttpStatusError || outcome instanceof HttpConnectError || outcome instanceof HttpTooLargeError)) return outcome;
       if (!retry) throw outcome;
       const hinted = (outcome as { retryAfter?: number }).retryAfter;
-      const delay = hinted ?? backoffDelay(attempt, this.opts.backoffBaseMs ?? 200, this.opts.backoffMaxMs ?? 5_000);
+      const delay = hinted ?? backoffDelay(attempt, { baseMs: this.opts.backoffBaseMs ?? BACKOFF.http.baseMs, maxMs: this.opts.backoffMaxMs ?? BACKOFF.http.maxMs });
       const wait = this.linked();
       try {
         await sleep(delay, undefined, { signal: wait.signal });

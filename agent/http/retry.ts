@@ -25,12 +25,6 @@ export function shouldRetryHttp(a: HttpAttempt): boolean {
   return a.errorCode !== undefined && RETRYABLE_ERROR_CODES.has(a.errorCode);
 }
 
-/** Exponential backoff with full jitter; `random` is injectable for tests. */
-export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
-  const ceiling = Math.min(maxMs, baseMs * 2 ** (attempt - 1));
-  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
-}
-
 /** Retry-After in seconds or as an HTTP date, capped; undefined when absent or unparsable. */
 export function parseRetryAfter(value: string | string[] | undefined, capMs: number, now = Date.now()): number | undefined {
   const v = Array.isArray(value) ? value[0] : value;
