@@ -158,7 +158,7 @@ export class Agent {
         const dropped = await this.deliverer.forget(name);
         this.log.info({ policy: name, reason, ...(dropped > 0 && { undelivered_entities_dropped: dropped }) }, 'state of a removed policy deleted');
       } catch (err) {
-        this.log.warn({ policy: name, reason, err: (err as Error).message }, 'state of a removed policy could not be deleted');
+        this.log.warn({ policy: name, reason, err }, 'state of a removed policy could not be deleted');
       }
     })).then(() => undefined);
   }
@@ -178,7 +178,7 @@ export class Agent {
     try {
       stored = await this.store.list();
     } catch (err) {
-      this.log.warn({ err: (err as Error).message }, 'cannot list the stored states; states of deleted policies are kept');
+      this.log.warn({ err }, 'cannot list the stored states; states of deleted policies are kept');
       return;
     }
     const known = new Set(this.policies.map((p) => p.name));
@@ -241,13 +241,13 @@ export class Agent {
           try {
             this.reloadPolicies();
           } catch (err) {
-            this.log.error({ err: (err as Error).message }, 'policy reload failed, previous policies keep running');
+            this.log.error({ err }, 'policy reload failed, previous policies keep running');
           }
         }, debounceMs);
       });
-      this.watcher.on('error', (err) => this.log.error({ err: err.message, dir }, 'policy directory watch failed'));
+      this.watcher.on('error', (err) => this.log.error({ err, dir }, 'policy directory watch failed'));
     } catch (err) {
-      this.log.error({ err: (err as Error).message, dir }, 'cannot watch the policy directory; changes need a restart');
+      this.log.error({ err, dir }, 'cannot watch the policy directory; changes need a restart');
     }
   }
 

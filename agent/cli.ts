@@ -282,7 +282,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
           await status.listen(listen);
           log.info({ listen, port: status.port }, 'status server listening');
         } catch (err) {
-          log.fatal({ listen, err: (err as Error).message }, 'cannot start the status server');
+          log.fatal({ listen, err }, 'cannot start the status server');
           await agent.stop(0);
           return 1;
         }

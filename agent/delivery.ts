@@ -294,7 +294,7 @@ export class Deliverer {
         const delay = backoffDelay(p.attempts, { baseMs: this.opts.retryBaseMs ?? BACKOFF.outbox.baseMs, maxMs: this.opts.retryMaxMs ?? BACKOFF.outbox.maxMs });
         r.error = `Diode unavailable (${(err as Error).message}); snapshot kept, next attempt in ${Math.round(delay / 1000)}s`;
         if (r.delivery) r.delivery.pending = true;
-        p.run.log.warn({ err: (err as Error).message, attempt: p.attempts, retry_in_ms: delay, next_chunk: p.delivery.nextChunk, chunks: p.delivery.chunks.length }, 'delivery pending, Diode unavailable');
+        p.run.log.warn({ err, attempt: p.attempts, retry_in_ms: delay, next_chunk: p.delivery.nextChunk, chunks: p.delivery.chunks.length }, 'delivery pending, Diode unavailable');
         this.pending.set(p.policy.name, p);
         p.timer = setTimeout(() => {
           if (this.pending.get(p.policy.name) !== p) return;
@@ -305,7 +305,7 @@ export class Deliverer {
       }
       this.pending.delete(p.policy.name);
       r.error = `delivery failed: ${(err as Error).message}`;
-      p.run.log.error({ err: (err as Error).message, delivered_requests: p.delivery.result.requests }, 'delivery failed; the next run resends everything');
+      p.run.log.error({ err, delivered_requests: p.delivery.result.requests }, 'delivery failed; the next run resends everything');
       setStateError(r, await this.commit(p, false));
       return r;
     }

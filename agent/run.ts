@@ -161,7 +161,7 @@ export async function collectRun(policy: Policy, deps: RunDeps): Promise<Collect
     progress: (done, total) => deps.onProgress?.(policy.name, done, total),
     // Loaded once, when the collector first asks; a store that cannot be read gives nothing.
     recall: () => (recalled ??= (deps.recall?.() ?? Promise.resolve(undefined)).catch((err: unknown) => {
-      log.warn({ err: (err as Error).message }, 'collector memory unreadable, collecting without it');
+      log.warn({ err }, 'collector memory unreadable, collecting without it');
       return undefined;
     })),
     remember: (value) => {
@@ -192,7 +192,7 @@ export async function collectRun(policy: Policy, deps: RunDeps): Promise<Collect
       // The failure is the run's result, not an exception: its message goes to the result and the log.
       result.status = 'failed';
       result.error = `collection failed: ${(err as Error).message}`;
-      log.error({ err: { message: result.error, code: (err as { code?: string }).code } }, 'run failed');
+      log.error({ err, reason: result.error }, 'run failed');
     }
   } finally {
     await Promise.all(targets.map((t) => t.close().catch(() => {})));

@@ -102,7 +102,7 @@ export class Scheduler {
       return this.run(p);
     };
     const once: Promise<unknown> = start()
-      .catch((err: unknown) => this.log.error({ policy: p.name, err: (err as Error).message }, 'run at start failed'))
+      .catch((err: unknown) => this.log.error({ policy: p.name, err }, 'run at start failed'))
       .finally(() => this.oneShots.delete(once));
     this.oneShots.add(once);
   }

@@ -94,7 +94,10 @@ echo-fail (pve): failed in T, 4 API requests, 0 warnings
     for (const f of [...forms(PVE_SECRET), ...forms(DIODE_SECRET)]) expect(out.stderr).not.toContain(f);
     const lines = out.stderr.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.find((l) => l.msg === 'collector warning')?.reason).toBe("GET /nodes/pve2/status: HTTP 595 no route to host (request had PVEAPIToken=root@pam!netbox=[REDACTED]); node data and its guests' details skipped");
-    expect(lines.find((l) => l.msg === 'delivery failed; the next run resends everything')?.err).toBe('Diode INVALID_ARGUMENT: entity 1: rejected for client [REDACTED]');
+    expect((lines.find((l) => l.msg === 'delivery failed; the next run resends everything')?.err as { message?: string } | undefined)?.message).toBe(
+      // The error as pino's serializer writes it: its message, then each cause's.
+      'Diode INVALID_ARGUMENT: entity 1: rejected for client [REDACTED]: Diode INVALID_ARGUMENT: entity 1: rejected for client [REDACTED]: 3 INVALID_ARGUMENT: entity 1: rejected for client [REDACTED]',
+    );
   });
 });
 

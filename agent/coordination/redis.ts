@@ -14,7 +14,7 @@ import { parseState, StateLoadError, type PolicyState, type StateStore } from '.
  */
 export function connectRedis(url: string, log: Logger): Redis {
   const client = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 2, enableOfflineQueue: true });
-  client.on('error', (err: Error) => log.warn({ err: err.message }, 'redis error'));
+  client.on('error', (err: Error) => log.warn({ err }, 'redis error'));
   return client;
 }
 
