@@ -12,7 +12,6 @@ import type { NodeNetworkRow } from '../../../mappers/common/node-network.ts';
  */
 
 /** An answer whose shape is not what the schema expects (alias of the shared class; code `pbs_bad_response`). */
-export { ApiResponseError as PbsResponseError } from '../../http/proxmox.ts';
 
 // GET /version: `version` is MAJOR.MINOR and `release` the patch number (pbs-buildcfg,
 // reference/proxmox-apis.md §2), so PBS 3.2-7 answers {version:"3.2", release:"7"}.

@@ -5,8 +5,9 @@ import { mapPve } from '../../../mappers/pve/index.ts';
 import { startFakeHttps, type FakeServer } from '../../../test/fakes/https-server.ts';
 import { TlsConfigError } from '../../http/client.ts';
 import { testCollectContext, type TestCollectContext } from '../../../test/helpers/collect-context.ts';
-import { collectPve, PveUnreachableError, selectGuests, scopeFilter } from './collect.ts';
+import { collectPve, selectGuests, scopeFilter } from './collect.ts';
 import { pveConfigSchema, type PveConfig } from './config.ts';
+import { ApiUnreachableError } from '../../http/proxmox.ts';
 
 const TOKEN = { tokenId: 'root@pam!netbox', secret: 'b2c1d0e9-0000-4000-8000-000000000001' };
 let server: FakeServer | undefined;
@@ -235,7 +236,7 @@ describe('collectPve', () => {
     const from = performance.now();
     const err = await collectPve(c).catch((e: unknown) => e);
     expect(performance.now() - from).toBeLessThan(5000);
-    expect(err).toBeInstanceOf(PveUnreachableError);
+    expect(err).toBeInstanceOf(ApiUnreachableError);
     expect((err as Error).message).toBe(`Proxmox VE at 127.0.0.1:${server.port} could not be read: GET /version: timed out after 1 s (PROXMOX_API_TIMEOUT)`);
     expect(c.warnings).toEqual([]);
   }, 20_000);
@@ -326,7 +327,7 @@ describe('collectPve', () => {
     server = await startFakePve({ ...base, rawBodies: { '/cluster/resources': '<html><body>Service Unavailable</body></html>' } }, TOKEN);
     const c = context(server.port);
     const err = await collectPve(c).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(PveUnreachableError);
+    expect(err).toBeInstanceOf(ApiUnreachableError);
     expect((err as Error).message).toBe(`Proxmox VE at 127.0.0.1:${server.port} could not be read: GET /cluster/resources: unexpected response: not JSON (Unexpected token '<', "<html><bod"... is not valid JSON)`);
     expect(c.warnings).toEqual([]);
   });
@@ -348,7 +349,7 @@ describe('collectPve', () => {
     server = await startFakePve({ ...base, rawBodies: { '/cluster/resources': big([]) } }, TOKEN);
     const c2 = context(server.port, { extra: { PROXMOX_API_MAX_RESPONSE_BYTES: 4096 } });
     const err = await collectPve(c2).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(PveUnreachableError);
+    expect(err).toBeInstanceOf(ApiUnreachableError);
     expect((err as Error).message).toBe(`Proxmox VE at 127.0.0.1:${server.port} could not be read: GET /cluster/resources: unexpected response: larger than 4096 bytes (PROXMOX_API_MAX_RESPONSE_BYTES); not read`);
     expect(c2.warnings).toEqual([]);
   });
@@ -389,7 +390,7 @@ describe('collectPve', () => {
     server = await startFakeHttps((req) => (req.path.endsWith('/cluster/resources') ? { status: 500, statusText: 'cluster not ready - no quorum?', body: { data: null } } : handler(req)));
     const c = context(server.port);
     const err = await collectPve(c).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(PveUnreachableError);
+    expect(err).toBeInstanceOf(ApiUnreachableError);
     expect((err as Error).message).toBe(`Proxmox VE at 127.0.0.1:${server.port} could not be read: GET /cluster/resources?type=vm: HTTP 500 cluster not ready - no quorum?`);
     expect(c.warnings).toEqual([]);
   });
@@ -404,7 +405,7 @@ describe('collectPve', () => {
     server = await startFakePve(base, TOKEN);
     const c = context(server.port, { extra: { PROXMOX_SSL_VERIFY: true } });
     const err = await collectPve(c).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(PveUnreachableError);
+    expect(err).toBeInstanceOf(ApiUnreachableError);
     expect((err as Error).message).toBe(`Proxmox VE at 127.0.0.1:${server.port} could not be read: GET /version: TLS: unable to verify the first certificate (UNABLE_TO_VERIFY_LEAF_SIGNATURE); set PROXMOX_CA_FILE to the CA that signed it, or pin the certificate with PROXMOX_FINGERPRINT and set PROXMOX_SSL_VERIFY: false`);
   });
 

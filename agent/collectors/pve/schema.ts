@@ -11,7 +11,6 @@ export { lenientList, looseBool, looseInt, looseNumber, opt, summarizeIssues };
  */
 
 /** An answer whose shape is not what the schema expects (alias of the shared class; code `pve_bad_response`). */
-export { ApiResponseError as PveResponseError } from '../../http/proxmox.ts';
 
 /** `{"data": …}`, the envelope of every PVE answer (pve-http-server src/PVE/APIServer/Formatter/Standard.pm), for tests of the schemas. */
 export function envelope<T extends z.ZodType>(data: T) {
