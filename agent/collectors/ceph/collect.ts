@@ -1,4 +1,4 @@
-import { pveTargetRequest } from '../pve/client.ts';
+import { pveTargetRequest } from '../proxmox-config.ts';
 import { namedPrivilege, type ApiSession, ApiResponseError } from '../../http/proxmox.ts';
 import { HttpConnectError, HttpStatusError } from '../../http/client.ts';
 import type { CollectContext } from '../types.ts';

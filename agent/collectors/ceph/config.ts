@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { apiTimeout, boolish, hostname, intish, sha256Fingerprint } from '../../config/coerce.ts';
-import { maxResponseBytesSetting, nodeSiteMapSchema, pveConnectionShape, splitPveTokenId } from '../pve/config.ts';
+import { maxResponseBytesSetting, nodeSiteMapSchema, pveConnectionShape, splitPveTokenId } from '../proxmox-config.ts';
 import { siteFrom } from '../../../mappers/common/refs.ts';
 
 

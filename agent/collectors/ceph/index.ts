@@ -2,7 +2,7 @@ import { defineCollector } from '../types.ts';
 import { CEPH_WARNINGS } from './warnings.ts';
 import type { PreflightContext, PrivilegeCheck, ProbeSpec } from '../../preflight/types.ts';
 import { HttpConnectError, HttpStatusError } from '../../http/client.ts';
-import { pveTargetRequest } from '../pve/client.ts';
+import { pveTargetRequest } from '../proxmox-config.ts';
 import { mapCeph } from '../../../mappers/ceph/index.ts';
 import { cephConfigSchema, type CephConfig } from './config.ts';
 import {

@@ -4,9 +4,10 @@ import { defineCollector } from '../types.ts';
 import { PACKER_WARNINGS } from './warnings.ts';
 import { count } from '../../preflight/run.ts';
 import type { PreflightContext } from '../../preflight/types.ts';
-import { getClusterResources, pveTargetRequest } from '../pve/client.ts';
+import { pveTargetRequest } from '../proxmox-config.ts';
 import { mapPacker } from '../../../mappers/packer/index.ts';
 import { packerConfigSchema, type PackerConfig } from './config.ts';
+import { getClusterGuests } from './client.ts';
 import { collectPacker, expandPaths } from './collect.ts';
 import type { PackerSnapshot } from './snapshot.ts';
 
@@ -58,7 +59,7 @@ async function packerProbes(ctx: PreflightContext<PackerConfig>): Promise<void> 
         message: 'no guest visible: PVE lists only the guests the token has VM.Audit on (/vms/{vmid}), so the token likely lacks VM.Audit on /vms and no template would be found',
       };
     },
-  }, () => getClusterResources(api));
+  }, () => getClusterGuests(api));
 }
 
 /** Packer image definitions (policy), build records (manifests, machine-readable logs), optional PVE lookup. */

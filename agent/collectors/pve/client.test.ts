@@ -3,11 +3,11 @@ import { HttpStatusError, HttpTarget } from '../../http/client.ts';
 import { startFakePve, type PveScenario } from '../../../test/fakes/pve-server.ts';
 import { startFakeHttps, TEST_CERT_FINGERPRINT, type FakeServer } from '../../../test/fakes/https-server.ts';
 import {
-  authorizationHeader, getAgentNetworkInterfaces, getAgentOsInfo, getClusterResources, getClusterStatus, getLxcConfig, getNodeNetwork, getNodes, getNodeStatus, getQemuConfig, getVersion, pveTargetRequest,
+  getAgentNetworkInterfaces, getAgentOsInfo, getClusterResources, getClusterStatus, getLxcConfig, getNodeNetwork, getNodes, getNodeStatus, getQemuConfig, getVersion,
 } from './client.ts';
+import { pveAuthorizationHeader as authorizationHeader, pveTargetRequest } from '../proxmox-config.ts';
 import { pveConfigSchema } from './config.ts';
 import { ApiResponseError, type ApiSession, namedPrivilege } from '../../http/proxmox.ts';
-
 
 let server: FakeServer | undefined;
 const targets: HttpTarget[] = [];

@@ -1,8 +1,7 @@
 import { z } from 'zod';
-import type { TargetRequest } from '../types.ts';
 import { HttpStatusError } from '../../http/client.ts';
-import { apiTargetRequest, apiTokenHeader, namedPrivilege, ProxmoxApi, type ApiService, type ApiSession } from '../../http/proxmox.ts';
-import type { PveConnection } from './config.ts';
+import { namedPrivilege, ProxmoxApi, type ApiSession } from '../../http/proxmox.ts';
+import { PVE_SERVICE } from '../proxmox-config.ts';
 import { parseEach } from '../../http/loose.ts';
 import {
   agentInterfaceSchema, agentOsInfoSchema, backupJobSchema, backupVolumeSchema, clusterStatusRowSchema, notBackedUpRowSchema, storageRowSchema,
@@ -22,35 +21,6 @@ import type { NodeNetworkRow } from '../../../mappers/common/node-network.ts';
  * JSON) as ApiResponseError. Paths are relative to /api2/json.
  */
 
-
-/** Token auth: `PVEAPIToken=USER@REALM!TOKENID=SECRET` (agent/http/proxmox.ts apiTokenHeader). */
-export function authorizationHeader(user: string, tokenName: string, secret: string): string {
-  return apiTokenHeader('PVEAPIToken', `${user}!${tokenName}`, secret);
-}
-
-/** The HTTP target of a policy: https://HOST:PORT/api2/json with token auth and TLS settings. */
-export function pveTargetRequest(c: PveConnection): TargetRequest {
-  return apiTargetRequest({
-    host: c.PROXMOX_HOST ?? '',
-    port: c.PROXMOX_PORT,
-    authorization: authorizationHeader(c.PROXMOX_USER, c.PROXMOX_TOKEN_NAME ?? '', c.PROXMOX_TOKEN_VALUE ?? ''),
-    tls: { verify: c.PROXMOX_SSL_VERIFY, caFile: c.PROXMOX_CA_FILE, fingerprint: c.PROXMOX_FINGERPRINT },
-    timeoutS: c.PROXMOX_API_TIMEOUT,
-    maxResponseBytes: c.PROXMOX_API_MAX_RESPONSE_BYTES,
-    settingsPrefix: 'PROXMOX',
-  });
-}
-
-/** Proxmox VE, for error codes (`pve_bad_response`, `pve_unreachable`) and messages. */
-export const PVE_SERVICE: ApiService = {
-  id: 'pve',
-  product: 'Proxmox VE',
-  hint: (err) => {
-    if (err instanceof HttpStatusError && err.status === 401) return ' (check PROXMOX_USER, PROXMOX_TOKEN_NAME and PROXMOX_TOKEN_VALUE)';
-    if (err instanceof HttpStatusError && err.status === 403) return ' (the token needs PVEAuditor on /; with privilege separation the token itself needs the ACL)';
-    return '';
-  },
-};
 
 const PVE = new ProxmoxApi(PVE_SERVICE);
 

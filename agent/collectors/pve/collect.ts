@@ -3,8 +3,9 @@ import { HttpConnectError, HttpStatusError } from '../../http/client.ts';
 import { mapWhenReady } from '../../http/ready-queue.ts';
 import type { CollectContext, Warning } from '../types.ts';
 import {
-  backupJobsPrivilege, getBackupJobs, getBackupVolumes, getNotBackedUp, getStorageResources, storageContentPrivilege, getAgentNetworkInterfaces, getAgentOsInfo, getClusterResources, getClusterStatus, getLxcConfig, getNodeNetwork, getNodes, getNodeStatus, getQemuConfig, getVersion, guestConfigPrivilege, missingPrivilege, nodeNetworkPrivilege, nodeStatusPrivilege, pveTargetRequest, PVE_SERVICE,
+  backupJobsPrivilege, getBackupJobs, getBackupVolumes, getNotBackedUp, getStorageResources, storageContentPrivilege, getAgentNetworkInterfaces, getAgentOsInfo, getClusterResources, getClusterStatus, getLxcConfig, getNodeNetwork, getNodes, getNodeStatus, getQemuConfig, getVersion, guestConfigPrivilege, missingPrivilege, nodeNetworkPrivilege, nodeStatusPrivilege,
 } from './client.ts';
+import { pveTargetRequest, PVE_SERVICE } from '../proxmox-config.ts';
 import { ApiUnreachableError, describeError as describe, type ApiSession, ApiResponseError } from '../../http/proxmox.ts';
 import type { PveConfig } from './config.ts';
 import { parseGuestConfig, parsePveVersion, parseTags, PveParseError } from './parsers.ts';

@@ -4,8 +4,9 @@ import { count } from '../../preflight/run.ts';
 import type { PreflightContext, PrivilegeCheck, ProbeSpec } from '../../preflight/types.ts';
 import { backupGauges, mapPve, mapPveEach } from '../../../mappers/pve/index.ts';
 import {
-  getAgentNetworkInterfaces, getAgentOsInfo, getClusterResources, getClusterStatus, getLxcConfig, getNodeNetwork, getNodes, getNodeStatus, getQemuConfig, getVersion, pveTargetRequest,
+  getAgentNetworkInterfaces, getAgentOsInfo, getClusterResources, getClusterStatus, getLxcConfig, getNodeNetwork, getNodes, getNodeStatus, getQemuConfig, getVersion,
 } from './client.ts';
+import { pveTargetRequest } from '../proxmox-config.ts';
 import { collectPve, scopeFilter, selectGuests } from './collect.ts';
 import { pveConfigSchema, type PveConfig } from './config.ts';
 import type { ApiSession } from '../../http/proxmox.ts';
