@@ -77,8 +77,8 @@ describe('status, name and platform rules', () => {
     expect(guestPlatformName(g('qemu', { osinfo: { prettyName: 'nameless' } }))).toBe('Linux');
     expect(guestPlatformName(g('qemu'))).toBe('Linux');
     expect(guestPlatformName(g('lxc', { osinfo: { name: 'Ubuntu', versionId: '24.04' } }))).toBe('Linux');
-    expect(nodePlatformName('pve-manager/9.0.3/abc')).toBe('Proxmox VE 9.0');
-    expect(nodePlatformName('garbage')).toBeUndefined();
+    expect(nodePlatformName('9.0')).toBe('Proxmox VE 9.0');
+    expect(nodePlatformName(undefined)).toBeUndefined();
   });
 });
 
@@ -95,7 +95,7 @@ describe('mapPve', () => {
       clusterName: 'prod',
       nodes: [
         {
-          name: 'pve1', status: 'online', maxcpu: 8, maxmem: 17179869184, pveversion: 'pve-manager/8.2.4/faa83925c9641325',
+          name: 'pve1', status: 'online', maxcpu: 8, maxmem: 17179869184, version: '8.2',
           network: [
             { iface: 'vmbr0', type: 'bridge', cidr: '192.0.2.10/24', priority: 1 },
             { iface: 'vmbr0.30', type: 'vlan', vlanId: 30, priority: 2 },

@@ -233,7 +233,7 @@ function mapNode(node: PveNode, config: PveConfig, tags: Tag[], em: Emitter, net
     em.push(ip);
   }
 
-  const platform = nodePlatformName(node.pveversion);
+  const platform = nodePlatformName(node.version);
   if (platform) em.push(entity('platform', { ...platformRef(platform), tags }));
 
   const customFields: Record<string, ReturnType<typeof cf.integer>> = {};

@@ -8,7 +8,7 @@ import {
   type DatastoreConfig, type DatastoreUsage, type GcJobItem, type JobItem, type NamespaceItem, type PbsNodeStatus,
   type PbsVersion, type SnapshotItem,
 } from './schema.ts';
-import type { NodeNetworkRow } from '../../../mappers/common/node-network.ts';
+import type { NodeNetworkRow } from '../snapshot.ts';
 
 /*
  * One function per PBS endpoint the collector calls, over the shared Proxmox API layer

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { looseBool, looseInt, looseNumber, text } from '../../http/loose.ts';
-import type { NodeNetworkRow } from '../../../mappers/common/node-network.ts';
+import type { NodeNetworkRow } from '../snapshot.ts';
 
 /*
  * zod schemas of the PBS answers the collector reads, naming only the fields it uses.

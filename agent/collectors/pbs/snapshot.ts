@@ -1,4 +1,4 @@
-import type { NodeNetworkRow } from '../../../mappers/common/node-network.ts';
+import type { NodeNetworkRow } from '../snapshot.ts';
 
 /*
  * What one PBS run saw, as plain JSON-able data: the collector fills it, mappers/pbs turns

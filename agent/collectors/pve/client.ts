@@ -11,7 +11,7 @@ import {
   haGroupSchema, haResourceSchema, haRuleSchema, lxcInterfaceSchema, replicationJobSchema,
   type HaGroup, type HaResource, type HaRule, type LxcInterface, type ReplicationJob,
 } from './schema.ts';
-import type { NodeNetworkRow } from '../../../mappers/common/node-network.ts';
+import type { NodeNetworkRow } from '../snapshot.ts';
 
 
 /*

@@ -134,8 +134,8 @@ describe('collectPve', () => {
       apiVersion: '8.4.1',
       clusterName: 'lab',
       nodes: [
-        { name: 'pve1', status: 'online', maxcpu: 16, maxmem: 68719476736, pveversion: 'pve-manager/8.4.1/2a2fa54b8503f96c', network: [{ iface: 'vmbr0', type: 'bridge', cidr: '10.0.0.1/24', priority: 1 }] },
-        { name: 'pve2', status: 'online', maxcpu: 8, maxmem: 34359738368, pveversion: 'pve-manager/9.0.3/abcdef', network: [] },
+        { name: 'pve1', status: 'online', maxcpu: 16, maxmem: 68719476736, version: '8.4', network: [{ iface: 'vmbr0', type: 'bridge', cidr: '10.0.0.1/24', priority: 1 }] },
+        { name: 'pve2', status: 'online', maxcpu: 8, maxmem: 34359738368, version: '9.0', network: [] },
       ],
       guests: [
         {
@@ -319,7 +319,7 @@ describe('collectPve', () => {
       { code: 'node_data_invalid', subject: 'node pve2', message: 'GET /nodes/pve2/network: unexpected response: not JSON (Unexpected token \'<\', "<html><hea"... is not valid JSON)' },
       { code: 'guest_agent_unavailable', subject: 'qemu 100 on pve1', message: 'GET /nodes/pve1/qemu/100/agent/get-osinfo: unexpected response: not JSON (Unexpected end of JSON input); platform from ostype' },
     ]);
-    expect(snap.nodes.map((n) => [n.name, n.pveversion, n.network?.length])).toEqual([['pve1', 'pve-manager/8.4.1/2a2fa54b8503f96c', 1], ['pve2', 'pve-manager/9.0.3/abcdef', undefined]]);
+    expect(snap.nodes.map((n) => [n.name, n.version, n.network?.length])).toEqual([['pve1', '8.4', 1], ['pve2', '9.0', undefined]]);
     expect(snap.guests.map((g) => [g.vmid, g.config !== undefined, g.agent?.interfaces?.length, g.agent?.osinfo])).toEqual([[100, true, 1, undefined], [103, true, undefined, undefined], [200, false, undefined, undefined]]);
   });
 
@@ -354,6 +354,16 @@ describe('collectPve', () => {
     expect(c2.warnings).toEqual([]);
   });
 
+  it('puts the parsed X.Y version in the snapshot, and none with a warning when pveversion does not parse', async () => {
+    server = await startFakePve({ ...base, nodes: [{ ...base.nodes[0]!, pveversion: 'garbage' }, base.nodes[1]!] }, TOKEN);
+    const c = context(server.port);
+    const snap = await collectPve(c);
+    expect(c.warnings.filter((w) => w.code === 'node_data_invalid')).toEqual([
+      { code: 'node_data_invalid', subject: 'node pve1', message: 'pveversion "garbage": expected pve-manager/X.Y.Z/<hash>; no platform for this node' },
+    ]);
+    expect(snap.nodes.map((n) => [n.name, n.version])).toEqual([['pve1', undefined], ['pve2', '9.0']]);
+  });
+
   it('names the missing privilege on a 403 for one node call or guest config, without calling the node down', async () => {
     server = await startFakePve({
       ...base,
@@ -370,7 +380,7 @@ describe('collectPve', () => {
       { code: 'pve_permission_denied', subject: 'node pve1', message: 'GET /nodes/pve1/status: HTTP 403 Permission check failed; the token lacks Sys.Audit on /nodes/pve1; no PVE version or platform for this node' },
       { code: 'pve_permission_denied', subject: 'node pve2', message: 'GET /nodes/pve2/network: HTTP 403 Permission check failed (/nodes/pve2, Sys.Audit); the token lacks Sys.Audit on /nodes/pve2; no interfaces or IPs for this node' },
     ]);
-    expect(snap.nodes.map((n) => [n.name, n.pveversion, n.network?.length])).toEqual([['pve1', undefined, 1], ['pve2', 'pve-manager/9.0.3/abcdef', undefined]]);
+    expect(snap.nodes.map((n) => [n.name, n.version, n.network?.length])).toEqual([['pve1', undefined, 1], ['pve2', '9.0', undefined]]);
     // Both nodes answered, so their guests' details were still read.
     expect(snap.guests.map((g) => [g.vmid, g.config !== undefined, g.agent !== undefined])).toEqual([[100, true, true], [103, true, false], [200, false, false]]);
   });

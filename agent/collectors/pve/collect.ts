@@ -281,9 +281,8 @@ export async function collectPve(ctx: CollectContext<PveConfig>): Promise<PveSna
         warn({ code: 'node_data_invalid', subject: `node ${row.node}`, message: describe(r.reason) });
       }
       if (st.status === 'fulfilled' && st.value.pveversion !== undefined) {
-        node.pveversion = st.value.pveversion;
         try {
-          parsePveVersion(st.value.pveversion);
+          node.version = parsePveVersion(st.value.pveversion);
         } catch (err) {
           if (!(err instanceof PveParseError)) throw err;
           warn({ code: 'node_data_invalid', subject: `node ${row.node}`, message: `${err.message}; no platform for this node` });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { lenientList, looseBool, looseInt, looseNumber, opt, summarizeIssues, text } from '../../http/loose.ts';
-import type { NodeNetworkRow } from '../../../mappers/common/node-network.ts';
+import type { NodeNetworkRow } from '../snapshot.ts';
 
 export { lenientList, looseBool, looseInt, looseNumber, opt, summarizeIssues };
 

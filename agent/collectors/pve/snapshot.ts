@@ -1,4 +1,4 @@
-import type { NodeNetworkRow } from '../../../mappers/common/node-network.ts';
+import type { NodeNetworkRow } from '../snapshot.ts';
 import type { ParsedGuestConfig, ParsedGuestNet } from './parsers.ts';
 
 /*
@@ -52,8 +52,11 @@ export interface PveNode {
   maxcpu?: number;
   /** Bytes. */
   maxmem?: number;
-  /** `pveversion` of /nodes/{node}/status, e.g. "pve-manager/8.2.4/faa83925c9641325". */
-  pveversion?: string;
+  /**
+   * "X.Y" from `pveversion` of /nodes/{node}/status ("pve-manager/8.2.4/faa83925c9641325" →
+   * "8.2", parsers.ts parsePveVersion); absent when the call failed or it did not parse.
+   */
+  version?: string;
   /** Rows of /nodes/{node}/network; absent when the node could not be read. */
   network?: NodeNetworkRow[];
 }
