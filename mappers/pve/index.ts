@@ -1,7 +1,5 @@
 import type { Cluster, Device, Platform, Site, Tag, Tenant, VirtualMachine, VMInterface } from '../../proto/diode/v1/types.ts';
-import type { PveConfig } from '../../agent/collectors/pve/config.ts';
-import type { TenantRule } from '../../agent/collectors/pve/selection.ts';
-import type { PveGuest, PveNode, PveSnapshot } from '../../agent/collectors/pve/snapshot.ts';
+import type { PveConfig, PveGuest, PveNode, PveSnapshot, TenantRule } from '../../agent/collectors/pve/snapshot.ts';
 import {
   cidrText, isUsableAddress, mapNodeNetwork, prefixEntity, withPrefix, type Cidr,
 } from '../common/node-network.ts';
@@ -109,23 +107,6 @@ function emitter(out: AnyEntity[]): Emitter {
 /** `proxmox_vm_uid`: the cluster's name and the VMID, unique per PVE cluster. */
 export function vmUid(cluster: string, vmid: number): string {
   return `${cluster}/${vmid}`;
-}
-
-/**
- * The backup gauges of a run (BACKUP_STATUS): guests without a backup newer than
- * BACKUP_MAX_AGE hours before `now`, and guests no backup job covers (counted only when
- * PVE said). Undefined when backup status was not collected.
- */
-export function backupGauges(snapshot: PveSnapshot, config: PveConfig, now: Date): { withoutRecentBackup: number; notInJob: number } | undefined {
-  if (!snapshot.backupStatus) return undefined;
-  const since = now.getTime() / 1000 - config.BACKUP_MAX_AGE * 3600;
-  let withoutRecentBackup = 0;
-  let notInJob = 0;
-  for (const g of snapshot.guests) {
-    if ((g.backup?.last?.time ?? -Infinity) < since) withoutRecentBackup++;
-    if (g.backup?.inJob === false) notInJob++;
-  }
-  return { withoutRecentBackup, notInJob };
 }
 
 /**

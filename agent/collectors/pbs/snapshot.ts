@@ -1,5 +1,8 @@
 import type { NodeNetworkRow } from '../snapshot.ts';
 
+/** The policy's config, as the mapper reads it (MapContext.config): part of the contract too. */
+export type { PbsConfig } from './config.ts';
+
 /*
  * What one PBS run saw, as plain JSON-able data: the collector fills it, mappers/pbs turns
  * it into entities. Snapshot lists are already reduced to one summary per backup group

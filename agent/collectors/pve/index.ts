@@ -2,7 +2,8 @@ import { defineCollector } from '../types.ts';
 import { PVE_WARNINGS } from './warnings.ts';
 import { count } from '../../preflight/run.ts';
 import type { PreflightContext, PrivilegeCheck, ProbeSpec } from '../../preflight/types.ts';
-import { backupGauges, mapPve, mapPveEach } from '../../../mappers/pve/index.ts';
+import { mapPve, mapPveEach } from '../../../mappers/pve/index.ts';
+import { backupGauges } from './measures.ts';
 import {
   getAgentNetworkInterfaces, getAgentOsInfo, getClusterResources, getClusterStatus, getLxcConfig, getNodeNetwork, getNodes, getNodeStatus, getQemuConfig, getVersion,
 } from './client.ts';

@@ -1,6 +1,11 @@
 import type { NodeNetworkRow } from '../snapshot.ts';
 import type { ParsedGuestConfig, ParsedGuestNet } from './parsers.ts';
 
+/** The policy's config, as the mapper reads it (MapContext.config): part of the contract too. */
+export type { PveConfig } from './config.ts';
+/** A TENANT_MAP rule (selection.ts), which the mapper applies. */
+export type { TenantRule } from './selection.ts';
+
 /*
  * What one PVE run saw, as plain JSON-able data: the collector fills it, the mapper
  * (mappers/pve) turns it into entities. Guests are already filtered (scope, templates,
