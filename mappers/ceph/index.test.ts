@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { cephConfigSchema, type CephConfig } from '../../agent/collectors/ceph/config.ts';
 import type { CephClusterSnapshot } from '../../agent/collectors/ceph/snapshot.ts';
 import { orderEntities } from '../order.ts';
-import { CEPH_CUSTOM_FIELDS, KNOWN_OSD_FLAGS, cephClusterName, mapCeph, osdStatus } from './index.ts';
+import { CEPH_CUSTOM_FIELDS, KNOWN_OSD_FLAGS, cephClusterName, mapCeph, osdStatus, siteForHost } from './index.ts';
 
 const pveConfig: CephConfig = cephConfigSchema.parse({
   PROXMOX_HOST: 'pve', PROXMOX_TOKEN_NAME: 'n', PROXMOX_TOKEN_VALUE: 'v', SITE_NAME: 'Lab', NODE_SITE_MAP: 'pve1:London',
@@ -34,6 +34,13 @@ const PVE1 = {
   device_type: { model: 'Proxmox Node', slug: 'proxmox-node', manufacturer: { name: 'Proxmox', slug: 'proxmox' } },
   role: { name: 'Hypervisor', slug: 'hypervisor' },
 };
+
+describe('siteForHost', () => {
+  it('is NODE_SITE_MAP[host] ?? SITE_NAME', () => {
+    const c = { SITE_NAME: 'Lab', NODE_SITE_MAP: { pve1: 'London' } };
+    expect([siteForHost(c, 'pve1'), siteForHost(c, 'pve2'), siteForHost(c, 'constructor')]).toEqual(['London', 'Lab', 'Lab']);
+  });
+});
 
 describe('osdStatus', () => {
   it('maps the four up/in combinations', () => {

@@ -1,11 +1,9 @@
 import type {
   CustomFieldChoiceSet, CustomFieldValue, Device, InventoryItem, Service, Tag,
 } from '../../proto/diode/v1/types.ts';
-import type { CephConfig } from '../../agent/collectors/ceph/config.ts';
-import { siteForHost } from '../../agent/collectors/ceph/config.ts';
-import type { CephClusterSnapshot, CephDaemon, CephOsd, CephSnapshot } from '../../agent/collectors/ceph/snapshot.ts';
+import type { CephClusterSnapshot, CephConfig, CephDaemon, CephOsd, CephSnapshot } from '../../agent/collectors/ceph/snapshot.ts';
 import {
-  cf, clusterRef, clusterTypeRef, customFieldEntities as cfEntities, deviceRef, inventoryItemRoleRef, tagEntity, tagRef, type CustomFieldDef,
+  cf, clusterRef, clusterTypeRef, customFieldEntities as cfEntities, deviceRef, inventoryItemRoleRef, siteFrom, tagEntity, tagRef, type CustomFieldDef,
 } from '../common/refs.ts';
 import { CEPH_CLUSTER_TYPE, CEPH_HOST, DISCOVERED_TAG, PVE_NODE } from '../common/vocabulary.ts';
 import { entity, type AnyEntity, type MapContext } from '../types.ts';
@@ -80,6 +78,11 @@ type CfValues = Partial<Record<CephCustomFieldName, CustomFieldValue>>;
 export function osdStatus(o: Pick<CephOsd, 'up' | 'in'>): NonNullable<InventoryItem['status']> {
   if (o.up) return o.in ? 'active' : 'decommissioning';
   return o.in ? 'failed' : 'offline';
+}
+
+/** The site of a host: NODE_SITE_MAP, else SITE_NAME (the PVE mapper's rule, so a hyperconverged node is one Device). */
+export function siteForHost(c: Pick<CephConfig, 'SITE_NAME' | 'NODE_SITE_MAP'>, host: string): string {
+  return siteFrom(c.NODE_SITE_MAP, host, c.SITE_NAME);
 }
 
 /** CEPH_CLUSTER_NAME, else "ceph-" and the fsid's first 8 hex digits (stable and short). */

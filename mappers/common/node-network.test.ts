@@ -5,8 +5,9 @@ import { networkRowSchema } from '../../agent/collectors/pve/schema.ts';
 import { deviceRef, tagRef } from './refs.ts';
 import { PVE_NODE } from './vocabulary.ts';
 import {
-  canonicalAddress, isLinkLocal, mapNodeNetwork, networkOf, nodeInterfaceType, parseCidrText, withPrefix, type NodeNetworkRow,
+  canonicalAddress, isLinkLocal, mapNodeNetwork, networkOf, nodeInterfaceType, parseCidrText, withPrefix,
 } from './node-network.ts';
+import type { NodeNetworkRow } from '../../agent/collectors/snapshot.ts';
 
 const tags = [tagRef('proxmox-ve'), tagRef('discovered')];
 const site = (name: string) => ({ name, slug: name.toLowerCase() });

@@ -2,32 +2,13 @@ import { isIPv4, isIPv6 } from 'node:net';
 import type { Device, Site, Tag } from '../../proto/diode/v1/types.ts';
 import { entity, type EntityOf } from '../types.ts';
 import { interfaceRef, ipRef, vlanRef } from './refs.ts';
+import type { NodeNetworkRow } from '../../agent/collectors/snapshot.ts';
 
 /*
  * Host network of a Proxmox machine (a PVE node, a PBS host): rows of
  * GET /nodes/{node}/network → Interface, IPAddress, Prefix and VLAN entities, following
  * the seed's "Node Interface", "Node IP Address", "Network Prefix" and "VLAN" rows.
  */
-
-/** One row of /nodes/{node}/network, already decoded (numbers are numbers). */
-export interface NodeNetworkRow {
-  iface: string;
-  /** eth, bridge, bond, vlan, alias, OVSBridge, OVSBond, OVSPort, OVSIntPort, unknown… */
-  type: string;
-  method?: string;
-  cidr?: string;
-  address?: string;
-  /** Prefix length ("24") or dotted mask ("255.255.255.0"). */
-  netmask?: string;
-  cidr6?: string;
-  address6?: string;
-  netmask6?: string;
-  vlanId?: number;
-  mtu?: number;
-  speedMbps?: number;
-  /** Position in /etc/network/interfaces; orders rows so "first IP" is stable. */
-  priority?: number;
-}
 
 /** Seed "Node Interface Types"; anything else is `other`. */
 export const NODE_INTERFACE_TYPES: Readonly<Record<string, string>> = {

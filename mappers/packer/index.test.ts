@@ -18,7 +18,7 @@ const build = (over: Partial<PackerBuild> & Pick<PackerBuild, 'id' | 'status' | 
 });
 
 const snapshot: PackerSnapshot = {
-  definitions: config.PACKER_DEFINITIONS,
+  definitions: config.PACKER_DEFINITIONS.map((d) => ({ ...d, slug: d.slug ?? d.name })),
   builds: [
     build({ id: 'r1:ubuntu-2404', status: 'completed', completedAt: 1000, outputVmid: 9000, templateName: 'tmpl-1', seq: 0 }),
     build({ id: 'r2:ubuntu-2404', status: 'completed', completedAt: 2000, startedAt: 1800, outputVmid: 9001, templateName: 'tmpl-2', imageVersion: '2.0', targetNode: 'pve2', seq: 1 }),

@@ -1,6 +1,5 @@
 import type { CustomFieldChoiceSet, CustomFieldValue, VirtualMachine } from '../../proto/diode/v1/types.ts';
-import { definitionSlug, type PackerConfig, type PackerDefinition } from '../../agent/collectors/packer/config.ts';
-import { BUILD_STATUSES, chronological, type BuildStatus, type PackerBuild, type PackerSnapshot } from '../../agent/collectors/packer/snapshot.ts';
+import type { BuildStatus, PackerBuild, PackerConfig, PackerSnapshot, PackerSnapshotDefinition } from '../../agent/collectors/packer/snapshot.ts';
 import {
   cf, customFieldEntities, platformRef, siteFrom, slugify, tagEntity, tagRef, vmRef, type CustomFieldDef,
 } from '../common/refs.ts';
@@ -22,12 +21,18 @@ export const VM_TEMPLATE_ROLE = { name: 'VM Template', slug: slugify('VM Templat
 export const PACKER_CF_GROUP = 'Packer';
 export const BUILD_STATUS_CHOICE_SET = 'packer_build_statuses';
 
+/** netbox-packer PackerImageBuild.status, every value of the snapshot's BuildStatus (the check below keeps them equal). */
+const BUILD_STATUSES = ['pending', 'running', 'failed', 'completed', 'cancelled'] as const satisfies readonly BuildStatus[];
+// A BuildStatus missing from the list fails to compile here.
+type MissingStatus = Exclude<BuildStatus, (typeof BUILD_STATUSES)[number]>;
+export const BUILD_STATUSES_COMPLETE: [MissingStatus] extends [never] ? true : never = true;
+
 /**
  * os-release NAME of each family, the string the QEMU guest agent reports as `name`, so a
  * template and the VMs cloned from it (platform "<agent name> <version-id>" in the PVE
  * collector) share one Platform: "Ubuntu 24.04", "Debian GNU/Linux 12".
  */
-export const OS_FAMILY_NAMES: Readonly<Record<NonNullable<PackerDefinition['os_family']>, string>> = {
+export const OS_FAMILY_NAMES: Readonly<Record<NonNullable<PackerSnapshotDefinition['os_family']>, string>> = {
   ubuntu: 'Ubuntu',
   debian: 'Debian GNU/Linux',
   rocky: 'Rocky Linux',
@@ -35,7 +40,7 @@ export const OS_FAMILY_NAMES: Readonly<Record<NonNullable<PackerDefinition['os_f
   freebsd: 'FreeBSD',
 };
 
-export function platformName(d: Pick<PackerDefinition, 'os_family' | 'os_release'>): string | undefined {
+export function platformName(d: Pick<PackerSnapshotDefinition, 'os_family' | 'os_release'>): string | undefined {
   if (d.os_family === undefined) return undefined;
   const name = OS_FAMILY_NAMES[d.os_family];
   return (d.os_release ? `${name} ${d.os_release}` : name).slice(0, 100);
@@ -63,7 +68,7 @@ export const PACKER_CUSTOM_FIELDS = [
 export type PackerCustomFieldName = (typeof PACKER_CUSTOM_FIELDS)[number]['name'];
 
 export interface PlannedTemplate {
-  definition: PackerDefinition;
+  definition: PackerSnapshotDefinition;
   cluster: string;
   name: string;
   status: 'offline' | 'planned';
@@ -91,7 +96,8 @@ export function planTemplates(snapshot: PackerSnapshot, config: Pick<PackerConfi
   const conflicts: TemplateConflict[] = [];
   const taken = new Map<string, string>();
   for (const def of snapshot.definitions) {
-    const builds = snapshot.builds.filter((b) => b.definition === def.name).sort(chronological);
+    // The snapshot's builds are oldest first.
+    const builds = snapshot.builds.filter((b) => b.definition === def.name);
     const latest = builds.at(-1);
     const current = builds.filter((b) => b.status === 'completed').at(-1);
     if (!current && !def.enabled) continue;
@@ -124,10 +130,10 @@ export function planTemplates(snapshot: PackerSnapshot, config: Pick<PackerConfi
 const iso = (t: number | undefined) => (t === undefined ? undefined : new Date(t * 1000).toISOString());
 
 /** The definition as declared, in the seed's field order (PackerImageDefinition). */
-function definitionSpec(d: PackerDefinition): Record<string, unknown> {
+function definitionSpec(d: PackerSnapshotDefinition): Record<string, unknown> {
   return {
     name: d.name,
-    slug: definitionSlug(d),
+    slug: d.slug,
     description: d.description,
     enabled: d.enabled,
     builder_type: d.builder_type,

@@ -1,6 +1,5 @@
 import type { CustomFieldValue, Device, InventoryItem, Tag } from '../../proto/diode/v1/types.ts';
-import type { PbsConfig } from '../../agent/collectors/pbs/config.ts';
-import type { PbsBackupGroup, PbsDatastore, PbsJob, PbsSnapshot } from '../../agent/collectors/pbs/snapshot.ts';
+import type { PbsBackupGroup, PbsConfig, PbsDatastore, PbsJob, PbsSnapshot } from '../../agent/collectors/pbs/snapshot.ts';
 import { mapNodeNetwork } from '../common/node-network.ts';
 import {
   cf, customFieldEntities, deviceRef, inventoryItemRoleRef, platformRef, siteRef, tagEntity, tagRef, type CustomFieldDef,

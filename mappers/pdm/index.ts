@@ -1,6 +1,5 @@
 import type { Cluster, CustomFieldValue, Device, Tag } from '../../proto/diode/v1/types.ts';
-import type { PdmConfig } from '../../agent/collectors/pdm/config.ts';
-import type { PdmRemote, PdmSnapshot } from '../../agent/collectors/pdm/snapshot.ts';
+import type { PdmConfig, PdmRemote, PdmSnapshot } from '../../agent/collectors/pdm/snapshot.ts';
 import {
   cf, customFieldEntities, deviceRef, platformRef, siteFrom, tagEntity, tagRef, type CustomFieldDef,
 } from '../common/refs.ts';

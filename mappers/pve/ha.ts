@@ -1,6 +1,5 @@
 import type { CustomFieldValue } from '../../proto/diode/v1/types.ts';
-import type { PveConfig } from '../../agent/collectors/pve/config.ts';
-import type { PveGuest } from '../../agent/collectors/pve/snapshot.ts';
+import type { PveConfig, PveGuest } from '../../agent/collectors/pve/snapshot.ts';
 import { cf, customFieldEntities, type CustomFieldDef } from '../common/refs.ts';
 import type { EntityOf } from '../types.ts';
 import { CUSTOM_FIELD_GROUP } from './static.ts';

@@ -3,7 +3,7 @@ import { pveConfigSchema, type PveConfig } from '../../agent/collectors/pve/conf
 import type { PveGuest, PveSnapshot } from '../../agent/collectors/pve/snapshot.ts';
 import { orderEntities } from '../order.ts';
 import type { MapContext } from '../types.ts';
-import { backupGauges, clusterName, deviceStatus, mapPve, mapPveEach, vmStatus } from './index.ts';
+import { clusterName, deviceStatus, mapPve, mapPveEach, vmStatus } from './index.ts';
 import { guestPlatformName, nodePlatformName, ostypePlatform, titleCase } from './platforms.ts';
 
 const NOW = new Date('2025-01-01T00:00:00Z');
@@ -77,8 +77,8 @@ describe('status, name and platform rules', () => {
     expect(guestPlatformName(g('qemu', { osinfo: { prettyName: 'nameless' } }))).toBe('Linux');
     expect(guestPlatformName(g('qemu'))).toBe('Linux');
     expect(guestPlatformName(g('lxc', { osinfo: { name: 'Ubuntu', versionId: '24.04' } }))).toBe('Linux');
-    expect(nodePlatformName('pve-manager/9.0.3/abc')).toBe('Proxmox VE 9.0');
-    expect(nodePlatformName('garbage')).toBeUndefined();
+    expect(nodePlatformName('9.0')).toBe('Proxmox VE 9.0');
+    expect(nodePlatformName(undefined)).toBeUndefined();
   });
 });
 
@@ -95,7 +95,7 @@ describe('mapPve', () => {
       clusterName: 'prod',
       nodes: [
         {
-          name: 'pve1', status: 'online', maxcpu: 8, maxmem: 17179869184, pveversion: 'pve-manager/8.2.4/faa83925c9641325',
+          name: 'pve1', status: 'online', maxcpu: 8, maxmem: 17179869184, version: '8.2',
           network: [
             { iface: 'vmbr0', type: 'bridge', cidr: '192.0.2.10/24', priority: 1 },
             { iface: 'vmbr0.30', type: 'vlan', vlanId: 30, priority: 2 },
@@ -279,27 +279,5 @@ describe('mapPve', () => {
       { prefix: '10.1.0.0/24', scope_site: site('London'), status: 'active', tags: TAGS },
       { prefix: '10.2.0.0/24', scope_site: site('Paris'), status: 'active', tags: TAGS },
     ]);
-  });
-});
-
-describe('backupGauges (issue #17)', () => {
-  const g = (vmid: number, backup?: PveSnapshot['guests'][number]['backup']): PveSnapshot['guests'][number] => ({
-    type: 'qemu', vmid, name: `g${vmid}`, node: 'pve1', status: 'running', tags: [], ...(backup && { backup }),
-  });
-  const now = new Date('2025-06-01T12:00:00Z');
-  const at = (hoursAgo: number) => now.getTime() / 1000 - hoursAgo * 3600;
-  it('counts guests without a backup newer than BACKUP_MAX_AGE hours, and guests in no job', () => {
-    const snap: PveSnapshot = {
-      bootstrap: false, host: 'h', nodes: [], backupStatus: true,
-      guests: [
-        g(100, { last: { time: at(25), storage: 'pbs' }, inJob: true }),
-        g(101, { last: { time: at(27), storage: 'pbs' }, inJob: true }),
-        g(102, { inJob: false }),
-        g(103, { last: { time: at(1), storage: 'local' } }),
-      ],
-    };
-    expect(backupGauges(snap, ctx({ BACKUP_MAX_AGE: 26 }).config, now)).toEqual({ withoutRecentBackup: 2, notInJob: 1 });
-    expect(backupGauges(snap, ctx({ BACKUP_MAX_AGE: 24 }).config, now)).toEqual({ withoutRecentBackup: 3, notInJob: 1 });
-    expect(backupGauges({ ...snap, backupStatus: undefined }, ctx().config, now)).toBeUndefined();
   });
 });

@@ -1,7 +1,5 @@
 import type { Cluster, Device, Platform, Site, Tag, Tenant, VirtualMachine, VMInterface } from '../../proto/diode/v1/types.ts';
-import type { PveConfig } from '../../agent/collectors/pve/config.ts';
-import type { TenantRule } from '../../agent/collectors/pve/selection.ts';
-import type { PveGuest, PveNode, PveSnapshot } from '../../agent/collectors/pve/snapshot.ts';
+import type { PveConfig, PveGuest, PveNode, PveSnapshot, TenantRule } from '../../agent/collectors/pve/snapshot.ts';
 import {
   cidrText, isUsableAddress, mapNodeNetwork, prefixEntity, withPrefix, type Cidr,
 } from '../common/node-network.ts';
@@ -113,23 +111,6 @@ export function vmUid(cluster: string, vmid: number): string {
 }
 
 /**
- * The backup gauges of a run (BACKUP_STATUS): guests without a backup newer than
- * BACKUP_MAX_AGE hours before `now`, and guests no backup job covers (counted only when
- * PVE said). Undefined when backup status was not collected.
- */
-export function backupGauges(snapshot: PveSnapshot, config: PveConfig, now: Date): { withoutRecentBackup: number; notInJob: number } | undefined {
-  if (!snapshot.backupStatus) return undefined;
-  const since = now.getTime() / 1000 - config.BACKUP_MAX_AGE * 3600;
-  let withoutRecentBackup = 0;
-  let notInJob = 0;
-  for (const g of snapshot.guests) {
-    if ((g.backup?.last?.time ?? -Infinity) < since) withoutRecentBackup++;
-    if (g.backup?.inJob === false) notInJob++;
-  }
-  return { withoutRecentBackup, notInJob };
-}
-
-/**
  * TENANT_MAP's tenant for a guest (issue #17). Precedence: the rule of the guest's pool (a
  * guest is in at most one pool), else the first tag rule, in the order TENANT_MAP is written,
  * whose tag the guest carries (tags compared case-insensitively, as PVE treats them). Tenant
@@ -234,7 +215,7 @@ function mapNode(node: PveNode, config: PveConfig, tags: Tag[], em: Emitter, net
     em.push(ip);
   }
 
-  const platform = nodePlatformName(node.pveversion);
+  const platform = nodePlatformName(node.version);
   if (platform) em.push(entity('platform', { ...platformRef(platform), tags }));
 
   const customFields: Record<string, ReturnType<typeof cf.integer>> = {};

@@ -1,5 +1,4 @@
-import type { PveConfig } from '../../agent/collectors/pve/config.ts';
-import type { PveGuest } from '../../agent/collectors/pve/snapshot.ts';
+import type { PveConfig, PveGuest } from '../../agent/collectors/pve/snapshot.ts';
 import { isUsableAddress, withPrefix, type Cidr } from '../common/node-network.ts';
 
 /*

@@ -1,4 +1,3 @@
-import { parsePveVersion, PveParseError } from '../../agent/collectors/pve/parsers.ts';
 import type { PveGuest } from '../../agent/collectors/pve/snapshot.ts';
 
 /** Seed "VM Platform Mapping (from ostype)"; null means no platform. */
@@ -58,14 +57,7 @@ export function guestPlatformName(g: PveGuest): string | undefined {
   return ostypePlatform(g.config?.ostype);
 }
 
-/** "Proxmox VE X.Y" from `pve-manager/X.Y.Z/hash`; undefined when it does not parse. */
-export function nodePlatformName(pveversion: string | undefined): string | undefined {
-  if (pveversion === undefined) return undefined;
-  try {
-    return `Proxmox VE ${parsePveVersion(pveversion)}`;
-  } catch (err) {
-    if (err instanceof PveParseError) return undefined;
-    throw err;
-  }
+/** "Proxmox VE X.Y" from the node's version (the collector parsed it from `pveversion`). */
+export function nodePlatformName(version: string | undefined): string | undefined {
+  return version === undefined ? undefined : `Proxmox VE ${version}`;
 }
-

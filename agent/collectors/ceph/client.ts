@@ -28,13 +28,12 @@ const CEPH = new ProxmoxApi(CEPH_SERVICE);
 
 /* ------------------------------------------------------------------ PVE */
 
-export type CephPveApi = ApiSession;
 
-function pveGet<T extends z.ZodType>(api: CephPveApi, path: string, schema: T): Promise<z.output<T>> {
+function pveGet<T extends z.ZodType>(api: ApiSession, path: string, schema: T): Promise<z.output<T>> {
   return CEPH.get(api, path, schema);
 }
 
-function pveList<T extends z.ZodType>(api: CephPveApi, path: string, item: T): Promise<z.output<T>[]> {
+function pveList<T extends z.ZodType>(api: ApiSession, path: string, item: T): Promise<z.output<T>[]> {
   return CEPH.list(api, path, item);
 }
 
@@ -61,15 +60,15 @@ export function cephAbsence(err: unknown): { reason: CephAbsence; message: strin
   return undefined;
 }
 
-export const getPveCephStatus = (api: CephPveApi) => pveGet(api, '/cluster/ceph/status', pveStatusSchema);
-export const getPveNodes = (api: CephPveApi) => pveList(api, '/nodes', pveNodeSchema);
-export const getPveCephFlags = (api: CephPveApi) => pveList(api, '/cluster/ceph/flags', pveFlagSchema);
-export const getPveOsdTree = (api: CephPveApi, node: string) => pveGet(api, `/nodes/${seg(node)}/ceph/osd`, pveOsdTreeSchema);
-export const getPvePools = (api: CephPveApi, node: string) => pveList(api, `/nodes/${seg(node)}/ceph/pool`, pvePoolSchema);
-export const getPveFilesystems = (api: CephPveApi, node: string) => pveList(api, `/nodes/${seg(node)}/ceph/fs`, pveFsSchema);
-export const getPveRules = (api: CephPveApi, node: string) => pveList(api, `/nodes/${seg(node)}/ceph/rules`, pveRuleSchema);
-export const getPveMons = (api: CephPveApi, node: string) => pveList(api, `/nodes/${seg(node)}/ceph/mon`, pveDaemonSchema);
-export const getPveMgrs = (api: CephPveApi, node: string) => pveList(api, `/nodes/${seg(node)}/ceph/mgr`, pveDaemonSchema);
+export const getPveCephStatus = (api: ApiSession) => pveGet(api, '/cluster/ceph/status', pveStatusSchema);
+export const getPveNodes = (api: ApiSession) => pveList(api, '/nodes', pveNodeSchema);
+export const getPveCephFlags = (api: ApiSession) => pveList(api, '/cluster/ceph/flags', pveFlagSchema);
+export const getPveOsdTree = (api: ApiSession, node: string) => pveGet(api, `/nodes/${seg(node)}/ceph/osd`, pveOsdTreeSchema);
+export const getPvePools = (api: ApiSession, node: string) => pveList(api, `/nodes/${seg(node)}/ceph/pool`, pvePoolSchema);
+export const getPveFilesystems = (api: ApiSession, node: string) => pveList(api, `/nodes/${seg(node)}/ceph/fs`, pveFsSchema);
+export const getPveRules = (api: ApiSession, node: string) => pveList(api, `/nodes/${seg(node)}/ceph/rules`, pveRuleSchema);
+export const getPveMons = (api: ApiSession, node: string) => pveList(api, `/nodes/${seg(node)}/ceph/mon`, pveDaemonSchema);
+export const getPveMgrs = (api: ApiSession, node: string) => pveList(api, `/nodes/${seg(node)}/ceph/mgr`, pveDaemonSchema);
 
 /* ------------------------------- Dashboard (ceph src/pybind/mgr/dashboard/openapi.yaml) */
 

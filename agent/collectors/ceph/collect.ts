@@ -1,15 +1,13 @@
-import { pveTargetRequest } from '../pve/client.ts';
-import { namedPrivilege } from '../../http/proxmox.ts';
+import { pveTargetRequest } from '../proxmox-config.ts';
+import { namedPrivilege, type ApiSession, ApiResponseError } from '../../http/proxmox.ts';
 import { HttpConnectError, HttpStatusError } from '../../http/client.ts';
 import type { CollectContext } from '../types.ts';
 import type { CephConfig } from './config.ts';
 import {
-  CephDashboardClient, cephAbsence, DASHBOARD_SCOPES, dashboardTarget, PVE_CEPH_PRIVILEGE, getDashCephfs, getDashCrushRules, getDashFlags, getDashFsid, getDashHealth,
-  getDashMonitor, getDashPools, getDashSummary, getPveCephFlags, getPveCephStatus, getPveFilesystems, getPveMgrs, getPveMons, getPveNodes,
-  getPveOsdTree, getPvePools, getPveRules, listDashHosts, listDashOsds, type CephPveApi, type OnDrop,
+  CephDashboardClient, cephAbsence, DASHBOARD_SCOPES, dashboardTarget, PVE_CEPH_PRIVILEGE, getDashCephfs, getDashCrushRules, getDashFlags, getDashFsid, getDashHealth, getDashMonitor, getDashPools, getDashSummary, getPveCephFlags, getPveCephStatus, getPveFilesystems, getPveMgrs, getPveMons, getPveNodes, getPveOsdTree, getPvePools, getPveRules, listDashHosts, listDashOsds, type OnDrop,
 } from './client.ts';
 import {
-  CephResponseError, dashHealthCheckSchema, dashMonSchema, parseHealthCheck, pveOsdNodeSchema, summarizeIssues, type DashCrushRule, type DashHost, type PveDaemon,
+  dashHealthCheckSchema, dashMonSchema, parseHealthCheck, pveOsdNodeSchema, summarizeIssues, type DashCrushRule, type DashHost, type PveDaemon,
 } from './schema.ts';
 import type {
   CephClusterSnapshot, CephCrushRule, CephDaemon, CephFilesystem, CephHealthCheck, CephOsd, CephPool, CephSnapshot,
@@ -155,14 +153,14 @@ export async function collectCeph(ctx: CollectContext<CephConfig>): Promise<Ceph
  * body that cannot be read (an HTML page, truncated JSON) is skipped for the next.
  */
 function nodeUnusable(err: unknown): boolean {
-  if (err instanceof HttpConnectError || err instanceof CephResponseError) return true;
+  if (err instanceof HttpConnectError || err instanceof ApiResponseError) return true;
   if (err instanceof HttpStatusError) return err.status >= 500 || err.status === 404;
   return false;
 }
 
 async function collectFromPve(ctx: CollectContext<CephConfig>): Promise<CephSnapshot> {
   const c = ctx.config;
-  const api: CephPveApi = {
+  const api: ApiSession = {
     target: ctx.target(pveTargetRequest(c)),
     onDrop: (path, index, why) => ctx.warn({ code: 'ceph_item_dropped', subject: `GET ${path} item ${index}`, message: why }),
   };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cephConfigSchema, siteForHost } from './config.ts';
+import { cephConfigSchema } from './config.ts';
 
 const pve = { PROXMOX_HOST: 'pve1.lab.example', PROXMOX_TOKEN_NAME: 'netbox', PROXMOX_TOKEN_VALUE: 'secret' };
 
@@ -67,12 +67,5 @@ describe('cephConfigSchema', () => {
   it('coerces string booleans and numbers from ${env:} substitution', () => {
     const c = cephConfigSchema.parse({ ...pve, PROXMOX_PORT: '8443', PROXMOX_SSL_VERIFY: 'true' });
     expect([c.PROXMOX_PORT, c.PROXMOX_SSL_VERIFY]).toEqual([8443, true]);
-  });
-});
-
-describe('siteForHost', () => {
-  it('is NODE_SITE_MAP[host] ?? SITE_NAME', () => {
-    const c = { SITE_NAME: 'Lab', NODE_SITE_MAP: { pve1: 'London' } };
-    expect([siteForHost(c, 'pve1'), siteForHost(c, 'pve2'), siteForHost(c, 'constructor')]).toEqual(['London', 'Lab', 'Lab']);
   });
 });

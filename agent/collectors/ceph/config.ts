@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { apiTimeout, boolish, hostname, intish, sha256Fingerprint } from '../../config/coerce.ts';
-import { maxResponseBytesSetting, nodeSiteMapSchema, pveConnectionShape, splitPveTokenId } from '../pve/config.ts';
-import { siteFrom } from '../../../mappers/common/refs.ts';
+import { maxResponseBytesSetting, nodeSiteMapSchema, pveConnectionShape, splitPveTokenId } from '../proxmox-config.ts';
 
 
 /*
@@ -68,8 +67,3 @@ export const cephConfigSchema = z.preprocess(splitPveTokenId, cephConfigObject);
 
 export type CephConfig = z.output<typeof cephConfigSchema>;
 export type CephConfigInput = z.input<typeof cephConfigObject>;
-
-/** The site of a host: NODE_SITE_MAP, else SITE_NAME (the PVE collector's rule). */
-export function siteForHost(c: Pick<CephConfig, 'SITE_NAME' | 'NODE_SITE_MAP'>, host: string): string {
-  return siteFrom(c.NODE_SITE_MAP, host, c.SITE_NAME);
-}

@@ -2,17 +2,16 @@ import { defineCollector } from '../types.ts';
 import { CEPH_WARNINGS } from './warnings.ts';
 import type { PreflightContext, PrivilegeCheck, ProbeSpec } from '../../preflight/types.ts';
 import { HttpConnectError, HttpStatusError } from '../../http/client.ts';
-import { pveTargetRequest } from '../pve/client.ts';
+import { pveTargetRequest } from '../proxmox-config.ts';
 import { mapCeph } from '../../../mappers/ceph/index.ts';
 import { cephConfigSchema, type CephConfig } from './config.ts';
 import {
-  CephAuthError, CephDashboardClient, cephAbsence, DASHBOARD_SCOPES, dashboardTarget, getDashCephfs, getDashCrushRules, getDashFlags, getDashFsid,
-  getDashHealth, getDashMonitor, getDashPools, getDashSummary, getPveCephFlags, getPveCephStatus, getPveFilesystems, getPveMgrs, getPveMons,
-  getPveNodes, getPveOsdTree, getPvePools, getPveRules, listDashHosts, listDashOsds, type CephPveApi,
+  CephAuthError, CephDashboardClient, cephAbsence, DASHBOARD_SCOPES, dashboardTarget, getDashCephfs, getDashCrushRules, getDashFlags, getDashFsid, getDashHealth, getDashMonitor, getDashPools, getDashSummary, getPveCephFlags, getPveCephStatus, getPveFilesystems, getPveMgrs, getPveMons, getPveNodes, getPveOsdTree, getPvePools, getPveRules, listDashHosts, listDashOsds,
 } from './client.ts';
 import { collectCeph } from './collect.ts';
-import { CephResponseError } from './schema.ts';
+
 import type { CephSnapshot } from './snapshot.ts';
+import { ApiResponseError, type ApiSession } from '../../http/proxmox.ts';
 
 export type { CephConfig, CephConfigInput } from './config.ts';
 export type { CephSnapshot } from './snapshot.ts';
@@ -32,7 +31,7 @@ const PVE_CEPH: PrivilegeCheck = { name: 'Sys.Audit or Datastore.Audit', on: '/'
 
 async function cephPveProbes(ctx: PreflightContext<CephConfig>): Promise<void> {
   const c = ctx.config;
-  const api: CephPveApi = { target: ctx.target(pveTargetRequest(c)), onDrop: () => {} };
+  const api: ApiSession = { target: ctx.target(pveTargetRequest(c)), onDrop: () => {} };
   const hint = `grant it (PVEAuditor on / has both); a privilege-separated token (privsep=1) needs it on the token itself: pveum acl modify / --tokens ${c.PROXMOX_USER}!${c.PROXMOX_TOKEN_NAME ?? ''} --roles PVEAuditor`;
   const spec = <T>(endpoint: string, extra: Partial<ProbeSpec<T>> = {}): ProbeSpec<T> => ({ endpoint, privilege: PVE_CEPH, hint, ...extra });
 
@@ -64,7 +63,7 @@ async function cephPveProbes(ctx: PreflightContext<CephConfig>): Promise<void> {
       break;
     } catch (err) {
       outcome = { err };
-      const unusable = err instanceof HttpStatusError ? err.status >= 500 || err.status === 404 : err instanceof CephResponseError;
+      const unusable = err instanceof HttpStatusError ? err.status >= 500 || err.status === 404 : err instanceof ApiResponseError;
       if (!unusable || candidate === candidates[candidates.length - 1]) break;
       passed.push(`${candidate} (${err instanceof Error ? err.message : String(err)})`);
     }

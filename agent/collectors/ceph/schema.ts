@@ -12,7 +12,6 @@ import { looseBool, looseInt, looseNumber, summarizeIssues } from '../../http/lo
 export { summarizeIssues };
 
 /** An answer whose shape is not what the schema expects (alias of the shared class; code `ceph_bad_response`). */
-export { ApiResponseError as CephResponseError } from '../../http/proxmox.ts';
 
 const text = z.string().trim().min(1);
 

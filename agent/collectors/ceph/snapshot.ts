@@ -1,5 +1,8 @@
 import type { CephSource } from './config.ts';
 
+/** The policy's config, as the mapper reads it (MapContext.config): part of the contract too. */
+export type { CephConfig } from './config.ts';
+
 /*
  * What one ceph run collected, in one shape for both sources. Only stable facts: usage
  * counters (bytes used, PG counts, I/O rates) are left out on purpose, because each change

@@ -1,7 +1,7 @@
 import type { CollectContext } from '../types.ts';
-import { getClusterResources } from '../pve/client.ts';
-import { pveTargetRequest } from '../pve/client.ts';
-import type { PveConnection } from '../pve/config.ts';
+import { ProxmoxApi, type ApiSession } from '../../http/proxmox.ts';
+import { PVE_SERVICE, pveTargetRequest, type PveConnection } from '../proxmox-config.ts';
+import { pveGuestRowSchema, type PveGuestRow } from './schema.ts';
 
 /*
  * The optional PVE lookup: one `GET /cluster/resources?type=vm` (PVEAuditor is enough)
@@ -10,6 +10,13 @@ import type { PveConnection } from '../pve/config.ts';
  * (hashicorp/packer-plugin-proxmox builder/proxmox/common/artifact.go Id), and PVE lists the
  * template there with `template: 1` (pve-manager PVE/API2Tools.pm extract_vm_stats).
  */
+
+const PVE = new ProxmoxApi(PVE_SERVICE);
+
+/** `type=vm` returns qemu and lxc rows only (pve-manager PVE/API2/Cluster.pm resources). */
+export function getClusterGuests(api: ApiSession): Promise<PveGuestRow[]> {
+  return PVE.list(api, '/cluster/resources', pveGuestRowSchema, { type: 'vm' });
+}
 
 export interface PveGuestRef {
   name: string;
@@ -22,7 +29,7 @@ export async function lookupGuests(ctx: CollectContext<PveConnection>): Promise<
     target: ctx.target(pveTargetRequest(ctx.config)),
     onDrop: (path: string, index: number, why: string) => ctx.warn({ code: 'packer_item_dropped', subject: `GET ${path} item ${index}`, message: why }),
   };
-  const rows = await getClusterResources(api);
+  const rows = await getClusterGuests(api);
   const out = new Map<number, PveGuestRef>();
   for (const r of rows) {
     if ((r.type !== 'qemu' && r.type !== 'lxc') || r.vmid === undefined || r.name === undefined || r.node === undefined) continue;

@@ -6,6 +6,7 @@ import { FAKE_PVE_TOKEN, startFakeCephPve } from '../../../test/fakes/ceph-serve
 import type { FakeServer } from '../../../test/fakes/https-server.ts';
 import { testCollectContext, type TestCollectContext } from '../../../test/helpers/collect-context.ts';
 import { collectPacker, expandPaths, PackerSourceError } from './collect.ts';
+import { packerCollector } from './index.ts';
 import { packerConfigSchema, type PackerConfig, type PackerConfigInput } from './config.ts';
 
 const iso = { name: 'ubuntu-2404', builder_type: 'proxmox-iso', target_cluster: 'pve-lab', iso_url: 'https://releases.ubuntu.com/u.iso' } as const;
@@ -98,13 +99,17 @@ describe('collectPacker', () => {
     expect(warnings).toEqual([{ code: 'packer_build_unmatched', subject: 'build "legacy"', message: `${join(d, 'm.json')}: no definition in PACKER_DEFINITIONS matches this build; set build_name on the definition that produces it` }]);
   });
 
-  it('reports definitions that cannot become a VM', async () => {
+  it('reports definitions that cannot become a VM (the definition, from the mapper\'s plan), and collectPacker alone does not', async () => {
     const d = dir({ 'm.json': manifest([row({ artifact_id: '9000', custom_data: { template_name: 'tmpl' } }), row({ name: 'b', artifact_id: '9001', custom_data: { template_name: 'tmpl' } })]) });
-    const { warnings } = await run({
+    const input = {
       PACKER_MANIFESTS: join(d, 'm.json'),
-      PACKER_DEFINITIONS: [iso, { ...iso, name: 'b' }, { name: 'c', builder_type: 'proxmox-iso', iso_storage: 'local:iso/c.iso' }],
-    });
-    expect(warnings).toEqual([
+      PACKER_DEFINITIONS: [iso, { ...iso, name: 'b' }, { name: 'c', builder_type: 'proxmox-iso' as const, iso_storage: 'local:iso/c.iso' }],
+    };
+    expect((await run(input)).warnings).toEqual([]);
+    await ctx?.close();
+    ctx = testCollectContext(packerConfigSchema.parse(input));
+    await packerCollector.collect(ctx);
+    expect(ctx.warnings).toEqual([
       { code: 'packer_template_conflict', subject: 'definition "b"', message: 'VM "tmpl" in cluster "pve-lab" is already the template of definition "ubuntu-2404"' },
       { code: 'packer_no_cluster', subject: 'definition "c"', message: 'no target_cluster and no PACKER_CLUSTER: NetBox needs a cluster for the template VM' },
     ]);

@@ -2,12 +2,11 @@ import { glob, readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { AgentError } from '../../errors.ts';
 import type { CollectContext } from '../types.ts';
-import { planTemplates } from '../../../mappers/packer/index.ts';
 import { lookupGuests, type PveGuestRef } from './client.ts';
 import { definitionBuildNames, definitionSlug, type PackerConfig, type PackerDefinition } from './config.ts';
 import { parseMachineReadableLog, type LogBuild } from './machine-readable.ts';
 import { artifactVmid, isProxmoxBuilder, parseManifest, type ManifestBuild, type PackerManifest } from './manifest.ts';
-import { chronological, type PackerBuild, type PackerSnapshot } from './snapshot.ts';
+import type { PackerBuild, PackerSnapshot } from './snapshot.ts';
 
 /*
  * Reads the manifests and logs the policy names, turns their Proxmox rows into build
@@ -26,6 +25,12 @@ export class PackerSourceError extends AgentError {
 }
 
 const GLOB = /[*?[\]{}]/;
+
+/** Oldest first: by completion (else start) time, then by discovery order (the snapshot's build order). */
+function chronological(a: PackerBuild, b: PackerBuild): number {
+  const when = (x: PackerBuild) => x.completedAt ?? x.startedAt ?? Number.NEGATIVE_INFINITY;
+  return when(a) - when(b) || a.seq - b.seq;
+}
 
 /**
  * Paths and globs, relative to the agent's working directory (fs.promises.glob,
@@ -196,11 +201,7 @@ export async function collectPacker(ctx: CollectContext<PackerConfig>): Promise<
 
   if (c.PROXMOX_HOST !== undefined) await resolveTemplates(ctx, builds);
 
-  const snapshot: PackerSnapshot = { definitions: defs, builds: builds.sort(chronological) };
-  for (const conflict of planTemplates(snapshot, c).conflicts) {
-    ctx.warn({ code: conflict.code, subject: `definition "${conflict.definition}"`, message: conflict.message });
-  }
-  return snapshot;
+  return { definitions: defs.map((d) => ({ ...d, slug: definitionSlug(d) })), builds: builds.sort(chronological) };
 }
 
 /** Names and nodes of the templates the latest completed build of each definition made. */

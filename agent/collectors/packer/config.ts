@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { boolish, intish } from '../../config/coerce.ts';
 import { slugify } from '../../../mappers/common/refs.ts';
-import { nodeSiteMapSchema, pveConnectionShape, splitPveTokenId } from '../pve/config.ts';
+import { nodeSiteMapSchema, pveConnectionShape, splitPveTokenId } from '../proxmox-config.ts';
 
 /*
  * The policy's `config:` block for the packer collector. Image definitions are declared

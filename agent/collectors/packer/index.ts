@@ -4,9 +4,10 @@ import { defineCollector } from '../types.ts';
 import { PACKER_WARNINGS } from './warnings.ts';
 import { count } from '../../preflight/run.ts';
 import type { PreflightContext } from '../../preflight/types.ts';
-import { getClusterResources, pveTargetRequest } from '../pve/client.ts';
-import { mapPacker } from '../../../mappers/packer/index.ts';
+import { pveTargetRequest } from '../proxmox-config.ts';
+import { mapPacker, planTemplates } from '../../../mappers/packer/index.ts';
 import { packerConfigSchema, type PackerConfig } from './config.ts';
+import { getClusterGuests } from './client.ts';
 import { collectPacker, expandPaths } from './collect.ts';
 import type { PackerSnapshot } from './snapshot.ts';
 
@@ -58,7 +59,7 @@ async function packerProbes(ctx: PreflightContext<PackerConfig>): Promise<void> 
         message: 'no guest visible: PVE lists only the guests the token has VM.Audit on (/vms/{vmid}), so the token likely lacks VM.Audit on /vms and no template would be found',
       };
     },
-  }, () => getClusterResources(api));
+  }, () => getClusterGuests(api));
 }
 
 /** Packer image definitions (policy), build records (manifests, machine-readable logs), optional PVE lookup. */
@@ -67,7 +68,19 @@ export const packerCollector = defineCollector<PackerConfig, PackerSnapshot>({
   secretKeys: ['PROXMOX_TOKEN_VALUE'],
   warnings: PACKER_WARNINGS,
   configSchema: packerConfigSchema,
-  collect: collectPacker,
+  /*
+   * Which definition becomes which template VM, and which cannot (no cluster, or a name
+   * another definition takes in that cluster: a VM is one per name and cluster in NetBox),
+   * is the mapper's rule (planTemplates); the definition reports its conflicts as the run's
+   * warnings, so the collector never calls the mapper.
+   */
+  collect: async (ctx) => {
+    const snapshot = await collectPacker(ctx);
+    for (const conflict of planTemplates(snapshot, ctx.config).conflicts) {
+      ctx.warn({ code: conflict.code, subject: `definition "${conflict.definition}"`, message: conflict.message });
+    }
+    return snapshot;
+  },
   map: mapPacker,
   preflight: {
     credentials: () => 'PROXMOX_USER, PROXMOX_TOKEN_NAME and PROXMOX_TOKEN_VALUE',

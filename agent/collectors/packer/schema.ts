@@ -1,10 +1,10 @@
 import { z } from 'zod';
+import { looseBool, looseInt, opt, text } from '../../http/loose.ts';
 
 /*
  * zod schema of a packer-manifest.json row, naming only the fields the collector uses
- * (hashicorp/packer post-processor/manifest/artifact.go ArtifactFile/Artifact). The PVE
- * lookup reuses the PVE collector's
- * /cluster/resources schema (agent/collectors/pve/schema.ts).
+ * (hashicorp/packer post-processor/manifest/artifact.go ArtifactFile/Artifact), and of the PVE
+ * lookup's /cluster/resources rows.
  */
 
 /** Go's map[string]string; hand-edited files sometimes carry numbers or booleans. */
@@ -23,3 +23,16 @@ export const manifestRowSchema = z.object({
   custom_data: customData.optional().transform((m) => m ?? {}),
 });
 
+
+/**
+ * A row of PVE's GET /cluster/resources?type=vm, the fields the lookup uses: `type` is
+ * qemu or lxc, `template` 0/1 (pve-manager PVE/API2/Cluster.pm resources).
+ */
+export const pveGuestRowSchema = z.object({
+  type: z.string(),
+  vmid: opt(looseInt),
+  name: opt(text),
+  node: opt(text),
+  template: opt(looseBool),
+});
+export type PveGuestRow = z.output<typeof pveGuestRowSchema>;

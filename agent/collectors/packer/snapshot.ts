@@ -1,14 +1,16 @@
 import type { PackerDefinition } from './config.ts';
 
+/** The policy's config, as the mapper reads it (MapContext.config): part of the contract too. */
+export type { PackerConfig, PackerDefinition } from './config.ts';
+
 /*
  * What one packer run collected: the policy's definitions and every Proxmox build record
  * that matched one, from manifests and machine-readable logs, merged where both show the
  * same build. Times are Unix seconds from the files, never the agent's clock.
  */
 
-/** netbox-packer PackerImageBuild.status choices (this folder's README.md, "netbox-packer model fields"). */
-export const BUILD_STATUSES = ['pending', 'running', 'failed', 'completed', 'cancelled'] as const;
-export type BuildStatus = (typeof BUILD_STATUSES)[number];
+/** netbox-packer PackerImageBuild.status choices (this folder's README.md, "netbox-packer model fields"); the mapper's choice set lists the same values. */
+export type BuildStatus = 'pending' | 'running' | 'failed' | 'completed' | 'cancelled';
 
 export interface PackerBuild {
   /** Stable id: `<packer_run_uuid>:<name>` from a manifest, `<build name>@<start>` from a log. */
@@ -40,13 +42,12 @@ export interface PackerBuild {
   seq: number;
 }
 
-export interface PackerSnapshot {
-  definitions: PackerDefinition[];
-  builds: PackerBuild[];
-}
+/** A declared definition with the slug it goes by (its own, else NetBox's slugify of its name). */
+export type PackerSnapshotDefinition = PackerDefinition & { slug: string };
 
-/** Oldest first: by completion (else start) time, then by discovery order. */
-export function chronological(a: PackerBuild, b: PackerBuild): number {
-  const when = (x: PackerBuild) => x.completedAt ?? x.startedAt ?? Number.NEGATIVE_INFINITY;
-  return when(a) - when(b) || a.seq - b.seq;
+export interface PackerSnapshot {
+  /** In the policy's order. */
+  definitions: PackerSnapshotDefinition[];
+  /** Oldest first: by completion (else start) time, then by discovery order (`seq`). */
+  builds: PackerBuild[];
 }

@@ -8,19 +8,15 @@ import {
   type DatastoreConfig, type DatastoreUsage, type GcJobItem, type JobItem, type NamespaceItem, type PbsNodeStatus,
   type PbsVersion, type SnapshotItem,
 } from './schema.ts';
-import type { NodeNetworkRow } from '../../../mappers/common/node-network.ts';
-
-/** Re-exported for the callers that imported it from here; it lives in agent/http/proxmox.ts. */
-export { hostPort };
+import type { NodeNetworkRow } from '../snapshot.ts';
 
 /*
  * One function per PBS endpoint the collector calls, over the shared Proxmox API layer
  * (agent/http/proxmox.ts). Each returns the parsed `data`; HTTP failures surface as
  * HttpStatusError (whose reason is PBS's plain-text body) / HttpConnectError, a body of the
- * wrong shape as PbsResponseError. Paths are relative to /api2/json.
+ * wrong shape as ApiResponseError. Paths are relative to /api2/json.
  */
 
-export type PbsApi = ApiSession;
 
 /** `PBSAPIToken=USER@REALM!TOKEN:SECRET` (agent/http/proxmox.ts apiTokenHeader). */
 export function authorizationHeader(tokenId: string, secret: string): string {
@@ -89,32 +85,32 @@ export const PBS_PRIVILEGES = {
   tape: 'Tape.Audit on /tape/job',
 } as const;
 
-export function getVersion(api: PbsApi): Promise<PbsVersion> {
+export function getVersion(api: ApiSession): Promise<PbsVersion> {
   return PBS.get(api, '/version', versionSchema);
 }
 
 /** The node of a PBS is always `localhost` (pbs-api-types NODE_SCHEMA: "Node name (or 'localhost')"). */
-export function getNodeStatus(api: PbsApi): Promise<PbsNodeStatus> {
+export function getNodeStatus(api: ApiSession): Promise<PbsNodeStatus> {
   return PBS.get(api, '/nodes/localhost/status', nodeStatusSchema);
 }
 
-export function getNetwork(api: PbsApi): Promise<NodeNetworkRow[]> {
+export function getNetwork(api: ApiSession): Promise<NodeNetworkRow[]> {
   const path = '/nodes/localhost/network';
   return PBS.list(api, path, networkRowSchema);
 }
 
-export function getDatastoreUsage(api: PbsApi): Promise<DatastoreUsage[]> {
+export function getDatastoreUsage(api: ApiSession): Promise<DatastoreUsage[]> {
   const path = '/status/datastore-usage';
   return PBS.list(api, path, datastoreUsageSchema);
 }
 
-export function getDatastoreConfigs(api: PbsApi): Promise<DatastoreConfig[]> {
+export function getDatastoreConfigs(api: ApiSession): Promise<DatastoreConfig[]> {
   const path = '/config/datastore';
   return PBS.list(api, path, datastoreConfigSchema);
 }
 
 /** Every namespace of the store, recursively, the root ("") included. */
-export function getNamespaces(api: PbsApi, store: string): Promise<NamespaceItem[]> {
+export function getNamespaces(api: ApiSession, store: string): Promise<NamespaceItem[]> {
   const path = `/admin/datastore/${seg(store)}/namespace`;
   return PBS.list(api, path, namespaceSchema);
 }
@@ -123,23 +119,23 @@ export function getNamespaces(api: PbsApi, store: string): Promise<NamespaceItem
  * The snapshots of one namespace (not recursive). The root namespace is asked for without
  * `ns`, which PBS releases before namespaces (< 2.2) also understand.
  */
-export function getSnapshots(api: PbsApi, store: string, ns: string): Promise<SnapshotItem[]> {
+export function getSnapshots(api: ApiSession, store: string, ns: string): Promise<SnapshotItem[]> {
   const path = `/admin/datastore/${seg(store)}/snapshots`;
   return PBS.list(api, path, snapshotSchema, ns === '' ? undefined : { ns });
 }
 
 /** GC status of every store (PBS ≥ 3.2, proxmox-backup src/api2/admin/gc.rs list_all_gc_jobs). */
-export function getGcJobs(api: PbsApi): Promise<GcJobItem[]> {
+export function getGcJobs(api: ApiSession): Promise<GcJobItem[]> {
   const path = '/admin/gc';
   return PBS.list(api, path, gcJobSchema);
 }
 
-export function getVerifyJobs(api: PbsApi): Promise<JobItem[]> {
+export function getVerifyJobs(api: ApiSession): Promise<JobItem[]> {
   const path = '/admin/verify';
   return PBS.list(api, path, jobSchema);
 }
 
-export function getPruneJobs(api: PbsApi): Promise<JobItem[]> {
+export function getPruneJobs(api: ApiSession): Promise<JobItem[]> {
   const path = '/admin/prune';
   return PBS.list(api, path, jobSchema);
 }
@@ -150,7 +146,7 @@ export function getPruneJobs(api: PbsApi): Promise<JobItem[]> {
  * it (proxmox-backup src/api2/admin/sync.rs list_config_sync_jobs: `sync_direction.unwrap_or_default()`
  * is pull).
  */
-export async function getSyncJobs(api: PbsApi): Promise<JobItem[]> {
+export async function getSyncJobs(api: ApiSession): Promise<JobItem[]> {
   const path = '/admin/sync';
   try {
     return await PBS.list(api, path, jobSchema, { 'sync-direction': 'all' });
@@ -160,7 +156,7 @@ export async function getSyncJobs(api: PbsApi): Promise<JobItem[]> {
   }
 }
 
-export function getTapeBackupJobs(api: PbsApi): Promise<JobItem[]> {
+export function getTapeBackupJobs(api: ApiSession): Promise<JobItem[]> {
   const path = '/tape/backup';
   return PBS.list(api, path, jobSchema);
 }

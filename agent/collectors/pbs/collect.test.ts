@@ -2,11 +2,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeHttps, TEST_CERT_FINGERPRINT, type FakeServer } from '../../../test/fakes/https-server.ts';
 import { groupSnapshots, startFakePbs, type PbsScenario } from '../../../test/fakes/pbs-server.ts';
 import { testCollectContext, type TestCollectContext } from '../../../test/helpers/collect-context.ts';
-import { authorizationHeader, pbsTargetRequest } from './client.ts';
-import { collectPbs, compareIds, isUnreachable, PbsUnreadableError, summarizeGroups } from './collect.ts';
+import { authorizationHeader, isUnreachable, pbsTargetRequest } from './client.ts';
+import { collectPbs, compareIds, summarizeGroups } from './collect.ts';
 import { pbsConfigSchema, type PbsConfig } from './config.ts';
 import { HttpConnectError, HttpStatusError } from '../../http/client.ts';
 import type { SnapshotItem } from './schema.ts';
+import { ApiUnreachableError } from '../../http/proxmox.ts';
 
 const TOKEN = { tokenId: 'netbox@pbs!discovery', secret: 'b7c1d2e3-0000-4000-8000-000000000042' };
 
@@ -162,7 +163,7 @@ describe('collectPbs', () => {
     server = await startFakePbs({ ...small, rawBodies: { '/version': '<html></html>' } }, TOKEN);
     ctx = testCollectContext(config(server.port));
     const err = await collectPbs(ctx).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(PbsUnreadableError);
+    expect(err).toBeInstanceOf(ApiUnreachableError);
     expect((err as Error).message).toBe(`Proxmox Backup Server at 127.0.0.1:${server.port} could not be read: GET /version: unexpected response: not JSON (Unexpected token '<', "<html></html>" is not valid JSON)`);
     expect(ctx.warnings).toEqual([]);
   });
@@ -171,7 +172,7 @@ describe('collectPbs', () => {
     server = await startFakeHttps(() => ({ status: 503, body: 'service unavailable' }));
     ctx = testCollectContext(config(server.port));
     const err = await collectPbs(ctx).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(PbsUnreadableError);
+    expect(err).toBeInstanceOf(ApiUnreachableError);
     expect((err as Error).message).toBe(`Proxmox Backup Server at 127.0.0.1:${server.port} could not be read: GET /version: HTTP 503 service unavailable (check PBS_HOST and PBS_PORT; nothing was sent, so NetBox keeps the server as it was)`);
     expect(server.requests).toHaveLength(5);
     expect(ctx.warnings).toEqual([]);
@@ -181,7 +182,7 @@ describe('collectPbs', () => {
     server = await startFakePbs(small, { ...TOKEN, secret: 'other' });
     ctx = testCollectContext(config(server.port));
     const err = await collectPbs(ctx).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(PbsUnreadableError);
+    expect(err).toBeInstanceOf(ApiUnreachableError);
     expect((err as Error).message).toBe(`Proxmox Backup Server at 127.0.0.1:${server.port} could not be read: GET /version: HTTP 401 authentication failed - invalid token (check PBS_TOKEN_ID and PBS_TOKEN_SECRET)`);
   });
 
@@ -189,7 +190,7 @@ describe('collectPbs', () => {
     server = await startFakePbs(small, TOKEN);
     ctx = testCollectContext(config(server.port, { PBS_SSL_VERIFY: true }));
     const err = await collectPbs(ctx).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(PbsUnreadableError);
+    expect(err).toBeInstanceOf(ApiUnreachableError);
     expect((err as Error).message).toBe(`Proxmox Backup Server at 127.0.0.1:${server.port} could not be read: GET /version: TLS: unable to verify the first certificate (UNABLE_TO_VERIFY_LEAF_SIGNATURE); set PBS_CA_FILE to the CA that signed it, or pin the certificate with PBS_FINGERPRINT and set PBS_SSL_VERIFY: false`);
     expect(ctx.warnings).toEqual([]);
   });
@@ -198,7 +199,7 @@ describe('collectPbs', () => {
     server = await startFakePbs(small, TOKEN);
     ctx = testCollectContext(config(server.port, { PBS_FINGERPRINT: TEST_CERT_FINGERPRINT.replace(/^47/, '48') }));
     const err = await collectPbs(ctx).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(PbsUnreadableError);
+    expect(err).toBeInstanceOf(ApiUnreachableError);
     expect(ctx.warnings).toEqual([]);
     expect(server.requests).toEqual([]);
   });

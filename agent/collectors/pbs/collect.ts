@@ -2,10 +2,9 @@ import { AgentError } from '../../errors.ts';
 import { HttpStatusError } from '../../http/client.ts';
 import type { CollectContext } from '../types.ts';
 import {
-  getDatastoreConfigs, getDatastoreUsage, getGcJobs, getNamespaces, getNetwork, getNodeStatus, getPruneJobs,
-  getSnapshots, getSyncJobs, getTapeBackupJobs, getVerifyJobs, getVersion, hostPort, isUnreachable, PBS_PRIVILEGES, PBS_SERVICE, pbsTargetRequest, type PbsApi,
+  getDatastoreConfigs, getDatastoreUsage, getGcJobs, getNamespaces, getNetwork, getNodeStatus, getPruneJobs, getSnapshots, getSyncJobs, getTapeBackupJobs, getVerifyJobs, getVersion, isUnreachable, PBS_PRIVILEGES, PBS_SERVICE, pbsTargetRequest,
 } from './client.ts';
-import { ApiUnreachableError, describeError as describe } from '../../http/proxmox.ts';
+import { ApiUnreachableError, describeError as describe, hostPort, type ApiSession } from '../../http/proxmox.ts';
 import type { PbsConfig } from './config.ts';
 import type { DatastoreConfig, DatastoreUsage, JobItem, SnapshotItem } from './schema.ts';
 import type { PbsBackupGroup, PbsDatastore, PbsJob, PbsJobType, PbsSnapshot } from './snapshot.ts';
@@ -14,8 +13,6 @@ import type { PbsBackupGroup, PbsDatastore, PbsJob, PbsJobType, PbsSnapshot } fr
  * /version failed: the server could not be read (alias of the shared class; code
  * `pbs_unreachable`, `pbs_unreadable` before the shared layer).
  */
-export { ApiUnreachableError as PbsUnreadableError };
-export { isUnreachable };
 
 /** Numeric ids compare as numbers, like pbs-api-types' `impl Ord for BackupGroup`. */
 export function compareIds(a: string, b: string): number {
@@ -97,7 +94,7 @@ function toJob(type: PbsJobType, j: JobItem): PbsJob {
 export async function collectPbs(ctx: CollectContext<PbsConfig>): Promise<PbsSnapshot> {
   const c = ctx.config;
   const endpoint = hostPort(c.PBS_HOST, c.PBS_PORT);
-  const api: PbsApi = {
+  const api: ApiSession = {
     target: ctx.target(pbsTargetRequest(c)),
     onDrop: (path, index, why) => ctx.warn({ code: 'pbs_item_invalid', subject: `GET ${path} item ${index}`, message: `item dropped: ${why}` }),
   };

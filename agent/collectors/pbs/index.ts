@@ -4,11 +4,11 @@ import { count } from '../../preflight/run.ts';
 import type { PreflightContext, PrivilegeCheck, ProbeSpec } from '../../preflight/types.ts';
 import { mapPbs } from '../../../mappers/pbs/index.ts';
 import {
-  getDatastoreConfigs, getDatastoreUsage, getGcJobs, getNamespaces, getNetwork, getNodeStatus, getPruneJobs, getSnapshots, getSyncJobs,
-  getTapeBackupJobs, getVerifyJobs, getVersion, pbsTargetRequest, type PbsApi,
+  getDatastoreConfigs, getDatastoreUsage, getGcJobs, getNamespaces, getNetwork, getNodeStatus, getPruneJobs, getSnapshots, getSyncJobs, getTapeBackupJobs, getVerifyJobs, getVersion, pbsTargetRequest,
 } from './client.ts';
 import { collectPbs } from './collect.ts';
 import { pbsConfigSchema, type PbsConfig } from './config.ts';
+import type { ApiSession } from '../../http/proxmox.ts';
 
 export type { PbsConfig, PbsConfigInput } from './config.ts';
 export type { PbsSnapshot } from './snapshot.ts';
@@ -32,7 +32,7 @@ export type { PbsSnapshot } from './snapshot.ts';
 
 async function pbsProbes(ctx: PreflightContext<PbsConfig>): Promise<void> {
   const c = ctx.config;
-  const api: PbsApi = { target: ctx.target(pbsTargetRequest(c)), onDrop: () => {} };
+  const api: ApiSession = { target: ctx.target(pbsTargetRequest(c)), onDrop: () => {} };
   const grant = (p: PrivilegeCheck): string =>
     `grant it (the Audit role has it): proxmox-backup-manager acl update ${p.on} Audit --auth-id '${c.PBS_TOKEN_ID}'; an API token has ACLs of its own, so its user's are not enough`;
   const spec = <T>(endpoint: string, privilege?: PrivilegeCheck, extra: Partial<ProbeSpec<T>> = {}): ProbeSpec<T> => ({

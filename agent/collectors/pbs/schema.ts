@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { looseBool, looseInt, looseNumber, text } from '../../http/loose.ts';
-import type { NodeNetworkRow } from '../../../mappers/common/node-network.ts';
+import type { NodeNetworkRow } from '../snapshot.ts';
 
 /*
  * zod schemas of the PBS answers the collector reads, naming only the fields it uses.
@@ -12,7 +12,6 @@ import type { NodeNetworkRow } from '../../../mappers/common/node-network.ts';
  */
 
 /** An answer whose shape is not what the schema expects (alias of the shared class; code `pbs_bad_response`). */
-export { ApiResponseError as PbsResponseError } from '../../http/proxmox.ts';
 
 // GET /version: `version` is MAJOR.MINOR and `release` the patch number (proxmox-backup
 // pbs-buildcfg/src/lib.rs, src/api2/version.rs), so PBS 3.2-7 answers {version:"3.2", release:"7"}.

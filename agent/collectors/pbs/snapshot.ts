@@ -1,4 +1,7 @@
-import type { NodeNetworkRow } from '../../../mappers/common/node-network.ts';
+import type { NodeNetworkRow } from '../snapshot.ts';
+
+/** The policy's config, as the mapper reads it (MapContext.config): part of the contract too. */
+export type { PbsConfig } from './config.ts';
 
 /*
  * What one PBS run saw, as plain JSON-able data: the collector fills it, mappers/pbs turns

@@ -12,10 +12,9 @@ import type { PdmGeneration } from './snapshot.ts';
  * One function per PDM endpoint the collector calls, over the shared Proxmox API layer
  * (agent/http/proxmox.ts). Each returns the parsed `data`; HTTP failures surface as
  * HttpStatusError (reason = PDM's plain-text body) / HttpConnectError, a body of the wrong
- * shape as PdmResponseError.
+ * shape as ApiResponseError.
  */
 
-export type PdmApi = ApiSession;
 
 /** `PDMAPIToken=USER@REALM!TOKEN:SECRET` (agent/http/proxmox.ts apiTokenHeader). */
 export function authorizationHeader(tokenId: string, secret: string): string {
@@ -57,7 +56,7 @@ const seg = encodeURIComponent;
  */
 export const remotePrivilege = (remote: string): string => `Resource.Audit on /resource/${remote}`;
 
-export function getVersion(api: PdmApi): Promise<PdmVersion> {
+export function getVersion(api: ApiSession): Promise<PdmVersion> {
   return PDM.get(api, '/version', versionSchema);
 }
 
@@ -72,7 +71,7 @@ export function remotesBase(generation: PdmGeneration): string {
  * new path either with 404 or with the subdirectory listing of a remote called "remote",
  * and both send the collector to the old path.
  */
-export async function getRemotes(api: PdmApi): Promise<{ generation: PdmGeneration; remotes: RemoteItem[] }> {
+export async function getRemotes(api: ApiSession): Promise<{ generation: PdmGeneration; remotes: RemoteItem[] }> {
   const newPath = remotesBase('new');
   let data: unknown;
   try {
@@ -87,20 +86,20 @@ export async function getRemotes(api: PdmApi): Promise<{ generation: PdmGenerati
   return { generation: 'old', remotes: await PDM.list(api, oldPath, remoteSchema) };
 }
 
-export function getRemoteVersion(api: PdmApi, generation: PdmGeneration, remote: string): Promise<PdmVersion> {
+export function getRemoteVersion(api: ApiSession, generation: PdmGeneration, remote: string): Promise<PdmVersion> {
   return PDM.get(api, `${remotesBase(generation)}/${seg(remote)}/version`, versionSchema);
 }
 
-export function getPveClusterStatus(api: PdmApi, remote: string): Promise<ClusterStatusRow[]> {
+export function getPveClusterStatus(api: ApiSession, remote: string): Promise<ClusterStatusRow[]> {
   const path = `/pve/remotes/${seg(remote)}/cluster-status`;
   return PDM.list(api, path, clusterStatusRowSchema);
 }
 
-export async function getPbsStatus(api: PdmApi, remote: string): Promise<void> {
+export async function getPbsStatus(api: ApiSession, remote: string): Promise<void> {
   await PDM.get(api, `/pbs/remotes/${seg(remote)}/status`, pbsRemoteStatusSchema);
 }
 
-export function getResources(api: PdmApi): Promise<RemoteResourcesItem[]> {
+export function getResources(api: ApiSession): Promise<RemoteResourcesItem[]> {
   const path = '/resources/list';
   return PDM.list(api, path, remoteResourcesSchema);
 }

@@ -3,9 +3,10 @@ import { startFakeHttps, type FakeServer } from '../../../test/fakes/https-serve
 import { startFakePdm, type PdmScenario } from '../../../test/fakes/pdm-server.ts';
 import { testCollectContext, type TestCollectContext } from '../../../test/helpers/collect-context.ts';
 import { authorizationHeader, pdmTargetRequest } from './client.ts';
-import { collectPdm, PdmUnreachableError, resourceHealth } from './collect.ts';
+import { collectPdm, resourceHealth } from './collect.ts';
 import { pdmConfigSchema, type PdmConfig } from './config.ts';
 import { isSubdirListing, nodeHost } from './schema.ts';
+import { ApiUnreachableError } from '../../http/proxmox.ts';
 
 const TOKEN = { tokenId: 'netbox@pdm!discovery', secret: 'e1d2c3b4-0000-4000-8000-000000000007' };
 
@@ -124,7 +125,7 @@ describe('collectPdm', () => {
     server = await startFakePdm({ ...scenario, rawBodies: { '/remotes/remote': '{"data":[' } }, TOKEN);
     ctx = testCollectContext(config(server.port));
     const err = await collectPdm(ctx).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(PdmUnreachableError);
+    expect(err).toBeInstanceOf(ApiUnreachableError);
     expect((err as Error).message).toBe(`Proxmox Datacenter Manager at 127.0.0.1:${server.port} could not be read: GET /remotes/remote: unexpected response: not JSON (Unexpected end of JSON input)`);
     expect(ctx.warnings).toEqual([]);
   });
@@ -165,7 +166,7 @@ describe('collectPdm', () => {
     server = await startFakePdm(scenario, TOKEN);
     ctx = testCollectContext(config(server.port, { PDM_SSL_VERIFY: true }));
     const err = await collectPdm(ctx).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(PdmUnreachableError);
+    expect(err).toBeInstanceOf(ApiUnreachableError);
     expect((err as Error).message).toBe(`Proxmox Datacenter Manager at 127.0.0.1:${server.port} could not be read: GET /version: TLS: unable to verify the first certificate (UNABLE_TO_VERIFY_LEAF_SIGNATURE); set PDM_CA_FILE to the CA that signed it, or pin the certificate with PDM_FINGERPRINT and set PDM_SSL_VERIFY: false`);
   });
 
@@ -173,7 +174,7 @@ describe('collectPdm', () => {
     server = await startFakePdm(scenario, { ...TOKEN, secret: 'other' });
     ctx = testCollectContext(config(server.port));
     const err = await collectPdm(ctx).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(PdmUnreachableError);
+    expect(err).toBeInstanceOf(ApiUnreachableError);
     expect((err as Error).message).toBe(`Proxmox Datacenter Manager at 127.0.0.1:${server.port} could not be read: GET /version: HTTP 401 authentication failed - invalid token (check PDM_TOKEN_ID and PDM_TOKEN_SECRET)`);
   });
 });

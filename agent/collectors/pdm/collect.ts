@@ -1,16 +1,15 @@
 import { AgentError } from '../../errors.ts';
 import { HttpStatusError } from '../../http/client.ts';
 import type { CollectContext } from '../types.ts';
-import { ApiUnreachableError, describeError as describe, hostPort } from '../../http/proxmox.ts';
+import { ApiUnreachableError, describeError as describe, hostPort, type ApiSession } from '../../http/proxmox.ts';
 import {
-  getPbsStatus, getPveClusterStatus, getRemotes, getRemoteVersion, getResources, getVersion, PDM_SERVICE, pdmTargetRequest, remotePrivilege, type PdmApi,
+  getPbsStatus, getPveClusterStatus, getRemotes, getRemoteVersion, getResources, getVersion, PDM_SERVICE, pdmTargetRequest, remotePrivilege,
 } from './client.ts';
 import type { PdmConfig } from './config.ts';
 import { resourceSchema, type RemoteItem, type RemoteResourcesItem } from './schema.ts';
 import type { PdmGeneration, PdmRemote, PdmRemoteHealth, PdmRemoteType, PdmSnapshot } from './snapshot.ts';
 
 /** PDM itself could not be read: the run has nothing to report (alias of the shared class; code `pdm_unreachable`). */
-export { ApiUnreachableError as PdmUnreachableError };
 
 const TYPES: ReadonlySet<string> = new Set<PdmRemoteType>(['pve', 'pbs']);
 
@@ -39,7 +38,7 @@ export function resourceHealth(type: PdmRemoteType, entry: RemoteResourcesItem |
 export async function collectPdm(ctx: CollectContext<PdmConfig>): Promise<PdmSnapshot> {
   const c = ctx.config;
   const endpoint = hostPort(c.PDM_HOST, c.PDM_PORT);
-  const api: PdmApi = {
+  const api: ApiSession = {
     target: ctx.target(pdmTargetRequest(c)),
     onDrop: (path, index, why) => ctx.warn({ code: 'pdm_item_invalid', subject: `GET ${path} item ${index}`, message: `item dropped: ${why}` }),
   };

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { apiTimeout, boolish, hostname, intish } from '../../config/coerce.ts';
-import { checkTokenForms, fingerprint, tokenId, tokenName, tokenUser } from '../pbs/config.ts';
-import { maxResponseBytesSetting, nodeSiteMapSchema } from '../pve/config.ts';
+import { checkTokenForms, fingerprint, maxResponseBytesSetting, nodeSiteMapSchema, tokenId, tokenName, tokenUser } from '../proxmox-config.ts';
 
 /*
  * The policy's `config:` block for the pdm collector (the parameters of this folder's README.md).

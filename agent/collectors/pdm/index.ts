@@ -3,9 +3,10 @@ import { PDM_WARNINGS } from './warnings.ts';
 import { count } from '../../preflight/run.ts';
 import type { PreflightContext, PrivilegeCheck, ProbeSpec } from '../../preflight/types.ts';
 import { mapPdm } from '../../../mappers/pdm/index.ts';
-import { getPbsStatus, getPveClusterStatus, getRemotes, getRemoteVersion, getResources, getVersion, pdmTargetRequest, remotesBase, type PdmApi } from './client.ts';
+import { getPbsStatus, getPveClusterStatus, getRemotes, getRemoteVersion, getResources, getVersion, pdmTargetRequest, remotesBase } from './client.ts';
 import { collectPdm } from './collect.ts';
 import { pdmConfigSchema, type PdmConfig } from './config.ts';
+import type { ApiSession } from '../../http/proxmox.ts';
 
 export type { PdmConfig, PdmConfigInput } from './config.ts';
 export type { PdmSnapshot } from './snapshot.ts';
@@ -25,7 +26,7 @@ export type { PdmSnapshot } from './snapshot.ts';
 
 async function pdmProbes(ctx: PreflightContext<PdmConfig>): Promise<void> {
   const c = ctx.config;
-  const api: PdmApi = { target: ctx.target(pdmTargetRequest(c)), onDrop: () => {} };
+  const api: ApiSession = { target: ctx.target(pdmTargetRequest(c)), onDrop: () => {} };
   const hint = `grant the token Resource.Audit on /resource (a PDM API token has ACLs of its own; ${c.PDM_TOKEN_ID})`;
   const spec = <T>(endpoint: string, privilege?: PrivilegeCheck, extra: Partial<ProbeSpec<T>> = {}): ProbeSpec<T> => ({
     endpoint,

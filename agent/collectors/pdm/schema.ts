@@ -8,7 +8,6 @@ import { looseNumber, text } from '../../http/loose.ts';
  */
 
 /** An answer whose shape is not what the schema expects (alias of the shared class; code `pdm_bad_response`). */
-export { ApiResponseError as PdmResponseError } from '../../http/proxmox.ts';
 
 // GET /version (server/src/api/mod.rs version()): pdm-buildcfg's MAJOR.MINOR and release,
 // like PBS. GET /remotes/remote/{id}/version passes the remote's own /version through.

@@ -1,3 +1,6 @@
+/** The policy's config, as the mapper reads it (MapContext.config): part of the contract too. */
+export type { PdmConfig } from './config.ts';
+
 /*
  * What one PDM run saw, as plain JSON-able data: the collector fills it, mappers/pdm turns
  * it into entities. Remotes of other types than pve and pbs are left out.

@@ -3,11 +3,11 @@ import { HttpStatusError, HttpTarget } from '../../http/client.ts';
 import { startFakePve, type PveScenario } from '../../../test/fakes/pve-server.ts';
 import { startFakeHttps, TEST_CERT_FINGERPRINT, type FakeServer } from '../../../test/fakes/https-server.ts';
 import {
-  authorizationHeader, getAgentNetworkInterfaces, getAgentOsInfo, getClusterResources, getClusterStatus, getLxcConfig, getNodeNetwork,
-  getNodes, getNodeStatus, getQemuConfig, getVersion, namedPrivilege, pveTargetRequest, type PveApi,
+  getAgentNetworkInterfaces, getAgentOsInfo, getClusterResources, getClusterStatus, getLxcConfig, getNodeNetwork, getNodes, getNodeStatus, getQemuConfig, getVersion,
 } from './client.ts';
+import { pveAuthorizationHeader as authorizationHeader, pveTargetRequest } from '../proxmox-config.ts';
 import { pveConfigSchema } from './config.ts';
-import { PveResponseError } from './schema.ts';
+import { ApiResponseError, type ApiSession, namedPrivilege } from '../../http/proxmox.ts';
 
 let server: FakeServer | undefined;
 const targets: HttpTarget[] = [];
@@ -19,7 +19,7 @@ afterEach(async () => {
 
 const TOKEN = { tokenId: 'root@pam!netbox', secret: '5f8e9a3c-1111-2222-3333-444455556666' };
 
-function api(url: string, authorization: string | null = authorizationHeader('root@pam', 'netbox', TOKEN.secret)): PveApi & { dropped: unknown[] } {
+function api(url: string, authorization: string | null = authorizationHeader('root@pam', 'netbox', TOKEN.secret)): ApiSession & { dropped: unknown[] } {
   const target = new HttpTarget({ baseUrl: `${url}/api2/json`, ...(authorization !== null && { headers: { authorization } }), tls: { verify: false }, timeoutMs: 2000, concurrency: 4, backoffBaseMs: 1, backoffMaxMs: 2 });
   targets.push(target);
   const dropped: unknown[] = [];
@@ -143,7 +143,7 @@ describe('PVE client against the fake', () => {
     expect(await getNodes(a)).toEqual([{ node: 'pve1', status: 'online' }]);
     expect(a.dropped).toEqual([{ path: '/nodes', index: 1, why: 'node: Invalid input: expected string, received undefined' }]);
     const err = await getNodeStatus(a, 'pve1').catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(PveResponseError);
+    expect(err).toBeInstanceOf(ApiResponseError);
     expect((err as Error).message).toBe('GET /nodes/pve1/status: unexpected response: data: Invalid input: expected object, received array');
   });
 });

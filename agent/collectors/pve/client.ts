@@ -1,8 +1,7 @@
 import { z } from 'zod';
-import type { TargetRequest } from '../types.ts';
 import { HttpStatusError } from '../../http/client.ts';
-import { apiTargetRequest, apiTokenHeader, namedPrivilege, ProxmoxApi, type ApiService, type ApiSession } from '../../http/proxmox.ts';
-import type { PveConnection } from './config.ts';
+import { namedPrivilege, ProxmoxApi, type ApiSession } from '../../http/proxmox.ts';
+import { PVE_SERVICE } from '../proxmox-config.ts';
 import { parseEach } from '../../http/loose.ts';
 import {
   agentInterfaceSchema, agentOsInfoSchema, backupJobSchema, backupVolumeSchema, clusterStatusRowSchema, notBackedUpRowSchema, storageRowSchema,
@@ -12,57 +11,26 @@ import {
   haGroupSchema, haResourceSchema, haRuleSchema, lxcInterfaceSchema, replicationJobSchema,
   type HaGroup, type HaResource, type HaRule, type LxcInterface, type ReplicationJob,
 } from './schema.ts';
-import type { NodeNetworkRow } from '../../../mappers/common/node-network.ts';
+import type { NodeNetworkRow } from '../snapshot.ts';
 
-export { namedPrivilege };
 
 /*
  * One function per PVE endpoint the collector calls, over the shared Proxmox API layer
  * (agent/http/proxmox.ts). Each returns the parsed `data`; HTTP failures surface as
  * HttpStatusError / HttpConnectError from the target, a body of the wrong shape (or not
- * JSON) as PveResponseError. Paths are relative to /api2/json.
+ * JSON) as ApiResponseError. Paths are relative to /api2/json.
  */
 
-export type PveApi = ApiSession;
-
-/** Token auth: `PVEAPIToken=USER@REALM!TOKENID=SECRET` (agent/http/proxmox.ts apiTokenHeader). */
-export function authorizationHeader(user: string, tokenName: string, secret: string): string {
-  return apiTokenHeader('PVEAPIToken', `${user}!${tokenName}`, secret);
-}
-
-/** The HTTP target of a policy: https://HOST:PORT/api2/json with token auth and TLS settings. */
-export function pveTargetRequest(c: PveConnection): TargetRequest {
-  return apiTargetRequest({
-    host: c.PROXMOX_HOST ?? '',
-    port: c.PROXMOX_PORT,
-    authorization: authorizationHeader(c.PROXMOX_USER, c.PROXMOX_TOKEN_NAME ?? '', c.PROXMOX_TOKEN_VALUE ?? ''),
-    tls: { verify: c.PROXMOX_SSL_VERIFY, caFile: c.PROXMOX_CA_FILE, fingerprint: c.PROXMOX_FINGERPRINT },
-    timeoutS: c.PROXMOX_API_TIMEOUT,
-    maxResponseBytes: c.PROXMOX_API_MAX_RESPONSE_BYTES,
-    settingsPrefix: 'PROXMOX',
-  });
-}
-
-/** Proxmox VE, for error codes (`pve_bad_response`, `pve_unreachable`) and messages. */
-export const PVE_SERVICE: ApiService = {
-  id: 'pve',
-  product: 'Proxmox VE',
-  hint: (err) => {
-    if (err instanceof HttpStatusError && err.status === 401) return ' (check PROXMOX_USER, PROXMOX_TOKEN_NAME and PROXMOX_TOKEN_VALUE)';
-    if (err instanceof HttpStatusError && err.status === 403) return ' (the token needs PVEAuditor on /; with privilege separation the token itself needs the ACL)';
-    return '';
-  },
-};
 
 const PVE = new ProxmoxApi(PVE_SERVICE);
 
 /** `data` checked against `schema`. */
-function get<T extends z.ZodType>(api: PveApi, path: string, schema: T, query?: Record<string, string>): Promise<z.output<T>> {
+function get<T extends z.ZodType>(api: ApiSession, path: string, schema: T, query?: Record<string, string>): Promise<z.output<T>> {
   return PVE.get(api, path, schema, query);
 }
 
 /** `data` as a list; a bad item is dropped through api.onDrop. */
-function getList<T extends z.ZodType>(api: PveApi, path: string, item: T, query?: Record<string, string>): Promise<z.output<T>[]> {
+function getList<T extends z.ZodType>(api: ApiSession, path: string, item: T, query?: Record<string, string>): Promise<z.output<T>[]> {
   return PVE.list(api, path, item, query);
 }
 
@@ -96,48 +64,48 @@ export const nodeNetworkPrivilege = (): string =>
 /** qemu-server PVE/API2/Qemu.pm and pve-container PVE/API2/LXC/Config.pm vm_config: VM.Audit on /vms/{vmid}. */
 export const guestConfigPrivilege = (vmid: number): string => `the token lacks VM.Audit on /vms/${vmid}`;
 
-export function getVersion(api: PveApi): Promise<PveVersion> {
+export function getVersion(api: ApiSession): Promise<PveVersion> {
   return get(api, '/version', versionSchema);
 }
 
-export function getClusterStatus(api: PveApi): Promise<ClusterStatusRow[]> {
+export function getClusterStatus(api: ApiSession): Promise<ClusterStatusRow[]> {
   return getList(api, '/cluster/status', clusterStatusRowSchema);
 }
 
-export function getNodes(api: PveApi): Promise<NodeRow[]> {
+export function getNodes(api: ApiSession): Promise<NodeRow[]> {
   return getList(api, '/nodes', nodeRowSchema);
 }
 
 /** `type=vm` returns qemu and lxc rows only (pve-manager PVE/API2/Cluster.pm resources). */
-export function getClusterResources(api: PveApi): Promise<ResourceRow[]> {
+export function getClusterResources(api: ApiSession): Promise<ResourceRow[]> {
   return getList(api, '/cluster/resources', resourceRowSchema, { type: 'vm' });
 }
 
-export function getNodeStatus(api: PveApi, node: string): Promise<NodeStatus> {
+export function getNodeStatus(api: ApiSession, node: string): Promise<NodeStatus> {
   return get(api, `/nodes/${seg(node)}/status`, nodeStatusSchema);
 }
 
-export function getNodeNetwork(api: PveApi, node: string): Promise<NodeNetworkRow[]> {
+export function getNodeNetwork(api: ApiSession, node: string): Promise<NodeNetworkRow[]> {
   return getList(api, `/nodes/${seg(node)}/network`, networkRowSchema);
 }
 
-export function getQemuConfig(api: PveApi, node: string, vmid: number): Promise<GuestConfigRaw> {
+export function getQemuConfig(api: ApiSession, node: string, vmid: number): Promise<GuestConfigRaw> {
   return get(api, `/nodes/${seg(node)}/qemu/${vmid}/config`, guestConfigSchema);
 }
 
-export function getLxcConfig(api: PveApi, node: string, vmid: number): Promise<GuestConfigRaw> {
+export function getLxcConfig(api: ApiSession, node: string, vmid: number): Promise<GuestConfigRaw> {
   return get(api, `/nodes/${seg(node)}/lxc/${vmid}/config`, guestConfigSchema);
 }
 
 /** QGA `guest-get-osinfo`; a 500 names why the agent is unavailable (qemu-server src/PVE/QemuServer/Agent.pm assert_agent_available). */
-export function getAgentOsInfo(api: PveApi, node: string, vmid: number): Promise<AgentOsInfo> {
+export function getAgentOsInfo(api: ApiSession, node: string, vmid: number): Promise<AgentOsInfo> {
   return get(api, `/nodes/${seg(node)}/qemu/${vmid}/agent/get-osinfo`, agentOsInfoSchema);
 }
 
 const agentResultList = z.object({ result: rawList });
 
 /** QGA `guest-network-get-interfaces`, `{"data":{"result":[…]}}`. */
-export async function getAgentNetworkInterfaces(api: PveApi, node: string, vmid: number): Promise<AgentInterface[]> {
+export async function getAgentNetworkInterfaces(api: ApiSession, node: string, vmid: number): Promise<AgentInterface[]> {
   const path = `/nodes/${seg(node)}/qemu/${vmid}/agent/network-get-interfaces`;
   return parseEach(agentInterfaceSchema, (await get(api, path, agentResultList)).result, (index, why) => api.onDrop(path, index, why));
 }
@@ -155,19 +123,19 @@ export async function getAgentNetworkInterfaces(api: PveApi, node: string, vmid:
 export const backupJobsPrivilege = (): string => 'the token lacks Sys.Audit on /';
 export const storageContentPrivilege = (storage: string): string => `the token lacks Datastore.Audit on /storage/${storage}`;
 
-export function getBackupJobs(api: PveApi): Promise<BackupJob[]> {
+export function getBackupJobs(api: ApiSession): Promise<BackupJob[]> {
   return getList(api, '/cluster/backup', backupJobSchema);
 }
 
-export function getNotBackedUp(api: PveApi): Promise<NotBackedUpRow[]> {
+export function getNotBackedUp(api: ApiSession): Promise<NotBackedUpRow[]> {
   return getList(api, '/cluster/backup-info/not-backed-up', notBackedUpRowSchema);
 }
 
-export function getStorageResources(api: PveApi): Promise<StorageRow[]> {
+export function getStorageResources(api: ApiSession): Promise<StorageRow[]> {
   return getList(api, '/cluster/resources', storageRowSchema, { type: 'storage' });
 }
 
-export function getBackupVolumes(api: PveApi, node: string, storage: string): Promise<BackupVolume[]> {
+export function getBackupVolumes(api: ApiSession, node: string, storage: string): Promise<BackupVolume[]> {
   return getList(api, `/nodes/${seg(node)}/storage/${seg(storage)}/content`, backupVolumeSchema, { content: 'backup' });
 }
 
@@ -182,7 +150,7 @@ export const lxcInterfacesPrivilege = (vmid: number): string => `the token lacks
 const nullableList = rawList.nullable();
 
 /** The running container's interfaces; null when PVE says nothing (the container is not running). */
-export async function getLxcInterfaces(api: PveApi, node: string, vmid: number): Promise<LxcInterface[] | null> {
+export async function getLxcInterfaces(api: ApiSession, node: string, vmid: number): Promise<LxcInterface[] | null> {
   const path = `/nodes/${seg(node)}/lxc/${vmid}/interfaces`;
   const rows = await get(api, path, nullableList);
   return rows === null ? null : parseEach(lxcInterfaceSchema, rows, (index, why) => api.onDrop(path, index, why));
@@ -198,18 +166,18 @@ export async function getLxcInterfaces(api: PveApi, node: string, vmid: number):
 export const haPrivilege = (): string => 'the token lacks Sys.Audit on /';
 export const replicationPrivilege = (): string => 'the token lacks VM.Audit on a guest with a replication job (PVE refuses the whole list then)';
 
-export function getHaRules(api: PveApi): Promise<HaRule[]> {
+export function getHaRules(api: ApiSession): Promise<HaRule[]> {
   return getList(api, '/cluster/ha/rules', haRuleSchema);
 }
 
-export function getHaGroups(api: PveApi): Promise<HaGroup[]> {
+export function getHaGroups(api: ApiSession): Promise<HaGroup[]> {
   return getList(api, '/cluster/ha/groups', haGroupSchema);
 }
 
-export function getHaResources(api: PveApi): Promise<HaResource[]> {
+export function getHaResources(api: ApiSession): Promise<HaResource[]> {
   return getList(api, '/cluster/ha/resources', haResourceSchema);
 }
 
-export function getReplicationJobs(api: PveApi): Promise<ReplicationJob[]> {
+export function getReplicationJobs(api: ApiSession): Promise<ReplicationJob[]> {
   return getList(api, '/cluster/replication', replicationJobSchema);
 }

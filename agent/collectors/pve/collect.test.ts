@@ -5,8 +5,9 @@ import { mapPve } from '../../../mappers/pve/index.ts';
 import { startFakeHttps, type FakeServer } from '../../../test/fakes/https-server.ts';
 import { TlsConfigError } from '../../http/client.ts';
 import { testCollectContext, type TestCollectContext } from '../../../test/helpers/collect-context.ts';
-import { collectPve, PveUnreachableError, selectGuests, scopeFilter } from './collect.ts';
+import { collectPve, selectGuests, scopeFilter } from './collect.ts';
 import { pveConfigSchema, type PveConfig } from './config.ts';
+import { ApiUnreachableError } from '../../http/proxmox.ts';
 
 const TOKEN = { tokenId: 'root@pam!netbox', secret: 'b2c1d0e9-0000-4000-8000-000000000001' };
 let server: FakeServer | undefined;
@@ -133,8 +134,8 @@ describe('collectPve', () => {
       apiVersion: '8.4.1',
       clusterName: 'lab',
       nodes: [
-        { name: 'pve1', status: 'online', maxcpu: 16, maxmem: 68719476736, pveversion: 'pve-manager/8.4.1/2a2fa54b8503f96c', network: [{ iface: 'vmbr0', type: 'bridge', cidr: '10.0.0.1/24', priority: 1 }] },
-        { name: 'pve2', status: 'online', maxcpu: 8, maxmem: 34359738368, pveversion: 'pve-manager/9.0.3/abcdef', network: [] },
+        { name: 'pve1', status: 'online', maxcpu: 16, maxmem: 68719476736, version: '8.4', network: [{ iface: 'vmbr0', type: 'bridge', cidr: '10.0.0.1/24', priority: 1 }] },
+        { name: 'pve2', status: 'online', maxcpu: 8, maxmem: 34359738368, version: '9.0', network: [] },
       ],
       guests: [
         {
@@ -235,7 +236,7 @@ describe('collectPve', () => {
     const from = performance.now();
     const err = await collectPve(c).catch((e: unknown) => e);
     expect(performance.now() - from).toBeLessThan(5000);
-    expect(err).toBeInstanceOf(PveUnreachableError);
+    expect(err).toBeInstanceOf(ApiUnreachableError);
     expect((err as Error).message).toBe(`Proxmox VE at 127.0.0.1:${server.port} could not be read: GET /version: timed out after 1 s (PROXMOX_API_TIMEOUT)`);
     expect(c.warnings).toEqual([]);
   }, 20_000);
@@ -319,7 +320,7 @@ describe('collectPve', () => {
       { code: 'node_data_invalid', subject: 'node pve2', message: 'GET /nodes/pve2/network: unexpected response: not JSON (Unexpected token \'<\', "<html><hea"... is not valid JSON)' },
       { code: 'guest_agent_unavailable', subject: 'qemu 100 on pve1', message: 'GET /nodes/pve1/qemu/100/agent/get-osinfo: unexpected response: not JSON (Unexpected end of JSON input); platform from ostype' },
     ]);
-    expect(snap.nodes.map((n) => [n.name, n.pveversion, n.network?.length])).toEqual([['pve1', 'pve-manager/8.4.1/2a2fa54b8503f96c', 1], ['pve2', 'pve-manager/9.0.3/abcdef', undefined]]);
+    expect(snap.nodes.map((n) => [n.name, n.version, n.network?.length])).toEqual([['pve1', '8.4', 1], ['pve2', '9.0', undefined]]);
     expect(snap.guests.map((g) => [g.vmid, g.config !== undefined, g.agent?.interfaces?.length, g.agent?.osinfo])).toEqual([[100, true, 1, undefined], [103, true, undefined, undefined], [200, false, undefined, undefined]]);
   });
 
@@ -327,7 +328,7 @@ describe('collectPve', () => {
     server = await startFakePve({ ...base, rawBodies: { '/cluster/resources': '<html><body>Service Unavailable</body></html>' } }, TOKEN);
     const c = context(server.port);
     const err = await collectPve(c).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(PveUnreachableError);
+    expect(err).toBeInstanceOf(ApiUnreachableError);
     expect((err as Error).message).toBe(`Proxmox VE at 127.0.0.1:${server.port} could not be read: GET /cluster/resources: unexpected response: not JSON (Unexpected token '<', "<html><bod"... is not valid JSON)`);
     expect(c.warnings).toEqual([]);
   });
@@ -349,9 +350,19 @@ describe('collectPve', () => {
     server = await startFakePve({ ...base, rawBodies: { '/cluster/resources': big([]) } }, TOKEN);
     const c2 = context(server.port, { extra: { PROXMOX_API_MAX_RESPONSE_BYTES: 4096 } });
     const err = await collectPve(c2).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(PveUnreachableError);
+    expect(err).toBeInstanceOf(ApiUnreachableError);
     expect((err as Error).message).toBe(`Proxmox VE at 127.0.0.1:${server.port} could not be read: GET /cluster/resources: unexpected response: larger than 4096 bytes (PROXMOX_API_MAX_RESPONSE_BYTES); not read`);
     expect(c2.warnings).toEqual([]);
+  });
+
+  it('puts the parsed X.Y version in the snapshot, and none with a warning when pveversion does not parse', async () => {
+    server = await startFakePve({ ...base, nodes: [{ ...base.nodes[0]!, pveversion: 'garbage' }, base.nodes[1]!] }, TOKEN);
+    const c = context(server.port);
+    const snap = await collectPve(c);
+    expect(c.warnings.filter((w) => w.code === 'node_data_invalid')).toEqual([
+      { code: 'node_data_invalid', subject: 'node pve1', message: 'pveversion "garbage": expected pve-manager/X.Y.Z/<hash>; no platform for this node' },
+    ]);
+    expect(snap.nodes.map((n) => [n.name, n.version])).toEqual([['pve1', undefined], ['pve2', '9.0']]);
   });
 
   it('names the missing privilege on a 403 for one node call or guest config, without calling the node down', async () => {
@@ -370,7 +381,7 @@ describe('collectPve', () => {
       { code: 'pve_permission_denied', subject: 'node pve1', message: 'GET /nodes/pve1/status: HTTP 403 Permission check failed; the token lacks Sys.Audit on /nodes/pve1; no PVE version or platform for this node' },
       { code: 'pve_permission_denied', subject: 'node pve2', message: 'GET /nodes/pve2/network: HTTP 403 Permission check failed (/nodes/pve2, Sys.Audit); the token lacks Sys.Audit on /nodes/pve2; no interfaces or IPs for this node' },
     ]);
-    expect(snap.nodes.map((n) => [n.name, n.pveversion, n.network?.length])).toEqual([['pve1', undefined, 1], ['pve2', 'pve-manager/9.0.3/abcdef', undefined]]);
+    expect(snap.nodes.map((n) => [n.name, n.version, n.network?.length])).toEqual([['pve1', undefined, 1], ['pve2', '9.0', undefined]]);
     // Both nodes answered, so their guests' details were still read.
     expect(snap.guests.map((g) => [g.vmid, g.config !== undefined, g.agent !== undefined])).toEqual([[100, true, true], [103, true, false], [200, false, false]]);
   });
@@ -390,7 +401,7 @@ describe('collectPve', () => {
     server = await startFakeHttps((req) => (req.path.endsWith('/cluster/resources') ? { status: 500, statusText: 'cluster not ready - no quorum?', body: { data: null } } : handler(req)));
     const c = context(server.port);
     const err = await collectPve(c).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(PveUnreachableError);
+    expect(err).toBeInstanceOf(ApiUnreachableError);
     expect((err as Error).message).toBe(`Proxmox VE at 127.0.0.1:${server.port} could not be read: GET /cluster/resources?type=vm: HTTP 500 cluster not ready - no quorum?`);
     expect(c.warnings).toEqual([]);
   });
@@ -405,7 +416,7 @@ describe('collectPve', () => {
     server = await startFakePve(base, TOKEN);
     const c = context(server.port, { extra: { PROXMOX_SSL_VERIFY: true } });
     const err = await collectPve(c).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(PveUnreachableError);
+    expect(err).toBeInstanceOf(ApiUnreachableError);
     expect((err as Error).message).toBe(`Proxmox VE at 127.0.0.1:${server.port} could not be read: GET /version: TLS: unable to verify the first certificate (UNABLE_TO_VERIFY_LEAF_SIGNATURE); set PROXMOX_CA_FILE to the CA that signed it, or pin the certificate with PROXMOX_FINGERPRINT and set PROXMOX_SSL_VERIFY: false`);
   });
 

@@ -6,12 +6,12 @@ import {
   backupJobsPrivilege, getBackupJobs, getBackupVolumes, getNotBackedUp, getStorageResources, storageContentPrivilege,
   getClusterResources, getClusterStatus, getLxcConfig, getNodeNetwork, getNodes,
   getNodeStatus, getQemuConfig, getVersion, guestConfigPrivilege, missingPrivilege, nodeNetworkPrivilege, nodeStatusPrivilege,
-  pveTargetRequest, PVE_SERVICE, type PveApi,
 } from './client.ts';
-import { ApiUnreachableError, describeError as describe } from '../../http/proxmox.ts';
+import { pveTargetRequest, PVE_SERVICE } from '../proxmox-config.ts';
+import { ApiUnreachableError, describeError as describe, type ApiSession, ApiResponseError } from '../../http/proxmox.ts';
 import type { PveConfig } from './config.ts';
 import { parseGuestConfig, parsePveVersion, parseTags, PveParseError } from './parsers.ts';
-import { PveResponseError, type NodeRow, type ResourceRow } from './schema.ts';
+import type { NodeRow, ResourceRow } from './schema.ts';
 import { exclusionOf, type GuestSelectionConfig } from './selection.ts';
 import type { GuestType, PveExcludedGuest, PveGuest, PveGuestBackup, PveNode, PveSnapshot } from './snapshot.ts';
 import { applyHaReplication, collectHaReplication } from './ha.ts';
@@ -19,7 +19,6 @@ import { hasDynamicNic, lxcRuntimeReader } from './lxc-runtime.ts';
 import { GuestAgents } from './guest-agent.ts';
 
 /** The first calls failed: the cluster as a whole could not be read (alias of the shared class; code `pve_unreachable`). */
-export { ApiUnreachableError as PveUnreachableError };
 
 /**
  * A failure of the node rather than of the one call: PVE proxies /nodes/{other}/… and
@@ -132,7 +131,7 @@ export async function collectPve(ctx: CollectContext<PveConfig>): Promise<PveSna
   const warn = (w: Warning): void => {
     if (!stopped) ctx.warn(w);
   };
-  const api: PveApi = {
+  const api: ApiSession = {
     target: ctx.target(pveTargetRequest(c)),
     onDrop: (path, index, why) => warn({ code: 'pve_item_invalid', subject: `GET ${path} item ${index}`, message: `item dropped: ${why}` }),
   };
@@ -222,7 +221,7 @@ export async function collectPve(ctx: CollectContext<PveConfig>): Promise<PveSna
   } catch (err) {
     stopped = true;
     await Promise.allSettled([nodeWork, guestWork, backupWork, haWork]);
-    if (err instanceof HttpStatusError || err instanceof HttpConnectError || err instanceof PveResponseError) {
+    if (err instanceof HttpStatusError || err instanceof HttpConnectError || err instanceof ApiResponseError) {
       throw new ApiUnreachableError(PVE_SERVICE, `${host}:${c.PROXMOX_PORT}`, err);
     }
     throw err;
@@ -282,13 +281,12 @@ export async function collectPve(ctx: CollectContext<PveConfig>): Promise<PveSna
           markDown(row.node, describe(r.reason));
           return node;
         }
-        if (!(r.reason instanceof PveResponseError)) throw r.reason;
+        if (!(r.reason instanceof ApiResponseError)) throw r.reason;
         warn({ code: 'node_data_invalid', subject: `node ${row.node}`, message: describe(r.reason) });
       }
       if (st.status === 'fulfilled' && st.value.pveversion !== undefined) {
-        node.pveversion = st.value.pveversion;
         try {
-          parsePveVersion(st.value.pveversion);
+          node.version = parsePveVersion(st.value.pveversion);
         } catch (err) {
           if (!(err instanceof PveParseError)) throw err;
           warn({ code: 'node_data_invalid', subject: `node ${row.node}`, message: `${err.message}; no platform for this node` });
@@ -327,7 +325,7 @@ export async function collectPve(ctx: CollectContext<PveConfig>): Promise<PveSna
         else if (isForbidden(err)) {
           warn({ code: 'pve_permission_denied', subject, message: `${err.message}; ${missingPrivilege(err, guestConfigPrivilege(g.vmid))}; emitted without interfaces, IPs, disks or platform` });
         } else if (err instanceof HttpStatusError) warn({ code: 'guest_config_unavailable', subject, message: `${err.message}; emitted without interfaces, IPs, disks or platform` });
-        else if (err instanceof PveResponseError) warn({ code: 'guest_config_invalid', subject, message: `${err.message}; emitted without interfaces, IPs, disks or platform` });
+        else if (err instanceof ApiResponseError) warn({ code: 'guest_config_invalid', subject, message: `${err.message}; emitted without interfaces, IPs, disks or platform` });
         else throw err;
         return guest;
       }
@@ -358,7 +356,7 @@ interface BackupFacts {
 }
 
 function backupFailure(err: unknown, subject: string, hint: string, lost: string, warn: (w: Warning) => void): void {
-  if (!(err instanceof HttpStatusError || err instanceof HttpConnectError || err instanceof PveResponseError)) throw err;
+  if (!(err instanceof HttpStatusError || err instanceof HttpConnectError || err instanceof ApiResponseError)) throw err;
   const why = isForbidden(err) ? `${err.message}; ${missingPrivilege(err, hint)}` : describe(err);
   warn({ code: 'pve_backup_unavailable', subject, message: `${why}; ${lost}` });
 }
@@ -369,7 +367,7 @@ function backupFailure(err: unknown, subject: string, hint: string, lost: string
  * online node in scope that lists it, a local one on each such node. Nothing here fails the
  * run: a call that fails costs what it would have told, with a warning.
  */
-async function collectBackups(api: PveApi, warn: (w: Warning) => void, nodes: readonly NodeRow[], inScope: (node: string) => boolean): Promise<BackupFacts> {
+async function collectBackups(api: ApiSession, warn: (w: Warning) => void, nodes: readonly NodeRow[], inScope: (node: string) => boolean): Promise<BackupFacts> {
   const online = new Set(nodes.filter((n) => n.status === 'online' && inScope(n.node)).map((n) => n.node));
   const [jobs, notBacked, storages] = await Promise.allSettled([getBackupJobs(api), getNotBackedUp(api), getStorageResources(api)]);
   const facts: BackupFacts = { last: new Map() };

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { HttpStatusError } from '../../http/client.ts';
 import type { Warning } from '../types.ts';
-import { getAgentNetworkInterfaces, getAgentOsInfo, type PveApi } from './client.ts';
+import { ApiResponseError, type ApiSession } from '../../http/proxmox.ts';
+import { getAgentNetworkInterfaces, getAgentOsInfo } from './client.ts';
 import { isNodeLevel } from './collect.ts';
-import { PveResponseError } from './schema.ts';
 import type { PveAgentData, PveAgentInterface, PveGuest } from './snapshot.ts';
 
 /*
@@ -96,7 +96,7 @@ export function formatAge(ms: number): string {
 }
 
 export interface GuestAgentContext {
-  api: PveApi;
+  api: ApiSession;
   warn(w: Warning): void;
   /** The node is down: its other guests' calls are skipped. */
   markDown(node: string, reason: string): void;
@@ -181,7 +181,7 @@ export class GuestAgents {
       if (interfaces || osinfo) g.agent = { ...(interfaces && { interfaces }), ...(osinfo && { osinfo: osinfo.value }) };
       return;
     }
-    if (!(failure instanceof HttpStatusError || failure instanceof PveResponseError)) throw failure;
+    if (!(failure instanceof HttpStatusError || failure instanceof ApiResponseError)) throw failure;
 
     // What did not come this run comes from the memory.
     if (!entry.interfaces && prev?.interfaces) entry.interfaces = prev.interfaces;

@@ -1,10 +1,11 @@
 import { HttpConnectError, HttpStatusError } from '../../http/client.ts';
 import type { Warning } from '../types.ts';
 import {
-  getHaGroups, getHaResources, getHaRules, getReplicationJobs, haPrivilege, missingPrivilege, replicationPrivilege, type PveApi,
+  getHaGroups, getHaResources, getHaRules, getReplicationJobs, haPrivilege, missingPrivilege, replicationPrivilege,
 } from './client.ts';
-import { PveResponseError, type HaResource, type HaRule, type ReplicationJob } from './schema.ts';
+import type { HaResource, HaRule, ReplicationJob } from './schema.ts';
 import type { PveGuest, PveReplicationJob } from './snapshot.ts';
+import { ApiResponseError, type ApiSession } from '../../http/proxmox.ts';
 
 /*
  * HA and replication of each guest (issue #17, HA_STATUS, REPLICATION_STATUS): cluster-wide
@@ -83,8 +84,8 @@ export function jobsByGuest(jobs: readonly ReplicationJob[]): Map<number, PveRep
   return out;
 }
 
-function isFailure(err: unknown): err is HttpStatusError | HttpConnectError | PveResponseError {
-  return err instanceof HttpStatusError || err instanceof HttpConnectError || err instanceof PveResponseError;
+function isFailure(err: unknown): err is HttpStatusError | HttpConnectError | ApiResponseError {
+  return err instanceof HttpStatusError || err instanceof HttpConnectError || err instanceof ApiResponseError;
 }
 
 type FailureCode = 'pve_ha_unavailable' | 'pve_replication_unavailable';
@@ -103,7 +104,7 @@ function majorOf(version: string | undefined): number | undefined {
 
 const HA_LOST = 'proxmox_ha_rules is not set this run';
 
-async function collectHa(api: PveApi, version: Promise<{ version: string }>, warn: (w: Warning) => void): Promise<Map<number, string[]> | undefined> {
+async function collectHa(api: ApiSession, version: Promise<{ version: string }>, warn: (w: Warning) => void): Promise<Map<number, string[]> | undefined> {
   /*
    * PVE 9 replaced HA groups with rules (pve-ha-manager src/PVE/API2/HA/Rules.pm, new in
    * 9.0); /version tells which to ask. A PVE 8 has no rules handler (pveproxy: 501 "Method
@@ -127,7 +128,7 @@ async function collectHa(api: PveApi, version: Promise<{ version: string }>, war
   return groupsByGuest(resources.value, new Set(groups.value.map((g) => g.group)));
 }
 
-async function collectReplication(api: PveApi, warn: (w: Warning) => void): Promise<Map<number, PveReplicationJob[]> | undefined> {
+async function collectReplication(api: ApiSession, warn: (w: Warning) => void): Promise<Map<number, PveReplicationJob[]> | undefined> {
   try {
     return jobsByGuest(await getReplicationJobs(api));
   } catch (err) {
@@ -138,7 +139,7 @@ async function collectReplication(api: PveApi, warn: (w: Warning) => void): Prom
 
 /** Both switches' lists, read at once; each is asked only when its switch is on. */
 export async function collectHaReplication(
-  api: PveApi,
+  api: ApiSession,
   on: { ha: boolean; replication: boolean },
   version: Promise<{ version: string }>,
   warn: (w: Warning) => void,

@@ -2,13 +2,15 @@ import { defineCollector } from '../types.ts';
 import { PVE_WARNINGS } from './warnings.ts';
 import { count } from '../../preflight/run.ts';
 import type { PreflightContext, PrivilegeCheck, ProbeSpec } from '../../preflight/types.ts';
-import { backupGauges, mapPve, mapPveEach } from '../../../mappers/pve/index.ts';
+import { mapPve, mapPveEach } from '../../../mappers/pve/index.ts';
+import { backupGauges } from './measures.ts';
 import {
-  getAgentNetworkInterfaces, getAgentOsInfo, getClusterResources, getClusterStatus, getLxcConfig, getNodeNetwork, getNodes, getNodeStatus,
-  getQemuConfig, getVersion, pveTargetRequest, type PveApi,
+  getAgentNetworkInterfaces, getAgentOsInfo, getClusterResources, getClusterStatus, getLxcConfig, getNodeNetwork, getNodes, getNodeStatus, getQemuConfig, getVersion,
 } from './client.ts';
+import { pveTargetRequest } from '../proxmox-config.ts';
 import { collectPve, scopeFilter, selectGuests } from './collect.ts';
 import { pveConfigSchema, type PveConfig } from './config.ts';
+import type { ApiSession } from '../../http/proxmox.ts';
 
 export type { PveConfig } from './config.ts';
 export type { PveSnapshot } from './snapshot.ts';
@@ -48,7 +50,7 @@ async function pveProbes(ctx: PreflightContext<PveConfig>): Promise<void> {
     ctx.skip('API', 'BOOTSTRAP is true: the policy makes no API call');
     return;
   }
-  const api: PveApi = { target: ctx.target(pveTargetRequest(c)), onDrop: () => {} };
+  const api: ApiSession = { target: ctx.target(pveTargetRequest(c)), onDrop: () => {} };
   const grant = (on: string, role: string): string =>
     `pveum acl modify ${on} --users ${c.PROXMOX_USER} --roles ${role}, and for a privilege-separated token (privsep=1) also --tokens '${c.PROXMOX_USER}!${c.PROXMOX_TOKEN_NAME ?? ''}' (it holds only what it and its user both hold)`;
   const spec = <T>(endpoint: string, privilege?: PrivilegeCheck, extra: Partial<ProbeSpec<T>> = {}): ProbeSpec<T> => ({

@@ -1,9 +1,10 @@
 import { HttpConnectError, HttpStatusError } from '../../http/client.ts';
 import type { Warning } from '../types.ts';
-import { getLxcInterfaces, lxcInterfacesPrivilege, missingPrivilege, type PveApi } from './client.ts';
+import { getLxcInterfaces, lxcInterfacesPrivilege, missingPrivilege } from './client.ts';
 import { parsePropertyString, PveParseError } from './parsers.ts';
-import { PveResponseError, type GuestConfigRaw } from './schema.ts';
+import type { GuestConfigRaw } from './schema.ts';
 import type { PveLxcInterface } from './snapshot.ts';
+import { ApiResponseError, type ApiSession } from '../../http/proxmox.ts';
 
 /*
  * LXC addresses from the running container (issue #17, LXC_ADDRESSES runtime | both). A
@@ -47,7 +48,7 @@ export interface LxcRuntimeReader {
  * again this run, so an old cluster costs one request and one warning per node, not per
  * container.
  */
-export function lxcRuntimeReader(api: PveApi, warn: (w: Warning) => void, nodeDown: (node: string, why: string) => void): LxcRuntimeReader {
+export function lxcRuntimeReader(api: ApiSession, warn: (w: Warning) => void, nodeDown: (node: string, why: string) => void): LxcRuntimeReader {
   const without = new Set<string>();
   return {
     async read(node, vmid) {
@@ -75,7 +76,7 @@ export function lxcRuntimeReader(api: PveApi, warn: (w: Warning) => void, nodeDo
               message: `${err.message}; this PVE has no GET /nodes/{node}/lxc/{vmid}/interfaces (added in PVE 8.1), so its containers keep the addresses from their config`,
             });
           }
-        } else if (err instanceof HttpStatusError || err instanceof PveResponseError) {
+        } else if (err instanceof HttpStatusError || err instanceof ApiResponseError) {
           warn({ code: 'pve_lxc_interfaces_unavailable', subject, message: `${err.message}; ${lost}` });
         } else throw err;
         return undefined;

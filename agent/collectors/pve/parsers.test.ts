@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  compareConfigKeys, parseAgentEnabled, parseDisk, parseGuestConfig, parseGuestIp, parseLxcNet, parseNodeSiteMap, parsePropertyString,
+  compareConfigKeys, parseAgentEnabled, parseDisk, parseGuestConfig, parseGuestIp, parseLxcNet, parsePropertyString,
   parsePveVersion, parseQemuNet, parseSizeMb, parseTags, PveParseError, QEMU_NIC_MODELS,
 } from './parsers.ts';
 
@@ -205,29 +205,6 @@ describe('parseAgentEnabled', () => {
   });
   it('throws nothing but PveParseError on arbitrary input', () => {
     fc.assert(fc.property(anyText, (s) => onlyTypedErrors(() => parseAgentEnabled(s))), { numRuns: 2000 });
-  });
-});
-
-describe('parseNodeSiteMap', () => {
-  it('reads node:site pairs, tolerating spaces and a trailing comma', () => {
-    expect(parseNodeSiteMap('pve1:London,pve2:Amsterdam')).toEqual({ pve1: 'London', pve2: 'Amsterdam' });
-    expect(parseNodeSiteMap(' pve1 : London DC1 , pve2:AMS:2 ,')).toEqual({ pve1: 'London DC1', pve2: 'AMS:2' });
-    expect(parseNodeSiteMap('')).toEqual({});
-  });
-  it('names the malformed pair', () => {
-    expect(() => parseNodeSiteMap('pve1:London,pve2')).toThrow('NODE_SITE_MAP entry "pve2": expected <node>:<site>, e.g. "pve1:London"');
-    expect(() => parseNodeSiteMap(':London')).toThrow('NODE_SITE_MAP entry ":London"');
-    expect(() => parseNodeSiteMap('pve1:A,pve1:B')).toThrow('node "pve1" is listed twice');
-  });
-  it('round-trips any map of node and site names', () => {
-    const name = fc.string({ unit: fc.constantFrom(...'abcxyz019-_. '.split('')), minLength: 1, maxLength: 12 }).filter((s) => s.trim() !== '');
-    fc.assert(fc.property(fc.uniqueArray(fc.tuple(name, name), { selector: ([n]) => n.trim(), maxLength: 8 }), (pairs) => {
-      const text = pairs.map(([n, s]) => `${n}:${s}`).join(',');
-      expect(parseNodeSiteMap(text)).toEqual(Object.fromEntries(pairs.map(([n, s]) => [n.trim(), s.trim()])));
-    }));
-  });
-  it('throws nothing but PveParseError on arbitrary input', () => {
-    fc.assert(fc.property(anyText, (s) => onlyTypedErrors(() => parseNodeSiteMap(s))), { numRuns: 2000 });
   });
 });
 

@@ -298,25 +298,6 @@ export function parseAgentEnabled(input: string | number | boolean): boolean {
   throw new PveParseError('agent', input, 'enabled is not a boolean');
 }
 
-/**
- * NODE_SITE_MAP: `pve1:London,pve2:Amsterdam`. The site is everything after the first
- * `:`; empty entries (a trailing comma) are ignored; a node listed twice is an error.
- */
-export function parseNodeSiteMap(input: string): Record<string, string> {
-  const out = new Map<string, string>();
-  for (const raw of input.split(',')) {
-    const pair = raw.trim();
-    if (pair === '') continue;
-    const colon = pair.indexOf(':');
-    const node = colon === -1 ? '' : pair.slice(0, colon).trim();
-    const site = colon === -1 ? '' : pair.slice(colon + 1).trim();
-    if (!node || !site) throw new PveParseError('NODE_SITE_MAP entry', pair, 'expected <node>:<site>, e.g. "pve1:London"');
-    if (out.has(node)) throw new PveParseError('NODE_SITE_MAP entry', pair, `node "${node}" is listed twice`);
-    out.set(node, site);
-  }
-  return Object.fromEntries(out);
-}
-
 // ---------------------------------------------------------------------------
 // A whole guest config (GET /nodes/{node}/{qemu|lxc}/{vmid}/config, already shape-checked).
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { lenientList, looseBool, looseInt, looseNumber, opt, summarizeIssues, text } from '../../http/loose.ts';
-import type { NodeNetworkRow } from '../../../mappers/common/node-network.ts';
+import type { NodeNetworkRow } from '../snapshot.ts';
 
 export { lenientList, looseBool, looseInt, looseNumber, opt, summarizeIssues };
 
@@ -12,7 +12,6 @@ export { lenientList, looseBool, looseInt, looseNumber, opt, summarizeIssues };
  */
 
 /** An answer whose shape is not what the schema expects (alias of the shared class; code `pve_bad_response`). */
-export { ApiResponseError as PveResponseError } from '../../http/proxmox.ts';
 
 /** `{"data": …}`, the envelope of every PVE answer (pve-http-server src/PVE/APIServer/Formatter/Standard.pm), for tests of the schemas. */
 export function envelope<T extends z.ZodType>(data: T) {

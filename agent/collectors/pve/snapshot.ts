@@ -1,5 +1,10 @@
-import type { NodeNetworkRow } from '../../../mappers/common/node-network.ts';
+import type { NodeNetworkRow } from '../snapshot.ts';
 import type { ParsedGuestConfig, ParsedGuestNet } from './parsers.ts';
+
+/** The policy's config, as the mapper reads it (MapContext.config): part of the contract too. */
+export type { PveConfig } from './config.ts';
+/** A TENANT_MAP rule (selection.ts), which the mapper applies. */
+export type { TenantRule } from './selection.ts';
 
 /*
  * What one PVE run saw, as plain JSON-able data: the collector fills it, the mapper
@@ -52,8 +57,11 @@ export interface PveNode {
   maxcpu?: number;
   /** Bytes. */
   maxmem?: number;
-  /** `pveversion` of /nodes/{node}/status, e.g. "pve-manager/8.2.4/faa83925c9641325". */
-  pveversion?: string;
+  /**
+   * "X.Y" from `pveversion` of /nodes/{node}/status ("pve-manager/8.2.4/faa83925c9641325" →
+   * "8.2", parsers.ts parsePveVersion); absent when the call failed or it did not parse.
+   */
+  version?: string;
   /** Rows of /nodes/{node}/network; absent when the node could not be read. */
   network?: NodeNetworkRow[];
 }
