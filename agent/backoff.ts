@@ -3,7 +3,7 @@
  * half jitter (a delay between half the ceiling and the ceiling), so retries of replicas or
  * of many requests that failed together spread out instead of arriving in step. Each
  * protocol decides *whether* to retry in its own small function (agent/http/retry.ts
- * shouldRetryHttp, agent/diode/retry.ts shouldRetryGrpc, agent/delivery.ts isOutage);
+ * shouldRetryHttp, agent/diode/retry.ts shouldRetryGrpc, agent/pipeline/deliver.ts isOutage);
  * *how long* to wait is this, with the configuration below.
  */
 export interface Backoff {
@@ -16,7 +16,7 @@ export const BACKOFF = {
   http: { baseMs: 200, maxMs: 5_000 },
   /** One Diode gRPC call (agent/diode/client.ts); `diode.backoff_max` overrides maxMs. */
   grpc: { baseMs: 500, maxMs: 30_000 },
-  /** A snapshot kept in the outbox until Diode is back (agent/delivery.ts). */
+  /** A snapshot kept in the outbox until Diode is back (agent/pipeline/deliver.ts). */
   outbox: { baseMs: 5_000, maxMs: 300_000 },
 } as const satisfies Record<string, Backoff>;
 

@@ -11,7 +11,7 @@ import { replay } from './replay.ts';
 import { validateLive } from './preflight/index.ts';
 import { ConfigError, formatIssue, type ConfigIssue } from './errors.ts';
 import { createLogger, redactSecrets, type LogLevel } from './log.ts';
-import type { RunResult } from './run.ts';
+import type { RunResult } from './pipeline/result.ts';
 import { AGENT_VERSION } from './version.ts';
 import { StatusServer } from './telemetry/status-server.ts';
 

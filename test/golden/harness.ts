@@ -57,7 +57,7 @@ export interface GoldenHarness<C = any, S = any> {
   requiredCases?: readonly string[];
   /**
    * The mapper does not return emission order itself (issue #18): the runner orders its
-   * output as a run does (agent/run.ts). Without it the mapper's own order is the contract.
+   * output as a run does (agent/pipeline/order.ts). Without it the mapper's own order is the contract.
    */
   unorderedMapper?: true;
   /** Checks of the collector's own beyond the contract files. */

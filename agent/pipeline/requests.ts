@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { encodeRequest, entityWireSize, requestHeaderSize, timestampField, type EncodedEntity, type RequestHeader } from './codec.ts';
-import type { IngestSink } from './client.ts';
-import type { FailedEntity, ReadBackSummary, SentRequest } from './read-back.ts';
+import { encodeRequest, entityWireSize, requestHeaderSize, timestampField, type EncodedEntity, type RequestHeader } from '../diode/codec.ts';
+import type { IngestSink } from '../diode/client.ts';
+import type { FailedEntity, ReadBackSummary, SentRequest } from '../diode/read-back.ts';
 import { AgentError } from '../errors.ts';
 import { deliveryPhase, DELIVERY_PHASES } from '../../mappers/order.ts';
 import type { EntityKind } from '../../mappers/types.ts';

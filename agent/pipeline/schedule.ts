@@ -1,6 +1,6 @@
 import cron, { type Logger as CronLogger, type RunCoordinator, type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
-import type { Policy } from './config/load.ts';
+import type { Policy } from '../config/load.ts';
 
 export interface SchedulerEvents {
   onSkippedTick?: (policy: string) => void;

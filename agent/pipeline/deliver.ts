@@ -1,16 +1,17 @@
 import type { Logger } from 'pino';
-import { BACKOFF, backoffDelay } from './backoff.ts';
-import { DiodeAuthError } from './diode/auth.ts';
-import { DiodeError, type IngestSink } from './diode/client.ts';
-import type { EncodedEntity } from './diode/codec.ts';
-import { ChunkedDelivery, DeliveryError } from './diode/deliver.ts';
-import { ReadBackSession } from './diode/read-back.ts';
-import { RETRYABLE_GRPC } from './diode/retry.ts';
-import type { Policy } from './config/load.ts';
-import { commitDelta, planDelta, type DeltaOptions, type DeltaPlan } from './state/delta.ts';
-import { StateLoadError, StateSaveError, type PolicyState, type StateStore } from './state/store.ts';
-import { countByKind, type CollectedRun, type RunResult } from './run.ts';
-import { AGENT_NAME, AGENT_VERSION } from './version.ts';
+import { BACKOFF, backoffDelay } from '../backoff.ts';
+import type { Policy } from '../config/load.ts';
+import { DiodeAuthError } from '../diode/auth.ts';
+import { DiodeError, type IngestSink } from '../diode/client.ts';
+import type { EncodedEntity } from '../diode/codec.ts';
+import { ReadBackSession } from '../diode/read-back.ts';
+import { RETRYABLE_GRPC } from '../diode/retry.ts';
+import { StateLoadError, StateSaveError, type PolicyState, type StateStore } from '../state/store.ts';
+import { AGENT_NAME, AGENT_VERSION } from '../version.ts';
+import type { CollectedRun } from './collect.ts';
+import { commitDelta, planDelta, type DeltaOptions, type DeltaPlan } from './delta.ts';
+import { ChunkedDelivery, DeliveryError } from './requests.ts';
+import { countByKind, type RunResult } from './result.ts';
 
 export interface DelivererOptions {
   sink: IngestSink;
