@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { BACKOFF, backoffDelay } from '../backoff.ts';
+import { attemptsLeft, BACKOFF, backoffDelay } from '../backoff.ts';
 import type { Policy } from '../config/load.ts';
 import { DiodeAuthError } from '../diode/auth.ts';
 import { DiodeError, type IngestSink } from '../diode/client.ts';
@@ -90,12 +90,28 @@ function setStateError(r: RunResult, err: StateSaveError | undefined): void {
   else delete r.stateError;
 }
 
-/** Diode could not be reached (as opposed to Diode refusing the request). */
+/**
+ * Diode could not be reached (as opposed to Diode refusing the request): a gRPC code the
+ * client retries (agent/diode/retry.ts), or a token endpoint that did not answer or answered
+ * 5xx. A 4xx from the token endpoint is a refused credential, which waiting does not fix.
+ */
 export function isOutage(err: unknown): boolean {
   const cause = err instanceof DeliveryError ? err.cause : err;
   if (cause instanceof DiodeError) return RETRYABLE_GRPC.has(cause.grpcCode);
   if (cause instanceof DiodeAuthError) return cause.status === undefined || cause.status >= 500;
   return false;
+}
+
+/**
+ * The outbox's retry rule, after the sink's own retries gave up on a delivery: `keep` the
+ * snapshot and try again later (BACKOFF.outbox) when Diode is down and the agent runs in the
+ * background; `drop` it (reported) when Diode is down and the agent is stopping, since no
+ * retry will come; else `fail`: the run failed, and the next run resends everything.
+ */
+export function outboxDecision(err: unknown, o: { background: boolean; stopping: boolean; attempt: number }): 'keep' | 'drop' | 'fail' {
+  if (!o.background || !isOutage(err)) return 'fail';
+  if (!attemptsLeft(o.attempt, BACKOFF.outbox)) return 'fail';
+  return o.stopping ? 'drop' : 'keep';
 }
 
 /**
@@ -283,7 +299,8 @@ export class Deliverer {
       r.status = 'failed';
       // Stopping: no retry will come, so the snapshot is given up, and said so (once: an
       // attempt abandoned at the end of the grace period was reported then).
-      if (p.dropped || (isOutage(err) && this.opts.background && this.stopped)) {
+      const decision = outboxDecision(err, { background: this.opts.background, stopping: this.stopped, attempt: p.attempts });
+      if (p.dropped || decision === 'drop') {
         this.pending.delete(p.policy.name);
         if (r.delivery) r.delivery.pending = false;
         r.error = `Diode unavailable (${(err as Error).message}); snapshot dropped at shutdown`;
@@ -291,8 +308,8 @@ export class Deliverer {
         setStateError(r, await this.commit(p, false));
         return r;
       }
-      if (isOutage(err) && this.opts.background) {
-        const delay = backoffDelay(p.attempts, { baseMs: this.opts.retryBaseMs ?? BACKOFF.outbox.baseMs, maxMs: this.opts.retryMaxMs ?? BACKOFF.outbox.maxMs });
+      if (decision === 'keep') {
+        const delay = backoffDelay(p.attempts, { ...BACKOFF.outbox, ...(this.opts.retryBaseMs !== undefined && { baseMs: this.opts.retryBaseMs }), ...(this.opts.retryMaxMs !== undefined && { maxMs: this.opts.retryMaxMs }) });
         r.error = `Diode unavailable (${(err as Error).message}); snapshot kept, next attempt in ${Math.round(delay / 1000)}s`;
         if (r.delivery) r.delivery.pending = true;
         p.run.log.warn({ err, attempt: p.attempts, retry_in_ms: delay, next_chunk: p.delivery.nextChunk, chunks: p.delivery.chunks.length }, 'delivery pending, Diode unavailable');
