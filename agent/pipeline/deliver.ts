@@ -5,7 +5,6 @@ import { DiodeAuthError } from '../diode/auth.ts';
 import { DiodeError, type IngestSink } from '../diode/client.ts';
 import type { EncodedEntity } from '../diode/codec.ts';
 import { ReadBackSession } from '../diode/read-back.ts';
-import { RETRYABLE_GRPC } from '../diode/retry.ts';
 import { StateLoadError, StateSaveError, type PolicyState, type StateStore } from '../state/store.ts';
 import { AGENT_NAME, AGENT_VERSION } from '../version.ts';
 import type { CollectedRun } from './collect.ts';
@@ -97,9 +96,7 @@ function setStateError(r: RunResult, err: StateSaveError | undefined): void {
  */
 export function isOutage(err: unknown): boolean {
   const cause = err instanceof DeliveryError ? err.cause : err;
-  if (cause instanceof DiodeError) return RETRYABLE_GRPC.has(cause.grpcCode);
-  if (cause instanceof DiodeAuthError) return cause.status === undefined || cause.status >= 500;
-  return false;
+  return (cause instanceof DiodeError || cause instanceof DiodeAuthError) && cause.retryable;
 }
 
 /**

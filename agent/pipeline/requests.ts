@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { encodeRequest, entityWireSize, requestHeaderSize, timestampField, type EncodedEntity, type RequestHeader } from '../diode/codec.ts';
 import type { IngestSink } from '../diode/client.ts';
 import type { FailedEntity, ReadBackSummary, SentRequest } from '../diode/read-back.ts';
-import { AgentError } from '../errors.ts';
+import { AgentError, isRetryable } from '../errors.ts';
 import { deliveryPhase, DELIVERY_PHASES } from '../../mappers/order.ts';
 import type { EntityKind } from '../../mappers/types.ts';
 
@@ -73,7 +73,7 @@ export class DeliveryError extends AgentError {
   /** Index of the chunk that failed: resuming starts there, so nothing is sent twice. */
   readonly nextChunk: number;
   constructor(cause: Error, partial: DeliveryResult, nextChunk: number) {
-    super('delivery_failed', cause.message, { cause });
+    super('delivery_failed', cause.message, { cause, retryable: isRetryable(cause) });
     this.partial = partial;
     this.nextChunk = nextChunk;
   }
