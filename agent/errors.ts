@@ -16,6 +16,11 @@ export class AgentError extends Error {
   }
 }
 
+/** The message of what was thrown, which need not be an Error. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
 /** Retryable (see AgentError); anything the agent did not raise on purpose is permanent. */
 export function isRetryable(err: unknown): boolean {
   return err instanceof AgentError && err.retryable;

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { CollectContext, Warning } from '../collectors/types.ts';
 import type { Policy } from '../config/load.ts';
 import type { EncodedEntity } from '../diode/codec.ts';
+import { errorMessage } from '../errors.ts';
 import { HttpTarget } from '../http/client.ts';
 import { mapAndEncode, type EncodedRun } from './encode.ts';
 import { orderRun } from './order.ts';
@@ -122,7 +123,7 @@ export async function collectRun(policy: Policy, deps: RunDeps): Promise<Collect
     } else {
       // The failure is the run's result, not an exception: its message goes to the result and the log.
       result.status = 'failed';
-      result.error = `collection failed: ${(err as Error).message}`;
+      result.error = `collection failed: ${errorMessage(err)}`;
       log.error({ err, reason: result.error }, 'run failed');
     }
   } finally {

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { attemptsLeft, BACKOFF, backoffDelay } from '../backoff.ts';
 import type { Policy } from '../config/load.ts';
+import { errorMessage } from '../errors.ts';
 import { DiodeAuthError } from '../diode/auth.ts';
 import { DiodeError, type IngestSink } from '../diode/client.ts';
 import type { EncodedEntity } from '../diode/codec.ts';
@@ -167,7 +168,8 @@ export class Deliverer {
       return { state: await this.opts.store.load(policy.name), unreadable: false };
     } catch (err) {
       const message = err instanceof StateLoadError ? err.message : String(err);
-      log.warn({ reason: message }, 'state unreadable, doing a full resync');
+      // The error for its stack and cause (scrubbed by agent/log.ts), the reason for a reader.
+      log.warn({ err, reason: message }, 'state unreadable, doing a full resync');
       return { state: null, unreadable: true };
     }
   }
@@ -234,7 +236,7 @@ export class Deliverer {
   private warnReadBack(policy: string, session: ReadBackSession, log: Logger): void {
     if (!session.unavailable || this.readBackWarned.has(policy)) return;
     this.readBackWarned.add(policy);
-    log.warn({ reason: session.unavailable.message, fallback: READ_BACK_FALLBACK }, 'diode read-back unavailable');
+    log.warn({ err: session.unavailable, reason: session.unavailable.message, fallback: READ_BACK_FALLBACK }, 'diode read-back unavailable');
   }
 
   /**
@@ -300,14 +302,14 @@ export class Deliverer {
       if (p.dropped || decision === 'drop') {
         this.pending.delete(p.policy.name);
         if (r.delivery) r.delivery.pending = false;
-        r.error = `Diode unavailable (${(err as Error).message}); snapshot dropped at shutdown`;
+        r.error = `Diode unavailable (${errorMessage(err)}); snapshot dropped at shutdown`;
         this.reportDropped(p, 'shutdown');
         setStateError(r, await this.commit(p, false));
         return r;
       }
       if (decision === 'keep') {
         const delay = backoffDelay(p.attempts, { ...BACKOFF.outbox, ...(this.opts.retryBaseMs !== undefined && { baseMs: this.opts.retryBaseMs }), ...(this.opts.retryMaxMs !== undefined && { maxMs: this.opts.retryMaxMs }) });
-        r.error = `Diode unavailable (${(err as Error).message}); snapshot kept, next attempt in ${Math.round(delay / 1000)}s`;
+        r.error = `Diode unavailable (${errorMessage(err)}); snapshot kept, next attempt in ${Math.round(delay / 1000)}s`;
         if (r.delivery) r.delivery.pending = true;
         p.run.log.warn({ err, attempt: p.attempts, retry_in_ms: delay, next_chunk: p.delivery.nextChunk, chunks: p.delivery.chunks.length }, 'delivery pending, Diode unavailable');
         this.pending.set(p.policy.name, p);
@@ -319,7 +321,7 @@ export class Deliverer {
         return r;
       }
       this.pending.delete(p.policy.name);
-      r.error = `delivery failed: ${(err as Error).message}`;
+      r.error = `delivery failed: ${errorMessage(err)}`;
       p.run.log.error({ err, delivered_requests: p.delivery.result.requests }, 'delivery failed; the next run resends everything');
       setStateError(r, await this.commit(p, false));
       return r;
@@ -346,7 +348,7 @@ export class Deliverer {
     } catch (cause) {
       this.savedMemory.delete(p.policy.name);
       // Stores other than the file store (Redis) throw their client's errors.
-      const err = cause instanceof StateSaveError ? cause : new StateSaveError(`cannot save the state of ${p.policy.name}: ${(cause as Error).message}`, cause);
+      const err = cause instanceof StateSaveError ? cause : new StateSaveError(`cannot save the state of ${p.policy.name}: ${errorMessage(cause)}`, cause);
       p.run.log.error({ err }, 'state not saved; the next run resends what changed since the last saved state');
       this.opts.onStateSaveFailed?.(p.policy.name);
       return err;
