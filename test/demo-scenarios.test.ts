@@ -85,11 +85,12 @@ describe('packer demo', () => {
     expect(ctx.warnings.map((w) => w.code)).toEqual(['packer_build_unmatched']);
     const vms = packerCollector.map(snapshot, { config, scope: ctx.scope, now: PACKER_NOW, policyName: 'demo' }).filter((e) => e.kind === 'virtual_machine');
     expect(vms.map((e) => e.kind === 'virtual_machine' && [e.value.name, e.value.status, e.value.custom_fields?.packer_build_status?.selection])).toEqual([
-      ['tmpl-ubuntu-2404-20241209', 'offline', 'failed'],
-      ['tmpl-debian-12-20241216', 'offline', 'completed'],
-      ['rocky-9', 'planned', 'cancelled'],
+      // In emission order (mappers/types.ts): by natural key.
       ['AlmaLinux 9 base', 'planned', 'running'],
       ['freebsd-14', 'planned', 'pending'],
+      ['rocky-9', 'planned', 'cancelled'],
+      ['tmpl-debian-12-20241216', 'offline', 'completed'],
+      ['tmpl-ubuntu-2404-20241209', 'offline', 'failed'],
     ]);
   });
 });

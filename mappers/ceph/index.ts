@@ -6,6 +6,7 @@ import {
   cf, clusterRef, clusterTypeRef, customFieldEntities as cfEntities, deviceRef, inventoryItemRoleRef, siteFrom, tagEntity, tagRef, type CustomFieldDef,
 } from '../common/refs.ts';
 import { CEPH_CLUSTER_TYPE, CEPH_HOST, DISCOVERED_TAG, PVE_NODE } from '../common/vocabulary.ts';
+import { orderEntities } from '../order.ts';
 import { entity, type AnyEntity, type MapContext } from '../types.ts';
 
 /*
@@ -213,5 +214,5 @@ export function mapCeph(snapshot: CephSnapshot, ctx: MapContext<CephConfig>): An
     };
     out.push(entity('service', svc));
   }
-  return out;
+  return orderEntities(out);
 }

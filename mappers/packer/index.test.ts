@@ -59,7 +59,9 @@ describe('mapPacker', () => {
     expect(out.filter((e) => e.kind === 'custom_field').every((e) => e.kind === 'custom_field' && e.value.ui_editable === 'hidden' && e.value.group_name === 'Packer' && e.value.object_types?.join() === 'virtualization.virtualmachine')).toBe(true);
     expect(out.filter((e) => e.kind === 'platform')).toEqual([{ kind: 'platform', value: { name: 'Ubuntu 24.04', slug: 'ubuntu-24-04' } }]);
     const vms = out.filter((e) => e.kind === 'virtual_machine');
-    expect(vms[0]).toEqual({
+    // Emission order (mappers/types.ts): VMs by natural key, not by definition.
+    expect(vms.map((v) => v.kind === 'virtual_machine' && v.value.name)).toEqual(['debian-12', 'tmpl-2']);
+    expect(vms[1]).toEqual({
       kind: 'virtual_machine',
       value: {
         name: 'tmpl-2',
@@ -87,7 +89,7 @@ describe('mapPacker', () => {
         },
       },
     });
-    expect(vms[1]?.kind === 'virtual_machine' && [vms[1].value.name, vms[1].value.status, vms[1].value.custom_fields?.packer_build_status, vms[1].value.custom_fields?.packer_target_node]).toEqual([
+    expect(vms[0]?.kind === 'virtual_machine' && [vms[0].value.name, vms[0].value.status, vms[0].value.custom_fields?.packer_build_status, vms[0].value.custom_fields?.packer_target_node]).toEqual([
       'debian-12', 'planned', { selection: 'pending' }, { text: 'pve1' },
     ]);
   });

@@ -4,6 +4,7 @@ import {
   cf, customFieldEntities, platformRef, siteFrom, slugify, tagEntity, tagRef, vmRef, type CustomFieldDef,
 } from '../common/refs.ts';
 import { DISCOVERED_TAG, pveClusterRef } from '../common/vocabulary.ts';
+import { orderEntities } from '../order.ts';
 import { entity, type AnyEntity, type MapContext } from '../types.ts';
 
 /*
@@ -219,5 +220,5 @@ export function mapPacker(snapshot: PackerSnapshot, ctx: MapContext<PackerConfig
     out.push(entity('virtual_machine', vm));
   }
   for (const p of [...platforms].sort()) out.push(entity('platform', platformRef(p)));
-  return out;
+  return orderEntities(out);
 }

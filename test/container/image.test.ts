@@ -127,7 +127,8 @@ describe('container image', () => {
     expect(write.exitCode).not.toBe(0);
     expect(write.output).toMatch(/Read-only file system/);
     const state = await container.exec(['sh', '-c', 'ls /var/lib/diode-agent']);
-    expect(state.output).toContain('pve-lab.state.json');
+    // The delta state, format version 2 (agent/state/format.ts).
+    expect(state.output.trim().split('\n')).toContain('pve-lab.state');
     const health = await fetch(`http://127.0.0.1:${statusPort}/healthz`);
     expect(health.status).toBe(200);
     const all = await logs(container.getId());

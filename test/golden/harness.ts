@@ -55,11 +55,6 @@ export interface GoldenHarness<C = any, S = any> {
   start(c: GoldenCase): Promise<GoldenRun<C>>;
   /** Cases that must be there (the ones an issue asked for); others may be added. */
   requiredCases?: readonly string[];
-  /**
-   * The mapper does not return emission order itself (issue #18): the runner orders its
-   * output as a run does (agent/pipeline/order.ts). Without it the mapper's own order is the contract.
-   */
-  unorderedMapper?: true;
   /** Checks of the collector's own beyond the contract files. */
   check?(c: GoldenCase, snapshot: S, entities: unknown): void;
 }

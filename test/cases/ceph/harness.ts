@@ -14,7 +14,6 @@ type Scenario = ({ kind: 'pve'; messageInBody?: boolean } & CephPveScenario) | (
 export const harness: GoldenHarness<CephConfig> = {
   now: new Date('2025-06-01T12:00:00Z'),
   warningOrder: 'emitted',
-  unorderedMapper: true,
   async start(c) {
     const scenario = c.scenario as Scenario;
     const server = scenario.kind === 'pve'

@@ -14,7 +14,6 @@ import type { GoldenHarness } from '../../golden/harness.ts';
 export const harness: GoldenHarness<PackerConfig> = {
   now: new Date('2025-01-01T00:00:00Z'),
   warningOrder: 'emitted',
-  unorderedMapper: true,
   async start(c) {
     const dirPath = fileURLToPath(c.dir);
     const abs = (p: unknown) => (typeof p === 'string' && !isAbsolute(p) ? resolve(dirPath, p) : p);
