@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatSummary, RUN_SUMMARY } from './cli.ts';
 import { registerSecret } from './log.ts';
-import type { RunResult } from './run.ts';
+import type { RunResult } from './pipeline/result.ts';
 
 describe('once summary', () => {
   it('masks registered secrets on every line', () => {

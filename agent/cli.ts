@@ -9,9 +9,9 @@ import { agentJsonSchema, policyJsonSchema, SCHEMA_FILES } from './config/json-s
 import { DiodeClient } from './diode/client.ts';
 import { replay } from './replay.ts';
 import { validateLive } from './preflight/index.ts';
-import { ConfigError, formatIssue, type ConfigIssue } from './errors.ts';
+import { ConfigError, EXIT, formatIssue, runsExitCode, type ConfigIssue } from './errors.ts';
 import { createLogger, redactSecrets, type LogLevel } from './log.ts';
-import type { RunResult } from './run.ts';
+import type { RunResult } from './pipeline/result.ts';
 import { AGENT_VERSION } from './version.ts';
 import { StatusServer } from './telemetry/status-server.ts';
 
@@ -95,14 +95,14 @@ function configFor(args: CliArgs, env: NodeJS.ProcessEnv): AgentConfig | number 
   const found = findConfig(args.config, env);
   if ('error' in found) {
     process.stderr.write(`diode-agent ${args.command}: ${found.error}\n`);
-    return 2;
+    return EXIT.usage;
   }
   try {
     return loadAgentConfig(found.file, env, loadOptions(args));
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     printIssues(err.issues);
-    return 2;
+    return EXIT.usage;
   }
 }
 
@@ -115,7 +115,7 @@ function validate(args: CliArgs, env: NodeJS.ProcessEnv): number {
   const found = findConfig(args.config, env);
   if ('error' in found) {
     process.stderr.write(`diode-agent validate: ${found.error}\n`);
-    return 2;
+    return EXIT.usage;
   }
   const issues: ConfigIssue[] = [];
   let cfg: AgentConfig | undefined;
@@ -133,11 +133,11 @@ function validate(args: CliArgs, env: NodeJS.ProcessEnv): number {
   issues.push(...(set?.issues ?? []));
   if (issues.length) {
     printIssues(issues);
-    return 1;
+    return EXIT.failed;
   }
   const names = set?.policies.map((p) => p.name) ?? [];
   process.stdout.write(`${found.file}: OK (${names.length} ${names.length === 1 ? 'policy' : 'policies'}: ${names.join(', ')})\n`);
-  return 0;
+  return EXIT.ok;
 }
 
 /**
@@ -156,22 +156,22 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   const parsed = parseCli(argv);
   if (parsed.kind === 'help') {
     process.stdout.write(parsed.text);
-    return 0;
+    return EXIT.ok;
   }
   if (parsed.kind === 'usage-error') {
     process.stderr.write(parsed.text);
-    return 2;
+    return EXIT.usage;
   }
   const args = parsed.args;
   switch (args.command) {
     case 'version':
       process.stdout.write(`${AGENT_VERSION}\n`);
-      return 0;
+      return EXIT.ok;
     case 'validate': {
       const code = validate(args, env);
       if (code !== 0 || !args.live) return code;
       const found = findConfig(args.config, env);
-      if ('error' in found) return 2;
+      if ('error' in found) return EXIT.usage;
       const live = await validateLive(found.file, env, { policies: args.policies, dryRun: args.dryRun });
       process.stdout.write(`${live.text}\n`);
       return live.code;
@@ -185,7 +185,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       } else {
         process.stdout.write(`${JSON.stringify(args.agent ? schemas.agent : schemas.policy, null, 2)}\n`);
       }
-      return 0;
+      return EXIT.ok;
     }
     case 'replay': {
       const dir = args.positionals[0] ?? '';
@@ -193,7 +193,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       if (typeof cfg === 'number') return cfg;
       if (!cfg.diode.target || !cfg.diode.client_id || !cfg.diode.client_secret) {
         process.stderr.write(`${cfg.file}: diode: replay needs target, client_id and client_secret\n`);
-        return 2;
+        return EXIT.usage;
       }
       const log = createLogger({ level: cfg.agent.log_level, destination: stderrLogs() });
       const client = new DiodeClient({
@@ -203,10 +203,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       try {
         const r = await replay(dir, client, log);
         process.stdout.write(redactSecrets(`replayed ${r.requests} of ${r.files} files${r.errors.length ? `, ${r.errors.length} ingestion errors` : ''}\n${r.errors.slice(0, 20).join('\n')}`));
-        return r.errors.length ? 1 : 0;
+        return r.errors.length ? EXIT.failed : EXIT.ok;
       } catch (err) {
         process.stderr.write(redactSecrets(`replay stopped: ${(err as Error).message}\n`));
-        return 1;
+        return EXIT.failed;
       } finally {
         await client.close();
       }
@@ -216,11 +216,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       const lab = new URL('../test/demo/lab.ts', import.meta.url);
       if (!existsSync(lab)) {
         process.stderr.write('the demo lab is not part of this installation (run it from a clone of the repository)\n');
-        return 2;
+        return EXIT.usage;
       }
       const { runDemo } = (await import(lab.href)) as typeof import('../test/demo/lab.ts');
       const { results } = await runDemo();
-      return results.some((r) => r.status === 'failed') ? 1 : 0;
+      return runsExitCode(results);
     }
     case 'once':
     case 'run': {
@@ -255,20 +255,19 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
           process.stderr.write(`no such policy: ${unknown.join(', ')} (loaded: ${known.length ? known.join(', ') : 'none'})\n`);
           for (const issue of agent.policyIssues) process.stderr.write(redactSecrets(`not loaded: ${formatIssue(issue)}\n`));
           await agent.stop(0);
-          return 1;
+          return EXIT.failed;
         }
         const results = await agent.once(args.policies);
         await agent.stop(0);
         process.stdout.write(`${formatSummary(results, { notLoaded: agent.policyIssues })}\n`);
         // A state that was not saved fails `once` too: cron and Jobs see only the exit code.
-        const bad = results.some((r) => r.status === 'failed' || r.status === 'cancelled' || r.stateError !== undefined);
-        return bad || agent.policyIssues.length ? 1 : 0;
+        return runsExitCode(results, agent.policyIssues.length);
       }
       if (agent.policies.length === 0) {
         if (!cfg.policiesDir) {
           log.fatal({ problems: agent.policyIssues.length }, 'no valid policy to run, and no policies.dir to wait for one in');
           await agent.stop(0);
-          return 1;
+          return EXIT.failed;
         }
         // In Kubernetes an exit here is a crash loop with nothing to show; up and not ready,
         // /status lists the problems, and the first valid file starts (hot reload).
@@ -284,7 +283,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         } catch (err) {
           log.fatal({ listen, err }, 'cannot start the status server');
           await agent.stop(0);
-          return 1;
+          return EXIT.failed;
         }
       }
       agent.start();
@@ -314,13 +313,13 @@ function waitForSignals(agent: Agent, graceMs: number, log: ReturnType<typeof cr
     const onSignal = (sig: NodeJS.Signals) => {
       if (stopping) {
         log.warn({ signal: sig }, 'second signal, exiting now');
-        process.exit(130);
+        process.exit(EXIT.interrupted);
       }
       stopping = true;
       log.info({ signal: sig, grace_ms: graceMs }, 'stopping');
       void agent.stop(graceMs).then(() => {
         log.info('stopped');
-        resolve(0);
+        resolve(EXIT.ok);
       });
     };
     process.on('SIGTERM', onSignal);

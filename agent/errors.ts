@@ -1,11 +1,49 @@
-/** Base class: every error the agent raises on purpose carries a stable code. */
+/**
+ * Base class: every error the agent raises on purpose carries a stable code, its cause, and
+ * whether it is retryable (the same attempt may work later with nothing changed: Diode or a
+ * target did not answer) or permanent (it fails again until someone changes a config, a
+ * credential, a privilege or the data). The outbox keeps a snapshot only for a retryable
+ * Diode error (agent/pipeline/deliver.ts outboxDecision).
+ */
 export class AgentError extends Error {
   readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  readonly retryable: boolean;
+  constructor(code: string, message: string, options?: { cause?: unknown; retryable?: boolean }) {
+    super(message, options && 'cause' in options ? { cause: options.cause } : undefined);
     this.name = new.target.name;
     this.code = code;
+    this.retryable = options?.retryable ?? false;
   }
+}
+
+/** The message of what was thrown, which need not be an Error. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Retryable (see AgentError); anything the agent did not raise on purpose is permanent. */
+export function isRetryable(err: unknown): boolean {
+  return err instanceof AgentError && err.retryable;
+}
+
+/**
+ * The exit codes of every command (README "Commands"): 0 done; 1 something the command was
+ * to do failed (a run failed or was cancelled, a state was not saved, a policy file did not
+ * load, a problem `validate` found, a request `replay` could not deliver); 2 nothing ran
+ * (usage or configuration error); 130 a second SIGTERM/SIGINT, 128 + SIGINT's 2 as a shell
+ * reports a process killed by it.
+ */
+export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/**
+ * `once` (and `demo`): failed when a run failed or was cancelled, a state was not saved, or a
+ * policy file did not load. A `partial` run (warnings, Diode errors on some entities) exits
+ * 0: its data landed, and the warnings say what is missing.
+ */
+export function runsExitCode(results: ReadonlyArray<{ status: string; stateError?: string }>, policiesNotLoaded = 0): ExitCode {
+  const bad = results.some((r) => r.status === 'failed' || r.status === 'cancelled' || r.stateError !== undefined);
+  return bad || policiesNotLoaded > 0 ? EXIT.failed : EXIT.ok;
 }
 
 /** One problem in a config or policy file, positioned for `file:line:col: path: reason`. */

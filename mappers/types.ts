@@ -24,7 +24,7 @@ export interface MapSummary {
   /**
    * Natural keys (mappers/keys.ts vmKey) of VMs the policy now excludes on purpose (PVE
    * EXCLUDE_*): the delta forgets them, their interfaces, disks and IPs, instead of
-   * reporting them stale (agent/state/delta.ts).
+   * reporting them stale (agent/pipeline/delta.ts).
    */
   forgetVms?: string[];
 }

@@ -125,7 +125,7 @@ describe('import boundaries', () => {
       v('agent/collectors/pdm/config.ts', 'agent/collectors/pbs/config.ts'),
       v('agent/collectors/pdm/config.ts', 'agent/collectors/proxmox-config.ts'),
       v('agent/cli.ts', 'test/demo/lab.ts'),
-      v('agent/run.ts', 'mappers/order.ts'),
+      v('agent/pipeline/order.ts', 'mappers/order.ts'),
     ]).toEqual([
       'a collector imports mapper code',
       undefined,

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../agent/agent.ts';
 import { COLLECTORS } from '../agent/collectors/registry.ts';
 import { loadAgentConfig } from '../agent/config/load.ts';
-import type { RunResult } from '../agent/run.ts';
+import type { RunResult } from '../agent/pipeline/result.ts';
 import { deliveryRank } from '../mappers/order.ts';
 import type { EntityKind } from '../mappers/types.ts';
 import { startLab, type Lab } from './demo/lab.ts';

@@ -10,7 +10,8 @@ import { YamlSource } from '../agent/config/yaml-source.ts';
 import { encodeEntity, encodeEntityWith, type EncodedEntity } from '../agent/diode/codec.ts';
 import { MessageEncoder } from '../agent/diode/message-encoder.ts';
 import { formatIssue } from '../agent/errors.ts';
-import { orderEntities, sortByEmission } from '../mappers/order.ts';
+import { orderEntities } from '../mappers/order.ts';
+import { orderRun } from '../agent/pipeline/order.ts';
 import type { AnyEntity } from '../mappers/types.ts';
 import type { FakeServer } from './fakes/https-server.ts';
 import { testCollectContext, type TestCollectContext } from './helpers/collect-context.ts';
@@ -126,7 +127,7 @@ describe('golden cases', () => {
           try {
             snapshot = await def.collect(collectCtx);
           } catch (err) {
-            // A collection that throws is a failed run (agent/run.ts): nothing is mapped or sent.
+            // A collection that throws is a failed run (agent/pipeline/collect.ts): nothing is mapped or sent.
             error = (err as Error).message;
           }
           const warnings = harness.warningOrder === 'sorted' ? sortWarnings(collectCtx.warnings) : collectCtx.warnings;
@@ -149,7 +150,7 @@ describe('golden cases', () => {
               const streamed: EncodedEntity[] = [];
               for (const e of def.mapEach(snapshot, mctx) as Iterable<AnyEntity>) streamed.push(encodeEntityWith(encoder, e));
               const hex = (list: EncodedEntity[]) => list.map((e) => `${e.id} ${Buffer.from(e.body).toString('hex')}`);
-              expect(hex(sortByEmission(streamed))).toEqual(hex(entities.map(encodeEntity)));
+              expect(hex(orderRun(streamed))).toEqual(hex(entities.map(encodeEntity)));
             }
             harness.check?.(c, snapshot, entities);
           }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { pveConfigSchema } from '../agent/collectors/pve/config.ts';
 import type { PveGuest, PveSnapshot } from '../agent/collectors/pve/snapshot.ts';
 import { encodeEntity, EntityType, type EncodedEntity } from '../agent/diode/codec.ts';
-import { commitDelta, planDelta, type DeltaOptions } from '../agent/state/delta.ts';
+import { commitDelta, planDelta, type DeltaOptions } from '../agent/pipeline/delta.ts';
 import type { PolicyState } from '../agent/state/store.ts';
 import { mapPve } from '../mappers/pve/index.ts';
 import type { AnyEntity } from '../mappers/types.ts';

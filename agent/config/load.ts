@@ -19,7 +19,8 @@ type Envelope = z.output<z.ZodObject<typeof policyEnvelope>>;
 
 export interface Policy extends Envelope {
   collector: string;
-  config: any;
+  /** Validated by `def.configSchema`; only the definition reads it, typed there (CollectorDefinition<C>). */
+  config: unknown;
   def: CollectorDefinition<any, any>;
   /** Where it came from, for messages. */
   source: string;

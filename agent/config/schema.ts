@@ -18,7 +18,7 @@ export const diodeSchema = z.object({
   /** Default <agent.state_dir>/dry-run (resolved by the loader, which knows state_dir). */
   dry_run_output_dir: z.string().min(1).optional(),
   timeout: duration.default(30_000),
-  max_attempts: intish(1, 20).default(5),
+  max_attempts: intish(1, 20).default(BACKOFF.grpc.attempts),
   backoff_max: duration.default(BACKOFF.grpc.maxMs),
   /** Follow each delivery's ingestion logs (needs diode:read): agent/diode/README.md. */
   read_back: z.object({

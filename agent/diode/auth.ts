@@ -8,7 +8,8 @@ export class DiodeAuthError extends AgentError {
   /** The OAuth2 error code of a refused request (RFC 6749 §5.2), e.g. invalid_scope. */
   readonly oauthError?: string;
   constructor(message: string, status?: number, cause?: unknown, oauthError?: string) {
-    super('diode_auth_failed', message, { cause });
+    // No answer or a 5xx: the token endpoint is down, not refusing the credential.
+    super('diode_auth_failed', message, { cause, retryable: status === undefined || status >= 500 });
     if (status !== undefined) this.status = status;
     if (oauthError !== undefined) this.oauthError = oauthError;
   }

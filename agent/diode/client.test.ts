@@ -8,7 +8,7 @@ import { TEST_CA_FILE } from '../../test/fakes/https-server.ts';
 import { entity, type AnyEntity } from '../../mappers/types.ts';
 import { DiodeClient, DiodeError } from './client.ts';
 import { encodeEntity, EntityType, IngestRequestType } from './codec.ts';
-import { DeliveryError, deliver } from './deliver.ts';
+import { DeliveryError, deliver } from '../pipeline/requests.ts';
 import { DryRunSink, listDryRunFiles, readDryRunFile, requestToJson } from './dry-run.ts';
 import { shouldRetryGrpc } from './retry.ts';
 import { parseTarget } from './target.ts';

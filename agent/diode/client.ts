@@ -8,13 +8,14 @@ import { currentRun } from '../run-context.ts';
 import { DiodeAuthError, isPlaintextServer, PLAINTEXT_HINT, TokenProvider } from './auth.ts';
 import { IngestResponseType } from './codec.ts';
 import { decodeRetrieveResponse, encodeRetrieveRequest, type RetrievePage, type RetrieveRequest } from './reconciler.ts';
-import { grpcCodeName, readBackFailure, shouldRetryGrpc } from './retry.ts';
+import { grpcCodeName, readBackFailure, RETRYABLE_GRPC, shouldRetryGrpc } from './retry.ts';
 import { parseTarget, type DiodeTarget } from './target.ts';
 
 export class DiodeError extends AgentError {
   readonly grpcCode: number;
   constructor(grpcCode: number, message: string, cause?: unknown) {
-    super('diode_rejected', `Diode ${grpcCodeName(grpcCode)}: ${message}`, { cause });
+    // Retryable exactly when the client retries the code (agent/diode/retry.ts).
+    super('diode_rejected', `Diode ${grpcCodeName(grpcCode)}: ${message}`, { cause, retryable: RETRYABLE_GRPC.has(grpcCode) });
     this.grpcCode = grpcCode;
   }
 }
@@ -158,7 +159,7 @@ export class DiodeClient implements IngestSink, IngestionLogReader {
           continue;
         }
         if (!retrying) throw new DiodeError(code, reason, err);
-        const delay = backoffDelay(attempt, { baseMs: this.opts.backoffBaseMs ?? BACKOFF.grpc.baseMs, maxMs: this.opts.backoffMaxMs });
+        const delay = backoffDelay(attempt, { ...BACKOFF.grpc, ...(this.opts.backoffBaseMs !== undefined && { baseMs: this.opts.backoffBaseMs }), maxMs: this.opts.backoffMaxMs });
         log.warn({ code: grpcCodeName(code), attempt, delay_ms: delay, reason }, 'diode request failed, retrying');
         await sleep(delay, undefined, signal ? { signal } : undefined);
       }

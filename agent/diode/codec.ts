@@ -32,7 +32,7 @@ for (const f of EntityType.fieldsArray) {
   if (f.resolvedType instanceof protobuf.Type) members.set(f.name, { type: f.resolvedType, tag: (f.id << 3) | 2 });
 }
 
-/** For entities encoded one at a time; a run encodes with its own sharing encoder (agent/run.ts). */
+/** For entities encoded one at a time; a run encodes with its own sharing encoder (agent/pipeline/encode.ts). */
 const singleEncoder = new MessageEncoder();
 
 /**

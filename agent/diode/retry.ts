@@ -1,4 +1,5 @@
 import { status } from '@grpc/grpc-js';
+import { attemptsLeft } from '../backoff.ts';
 
 /**
  * The gRPC retry rule: transient server or transport states are retried with bounded
@@ -13,7 +14,7 @@ export const RETRYABLE_GRPC = new Set<number>([
 ]);
 
 export function shouldRetryGrpc(code: number, attempt: number, maxAttempts: number): boolean {
-  return attempt < maxAttempts && RETRYABLE_GRPC.has(code);
+  return attemptsLeft(attempt, { attempts: maxAttempts }) && RETRYABLE_GRPC.has(code);
 }
 
 export function grpcCodeName(code: number): string {

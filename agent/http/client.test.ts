@@ -35,8 +35,8 @@ describe('shouldRetryHttp', () => {
     expect(shouldRetryHttp({ method: 'GET', attempt: 1, maxAttempts: 5, errorCode: 'ECONNRESET' })).toBe(true);
   });
   it('bounds backoff and Retry-After', () => {
-    expect(backoffDelay(10, { baseMs: 100, maxMs: 1000 }, () => 1)).toBe(1000);
-    expect(backoffDelay(1, { baseMs: 100, maxMs: 1000 }, () => 0)).toBe(50);
+    expect(backoffDelay(10, { baseMs: 100, maxMs: 1000, jitter: 0.5 }, () => 1)).toBe(1000);
+    expect(backoffDelay(1, { baseMs: 100, maxMs: 1000, jitter: 0.5 }, () => 0)).toBe(50);
     expect(parseRetryAfter('2', 30_000)).toBe(2000);
     expect(parseRetryAfter('3600', 30_000)).toBe(30_000);
     expect(parseRetryAfter('soon', 30_000)).toBeUndefined();

@@ -275,7 +275,7 @@ export class HttpTarget {
   ): Promise<HttpResponse> {
     const shown = pathWithQuery(path, init.query);
     const fullPath = `${this.basePath}${shown}`;
-    const maxAttempts = this.opts.maxAttempts ?? 5;
+    const maxAttempts = this.opts.maxAttempts ?? BACKOFF.http.attempts;
     for (let attempt = 1; ; attempt++) {
       this.opts.signal?.throwIfAborted();
       let outcome: HttpResponse | HttpStatusError | HttpConnectError | HttpTooLargeError;
@@ -312,7 +312,7 @@ export class HttpTarget {
       if (!(outcome instanceof HttpStatusError || outcome instanceof HttpConnectError || outcome instanceof HttpTooLargeError)) return outcome;
       if (!retry) throw outcome;
       const hinted = (outcome as { retryAfter?: number }).retryAfter;
-      const delay = hinted ?? backoffDelay(attempt, { baseMs: this.opts.backoffBaseMs ?? BACKOFF.http.baseMs, maxMs: this.opts.backoffMaxMs ?? BACKOFF.http.maxMs });
+      const delay = hinted ?? backoffDelay(attempt, { ...BACKOFF.http, ...(this.opts.backoffBaseMs !== undefined && { baseMs: this.opts.backoffBaseMs }), ...(this.opts.backoffMaxMs !== undefined && { maxMs: this.opts.backoffMaxMs }) });
       const wait = this.linked();
       try {
         await sleep(delay, undefined, { signal: wait.signal });

@@ -5,6 +5,8 @@
  * node is down, and a timeout means the node did not answer within PROXMOX_API_TIMEOUT:
  * retrying either only multiplies the wait, so neither is retried.
  */
+import { attemptsLeft } from '../backoff.ts';
+
 export const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
 export const RETRYABLE_ERROR_CODES = new Set([
   'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ENOTCONN', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED',
@@ -19,7 +21,7 @@ export interface HttpAttempt {
 }
 
 export function shouldRetryHttp(a: HttpAttempt): boolean {
-  if (a.attempt >= a.maxAttempts) return false;
+  if (!attemptsLeft(a.attempt, { attempts: a.maxAttempts })) return false;
   if (a.method !== 'GET' && a.method !== 'HEAD') return false;
   if (a.status !== undefined) return RETRYABLE_STATUS.has(a.status);
   return a.errorCode !== undefined && RETRYABLE_ERROR_CODES.has(a.errorCode);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RunResult } from '../run.ts';
+import type { RunResult } from '../pipeline/result.ts';
 import { Metrics } from './metrics.ts';
 
 const run = (over: Partial<RunResult>): RunResult => ({

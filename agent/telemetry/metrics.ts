@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { RunResult } from '../run.ts';
+import type { RunResult } from '../pipeline/result.ts';
 import { AGENT_VERSION } from '../version.ts';
 
 /**

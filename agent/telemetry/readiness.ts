@@ -1,5 +1,5 @@
 import cron from 'node-cron';
-import type { RunResult } from '../run.ts';
+import type { RunResult } from '../pipeline/result.ts';
 
 /*
  * /readyz beyond "the scheduler runs": not ready while a scheduled policy's last success is

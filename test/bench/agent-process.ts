@@ -3,7 +3,7 @@ import { FakeDiodeIngester } from '../fakes/diode-ingester.ts';
 import { harness } from '../helpers/agent-harness.ts';
 import type { CollectContext } from '../../agent/collectors/types.ts';
 import type { HttpTarget } from '../../agent/http/client.ts';
-import type { RunResult } from '../../agent/run.ts';
+import type { RunResult } from '../../agent/pipeline/result.ts';
 
 /*
  * The agent side of one benchmark scenario, in a fresh process so that its CPU time and

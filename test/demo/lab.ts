@@ -7,7 +7,7 @@ import { COLLECTORS } from '../../agent/collectors/registry.ts';
 import { loadAgentConfig } from '../../agent/config/load.ts';
 import { listDryRunFiles } from '../../agent/diode/dry-run.ts';
 import { createLogger } from '../../agent/log.ts';
-import type { RunResult } from '../../agent/run.ts';
+import type { RunResult } from '../../agent/pipeline/result.ts';
 import type { CollectorLab, LabService } from './site.ts';
 
 export type { CollectorLab, LabService } from './site.ts';

@@ -1,6 +1,6 @@
 import cron, { type Logger as CronLogger, type RunCoordinator, type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
-import type { Policy } from './config/load.ts';
+import type { Policy } from '../config/load.ts';
 
 export interface SchedulerEvents {
   onSkippedTick?: (policy: string) => void;
@@ -39,7 +39,8 @@ export class Scheduler {
     return {
       info: (m) => l.debug({ source: 'node-cron' }, m),
       warn: (m) => l.debug({ source: 'node-cron' }, m),
-      error: (m) => l.error({ source: 'node-cron', err: String(m) }, 'scheduler error'),
+      // node-cron passes what it caught: an Error keeps its stack and cause in the log.
+      error: (m) => l.error({ source: 'node-cron', err: m instanceof Error ? m : String(m) }, 'scheduler error'),
       debug: (m) => l.debug({ source: 'node-cron' }, String(m)),
     };
   }

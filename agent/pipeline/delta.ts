@@ -1,8 +1,8 @@
 import { EntityType, encodeEntity, type EncodedEntity } from '../diode/codec.ts';
+import { emptyState, type ObjectState, type PolicyState } from '../state/store.ts';
 import { vmKey } from '../../mappers/keys.ts';
-import { sortByEmission } from '../../mappers/order.ts';
 import type { AnyEntity } from '../../mappers/types.ts';
-import { emptyState, type ObjectState, type PolicyState } from './store.ts';
+import { mergeInOrder } from './order.ts';
 
 /** Kinds that are reported stale when they disappear (README.md "What lands in NetBox", stale objects; issue "Nothing lost"). */
 export const STALE_KINDS: ReadonlySet<string> = new Set(['virtual_machine', 'device', 'interface', 'vm_interface', 'ip_address', 'inventory_item']);
@@ -181,7 +181,10 @@ export function returnedEntity(e: EncodedEntity): EncodedEntity {
   return withStaleField(e.kind, e.body, false);
 }
 
-/** Chooses what a run sends: everything on a full sync, else only new or changed entities, plus stale ones. */
+/**
+ * Chooses what a run sends: everything on a full sync, else only new or changed entities, plus
+ * stale ones. `encoded` is in emission order (order.ts), and so is `send`.
+ */
 export function planDelta(state: PolicyState | null, encoded: readonly EncodedEntity[], o: DeltaOptions): DeltaPlan {
   const reason = fullReason(state, o);
   const full = reason !== undefined;
@@ -200,6 +203,8 @@ export function planDelta(state: PolicyState | null, encoded: readonly EncodedEn
       staleField = true;
     }
   }
+  // What the run did not collect (stale entities, the stale field), merged into the order.
+  const extra: EncodedEntity[] = [];
   if (o.staleAction === 'mark' && state) {
     const run = state.runs + 1;
     const present = presentIds();
@@ -222,12 +227,12 @@ export function planDelta(state: PolicyState | null, encoded: readonly EncodedEn
       staleIds.add(id);
     }
     if (stale.length) {
-      send.push(...stale);
+      extra.push(...stale);
       staleField = true;
     }
   }
-  if (staleField) send.push(encodeEntity(STALE_FIELD_ENTITY));
-  return { full, reason: reason ?? 'delta', send: sortByEmission(send), staleIds, forgetIds };
+  if (staleField) extra.push(encodeEntity(STALE_FIELD_ENTITY));
+  return { full, reason: reason ?? 'delta', send: mergeInOrder(send, extra), staleIds, forgetIds };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { Policy } from './config/load.ts';
-import { Scheduler } from './scheduler.ts';
+import type { Policy } from '../config/load.ts';
+import { Scheduler } from './schedule.ts';
 
 const policy = (name: string, hash: string, schedule?: string): Policy => ({ name, hash, enabled: true, ...(schedule ? { schedule } : {}) }) as unknown as Policy;
 

@@ -1,46 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { CollectContext, Warning } from './collectors/types.ts';
-import type { Policy } from './config/load.ts';
-import { HttpTarget } from './http/client.ts';
-import { encodeEntityWith, type EncodedEntity } from './diode/codec.ts';
-import { MessageEncoder } from './diode/message-encoder.ts';
-import type { DeliveryResult } from './diode/deliver.ts';
-import { sortByEmission } from '../mappers/order.ts';
-import type { AnyEntity } from '../mappers/types.ts';
-
-/**
- * `cancelled`: the agent stopped (SIGTERM, SIGINT) while the run was collecting; nothing
- * was delivered, and the next run starts over. Not a failure of the target.
- */
-export type RunStatus = 'success' | 'partial' | 'failed' | 'cancelled';
-
-export interface RunResult {
-  policy: string;
-  collector: string;
-  runId: string;
-  status: RunStatus;
-  startedAt: string;
-  durationMs: number;
-  warnings: Warning[];
-  error?: string;
-  /**
-   * The state could not be saved after the delivery (the reason and what it means for the
-   * next run); the status is then at best 'partial' and `once` exits non-zero.
-   */
-  stateError?: string;
-  collected: Record<string, number>;
-  /** Counts about the inventory from the collector (CollectorDefinition.measures, MapSummary). */
-  measures?: Record<string, number>;
-  sent: Record<string, number>;
-  apiRequests: number;
-  apiByStatus: Record<string, number>;
-  diode: DeliveryResult;
-  /** Dry run: the files the run's requests were written to, in order. */
-  dryRunFiles?: string[];
-  /** How the delivery went: full or delta (and why), how much was planned, stale objects. */
-  delivery?: { full: boolean; reason: string; planned: number; stale: number; pending: boolean };
-}
+import type { CollectContext, Warning } from '../collectors/types.ts';
+import type { Policy } from '../config/load.ts';
+import type { EncodedEntity } from '../diode/codec.ts';
+import { errorMessage } from '../errors.ts';
+import { HttpTarget } from '../http/client.ts';
+import { mapAndEncode, type EncodedRun } from './encode.ts';
+import { orderRun } from './order.ts';
+import { countByKind, type RunResult } from './result.ts';
 
 export interface RunDeps {
   log: Logger;
@@ -69,51 +36,16 @@ export interface CollectedRun {
   memory?: unknown;
 }
 
-export function countByKind(items: ReadonlyArray<{ kind: string }>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const i of items) out[i.kind] = (out[i.kind] ?? 0) + 1;
-  return out;
-}
-
 /**
- * Collect, map and encode. The snapshot lives only in this frame: once mapped it is
- * garbage. Each entity is encoded as soon as it is mapped (mapEach) or, for collectors
- * with only `map`, released as soon as it is encoded, so one form of it is alive at a time.
- * One encoder for the run: the references the entities share (tags, site, cluster…) are
- * encoded once.
+ * Collect, then map and encode (encode.ts). The snapshot lives only in this frame: once
+ * mapped it is garbage.
  */
-async function collectAndEncode(policy: Policy, ctx: CollectContext<unknown>, now: () => Date): Promise<{ encoded: EncodedEntity[]; at: Date; measures: Record<string, number>; forgetVms?: string[] }> {
+async function collectAndEncode(policy: Policy, ctx: CollectContext<unknown>, now: () => Date): Promise<EncodedRun> {
   const snapshot = await policy.def.collect(ctx);
-  const at = now();
-  const mctx = { config: policy.config, scope: policy.scope, now: at, policyName: policy.name };
-  const encoder = new MessageEncoder({ shareNested: true });
-  const encoded: EncodedEntity[] = [];
-  const take = (e: AnyEntity): void => {
-    encoded.push(encodeEntityWith(encoder, e));
-  };
-  const measures: Record<string, number> = { ...policy.def.measures?.(snapshot, mctx) };
-  let forgetVms: string[] | undefined;
-  if (policy.def.mapEach) {
-    const it = policy.def.mapEach(snapshot, mctx);
-    for (let step = it.next(); ; step = it.next()) {
-      if (step.done) {
-        Object.assign(measures, step.value?.measures);
-        forgetVms = step.value?.forgetVms;
-        break;
-      }
-      take(step.value);
-    }
-  } else {
-    const entities: Array<AnyEntity | undefined> = policy.def.map(snapshot, mctx);
-    for (let i = 0; i < entities.length; i++) {
-      take(entities[i] as AnyEntity);
-      entities[i] = undefined;
-    }
-  }
-  return { encoded, at, measures, ...(forgetVms?.length && { forgetVms }) };
+  return mapAndEncode(policy, snapshot, now());
 }
 
-/** Collect → snapshot → map (pure) → order → encode. Delivery is the caller's (agent/delivery.ts). */
+/** Collect → snapshot → map (pure) and encode → order. Delivery is the caller's (deliver.ts). */
 export async function collectRun(policy: Policy, deps: RunDeps): Promise<CollectedRun> {
   const runId = randomUUID();
   const log = deps.log.child({ policy: policy.name, collector: policy.collector, run_id: runId });
@@ -177,7 +109,7 @@ export async function collectRun(policy: Policy, deps: RunDeps): Promise<Collect
     const run = await collectAndEncode(policy, ctx, now);
     at = run.at;
     // Each entity is encoded once, its natural key with it; ordering uses that key.
-    encoded = sortByEmission(run.encoded);
+    encoded = orderRun(run.encoded);
     result.collected = countByKind(encoded);
     if (Object.keys(run.measures).length > 0) result.measures = run.measures;
     if (run.forgetVms) forgetVms = new Set(run.forgetVms);
@@ -191,7 +123,7 @@ export async function collectRun(policy: Policy, deps: RunDeps): Promise<Collect
     } else {
       // The failure is the run's result, not an exception: its message goes to the result and the log.
       result.status = 'failed';
-      result.error = `collection failed: ${(err as Error).message}`;
+      result.error = `collection failed: ${errorMessage(err)}`;
       log.error({ err, reason: result.error }, 'run failed');
     }
   } finally {

@@ -5,8 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { EntityType, encodeEntity, type EncodedEntity } from '../diode/codec.ts';
 import { entity, type AnyEntity } from '../../mappers/types.ts';
 import { commitDelta, planDelta, type DeltaOptions } from './delta.ts';
-import { encodeState, encodeStatePieces, PIECE_BYTES } from './format.ts';
-import { FileStateStore, parseState, StateLoadError, type PolicyState } from './store.ts';
+import { orderRun } from './order.ts';
+import { encodeState, encodeStatePieces, PIECE_BYTES } from '../state/format.ts';
+import { FileStateStore, parseState, StateLoadError, type PolicyState } from '../state/store.ts';
 
 const opts = (over: Partial<DeltaOptions> = {}): DeltaOptions => ({
   agentVersion: '1.0.0', policyHash: 'h1', now: 1_000_000, delta: true, fullSyncIntervalMs: 86_400_000, staleAfterRuns: 3, staleAction: 'mark', ...over,
@@ -14,9 +15,9 @@ const opts = (over: Partial<DeltaOptions> = {}): DeltaOptions => ({
 const vm = (name: string, memory = 1024): AnyEntity => entity('virtual_machine', { name, cluster: { name: 'c' }, status: 'active', memory, tags: [{ name: 'discovered', slug: 'discovered' }] });
 const tag = entity('tag', { name: 'discovered', slug: 'discovered', color: '198754' });
 
-/** Runs plan + commit with everything accepted, as a successful delivery would. */
+/** Runs plan + commit with everything accepted, as a successful delivery would (on the run's order, order.ts). */
 function cycle(state: PolicyState | null, ents: AnyEntity[], o: DeltaOptions = opts()): { state: PolicyState; sent: EncodedEntity[] } {
-  const encoded = ents.map(encodeEntity);
+  const encoded = orderRun(ents.map(encodeEntity));
   const plan = planDelta(state, encoded, o);
   const accepted = new Map(plan.send.map((e) => [e.id, e]));
   return { state: commitDelta(state, o, plan, encoded, accepted, true), sent: plan.send };

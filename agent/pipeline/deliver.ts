@@ -1,16 +1,17 @@
 import type { Logger } from 'pino';
-import { BACKOFF, backoffDelay } from './backoff.ts';
-import { DiodeAuthError } from './diode/auth.ts';
-import { DiodeError, type IngestSink } from './diode/client.ts';
-import type { EncodedEntity } from './diode/codec.ts';
-import { ChunkedDelivery, DeliveryError } from './diode/deliver.ts';
-import { ReadBackSession } from './diode/read-back.ts';
-import { RETRYABLE_GRPC } from './diode/retry.ts';
-import type { Policy } from './config/load.ts';
-import { commitDelta, planDelta, type DeltaOptions, type DeltaPlan } from './state/delta.ts';
-import { StateLoadError, StateSaveError, type PolicyState, type StateStore } from './state/store.ts';
-import { countByKind, type CollectedRun, type RunResult } from './run.ts';
-import { AGENT_NAME, AGENT_VERSION } from './version.ts';
+import { attemptsLeft, BACKOFF, backoffDelay } from '../backoff.ts';
+import type { Policy } from '../config/load.ts';
+import { errorMessage } from '../errors.ts';
+import { DiodeAuthError } from '../diode/auth.ts';
+import { DiodeError, type IngestSink } from '../diode/client.ts';
+import type { EncodedEntity } from '../diode/codec.ts';
+import { ReadBackSession } from '../diode/read-back.ts';
+import { StateLoadError, StateSaveError, type PolicyState, type StateStore } from '../state/store.ts';
+import { AGENT_NAME, AGENT_VERSION } from '../version.ts';
+import type { CollectedRun } from './collect.ts';
+import { commitDelta, planDelta, type DeltaOptions, type DeltaPlan } from './delta.ts';
+import { ChunkedDelivery, DeliveryError } from './requests.ts';
+import { countByKind, type RunResult } from './result.ts';
 
 export interface DelivererOptions {
   sink: IngestSink;
@@ -89,12 +90,26 @@ function setStateError(r: RunResult, err: StateSaveError | undefined): void {
   else delete r.stateError;
 }
 
-/** Diode could not be reached (as opposed to Diode refusing the request). */
+/**
+ * Diode could not be reached (as opposed to Diode refusing the request): a gRPC code the
+ * client retries (agent/diode/retry.ts), or a token endpoint that did not answer or answered
+ * 5xx. A 4xx from the token endpoint is a refused credential, which waiting does not fix.
+ */
 export function isOutage(err: unknown): boolean {
   const cause = err instanceof DeliveryError ? err.cause : err;
-  if (cause instanceof DiodeError) return RETRYABLE_GRPC.has(cause.grpcCode);
-  if (cause instanceof DiodeAuthError) return cause.status === undefined || cause.status >= 500;
-  return false;
+  return (cause instanceof DiodeError || cause instanceof DiodeAuthError) && cause.retryable;
+}
+
+/**
+ * The outbox's retry rule, after the sink's own retries gave up on a delivery: `keep` the
+ * snapshot and try again later (BACKOFF.outbox) when Diode is down and the agent runs in the
+ * background; `drop` it (reported) when Diode is down and the agent is stopping, since no
+ * retry will come; else `fail`: the run failed, and the next run resends everything.
+ */
+export function outboxDecision(err: unknown, o: { background: boolean; stopping: boolean; attempt: number }): 'keep' | 'drop' | 'fail' {
+  if (!o.background || !isOutage(err)) return 'fail';
+  if (!attemptsLeft(o.attempt, BACKOFF.outbox)) return 'fail';
+  return o.stopping ? 'drop' : 'keep';
 }
 
 /**
@@ -153,7 +168,8 @@ export class Deliverer {
       return { state: await this.opts.store.load(policy.name), unreadable: false };
     } catch (err) {
       const message = err instanceof StateLoadError ? err.message : String(err);
-      log.warn({ reason: message }, 'state unreadable, doing a full resync');
+      // The error for its stack and cause (scrubbed by agent/log.ts), the reason for a reader.
+      log.warn({ err, reason: message }, 'state unreadable, doing a full resync');
       return { state: null, unreadable: true };
     }
   }
@@ -220,7 +236,7 @@ export class Deliverer {
   private warnReadBack(policy: string, session: ReadBackSession, log: Logger): void {
     if (!session.unavailable || this.readBackWarned.has(policy)) return;
     this.readBackWarned.add(policy);
-    log.warn({ reason: session.unavailable.message, fallback: READ_BACK_FALLBACK }, 'diode read-back unavailable');
+    log.warn({ err: session.unavailable, reason: session.unavailable.message, fallback: READ_BACK_FALLBACK }, 'diode read-back unavailable');
   }
 
   /**
@@ -282,17 +298,18 @@ export class Deliverer {
       r.status = 'failed';
       // Stopping: no retry will come, so the snapshot is given up, and said so (once: an
       // attempt abandoned at the end of the grace period was reported then).
-      if (p.dropped || (isOutage(err) && this.opts.background && this.stopped)) {
+      const decision = outboxDecision(err, { background: this.opts.background, stopping: this.stopped, attempt: p.attempts });
+      if (p.dropped || decision === 'drop') {
         this.pending.delete(p.policy.name);
         if (r.delivery) r.delivery.pending = false;
-        r.error = `Diode unavailable (${(err as Error).message}); snapshot dropped at shutdown`;
+        r.error = `Diode unavailable (${errorMessage(err)}); snapshot dropped at shutdown`;
         this.reportDropped(p, 'shutdown');
         setStateError(r, await this.commit(p, false));
         return r;
       }
-      if (isOutage(err) && this.opts.background) {
-        const delay = backoffDelay(p.attempts, { baseMs: this.opts.retryBaseMs ?? BACKOFF.outbox.baseMs, maxMs: this.opts.retryMaxMs ?? BACKOFF.outbox.maxMs });
-        r.error = `Diode unavailable (${(err as Error).message}); snapshot kept, next attempt in ${Math.round(delay / 1000)}s`;
+      if (decision === 'keep') {
+        const delay = backoffDelay(p.attempts, { ...BACKOFF.outbox, ...(this.opts.retryBaseMs !== undefined && { baseMs: this.opts.retryBaseMs }), ...(this.opts.retryMaxMs !== undefined && { maxMs: this.opts.retryMaxMs }) });
+        r.error = `Diode unavailable (${errorMessage(err)}); snapshot kept, next attempt in ${Math.round(delay / 1000)}s`;
         if (r.delivery) r.delivery.pending = true;
         p.run.log.warn({ err, attempt: p.attempts, retry_in_ms: delay, next_chunk: p.delivery.nextChunk, chunks: p.delivery.chunks.length }, 'delivery pending, Diode unavailable');
         this.pending.set(p.policy.name, p);
@@ -304,7 +321,7 @@ export class Deliverer {
         return r;
       }
       this.pending.delete(p.policy.name);
-      r.error = `delivery failed: ${(err as Error).message}`;
+      r.error = `delivery failed: ${errorMessage(err)}`;
       p.run.log.error({ err, delivered_requests: p.delivery.result.requests }, 'delivery failed; the next run resends everything');
       setStateError(r, await this.commit(p, false));
       return r;
@@ -331,7 +348,7 @@ export class Deliverer {
     } catch (cause) {
       this.savedMemory.delete(p.policy.name);
       // Stores other than the file store (Redis) throw their client's errors.
-      const err = cause instanceof StateSaveError ? cause : new StateSaveError(`cannot save the state of ${p.policy.name}: ${(cause as Error).message}`, cause);
+      const err = cause instanceof StateSaveError ? cause : new StateSaveError(`cannot save the state of ${p.policy.name}: ${errorMessage(cause)}`, cause);
       p.run.log.error({ err }, 'state not saved; the next run resends what changed since the last saved state');
       this.opts.onStateSaveFailed?.(p.policy.name);
       return err;

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { encodeRequest, entityWireSize, requestHeaderSize, timestampField, type EncodedEntity, type RequestHeader } from './codec.ts';
-import type { IngestSink } from './client.ts';
-import type { FailedEntity, ReadBackSummary, SentRequest } from './read-back.ts';
-import { AgentError } from '../errors.ts';
+import { encodeRequest, entityWireSize, requestHeaderSize, timestampField, type EncodedEntity, type RequestHeader } from '../diode/codec.ts';
+import type { IngestSink } from '../diode/client.ts';
+import type { FailedEntity, ReadBackSummary, SentRequest } from '../diode/read-back.ts';
+import { AgentError, errorMessage, isRetryable } from '../errors.ts';
 import { deliveryPhase, DELIVERY_PHASES } from '../../mappers/order.ts';
-import type { EntityKind } from '../../mappers/types.ts';
 
 export const MAX_ENTITIES_PER_REQUEST = 1000;
 export const MAX_REQUEST_BYTES = 3 * 1024 * 1024;
@@ -72,8 +71,8 @@ export class DeliveryError extends AgentError {
   readonly partial: DeliveryResult;
   /** Index of the chunk that failed: resuming starts there, so nothing is sent twice. */
   readonly nextChunk: number;
-  constructor(cause: Error, partial: DeliveryResult, nextChunk: number) {
-    super('delivery_failed', cause.message, { cause });
+  constructor(cause: unknown, partial: DeliveryResult, nextChunk: number) {
+    super('delivery_failed', errorMessage(cause), { cause, retryable: isRetryable(cause) });
     this.partial = partial;
     this.nextChunk = nextChunk;
   }
@@ -105,7 +104,7 @@ export class ChunkedDelivery {
     // Phase by phase, each in emission order: what others reference (or whose fields a
     // reference would otherwise pre-empt) is in an earlier phase (mappers/order.ts).
     const phases: EncodedEntity[][] = DELIVERY_PHASES.map(() => []);
-    for (const e of entities) phases[deliveryPhase(e.kind as EntityKind)]?.push(e);
+    for (const e of entities) phases[deliveryPhase(e.kind)]?.push(e);
     this.chunks = [];
     this.chunkPhases = [];
     const oversized: EncodedEntity[] = [];
@@ -144,7 +143,7 @@ export class ChunkedDelivery {
       try {
         outcome = await this.opts.sink.ingest(bytes, signal ?? this.opts.signal);
       } catch (err) {
-        throw new DeliveryError(err as Error, this.result, this.nextChunk);
+        throw new DeliveryError(err, this.result, this.nextChunk);
       }
       this.result.requests++;
       this.result.entities += chunk.length;

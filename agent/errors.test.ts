@@ -1,0 +1,60 @@
+import { status } from '@grpc/grpc-js';
+import { describe, expect, it } from 'vitest';
+import { DiodeAuthError } from './diode/auth.ts';
+import { DiodeError } from './diode/client.ts';
+import { AgentError, ConfigError, EXIT, isRetryable, runsExitCode } from './errors.ts';
+import { DeliveryError } from './pipeline/requests.ts';
+
+const partial = { requests: 0, entities: 0, bytes: 0, errors: [] };
+
+describe('AgentError', () => {
+  it('carries its code, its cause and the permanent/retryable distinction (permanent unless said)', () => {
+    const cause = new Error('socket hang up');
+    const e = new AgentError('x_failed', 'x failed', { cause, retryable: true });
+    expect([e.code, e.cause, e.retryable, e.name, isRetryable(e)]).toEqual(['x_failed', cause, true, 'AgentError', true]);
+    expect(new AgentError('y', 'y').retryable).toBe(false);
+    expect(isRetryable(new ConfigError([{ file: 'a.yaml', path: 'p', message: 'm' }]))).toBe(false);
+    expect(isRetryable(new Error('plain'))).toBe(false);
+  });
+
+  it('is retryable for Diode exactly where the client retries: transient gRPC codes, a token endpoint down or 5xx', () => {
+    expect(new DiodeError(status.UNAVAILABLE, 'x').retryable).toBe(true);
+    expect(new DiodeError(status.RESOURCE_EXHAUSTED, 'x').retryable).toBe(true);
+    expect(new DiodeError(status.INVALID_ARGUMENT, 'x').retryable).toBe(false);
+    expect(new DiodeError(status.UNAUTHENTICATED, 'x').retryable).toBe(false);
+    expect(new DiodeAuthError('no answer').retryable).toBe(true);
+    expect(new DiodeAuthError('HTTP 502', 502).retryable).toBe(true);
+    expect(new DiodeAuthError('invalid_client', 401).retryable).toBe(false);
+  });
+
+  it('makes a delivery stopped by a request as retryable as the request\'s error', () => {
+    expect(new DeliveryError(new DiodeError(status.UNAVAILABLE, 'x'), partial, 0).retryable).toBe(true);
+    expect(new DeliveryError(new DiodeError(status.UNKNOWN, 'x'), partial, 0).retryable).toBe(false);
+    expect(new DeliveryError(new Error('EACCES'), partial, 0).retryable).toBe(false);
+  });
+});
+
+describe('exit codes', () => {
+  it('are one table: 0 done, 1 failed, 2 nothing ran, 130 a second signal', () => {
+    expect(EXIT).toEqual({ ok: 0, failed: 1, usage: 2, interrupted: 130 });
+  });
+
+  it('fail `once` on a failed or cancelled run, a state not saved or a policy file not loaded; success and partial runs exit 0', () => {
+    expect(runsExitCode([{ status: 'success' }, { status: 'partial' }])).toBe(0);
+    expect(runsExitCode([])).toBe(0);
+    expect(runsExitCode([{ status: 'success' }, { status: 'failed' }])).toBe(1);
+    expect(runsExitCode([{ status: 'cancelled' }])).toBe(1);
+    expect(runsExitCode([{ status: 'partial', stateError: 'cannot save' }])).toBe(1);
+    expect(runsExitCode([{ status: 'success' }], 1)).toBe(1);
+  });
+});
+
+describe('README "Exit codes"', () => {
+  it('lists exactly the codes of EXIT', async () => {
+    const { readFileSync } = await import('node:fs');
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const section = readme.split('\n### Exit codes\n')[1]?.split('\n#')[0] ?? '';
+    const codes = [...section.matchAll(/^\| (\d+) \|/gm)].map((m) => Number(m[1]));
+    expect(codes).toEqual(Object.values(EXIT));
+  });
+});
