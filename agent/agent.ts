@@ -72,6 +72,11 @@ export class Agent {
   private readonly startedAt = new Date();
   private started = false;
   private stopping = false;
+  private readonly store: StateStore;
+  /** The last policy load saw every policy file (none failed to load, every directory listed). */
+  private policySetComplete = false;
+  /** Deleting the states of policies that no longer exist (start-up and reloads); tests await it. */
+  stateCleanup: Promise<void> = Promise.resolve();
 
   constructor(cfg: AgentConfig, registry: Registry, log: Logger, opts: AgentOptions = {}) {
     this.cfg = cfg;
@@ -101,15 +106,17 @@ export class Agent {
         log,
         onResult: (code, retrying) => this.metrics.diodeResult(code, retrying),
       });
+    this.store = opts.store ?? new FileStateStore(cfg.agent.state_dir);
     this.deliverer = new Deliverer({
       sink: this.sink,
-      store: opts.store ?? new FileStateStore(cfg.agent.state_dir),
+      store: this.store,
       log,
       appName: cfg.agent.name,
       stream: cfg.diode.stream,
       background: opts.background ?? false,
       // A dry run previews the next live delivery and leaves the live state as it was.
       readOnlyState: this.dryRun,
+      sharedState: opts.coordinator !== undefined,
       ...(opts.outboxRetryBaseMs !== undefined ? { retryBaseMs: opts.outboxRetryBaseMs } : {}),
       ...(opts.outboxRetryMaxMs !== undefined ? { retryMaxMs: opts.outboxRetryMaxMs } : {}),
       onDelivered: (r) => {
@@ -132,8 +139,50 @@ export class Agent {
     const set = loadPolicies(this.cfg, this.registry, this.opts.env ?? process.env);
     this.policies = set.policies;
     this.policyIssues = set.issues;
+    this.policySetComplete = set.issues.length === 0 && set.unreadableDir === undefined;
     this.logIssues(set.issues);
     this.syncPolicyTelemetry([]);
+  }
+
+  /**
+   * Deletes the delta state of policies that no longer exist, so a deleted policy leaves
+   * nothing behind in state_dir or Redis, and a policy later added under its name starts
+   * with a full sync instead of against an old state. After the policy's run under way, if
+   * any. Never in a dry run, which does not write state.
+   */
+  private forgetStates(names: readonly string[], reason: string): Promise<void> {
+    if (this.dryRun || names.length === 0) return Promise.resolve();
+    return Promise.all(names.map(async (name) => {
+      await this.running.get(name)?.catch(() => undefined);
+      try {
+        const dropped = await this.deliverer.forget(name);
+        this.log.info({ policy: name, reason, ...(dropped > 0 && { undelivered_entities_dropped: dropped }) }, 'state of a removed policy deleted');
+      } catch (err) {
+        this.log.warn({ policy: name, reason, err: (err as Error).message }, 'state of a removed policy could not be deleted');
+      }
+    })).then(() => undefined);
+  }
+
+  /**
+   * At start-up: states of policies deleted while the agent was not running. Only when
+   * every policy file loaded: a file that does not parse names no policy, and its state
+   * must survive the typo.
+   */
+  private async forgetOrphanStates(): Promise<void> {
+    if (this.dryRun) return;
+    if (!this.policySetComplete) {
+      this.log.info('a policy file did not load: states of deleted policies are kept until every file loads at start-up');
+      return;
+    }
+    let stored: string[];
+    try {
+      stored = await this.store.list();
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'cannot list the stored states; states of deleted policies are kept');
+      return;
+    }
+    const known = new Set(this.policies.map((p) => p.name));
+    await this.forgetStates(stored.filter((n) => !known.has(n)), 'no such policy at start-up');
   }
 
   /** Schedule intervals for /metrics; gauges and readiness of removed policies go. */
@@ -176,6 +225,8 @@ export class Agent {
     this.log.info({ changed, removed, policies: this.policies.length }, 'policies reloaded');
     this.syncPolicyTelemetry(removed);
     this.scheduler?.sync(this.policies);
+    const cleanup = this.forgetStates(removed, 'policy removed');
+    this.stateCleanup = this.stateCleanup.then(() => cleanup);
   }
 
   /** Watches policies.dir and reloads on any change, debounced. */
@@ -212,6 +263,7 @@ export class Agent {
       signal: abort.signal,
       tlsWarned: this.tlsWarned,
       onApiRequest: (collector, status, retried) => this.metrics.apiRequest(collector, status, retried),
+      recall: () => this.deliverer.memoryOf(policy.name),
       onProgress: (name, done, total) => this.progress.report(name, policy.collector, done, total),
     })
       .then(async (run) => {
@@ -256,6 +308,7 @@ export class Agent {
       runAtStart: this.cfg.agent.run_at_start,
     }, this.opts.coordinator);
     this.scheduler.sync(this.policies);
+    this.stateCleanup = this.forgetOrphanStates();
     this.started = true;
     // Policies that have not succeeded yet count from now.
     this.readiness.stale(this.policies);

@@ -195,7 +195,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         process.stderr.write(`${cfg.file}: diode: replay needs target, client_id and client_secret\n`);
         return 2;
       }
-      const log = createLogger({ level: cfg.agent.log_level, destination: pino.destination(2) });
+      const log = createLogger({ level: cfg.agent.log_level, destination: stderrLogs() });
       const client = new DiodeClient({
         target: cfg.diode.target, clientId: cfg.diode.client_id, clientSecret: cfg.diode.client_secret, caFile: cfg.diode.ca_file,
         skipTlsVerify: cfg.diode.skip_tls_verify, timeoutMs: cfg.diode.timeout, maxAttempts: cfg.diode.max_attempts, backoffMaxMs: cfg.diode.backoff_max, log,
@@ -226,8 +226,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     case 'run': {
       const cfg = configFor(args, env);
       if (typeof cfg === 'number') return cfg;
-      const logs = pino.destination(2);
-      const log = createLogger({ level: logLevel(args, cfg), destination: logs });
+      const log = createLogger({ level: logLevel(args, cfg), destination: stderrLogs() });
       if (cfg.stateDirProblem) log.warn({ file: cfg.stateDirProblem.file, key: cfg.stateDirProblem.path }, formatIssue(cfg.stateDirProblem));
       // Validated, its password registered as a secret, by loadAgentConfig.
       const redisUrl = cfg.coordination?.redis_url;
@@ -260,9 +259,6 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         }
         const results = await agent.once(args.policies);
         await agent.stop(0);
-        // pino writes asynchronously: what is still buffered goes out before the summary,
-        // not into the middle of it or after it on a terminal that shows both.
-        flushLogs(logs);
         process.stdout.write(`${formatSummary(results, { notLoaded: agent.policyIssues })}\n`);
         // A state that was not saved fails `once` too: cron and Jobs see only the exit code.
         const bad = results.some((r) => r.status === 'failed' || r.status === 'cancelled' || r.stateError !== undefined);
@@ -270,8 +266,6 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       }
       if (agent.policies.length === 0) {
         if (!cfg.policiesDir) {
-          // pino writes fatal lines at once, ahead of what is still buffered.
-          flushLogs(logs);
           log.fatal({ problems: agent.policyIssues.length }, 'no valid policy to run, and no policies.dir to wait for one in');
           await agent.stop(0);
           return 1;
@@ -288,7 +282,6 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
           await status.listen(listen);
           log.info({ listen, port: status.port }, 'status server listening');
         } catch (err) {
-          flushLogs(logs);
           log.fatal({ listen, err: (err as Error).message }, 'cannot start the status server');
           await agent.stop(0);
           return 1;
@@ -303,12 +296,15 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   }
 }
 
-function flushLogs(logs: ReturnType<typeof pino.destination>): void {
-  try {
-    logs.flushSync();
-  } catch {
-    // Nothing written yet (SonicBoom is not ready) or stderr is gone: nothing to order.
-  }
+/*
+ * Log lines go to stderr synchronously, in the order they are logged. pino's default
+ * SonicBoom writes asynchronously, and a fatal line is flushed synchronously at once
+ * (pino lib/levels.js `fatal` calls flushSync), so it could land ahead of an error line
+ * still being written; the summary on stdout could also overtake buffered lines. The agent
+ * logs a few lines per run, so a write per line costs nothing worth the reordering.
+ */
+function stderrLogs(): ReturnType<typeof pino.destination> {
+  return pino.destination({ dest: 2, sync: true });
 }
 
 /** SIGTERM/SIGINT: graceful stop within the grace period, exit 0; a second signal exits at once. */

@@ -25,6 +25,11 @@ export interface DelivererOptions {
    * skip them.
    */
   readOnlyState?: boolean;
+  /**
+   * Other agents write this store too (replicas sharing Redis): the collector memory is read
+   * from the store every run instead of from what this agent saved last.
+   */
+  sharedState?: boolean;
   retryBaseMs?: number;
   retryMaxMs?: number;
   now?: () => number;
@@ -54,10 +59,11 @@ export const STATE_NOT_SAVED = 'the next run compares against the last saved sta
 
 /**
  * Why an undelivered snapshot was given up. `shutdown`: the agent stopped while Diode was
- * unavailable. (A snapshot replaced by a newer run is counted as superseded instead: its
- * content goes out with the newer one.)
+ * unavailable. `policy_removed`: its policy was deleted while the snapshot waited. (A
+ * snapshot replaced by a newer run is counted as superseded instead: its content goes out
+ * with the newer one.)
  */
-export type DropReason = 'shutdown';
+export type DropReason = 'shutdown' | 'policy_removed';
 
 interface Pending {
   policy: Policy;
@@ -108,6 +114,8 @@ export class Deliverer {
   /** Ends read-back waits when the agent stops: what is not confirmed by then stays unconfirmed. */
   private readonly stopReadBack = new AbortController();
   private readonly readBackWarned = new Set<string>();
+  /** The collector memory this agent last saved per policy, so a run does not parse the state twice. */
+  private readonly savedMemory = new Map<string, unknown>();
 
   constructor(opts: DelivererOptions) {
     this.opts = opts;
@@ -118,6 +126,21 @@ export class Deliverer {
     const next = prev.then(fn, fn);
     this.chains.set(policy, next.catch(() => {}));
     return next;
+  }
+
+  /**
+   * The collector memory for the policy's next run (CollectContext.recall): that of a run
+   * still being delivered or waiting for Diode (newer than any saved state, and saved once
+   * it is delivered or given up), else what this agent saved last, else what the store
+   * holds (the first run after a start, a dry run, replicas). Throws what the store throws.
+   */
+  async memoryOf(policy: string): Promise<unknown> {
+    if (!this.opts.sharedState) {
+      const unsaved = this.active.get(policy) ?? this.pending.get(policy);
+      if (unsaved && !this.opts.readOnlyState) return unsaved.run.memory;
+      if (this.savedMemory.has(policy)) return this.savedMemory.get(policy);
+    }
+    return (await this.opts.store.load(policy))?.memory;
   }
 
   deliver(policy: Policy, run: CollectedRun): Promise<RunResult> {
@@ -160,6 +183,7 @@ export class Deliverer {
       staleAfterRuns: policy.stale_after_runs,
       staleAction: policy.stale.action,
       stateUnreadable: unreadable,
+      ...(run.forgetVms && { forgetVms: run.forgetVms }),
     };
     const plan = planDelta(state, run.encoded, opts);
     run.result.delivery = { full: plan.full, reason: plan.reason, planned: plan.send.length, stale: plan.staleIds.size, pending: false };
@@ -296,10 +320,15 @@ export class Deliverer {
       const obj = state.objects[id];
       if (obj) obj.fp = '';
     }
+    // The memory is the run's, delivered or not: it is about the target, not about Diode.
+    if (p.run.memory === undefined) delete state.memory;
+    else state.memory = p.run.memory;
     try {
       await this.opts.store.save(p.policy.name, state);
+      this.savedMemory.set(p.policy.name, p.run.memory);
       return undefined;
     } catch (cause) {
+      this.savedMemory.delete(p.policy.name);
       // Stores other than the file store (Redis) throw their client's errors.
       const err = cause instanceof StateSaveError ? cause : new StateSaveError(`cannot save the state of ${p.policy.name}: ${(cause as Error).message}`, cause);
       p.run.log.error({ err }, 'state not saved; the next run resends what changed since the last saved state');
@@ -321,6 +350,28 @@ export class Deliverer {
     for (let i = p.delivery.nextChunk; i < p.delivery.chunks.length; i++) unsent += p.delivery.chunks[i]?.length ?? 0;
     p.run.log.warn({ reason, entities: p.plan.send.length, unsent, collected_at: p.run.at.toISOString(), attempts: p.attempts, in_flight: inFlight }, 'undelivered snapshot dropped at shutdown');
     this.opts.onDropped?.(p.policy.name, reason);
+  }
+
+  /**
+   * A deleted policy: after its delivery under way (if any), a snapshot still waiting is
+   * given up (logged and counted) and its stored state is removed, so no retry writes it
+   * back. Returns the entities of the snapshot given up, 0 when none was waiting.
+   */
+  forget(policy: string): Promise<number> {
+    return this.serial(policy, async () => {
+      const p = this.pending.get(policy);
+      let dropped = 0;
+      if (p) {
+        clearTimeout(p.timer);
+        this.pending.delete(policy);
+        dropped = p.plan.send.length;
+        p.run.log.warn({ reason: 'policy_removed', entities: dropped, collected_at: p.run.at.toISOString(), attempts: p.attempts }, 'undelivered snapshot of a removed policy dropped');
+        this.dropped++;
+        this.opts.onDropped?.(policy, 'policy_removed');
+      }
+      await this.opts.store.remove(policy);
+      return dropped;
+    });
   }
 
   /**

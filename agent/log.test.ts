@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from './errors.ts';
 import { createLogger, crashReport, redactSecrets, registerSecret } from './log.ts';
+// As in the agent (cli.ts), the registry is loaded: it declares the collectors' secret keys (PROXMOX_TOKEN_VALUE…).
+import './collectors/registry.ts';
 import { Metrics } from './telemetry/metrics.ts';
 import { StatusServer } from './telemetry/status-server.ts';
 

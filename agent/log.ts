@@ -2,18 +2,37 @@ import { inspect } from 'node:util';
 import { pino, stdSerializers, type Logger, type DestinationStream } from 'pino';
 import { AgentError, ConfigError, type ConfigIssue } from './errors.ts';
 
-/**
- * Key paths whose values are secrets wherever they appear in a log object. Values are
- * also scrubbed by content (see `redactSecrets`) because a secret can hide inside a
- * message string or an error.
- */
-export const REDACT_PATHS = [
+/** Key paths of the agent's own settings whose values are secrets wherever they appear in a log object. */
+const AGENT_REDACT_PATHS = [
   'client_secret', '*.client_secret', 'token', '*.token', 'access_token', '*.access_token',
   'password', '*.password', 'authorization', '*.authorization', 'headers.authorization',
-  '*.headers.authorization', 'config.PROXMOX_TOKEN_VALUE', '*.PROXMOX_TOKEN_VALUE', 'PROXMOX_TOKEN_VALUE',
-  '*.PBS_TOKEN_SECRET', '*.PDM_TOKEN_SECRET', '*.CEPH_PASSWORD', 'PBS_TOKEN_SECRET', 'PDM_TOKEN_SECRET',
-  'CEPH_PASSWORD', 'config.PBS_TOKEN_SECRET', 'config.PDM_TOKEN_SECRET', 'config.CEPH_PASSWORD',
+  '*.headers.authorization',
 ];
+
+/**
+ * Key paths whose values are secrets wherever they appear in a log object: the agent's own
+ * and each collector's declared `secretKeys` (a policy's `config.X`, or `X` at any depth).
+ * Values are also scrubbed by content (see `redactSecrets`) because a secret can hide inside
+ * a message string or an error.
+ */
+export function redactPaths(): string[] {
+  return [...AGENT_REDACT_PATHS, ...[...collectorKeys].flatMap((k) => [k, `*.${k}`, `config.${k}`])];
+}
+
+const collectorKeys = new Set<string>();
+
+/**
+ * The collectors' secret `config:` keys (CollectorDefinition.secretKeys). The registry
+ * declares them as it loads (agent/collectors/registry.ts): this module cannot import it, as
+ * collectors import this module. Read when a logger is made and on each substitution.
+ */
+export function declareSecretKeys(keys: Iterable<string>): void {
+  for (const k of keys) collectorKeys.add(k);
+}
+
+export function declaredSecretKeys(): ReadonlySet<string> {
+  return collectorKeys;
+}
 
 /** What a secret is replaced with, in logs, summaries, /status, /metrics and errors. */
 export const CENSOR = '[REDACTED]';
@@ -113,7 +132,7 @@ export function createLogger(opts: LogOptions = {}): Logger {
     {
       level,
       base: { app: 'diode-agent' },
-      redact: { paths: REDACT_PATHS, censor: CENSOR },
+      redact: { paths: redactPaths(), censor: CENSOR },
       /*
        * Secrets are scrubbed from the values, before pino encodes them: in the encoded line a
        * secret holding `"`, `\` or a control character is escaped and no longer matches. pino

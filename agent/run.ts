@@ -6,7 +6,6 @@ import { HttpTarget } from './http/client.ts';
 import { encodeEntityWith, type EncodedEntity } from './diode/codec.ts';
 import { MessageEncoder } from './diode/message-encoder.ts';
 import type { DeliveryResult } from './diode/deliver.ts';
-import { AgentError } from './errors.ts';
 import { sortByEmission } from '../mappers/order.ts';
 import type { AnyEntity } from '../mappers/types.ts';
 
@@ -51,6 +50,8 @@ export interface RunDeps {
   tlsWarned?: Set<string>;
   onProgress?: (policy: string, done: number, total: number) => void;
   onApiRequest?: (collector: string, status: string, retried: boolean) => void;
+  /** What the policy's collector remembered last run (CollectContext.recall); absent: nothing. */
+  recall?: () => Promise<unknown>;
 }
 
 /** A collected run, mapped, ordered and encoded once, ready for delivery. */
@@ -62,12 +63,10 @@ export interface CollectedRun {
   /** Collection time: the entities' timestamp. */
   at: Date;
   t0: number;
-}
-
-export class CollectError extends AgentError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('collect_failed', message, options);
-  }
+  /** VM keys the mapper says to forget, not report stale (MapSummary.forgetVms). */
+  forgetVms?: ReadonlySet<string>;
+  /** What the collector asked to remember (CollectContext.remember), saved with the run's state. */
+  memory?: unknown;
 }
 
 export function countByKind(items: ReadonlyArray<{ kind: string }>): Record<string, number> {
@@ -83,7 +82,7 @@ export function countByKind(items: ReadonlyArray<{ kind: string }>): Record<stri
  * One encoder for the run: the references the entities share (tags, site, cluster…) are
  * encoded once.
  */
-async function collectAndEncode(policy: Policy, ctx: CollectContext<unknown>, now: () => Date): Promise<{ encoded: EncodedEntity[]; at: Date; measures: Record<string, number> }> {
+async function collectAndEncode(policy: Policy, ctx: CollectContext<unknown>, now: () => Date): Promise<{ encoded: EncodedEntity[]; at: Date; measures: Record<string, number>; forgetVms?: string[] }> {
   const snapshot = await policy.def.collect(ctx);
   const at = now();
   const mctx = { config: policy.config, scope: policy.scope, now: at, policyName: policy.name };
@@ -93,11 +92,13 @@ async function collectAndEncode(policy: Policy, ctx: CollectContext<unknown>, no
     encoded.push(encodeEntityWith(encoder, e));
   };
   const measures: Record<string, number> = { ...policy.def.measures?.(snapshot, mctx) };
+  let forgetVms: string[] | undefined;
   if (policy.def.mapEach) {
     const it = policy.def.mapEach(snapshot, mctx);
     for (let step = it.next(); ; step = it.next()) {
       if (step.done) {
         Object.assign(measures, step.value?.measures);
+        forgetVms = step.value?.forgetVms;
         break;
       }
       take(step.value);
@@ -109,7 +110,7 @@ async function collectAndEncode(policy: Policy, ctx: CollectContext<unknown>, no
       entities[i] = undefined;
     }
   }
-  return { encoded, at, measures };
+  return { encoded, at, measures, ...(forgetVms?.length && { forgetVms }) };
 }
 
 /** Collect → snapshot → map (pure) → order → encode. Delivery is the caller's (agent/delivery.ts). */
@@ -127,6 +128,8 @@ export async function collectRun(policy: Policy, deps: RunDeps): Promise<Collect
     warnings, collected: {}, sent: {}, apiRequests: 0, apiByStatus, diode: { requests: 0, entities: 0, bytes: 0, errors: [] },
   };
   const signal = deps.signal ?? new AbortController().signal;
+  let recalled: Promise<unknown> | undefined;
+  let memory: unknown;
   const ctx: CollectContext<unknown> = {
     policyName: policy.name,
     config: policy.config,
@@ -156,10 +159,20 @@ export async function collectRun(policy: Policy, deps: RunDeps): Promise<Collect
       log.warn({ warning: w.code, subject: w.subject, reason: w.message }, 'collector warning');
     },
     progress: (done, total) => deps.onProgress?.(policy.name, done, total),
+    // Loaded once, when the collector first asks; a store that cannot be read gives nothing.
+    recall: () => (recalled ??= (deps.recall?.() ?? Promise.resolve(undefined)).catch((err: unknown) => {
+      log.warn({ err: (err as Error).message }, 'collector memory unreadable, collecting without it');
+      return undefined;
+    })),
+    remember: (value) => {
+      memory = value;
+    },
+    now: () => now().getTime(),
   };
   log.info('run started');
   let encoded: EncodedEntity[] = [];
   let at = started;
+  let forgetVms: ReadonlySet<string> | undefined;
   try {
     const run = await collectAndEncode(policy, ctx, now);
     at = run.at;
@@ -167,6 +180,7 @@ export async function collectRun(policy: Policy, deps: RunDeps): Promise<Collect
     encoded = sortByEmission(run.encoded);
     result.collected = countByKind(encoded);
     if (Object.keys(run.measures).length > 0) result.measures = run.measures;
+    if (run.forgetVms) forgetVms = new Set(run.forgetVms);
   } catch (err) {
     if (signal.aborted) {
       // Stopping is no failure of the target: warn, not error, and say why.
@@ -175,15 +189,19 @@ export async function collectRun(policy: Policy, deps: RunDeps): Promise<Collect
       result.error = `cancelled: ${reason}`;
       log.warn({ reason }, 'run cancelled');
     } else {
-      const e = new CollectError(`collection failed: ${(err as Error).message}`, { cause: err });
+      // The failure is the run's result, not an exception: its message goes to the result and the log.
       result.status = 'failed';
-      result.error = e.message;
-      log.error({ err: { message: e.message, code: (err as { code?: string }).code } }, 'run failed');
+      result.error = `collection failed: ${(err as Error).message}`;
+      log.error({ err: { message: result.error, code: (err as { code?: string }).code } }, 'run failed');
     }
   } finally {
     await Promise.all(targets.map((t) => t.close().catch(() => {})));
     result.apiRequests = Object.values(apiByStatus).reduce((a, b) => a + b, 0);
     result.durationMs = Math.round(performance.now() - t0);
   }
-  return { result, log, encoded, at, t0 };
+  return {
+    result, log, encoded, at, t0,
+    ...(forgetVms && { forgetVms }),
+    ...(memory !== undefined && result.status !== 'failed' && result.status !== 'cancelled' && { memory }),
+  };
 }

@@ -26,7 +26,6 @@ export class Scheduler {
   private readonly coordinator: RunCoordinator | undefined;
   private readonly oneShots = new Set<Promise<unknown>>();
   private readonly ranOnce = new Map<string, string>();
-  skippedTicks = 0;
 
   constructor(run: (policy: Policy) => Promise<unknown>, log: Logger, events: SchedulerEvents = {}, coordinator?: RunCoordinator) {
     this.run = run;
@@ -75,7 +74,6 @@ export class Scheduler {
         logger: this.cronLogger(p.name),
       });
       task.on('execution:overlap', () => {
-        this.skippedTicks++;
         this.events.onSkippedTick?.(p.name);
         this.log.warn({ policy: p.name }, 'previous run still going, tick skipped');
       });

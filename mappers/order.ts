@@ -27,6 +27,7 @@ export const EMISSION_ORDER = [
   'inventory_item',
   'service',
   'journal_entry',
+  'tenant',
 ] as const satisfies readonly EntityKind[];
 
 const rank = new Map<string, number>(EMISSION_ORDER.map((k, i) => [k, i]));
@@ -45,7 +46,8 @@ const rank = new Map<string, number>(EMISSION_ORDER.map((k, i) => [k, i]));
 export const DELIVERY_PHASES: ReadonlyArray<readonly EntityKind[]> = [
   // Tags alone: every other entity carries tag references, which would create them colourless.
   ['tag'],
-  ['custom_field_choice_set', 'custom_field', 'cluster_type', 'platform'],
+  // Tenants (PVE TENANT_MAP) before the VMs and IPs that reference them.
+  ['custom_field_choice_set', 'custom_field', 'cluster_type', 'platform', 'tenant'],
   ['cluster', 'device', 'vlan', 'virtual_machine', 'prefix'],
   ['vm_interface', 'interface', 'virtual_disk', 'inventory_item', 'service', 'journal_entry'],
   ['ip_address'],

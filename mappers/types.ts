@@ -21,4 +21,10 @@ export interface MapContext<C> {
 /** What a streaming mapper (mapEach) returns when it is done: counts it saw while mapping. */
 export interface MapSummary {
   measures?: Record<string, number>;
+  /**
+   * Natural keys (mappers/keys.ts vmKey) of VMs the policy now excludes on purpose (PVE
+   * EXCLUDE_*): the delta forgets them, their interfaces, disks and IPs, instead of
+   * reporting them stale (agent/state/delta.ts).
+   */
+  forgetVms?: string[];
 }

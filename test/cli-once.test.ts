@@ -56,6 +56,24 @@ describe('once: a policy that did not load', () => {
   });
 });
 
+describe('once --policy with a name no policy has', () => {
+  it('exits 1 with a clear message naming it and the loaded policies, and runs nothing', async () => {
+    const { file, dir } = tempAgent(AGENT, { 'a.yaml': boot('good'), 'b.yaml': boot('other') });
+    expect(await agentCli(['once', '-q', '--policy', 'good', '--policy', 'nope', '-c', file])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'no such policy: nope (loaded: good, other)\n',
+    });
+    const out = join(dir, 'state', 'dry-run');
+    expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
+  });
+
+  it('with no policy loaded at all, says so', async () => {
+    const { file } = tempAgent(AGENT);
+    expect(await agentCli(['once', '-q', '--policy', 'UNKNOWN', '-c', file])).toEqual({ code: 1, stdout: '', stderr: 'no such policy: UNKNOWN (loaded: none)\n' });
+  });
+});
+
 describe('once in dry run', () => {
   it('says "written" and names the file, named after the policy, under agent.state_dir by default', async () => {
     const { dir, file } = tempAgent(AGENT, { 'a.yaml': boot('lab-one') });

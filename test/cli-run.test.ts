@@ -149,3 +149,32 @@ describe('SIGTERM during a run', () => {
     }
   });
 });
+
+describe('a second signal', () => {
+  let ingester: FakeDiodeIngester;
+  beforeAll(async () => {
+    ingester = await new FakeDiodeIngester().start();
+    // Diode holds every request far beyond the test: a graceful stop would wait for it.
+    ingester.faultFn = () => ({ code: 0, delayMs: 120_000 });
+  });
+  afterAll(async () => {
+    await ingester.stop();
+  });
+
+  it.each([['SIGTERM', 'SIGINT'], ['SIGINT', 'SIGTERM']] as const)('%s, then %s during the graceful stop: exits at once with 130, not after the grace period', async (first, second) => {
+    const yaml = `agent:\n  state_dir: ./state\n  shutdown_grace_period: 1h\n  status: { enabled: false }\ndiode:\n  target: ${ingester.target}\n  client_id: ${ingester.opts.clientId}\n  client_secret: \${env:DIODE_CLIENT_SECRET}\npolicies:\n  dir: ./policies\n`;
+    const { file } = tempAgent(yaml, { 'boot.yaml': `name: boot\ncollector: pve\nconfig: { BOOTSTRAP: true }\n` });
+    const before = ingester.ingests.length;
+    const a = startAgent(['run', '-c', file], { DIODE_CLIENT_SECRET: ingester.opts.clientSecret });
+    await waitFor(() => ingester.ingests.length > before);
+    a.proc.kill(first);
+    await a.waitForLog('waiting for in-flight runs');
+    // The held request would keep a graceful stop going for the whole hour of grace.
+    expect(await a.stop(second)).toBe(130);
+    const logs = a.logs();
+    expect(logs.filter((l) => ['stopping', 'second signal, exiting now', 'stopped'].includes(l.msg as string)).map((l) => [l.level, l.msg, l.signal])).toEqual([
+      [30, 'stopping', first],
+      [40, 'second signal, exiting now', second],
+    ]);
+  });
+});

@@ -1,6 +1,15 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { cephCollector } from '../agent/collectors/ceph/index.ts';
+import type { PackerConfig } from '../agent/collectors/packer/config.ts';
+import { packerCollector } from '../agent/collectors/packer/index.ts';
+import { pbsCollector } from '../agent/collectors/pbs/index.ts';
+import { pdmCollector } from '../agent/collectors/pdm/index.ts';
+import { parsePolicy } from '../agent/config/load.ts';
+import { YamlSource } from '../agent/config/yaml-source.ts';
+import { formatIssue } from '../agent/errors.ts';
 import { TEST_CERT_FINGERPRINT } from './fakes/https-server.ts';
 
 /*
@@ -30,5 +39,54 @@ describe('example policies', () => {
     const pve = text('pve.example.yaml');
     expect(pve).not.toMatch(/run it once before the first/);
     expect(pve).toContain('  # first discovery: a normal run sends them itself, before the objects that use them.\n  BOOTSTRAP: false\n');
+  });
+});
+
+/* What each collector's example policy must say, read through the real loader. */
+describe('example policies load', () => {
+  describe('policies/pbs.example.yaml', () => {
+    it('is a valid pbs policy', () => {
+      const file = new URL('../policies/pbs.example.yaml', import.meta.url);
+      const text = readFileSync(file, 'utf8');
+      expect(text.split('\n')[0]).toBe('# yaml-language-server: $schema=./policy.schema.json');
+      const src = new YamlSource(file.pathname, text);
+      const r = parsePolicy(src, src.toJS(), [], new Map([[pbsCollector.id, pbsCollector]]), { PBS_TOKEN_SECRET: 'from-the-environment' });
+      expect(r.issues).toEqual([]);
+      expect(r.policy?.collector).toBe('pbs');
+      expect(r.policy?.config).toMatchObject({ PBS_PORT: 8007, PBS_TOKEN_SECRET: 'from-the-environment', PBS_SSL_VERIFY: false });
+    });
+  });
+
+  describe('policies/pdm.example.yaml', () => {
+    it('is a valid pdm policy', () => {
+      const file = new URL('../policies/pdm.example.yaml', import.meta.url);
+      const text = readFileSync(file, 'utf8');
+      expect(text.split('\n')[0]).toBe('# yaml-language-server: $schema=./policy.schema.json');
+      const src = new YamlSource(file.pathname, text);
+      const r = parsePolicy(src, src.toJS(), [], new Map([[pdmCollector.id, pdmCollector]]), { PDM_TOKEN_SECRET: 'from-the-environment' });
+      expect(r.issues).toEqual([]);
+      expect(r.policy?.collector).toBe('pdm');
+      expect(r.policy?.config).toMatchObject({ PDM_PORT: 8443, PDM_TOKEN_SECRET: 'from-the-environment', PDM_SSL_VERIFY: false });
+    });
+  });
+
+  describe('policies/ceph.example.yaml', () => {
+    it('policies/ceph.example.yaml is a valid policy', () => {
+      const file = fileURLToPath(new URL('../policies/ceph.example.yaml', import.meta.url));
+      const src = new YamlSource(file, readFileSync(file, 'utf8'));
+      const r = parsePolicy(src, src.toJS(), [], new Map([[cephCollector.id, cephCollector]]), { PVE_TOKEN: 'secret' });
+      expect(r.issues).toEqual([]);
+      expect(r.policy?.config).toMatchObject({ CEPH_SOURCE: 'pve', PROXMOX_HOST: 'pve1.lab.example', PROXMOX_TOKEN_VALUE: 'secret', NODE_SITE_MAP: { pve1: 'London', pve2: 'Amsterdam' } });
+    });
+  });
+
+  describe('policies/packer.example.yaml', () => {
+    it('policies/packer.example.yaml is a valid policy', () => {
+      const file = fileURLToPath(new URL('../policies/packer.example.yaml', import.meta.url));
+      const src = new YamlSource(file, readFileSync(file, 'utf8'));
+      const r = parsePolicy(src, src.toJS(), [], new Map([[packerCollector.id, packerCollector]]), { PVE_TOKEN: 'secret' });
+      expect(r.issues.map(formatIssue)).toEqual([]);
+      expect((r.policy?.config as PackerConfig).PACKER_DEFINITIONS.map((d) => d.name)).toEqual(['ubuntu-2404', 'debian-12']);
+    });
   });
 });

@@ -79,6 +79,35 @@ describe('upstream faults', () => {
   });
 });
 
+describe('Retry-After', () => {
+  it('a 429 and a 503 asking for 2 s: the retry of each comes no sooner, and the run succeeds', async () => {
+    // Arrival times as the fake saw them; without the header the first retry would wait
+    // 100-200 ms (agent/http/client.ts backoff base 200 ms), with it 2 s.
+    const arrivals = new Map<string, number[]>();
+    const asked: Record<string, { status: number; statusText: string }> = {
+      '/api2/json/cluster/resources': { status: 429, statusText: 'Too Many Requests' },
+      '/api2/json/nodes': { status: 503, statusText: 'Service Unavailable' },
+    };
+    pveFault = (_n, path) => {
+      const times = arrivals.get(path) ?? [];
+      times.push(performance.now());
+      arrivals.set(path, times);
+      const fault = asked[path];
+      return fault && times.length === 1 ? { ...fault, headers: { 'retry-after': '2' } } : undefined;
+    };
+    const a = harness(ingester, pve).agent();
+    const [r] = await a.once();
+    await a.stop(0);
+    expect(r?.status).toBe('success');
+    expect([r?.apiByStatus['429'], r?.apiByStatus['503']]).toEqual([1, 1]);
+    for (const path of Object.keys(asked)) {
+      const [first, second, ...more] = arrivals.get(path) ?? [];
+      expect([path, more.length]).toEqual([path, 0]);
+      expect(second! - first!).toBeGreaterThanOrEqual(1900);
+    }
+  });
+});
+
 describe('Diode faults', () => {
   it('keeps the newest snapshot through an outage longer than the schedule and delivers it complete, in order, once', async () => {
     const expected = await reference();
@@ -89,15 +118,22 @@ describe('Diode faults', () => {
     a.start();
     await waitFor(() => a.deliverer.superseded >= 2, 15_000);
     expect(accepted()).toEqual([]);
-    scenario.guests[0]!.resource.maxmem = 17179869184; // the newest snapshot differs from the first one
+    // The newest snapshot differs from the first ones; Diode comes back only once a run that
+    // started after the change has superseded them, so the snapshot waiting then is one with it.
+    const guest = scenario.guests[0]!.resource;
+    guest.maxmem = 17179869184;
+    const changedAt = new Date().toISOString();
+    await waitFor(() => (a.deliverer.pending.get('pve')?.run.result.startedAt ?? '') > changedAt, 15_000);
     down = false;
     await waitFor(() => ingester.ingests.some((r) => r.code === GrpcCode.OK) && !a.deliverer.pending.has('pve'), 15_000);
-    const name = scenario.guests[0]!.resource.name;
-    const memoryOf = (e: Record<string, unknown>) => (kindOf(e) === 'virtual_machine' && (e.virtual_machine as { name: string }).name === name ? (e.virtual_machine as { memory: number }).memory : undefined);
-    await waitFor(() => accepted().some((e) => memoryOf(e) === 16384), 15_000);
+    // A later change goes out as a delta of the delivered snapshot.
+    const other = scenario.guests[1]!.resource;
+    other.maxmem = 5368709120;
+    const memoryOf = (name: unknown) => (e: Record<string, unknown>) => (kindOf(e) === 'virtual_machine' && (e.virtual_machine as { name: string }).name === name ? (e.virtual_machine as { memory: number }).memory : undefined);
+    await waitFor(() => accepted().some((e) => memoryOf(other.name)(e) === 5120), 15_000);
     await a.stop(1000);
-    // The first five accepted requests are the newest pending snapshot, complete (at this size:
-    // one request per delivery phase, in phase order).
+    // The first accepted requests are the newest pending snapshot, complete (at this size:
+    // one request per delivery phase, in phase order), with the change.
     expect(expected.length).toBeLessThan(1000);
     const ok = ingester.ingests.filter((r) => r.code === GrpcCode.OK);
     const n = DELIVERY_PHASES.length;
@@ -106,15 +142,14 @@ describe('Diode faults', () => {
     const keys = first.map((e) => JSON.stringify(e));
     expect(new Set(keys).size).toBe(keys.length);
     expect(first.map(kindOf)).toEqual(expected.map(kindOf));
-    // After it, only deltas: the changed VM, never the whole snapshot again.
-    expect(entitiesOf(ok.slice(n).map((r) => r.bytes)).map((e) => [kindOf(e), memoryOf(e)])).toEqual(
-      first.some((e) => memoryOf(e) === 16384) ? [] : [['virtual_machine', 16384]],
-    );
+    expect(first.map(memoryOf(guest.name)).filter((m) => m !== undefined)).toEqual([16384]);
+    // After it, only deltas: the VM changed later, never the whole snapshot again.
+    expect(entitiesOf(ok.slice(n).map((r) => r.bytes)).map((e) => [kindOf(e), memoryOf(other.name)(e)])).toEqual([['virtual_machine', 5120]]);
     const firstOk = ingester.ingests.findIndex((r) => r.code === 0);
     expect(ingester.ingests.slice(firstOk).every((r) => r.code === 0)).toBe(true);
     const superseded = await a.metrics.registry.getSingleMetric('diode_agent_superseded_snapshots_total')!.get();
     expect(superseded.values[0]?.value).toBe(a.deliverer.superseded);
-    expect(a.deliverer.superseded).toBeGreaterThanOrEqual(2);
+    expect(a.deliverer.superseded).toBeGreaterThanOrEqual(3);
   });
 
   it('RESOURCE_EXHAUSTED then success; UNAUTHENTICATED then success after one refresh; UNKNOWN not retried and reported', async () => {

@@ -29,10 +29,45 @@ export interface CollectContext<C> {
   target(opts: TargetRequest): HttpTarget;
   warn(w: Warning): void;
   progress(done: number, total: number): void;
+  /**
+   * What this policy's collector handed to `remember` on the last run whose state was saved,
+   * or undefined (first run, unreadable state). Loaded while the run's first calls go out.
+   * Untrusted JSON: the collector checks its shape.
+   */
+  recall?(): Promise<unknown>;
+  /**
+   * What to hand to the next run's `recall` (JSON-able). Saved with the policy's state when
+   * the run's state is saved, never by a dry run; a run that does not call it saves none.
+   */
+  remember?(value: unknown): void;
+  /** The clock, ms since the epoch (tests pin it); Date.now when absent. */
+  now?(): number;
+}
+
+/** One entry of a collector's warning catalog: a code its runs can emit. */
+export interface WarningDoc {
+  /** `<collector>_<what>`; codes older than that rule keep their names. */
+  code: string;
+  /** What a warning's `subject` looks like, e.g. "node pve3". */
+  subject: string;
+  /** When it is emitted. */
+  meaning: string;
+  /** What the run goes on without. */
+  lost: string;
 }
 
 export interface CollectorDefinition<C = unknown, S = unknown> {
   id: string;
+  /**
+   * The `config:` keys whose values are secrets: the logger redacts them wherever they
+   * appear (agent/log.ts) and substitution registers their values (agent/config/substitute.ts).
+   */
+  secretKeys: readonly string[];
+  /**
+   * Every warning code the collector (and its mapper) can emit; rendered into its README's
+   * "## Warnings" and the README's Troubleshooting (test/vocabulary.test.ts keeps them in step).
+   */
+  warnings: readonly WarningDoc[];
   /** zod schema of the policy's `config:` block (the collector's upper-case parameters). */
   configSchema: z.ZodType<C>;
   collect(ctx: CollectContext<C>): Promise<S>;

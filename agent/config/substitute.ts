@@ -1,5 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
-import { registerSecret } from '../log.ts';
+import { declaredSecretKeys, registerSecret } from '../log.ts';
 import { FileTooLargeError, readLimited } from './read-limited.ts';
 
 export interface SubstitutionProblem {
@@ -8,8 +8,13 @@ export interface SubstitutionProblem {
 }
 
 const PATTERN = /\$\{(env|file):([^}]*)\}/g;
-/** Keys whose values are secrets however they were written. */
+/** Keys of the agent's own settings whose values are secrets however they were written. */
 export const SECRET_KEY = /(secret|password|token_value|token|passwd|client_secret)$/i;
+
+/** A collector's declared secret key (CollectorDefinition.secretKeys) or a secret-looking key of the agent's own. */
+export function isSecretKey(key: string): boolean {
+  return declaredSecretKeys().has(key) || SECRET_KEY.test(key);
+}
 
 /**
  * Replaces `${env:NAME}` and `${file:PATH}` in every string of a parsed YAML value.
@@ -43,14 +48,14 @@ export function substitute(value: unknown, baseDir: string, env: NodeJS.ProcessE
       }
     });
     const last = path[path.length - 1];
-    if (typeof last === 'string' && SECRET_KEY.test(last)) registerSecret(out);
+    if (typeof last === 'string' && isSecretKey(last)) registerSecret(out);
     return out;
   }
   if (Array.isArray(value)) return value.map((v, i) => substitute(v, baseDir, env, problems, [...path, i]));
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
-      if (typeof v === 'string' && SECRET_KEY.test(k) && !v.includes('${')) registerSecret(v);
+      if (typeof v === 'string' && isSecretKey(k) && !v.includes('${')) registerSecret(v);
       out[k] = substitute(v, baseDir, env, problems, [...path, k]);
     }
     return out;

@@ -66,4 +66,19 @@ export class RedisStateStore implements StateStore {
   async remove(policy: string): Promise<void> {
     await this.redis.del(this.key(policy));
   }
+
+  /** SCAN, not KEYS: it does not block a Redis that others share (redis.io/commands/keys). */
+  async list(): Promise<string[]> {
+    const head = this.key('');
+    // MATCH is a glob: the prefix's own glob characters are escaped (redis.io/commands/scan).
+    const pattern = `${head.replace(/[*?[\]\\]/g, '\\$&')}*`;
+    const names = new Set<string>();
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      for (const k of keys) names.add(k.slice(head.length));
+    } while (cursor !== '0');
+    return [...names].sort();
+  }
 }

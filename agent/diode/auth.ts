@@ -73,7 +73,6 @@ export class TokenProvider {
   private pending?: Promise<string>;
   private readonly dispatcher: Agent;
   private readonly opts: TokenProviderOptions;
-  fetchCount = 0;
 
   constructor(opts: TokenProviderOptions) {
     this.opts = opts;
@@ -102,7 +101,6 @@ export class TokenProvider {
   }
 
   private async fetch(): Promise<string> {
-    this.fetchCount++;
     const body = new URLSearchParams({
       grant_type: 'client_credentials',
       client_id: this.opts.clientId,

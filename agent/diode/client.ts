@@ -108,10 +108,6 @@ export class DiodeClient implements IngestSink, IngestionLogReader {
     return this;
   }
 
-  get tokenFetches(): number {
-    return this.tokens.fetchCount;
-  }
-
   private call(request: Uint8Array, token: string): Promise<{ errors: string[] }> {
     const md = new grpc.Metadata();
     md.set('authorization', `Bearer ${token}`);

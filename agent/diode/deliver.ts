@@ -121,10 +121,6 @@ export class ChunkedDelivery {
     this.result = { requests: 0, entities: 0, bytes: 0, errors: oversized.map((e) => `${e.kind} ${e.key}: entity larger than the request size limit, not sent`) };
   }
 
-  get done(): boolean {
-    return this.nextChunk >= this.chunks.length;
-  }
-
   /**
    * Sends the remaining chunks in order. A request that fails after the sink's retries
    * stops the delivery (later chunks may depend on it) with a DeliveryError.

@@ -11,7 +11,7 @@ import protobuf from 'protobufjs';
  *   within one encoder's life is written from the bytes of its first encoding: the
  *   mappers build each once (one helper per kind, mappers/common/refs.ts) and reuse it in
  *   every entity, never changing it afterwards, so its bytes stay valid even while mapping
- *   goes on (test/golden-pve.test.ts encodes as a run does and compares).
+ *   goes on (test/golden.test.ts encodes as a run does and compares, for every collector with mapEach).
  *
  * protobufjs semantics followed (src/encoder.js): fields in field-number order; a
  * singular field is written when present and not null, defaults included; a repeated

@@ -209,7 +209,6 @@ export class HttpTarget {
   private readonly onRunAbort = (): void => {
     for (const ac of this.inflight) ac.abort(this.opts.signal?.reason);
   };
-  requestCount = 0;
   /**
    * Milliseconds requests held a concurrency slot, summed: busyMs / (concurrency × wall)
    * is how well the cap was used (1 = a request in every slot all the time).
@@ -283,7 +282,6 @@ export class HttpTarget {
       const slotFrom = performance.now();
       const deadline = this.deadline();
       try {
-        this.requestCount++;
         const res = await this.pool.request({
           method: method as 'GET',
           path: fullPath,
@@ -351,7 +349,8 @@ export class HttpTarget {
     const text = body.bytes.toString('utf8');
     if (ok) return { status: res.statusCode, headers: res.headers, text };
     const err = new HttpStatusError(method, path, res.statusCode, errorReason(res.statusText ?? '', text));
-    if (err.status === 429) {
+    // RFC 9110 §10.2.3: Retry-After comes with 429 and with 503 (a proxy or node in maintenance).
+    if (err.status === 429 || err.status === 503) {
       (err as HttpStatusError & { retryAfter?: number }).retryAfter = parseRetryAfter(res.headers['retry-after'], this.opts.retryAfterCapMs ?? 30_000);
     }
     return err;

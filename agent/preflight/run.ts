@@ -1,7 +1,7 @@
 import type { AgentConfig, Policy } from '../config/load.ts';
 import { AgentError } from '../errors.ts';
 import { HttpConnectError, HttpStatusError, HttpTarget, TlsConfigError } from '../http/client.ts';
-import { namedPrivilege } from '../collectors/pve/client.ts';
+import { namedPrivilege } from '../http/proxmox.ts';
 import { redactSecrets } from '../log.ts';
 import { probeDiodeToken } from './diode.ts';
 import type { PolicyPreflight, PreflightContext, PreflightReport, ProbeResult, ProbeSpec } from './types.ts';

@@ -81,6 +81,52 @@ describe('delta sync', () => {
     expect(cycle(back.state, [tag, vm('a'), vm('gone')]).sent).toEqual([]);
   });
 
+  it('forgets the VM, interfaces, disks and IPs of a guest the policy now excludes, sending nothing stale', () => {
+    const vmRefOf = (name: string) => ({ name, cluster: { name: 'c' } });
+    const guest = (name: string, ip: string): AnyEntity[] => [
+      vm(name),
+      entity('vm_interface', { virtual_machine: vmRefOf(name), name: 'net0' }),
+      entity('virtual_disk', { virtual_machine: vmRefOf(name), name: 'scsi0', size: 1024 }),
+      entity('ip_address', { address: ip, assigned_object_vm_interface: { virtual_machine: vmRefOf(name), name: 'net0' }, status: 'active' }),
+    ];
+    const device = entity('device', { name: 'pve1', site: { name: 's' } });
+    const first = cycle(null, [tag, device, ...guest('a', '10.0.0.1/24'), ...guest('x', '10.0.0.2/24'), ...guest('y', '10.0.0.3/24')]);
+    const xIds = ['ip_address|/10.0.0.2/24', 'virtual_disk|/c/x/scsi0', 'virtual_machine|/c/x', 'vm_interface|/c/x/net0'];
+    // Control: without the mapper's word, x and y (both gone) are sent stale after stale_after_runs.
+    let control = structuredClone(first.state);
+    for (let i = 0; i < 2; i++) control = cycle(control, [tag, device, ...guest('a', '10.0.0.1/24')]).state;
+    expect(cycle(structuredClone(control), [tag, device, ...guest('a', '10.0.0.1/24')]).sent.map((e) => e.id).sort()).toEqual([
+      'custom_field|diode_agent_stale', 'ip_address|/10.0.0.2/24', 'ip_address|/10.0.0.3/24', 'virtual_machine|/c/x', 'virtual_machine|/c/y', 'vm_interface|/c/x/net0', 'vm_interface|/c/y/net0',
+    ]);
+    // x excluded: its objects leave the state at once and never go out; y (gone, not excluded) goes stale as before.
+    const excluded = opts({ forgetVms: new Set(['/c/x']) });
+    const r2 = cycle(first.state, [tag, device, ...guest('a', '10.0.0.1/24')], excluded);
+    expect(r2.sent.map((e) => e.id)).toEqual([]);
+    expect(Object.keys(r2.state.objects).filter((id) => xIds.includes(id))).toEqual([]);
+    expect(Object.keys(r2.state.objects).sort()).toEqual([
+      'device|s/pve1', 'ip_address|/10.0.0.1/24', 'ip_address|/10.0.0.3/24', 'tag|discovered',
+      'virtual_disk|/c/a/scsi0', 'virtual_disk|/c/y/scsi0', 'virtual_machine|/c/a', 'virtual_machine|/c/y', 'vm_interface|/c/a/net0', 'vm_interface|/c/y/net0',
+    ]);
+    let state = r2.state;
+    state = cycle(state, [tag, device, ...guest('a', '10.0.0.1/24')], excluded).state;
+    const r4 = cycle(state, [tag, device, ...guest('a', '10.0.0.1/24')], excluded);
+    expect(r4.sent.map((e) => e.id)).toEqual(['custom_field|diode_agent_stale', 'vm_interface|/c/y/net0', 'ip_address|/10.0.0.3/24', 'virtual_machine|/c/y']);
+    expect(r4.state.objects['virtual_machine|/c/x']).toBeUndefined();
+  });
+
+  it('keeps an excluded guest\'s address that another object now holds, and forgets an object already marked stale', () => {
+    const vmRefOf = (name: string) => ({ name, cluster: { name: 'c' } });
+    const ip = (address: string, owner: string) => entity('ip_address', { address, assigned_object_vm_interface: { virtual_machine: vmRefOf(owner), name: 'net0' }, status: 'active' });
+    let { state } = cycle(null, [vm('x'), ip('10.0.0.2/24', 'x'), vm('z'), ip('10.0.0.9/24', 'z')]);
+    // z goes stale first (three runs gone), then the policy excludes it.
+    for (let i = 0; i < 3; i++) state = cycle(state, [vm('x'), ip('10.0.0.2/24', 'x')]).state;
+    expect(state.objects['virtual_machine|/c/z']?.stale).toBe(true);
+    // x excluded, its address moved to b: the address is in the run (b's now) and stays tracked.
+    const r = cycle(state, [vm('b'), ip('10.0.0.2/24', 'b')], opts({ forgetVms: new Set(['/c/x', '/c/z']) }));
+    expect(r.sent.map((e) => e.id)).toEqual(['ip_address|/10.0.0.2/24', 'virtual_machine|/c/b']);
+    expect(Object.keys(r.state.objects).sort()).toEqual(['ip_address|/10.0.0.2/24', 'virtual_machine|/c/b']);
+  });
+
   it('does not mark anything stale with stale.action ignore', () => {
     let { state } = cycle(null, [vm('a'), vm('gone')]);
     for (let i = 0; i < 5; i++) {

@@ -92,6 +92,35 @@ function renamedAway(candidates: readonly string[], encoded: readonly EncodedEnt
   return out;
 }
 
+/** Kinds whose natural key is `<vm key>/<name>` (mappers/keys.ts). */
+const VM_CHILD_KINDS: ReadonlySet<string> = new Set(['vm_interface', 'virtual_disk']);
+
+/**
+ * Stored objects, absent from this run, that belong to a VM the policy now excludes: the VM,
+ * its interfaces and disks (by key: PVE interface and disk names have no "/"), and the IPs
+ * assigned to its interfaces (by the stored entity's VM reference). NetBox keeps them as they
+ * are; the agent just stops tracking them, so they are never reported stale.
+ */
+function excludedAway(objects: PolicyState['objects'], present: ReadonlySet<string>, forget: ReadonlySet<string>): Set<string> {
+  const out = new Set<string>();
+  for (const id in objects) {
+    if (present.has(id)) continue;
+    const bar = id.indexOf('|');
+    const kind = id.slice(0, bar);
+    const key = id.slice(bar + 1);
+    if (kind === 'virtual_machine') {
+      if (forget.has(key)) out.add(id);
+    } else if (VM_CHILD_KINDS.has(kind)) {
+      if (forget.has(key.slice(0, key.lastIndexOf('/')))) out.add(id);
+    } else if (kind === 'ip_address') {
+      const body = objects[id]?.body;
+      const vm = body ? decodeBody(Buffer.from(body, 'base64')).ip_address?.assigned_object_vm_interface as { virtual_machine?: unknown } | undefined : undefined;
+      if (vm?.virtual_machine && forget.has(vmKey(vm.virtual_machine as never))) out.add(id);
+    }
+  }
+  return out;
+}
+
 /** Objects unseen for this many runs are forgotten, to keep the state bounded. */
 const FORGET_AFTER_RUNS = 100;
 
@@ -105,6 +134,11 @@ export interface DeltaOptions {
   staleAction: 'mark' | 'ignore';
   /** The stored state could not be read: resync everything. */
   stateUnreadable?: boolean;
+  /**
+   * VM keys (mappers/keys.ts vmKey) the policy now excludes on purpose (MapSummary.forgetVms):
+   * their objects are dropped from the state, never sent as stale.
+   */
+  forgetVms?: ReadonlySet<string>;
 }
 
 export interface DeltaPlan {
@@ -114,6 +148,8 @@ export interface DeltaPlan {
   send: EncodedEntity[];
   /** Ids of the objects sent as stale in this plan. */
   staleIds: Set<string>;
+  /** Ids of the objects to drop from the state without a word to Diode (an excluded guest's). */
+  forgetIds: Set<string>;
 }
 
 function fullReason(state: PolicyState | null, o: DeltaOptions): string | undefined {
@@ -152,6 +188,9 @@ export function planDelta(state: PolicyState | null, encoded: readonly EncodedEn
   const objects = state?.objects ?? {};
   const send = full ? [...encoded] : encoded.filter((e) => objects[e.id]?.fp !== e.fingerprint);
   const staleIds = new Set<string>();
+  let present: Set<string> | undefined;
+  const presentIds = (): Set<string> => (present ??= new Set(encoded.map((e) => e.id)));
+  const forgetIds = state && o.forgetVms?.size ? excludedAway(objects, presentIds(), o.forgetVms) : new Set<string>();
   let staleField = false;
   // An object marked stale that is back is sent (its fingerprint is the stale one's) with the mark cleared.
   for (let i = 0; i < send.length; i++) {
@@ -163,15 +202,14 @@ export function planDelta(state: PolicyState | null, encoded: readonly EncodedEn
   }
   if (o.staleAction === 'mark' && state) {
     const run = state.runs + 1;
-    const present = new Set<string>();
-    for (const e of encoded) present.add(e.id);
+    const present = presentIds();
     const stale: EncodedEntity[] = [];
     const candidates: string[] = [];
     for (const id in objects) {
       const obj = objects[id];
       if (!obj) continue;
       const kind = id.slice(0, id.indexOf('|'));
-      if (!STALE_KINDS.has(kind) || obj.stale || !obj.body || present.has(id)) continue;
+      if (!STALE_KINDS.has(kind) || obj.stale || !obj.body || present.has(id) || forgetIds.has(id)) continue;
       if (run - obj.seen < o.staleAfterRuns) continue;
       candidates.push(id);
     }
@@ -189,7 +227,7 @@ export function planDelta(state: PolicyState | null, encoded: readonly EncodedEn
     }
   }
   if (staleField) send.push(encodeEntity(STALE_FIELD_ENTITY));
-  return { full, reason: reason ?? 'delta', send: sortByEmission(send), staleIds };
+  return { full, reason: reason ?? 'delta', send: sortByEmission(send), staleIds, forgetIds };
 }
 
 /**
@@ -239,6 +277,7 @@ export function commitDelta(
     const old = state.objects[id];
     if (acc && old) state.objects[id] = { ...old, fp: acc.fingerprint, stale: true };
   }
+  for (const id of plan.forgetIds) delete state.objects[id];
   for (const id in state.objects) if (run - (state.objects[id]?.seen ?? run) > FORGET_AFTER_RUNS) delete state.objects[id];
   if (deliveryComplete) {
     state.forceFull = false;

@@ -1,7 +1,12 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisStateStore } from '../coordination/redis.ts';
+import { hasRedis } from '../../test/helpers/redis.ts';
 import { emptyState, FileStateStore, StateSaveError, type PolicyState } from './store.ts';
 
 const stateWith = (n: number): PolicyState => {
@@ -63,5 +68,62 @@ describe('FileStateStore.save failures', () => {
     const err = await new FileStateStore(dir).save('pve', stateWith(1)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StateSaveError);
     expect((err as StateSaveError).message).toBe(`cannot create the state directory ${dir}: EEXIST`);
+  });
+});
+
+/** A state as a version-1 agent wrote it before the collector memory existed. */
+const OLD_STATE = '{"version":1,"agentVersion":"0.1.0","policyHash":"h","runs":3,"lastFullSync":1748779200000,"forceFull":false,"objects":{"virtual_machine|vm0":{"fp":"fp0","seen":3}}}';
+const MEMORY = { v: 1, agents: { 100: { name: 'vm100', osinfo: { at: 1748779200000, boot: 1748775600, value: { name: 'Ubuntu', versionId: '24.04' } }, hung: { at: 1748779200000, skipped: 2 } } } };
+
+describe('collector memory in the state (PolicyState.memory)', () => {
+  it('round-trips through the file store', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'state-store-'));
+    const state = { ...stateWith(2), memory: MEMORY };
+    await new FileStateStore(dir).save('pve', state);
+    expect(await new FileStateStore(dir).load('pve')).toEqual(state);
+  });
+
+  it('loads a state file written before it existed, without memory', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'state-store-'));
+    writeFileSync(join(dir, 'pve.state.json'), OLD_STATE);
+    const state = await new FileStateStore(dir).load('pve');
+    expect(state).toEqual({ version: 1, agentVersion: '0.1.0', policyHash: 'h', runs: 3, lastFullSync: 1748779200000, forceFull: false, objects: { 'virtual_machine|vm0': { fp: 'fp0', seen: 3 } } });
+    expect(state && 'memory' in state).toBe(false);
+  });
+});
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+describe.skipIf(!hasRedis)('collector memory in the Redis state store', () => {
+  let proc: ChildProcess;
+  let redis: Redis;
+  beforeAll(async () => {
+    const port = await freePort();
+    proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    redis = new Redis(`redis://127.0.0.1:${port}/0`, { retryStrategy: () => 100 });
+    redis.on('error', () => {});
+    await redis.ping();
+  });
+  afterAll(() => {
+    redis?.disconnect();
+    proc?.kill('SIGKILL');
+  });
+
+  it('round-trips, and a state stored without memory still loads', async () => {
+    const store = new RedisStateStore(redis, 'test');
+    const state = { ...stateWith(2), memory: MEMORY };
+    await store.save('pve', state);
+    expect(await store.load('pve')).toEqual(state);
+    await redis.set('test:state:old', OLD_STATE);
+    const old = await store.load('old');
+    expect(old?.runs).toBe(3);
+    expect(old && 'memory' in old).toBe(false);
   });
 });

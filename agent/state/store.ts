@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { AgentError } from '../errors.ts';
@@ -25,6 +25,11 @@ export interface PolicyState {
   /** A delivery failed or was partly rejected: the next run resends everything. */
   forceFull: boolean;
   objects: Record<string, ObjectState>;
+  /**
+   * What the policy's collector asked to remember for its next run (CollectContext.remember),
+   * as it gave it; absent in state written before it existed, which still loads (version 1).
+   */
+  memory?: unknown;
 }
 
 const stateSchema = z.object({
@@ -37,6 +42,8 @@ const stateSchema = z.object({
   // Checked by a plain loop in parseState: a zod record would build a second copy of the
   // largest part of the state, entry by entry.
   objects: z.custom<Record<string, unknown>>((v) => v !== null && typeof v === 'object' && !Array.isArray(v), 'expected an object'),
+  // The collector checks its own memory's shape when it reads it.
+  memory: z.unknown().optional(),
 });
 
 /** Validates stored state; anything else is a StateLoadError (then: warning and full resync). */
@@ -98,7 +105,10 @@ export interface StateStore {
   load(policy: string): Promise<PolicyState | null>;
   /** Replaces the stored state atomically; throws StateSaveError, leaving the old state. */
   save(policy: string, state: PolicyState): Promise<void>;
+  /** Forgets a policy's state (the policy was deleted); no error when there is none. */
   remove(policy: string): Promise<void>;
+  /** The policies that have a stored state, sorted. */
+  list(): Promise<string[]>;
 }
 
 export interface FileStateStoreOptions {
@@ -107,6 +117,8 @@ export interface FileStateStoreOptions {
 }
 
 const codeOf = (err: unknown): string => (err as { code?: string }).code ?? (err as Error).message;
+
+const STATE_SUFFIX = '.state.json';
 
 /** Policy names are restricted by the policy schema, so they are safe file names. */
 export class FileStateStore implements StateStore {
@@ -120,7 +132,7 @@ export class FileStateStore implements StateStore {
   }
 
   private file(policy: string): string {
-    return join(this.dir, `${policy}.state.json`);
+    return join(this.dir, `${policy}${STATE_SUFFIX}`);
   }
 
   async load(policy: string): Promise<PolicyState | null> {
@@ -177,5 +189,17 @@ export class FileStateStore implements StateStore {
 
   async remove(policy: string): Promise<void> {
     rmSync(this.file(policy), { force: true });
+  }
+
+  async list(): Promise<string[]> {
+    let names: string[];
+    try {
+      names = readdirSync(this.dir);
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ENOENT') return [];
+      throw err;
+    }
+    // Temp files (`<policy>.state.json.<pid>.tmp`) end otherwise and are not states.
+    return names.filter((n) => n.endsWith(STATE_SUFFIX)).map((n) => n.slice(0, -STATE_SUFFIX.length)).sort();
   }
 }

@@ -1,6 +1,6 @@
 import type {
   Cluster, ClusterType, CustomField, CustomFieldChoiceSet, CustomFieldValue, Device, DeviceRole, DeviceType, Interface, InventoryItemRole, IPAddress,
-  Manufacturer, Platform, Site, Tag, VirtualMachine, VLAN, VMInterface,
+  Manufacturer, Platform, Site, Tag, Tenant, VirtualMachine, VLAN, VMInterface,
 } from '../../proto/diode/v1/types.ts';
 import { entity, type EntityOf } from '../types.ts';
 
@@ -106,12 +106,27 @@ export function deviceRef(name: string, site: string, kind: DeviceKind): Device 
 }
 
 /**
+ * Tenant requires name and slug; without a group it matches on name, then slug (NetBox's
+ * unique constraints `tenancy_tenant_unique_name` / `_unique_slug` where group is null,
+ * netbox-community/netbox netbox/tenancy/models/tenants.py, which the plugin's matcher uses
+ * as it has no logical tenant criteria: netboxlabs/diode-netbox-plugin
+ * netbox_diode_plugin/api/matcher.py `get_model_matchers`).
+ */
+export function tenantRef(name: string): Tenant {
+  return { name, slug: slugify(name) };
+}
+
+/**
  * A VM matches on (name, cluster) (matcher.py, virtualization.virtualmachine criteria). Its
  * site must be the cluster's scope site (virtualization.VirtualMachine.clean), so the
- * reference carries that site too when the cluster has one.
+ * reference carries that site too when the cluster has one. NetBox's constraints are
+ * (Lower(name), cluster, tenant) and (Lower(name), cluster) only where tenant is null
+ * (netbox-community/netbox netbox/virtualization/models/virtualmachines.py), and the matcher
+ * checks those conditions on the rows: a reference to a VM that has a tenant must carry it,
+ * or it finds nothing and creates a second VM.
  */
-export function vmRef(name: string, cluster: Cluster): VirtualMachine {
-  return { name, cluster, ...(cluster.scope_site !== undefined && { site: cluster.scope_site }) };
+export function vmRef(name: string, cluster: Cluster, tenant?: Tenant): VirtualMachine {
+  return { name, cluster, ...(cluster.scope_site !== undefined && { site: cluster.scope_site }), ...(tenant !== undefined && { tenant }) };
 }
 
 /** Interface requires a type (dcim.Interface.type); it matches on (device, name). */

@@ -1,18 +1,21 @@
-import type { Cluster, Device, Platform, Site, Tag, VirtualMachine, VMInterface } from '../../proto/diode/v1/types.ts';
+import type { Cluster, Device, Platform, Site, Tag, Tenant, VirtualMachine, VMInterface } from '../../proto/diode/v1/types.ts';
 import type { PveConfig } from '../../agent/collectors/pve/config.ts';
+import type { TenantRule } from '../../agent/collectors/pve/selection.ts';
 import type { PveGuest, PveNode, PveSnapshot } from '../../agent/collectors/pve/snapshot.ts';
 import {
   cidrText, isUsableAddress, mapNodeNetwork, prefixEntity, withPrefix, type Cidr,
 } from '../common/node-network.ts';
 import {
-  cf, deviceRef, ipRef, platformRef, siteFrom, siteRef, tagEntity, tagRef, vlanRef, vmInterfaceRef, vmRef,
+  cf, deviceRef, ipRef, platformRef, siteFrom, siteRef, slugify, tagEntity, tagRef, tenantRef, vlanRef, vmInterfaceRef, vmRef,
 } from '../common/refs.ts';
 import { PVE_NODE, pveClusterRef } from '../common/vocabulary.ts';
-import { naturalKey } from '../keys.ts';
+import { naturalKey, vmKey } from '../keys.ts';
 import { orderEntities } from '../order.ts';
 import { entity, type AnyEntity, type EntityOf, type MapContext, type MapSummary } from '../types.ts';
 import { guestPlatformName, nodePlatformName } from './platforms.ts';
 import { DISCOVERED_TAG, HOST_TAG_COLOR, hostTagName, PVE_TAG, staticEntities } from './static.ts';
+import { haReplicationFieldEntities, haReplicationValues } from './ha.ts';
+import { lxcIps } from './lxc-runtime.ts';
 
 /*
  * Snapshot → Diode entities, following ../shared/seeds/proxmox-ve-mapping.txt row by row.
@@ -61,6 +64,7 @@ interface Emitter {
   site(name: string): Site;
   tag(name: string): Tag;
   platform(name: string): Platform;
+  tenant(name: string): Tenant;
 }
 
 function emitter(out: AnyEntity[]): Emitter {
@@ -98,6 +102,7 @@ function emitter(out: AnyEntity[]): Emitter {
     site: memo(siteRef),
     tag: memo(tagRef),
     platform: memo(platformRef),
+    tenant: memo(tenantRef),
   };
 }
 
@@ -123,6 +128,36 @@ export function backupGauges(snapshot: PveSnapshot, config: PveConfig, now: Date
   return { withoutRecentBackup, notInJob };
 }
 
+/**
+ * TENANT_MAP's tenant for a guest (issue #17). Precedence: the rule of the guest's pool (a
+ * guest is in at most one pool), else the first tag rule, in the order TENANT_MAP is written,
+ * whose tag the guest carries (tags compared case-insensitively, as PVE treats them). Tenant
+ * names that slugify alike are one NetBox tenant: the first written name is used for all.
+ */
+export function tenantOf(g: Pick<PveGuest, 'pool' | 'tags'>, rules: readonly TenantRule[]): string | undefined {
+  const rule = (g.pool !== undefined ? rules.find((r) => r.kind === 'pool' && r.value === g.pool) : undefined) ?? (() => {
+    const tags = new Set(g.tags.map((t) => t.toLowerCase()));
+    return rules.find((r) => r.kind === 'tag' && tags.has(r.value));
+  })();
+  if (!rule) return undefined;
+  const slug = slugify(rule.tenant);
+  return rules.find((r) => slugify(r.tenant) === slug)?.tenant ?? rule.tenant;
+}
+
+/**
+ * VM keys (mappers/keys.ts vmKey) of the guests the policy's selection excluded, for the
+ * delta to forget instead of reporting stale; a name a mapped VM uses (case-insensitively)
+ * is left out, as its key is that VM's.
+ */
+export function excludedVmKeys(snapshot: PveSnapshot, config: PveConfig): string[] {
+  if (!snapshot.excluded?.length) return [];
+  const cluster = pveClusterRef(clusterName(snapshot, config), config.SITE_NAME);
+  const kept = new Set(snapshot.guests.map((g) => g.name.toLowerCase()));
+  const keys = new Set<string>();
+  for (const x of snapshot.excluded) if (!kept.has(x.name.toLowerCase())) keys.add(vmKey(vmRef(x.name, cluster)));
+  return [...keys].sort();
+}
+
 /** The snapshot's entities in emission order. */
 export function mapPve(snapshot: PveSnapshot, ctx: MapContext<PveConfig>): AnyEntity[] {
   return orderEntities([...mapPveEach(snapshot, ctx)]);
@@ -141,6 +176,7 @@ export function* mapPveEach(snapshot: PveSnapshot, ctx: MapContext<PveConfig>): 
     out.length = 0;
   };
   for (const e of staticEntities()) em.push(e);
+  for (const e of haReplicationFieldEntities(ctx.config)) em.push(e);
   if (snapshot.bootstrap) return yield* flush();
 
   const config = ctx.config;
@@ -177,7 +213,8 @@ export function* mapPveEach(snapshot: PveSnapshot, ctx: MapContext<PveConfig>): 
     mapGuest(guest, run, em);
     yield* flush();
   }
-  return { measures: { addresses_dropped: em.conflicts } };
+  const forget = excludedVmKeys(snapshot, config);
+  return { measures: { addresses_dropped: em.conflicts }, ...(forget.length > 0 && { forgetVms: forget }) };
 }
 
 function mapNode(node: PveNode, config: PveConfig, tags: Tag[], em: Emitter, networks: Map<string, Set<string>>): void {
@@ -218,23 +255,12 @@ interface GuestIp {
   cidr: Cidr;
 }
 
-function guestIps(g: PveGuest, ifaceNames: Map<string, string>): GuestIp[] {
+function guestIps(g: PveGuest, ifaceNames: Map<string, string>, lxcMode: PveConfig['LXC_ADDRESSES']): GuestIp[] {
   const out: GuestIp[] = [];
   const nets = g.config?.nets ?? [];
-  if (g.type === 'lxc') {
-    // LXC: the static ip=/ip6= of each NIC (seed "LXC Container IP Address").
-    for (const n of nets) {
-      const iface = ifaceNames.get(n.key);
-      if (iface === undefined) continue;
-      for (const text of [n.ipv4, n.ipv6]) {
-        if (text === undefined) continue;
-        const slash = text.indexOf('/');
-        const cidr = withPrefix(text.slice(0, slash), text.slice(slash + 1));
-        if (cidr && isUsableAddress(cidr)) out.push({ iface, cidr });
-      }
-    }
-    return out;
-  }
+  // LXC: the static ip=/ip6= of each NIC (seed "LXC Container IP Address"), and with
+  // LXC_ADDRESSES the running container's (issue #17).
+  if (g.type === 'lxc') return lxcIps(g, ifaceNames, lxcMode);
   // QEMU: guest-agent addresses, matched to config NICs by MAC (seed "QEMU VM IP Address").
   const byMac = new Map<string, string>();
   for (const n of nets) {
@@ -271,8 +297,21 @@ interface GuestRun {
 
 function mapGuest(g: PveGuest, run: GuestRun, em: Emitter): void {
   const { cluster, config, tags } = run;
-  // vmRef carries the cluster's scope site: NetBox requires a VM's site to be it (VirtualMachine.clean).
-  const vmStub = vmRef(g.name, cluster);
+  // TENANT_MAP set: the agent owns the tenant of this policy's VMs and their IPs.
+  const rules = config.TENANT_MAP;
+  const tenantName = rules ? tenantOf(g, rules) : undefined;
+  const tenant = tenantName === undefined ? undefined : em.tenant(tenantName);
+  if (tenant) em.push(entity('tenant', tenant));
+  /*
+   * No rule matches: an empty Tenant clears the one an earlier run set (the plugin reads an
+   * empty message as "clear this reference": netboxlabs/diode-netbox-plugin
+   * netbox_diode_plugin/api/transformer.py `_transform_proto_json_1`). Left as it was, the
+   * VM would keep it, and every reference to the VM without it would create a second VM.
+   */
+  const ownTenant: Tenant | undefined = tenant ?? (rules ? {} : undefined);
+  // vmRef carries the cluster's scope site: NetBox requires a VM's site to be it
+  // (VirtualMachine.clean); and the VM's tenant, which NetBox's VM uniqueness includes.
+  const vmStub = vmRef(g.name, cluster, tenant);
   const vmSite = config.SITE_NAME;
   const hostSite = nodeSite(g.node, config);
 
@@ -304,7 +343,7 @@ function mapGuest(g: PveGuest, run: GuestRun, em: Emitter): void {
     em.add(entity('vm_interface', iface));
   }
 
-  const ips = guestIps(g, ifaceNames);
+  const ips = guestIps(g, ifaceNames, config.LXC_ADDRESSES);
   let primary4: string | undefined;
   let primary6: string | undefined;
   for (const ip of ips) {
@@ -326,6 +365,7 @@ function mapGuest(g: PveGuest, run: GuestRun, em: Emitter): void {
       address,
       assigned_object_vm_interface: vmInterfaceRef(owner, ip.iface),
       status: 'active',
+      ...(ownTenant !== undefined && { tenant: ownTenant }),
       tags,
     }));
   }
@@ -371,8 +411,9 @@ function mapGuest(g: PveGuest, run: GuestRun, em: Emitter): void {
     }
     if (g.backup.inJob !== undefined) customFields.proxmox_backup_job = cf.boolean(g.backup.inJob);
   }
+  Object.assign(customFields, haReplicationValues(g));
 
-  const vm: VirtualMachine = { ...vmStub, status: vmStatus(g.status) };
+  const vm: VirtualMachine = { ...vmStub, ...(ownTenant !== undefined && { tenant: ownTenant }), status: vmStatus(g.status) };
   if (platform) vm.platform = platform;
   if (g.maxcpu !== undefined) vm.vcpus = Math.round(g.maxcpu * 100) / 100;
   if (g.maxmem !== undefined) vm.memory = Math.round(g.maxmem / MB);

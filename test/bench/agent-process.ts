@@ -17,6 +17,10 @@ import type { RunResult } from '../../agent/run.ts';
 export interface AgentProcessArgs {
   pvePort: number;
   concurrency: number;
+  /** Runs: 2 is a full and then a delta run; 1 the full run alone (the latency scenarios, the feature prices). */
+  runs?: 1 | 2;
+  /** Lines added to the policy's `config:` block (a feature's switch). */
+  config?: string;
 }
 
 /** CPU and wall time of one phase of a run, in milliseconds; RSS and V8 heap in use at its end, MB. */
@@ -87,7 +91,8 @@ async function main(): Promise<void> {
   const ingester = await new FakeDiodeIngester({ record: 'count' }).start();
   const fakePve = { url: `https://127.0.0.1:${args.pvePort}`, port: args.pvePort, requests: [], close: async () => {} };
   const h = harness(ingester, fakePve);
-  h.writePolicy(`concurrency: ${args.concurrency}\n`);
+  const config = (args.config ?? '').split('\n').filter((l) => l.trim()).map((l) => `  ${l}\n`).join('');
+  h.writePolicy(`${config}concurrency: ${args.concurrency}\n`);
   const agent = h.agent();
   const policy = agent.policies[0];
   if (!policy) throw new Error('the benchmark policy did not load');
@@ -176,10 +181,12 @@ async function main(): Promise<void> {
 
   try {
     send({ type: 'run', sample: await runOnce(1) });
-    await new Promise<void>((resolve) => {
-      process.once('message', () => resolve());
-    });
-    send({ type: 'run', sample: await runOnce(2) });
+    if ((args.runs ?? 2) === 2) {
+      await new Promise<void>((resolve) => {
+        process.once('message', () => resolve());
+      });
+      send({ type: 'run', sample: await runOnce(2) });
+    }
   } finally {
     await agent.stop(1000);
     await ingester.stop();

@@ -5,6 +5,7 @@ import { NODE_FLAGS } from '../../agent/node-flags.ts';
 import type { AgentProcessArgs, AgentProcessMessage, RunSample } from './agent-process.ts';
 import type { EstateStats, PveProcessArgs, PveProcessMessage, RequestCounts } from './estate.ts';
 import type { FloorProcessArgs, FloorProcessMessage, FloorSample } from './floor-process.ts';
+import { FEATURES, latencyScenario, SCENARIO_NAMES, scheduleBound, type RequestRecord, type ScenarioName, type ScheduleBound } from './scenarios.ts';
 
 /*
  * The benchmark driver: per size, a fake PVE process with the generated estate; per
@@ -37,6 +38,61 @@ export interface BenchOptions {
   /** Write a V8 CPU profile of every agent process into this directory. */
   profileDir?: string;
   quiet: boolean;
+  /** Run the main tables (fixed latency and CPU-only). */
+  main: boolean;
+  /** Latency scenarios, each measured against its own bound (scenarios.ts). */
+  scenarios: ScenarioName[];
+  scenarioGuests: number;
+  scenarioConcurrency: number[];
+  /** Price every feature of FEATURES (its requests and wall time) on the fixed-latency estate. */
+  features: boolean;
+  featureGuests: number;
+  featureConcurrency: number;
+}
+
+/** One latency scenario: a full run against the bound computed from the fake's record of it. */
+export interface ScenarioRow {
+  scenario: ScenarioName;
+  summary: string;
+  guests: number;
+  nodes: number;
+  concurrency: number;
+  requests: number;
+  /** Answers other than 200 (the hung agents' 500s). */
+  errors: number;
+  bound: ScheduleBound;
+  /** Wall of the whole run and of its collection, s. */
+  wallS: number;
+  collectS: number;
+  boundS: number;
+  wallOverBound: number;
+  collectOverBound: number;
+  /** Mean requests in flight / C during collection. */
+  slotUse: number;
+  /** Mean time the fake held a request and a request waited for a server worker, ms. */
+  heldMs: number;
+  queuedMs: number;
+  cpuS: number;
+  peakRssMb: number;
+  warnings: number;
+}
+
+/** A policy run with one feature switched on (or none, the base), on the fixed-latency estate. */
+export interface FeatureRow {
+  feature: string;
+  config: string;
+  guests: number;
+  concurrency: number;
+  requests: number;
+  requestCounts: RequestCounts;
+  /** Over the base run of the same estate; 0 for the base. */
+  extraRequests: number;
+  wallS: number;
+  extraWallS: number;
+  cpuS: number;
+  extraCpuS: number;
+  entities: number;
+  warnings: number;
 }
 
 export interface BenchRow {
@@ -82,6 +138,8 @@ export interface BenchReport {
   startedAt: string;
   options: BenchOptions;
   rows: BenchRow[];
+  scenarios: ScenarioRow[];
+  features: FeatureRow[];
 }
 
 /** 16 nodes at 1,000 guests, 32 at 10,000, 64 at 50,000; fewer for smoke sizes. */
@@ -108,13 +166,30 @@ export const BENCH_USAGE = `Usage: node test/bench/run.ts [options]
   --no-floor                 skip the bare-client run that measures the machine's floor
   --json FILE                where to write the JSON results
   --profile DIR              write a CPU profile (.cpuprofile) of each agent process to DIR
+  --no-main                  skip the fixed-latency and CPU-only tables
+  --scenarios a,b            latency scenarios (${SCENARIO_NAMES.join(', ')}; default all but fixed)
+  --no-scenarios             skip them
+  --scenario-guests 10000    guests of the scenario estate (nodes as --nodes or by size)
+  --scenario-concurrency 8   policy concurrency of the scenario runs
+  --no-features              skip the per-feature request price
+  --feature-guests 10000     guests of the feature estate (fixed latency --latency)
+  --feature-concurrency 8    policy concurrency of the feature runs
   --quiet                    no progress lines on stderr
 `;
+
+function scenarioList(v: string): ScenarioName[] {
+  const names = v.split(',').map((x) => x.trim()).filter(Boolean);
+  const unknown = names.filter((n) => !(SCENARIO_NAMES as readonly string[]).includes(n));
+  if (unknown.length || !names.length) throw new Error(`--scenarios: expected some of ${SCENARIO_NAMES.join(', ')}, got "${v}"`);
+  return names as ScenarioName[];
+}
 
 export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   const o: BenchOptions = {
     sizes: DEFAULT_SIZES, concurrency: DEFAULT_CONCURRENCY, latencyMs: DEFAULT_LATENCY_MS, latency: true, cpu: true,
     cpuConcurrency: [DEFAULT_CONCURRENCY[0] ?? 8], floor: true, quiet: false,
+    main: true, scenarios: SCENARIO_NAMES.filter((n) => n !== 'fixed'), scenarioGuests: 10_000, scenarioConcurrency: [8],
+    features: true, featureGuests: 10_000, featureConcurrency: 8,
   };
   let concurrencyGiven = false;
   for (let i = 0; i < argv.length; i++) {
@@ -132,6 +207,14 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       case '--profile': o.profileDir = value(); break;
       case '--no-floor': o.floor = false; break;
       case '--quiet': o.quiet = true; break;
+      case '--no-main': o.main = false; break;
+      case '--scenarios': o.scenarios = scenarioList(value()); break;
+      case '--no-scenarios': o.scenarios = []; break;
+      case '--scenario-guests': o.scenarioGuests = list(value(), '--scenario-guests')[0] ?? o.scenarioGuests; break;
+      case '--scenario-concurrency': o.scenarioConcurrency = list(value(), '--scenario-concurrency'); break;
+      case '--no-features': o.features = false; break;
+      case '--feature-guests': o.featureGuests = list(value(), '--feature-guests')[0] ?? o.featureGuests; break;
+      case '--feature-concurrency': o.featureConcurrency = list(value(), '--feature-concurrency')[0] ?? o.featureConcurrency; break;
       case '--help': case '-h': throw new Error(BENCH_USAGE);
       default: throw new Error(`unknown option ${a}\n${BENCH_USAGE}`);
     }
@@ -141,7 +224,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     o.cpu = true;
   }
   if (concurrencyGiven) o.cpuConcurrency = o.concurrency;
-  if (o.concurrency.some((c) => c < 1 || c > 64)) throw new Error('--concurrency: each value must be 1..64 (the policy limit)');
+  if ([...o.concurrency, ...o.scenarioConcurrency, o.featureConcurrency].some((c) => c < 1 || c > 64)) throw new Error('--concurrency: each value must be 1..64 (the policy limit)');
   return o;
 }
 
@@ -255,17 +338,17 @@ export function machineInfo(): BenchReport['machine'] {
 }
 
 export async function runBench(o: BenchOptions, onRow?: (row: BenchRow) => void): Promise<BenchReport> {
-  const report: BenchReport = { machine: machineInfo(), startedAt: new Date().toISOString(), options: o, rows: [] };
+  const report: BenchReport = { machine: machineInfo(), startedAt: new Date().toISOString(), options: o, rows: [], scenarios: [], features: [] };
   const log = (msg: string): void => {
     if (!o.quiet) process.stderr.write(`${msg}\n`);
   };
   const plan: Array<{ mode: BenchRow['mode']; latencyMs: number; concurrency: number[] }> = [];
-  if (o.latency) plan.push({ mode: 'latency', latencyMs: o.latencyMs, concurrency: o.concurrency });
-  if (o.cpu) plan.push({ mode: 'cpu', latencyMs: 0, concurrency: o.cpuConcurrency });
+  if (o.main && o.latency) plan.push({ mode: 'latency', latencyMs: o.latencyMs, concurrency: o.concurrency });
+  if (o.main && o.cpu) plan.push({ mode: 'cpu', latencyMs: 0, concurrency: o.cpuConcurrency });
   for (const { mode, latencyMs, concurrency } of plan) {
     for (const guests of o.sizes) {
       const nodes = o.nodes ?? nodesFor(guests);
-      const pveArgs: PveProcessArgs = { guests, nodes, seed: SEED, latencyMs, ...PVE_AUTH };
+      const pveArgs: PveProcessArgs = { guests, nodes, seed: SEED, latencyMs, scenario: 'fixed', ...PVE_AUTH };
       const pve = spawnChild<PveProcessMessage>('./pve-process.ts', pveArgs);
       try {
         const { port, estate } = await expect(pve, 'ready');
@@ -310,7 +393,112 @@ export async function runBench(o: BenchOptions, onRow?: (row: BenchRow) => void)
       }
     }
   }
+  const L = o.latencyMs > 0 ? o.latencyMs : DEFAULT_LATENCY_MS;
+  for (const name of o.scenarios) {
+    const guests = o.scenarioGuests;
+    const nodes = o.nodes ?? nodesFor(guests);
+    await withPve({ guests, nodes, seed: SEED, latencyMs: L, scenario: name, ...PVE_AUTH }, async (pve, port) => {
+      for (const c of o.scenarioConcurrency) {
+        log(`bench: scenario ${name}, ${guests} guests, ${nodes} nodes, C=${c} …`);
+        await countRequests(pve);
+        const run = await singleRun(pve, { pvePort: port, concurrency: c, runs: 1 }, o.profileDir ? profileArgs(o.profileDir, `scenario-${name}-${guests}-c${c}`) : []);
+        const scenario = latencyScenario(name, { latencyMs: L, seed: SEED, slowNode: 'pve1' });
+        const row = scenarioRow(name, scenario.summary, { guests, nodes, concurrency: c }, run.counts, run.records, run.sample, scenario.serverConcurrency);
+        report.scenarios.push(row);
+        log(`bench:   ${row.requests} requests, wall ${row.wallS.toFixed(2)} s, bound ${row.boundS.toFixed(2)} s (${row.bound.kind}), ${row.wallOverBound.toFixed(3)} × bound, slot use ${row.slotUse.toFixed(3)}`);
+      }
+    });
+  }
+  if (o.features) {
+    const guests = o.featureGuests;
+    const nodes = o.nodes ?? nodesFor(guests);
+    const c = o.featureConcurrency;
+    await withPve({ guests, nodes, seed: SEED, latencyMs: L, scenario: 'fixed', ...PVE_AUTH }, async (pve, port) => {
+      let base: FeatureRow | undefined;
+      for (const f of [{ name: 'none', config: '' }, ...FEATURES]) {
+        log(`bench: feature ${f.name}, ${guests} guests, ${nodes} nodes, L=${L} ms, C=${c} …`);
+        await countRequests(pve);
+        const run = await singleRun(pve, { pvePort: port, concurrency: c, runs: 1, config: f.config }, []);
+        const row = featureRow(f, { guests, concurrency: c }, run.counts, run.sample, base);
+        base ??= row;
+        report.features.push(row);
+        log(`bench:   ${row.requests} requests (+${row.extraRequests}), wall ${row.wallS.toFixed(2)} s (+${row.extraWallS.toFixed(2)})`);
+      }
+    });
+  }
   return report;
+}
+
+const profileArgs = (dir: string, name: string): string[] => ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=agent-${name}.cpuprofile`];
+
+async function withPve(args: PveProcessArgs, body: (pve: Child<PveProcessMessage>, port: number) => Promise<void>): Promise<void> {
+  const pve = spawnChild<PveProcessMessage>('./pve-process.ts', args);
+  try {
+    const { port } = await expect(pve, 'ready');
+    await body(pve, port);
+  } finally {
+    if (pve.proc.connected) pve.proc.disconnect();
+    await pve.exited;
+  }
+}
+
+/** One agent process with one run; the fake's counts and records of that run. */
+async function singleRun(pve: Child<PveProcessMessage>, args: AgentProcessArgs, execArgv: string[]): Promise<{ sample: RunSample; counts: RequestCounts; records: RequestRecord[] }> {
+  const agent = spawnChild<AgentProcessMessage>('./agent-process.ts', args, [...NODE_FLAGS, ...execArgv]);
+  try {
+    const sample = (await expect(agent, 'run')).sample;
+    pve.proc.send({ type: 'records' });
+    const { records } = await expect(pve, 'records');
+    const counts = await countRequests(pve);
+    return { sample, counts, records };
+  } finally {
+    const timer = setTimeout(() => agent.proc.kill(), 30_000);
+    await agent.exited;
+    clearTimeout(timer);
+  }
+}
+
+/** Σ slot time / (C × collection wall) of one run. */
+function runSlotUse(run: RunSample, concurrency: number): number {
+  const p = run.phases.collect;
+  return p.wallMs > 0 ? run.slotBusyMs / (concurrency * p.wallMs) : 0;
+}
+
+export function scenarioRow(
+  scenario: ScenarioName, summary: string, base: { guests: number; nodes: number; concurrency: number },
+  counts: RequestCounts, records: readonly RequestRecord[], run: RunSample, serverConcurrency?: number,
+): ScenarioRow {
+  const bound = scheduleBound(records, base.concurrency, serverConcurrency);
+  const boundS = bound.ms / 1000;
+  const wallS = run.wallMs / 1000;
+  const collectS = run.phases.collect.wallMs / 1000;
+  return {
+    scenario, summary, ...base,
+    requests: counts.total, errors: counts.errors, bound, wallS, collectS, boundS,
+    wallOverBound: boundS > 0 ? wallS / boundS : 0,
+    collectOverBound: boundS > 0 ? collectS / boundS : 0,
+    slotUse: runSlotUse(run, base.concurrency),
+    heldMs: counts.heldMs, queuedMs: counts.queuedMs,
+    cpuS: (run.cpuUserMs + run.cpuSystemMs) / 1000,
+    peakRssMb: run.peakRssMb,
+    warnings: run.warnings,
+  };
+}
+
+export function featureRow(
+  f: { name: string; config: string }, base: { guests: number; concurrency: number }, counts: RequestCounts, run: RunSample, without?: FeatureRow,
+): FeatureRow {
+  const wallS = run.wallMs / 1000;
+  const cpuS = (run.cpuUserMs + run.cpuSystemMs) / 1000;
+  return {
+    feature: f.name, config: f.config, ...base,
+    requests: counts.total, requestCounts: counts,
+    extraRequests: without ? counts.total - without.requests : 0,
+    wallS, extraWallS: without ? wallS - without.wallS : 0,
+    cpuS, extraCpuS: without ? cpuS - without.cpuS : 0,
+    entities: run.entities,
+    warnings: run.warnings,
+  };
 }
 
 // ---------------------------------------------------------------------------
@@ -380,6 +568,28 @@ function markdown(head: readonly string[], body: readonly string[][]): string {
   return [line(head), rule, ...body.map(line)].join('\n');
 }
 
+export const SCENARIO_COLUMNS = [
+  'scenario', 'guests', 'nodes', 'C', 'requests', 'errors', 'work s', 'chain s', 'bound s', 'bound is', 'collect s', 'wall s',
+  'collect/bound', 'wall/bound', 'slot use', 'fake held ms', 'queued ms', 'CPU s', 'peak RSS MB',
+] as const;
+
+export function formatScenarios(rows: readonly ScenarioRow[]): string {
+  return markdown(SCENARIO_COLUMNS, rows.map((r) => [
+    r.scenario, fmt(r.guests, 0), fmt(r.nodes, 0), fmt(r.concurrency, 0), fmt(r.requests, 0), fmt(r.errors, 0),
+    fmt(r.bound.workMs / 1000, 1), fmt(r.bound.chainMs / 1000, 2), fmt(r.boundS, 2), r.bound.kind, fmt(r.collectS, 2), fmt(r.wallS, 2),
+    fmt(r.collectOverBound, 3), fmt(r.wallOverBound, 3), fmt(r.slotUse, 3), fmt(r.heldMs, 2), fmt(r.queuedMs, 2), fmt(r.cpuS, 2), fmt(r.peakRssMb, 0),
+  ]));
+}
+
+export const FEATURE_COLUMNS = ['feature', 'policy config', 'guests', 'C', 'requests', 'extra requests', 'wall s', 'extra wall s', 'CPU s', 'extra CPU s', 'entities'] as const;
+
+export function formatFeatures(rows: readonly FeatureRow[]): string {
+  return markdown(FEATURE_COLUMNS, rows.map((r) => [
+    r.feature, r.config || '–', fmt(r.guests, 0), fmt(r.concurrency, 0), fmt(r.requests, 0), `+${fmt(r.extraRequests, 0)}`,
+    fmt(r.wallS, 2), `${r.extraWallS >= 0 ? '+' : ''}${fmt(r.extraWallS, 2)}`, fmt(r.cpuS, 2), `${r.extraCpuS >= 0 ? '+' : ''}${fmt(r.extraCpuS, 2)}`, fmt(r.entities, 0),
+  ]));
+}
+
 export function formatReport(report: BenchReport): string {
   const m = report.machine;
   const out = [`Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB, Node ${m.node}, ${m.os}`];
@@ -388,5 +598,11 @@ export function formatReport(report: BenchReport): string {
   if (latency.length) out.push('', `With ${latency[0]?.latencyMs ?? 0} ms added latency per PVE request:`, '', formatTable(latency));
   if (cpu.length) out.push('', 'CPU-only (no added latency):', '', formatTable(cpu));
   if (report.rows.length) out.push('', 'Where the first run\'s time went (slot use: requests in flight / C during collection; rest: mapping, encoding, delta, sending), and the delta run:', '', formatPhases(report.rows));
+  if (report.scenarios.length) {
+    out.push('', 'Latency scenarios (one full run each; the bound is the best a perfect scheduler with C slots achieves on the request times the fake recorded, scenarios.ts scheduleBound):', '');
+    for (const name of [...new Set(report.scenarios.map((r) => r.scenario))]) out.push(`- ${name}: ${report.scenarios.find((r) => r.scenario === name)?.summary ?? ''}`);
+    out.push('', formatScenarios(report.scenarios));
+  }
+  if (report.features.length) out.push('', 'What each feature costs (one full run each, fixed latency; extra: over the run without any):', '', formatFeatures(report.features));
   return out.join('\n');
 }

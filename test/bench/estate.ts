@@ -1,5 +1,6 @@
 import { pveHandler, type PveScenario, type PveScenarioGuest } from '../fakes/pve-server.ts';
 import type { FakeRequest, FakeResponse } from '../fakes/https-server.ts';
+import type { RequestRecord, ScenarioName } from './scenarios.ts';
 
 /* The benchmark estate: its request formula, and a fake PVE handler that scales to it. */
 
@@ -8,6 +9,8 @@ export interface PveProcessArgs {
   nodes: number;
   seed: number;
   latencyMs: number;
+  /** How each request's latency is chosen (scenarios.ts); 'fixed' is L for every request. */
+  scenario: ScenarioName;
   tokenId: string;
   secret: string;
 }
@@ -36,12 +39,15 @@ export interface RequestCounts {
   fakeCpuMs: number;
   /** Mean time the fake held a request (handling + the added latency), ms. */
   heldMs: number;
+  /** Mean time a request waited for one of the server's workers (queue-4 scenario), ms. */
+  queuedMs: number;
 }
 
 export type PveProcessMessage =
   | { type: 'ready'; port: number; estate: EstateStats }
   | { type: 'count'; counts: RequestCounts }
-  | { type: 'paths'; paths: string[] };
+  | { type: 'paths'; paths: string[] }
+  | { type: 'records'; records: RequestRecord[] };
 
 export function estateStats(s: PveScenario): EstateStats {
   let qemu = 0;
@@ -86,5 +92,34 @@ export function classify(path: string): 'cluster' | 'node' | 'config' | 'agent' 
 }
 
 export function emptyCounts(): RequestCounts {
-  return { total: 0, cluster: 0, node: 0, config: 0, agent: 0, errors: 0, fakeCpuMs: 0, heldMs: 0 };
+  return { total: 0, cluster: 0, node: 0, config: 0, agent: 0, errors: 0, fakeCpuMs: 0, heldMs: 0, queuedMs: 0 };
+}
+
+/** An error answer as pveproxy writes it: the reason in the status line and, from libpve-http-server-perl 5.2.0, in the body. */
+export function pveFailure(status: number, reason: string): FakeResponse {
+  return { status, statusText: reason, body: { data: null, message: `${reason}\n` } };
+}
+
+/**
+ * The estate with what BACKUP_STATUS reads: one vzdump job of every guest to each node's
+ * `local` storage (content iso,vztmpl,backup), and there one backup volume per guest, named
+ * as vzdump names them (pve-manager PVE/VZDump.pm: vzdump-{qemu,lxc}-VMID-YYYY_MM_DD-HH_MM_SS).
+ * Without BACKUP_STATUS none of it is asked, so the other runs are unchanged.
+ */
+export function withBackups(s: PveScenario): PveScenario {
+  const storageContent: Record<string, unknown[]> = {};
+  const ctime = 1_735_696_800;
+  for (const g of s.guests) {
+    const { node, type, vmid } = g.resource as { node: string; type: string; vmid: number };
+    const ext = type === 'qemu' ? 'vma.zst' : 'tar.zst';
+    (storageContent[`${node}/local`] ??= []).push({
+      volid: `local:backup/vzdump-${type}-${vmid}-2025_01_01-02_00_00.${ext}`, content: 'backup', format: ext, vmid, ctime, size: 1_073_741_824,
+    });
+  }
+  return {
+    ...s,
+    backupJobs: [{ id: 'backup-bench', type: 'vzdump', enabled: 1, all: 1, storage: 'local', schedule: '02:00', mode: 'snapshot' }],
+    notBackedUp: [],
+    storageContent,
+  };
 }

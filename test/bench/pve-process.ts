@@ -1,6 +1,8 @@
 import { generatePveScenario } from '../fakes/pve-server.ts';
 import { startFakeHttps } from '../fakes/https-server.ts';
-import { classify, emptyCounts, estateStats, indexedPveHandler, type PveProcessArgs, type PveProcessMessage } from './estate.ts';
+import { Semaphore } from '../../agent/http/semaphore.ts';
+import { classify, emptyCounts, estateStats, indexedPveHandler, pveFailure, withBackups, type PveProcessArgs, type PveProcessMessage } from './estate.ts';
+import { latencyScenario, type RequestRecord } from './scenarios.ts';
 
 /*
  * The fake PVE server of the benchmark, in a process of its own so that its CPU (TLS,
@@ -9,67 +11,91 @@ import { classify, emptyCounts, estateStats, indexedPveHandler, type PveProcessA
  *   → { type: 'ready', port, estate }            once listening
  *   ← { type: 'count' }  → { type: 'count', counts }   requests since the last count
  *   ← { type: 'paths' }  → { type: 'paths', paths }     their paths (with the query)
+ *   ← { type: 'records' } → { type: 'records', records } their paths and the time each was held
  * and exits when the parent disconnects.
  */
 
 /**
- * The added latency, held to L on average without a busy loop. A plain setTimeout(L)
- * answers 0.3–1 ms late (millisecond timers, the loop's cached clock, waking from idle),
- * which at L = 5 ms would charge the agent for the fake's timer slack; polling until the
- * deadline instead keeps a core busy, which on a two-core machine is taken from the agent.
- * So the timer is aimed `lead` ms early and every request whose aimed time has passed is
- * answered; `lead` follows the measured error (an integral controller) so that the mean
- * time held is L. The mean is reported (`heldMs`) so a reader can check it.
- * Every request waits the same L, so deadlines come in arrival order: a FIFO suffices.
+ * The added latency, held to what the scenario asks on average without a busy loop. A
+ * plain setTimeout(ms) answers 0.3–1 ms late (millisecond timers, the loop's cached
+ * clock, waking from idle), which at 5 ms would charge the agent for the fake's timer
+ * slack; polling until the deadline instead keeps a core busy, which on a two-core
+ * machine is taken from the agent. So the timer is aimed `lead` ms early and every
+ * request whose aimed time has passed is answered; `lead` follows the measured error (an
+ * integral controller) so that the mean time held is what was asked. The mean is
+ * reported (`heldMs`) so a reader can check it. Deadlines differ per request (the
+ * scenarios), so they wait in a binary min-heap.
  */
-function holder(latencyMs: number): (arrived: number) => Promise<void> {
-  const queue: Array<{ deadline: number; resolve: () => void }> = [];
-  let head = 0;
+function holder(): (arrived: number, ms: number) => Promise<void> {
+  const heap: Array<{ deadline: number; resolve: () => void }> = [];
+  const push = (e: { deadline: number; resolve: () => void }): void => {
+    heap.push(e);
+    for (let i = heap.length - 1; i > 0;) {
+      const up = (i - 1) >> 1;
+      if ((heap[up] as typeof e).deadline <= e.deadline) break;
+      heap[i] = heap[up] as typeof e;
+      heap[up] = e;
+      i = up;
+    }
+  };
+  const pop = (): void => {
+    const last = heap.pop();
+    if (!last || heap.length === 0) return;
+    heap[0] = last;
+    for (let i = 0; ;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < heap.length && (heap[l] as typeof last).deadline < (heap[m] as typeof last).deadline) m = l;
+      if (r < heap.length && (heap[r] as typeof last).deadline < (heap[m] as typeof last).deadline) m = r;
+      if (m === i) break;
+      heap[i] = heap[m] as typeof last;
+      heap[m] = last;
+      i = m;
+    }
+  };
   let timer: NodeJS.Timeout | undefined;
+  let armedFor = Infinity;
   // Starts at the typical slack of a millisecond timer; the controller takes it from there.
   let lead = 0.5;
   const GAIN = 0.02;
   const tick = (): void => {
     timer = undefined;
+    armedFor = Infinity;
     const now = performance.now();
-    while (head < queue.length) {
-      const next = queue[head];
-      if (!next || next.deadline - lead > now) break;
-      head++;
-      lead = Math.min(latencyMs, Math.max(0, lead - GAIN * (next.deadline - now)));
+    for (let next = heap[0]; next && next.deadline - lead <= now; next = heap[0]) {
+      pop();
+      lead = Math.min(5, Math.max(0, lead - GAIN * (next.deadline - now)));
       next.resolve();
-    }
-    if (head === queue.length) {
-      queue.length = 0;
-      head = 0;
-      return;
-    }
-    if (head > 4096) {
-      queue.splice(0, head);
-      head = 0;
     }
     arm();
   };
   const arm = (): void => {
-    const next = queue[head];
-    if (timer || !next) return;
+    const next = heap[0];
+    if (!next || next.deadline >= armedFor) return;
+    if (timer) clearTimeout(timer);
+    armedFor = next.deadline;
     timer = setTimeout(tick, Math.max(0, next.deadline - lead - performance.now()));
   };
-  return (arrived) => new Promise<void>((resolve) => {
-    queue.push({ deadline: arrived + latencyMs, resolve });
+  return (arrived, ms) => new Promise<void>((resolve) => {
+    push({ deadline: arrived + ms, resolve });
     arm();
   });
 }
 
 async function main(): Promise<void> {
   const args = JSON.parse(process.argv[2] ?? '{}') as PveProcessArgs;
-  const scenario = generatePveScenario({ guests: args.guests, nodes: args.nodes, seed: args.seed });
+  const scenario = withBackups(generatePveScenario({ guests: args.guests, nodes: args.nodes, seed: args.seed }));
   const handle = indexedPveHandler(scenario, { tokenId: args.tokenId, secret: args.secret });
+  const latency = latencyScenario(args.scenario, { latencyMs: args.latencyMs, seed: args.seed, slowNode: scenario.nodes[0]?.name ?? 'pve1' });
+  // pveproxy's few workers: at most this many requests are worked on, the rest wait in arrival order.
+  const workers = latency.serverConcurrency ? new Semaphore(latency.serverConcurrency) : undefined;
   let counts = emptyCounts();
-  // The paths asked since the last count, for the floor client to ask again.
+  // The paths asked since the last count, for the floor client to ask again; each request's time for the bound.
   let paths: string[] = [];
+  let records: RequestRecord[] = [];
   let cpuFrom = process.cpuUsage();
-  const hold = holder(args.latencyMs);
+  const hold = holder();
   const server = await startFakeHttps(async (req) => {
     const arrived = performance.now();
     counts.total++;
@@ -78,11 +104,20 @@ async function main(): Promise<void> {
     paths.push(query ? `${req.path}?${query}` : req.path);
     // startFakeHttps keeps every request; the benchmark only needs the counts.
     if (server.requests.length > 256) server.requests.length = 0;
-    const res = handle(req);
-    if (res.status !== 200) counts.errors++;
-    if (args.latencyMs > 0) await hold(arrived);
-    counts.heldMs += performance.now() - arrived;
-    return res;
+    await workers?.acquire();
+    try {
+      const started = performance.now();
+      const timing = args.latencyMs > 0 ? latency.timing(req.path) : { ms: 0 };
+      records.push([req.path, timing.ms]);
+      const res = timing.fail ? pveFailure(timing.fail.status, timing.fail.reason) : handle(req);
+      if (res.status !== 200) counts.errors++;
+      if (timing.ms > 0) await hold(started, timing.ms);
+      counts.heldMs += performance.now() - started;
+      counts.queuedMs += started - arrived;
+      return res;
+    } finally {
+      workers?.release();
+    }
   });
   const send = (m: PveProcessMessage): void => {
     process.send?.(m);
@@ -91,11 +126,14 @@ async function main(): Promise<void> {
     if (m.type === 'count') {
       const cpu = process.cpuUsage(cpuFrom);
       cpuFrom = process.cpuUsage();
-      send({ type: 'count', counts: { ...counts, fakeCpuMs: (cpu.user + cpu.system) / 1000, heldMs: counts.total ? counts.heldMs / counts.total : 0 } });
+      send({ type: 'count', counts: { ...counts, fakeCpuMs: (cpu.user + cpu.system) / 1000, heldMs: counts.total ? counts.heldMs / counts.total : 0, queuedMs: counts.total ? counts.queuedMs / counts.total : 0 } });
       counts = emptyCounts();
       paths = [];
+      records = [];
     } else if (m.type === 'paths') {
       send({ type: 'paths', paths });
+    } else if (m.type === 'records') {
+      send({ type: 'records', records });
     }
   });
   process.on('disconnect', () => {

@@ -167,6 +167,13 @@ describe('container image', () => {
     expect(lines.at(-1)).not.toMatch(/tsx/);
   });
 
+  it('holds no test code: no *.test.ts file and no test/ folder under /app', async () => {
+    // .dockerignore leaves them out of the build context and the Dockerfile deletes any that
+    // would still come with agent/ or mappers/; `find` prints what is left, nothing.
+    const { stdout } = await exec('docker', ['run', '--rm', '--network', 'host', '--entrypoint', 'find', IMAGE, '/app', '-not', '-path', '/app/node_modules/*', '(', '-name', '*.test.ts', '-o', '-path', '/app/test', ')', '-print']);
+    expect(stdout).toBe('');
+  });
+
   it('exits non-zero with a readable message on a config error', async () => {
     const dir = configDir('agent:\n  name: broken\ndiode:\n  target: https://netbox.example.com/diode\n  client_id: x\n  client_secret: y\n');
     const r = await exec('docker', ['run', '--rm', '--network', 'host', '--read-only', '-v', `${dir}:/etc/diode-agent:ro`, IMAGE]).then(

@@ -1,5 +1,6 @@
 import { holdsAny, type FakeTokenAcl } from './acl.ts';
 import { startFakeHttps, type FakeRequest, type FakeResponse, type FakeServer } from './https-server.ts';
+import { startFakePve, type PveScenario } from './pve-server.ts';
 
 /*
  * Fakes of the two Ceph APIs the ceph collector reads:
@@ -54,33 +55,29 @@ export interface FakeOpts {
   messageInBody?: boolean;
 }
 
-export function cephPveHandler(scenario: CephPveScenario, opts: FakeOpts = {}) {
-  const expected = `PVEAPIToken=${FAKE_PVE_TOKEN.user}!${FAKE_PVE_TOKEN.tokenName}=${FAKE_PVE_TOKEN.secret}`;
-  return (req: FakeRequest): FakeResponse => {
-    if (!req.path.startsWith('/api2/json/')) return { status: 404, statusText: 'Not Found', body: { data: null } };
-    if (req.headers.authorization !== expected) {
-      return { status: 401, statusText: req.headers.authorization ? 'Authentication failed!' : 'No ticket', body: { data: null } };
-    }
-    if (req.method !== 'GET') return { status: 501, statusText: `Method '${req.method} ${req.path}' not implemented`, body: { data: null } };
-    const path = req.path.slice('/api2/json'.length);
-    const err = scenario.errors?.[path];
-    const answer = (e: PveError): FakeResponse => ({ status: e.status, statusText: e.reason, body: opts.messageInBody ? { data: null, message: `${e.reason}\n` } : { data: null } });
-    // A node that is down answers before any check (pveproxy cannot reach it); the privilege is checked before the handler runs.
-    if (err && err.status >= 595) return answer(err);
-    const privileges = ['Sys.Audit', 'Datastore.Audit'];
-    if ((path.startsWith('/cluster/ceph/') || /^\/nodes\/[^/]+\/ceph\//.test(path)) && !holdsAny(scenario.acl, '/', privileges)) {
-      return answer({ status: 403, reason: `Permission check failed (/, ${privileges.join('|')})` });
-    }
-    if (err) return answer(err);
-    const raw = scenario.rawBodies?.[path];
-    if (raw !== undefined) return { status: 200, body: raw };
-    if (!Object.hasOwn(scenario.routes, path)) return { status: 501, statusText: `Method 'GET ${path}' not implemented`, body: { data: null } };
-    return { status: 200, body: { data: scenario.routes[path] } };
+/**
+ * The Ceph side of a PVE API is the fake PVE's (test/fakes/pve-server.ts): the routes are its
+ * overrides, the errors its failures, and nothing else is generated but what PVE always answers.
+ */
+export function cephPveAsPveScenario(scenario: CephPveScenario, opts: Pick<FakeOpts, 'messageInBody'> = {}): PveScenario {
+  return {
+    nodes: [],
+    guests: [],
+    overrides: scenario.routes,
+    errorMessageInBody: opts.messageInBody ?? false,
+    ...(scenario.errors !== undefined && { failures: scenario.errors }),
+    ...(scenario.rawBodies !== undefined && { rawBodies: scenario.rawBodies }),
+    ...(scenario.acl !== undefined && { acl: scenario.acl }),
   };
 }
 
 export function startFakeCephPve(scenario: CephPveScenario, opts: FakeOpts = {}): Promise<FakeServer> {
-  return startFakeHttps(cephPveHandler(scenario, opts), opts);
+  return startFakePve(cephPveAsPveScenario(scenario, opts), {
+    tokenId: `${FAKE_PVE_TOKEN.user}!${FAKE_PVE_TOKEN.tokenName}`,
+    secret: FAKE_PVE_TOKEN.secret,
+    ...(opts.latencyMs !== undefined && { latencyMs: opts.latencyMs }),
+    ...(opts.port !== undefined && { port: opts.port }),
+  });
 }
 
 /* -------------------------------------------------------------- Dashboard side */

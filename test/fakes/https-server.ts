@@ -5,7 +5,6 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const tlsDir = new URL('../tls/', import.meta.url);
-export const TEST_CA = readFileSync(new URL('ca.pem', tlsDir));
 export const TEST_CERT = readFileSync(new URL('server.pem', tlsDir));
 export const TEST_KEY = readFileSync(new URL('server.key', tlsDir));
 export const TEST_CA_FILE = new URL('ca.pem', tlsDir).pathname;

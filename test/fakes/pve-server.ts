@@ -12,7 +12,7 @@ import { prng } from '../helpers/prng.ts';
 
 export type AgentBehaviour =
   | { kind: 'ok'; osinfo?: Record<string, unknown>; interfaces?: unknown[] }
-  | { kind: 'not-configured' | 'not-running' | 'agent-not-running' | 'forbidden' };
+  | { kind: 'not-configured' | 'not-running' | 'agent-not-running' | 'forbidden' | 'timeout' };
 
 export interface PveScenarioNode {
   name: string;
@@ -46,6 +46,12 @@ export interface PveScenarioGuest {
    * (no `agent` in the config → not-configured, not running → not-running, else agent-not-running).
    */
   agent?: AgentBehaviour;
+  /**
+   * `data` of GET …/lxc/{vmid}/interfaces; absent: `lo` alone while the container runs, null
+   * when it does not (pve-container src/PVE/LXC.pm get_interfaces finds no PID and returns
+   * nothing). A node whose pveversion is before 8.1 answers 501: the handler is not there.
+   */
+  interfaces?: unknown[] | null;
 }
 
 export interface PveScenario {
@@ -86,6 +92,14 @@ export interface PveScenario {
    * privilege)"; /cluster/resources leaves out the guests without VM.Audit, as PVE does.
    */
   acl?: FakeTokenAcl;
+  /** Rows of GET /cluster/ha/rules; a scenario whose /version is before 9 answers 501 there, as PVE 8 has no such handler. */
+  haRules?: unknown[];
+  /** Rows of GET /cluster/ha/groups. */
+  haGroups?: unknown[];
+  /** Rows of GET /cluster/ha/resources. */
+  haResources?: unknown[];
+  /** Rows of GET /cluster/replication (`guest` is the vmid PVE checks VM.Audit on). */
+  replication?: unknown[];
 }
 
 /**
@@ -96,16 +110,22 @@ export interface PveScenario {
  * - guest config: qemu-server PVE/API2/Qemu.pm / pve-container PVE/API2/LXC/Config.pm vm_config, VM.Audit.
  * - guest agent: qemu-server PVE/API2/Qemu/Agent.pm register_command, VM.Monitor up to PVE 8;
  *   VM.GuestAgent.Audit or VM.GuestAgent.Unrestricted from PVE 9 (reference/proxmox-apis.md §1.3).
+ * - Ceph: Sys.Audit or Datastore.Audit on /.
  * /version, /nodes, /cluster/resources and /nodes/{node}/network check none (`user => 'all'`).
  */
 export function pveCheck(s: Pick<PveScenario, 'version'>, path: string): { on: string; privileges: string[] } | undefined {
   if (path === '/cluster/status') return { on: '/', privileges: ['Sys.Audit'] };
+  // pve-ha-manager src/PVE/API2/HA/{Rules,Groups,Resources}.pm index: Sys.Audit on /.
+  if (/^\/cluster\/ha\/(?:rules|groups|resources)$/.test(path)) return { on: '/', privileges: ['Sys.Audit'] };
+  // Every Ceph GET: `['perm', '/', ['Sys.Audit', 'Datastore.Audit'], any => 1]` (pve-manager PVE/API2/Ceph.pm, PVE/API2/Ceph/*.pm, PVE/API2/Cluster/Ceph.pm).
+  if (path.startsWith('/cluster/ceph/') || /^\/nodes\/[^/]+\/ceph\//.test(path)) return { on: '/', privileges: ['Sys.Audit', 'Datastore.Audit'] };
   const status = /^\/nodes\/([^/]+)\/status$/.exec(path);
   if (status) return { on: `/nodes/${status[1]}`, privileges: ['Sys.Audit'] };
-  const guest = /^\/nodes\/[^/]+\/(qemu|lxc)\/(\d+)\/(config|agent\/[a-z-]+)$/.exec(path);
+  const guest = /^\/nodes\/[^/]+\/(qemu|lxc)\/(\d+)\/(config|interfaces|agent\/[a-z-]+)$/.exec(path);
   if (!guest) return undefined;
   const on = `/vms/${guest[2]}`;
-  if (guest[3] === 'config') return { on, privileges: ['VM.Audit'] };
+  // pve-container src/PVE/API2/LXC.pm `ip` (…/interfaces): VM.Audit, like the config.
+  if (guest[3] === 'config' || guest[3] === 'interfaces') return { on, privileges: ['VM.Audit'] };
   const major = Number(/^(\d+)/.exec(s.version?.version ?? '8')?.[1] ?? 8);
   return { on, privileges: major >= 9 ? ['VM.GuestAgent.Audit', 'VM.GuestAgent.Unrestricted'] : ['VM.Monitor'] };
 }
@@ -161,7 +181,9 @@ function handle(s: PveScenario, opts: Pick<FakePveOptions, 'tokenId' | 'secret'>
   };
   const override = s.overrides?.[path];
   const failure = s.failures?.[path];
-  if (failure) return fail(failure.status, failure.reason);
+  // A node that is down answers before any check (pveproxy cannot reach it, 595/596); any other
+  // failure comes from the handler, which runs only once the privilege check passed.
+  if (failure) return (failure.status < 595 ? denied(path) : undefined) ?? fail(failure.status, failure.reason);
   const raw = s.rawBodies?.[path];
   if (raw !== undefined) return { status: 200, body: raw };
 
@@ -170,6 +192,22 @@ function handle(s: PveScenario, opts: Pick<FakePveOptions, 'tokenId' | 'secret'>
   if (path === '/nodes') return ok(override ?? nodeList(s));
   if (path === '/cluster/backup') return ok(override ?? s.backupJobs ?? []);
   if (path === '/cluster/backup-info/not-backed-up') return ok(override ?? s.notBackedUp ?? []);
+  if (path === '/cluster/ha/rules') {
+    // PVE 8 has no rules handler: pveproxy's 501 for an unknown method.
+    if (major(s.version?.version ?? '8.4.1') < 9) return fail(501, `Method 'GET ${path}' not implemented`);
+    return denied(path) ?? ok(override ?? s.haRules ?? []);
+  }
+  if (path === '/cluster/ha/groups') return denied(path) ?? ok(override ?? s.haGroups ?? []);
+  if (path === '/cluster/ha/resources') return denied(path) ?? ok(override ?? s.haResources ?? []);
+  if (path === '/cluster/replication') {
+    // pve-manager PVE/API2/ReplicationConfig.pm index: sorted by id, and `$rpcenv->check(…, "/vms/$vmid",
+    // ['VM.Audit'])` without noerr, so one guest the token may not audit refuses the whole list.
+    const rows = ((override as unknown[] | undefined) ?? s.replication ?? []) as Array<{ id?: string; guest?: unknown }>;
+    for (const r of rows) {
+      if (!holdsAny(s.acl, `/vms/${String(r.guest)}`, ['VM.Audit'])) return fail(403, `Permission check failed (/vms/${String(r.guest)}, VM.Audit)`);
+    }
+    return ok([...rows].sort((a, b) => String(a.id) < String(b.id) ? -1 : String(a.id) > String(b.id) ? 1 : 0));
+  }
   if (path === '/cluster/resources') {
     const type = req.query.get('type');
     const all = (override as unknown[] | undefined) ?? [
@@ -187,11 +225,14 @@ function handle(s: PveScenario, opts: Pick<FakePveOptions, 'tokenId' | 'secret'>
     return ok(rows.filter((r) => wanted.includes((r as { type?: string }).type ?? '')));
   }
 
+  // A path the fake does not generate answers its override (recorded bodies, e.g. the Ceph endpoints), else 501.
+  const unrouted = (): FakeResponse => (override !== undefined ? denied(path) ?? ok(override) : fail(501, `Method 'GET ${path}' not implemented`));
   const nm = /^\/nodes\/([^/]+)(\/.*)$/.exec(path);
-  if (!nm || nm[1] === undefined || nm[2] === undefined) return fail(501, `Method 'GET ${path}' not implemented`);
+  if (!nm || nm[1] === undefined || nm[2] === undefined) return unrouted();
   const nodeName = nm[1];
   const rest = nm[2];
   const node = s.nodes.find((n) => n.name === nodeName);
+  if (!node && override !== undefined) return unrouted();
   if (!node) return fail(500, `hostname lookup '${nodeName}' failed - failed to get address info for: ${nodeName}: Name or service not known`);
   // pveproxy proxies to the node; a dead node gives AnyEvent::HTTP's 595 and no body.
   if (node.down) return { status: 595, statusText: node.downReason ?? 'No route to host', body: '' };
@@ -209,8 +250,8 @@ function handle(s: PveScenario, opts: Pick<FakePveOptions, 'tokenId' | 'secret'>
     return ok(want === null ? rows : rows.filter((r) => (r as { content?: string }).content === want));
   }
 
-  const gm = /^\/(qemu|lxc)\/(\d+)\/(config|agent\/([a-z-]+))$/.exec(rest);
-  if (!gm) return fail(501, `Method 'GET ${path}' not implemented`);
+  const gm = /^\/(qemu|lxc)\/(\d+)\/(config|interfaces|agent\/([a-z-]+))$/.exec(rest);
+  if (!gm) return unrouted();
   const type = gm[1] as 'qemu' | 'lxc';
   const vmid = Number(gm[2]);
   const guest = s.guests.find((g) => g.resource.type === type && g.resource.node === nodeName && Number(g.resource.vmid) === vmid);
@@ -220,6 +261,13 @@ function handle(s: PveScenario, opts: Pick<FakePveOptions, 'tokenId' | 'secret'>
     if (!guest || (guest.config === undefined && !guest.configError)) return fail(500, missing);
     if (guest.configError) return fail(guest.configError.status, guest.configError.reason);
     return ok(guest.config);
+  }
+  if (gm[3] === 'interfaces') {
+    // pve-container 3d56c9c (PVE 8.1) added the handler; an older node has none.
+    if (type !== 'lxc' || versionBefore(node.pveversion ?? DEFAULT_PVEVERSION, 8, 1)) return fail(501, `Method 'GET ${path}' not implemented`);
+    if (!guest) return fail(500, missing);
+    if (guest.interfaces !== undefined) return ok(guest.interfaces);
+    return ok(guest.resource.status === 'running' ? [{ name: 'lo', hwaddr: '00:00:00:00:00:00', inet: '127.0.0.1/8', inet6: '::1/128' }] : null);
   }
   if (type !== 'qemu') return fail(501, `Method 'GET ${path}' not implemented`);
   if (!guest) return fail(500, missing);
@@ -233,8 +281,24 @@ function handle(s: PveScenario, opts: Pick<FakePveOptions, 'tokenId' | 'secret'>
     case 'not-configured': return fail(500, 'No QEMU guest agent configured');
     case 'not-running': return fail(500, `VM ${vmid} is not running`);
     case 'agent-not-running': return fail(500, 'QEMU guest agent is not running');
+    // The agent answered guest-ping but not the command within 5 s: qemu-server src/PVE/QMPClient.pm
+    // cmd dies "VM $vmid qmp command '$execute' failed - got timeout" (mux_timeout sets "got timeout").
+    case 'timeout': return fail(500, `VM ${vmid} qmp command 'guest-${cmd}' failed - got timeout`);
     case 'ok': return ok({ result: cmd === 'get-osinfo' ? agent.osinfo ?? {} : agent.interfaces ?? [] });
   }
+}
+
+/** "9.0.3" → 9. */
+function major(version: string): number {
+  return Number(/^(\d+)/.exec(version)?.[1] ?? 0);
+}
+
+/** Whether a pveversion ("pve-manager/8.0.4/…") is before major.minor. */
+function versionBefore(pveversion: string, maj: number, min: number): boolean {
+  const m = /^pve-manager\/(\d+)\.(\d+)/.exec(pveversion);
+  if (!m) return false;
+  const [a, b] = [Number(m[1]), Number(m[2])];
+  return a < maj || (a === maj && b < min);
 }
 
 function derivedAgent(g: PveScenarioGuest): AgentBehaviour {

@@ -1,4 +1,5 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 
 /** UPDATE_GOLDEN=1 rewrites the golden files instead of comparing; read the diff after. */
@@ -9,21 +10,22 @@ export function readJson<T>(url: URL): T {
 }
 
 /**
- * Compares `actual` (JSON, or text) with `file` in the case directory `dir`. With
- * UPDATE_GOLDEN=1 the file is rewritten; a missing file is written and the test fails, so a
- * new contract is always read before it counts.
+ * Compares `actual` (JSON, or text) with `file` in the case directory `dir`. A missing file
+ * fails the test and is not written: a contract is only ever written on purpose, with
+ * UPDATE_GOLDEN=1, and read before it counts.
  */
 export function expectGolden(dir: URL, file: string, actual: unknown): void {
   const url = new URL(file, dir);
   const text = typeof actual === 'string' ? `${actual}\n` : `${JSON.stringify(actual, null, 2)}\n`;
-  if (UPDATE_GOLDEN || !existsSync(url)) {
+  if (UPDATE_GOLDEN) {
     writeFileSync(url, text);
-    if (!UPDATE_GOLDEN) throw new Error(`${file} did not exist; wrote it — inspect it and rerun`);
     return;
   }
+  if (!existsSync(url)) throw new Error(`${fileURLToPath(url)} is missing; write it with UPDATE_GOLDEN=1 and read it before committing`);
   const expected = readFileSync(url, 'utf8');
   if (typeof actual === 'string') expect(actual).toBe(expected.replace(/\n$/, ''));
-  else expect(actual).toEqual(JSON.parse(expected));
+  // A JSON round trip, so `undefined` members count as absent, as they are on the wire.
+  else expect(JSON.parse(JSON.stringify(actual)) as unknown).toEqual(JSON.parse(expected));
 }
 
 /** Warnings of concurrent calls arrive in any order: compared sorted. */

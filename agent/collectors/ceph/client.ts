@@ -3,52 +3,45 @@ import { z } from 'zod';
 import { AgentError } from '../../errors.ts';
 import { registerSecret } from '../../log.ts';
 import { HttpBodyError, HttpStatusError, targetSettings, type HttpResponse, type HttpTarget } from '../../http/client.ts';
+import { bearerHeader, describeError, ProxmoxApi, type ApiService, type ApiSession } from '../../http/proxmox.ts';
 import type { TargetRequest } from '../types.ts';
 import type { CephConfig } from './config.ts';
 import {
-  CephResponseError, dashAuthSchema, dashCephfsSchema, dashCrushRuleSchema, dashFlagsSchema, dashFsidSchema, dashHealthSchema,
-  dashHostSchema, dashMonitorSchema, dashOsdSchema, dashPoolSchema, dashSummarySchema, lenientList, pveDaemonSchema, pveFlagSchema,
-  pveFsSchema, pveNodeSchema, pveOsdTreeSchema, pvePoolSchema, pveRuleSchema, pveStatusSchema, summarizeIssues,
+  dashAuthSchema, dashCephfsSchema, dashCrushRuleSchema, dashFlagsSchema, dashFsidSchema, dashHealthSchema,
+  dashHostSchema, dashMonitorSchema, dashOsdSchema, dashPoolSchema, dashSummarySchema, pveDaemonSchema, pveFlagSchema,
+  pveFsSchema, pveNodeSchema, pveOsdTreeSchema, pvePoolSchema, pveRuleSchema, pveStatusSchema,
 } from './schema.ts';
 
 /*
- * One function per endpoint. PVE's Ceph endpoints (reference/proxmox-apis.md §4b) go through
- * the PVE envelope and token; the dashboard (§4a) needs a login, a bearer JWT and a
- * per-endpoint versioned Accept header.
+ * One function per endpoint, over the shared Proxmox API layer (agent/http/proxmox.ts).
+ * PVE's Ceph endpoints go through the PVE envelope and token (pve-manager PVE/API2/Ceph.pm,
+ * PVE/API2/Ceph/*.pm); the MGR dashboard needs a login, a bearer JWT and a per-endpoint
+ * versioned Accept header (ceph src/pybind/mgr/dashboard controllers/_version.py).
  */
 
 const seg = encodeURIComponent;
 
-/* ------------------------------------------------------------------ PVE (§4b) */
+/** Ceph, for the code of its shape errors (`ceph_bad_response`), through PVE or the dashboard. */
+export const CEPH_SERVICE: ApiService = { id: 'ceph', product: 'Ceph', hint: () => '' };
 
+const CEPH = new ProxmoxApi(CEPH_SERVICE);
 
-export interface CephPveApi {
-  target: HttpTarget;
-  /** A list item that did not match its schema and was dropped. */
-  onDrop(path: string, index: number, why: string): void;
+/* ------------------------------------------------------------------ PVE */
+
+export type CephPveApi = ApiSession;
+
+function pveGet<T extends z.ZodType>(api: CephPveApi, path: string, schema: T): Promise<z.output<T>> {
+  return CEPH.get(api, path, schema);
 }
 
-async function pveGet<T extends z.ZodType>(api: CephPveApi, path: string, schema: T): Promise<z.output<T>> {
-  let body: unknown;
-  try {
-    body = await api.target.getJson(path);
-  } catch (err) {
-    // A 2xx body that is not JSON is an answer of the wrong shape: it costs that section only.
-    throw err instanceof HttpBodyError ? new CephResponseError(path, err.detail, { cause: err }) : err;
-  }
-  const parsed = z.object({ data: schema }).safeParse(body);
-  if (!parsed.success) throw new CephResponseError(path, summarizeIssues(parsed.error), { cause: parsed.error });
-  return (parsed.data as { data: z.output<T> }).data;
-}
-
-function pveList<T extends z.ZodType>(api: CephPveApi, path: string, item: T) {
-  return pveGet(api, path, lenientList(item, (i, why) => api.onDrop(path, i, why)));
+function pveList<T extends z.ZodType>(api: CephPveApi, path: string, item: T): Promise<z.output<T>[]> {
+  return CEPH.list(api, path, item);
 }
 
 /**
  * What PVE's Ceph GETs check, for a 403 whose reason names nothing: `['perm', '/',
- * ['Sys.Audit', 'Datastore.Audit'], any => 1]` (pve-manager PVE/API2/Ceph.pm and Ceph/*.pm;
- * reference/proxmox-apis.md §4b). A reason that names it wins (pve/client.ts namedPrivilege).
+ * ['Sys.Audit', 'Datastore.Audit'], any => 1]` (pve-manager PVE/API2/Ceph.pm and Ceph/*.pm).
+ * A reason that names it wins (agent/http/proxmox.ts namedPrivilege).
  */
 export const PVE_CEPH_PRIVILEGE = 'Sys.Audit or Datastore.Audit on /';
 
@@ -57,8 +50,7 @@ export type CephAbsence = (typeof CEPH_ABSENCE)[number];
 
 /**
  * PVE's two "no Ceph here" answers, both HTTP 500 with the reason in the status line
- * (pve-manager PVE/Ceph/Tools.pm check_ceph_installed / check_ceph_inited;
- * reference/proxmox-apis.md §4b): `binary not installed: /usr/bin/ceph-mon` and
+ * (pve-manager PVE/Ceph/Tools.pm check_ceph_installed / check_ceph_inited): `binary not installed: /usr/bin/ceph-mon` and
  * `pveceph configuration not initialized - missing '/etc/pve/ceph.conf', …`.
  */
 export function cephAbsence(err: unknown): { reason: CephAbsence; message: string } | undefined {
@@ -146,7 +138,7 @@ export class CephDashboardClient {
       try {
         fromFile = (await this.readToken(this.auth.tokenFile)).trim();
       } catch (err) {
-        if (!this.auth.user) throw new CephAuthError(`cannot read CEPH_TOKEN_FILE ${this.auth.tokenFile}: ${(err as Error).message}`, { cause: err });
+        if (!this.auth.user) throw new CephAuthError(`cannot read CEPH_TOKEN_FILE ${this.auth.tokenFile}: ${describeError(err)}`, { cause: err });
       }
       if (fromFile && fromFile !== previous) {
         // A bearer token is a credential: scrubbed from every output like the configured secrets.
@@ -167,10 +159,9 @@ export class CephDashboardClient {
       }
       throw err;
     }
-    const parsed = dashAuthSchema.safeParse(parseBody(res.text, '/api/auth'));
-    if (!parsed.success) throw new CephResponseError('/api/auth', summarizeIssues(parsed.error));
-    registerSecret(parsed.data.token);
-    return parsed.data.token;
+    const { token } = CEPH.check('/api/auth', dashAuthSchema, CEPH.parseText('/api/auth', res.text));
+    registerSecret(token);
+    return token;
   }
 
   private currentToken(): Promise<string> {
@@ -192,11 +183,11 @@ export class CephDashboardClient {
     for (;;) {
       const token = await tokenPromise;
       try {
-        const res = await this.target.request('GET', path, { query, headers: { authorization: `Bearer ${token}`, accept: cephMime(v) } });
-        return { body: parseBody(res.text, path), headers: res.headers };
+        const res = await this.target.request('GET', path, { query, headers: { authorization: bearerHeader(token), accept: cephMime(v) } });
+        return { body: CEPH.parseText(path, res.text), headers: res.headers };
       } catch (err) {
         // An answer past CEPH_API_MAX_RESPONSE_BYTES costs its section, like a body of the wrong shape.
-        if (err instanceof HttpBodyError) throw new CephResponseError(path, err.detail, { cause: err });
+        if (err instanceof HttpBodyError) throw CEPH.responseError(path, err.detail, err);
         if (!(err instanceof HttpStatusError)) throw err;
         if (err.status === 401 && !reauthed) {
           reauthed = true;
@@ -219,9 +210,7 @@ export class CephDashboardClient {
 
   async getParsed<T extends z.ZodType>(path: string, version: string, schema: T, query?: Record<string, string | number>): Promise<z.output<T>> {
     const { body } = await this.get(path, version, query);
-    const parsed = schema.safeParse(body);
-    if (!parsed.success) throw new CephResponseError(path, summarizeIssues(parsed.error), { cause: parsed.error });
-    return parsed.data as z.output<T>;
+    return CEPH.check(path, schema, body);
   }
 
   /**
@@ -244,17 +233,11 @@ export class CephDashboardClient {
   }
 }
 
-function parseBody(text: string, path: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new CephResponseError(path, `not JSON (${(err as Error).message})`, { cause: err });
-  }
-}
+const rawList = z.array(z.unknown());
 
+/** A list answer, copied (listAll appends the next pages to it). */
 function asArray(body: unknown, path: string): unknown[] {
-  if (!Array.isArray(body)) throw new CephResponseError(path, `expected a list, got ${body === null ? 'null' : typeof body}`);
-  return [...body];
+  return [...CEPH.check(path, rawList, body)];
 }
 
 function totalCount(headers: HttpResponse['headers']): number | undefined {
@@ -285,7 +268,7 @@ export const DASHBOARD_SCOPES: Readonly<Record<string, string>> = {
   '/api/crush_rule': 'pool', '/api/cephfs': 'cephfs', '/api/monitor': 'monitor',
 };
 
-/* Endpoint versions from the dashboard's openapi.yaml (reference/proxmox-apis.md §4a table). */
+/* Endpoint versions from the dashboard's openapi.yaml (ceph src/pybind/mgr/dashboard/openapi.yaml). */
 
 export const getDashHealth = (c: CephDashboardClient) => c.getParsed('/api/health/minimal', '1.0', dashHealthSchema);
 export const getDashFsid = (c: CephDashboardClient) => c.getParsed('/api/health/get_cluster_fsid', '1.0', dashFsidSchema);
@@ -296,7 +279,7 @@ export const getDashMonitor = (c: CephDashboardClient) => c.getParsed('/api/moni
 export type OnDrop = (path: string, index: number, why: string) => void;
 
 function lenient<T extends z.ZodType>(path: string, item: T, items: unknown[], onDrop: OnDrop): z.output<T>[] {
-  return lenientList(item, (i, why) => onDrop(path, i, why)).parse(items) as z.output<T>[];
+  return CEPH.items({ onDrop }, path, item, items);
 }
 
 export async function listDashOsds(c: CephDashboardClient, onDrop: OnDrop) {

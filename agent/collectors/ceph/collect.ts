@@ -1,4 +1,5 @@
-import { namedPrivilege, pveTargetRequest } from '../pve/client.ts';
+import { pveTargetRequest } from '../pve/client.ts';
+import { namedPrivilege } from '../../http/proxmox.ts';
 import { HttpConnectError, HttpStatusError } from '../../http/client.ts';
 import type { CollectContext } from '../types.ts';
 import type { CephConfig } from './config.ts';

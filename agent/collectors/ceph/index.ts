@@ -1,4 +1,5 @@
 import { defineCollector } from '../types.ts';
+import { CEPH_WARNINGS } from './warnings.ts';
 import type { PreflightContext, PrivilegeCheck, ProbeSpec } from '../../preflight/types.ts';
 import { HttpConnectError, HttpStatusError } from '../../http/client.ts';
 import { pveTargetRequest } from '../pve/client.ts';
@@ -138,6 +139,8 @@ async function cephDashboardProbes(ctx: PreflightContext<CephConfig>): Promise<v
 /** Ceph through a PVE cluster's API (`CEPH_SOURCE: pve`) or the MGR dashboard (`dashboard`). */
 export const cephCollector = defineCollector<CephConfig, CephSnapshot>({
   id: 'ceph',
+  secretKeys: ['PROXMOX_TOKEN_VALUE', 'CEPH_PASSWORD'],
+  warnings: CEPH_WARNINGS,
   configSchema: cephConfigSchema,
   collect: collectCeph,
   map: mapCeph,

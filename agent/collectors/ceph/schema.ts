@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { AgentError } from '../../errors.ts';
-import { lenientList, looseBool, looseInt, looseNumber, summarizeIssues } from '../../http/loose.ts';
+import { looseBool, looseInt, looseNumber, summarizeIssues } from '../../http/loose.ts';
 
 /*
  * zod schemas of the Ceph answers the collector reads, naming only the fields it uses.
@@ -9,16 +8,10 @@ import { lenientList, looseBool, looseInt, looseNumber, summarizeIssues } from '
  * booleans, but `up`/`in` as 0/1 integers; §4a). Both are coerced here, at the edge.
  */
 
-export { lenientList, summarizeIssues };
+export { summarizeIssues };
 
-/** An answer whose shape is not what the schema expects. */
-export class CephResponseError extends AgentError {
-  readonly path: string;
-  constructor(path: string, detail: string, options?: { cause?: unknown }) {
-    super('ceph_bad_response', `GET ${path}: unexpected response: ${detail}`, options);
-    this.path = path;
-  }
-}
+/** An answer whose shape is not what the schema expects (alias of the shared class; code `ceph_bad_response`). */
+export { ApiResponseError as CephResponseError } from '../../http/proxmox.ts';
 
 const text = z.string().trim().min(1);
 

@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { defineCollector } from '../types.ts';
+import { PACKER_WARNINGS } from './warnings.ts';
 import { count } from '../../preflight/run.ts';
 import type { PreflightContext } from '../../preflight/types.ts';
 import { getClusterResources, pveTargetRequest } from '../pve/client.ts';
@@ -63,6 +64,8 @@ async function packerProbes(ctx: PreflightContext<PackerConfig>): Promise<void> 
 /** Packer image definitions (policy), build records (manifests, machine-readable logs), optional PVE lookup. */
 export const packerCollector = defineCollector<PackerConfig, PackerSnapshot>({
   id: 'packer',
+  secretKeys: ['PROXMOX_TOKEN_VALUE'],
+  warnings: PACKER_WARNINGS,
   configSchema: packerConfigSchema,
   collect: collectPacker,
   map: mapPacker,

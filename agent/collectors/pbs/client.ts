@@ -1,71 +1,68 @@
-import { z } from 'zod';
 import type { TargetRequest } from '../types.ts';
-import { HttpBodyError, HttpStatusError, targetSettings, type HttpTarget } from '../../http/client.ts';
+import { HttpConnectError, HttpStatusError } from '../../http/client.ts';
+import { apiTargetRequest, apiTokenHeader, hostPort, ProxmoxApi, type ApiService, type ApiSession } from '../../http/proxmox.ts';
 import type { PbsConfig } from './config.ts';
 import {
-  datastoreConfigSchema, datastoreUsageSchema, envelope, gcJobSchema, jobSchema, lenientList, namespaceSchema,
-  networkRowSchema, nodeStatusSchema, PbsResponseError, snapshotSchema, summarizeIssues, versionSchema,
+  datastoreConfigSchema, datastoreUsageSchema, gcJobSchema, jobSchema, namespaceSchema,
+  networkRowSchema, nodeStatusSchema, snapshotSchema, versionSchema,
   type DatastoreConfig, type DatastoreUsage, type GcJobItem, type JobItem, type NamespaceItem, type PbsNodeStatus,
   type PbsVersion, type SnapshotItem,
 } from './schema.ts';
 import type { NodeNetworkRow } from '../../../mappers/common/node-network.ts';
 
+/** Re-exported for the callers that imported it from here; it lives in agent/http/proxmox.ts. */
+export { hostPort };
+
 /*
- * One function per PBS endpoint the collector calls (reference/proxmox-apis.md §2, §6).
- * Each returns the parsed `data`; HTTP failures surface as HttpStatusError (whose reason
- * is PBS's plain-text body) / HttpConnectError, a body of the wrong shape as
- * PbsResponseError. Paths are relative to /api2/json.
+ * One function per PBS endpoint the collector calls, over the shared Proxmox API layer
+ * (agent/http/proxmox.ts). Each returns the parsed `data`; HTTP failures surface as
+ * HttpStatusError (whose reason is PBS's plain-text body) / HttpConnectError, a body of the
+ * wrong shape as PbsResponseError. Paths are relative to /api2/json.
  */
 
-export interface PbsApi {
-  target: HttpTarget;
-  /** A list item that did not match its schema and was dropped. */
-  onDrop(path: string, index: number, why: string): void;
-}
+export type PbsApi = ApiSession;
 
-/**
- * `PBSAPIToken=USER@REALM!TOKEN:SECRET`: PBS and PDM put `:` before the secret where PVE
- * puts `=` (proxmox-auth-api src/api/mod.rs extract_auth_data; reference/proxmox-apis.md §0).
- */
+/** `PBSAPIToken=USER@REALM!TOKEN:SECRET` (agent/http/proxmox.ts apiTokenHeader). */
 export function authorizationHeader(tokenId: string, secret: string): string {
-  return `PBSAPIToken=${tokenId}:${secret}`;
-}
-
-/** `host:port` with IPv6 literals bracketed, for URLs and messages. */
-export function hostPort(host: string, port: number): string {
-  const bracketed = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
-  return `${bracketed}:${port}`;
+  return apiTokenHeader('PBSAPIToken', tokenId, secret);
 }
 
 export function pbsTargetRequest(c: PbsConfig): TargetRequest {
-  return {
-    baseUrl: `https://${hostPort(c.PBS_HOST, c.PBS_PORT)}/api2/json`,
-    headers: { authorization: authorizationHeader(c.PBS_TOKEN_ID, c.PBS_TOKEN_SECRET) },
+  return apiTargetRequest({
+    host: c.PBS_HOST,
+    port: c.PBS_PORT,
+    authorization: authorizationHeader(c.PBS_TOKEN_ID, c.PBS_TOKEN_SECRET),
     tls: { verify: c.PBS_SSL_VERIFY, caFile: c.PBS_CA_FILE, fingerprint: c.PBS_FINGERPRINT },
-    timeoutMs: c.PBS_API_TIMEOUT * 1000,
+    timeoutS: c.PBS_API_TIMEOUT,
     maxResponseBytes: c.PBS_API_MAX_RESPONSE_BYTES,
-    settings: targetSettings('PBS'),
-  };
+    settingsPrefix: 'PBS',
+  });
 }
 
-async function get<T extends z.ZodType>(api: PbsApi, path: string, schema: T, query?: Record<string, string>): Promise<z.output<T>> {
-  let body: unknown;
-  try {
-    body = await api.target.getJson(path, query);
-  } catch (err) {
-    // A 2xx body that is not JSON is an answer of the wrong shape: it costs that list only.
-    throw err instanceof HttpBodyError ? new PbsResponseError(path, err.detail, { cause: err }) : err;
-  }
-  const env = envelope.safeParse(body);
-  if (!env.success) throw new PbsResponseError(path, summarizeIssues(env.error), { cause: env.error });
-  const parsed = schema.safeParse(env.data.data);
-  if (!parsed.success) throw new PbsResponseError(path, `data: ${summarizeIssues(parsed.error)}`, { cause: parsed.error });
-  return parsed.data as z.output<T>;
+/**
+ * "Cannot be reached": no answer at all (refused, reset, timed out) or a gateway error that
+ * outlived the retries. Like any other failure of /version it fails the run; it only
+ * changes the hint. (A certificate that fails its pin or its verification is not
+ * unreachability: the message names the setting to fix.)
+ */
+export function isUnreachable(err: unknown): boolean {
+  if (err instanceof HttpConnectError) return err.errorCode !== 'TLS_PIN' && err.errorCode !== 'TLS_VERIFY';
+  return err instanceof HttpStatusError && (err.status === 502 || err.status === 503 || err.status === 504);
 }
 
-function list<T extends z.ZodType>(api: PbsApi, path: string, item: T) {
-  return lenientList(item, (index, why) => api.onDrop(path, index, why));
-}
+/** Proxmox Backup Server, for error codes (`pbs_bad_response`, `pbs_unreachable`) and messages. */
+export const PBS_SERVICE: ApiService = {
+  id: 'pbs',
+  product: 'Proxmox Backup Server',
+  hint: (err) => {
+    if (isUnreachable(err)) return ' (check PBS_HOST and PBS_PORT; nothing was sent, so NetBox keeps the server as it was)';
+    if (err instanceof HttpStatusError && err.status === 401) return ' (check PBS_TOKEN_ID and PBS_TOKEN_SECRET)';
+    if (err instanceof HttpStatusError && err.status === 403) return ' (the token needs the Audit role on /; with privilege separation the token itself needs the ACL)';
+    return '';
+  },
+};
+
+const PBS = new ProxmoxApi(PBS_SERVICE);
 
 const seg = encodeURIComponent;
 
@@ -93,33 +90,33 @@ export const PBS_PRIVILEGES = {
 } as const;
 
 export function getVersion(api: PbsApi): Promise<PbsVersion> {
-  return get(api, '/version', versionSchema);
+  return PBS.get(api, '/version', versionSchema);
 }
 
 /** The node of a PBS is always `localhost` (reference/proxmox-apis.md §2). */
 export function getNodeStatus(api: PbsApi): Promise<PbsNodeStatus> {
-  return get(api, '/nodes/localhost/status', nodeStatusSchema);
+  return PBS.get(api, '/nodes/localhost/status', nodeStatusSchema);
 }
 
 export function getNetwork(api: PbsApi): Promise<NodeNetworkRow[]> {
   const path = '/nodes/localhost/network';
-  return get(api, path, list(api, path, networkRowSchema));
+  return PBS.list(api, path, networkRowSchema);
 }
 
 export function getDatastoreUsage(api: PbsApi): Promise<DatastoreUsage[]> {
   const path = '/status/datastore-usage';
-  return get(api, path, list(api, path, datastoreUsageSchema));
+  return PBS.list(api, path, datastoreUsageSchema);
 }
 
 export function getDatastoreConfigs(api: PbsApi): Promise<DatastoreConfig[]> {
   const path = '/config/datastore';
-  return get(api, path, list(api, path, datastoreConfigSchema));
+  return PBS.list(api, path, datastoreConfigSchema);
 }
 
 /** Every namespace of the store, recursively, the root ("") included. */
 export function getNamespaces(api: PbsApi, store: string): Promise<NamespaceItem[]> {
   const path = `/admin/datastore/${seg(store)}/namespace`;
-  return get(api, path, list(api, path, namespaceSchema));
+  return PBS.list(api, path, namespaceSchema);
 }
 
 /**
@@ -128,23 +125,23 @@ export function getNamespaces(api: PbsApi, store: string): Promise<NamespaceItem
  */
 export function getSnapshots(api: PbsApi, store: string, ns: string): Promise<SnapshotItem[]> {
   const path = `/admin/datastore/${seg(store)}/snapshots`;
-  return get(api, path, list(api, path, snapshotSchema), ns === '' ? undefined : { ns });
+  return PBS.list(api, path, snapshotSchema, ns === '' ? undefined : { ns });
 }
 
 /** GC status of every store (PBS ≥ 3.2, proxmox-backup src/api2/admin/gc.rs list_all_gc_jobs). */
 export function getGcJobs(api: PbsApi): Promise<GcJobItem[]> {
   const path = '/admin/gc';
-  return get(api, path, list(api, path, gcJobSchema));
+  return PBS.list(api, path, gcJobSchema);
 }
 
 export function getVerifyJobs(api: PbsApi): Promise<JobItem[]> {
   const path = '/admin/verify';
-  return get(api, path, list(api, path, jobSchema));
+  return PBS.list(api, path, jobSchema);
 }
 
 export function getPruneJobs(api: PbsApi): Promise<JobItem[]> {
   const path = '/admin/prune';
-  return get(api, path, list(api, path, jobSchema));
+  return PBS.list(api, path, jobSchema);
 }
 
 /**
@@ -155,14 +152,14 @@ export function getPruneJobs(api: PbsApi): Promise<JobItem[]> {
 export async function getSyncJobs(api: PbsApi): Promise<JobItem[]> {
   const path = '/admin/sync';
   try {
-    return await get(api, path, list(api, path, jobSchema), { 'sync-direction': 'all' });
+    return await PBS.list(api, path, jobSchema, { 'sync-direction': 'all' });
   } catch (err) {
     if (!(err instanceof HttpStatusError) || err.status !== 400) throw err;
-    return get(api, path, list(api, path, jobSchema));
+    return PBS.list(api, path, jobSchema);
   }
 }
 
 export function getTapeBackupJobs(api: PbsApi): Promise<JobItem[]> {
   const path = '/tape/backup';
-  return get(api, path, list(api, path, jobSchema));
+  return PBS.list(api, path, jobSchema);
 }

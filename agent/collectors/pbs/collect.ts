@@ -1,42 +1,21 @@
 import { AgentError } from '../../errors.ts';
-import { HttpConnectError, HttpStatusError } from '../../http/client.ts';
+import { HttpStatusError } from '../../http/client.ts';
 import type { CollectContext } from '../types.ts';
 import {
   getDatastoreConfigs, getDatastoreUsage, getGcJobs, getNamespaces, getNetwork, getNodeStatus, getPruneJobs,
-  getSnapshots, getSyncJobs, getTapeBackupJobs, getVerifyJobs, getVersion, hostPort, PBS_PRIVILEGES, pbsTargetRequest, type PbsApi,
+  getSnapshots, getSyncJobs, getTapeBackupJobs, getVerifyJobs, getVersion, hostPort, isUnreachable, PBS_PRIVILEGES, PBS_SERVICE, pbsTargetRequest, type PbsApi,
 } from './client.ts';
+import { ApiUnreachableError, describeError as describe } from '../../http/proxmox.ts';
 import type { PbsConfig } from './config.ts';
 import type { DatastoreConfig, DatastoreUsage, JobItem, SnapshotItem } from './schema.ts';
 import type { PbsBackupGroup, PbsDatastore, PbsJob, PbsJobType, PbsSnapshot } from './snapshot.ts';
 
-/** The server answered, but not in a way the collector can use: a bad token, a wrong port… */
-export class PbsUnreadableError extends AgentError {
-  constructor(endpoint: string, cause: unknown) {
-    super('pbs_unreadable', `Proxmox Backup Server at ${endpoint} could not be read: ${describe(cause)}${hint(cause)}`, { cause });
-  }
-}
-
-export function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-function hint(err: unknown): string {
-  if (isUnreachable(err)) return ' (check PBS_HOST and PBS_PORT; nothing was sent, so NetBox keeps the server as it was)';
-  if (err instanceof HttpStatusError && err.status === 401) return ' (check PBS_TOKEN_ID and PBS_TOKEN_SECRET)';
-  if (err instanceof HttpStatusError && err.status === 403) return ' (the token needs the Audit role on /; with privilege separation the token itself needs the ACL)';
-  return '';
-}
-
 /**
- * "Cannot be reached": no answer at all (refused, reset, timed out) or a gateway error that
- * outlived the retries. Like any other failure of /version it fails the run; it only
- * changes the hint. (A certificate that fails its pin or its verification is not
- * unreachability: the message names the setting to fix.)
+ * /version failed: the server could not be read (alias of the shared class; code
+ * `pbs_unreachable`, `pbs_unreadable` before the shared layer).
  */
-export function isUnreachable(err: unknown): boolean {
-  if (err instanceof HttpConnectError) return err.errorCode !== 'TLS_PIN' && err.errorCode !== 'TLS_VERIFY';
-  return err instanceof HttpStatusError && (err.status === 502 || err.status === 503 || err.status === 504);
-}
+export { ApiUnreachableError as PbsUnreadableError };
+export { isUnreachable };
 
 /** Numeric ids compare as numbers, like pbs-api-types' `impl Ord for BackupGroup`. */
 export function compareIds(a: string, b: string): number {
@@ -127,7 +106,7 @@ export async function collectPbs(ctx: CollectContext<PbsConfig>): Promise<PbsSna
   try {
     version = await getVersion(api);
   } catch (err) {
-    if (err instanceof AgentError) throw new PbsUnreadableError(endpoint, err);
+    if (err instanceof AgentError) throw new ApiUnreachableError(PBS_SERVICE, endpoint, err);
     throw err;
   }
 

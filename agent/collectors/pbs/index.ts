@@ -1,4 +1,5 @@
 import { defineCollector } from '../types.ts';
+import { PBS_WARNINGS } from './warnings.ts';
 import { count } from '../../preflight/run.ts';
 import type { PreflightContext, PrivilegeCheck, ProbeSpec } from '../../preflight/types.ts';
 import { mapPbs } from '../../../mappers/pbs/index.ts';
@@ -80,6 +81,8 @@ async function pbsProbes(ctx: PreflightContext<PbsConfig>): Promise<void> {
 
 export const pbsCollector = defineCollector({
   id: 'pbs',
+  secretKeys: ['PBS_TOKEN_SECRET'],
+  warnings: PBS_WARNINGS,
   configSchema: pbsConfigSchema,
   collect: collectPbs,
   map: mapPbs,

@@ -1,35 +1,18 @@
 import { z } from 'zod';
-import { AgentError } from '../../errors.ts';
-import { lenientList, looseBool, looseInt, looseNumber, summarizeIssues, text } from '../../http/loose.ts';
+import { looseBool, looseInt, looseNumber, text } from '../../http/loose.ts';
 import type { NodeNetworkRow } from '../../../mappers/common/node-network.ts';
-
-export { lenientList, looseBool, looseInt, looseNumber, summarizeIssues, text };
 
 /*
  * zod schemas of the PBS answers the collector reads, naming only the fields it uses.
  * PBS is Rust (proxmox-rest-server): kebab-case keys, optional fields omitted rather than
- * null, real JSON booleans and numbers (reference/proxmox-apis.md §0, §2). The loose
- * number/boolean decoders also accept the Perl-style forms (0/1, numeric strings): that
- * costs nothing and keeps one oddly typed field from costing a whole list.
- *
- * The generic helpers (envelope, lenientList, summarizeIssues, loose*) are shared with the
- * pdm collector, which talks to the same Rust REST server.
+ * null, real JSON booleans and numbers. The loose number/boolean decoders also accept the
+ * Perl-style forms (0/1, numeric strings): that costs nothing and keeps one oddly typed
+ * field from costing a whole list. The envelope and the list handling are the shared
+ * Proxmox API layer's (agent/http/proxmox.ts).
  */
 
-/** An answer whose shape is not what the schema expects. */
-export class PbsResponseError extends AgentError {
-  readonly path: string;
-  constructor(path: string, detail: string, options?: { cause?: unknown }) {
-    super('pbs_bad_response', `GET ${path}: unexpected response: ${detail}`, options);
-    this.path = path;
-  }
-}
-
-/**
- * `{"data": …}` plus result attributes such as `total` or `digest`
- * (proxmox-rest-server src/formatter.rs JsonFormatter; reference/proxmox-apis.md §0).
- */
-export const envelope = z.object({ data: z.unknown() });
+/** An answer whose shape is not what the schema expects (alias of the shared class; code `pbs_bad_response`). */
+export { ApiResponseError as PbsResponseError } from '../../http/proxmox.ts';
 
 // GET /version: `version` is MAJOR.MINOR and `release` the patch number (pbs-buildcfg,
 // reference/proxmox-apis.md §2), so PBS 3.2-7 answers {version:"3.2", release:"7"}.

@@ -1,27 +1,16 @@
 import { AgentError } from '../../errors.ts';
 import { HttpStatusError } from '../../http/client.ts';
 import type { CollectContext } from '../types.ts';
-import { hostPort } from '../pbs/client.ts';
-import { describe } from '../pbs/collect.ts';
+import { ApiUnreachableError, describeError as describe, hostPort } from '../../http/proxmox.ts';
 import {
-  getPbsStatus, getPveClusterStatus, getRemotes, getRemoteVersion, getResources, getVersion, pdmTargetRequest, remotePrivilege, type PdmApi,
+  getPbsStatus, getPveClusterStatus, getRemotes, getRemoteVersion, getResources, getVersion, PDM_SERVICE, pdmTargetRequest, remotePrivilege, type PdmApi,
 } from './client.ts';
 import type { PdmConfig } from './config.ts';
 import { resourceSchema, type RemoteItem, type RemoteResourcesItem } from './schema.ts';
 import type { PdmGeneration, PdmRemote, PdmRemoteHealth, PdmRemoteType, PdmSnapshot } from './snapshot.ts';
 
-/** PDM itself could not be read: the run has nothing to report. */
-export class PdmUnreachableError extends AgentError {
-  constructor(endpoint: string, cause: unknown) {
-    super('pdm_unreachable', `Proxmox Datacenter Manager at ${endpoint} could not be read: ${describe(cause)}${hint(cause)}`, { cause });
-  }
-}
-
-function hint(err: unknown): string {
-  if (err instanceof HttpStatusError && err.status === 401) return ' (check PDM_TOKEN_ID and PDM_TOKEN_SECRET)';
-  if (err instanceof HttpStatusError && err.status === 403) return ' (the token needs Resource.Audit on /resource)';
-  return '';
-}
+/** PDM itself could not be read: the run has nothing to report (alias of the shared class; code `pdm_unreachable`). */
+export { ApiUnreachableError as PdmUnreachableError };
 
 const TYPES: ReadonlySet<string> = new Set<PdmRemoteType>(['pve', 'pbs']);
 
@@ -60,7 +49,7 @@ export async function collectPdm(ctx: CollectContext<PdmConfig>): Promise<PdmSna
   try {
     [version, listed] = await Promise.all([getVersion(api), getRemotes(api)]);
   } catch (err) {
-    if (err instanceof AgentError) throw new PdmUnreachableError(endpoint, err);
+    if (err instanceof AgentError) throw new ApiUnreachableError(PDM_SERVICE, endpoint, err);
     throw err;
   }
   const { generation } = listed;

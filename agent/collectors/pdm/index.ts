@@ -1,4 +1,5 @@
 import { defineCollector } from '../types.ts';
+import { PDM_WARNINGS } from './warnings.ts';
 import { count } from '../../preflight/run.ts';
 import type { PreflightContext, PrivilegeCheck, ProbeSpec } from '../../preflight/types.ts';
 import { mapPdm } from '../../../mappers/pdm/index.ts';
@@ -75,6 +76,8 @@ async function pdmProbes(ctx: PreflightContext<PdmConfig>): Promise<void> {
 
 export const pdmCollector = defineCollector({
   id: 'pdm',
+  secretKeys: ['PDM_TOKEN_SECRET'],
+  warnings: PDM_WARNINGS,
   configSchema: pdmConfigSchema,
   collect: collectPdm,
   map: mapPdm,

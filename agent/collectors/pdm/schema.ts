@@ -1,20 +1,14 @@
 import { z } from 'zod';
-import { AgentError } from '../../errors.ts';
 import { looseNumber, text } from '../../http/loose.ts';
 
 /*
  * zod schemas of the PDM answers the collector reads, naming only the fields it uses.
- * PDM is the same Rust REST server as PBS (reference/proxmox-apis.md §0, §3), so the
- * envelope, list and loose-type helpers come from ../pbs/schema.ts.
+ * PDM is the same Rust REST server as PBS (proxmox-rs proxmox-rest-server); the envelope
+ * and the list handling are the shared Proxmox API layer's (agent/http/proxmox.ts).
  */
 
-export class PdmResponseError extends AgentError {
-  readonly path: string;
-  constructor(path: string, detail: string, options?: { cause?: unknown }) {
-    super('pdm_bad_response', `GET ${path}: unexpected response: ${detail}`, options);
-    this.path = path;
-  }
-}
+/** An answer whose shape is not what the schema expects (alias of the shared class; code `pdm_bad_response`). */
+export { ApiResponseError as PdmResponseError } from '../../http/proxmox.ts';
 
 // GET /version (server/src/api/mod.rs version()): pdm-buildcfg's MAJOR.MINOR and release,
 // like PBS. GET /remotes/remote/{id}/version passes the remote's own /version through.

@@ -1,107 +1,80 @@
 import { z } from 'zod';
 import type { TargetRequest } from '../types.ts';
-import { HttpBodyError, targetSettings, type HttpStatusError, type HttpTarget } from '../../http/client.ts';
+import { HttpStatusError } from '../../http/client.ts';
+import { apiTargetRequest, apiTokenHeader, namedPrivilege, ProxmoxApi, type ApiService, type ApiSession } from '../../http/proxmox.ts';
 import type { PveConnection } from './config.ts';
 import { parseEach } from '../../http/loose.ts';
 import {
   agentInterfaceSchema, agentOsInfoSchema, backupJobSchema, backupVolumeSchema, clusterStatusRowSchema, notBackedUpRowSchema, storageRowSchema,
-  type BackupJob, type BackupVolume, type NotBackedUpRow, type StorageRow, envelope, guestConfigSchema,
-  networkRowSchema, nodeRowSchema, nodeStatusSchema, PveResponseError, resourceRowSchema, summarizeIssues, versionSchema,
+  type BackupJob, type BackupVolume, type NotBackedUpRow, type StorageRow, guestConfigSchema,
+  networkRowSchema, nodeRowSchema, nodeStatusSchema, resourceRowSchema, versionSchema,
   type AgentInterface, type AgentOsInfo, type ClusterStatusRow, type GuestConfigRaw, type NodeRow, type NodeStatus, type PveVersion, type ResourceRow,
+  haGroupSchema, haResourceSchema, haRuleSchema, lxcInterfaceSchema, replicationJobSchema,
+  type HaGroup, type HaResource, type HaRule, type LxcInterface, type ReplicationJob,
 } from './schema.ts';
 import type { NodeNetworkRow } from '../../../mappers/common/node-network.ts';
 
+export { namedPrivilege };
+
 /*
- * One function per PVE endpoint the collector calls. Each returns the parsed `data`;
- * HTTP failures surface as HttpStatusError / HttpConnectError from the target, a body of
- * the wrong shape as PveResponseError. Paths are relative to /api2/json.
+ * One function per PVE endpoint the collector calls, over the shared Proxmox API layer
+ * (agent/http/proxmox.ts). Each returns the parsed `data`; HTTP failures surface as
+ * HttpStatusError / HttpConnectError from the target, a body of the wrong shape (or not
+ * JSON) as PveResponseError. Paths are relative to /api2/json.
  */
 
-export interface PveApi {
-  target: HttpTarget;
-  /** A list item that did not match its schema and was dropped. */
-  onDrop(path: string, index: number, why: string): void;
-}
+export type PveApi = ApiSession;
 
-/**
- * Token auth: `PVEAPIToken=USER@REALM!TOKENID=SECRET` (PVE uses `=` before the secret,
- * PBS/PDM `:`): pve-access-control PVE/AccessControl.pm verify_token,
- * reference/proxmox-apis.md §0 "token header".
- */
+/** Token auth: `PVEAPIToken=USER@REALM!TOKENID=SECRET` (agent/http/proxmox.ts apiTokenHeader). */
 export function authorizationHeader(user: string, tokenName: string, secret: string): string {
-  return `PVEAPIToken=${user}!${tokenName}=${secret}`;
+  return apiTokenHeader('PVEAPIToken', `${user}!${tokenName}`, secret);
 }
 
 /** The HTTP target of a policy: https://HOST:PORT/api2/json with token auth and TLS settings. */
 export function pveTargetRequest(c: PveConnection): TargetRequest {
-  const host = c.PROXMOX_HOST ?? '';
-  const bracketed = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
-  return {
-    baseUrl: `https://${bracketed}:${c.PROXMOX_PORT}/api2/json`,
-    headers: { authorization: authorizationHeader(c.PROXMOX_USER, c.PROXMOX_TOKEN_NAME ?? '', c.PROXMOX_TOKEN_VALUE ?? '') },
+  return apiTargetRequest({
+    host: c.PROXMOX_HOST ?? '',
+    port: c.PROXMOX_PORT,
+    authorization: authorizationHeader(c.PROXMOX_USER, c.PROXMOX_TOKEN_NAME ?? '', c.PROXMOX_TOKEN_VALUE ?? ''),
     tls: { verify: c.PROXMOX_SSL_VERIFY, caFile: c.PROXMOX_CA_FILE, fingerprint: c.PROXMOX_FINGERPRINT },
-    timeoutMs: c.PROXMOX_API_TIMEOUT * 1000,
+    timeoutS: c.PROXMOX_API_TIMEOUT,
     maxResponseBytes: c.PROXMOX_API_MAX_RESPONSE_BYTES,
-    settings: targetSettings('PROXMOX'),
-  };
+    settingsPrefix: 'PROXMOX',
+  });
 }
 
-/*
- * zod compiles a schema on its first parse, so schemas are built once, not per request:
- * envelopes are cached per data schema, and lists are read as `unknown[]` and their
- * items checked one by one with the item schema, reporting each dropped item.
- */
-const envelopes = new WeakMap<z.ZodType, z.ZodType>();
+/** Proxmox VE, for error codes (`pve_bad_response`, `pve_unreachable`) and messages. */
+export const PVE_SERVICE: ApiService = {
+  id: 'pve',
+  product: 'Proxmox VE',
+  hint: (err) => {
+    if (err instanceof HttpStatusError && err.status === 401) return ' (check PROXMOX_USER, PROXMOX_TOKEN_NAME and PROXMOX_TOKEN_VALUE)';
+    if (err instanceof HttpStatusError && err.status === 403) return ' (the token needs PVEAuditor on /; with privilege separation the token itself needs the ACL)';
+    return '';
+  },
+};
 
-function envelopeOf<T extends z.ZodType>(schema: T): z.ZodType<{ data: z.output<T> }> {
-  let e = envelopes.get(schema);
-  if (!e) {
-    e = envelope(schema);
-    envelopes.set(schema, e);
-  }
-  return e as z.ZodType<{ data: z.output<T> }>;
+const PVE = new ProxmoxApi(PVE_SERVICE);
+
+/** `data` checked against `schema`. */
+function get<T extends z.ZodType>(api: PveApi, path: string, schema: T, query?: Record<string, string>): Promise<z.output<T>> {
+  return PVE.get(api, path, schema, query);
 }
 
-/**
- * A 2xx body that is not JSON (an HTML error page, a truncated answer) is an answer of the
- * wrong shape: it costs the item it was for, as a PveResponseError does, not the run.
- */
-async function getBody(api: PveApi, path: string, query?: Record<string, string>): Promise<unknown> {
-  try {
-    return await api.target.getJson(path, query);
-  } catch (err) {
-    throw err instanceof HttpBodyError ? new PveResponseError(path, err.detail, { cause: err }) : err;
-  }
-}
-
-async function get<T extends z.ZodType>(api: PveApi, path: string, schema: T, query?: Record<string, string>): Promise<z.output<T>> {
-  const body = await getBody(api, path, query);
-  const parsed = envelopeOf(schema).safeParse(body);
-  if (!parsed.success) throw new PveResponseError(path, summarizeIssues(parsed.error), { cause: parsed.error });
-  return parsed.data.data;
+/** `data` as a list; a bad item is dropped through api.onDrop. */
+function getList<T extends z.ZodType>(api: PveApi, path: string, item: T, query?: Record<string, string>): Promise<z.output<T>[]> {
+  return PVE.list(api, path, item, query);
 }
 
 const rawList = z.array(z.unknown());
 
-async function getList<T extends z.ZodType>(api: PveApi, path: string, item: T, query?: Record<string, string>): Promise<z.output<T>[]> {
-  return parseEach(item, await get(api, path, rawList, query), (index, why) => api.onDrop(path, index, why));
-}
-
 const seg = encodeURIComponent;
 
 /*
- * Privileges, for a 403. PVE names the one it checked in the reason, "Permission check
- * failed (/nodes/pve1, Sys.Audit)": PVE::RPCEnvironment::check raises
- * raise_perm_exc("$path, $privs") (pve-access-control), which writes "Permission check
- * failed ($what)" (pve-common PVE/Exception.pm); check_any joins its privileges with "|".
- * When the reason does not say, the message names what the endpoint's schema checks.
+ * Privileges, for a 403: PVE names the one it checked in the reason (namedPrivilege in
+ * agent/http/proxmox.ts). When the reason does not say, the message names what the
+ * endpoint's schema checks.
  */
-
-/** `Sys.Audit on /nodes/pve1` from PVE's reason, or undefined when it names none. */
-export function namedPrivilege(reason: string): string | undefined {
-  const m = /Permission check failed \((\/[^,)]*), ([^)]+)\)/.exec(reason);
-  return m?.[1] !== undefined && m[2] !== undefined ? `${m[2].split('|').join(' or ')} on ${m[1]}` : undefined;
-}
 
 /** What the token is missing, for a warning: what PVE named, else what the endpoint needs. */
 export function missingPrivilege(err: HttpStatusError, documented: string): string {
@@ -196,4 +169,47 @@ export function getStorageResources(api: PveApi): Promise<StorageRow[]> {
 
 export function getBackupVolumes(api: PveApi, node: string, storage: string): Promise<BackupVolume[]> {
   return getList(api, `/nodes/${seg(node)}/storage/${seg(storage)}/content`, backupVolumeSchema, { content: 'backup' });
+}
+
+/*
+ * LXC runtime addresses (issue #17, LXC_ADDRESSES): pve-container src/PVE/API2/LXC.pm `ip`
+ * checks VM.Audit on /vms/{vmid}, like the config. A container that is not running answers
+ * 200 with `data: null` (src/PVE/LXC.pm get_interfaces returns nothing when it finds no
+ * PID); a PVE before 8.1 has no such handler and pveproxy answers 501.
+ */
+export const lxcInterfacesPrivilege = (vmid: number): string => `the token lacks VM.Audit on /vms/${vmid}`;
+
+const nullableList = rawList.nullable();
+
+/** The running container's interfaces; null when PVE says nothing (the container is not running). */
+export async function getLxcInterfaces(api: PveApi, node: string, vmid: number): Promise<LxcInterface[] | null> {
+  const path = `/nodes/${seg(node)}/lxc/${vmid}/interfaces`;
+  const rows = await get(api, path, nullableList);
+  return rows === null ? null : parseEach(lxcInterfaceSchema, rows, (index, why) => api.onDrop(path, index, why));
+}
+
+/*
+ * HA and replication (issue #17, HA_STATUS, REPLICATION_STATUS). The three HA lists check
+ * Sys.Audit on / (pve-ha-manager src/PVE/API2/HA/Rules.pm, Groups.pm, Resources.pm).
+ * /cluster/replication checks VM.Audit on /vms/{vmid} of every job's guest *without*
+ * `noerr` (pve-manager PVE/API2/ReplicationConfig.pm index), so one replicated guest the
+ * token may not audit makes the whole list a 403.
+ */
+export const haPrivilege = (): string => 'the token lacks Sys.Audit on /';
+export const replicationPrivilege = (): string => 'the token lacks VM.Audit on a guest with a replication job (PVE refuses the whole list then)';
+
+export function getHaRules(api: PveApi): Promise<HaRule[]> {
+  return getList(api, '/cluster/ha/rules', haRuleSchema);
+}
+
+export function getHaGroups(api: PveApi): Promise<HaGroup[]> {
+  return getList(api, '/cluster/ha/groups', haGroupSchema);
+}
+
+export function getHaResources(api: PveApi): Promise<HaResource[]> {
+  return getList(api, '/cluster/ha/resources', haResourceSchema);
+}
+
+export function getReplicationJobs(api: PveApi): Promise<ReplicationJob[]> {
+  return getList(api, '/cluster/replication', replicationJobSchema);
 }

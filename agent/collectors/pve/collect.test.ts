@@ -68,9 +68,30 @@ describe('selectGuests and scopeFilter', () => {
       ],
       skipped: { templates: 1, incomplete: 1 },
       duplicates: [],
+      excluded: [],
     });
     expect(['a', 'b'].map(scopeFilter(['*']))).toEqual([true, true]);
     expect(['a', 'b'].map(scopeFilter([]))).toEqual([false, false]);
+  });
+
+  it('leaves out guests the selection excludes, before names are compared, and lists them by vmid with the reason', () => {
+    const rows = [
+      { type: 'qemu', vmid: 300, name: 'web', node: 'n1', tags: 'No-NetBox;prod' },
+      { type: 'qemu', vmid: 301, name: 'web', node: 'n1' },
+      { type: 'lxc', vmid: 150, name: 'ct', node: 'n1' },
+      { type: 'qemu', vmid: 250, name: 'fin', node: 'n1', pool: 'finance' },
+      { type: 'qemu', vmid: 251, name: 'fin2', node: 'n1', pool: 'finance-dev' },
+      { type: 'qemu', vmid: 199, name: 'out', node: 'n2', tags: 'no-netbox' },
+    ];
+    const sel = selectGuests(rows, scopeFilter(['n1']), { EXCLUDE_TAGS: ['no-netbox'], EXCLUDE_VMIDS: [{ from: 100, to: 199 }], EXCLUDE_POOLS: ['finance'] });
+    expect(sel.guests.map((g) => [g.vmid, g.name])).toEqual([[251, 'fin2'], [301, 'web']]);
+    // PVE tags compare case-insensitively; a guest out of scope.nodes is not "excluded" (today's behaviour).
+    expect(sel.excluded).toEqual([
+      { vmid: 150, name: 'ct', reason: 'EXCLUDE_VMIDS 100-199' },
+      { vmid: 250, name: 'fin', reason: 'EXCLUDE_POOLS finance' },
+      { vmid: 300, name: 'web', reason: 'EXCLUDE_TAGS no-netbox' },
+    ]);
+    expect(sel.duplicates).toEqual([]);
   });
 });
 
@@ -251,9 +272,10 @@ describe('collectPve', () => {
       { code: 'guest_agent_forbidden', subject: 'qemu 301 on pve1', message: 'GET /nodes/pve1/qemu/301/agent/network-get-interfaces: HTTP 403 Permission check failed (/vms/301, VM.GuestAgent.Audit); the token needs VM.GuestAgent.Audit (PVE 9) or VM.Monitor (PVE 8) on /vms; platform from ostype, no guest IPs' },
     ]);
     expect(snap.guests.map((g) => [g.vmid, g.agent, g.config?.ostype])).toEqual([[300, undefined, 'l26'], [301, undefined, 'win10'], [302, undefined, 'l26'], [303, undefined, 'l26']]);
+    // The 500 and the 403 of network-get-interfaces would be get-osinfo's too: it is not sent.
     expect(paths(server).filter((p) => p.includes('/agent/'))).toEqual([
-      '/nodes/pve1/qemu/300/agent/get-osinfo', '/nodes/pve1/qemu/300/agent/network-get-interfaces',
-      '/nodes/pve1/qemu/301/agent/get-osinfo', '/nodes/pve1/qemu/301/agent/network-get-interfaces',
+      '/nodes/pve1/qemu/300/agent/network-get-interfaces',
+      '/nodes/pve1/qemu/301/agent/network-get-interfaces',
     ]);
   });
 
@@ -411,6 +433,37 @@ describe('collectPve', () => {
     expect(at('> /nodes/pve1/qemu/100/config')).toBeLessThan(at('< /nodes/pve2/network'));
     expect(at('> /nodes/pve2/lxc/200/config')).toBeLessThan(at('< /nodes/pve2/network'));
     expect(at('> /nodes/pve1/qemu/100/agent/get-osinfo')).toBeLessThan(at('< /cluster/status'));
+  });
+  it('keeps working on the other nodes\' guests while one node\'s /status is slow (no worker waits on a probe)', async () => {
+    const PVE1_GUESTS = Array.from({ length: 10 }, (_, i) => 100 + i);
+    // pve1's guests come first in vmid order and outnumber the 8 guest workers of C = 2; its
+    // /status holds one of the two slots, the other is free for everything else.
+    const slow: PveScenario = {
+      cluster: 'lab',
+      nodes: [{ name: 'pve1' }, { name: 'pve2' }],
+      guests: [
+        ...PVE1_GUESTS.map((v) => ({ resource: lxc(v, 'pve1'), config: { ostype: 'debian' } })),
+        ...[200, 201, 202].map((v) => ({ resource: lxc(v, 'pve2'), config: { ostype: 'debian' } })),
+      ],
+    };
+    const events: string[] = [];
+    const handler = pveHandler(slow, TOKEN);
+    server = await startFakeHttps(async (req) => {
+      const path = req.path.replace('/api2/json', '');
+      if (path === '/nodes/pve1/status') await sleep(400);
+      events.push(path);
+      return handler(req);
+    });
+    const c = testCollectContext(config(server.port), { scope: { nodes: ['*'] }, concurrency: 2 });
+    ctx = c;
+    const snap = await collectPve(c);
+    const answered = (p: string) => events.indexOf(p);
+    // Every pve2 config is answered before pve1's status; pve1's configs only after it.
+    for (const v of [200, 201, 202]) expect(answered(`/nodes/pve2/lxc/${v}/config`)).toBeLessThan(answered('/nodes/pve1/status'));
+    for (const v of PVE1_GUESTS) expect(answered(`/nodes/pve1/lxc/${v}/config`)).toBeGreaterThan(answered('/nodes/pve1/status'));
+    // The snapshot's guests stay in vmid order.
+    expect(snap.guests.map((g) => g.vmid)).toEqual([...PVE1_GUESTS, 200, 201, 202]);
+    expect(c.warnings).toEqual([]);
   });
 });
 

@@ -1,34 +1,25 @@
 import { AgentError } from '../../errors.ts';
 import { HttpConnectError, HttpStatusError } from '../../http/client.ts';
-import { mapLimit } from '../../http/semaphore.ts';
+import { mapWhenReady } from '../../http/ready-queue.ts';
 import type { CollectContext, Warning } from '../types.ts';
 import {
   backupJobsPrivilege, getBackupJobs, getBackupVolumes, getNotBackedUp, getStorageResources, storageContentPrivilege,
-  getAgentNetworkInterfaces, getAgentOsInfo, getClusterResources, getClusterStatus, getLxcConfig, getNodeNetwork, getNodes,
+  getClusterResources, getClusterStatus, getLxcConfig, getNodeNetwork, getNodes,
   getNodeStatus, getQemuConfig, getVersion, guestConfigPrivilege, missingPrivilege, nodeNetworkPrivilege, nodeStatusPrivilege,
-  pveTargetRequest, type PveApi,
+  pveTargetRequest, PVE_SERVICE, type PveApi,
 } from './client.ts';
+import { ApiUnreachableError, describeError as describe } from '../../http/proxmox.ts';
 import type { PveConfig } from './config.ts';
 import { parseGuestConfig, parsePveVersion, parseTags, PveParseError } from './parsers.ts';
 import { PveResponseError, type NodeRow, type ResourceRow } from './schema.ts';
-import type { GuestType, PveAgentData, PveGuest, PveGuestBackup, PveNode, PveSnapshot } from './snapshot.ts';
+import { exclusionOf, type GuestSelectionConfig } from './selection.ts';
+import type { GuestType, PveExcludedGuest, PveGuest, PveGuestBackup, PveNode, PveSnapshot } from './snapshot.ts';
+import { applyHaReplication, collectHaReplication } from './ha.ts';
+import { hasDynamicNic, lxcRuntimeReader } from './lxc-runtime.ts';
+import { GuestAgents } from './guest-agent.ts';
 
-/** The first calls failed: the cluster as a whole could not be read. */
-export class PveUnreachableError extends AgentError {
-  constructor(endpoint: string, cause: unknown) {
-    super('pve_unreachable', `Proxmox VE at ${endpoint} could not be read: ${describe(cause)}${hint(cause)}`, { cause });
-  }
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-function hint(err: unknown): string {
-  if (err instanceof HttpStatusError && err.status === 401) return ' (check PROXMOX_USER, PROXMOX_TOKEN_NAME and PROXMOX_TOKEN_VALUE)';
-  if (err instanceof HttpStatusError && err.status === 403) return ' (the token needs PVEAuditor on /; with privilege separation the token itself needs the ACL)';
-  return '';
-}
+/** The first calls failed: the cluster as a whole could not be read (alias of the shared class; code `pve_unreachable`). */
+export { ApiUnreachableError as PveUnreachableError };
 
 /**
  * A failure of the node rather than of the one call: PVE proxies /nodes/{other}/… and
@@ -66,17 +57,22 @@ export interface GuestSelection {
   skipped: { templates: number; incomplete: number };
   /** Guests whose name an earlier vmid already uses, with that vmid. */
   duplicates: Array<{ guest: GuestRow; keptVmid: number }>;
+  /** Guests in scope that the policy's selection (EXCLUDE_*) leaves out, by vmid. */
+  excluded: PveExcludedGuest[];
 }
 
 /**
  * The seed's "VM/Container Inventory": qemu and lxc only, templates skipped, rows
- * without vmid or name skipped; then the policy's node scope. PVE allows two guests
- * one name, NetBox does not (VM name unique per cluster, case-insensitive): the lowest
- * vmid keeps the name and the others are returned as duplicates.
+ * without vmid or name skipped; then the policy's node scope, then its selection
+ * (EXCLUDE_VMIDS, EXCLUDE_POOLS, EXCLUDE_TAGS: excluded before names are compared, so an
+ * excluded guest never takes a name from one that is kept). PVE allows two guests one
+ * name, NetBox does not (VM name unique per cluster, case-insensitive): the lowest vmid
+ * keeps the name and the others are returned as duplicates.
  */
-export function selectGuests(rows: readonly ResourceRow[], inScope: (node: string) => boolean): GuestSelection {
+export function selectGuests(rows: readonly ResourceRow[], inScope: (node: string) => boolean, selection: GuestSelectionConfig = {}): GuestSelection {
   const candidates: GuestRow[] = [];
   const skipped = { templates: 0, incomplete: 0 };
+  const excluded: PveExcludedGuest[] = [];
   const seen = new Set<number>();
   for (const row of rows) {
     if (!GUEST_TYPES.has(row.type)) continue;
@@ -84,8 +80,14 @@ export function selectGuests(rows: readonly ResourceRow[], inScope: (node: strin
     if (row.vmid === undefined || row.name === undefined || row.node === undefined) { skipped.incomplete++; continue; }
     if (!inScope(row.node) || seen.has(row.vmid)) continue;
     seen.add(row.vmid);
+    const reason = exclusionOf({ vmid: row.vmid, tags: parseTags(row.tags ?? ''), pool: row.pool }, selection);
+    if (reason !== undefined) {
+      excluded.push({ vmid: row.vmid, name: row.name, reason });
+      continue;
+    }
     candidates.push({ type: row.type as GuestType, vmid: row.vmid, name: row.name, node: row.node, row });
   }
+  excluded.sort((a, b) => a.vmid - b.vmid);
   candidates.sort((a, b) => a.vmid - b.vmid);
   const byName = new Map<string, number>();
   const guests: GuestRow[] = [];
@@ -99,11 +101,8 @@ export function selectGuests(rows: readonly ResourceRow[], inScope: (node: strin
     byName.set(g.name.toLowerCase(), g.vmid);
     guests.push(g);
   }
-  return { guests, skipped, duplicates };
+  return { guests, skipped, duplicates, excluded };
 }
-
-/** Agent GETs need VM.GuestAgent.Audit on PVE 9, VM.Monitor on PVE 8 (reference/proxmox-apis.md §1.3). */
-const AGENT_PRIVILEGE_HINT = 'the token needs VM.GuestAgent.Audit (PVE 9) or VM.Monitor (PVE 8) on /vms';
 
 /**
  * Guests worked on at once, per request the target keeps in flight. A guest has one or
@@ -159,6 +158,8 @@ export async function collectPve(ctx: CollectContext<PveConfig>): Promise<PveSna
   const statusP = getClusterStatus(api);
   const nodesP = getNodes(api);
   const resourcesP = getClusterResources(api);
+  // The last run's memory loads while the first calls are out; only agent reads wait for it.
+  const agents = new GuestAgents({ api, warn, markDown, canCall, now: ctx.now?.() ?? Date.now(), recheckRuns: c.AGENT_RECHECK_RUNS, recalled: ctx.recall?.() });
 
   /*
    * Per node, the /status answer is the liveness probe its guests wait for: a dead node
@@ -175,8 +176,12 @@ export async function collectPve(ctx: CollectContext<PveConfig>): Promise<PveSna
   });
   const nodeWork = nodesStarted.then(({ tasks }) => Promise.all(tasks));
 
+  let excluded: PveExcludedGuest[] = [];
   const guestWork = Promise.all([nodesStarted, resourcesP]).then(([{ rows: nodes }, rows]) => {
-    const { guests, skipped, duplicates } = selectGuests(rows, inScope);
+    const selection = selectGuests(rows, inScope, c);
+    const { guests, skipped, duplicates } = selection;
+    excluded = selection.excluded;
+    if (excluded.length) ctx.log.debug({ excluded: excluded.length }, 'guests excluded by the policy selection');
     total = nodes.filter((r) => inScope(r.node)).length + guests.length;
     ctx.progress(done, total);
     if (skipped.templates || skipped.incomplete) ctx.log.debug(skipped, 'guests skipped: templates and rows without vmid or name');
@@ -191,13 +196,23 @@ export async function collectPve(ctx: CollectContext<PveConfig>): Promise<PveSna
     for (const n of ctx.scope.nodes) {
       if (n !== '*' && !known.has(n)) warn({ code: 'scope_node_unknown', subject: `node ${n}`, message: `scope.nodes names "${n}", which GET /nodes does not list` });
     }
-    return mapLimit(guests, api.target.concurrency * GUEST_WORKERS_PER_SLOT, (g) => guestTask(g));
+    /*
+     * A guest starts once its node's /status probe has settled, and waits for it in its
+     * node's queue rather than in a worker: a node whose /status answers late (or times out)
+     * would otherwise fill every worker with its own guests and stall the other nodes' work.
+     * The snapshot keeps the guests in vmid order whatever order they ran in.
+     */
+    return mapWhenReady(guests, api.target.concurrency * GUEST_WORKERS_PER_SLOT, (g) => g.node, (node) => probes.get(node), (g) => guestTask(g));
   });
   // Handled below; these stop Node from reporting a rejection that lands while we wait elsewhere.
   nodeWork.catch(() => {});
   guestWork.catch(() => {});
   const backupWork = c.BACKUP_STATUS ? nodesP.then((rows) => collectBackups(api, warn, rows, inScope)) : Promise.resolve(undefined);
   backupWork.catch(() => {});
+  // Issue #17: HA rules/groups and replication jobs, cluster-wide lists beside the first calls.
+  const haWork = collectHaReplication(api, { ha: c.HA_STATUS, replication: c.REPLICATION_STATUS }, versionP, warn);
+  haWork.catch(() => {});
+  const lxcRuntime = lxcRuntimeReader(api, warn, markDown);
 
   let version: Awaited<typeof versionP>;
   let status: Awaited<typeof statusP>;
@@ -205,13 +220,14 @@ export async function collectPve(ctx: CollectContext<PveConfig>): Promise<PveSna
     [version, status] = await Promise.all([versionP, statusP, nodesP, resourcesP]);
   } catch (err) {
     stopped = true;
-    await Promise.allSettled([nodeWork, guestWork, backupWork]);
+    await Promise.allSettled([nodeWork, guestWork, backupWork, haWork]);
     if (err instanceof HttpStatusError || err instanceof HttpConnectError || err instanceof PveResponseError) {
-      throw new PveUnreachableError(`${host}:${c.PROXMOX_PORT}`, err);
+      throw new ApiUnreachableError(PVE_SERVICE, `${host}:${c.PROXMOX_PORT}`, err);
     }
     throw err;
   }
-  const [nodes, guests, backups] = await Promise.all([nodeWork, guestWork, backupWork]);
+  const [nodes, guests, backups, haFacts] = await Promise.all([nodeWork, guestWork, backupWork, haWork]);
+  applyHaReplication(guests, haFacts);
   if (backups) {
     for (const g of guests) {
       const b: PveGuestBackup = {};
@@ -221,6 +237,7 @@ export async function collectPve(ctx: CollectContext<PveConfig>): Promise<PveSna
       g.backup = b;
     }
   }
+  ctx.remember?.(await agents.memory(guests));
   const clusterName = status.find((r) => r.type === 'cluster')?.name;
   return {
     bootstrap: false,
@@ -230,6 +247,7 @@ export async function collectPve(ctx: CollectContext<PveConfig>): Promise<PveSna
     nodes,
     guests,
     ...(backups && { backupStatus: true }),
+    ...(excluded.length > 0 && { excluded }),
   };
 
   async function nodeTask(row: NodeRow): Promise<PveNode> {
@@ -295,9 +313,10 @@ export async function collectPve(ctx: CollectContext<PveConfig>): Promise<PveSna
       ...(r.maxmem !== undefined && { maxmem: r.maxmem }),
       tags: parseTags(r.tags ?? ''),
       ...(r.hastate !== undefined && { hastate: r.hastate }),
+      ...(r.pool !== undefined && { pool: r.pool }),
     };
     try {
-      await probes.get(g.node);
+      // Started by mapWhenReady once the node's probe has settled; a failed probe marked it down.
       if (!canCall(g.node)) return guest;
       let raw;
       try {
@@ -314,26 +333,14 @@ export async function collectPve(ctx: CollectContext<PveConfig>): Promise<PveSna
       const { config, errors } = parseGuestConfig(g.type, raw);
       for (const e of errors) warn({ code: 'guest_config_invalid', subject, message: `${e.message}; that entry is skipped` });
       guest.config = config;
+      // Issue #17 (LXC_ADDRESSES): a running container with a dhcp/auto NIC is asked for its addresses.
+      if (g.type === 'lxc' && c.LXC_ADDRESSES !== 'config' && guest.status === 'running' && hasDynamicNic(raw) && canCall(g.node)) {
+        const runtime = await lxcRuntime.read(g.node, g.vmid);
+        if (runtime) guest.lxcRuntime = runtime;
+      }
 
       if (g.type === 'qemu' && guest.status === 'running' && config.agentEnabled && canCall(g.node)) {
-        const [ifaces, os] = await Promise.allSettled([
-          getAgentNetworkInterfaces(api, g.node, g.vmid),
-          getAgentOsInfo(api, g.node, g.vmid),
-        ]);
-        const agent: PveAgentData = {};
-        if (ifaces.status === 'fulfilled') agent.interfaces = ifaces.value;
-        if (os.status === 'fulfilled') agent.osinfo = os.value;
-        if (agent.interfaces || agent.osinfo) guest.agent = agent;
-        // Both calls fail the same way when the agent is down: one warning per guest.
-        const failure = ifaces.status === 'rejected' ? ifaces.reason : os.status === 'rejected' ? os.reason : undefined;
-        if (failure !== undefined) {
-          if (isNodeLevel(failure)) markDown(g.node, describe(failure));
-          else if (failure instanceof HttpStatusError && failure.status === 403) {
-            warn({ code: 'guest_agent_forbidden', subject, message: `${failure.message}; ${AGENT_PRIVILEGE_HINT}; platform from ostype, no guest IPs` });
-          } else if (failure instanceof HttpStatusError || failure instanceof PveResponseError) {
-            warn({ code: 'guest_agent_unavailable', subject, message: `${failure.message}; ${agent.osinfo ? 'no guest IPs' : agent.interfaces ? 'platform from ostype' : 'platform from ostype, no guest IPs'}` });
-          } else throw failure;
-        }
+        await agents.read(guest, r.uptime);
       }
       return guest;
     } finally {

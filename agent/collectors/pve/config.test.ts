@@ -24,7 +24,17 @@ describe('pveConfigSchema', () => {
       NODE_SITE_MAP: {},
       BACKUP_STATUS: false,
       BACKUP_MAX_AGE: 26,
+      LXC_ADDRESSES: 'config',
+      HA_STATUS: false,
+      REPLICATION_STATUS: false,
+      AGENT_RECHECK_RUNS: 4,
     });
+  });
+
+  it('takes AGENT_RECHECK_RUNS from 1 to 1000', () => {
+    expect(pveConfigSchema.parse({ ...required, AGENT_RECHECK_RUNS: '1' }).AGENT_RECHECK_RUNS).toBe(1);
+    expect(pveConfigSchema.safeParse({ ...required, AGENT_RECHECK_RUNS: 0 }).success).toBe(false);
+    expect(pveConfigSchema.safeParse({ ...required, AGENT_RECHECK_RUNS: 1001 }).success).toBe(false);
   });
 
   it('accepts strings from ${env:} substitution for booleans and numbers', () => {
@@ -72,6 +82,61 @@ describe('pveConfigSchema', () => {
       .toBe('80:D4:F2:DF:64:95:CD:8D:A0:82:82:AC:48:BA:C0:7A:1B:6B:87:8B:FE:B9:83:1C:95:4E:79:58:77:99:69:F5');
   });
 
+  it('parses the selection settings, as lists or as one comma-separated string', () => {
+    expect(pveConfigSchema.parse({ ...required, EXCLUDE_TAGS: ['No-NetBox', 'tmp.build', 'no-netbox'], EXCLUDE_VMIDS: ['100-199', 250, ' 300 - 300 '], EXCLUDE_POOLS: ['lab', 'dev/ci'] })).toMatchObject({
+      EXCLUDE_TAGS: ['no-netbox', 'tmp.build'],
+      EXCLUDE_VMIDS: [{ from: 100, to: 199 }, { from: 250, to: 250 }, { from: 300, to: 300 }],
+      EXCLUDE_POOLS: ['lab', 'dev/ci'],
+    });
+    expect(pveConfigSchema.parse({ ...required, EXCLUDE_TAGS: 'no-netbox, tmp', EXCLUDE_VMIDS: '100-199,250', EXCLUDE_POOLS: 'lab' })).toMatchObject({
+      EXCLUDE_TAGS: ['no-netbox', 'tmp'], EXCLUDE_VMIDS: [{ from: 100, to: 199 }, { from: 250, to: 250 }], EXCLUDE_POOLS: ['lab'],
+    });
+    expect(pveConfigSchema.parse({ ...required, TENANT_MAP: { 'pool/finance': ' Finance ', 'tag/Team-A': 'Team A' } }).TENANT_MAP).toEqual([
+      { kind: 'pool', value: 'finance', tenant: 'Finance' },
+      { kind: 'tag', value: 'team-a', tenant: 'Team A' },
+    ]);
+    expect(pveConfigSchema.parse({ ...required, TENANT_MAP: 'pool/finance:Finance,tag/team-a:Team A' }).TENANT_MAP).toEqual([
+      { kind: 'pool', value: 'finance', tenant: 'Finance' },
+      { kind: 'tag', value: 'team-a', tenant: 'Team A' },
+    ]);
+    const defaults = pveConfigSchema.parse(required);
+    expect(['EXCLUDE_TAGS', 'EXCLUDE_VMIDS', 'EXCLUDE_POOLS', 'TENANT_MAP'].filter((k) => k in defaults)).toEqual([]);
+  });
+
+  it('reports each bad selection entry with the field, the entry and the reason', () => {
+    expect(issues({ ...required, EXCLUDE_VMIDS: ['100-199', 'web', 99, '300-200', 1_000_000_000] })).toEqual([
+      { path: 'EXCLUDE_VMIDS.1', message: 'EXCLUDE_VMIDS entry "web": expected a VMID (100 to 999999999) or a range of them, e.g. "100-199"' },
+      { path: 'EXCLUDE_VMIDS.2', message: 'EXCLUDE_VMIDS entry "99": expected a VMID (100 to 999999999) or a range of them, e.g. "100-199"; VMIDs are 100 to 999999999' },
+      { path: 'EXCLUDE_VMIDS.3', message: 'EXCLUDE_VMIDS entry "300-200": a range goes from the lower VMID to the higher one' },
+      { path: 'EXCLUDE_VMIDS.4', message: 'EXCLUDE_VMIDS entry "1000000000": expected a VMID (100 to 999999999) or a range of them, e.g. "100-199"; VMIDs are 100 to 999999999' },
+    ]);
+    expect(issues({ ...required, EXCLUDE_VMIDS: '100-199,1x' })).toEqual([
+      { path: 'EXCLUDE_VMIDS', message: 'EXCLUDE_VMIDS entry "1x": expected a VMID (100 to 999999999) or a range of them, e.g. "100-199"' },
+    ]);
+    expect(issues({ ...required, EXCLUDE_TAGS: ['ok', 'no netbox', '-x'] })).toEqual([
+      { path: 'EXCLUDE_TAGS.1', message: 'EXCLUDE_TAGS entry "no netbox": not a Proxmox tag (letters, digits and _ - + ., not starting with - + or .)' },
+      { path: 'EXCLUDE_TAGS.2', message: 'EXCLUDE_TAGS entry "-x": not a Proxmox tag (letters, digits and _ - + ., not starting with - + or .)' },
+    ]);
+    expect(issues({ ...required, EXCLUDE_POOLS: ['fin ance'] })).toEqual([
+      { path: 'EXCLUDE_POOLS.0', message: 'EXCLUDE_POOLS entry "fin ance": not a Proxmox pool name (letters, digits and . - _)' },
+    ]);
+    expect(issues({ ...required, EXCLUDE_POOLS: { lab: true } })).toEqual([
+      { path: 'EXCLUDE_POOLS', message: 'expected a list (or a comma-separated string) of pool names' },
+    ]);
+    expect(issues({ ...required, TENANT_MAP: { finance: 'Finance', 'pool/a': ' ', 'tag/x y': 'X', 'pool/b': 'x'.repeat(101) } })).toEqual([
+      { path: 'TENANT_MAP.finance', message: 'TENANT_MAP entry "finance": expected pool/<pool> or tag/<tag>, e.g. pool/finance' },
+      { path: 'TENANT_MAP.pool/a', message: 'TENANT_MAP entry "pool/a": the tenant name is empty' },
+      { path: 'TENANT_MAP.tag/x y', message: 'TENANT_MAP entry "tag/x y": not a Proxmox tag (letters, digits and _ - + ., not starting with - + or .)' },
+      { path: 'TENANT_MAP.pool/b', message: "TENANT_MAP entry \"pool/b\": the tenant name is longer than 100 characters (NetBox's limit)" },
+    ]);
+    expect(issues({ ...required, TENANT_MAP: { 'tag/Team-A': 'A', 'tag/team-a': 'B' } })).toEqual([
+      { path: 'TENANT_MAP.tag/team-a', message: 'TENANT_MAP entry "tag/team-a": tag "team-a" has a rule already' },
+    ]);
+    expect(issues({ ...required, TENANT_MAP: 'pool/finance' })).toEqual([
+      { path: 'TENANT_MAP', message: 'TENANT_MAP entry "pool/finance": expected <pool/name or tag/name>:<tenant>, e.g. "pool/finance:Finance"' },
+    ]);
+  });
+
   it('validates the example policy', () => {
     const policy = parseYaml(readFileSync(new URL('../../../policies/pve.example.yaml', import.meta.url), 'utf8')) as {
       name: string; collector: string; schedule: string; config: Record<string, unknown>; scope: { nodes: string[] };
@@ -94,6 +159,10 @@ describe('pveConfigSchema', () => {
       NODE_SITE_MAP: { pve1: 'London', pve2: 'Amsterdam' },
       BACKUP_STATUS: false,
       BACKUP_MAX_AGE: 26,
+      LXC_ADDRESSES: 'config',
+      HA_STATUS: false,
+      REPLICATION_STATUS: false,
+      AGENT_RECHECK_RUNS: 4,
     });
   });
 });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { apiTimeout, boolish, hostname, intish, sha256Fingerprint } from '../../config/coerce.ts';
 import { DEFAULT_MAX_RESPONSE_BYTES } from '../../http/client.ts';
 import { parseNodeSiteMap, PveParseError } from './parsers.ts';
+import { excludePoolsSchema, excludeTagsSchema, excludeVmidsSchema, tenantMapSchema } from './selection.ts';
 
 /*
  * The policy's `config:` block for the pve collector: the seed's parameters with the
@@ -91,6 +92,31 @@ const pveConfigObject = z
     BACKUP_STATUS: boolish.default(false),
     /** Hours: a guest whose newest backup is older counts as without a recent backup. */
     BACKUP_MAX_AGE: intish(1, 24 * 366).default(26),
+    /*
+     * Selection (issue #17): guests left out of the policy, beside scope.nodes; an excluded
+     * guest is never reported stale (README "Selection"). Absent: nothing is excluded.
+     */
+    EXCLUDE_TAGS: excludeTagsSchema.optional(),
+    EXCLUDE_VMIDS: excludeVmidsSchema.optional(),
+    EXCLUDE_POOLS: excludePoolsSchema.optional(),
+    /** Tenants from pools and tags (issue #17): absent, the agent never touches a tenant. */
+    TENANT_MAP: tenantMapSchema.optional(),
+    /*
+     * Issue #17: container addresses. `config` (the seed's rule): static ip=/ip6= only;
+     * `runtime`: a running container with a dhcp/auto NIC is asked for its addresses
+     * (GET /nodes/{node}/lxc/{vmid}/interfaces, one request per such container) and those
+     * replace the config's; `both`: config and runtime addresses together.
+     */
+    LXC_ADDRESSES: z.enum(['config', 'runtime', 'both']).default('config'),
+    /** HA rule (PVE 9) or group (PVE 8) of each guest: 1 or 2 requests per run (README "HA and replication"). */
+    HA_STATUS: boolish.default(false),
+    /** Replication targets and jobs of each guest: 1 request per run. */
+    REPLICATION_STATUS: boolish.default(false),
+    /*
+     * A guest agent that timed out is asked again only every this many runs (README "Guest
+     * agent across runs"); meanwhile its last answer is used. 1 asks every run.
+     */
+    AGENT_RECHECK_RUNS: intish(1, 1000).default(4),
   })
   .strict()
   .superRefine((c, ctx) => {

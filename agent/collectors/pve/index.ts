@@ -1,4 +1,5 @@
 import { defineCollector } from '../types.ts';
+import { PVE_WARNINGS } from './warnings.ts';
 import { count } from '../../preflight/run.ts';
 import type { PreflightContext, PrivilegeCheck, ProbeSpec } from '../../preflight/types.ts';
 import { backupGauges, mapPve, mapPveEach } from '../../../mappers/pve/index.ts';
@@ -86,7 +87,7 @@ async function pveProbes(ctx: PreflightContext<PveConfig>): Promise<void> {
 
   // One guest of each type on an online node, the lowest vmid; a running QEMU guest first.
   const up = new Set(online);
-  const guests = selectGuests(resources ?? [], inScope).guests.filter((g) => up.has(g.node));
+  const guests = selectGuests(resources ?? [], inScope, c).guests.filter((g) => up.has(g.node));
   const qemu = guests.find((g) => g.type === 'qemu' && g.row.status === 'running') ?? guests.find((g) => g.type === 'qemu');
   const lxc = guests.find((g) => g.type === 'lxc');
   const noGuest = (type: string): string => (resources === undefined ? 'not called: GET /cluster/resources?type=vm failed' : `no ${type} guest in scope on an online node`);
@@ -131,6 +132,8 @@ async function pveProbes(ctx: PreflightContext<PveConfig>): Promise<void> {
 
 export const pveCollector = defineCollector({
   id: 'pve',
+  secretKeys: ['PROXMOX_TOKEN_VALUE'],
+  warnings: PVE_WARNINGS,
   configSchema: pveConfigSchema,
   collect: collectPve,
   map: mapPve,

@@ -58,10 +58,10 @@ describe('real PVE 9 answers (go-proxmox fixtures)', () => {
     const { data, dropped } = strictList(resourceRowSchema, fixture('go-proxmox/pve9x/cluster_resources.json'));
     expect(dropped).toEqual([]);
     expect(data.filter((r) => r.type === 'qemu')).toEqual([
-      { type: 'qemu', vmid: 100, name: 'server1', node: 'node2', status: 'running', template: false, maxcpu: 1, maxmem: 1073741824 },
-      { type: 'qemu', vmid: 101, name: 'leap154', node: 'node1', status: 'stopped', template: true, maxcpu: 4, maxmem: 16777216000 },
-      { type: 'qemu', vmid: 102, name: 'machine-test', node: 'node1', status: 'stopped', template: false, maxcpu: 4, maxmem: 8388608000, tags: 'go-proxmox+cloud-init' },
-      { type: 'qemu', vmid: 200, name: 'VM 200', node: 'node1', status: 'stopped', template: false, maxcpu: 4, maxmem: 8388608000 },
+      { type: 'qemu', vmid: 100, name: 'server1', node: 'node2', status: 'running', template: false, maxcpu: 1, maxmem: 1073741824, uptime: 874350 },
+      { type: 'qemu', vmid: 101, name: 'leap154', node: 'node1', status: 'stopped', template: true, maxcpu: 4, maxmem: 16777216000, uptime: 0 },
+      { type: 'qemu', vmid: 102, name: 'machine-test', node: 'node1', status: 'stopped', template: false, maxcpu: 4, maxmem: 8388608000, tags: 'go-proxmox+cloud-init', uptime: 0 },
+      { type: 'qemu', vmid: 200, name: 'VM 200', node: 'node1', status: 'stopped', template: false, maxcpu: 4, maxmem: 8388608000, uptime: 0 },
     ]);
     expect(data.map((r) => r.type)).toEqual(['qemu', 'qemu', 'qemu', 'qemu', ...Array<string>(4).fill('node'), ...Array<string>(12).fill('storage')]);
   });
@@ -111,11 +111,11 @@ describe('real PVE 8.4.1 answers (DataDog fixtures)', () => {
     const { data, dropped } = strictList(resourceRowSchema, fixture('datadog-pve84/cluster_resources.json'));
     expect(dropped).toEqual([]);
     expect(data).toEqual([
-      { type: 'pool' },
-      { type: 'qemu', vmid: 100, name: 'VM 100', node: 'ip-122-82-3-112', status: 'running', template: false, maxcpu: 2, maxmem: 2147483648 },
-      { type: 'lxc', vmid: 101, name: 'test-container', node: 'ip-122-82-3-112', status: 'stopped', template: false, tags: 'sarah-wiit;test;testtag', maxcpu: 1, maxmem: 536870912 },
-      { type: 'lxc', vmid: 111, name: 'CT111', node: 'ip-122-82-3-112', status: 'stopped', template: false, tags: 'tag1;test', maxcpu: 72, maxmem: 536870912 },
-      { type: 'node', node: 'ip-122-82-3-112', status: 'online', maxcpu: 72, maxmem: 540883783680 },
+      { type: 'pool', pool: 'pool-1' },
+      { type: 'qemu', vmid: 100, name: 'VM 100', node: 'ip-122-82-3-112', status: 'running', template: false, maxcpu: 2, maxmem: 2147483648, uptime: 12 },
+      { type: 'lxc', vmid: 101, name: 'test-container', node: 'ip-122-82-3-112', status: 'stopped', template: false, tags: 'sarah-wiit;test;testtag', maxcpu: 1, maxmem: 536870912, pool: 'pool-1', uptime: 0 },
+      { type: 'lxc', vmid: 111, name: 'CT111', node: 'ip-122-82-3-112', status: 'stopped', template: false, tags: 'tag1;test', maxcpu: 72, maxmem: 536870912, uptime: 0 },
+      { type: 'node', node: 'ip-122-82-3-112', status: 'online', maxcpu: 72, maxmem: 540883783680, uptime: 2624 },
       { type: 'storage', node: 'ip-122-82-3-112', status: 'available' },
       { type: 'sdn', node: 'ip-122-82-3-112', status: 'ok' },
     ]);

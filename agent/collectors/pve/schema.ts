@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { AgentError } from '../../errors.ts';
 import { lenientList, looseBool, looseInt, looseNumber, opt, summarizeIssues, text } from '../../http/loose.ts';
 import type { NodeNetworkRow } from '../../../mappers/common/node-network.ts';
 
@@ -11,16 +10,10 @@ export { lenientList, looseBool, looseInt, looseNumber, opt, summarizeIssues };
  * §0 "booleans", "number-as-string"), so both are coerced here, at the edge.
  */
 
-/** An answer whose shape is not what the schema expects. */
-export class PveResponseError extends AgentError {
-  readonly path: string;
-  constructor(path: string, detail: string, options?: { cause?: unknown }) {
-    super('pve_bad_response', `GET ${path}: unexpected response: ${detail}`, options);
-    this.path = path;
-  }
-}
+/** An answer whose shape is not what the schema expects (alias of the shared class; code `pve_bad_response`). */
+export { ApiResponseError as PveResponseError } from '../../http/proxmox.ts';
 
-/** `{"data": …}`, the envelope of every PVE answer (pve-http-server Formatter/Standard.pm). */
+/** `{"data": …}`, the envelope of every PVE answer (pve-http-server src/PVE/APIServer/Formatter/Standard.pm), for tests of the schemas. */
 export function envelope<T extends z.ZodType>(data: T) {
   return z.object({ data });
 }
@@ -58,6 +51,10 @@ export const resourceRowSchema = z.object({
   maxcpu: opt(looseNumber),
   maxmem: opt(looseNumber),
   hastate: opt(text),
+  // The guest's pool, when it is in one (pve-manager PVE/API2/Cluster.pm resources: `$entry->{pool} = $pool`).
+  pool: opt(text),
+  // Seconds since the guest started (0 when stopped); the collector's boot identity (guest-agent.ts).
+  uptime: opt(looseInt),
 });
 export type ResourceRow = z.output<typeof resourceRowSchema>;
 
@@ -195,3 +192,90 @@ export const backupVolumeSchema = z.object({
   verification: opt(z.object({ state: opt(text) })),
 });
 export type BackupVolume = z.output<typeof backupVolumeSchema>;
+
+/*
+ * LXC runtime addresses (issue #17, LXC_ADDRESSES). GET /nodes/{node}/lxc/{vmid}/interfaces
+ * (pve-container src/PVE/API2/LXC.pm `ip`, PVE ≥ 8.1) runs `ip --json a` in the container's
+ * network namespace (src/PVE/LXC.pm get_interfaces). Every pve-container with the endpoint
+ * sends `name`, `hwaddr`, `inet`, `inet6`, where `inet`/`inet6` hold only the *last* address
+ * of each family as "addr/len"; later ones add `hardware-address` and `ip-addresses`
+ * ([{ip-address, ip-address-type: "inet"|"inet6", prefix}], every address). The list is
+ * read when present, else the two single fields. `hwaddr` is set only inside the address
+ * loop, so an interface without addresses has none.
+ */
+const lxcAddressSchema = z.object({ 'ip-address': z.string(), 'ip-address-type': z.string(), prefix: looseInt });
+
+function familyOf(type: string): 4 | 6 | undefined {
+  // `ip` writes inet/inet6; ipv4/ipv6 (QGA's words) are taken as well.
+  return type === 'inet' || type === 'ipv4' ? 4 : type === 'inet6' || type === 'ipv6' ? 6 : undefined;
+}
+
+function splitCidr(value: string | undefined, family: 4 | 6): Array<{ address: string; prefix: number; family: 4 | 6 }> {
+  const m = value === undefined ? null : /^([^/\s]+)\/(\d{1,3})$/.exec(value.trim());
+  return m?.[1] !== undefined && m[2] !== undefined ? [{ address: m[1], prefix: Number(m[2]), family }] : [];
+}
+
+export const lxcInterfaceSchema = z
+  .object({
+    name: z.string().min(1),
+    hwaddr: opt(text),
+    'hardware-address': opt(text),
+    inet: opt(text),
+    inet6: opt(text),
+    'ip-addresses': opt(z.array(z.unknown())),
+  })
+  .transform((r) => {
+    const mac = r['hardware-address'] ?? r.hwaddr;
+    const list = r['ip-addresses'];
+    const addresses = list !== undefined
+      ? list.flatMap((a) => {
+        // One odd address does not cost the interface its other addresses.
+        const p = lxcAddressSchema.safeParse(a);
+        const family = p.success ? familyOf(p.data['ip-address-type']) : undefined;
+        return p.success && family !== undefined ? [{ address: p.data['ip-address'], prefix: p.data.prefix, family }] : [];
+      })
+      : [...splitCidr(r.inet, 4), ...splitCidr(r.inet6, 6)];
+    return { name: r.name, ...(mac !== undefined && { mac }), addresses };
+  });
+export type LxcInterface = z.output<typeof lxcInterfaceSchema>;
+
+/*
+ * HA (issue #17, HA_STATUS); each list checks Sys.Audit on / (pve-ha-manager
+ * src/PVE/API2/HA/Rules.pm, Groups.pm, Resources.pm index).
+ * PVE 9 GET /cluster/ha/rules: `rule`, `type` (node-affinity | resource-affinity),
+ * `resources` as PVE encodes it, "vm:100,ct:101" sorted (src/PVE/HA/Rules.pm encode_value),
+ * `disable` when switched off. The answer already holds the rules PVE derives from HA groups
+ * not migrated yet ("ha-group-<group>", src/PVE/HA/Groups.pm migrate_groups_to_rules).
+ */
+export const haRuleSchema = z.object({
+  rule: z.string().min(1),
+  type: opt(z.string()),
+  resources: opt(z.string()),
+  disable: opt(looseBool),
+});
+export type HaRule = z.output<typeof haRuleSchema>;
+
+// PVE 8 GET /cluster/ha/groups: `group` (src/PVE/API2/HA/Groups.pm index).
+export const haGroupSchema = z.object({ group: z.string().min(1) });
+export type HaGroup = z.output<typeof haGroupSchema>;
+
+// GET /cluster/ha/resources: `sid` "vm:100" | "ct:101", `group` on PVE 8 (src/PVE/API2/HA/Resources.pm api_copy_config).
+export const haResourceSchema = z.object({ sid: z.string().min(1), group: opt(text) });
+export type HaResource = z.output<typeof haResourceSchema>;
+
+/*
+ * Replication (issue #17, REPLICATION_STATUS). GET /cluster/replication (pve-manager
+ * PVE/API2/ReplicationConfig.pm index): the section config as stored, `id` "<vmid>-<n>",
+ * `guest` and `jobnum` parsed from it, `target`; `schedule` only when set (absent: the default, every 15 minutes),
+ * `disable`, and `remove_job` once a job is marked for removal (pve-guest-common
+ * src/PVE/ReplicationConfig.pm).
+ */
+export const replicationJobSchema = z.object({
+  id: z.string().regex(/^\d+-\d+$/, 'expected <vmid>-<jobnum>'),
+  guest: looseInt,
+  target: z.string().min(1),
+  schedule: opt(text),
+  disable: opt(looseBool),
+  remove_job: opt(text),
+});
+export type ReplicationJob = z.output<typeof replicationJobSchema>;

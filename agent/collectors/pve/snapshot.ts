@@ -21,6 +21,20 @@ export interface PveSnapshot {
   guests: PveGuest[];
   /** BACKUP_STATUS was on: guests carry `backup` as far as it could be read. */
   backupStatus?: boolean;
+  /**
+   * Guests the policy's selection (EXCLUDE_TAGS, EXCLUDE_VMIDS, EXCLUDE_POOLS) left out, by
+   * vmid; absent when none was. The mapper names their VMs so the delta forgets them instead
+   * of reporting them stale.
+   */
+  excluded?: PveExcludedGuest[];
+}
+
+/** A guest left out by the policy's selection. */
+export interface PveExcludedGuest {
+  vmid: number;
+  name: string;
+  /** The setting and value that excluded it, e.g. "EXCLUDE_TAGS no-netbox". */
+  reason: string;
 }
 
 /** Backup status of one guest (BACKUP_STATUS). */
@@ -60,12 +74,41 @@ export interface PveGuest {
   tags: string[];
   /** HA state, only when the guest is HA-managed. */
   hastate?: string;
+  /** The PVE pool the guest is in, if any (/cluster/resources `pool`). */
+  pool?: string;
   /** Absent when the config could not be read (node down, error, malformed answer). */
   config?: PveGuestConfig;
   /** Guest-agent data of a running QEMU guest with the agent enabled, when it answered. */
   agent?: PveAgentData;
   /** BACKUP_STATUS only. */
   backup?: PveGuestBackup;
+  /** LXC_ADDRESSES runtime/both: the running container's interfaces, when it was asked and answered. */
+  lxcRuntime?: PveLxcInterface[];
+  /** HA_STATUS, when the HA configuration could be read: the guest's HA rules (PVE 9) or group as PVE 9 names it. */
+  ha?: { rules: string[] };
+  /** REPLICATION_STATUS, when /cluster/replication could be read: the guest's jobs by id. */
+  replication?: PveReplicationJob[];
+}
+
+/** One interface of GET /nodes/{node}/lxc/{vmid}/interfaces. */
+export interface PveLxcInterface {
+  name: string;
+  /** As PVE sends it (lower case). */
+  mac?: string;
+  addresses: Array<{ address: string; prefix: number; family: 4 | 6 }>;
+}
+
+/** One storage replication job of the guest (GET /cluster/replication). */
+export interface PveReplicationJob {
+  /** `<vmid>-<jobnum>`. */
+  id: string;
+  target: string;
+  /** Calendar event; PVE's default when the job sets none. */
+  schedule: string;
+  /** `disable` set: the job does not run. */
+  disabled?: boolean;
+  /** `remove_job` (local | full): the job is being removed. */
+  removal?: string;
 }
 
 /** Parsed config; see parsers.ts for the field notes. */

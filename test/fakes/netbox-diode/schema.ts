@@ -180,7 +180,22 @@ const SPECS: TypeSpec[] = [
   organizational('virtualization.clustertype', 'cluster_type'),
   organizational('virtualization.clustergroup', 'cluster_group'),
   organizational('dcim.manufacturer', 'manufacturer'),
-  organizational('tenancy.tenant', 'tenant'),
+  {
+    // N tenancy/models/tenants.py Tenant: name and slug required; unique (group, name),
+    // (name) where group is null, (group, slug), (slug) where group is null; name and slug
+    // case-insensitive (db_collation ci_natural_sort / case_insensitive). The plugin has no
+    // logical tenant criteria, so these constraints match (P matcher.py `get_model_matchers`).
+    // Tenant groups are not modelled: an entity's group is always null.
+    type: 'tenancy.tenant', member: 'tenant',
+    fields: ['name', 'slug', 'description', 'comments'],
+    refs: [tags], required: ['name', 'slug'], slug: 'slug',
+    matchers: [
+      { kind: 'fields', name: 'tenancy_tenant_unique_name', fields: ['name'], lower: ['name'], cond: { null: ['group'] }, condOnData: true, db: true },
+      { kind: 'fields', name: 'tenancy_tenant_unique_slug', fields: ['slug'], lower: ['slug'], cond: { null: ['group'] }, condOnData: true, db: true },
+      autoslug,
+    ],
+    customFields: true, tags: true,
+  },
   organizational('dcim.inventoryitemrole', 'inventory_item_role', { fields: ['color'], defaults: { color: '9e9e9e' } }),
   nested('dcim.devicerole', 'device_role', { fields: ['color', 'vm_role'], defaults: { color: '9e9e9e', vm_role: true } }),
   nested('dcim.platform', 'platform', { refs: [{ json: 'manufacturer', type: 'dcim.manufacturer', field: 'manufacturer' }] }),

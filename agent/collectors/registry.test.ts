@@ -1,0 +1,95 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { COLLECTORS } from './registry.ts';
+
+/*
+ * A collector is its folders and one registry line (Renovate's lib/modules/datasource model:
+ * the list comes from the folders). Every folder under agent/collectors/ must be registered
+ * and have each file below; README.md's "Adding a collector" lists the same files.
+ */
+
+const ROOT = new URL('../../', import.meta.url);
+const exists = (path: string): boolean => existsSync(new URL(path, ROOT));
+const read = (path: string): string => readFileSync(new URL(path, ROOT), 'utf8');
+const dirs = (path: string): string[] => readdirSync(new URL(path, ROOT), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+
+/** What each collector has, `<id>` standing for its id. */
+export const REQUIRED_FILES = [
+  'agent/collectors/<id>/index.ts',
+  'agent/collectors/<id>/config.ts',
+  'agent/collectors/<id>/client.ts',
+  'agent/collectors/<id>/schema.ts',
+  'agent/collectors/<id>/collect.ts',
+  'agent/collectors/<id>/snapshot.ts',
+  'agent/collectors/<id>/warnings.ts',
+  'agent/collectors/<id>/README.md',
+  'mappers/<id>/index.ts',
+  'policies/<id>.example.yaml',
+  'test/cases/<id>/harness.ts',
+  'test/cases/<id>/lab.ts',
+] as const;
+
+/** The headings every collector README has, once each (among its own). */
+export const README_HEADINGS = ['## What lands in NetBox', '## Warnings', '## Limits'] as const;
+
+const ids = dirs('agent/collectors');
+
+describe('collector registry', () => {
+  it('lists exactly the collector folders, each under its folder name', () => {
+    expect(ids.length).toBeGreaterThan(0);
+    expect([...COLLECTORS.keys()].sort()).toEqual(ids);
+    for (const [id, def] of COLLECTORS) expect(def.id).toBe(id);
+  });
+
+  it('has a mapper folder per collector and no other (besides mappers/common)', () => {
+    expect(dirs('mappers').filter((d) => d !== 'common')).toEqual(ids);
+  });
+
+  it('has one example policy per collector, of that collector', () => {
+    expect(readdirSync(new URL('policies/', ROOT)).filter((f) => f.endsWith('.example.yaml')).sort()).toEqual(ids.map((id) => `${id}.example.yaml`));
+  });
+
+  for (const id of ids) {
+    describe(id, () => {
+      it('has every file a collector has', () => {
+        expect(REQUIRED_FILES.map((f) => f.replaceAll('<id>', id)).filter((f) => !exists(f))).toEqual([]);
+      });
+
+      it('its example policy names the collector', () => {
+        expect(read(`policies/${id}.example.yaml`)).toMatch(new RegExp(`^collector: ${id}$`, 'm'));
+      });
+
+      it('its README names it in the title and has each fixed heading once', () => {
+        const text = read(`agent/collectors/${id}/README.md`);
+        expect(text.split('\n')[0]).toMatch(new RegExp(`^# .*\`(collector: )?${id}\``));
+        const lines = text.split('\n');
+        expect(README_HEADINGS.map((h) => [h, lines.filter((l) => l === h).length])).toEqual(README_HEADINGS.map((h) => [h, 1]));
+      });
+
+      it('its golden cases run against a fake of test/fakes/', () => {
+        expect(dirs(`test/cases/${id}`).length).toBeGreaterThan(0);
+        const fakes = [...read(`test/cases/${id}/harness.ts`).matchAll(/from '\.\.\/\.\.\/fakes\/([a-z0-9-]+)\.ts'/g)].map((m) => `test/fakes/${m[1] ?? ''}.ts`);
+        expect(fakes.length).toBeGreaterThan(0);
+        expect(fakes.filter((f) => !exists(f))).toEqual([]);
+      });
+    });
+  }
+});
+
+describe('README: Adding a collector', () => {
+  const readme = read('README.md');
+  const start = readme.indexOf('\n### Adding a collector\n');
+  const section = readme.slice(start, readme.indexOf('\n#', start + 1));
+
+  it('lists exactly the files the registry test requires', () => {
+    expect(start).toBeGreaterThan(0);
+    const listed = [...section.matchAll(/^\| `([^`]+)` \|/gm)].map((m) => m[1]);
+    expect(listed).toEqual([...REQUIRED_FILES]);
+  });
+
+  it('names the one registry line, the fixed README headings and the warnings renderer', () => {
+    expect(section).toContain('agent/collectors/registry.ts');
+    for (const h of README_HEADINGS) expect(section).toContain(`\`${h}\``);
+    expect(section).toContain('npm run docs:warnings');
+  });
+});
