@@ -86,7 +86,10 @@ export class Agent {
     this.opts = opts;
     this.dryRun = opts.dryRun ?? cfg.diode.dry_run;
     this.progress = new ProgressReporter(log, opts.progressTty ? { tty: opts.progressTty } : {});
-    this.readiness = new PolicyReadiness({ maxAgeIntervals: opts.coordinator ? 0 : cfg.agent.status.ready_max_age_intervals, ...(opts.clock && { now: opts.clock }) });
+    this.readiness = new PolicyReadiness({
+      maxAgeIntervals: opts.coordinator ? 0 : cfg.agent.status.ready_max_age_intervals,
+      ...(opts.clock && { now: opts.clock }),
+    });
     if (!opts.coordinator && cfg.agent.status.ready_max_age_intervals > 0) {
       this.metrics.setOverdueSource(() => ({
         policies: this.policies.filter((p) => p.enabled && p.schedule).map((p) => p.name),
@@ -96,17 +99,17 @@ export class Agent {
     this.sink = this.dryRun
       ? new DryRunSink(opts.dryRunDir ?? cfg.diode.dry_run_output_dir, cfg.agent.name)
       : new DiodeClient({
-        target: cfg.diode.target ?? '',
-        clientId: cfg.diode.client_id ?? '',
-        clientSecret: cfg.diode.client_secret ?? '',
-        caFile: cfg.diode.ca_file,
-        skipTlsVerify: cfg.diode.skip_tls_verify,
-        timeoutMs: cfg.diode.timeout,
-        maxAttempts: cfg.diode.max_attempts,
-        backoffMaxMs: cfg.diode.backoff_max,
-        log,
-        onResult: (code, retrying) => this.metrics.diodeResult(code, retrying),
-      });
+          target: cfg.diode.target ?? '',
+          clientId: cfg.diode.client_id ?? '',
+          clientSecret: cfg.diode.client_secret ?? '',
+          caFile: cfg.diode.ca_file,
+          skipTlsVerify: cfg.diode.skip_tls_verify,
+          timeoutMs: cfg.diode.timeout,
+          maxAttempts: cfg.diode.max_attempts,
+          backoffMaxMs: cfg.diode.backoff_max,
+          log,
+          onResult: (code, retrying) => this.metrics.diodeResult(code, retrying),
+        });
     this.store = opts.store ?? new FileStateStore(cfg.agent.state_dir);
     this.deliverer = new Deliverer({
       sink: this.sink,
@@ -153,15 +156,17 @@ export class Agent {
    */
   private forgetStates(names: readonly string[], reason: string): Promise<void> {
     if (this.dryRun || names.length === 0) return Promise.resolve();
-    return Promise.all(names.map(async (name) => {
-      await this.running.get(name)?.catch(() => undefined);
-      try {
-        const dropped = await this.deliverer.forget(name);
-        this.log.info({ policy: name, reason, ...(dropped > 0 && { undelivered_entities_dropped: dropped }) }, 'state of a removed policy deleted');
-      } catch (err) {
-        this.log.warn({ policy: name, reason, err }, 'state of a removed policy could not be deleted');
-      }
-    })).then(() => undefined);
+    return Promise.all(
+      names.map(async (name) => {
+        await this.running.get(name)?.catch(() => undefined);
+        try {
+          const dropped = await this.deliverer.forget(name);
+          this.log.info({ policy: name, reason, ...(dropped > 0 && { undelivered_entities_dropped: dropped }) }, 'state of a removed policy deleted');
+        } catch (err) {
+          this.log.warn({ policy: name, reason, err }, 'state of a removed policy could not be deleted');
+        }
+      }),
+    ).then(() => undefined);
   }
 
   /**
@@ -183,7 +188,10 @@ export class Agent {
       return;
     }
     const known = new Set(this.policies.map((p) => p.name));
-    await this.forgetStates(stored.filter((n) => !known.has(n)), 'no such policy at start-up');
+    await this.forgetStates(
+      stored.filter((n) => !known.has(n)),
+      'no such policy at start-up',
+    );
   }
 
   /** Schedule intervals for /metrics; gauges and readiness of removed policies go. */
@@ -270,12 +278,23 @@ export class Agent {
       .then(async (run) => {
         // A cancelled collection has nothing to deliver, and an undelivered snapshot of an
         // earlier run keeps its place.
-        const r = run.result.status === 'cancelled'
-          ? run.result
-          : await runContext.run({ policy: policy.name, runId: run.result.runId, log: run.log }, () => this.deliverer.deliver(policy, run));
+        const r =
+          run.result.status === 'cancelled'
+            ? run.result
+            : await runContext.run({ policy: policy.name, runId: run.result.runId, log: run.log }, () => this.deliverer.deliver(policy, run));
         r.durationMs = Math.round(performance.now() - run.t0);
         if (this.sink instanceof DryRunSink) r.dryRunFiles = this.sink.takeFiles(r.runId);
-        const fields = { status: r.status, state_error: r.stateError, duration_ms: r.durationMs, collected: r.collected, sent: r.sent, api_requests: r.apiRequests, diode_requests: r.diode.requests, warnings: r.warnings.length, delivery: r.delivery };
+        const fields = {
+          status: r.status,
+          state_error: r.stateError,
+          duration_ms: r.durationMs,
+          collected: r.collected,
+          sent: r.sent,
+          api_requests: r.apiRequests,
+          diode_requests: r.diode.requests,
+          warnings: r.warnings.length,
+          delivery: r.delivery,
+        };
         if (r.status === 'cancelled') run.log.warn(fields, 'run finished');
         else run.log.info(fields, 'run finished');
         return r;
@@ -304,10 +323,12 @@ export class Agent {
   }
 
   start(): void {
-    this.scheduler = new Scheduler((p) => this.run(p), this.log, {
-      onSkippedTick: (p) => this.metrics.skippedTick(p),
-      runAtStart: this.cfg.agent.run_at_start,
-    }, this.opts.coordinator);
+    this.scheduler = new Scheduler(
+      (p) => this.run(p),
+      this.log,
+      { onSkippedTick: (p) => this.metrics.skippedTick(p), runAtStart: this.cfg.agent.run_at_start },
+      this.opts.coordinator,
+    );
     this.scheduler.sync(this.policies);
     this.stateCleanup = this.forgetOrphanStates();
     this.started = true;
@@ -336,14 +357,21 @@ export class Agent {
     if (this.stopping) return ['the agent is stopping'];
     if (this.policies.length === 0) return ['no valid policy loaded (see /status)'];
     const n = this.cfg.agent.status.ready_max_age_intervals;
-    return this.overduePolicies().map((o) => `policy ${o.policy}: ${o.last_success === null ? 'no success since the agent started' : `last success ${o.last_success}`}, ${o.age_seconds} s ago, more than ${n} schedule intervals (${o.max_age_seconds} s)`);
+    return this.overduePolicies().map(
+      (o) =>
+        `policy ${o.policy}: ${o.last_success === null ? 'no success since the agent started' : `last success ${o.last_success}`}, ${o.age_seconds} s ago, more than ${n} schedule intervals (${o.max_age_seconds} s)`,
+    );
   }
 
   /** The /status document: per policy last run, next run, result, counts, warnings. No secret. */
   status(): unknown {
     return {
       agent: {
-        name: this.cfg.agent.name, version: AGENT_VERSION, dry_run: this.dryRun, started_at: this.startedAt.toISOString(), ready: this.ready(),
+        name: this.cfg.agent.name,
+        version: AGENT_VERSION,
+        dry_run: this.dryRun,
+        started_at: this.startedAt.toISOString(),
+        ready: this.ready(),
         ...(this.started && { overdue_policies: this.overduePolicies() }),
       },
       policies: this.policies.map((p) => {
@@ -357,23 +385,25 @@ export class Agent {
           running: this.running.has(p.name),
           delivery_pending: this.deliverer.pending.has(p.name),
           last_success: isoOrNull(this.readiness.lastSuccess(p.name)),
-          last_run: r ? {
-            run_id: r.runId,
-            started_at: r.startedAt,
-            result: r.status,
-            duration_ms: r.durationMs,
-            api_requests: r.apiRequests,
-            entities_collected: r.collected,
-            entities_sent: r.sent,
-            diode_requests: r.diode.requests,
-            diode_errors: r.diode.errors.slice(0, 50),
-            diode_read_back: r.diode.readBack ?? null,
-            diode_failed: r.diode.failed?.slice(0, 50) ?? [],
-            delivery: r.delivery ?? null,
-            warnings: r.warnings.map((w) => ({ code: w.code, subject: w.subject, reason: w.message })),
-            error: r.error ?? null,
-            state_error: r.stateError ?? null,
-          } : null,
+          last_run: r
+            ? {
+                run_id: r.runId,
+                started_at: r.startedAt,
+                result: r.status,
+                duration_ms: r.durationMs,
+                api_requests: r.apiRequests,
+                entities_collected: r.collected,
+                entities_sent: r.sent,
+                diode_requests: r.diode.requests,
+                diode_errors: r.diode.errors.slice(0, 50),
+                diode_read_back: r.diode.readBack ?? null,
+                diode_failed: r.diode.failed?.slice(0, 50) ?? [],
+                delivery: r.delivery ?? null,
+                warnings: r.warnings.map((w) => ({ code: w.code, subject: w.subject, reason: w.message })),
+                error: r.error ?? null,
+                state_error: r.stateError ?? null,
+              }
+            : null,
         };
       }),
       policy_errors: this.policyIssues.map(formatIssue),

@@ -37,6 +37,9 @@ describe('backoffDelay', () => {
 
   it('is where the diode.max_attempts and diode.backoff_max defaults come from', () => {
     const diode = diodeSchema.parse({ dry_run: true });
-    expect({ max_attempts: diode.max_attempts, backoff_max: diode.backoff_max }).toEqual({ max_attempts: BACKOFF.grpc.attempts, backoff_max: BACKOFF.grpc.maxMs });
+    expect({ max_attempts: diode.max_attempts, backoff_max: diode.backoff_max }).toEqual({
+      max_attempts: BACKOFF.grpc.attempts,
+      backoff_max: BACKOFF.grpc.maxMs,
+    });
   });
 });

@@ -36,7 +36,8 @@ const help: OptionSpec = { type: 'boolean', short: 'h', help: 'show this help' }
 const config: OptionSpec = { type: 'string', short: 'c', arg: 'FILE', help: 'the agent configuration (agent.yaml)' };
 const dryRun: OptionSpec = { type: 'boolean', help: 'write the Diode requests as files instead of sending them' };
 const dryRunDir: OptionSpec = {
-  type: 'string', arg: 'DIR',
+  type: 'string',
+  arg: 'DIR',
   help: 'where dry-run files go (implies --dry-run); default diode.dry_run_output_dir, else <agent.state_dir>/dry-run',
 };
 
@@ -80,7 +81,7 @@ export const COMMANDS = {
       'Checks agent.yaml, $LOG_LEVEL, every policy and the directory the agent writes to (the',
       'state directory; with --dry-run or diode.dry_run the dry-run directory), and prints every',
       'problem at once as file:line:col: key.path: reason. Exit 0 when all is well, 1 otherwise.',
-      'With --live it then reaches each policy\'s target and calls every endpoint its collector',
+      "With --live it then reaches each policy's target and calls every endpoint its collector",
       'uses once, reporting per endpoint OK or the missing privilege, and asks Diode for a token.',
     ].join('\n'),
     options: {
@@ -122,13 +123,7 @@ export const COMMANDS = {
     options: { help },
     positionals: [],
   },
-  version: {
-    summary: 'the agent version',
-    synopsis: 'version',
-    about: 'Prints the agent version.',
-    options: { help },
-    positionals: [],
-  },
+  version: { summary: 'the agent version', synopsis: 'version', about: 'Prints the agent version.', options: { help }, positionals: [] },
 } satisfies Record<string, CommandSpec>;
 
 export type CommandName = keyof typeof COMMANDS;
@@ -153,10 +148,7 @@ export interface CliArgs {
 }
 
 /** What main does instead of a command: print help or a usage error. */
-export type CliParse =
-  | { kind: 'command'; args: CliArgs }
-  | { kind: 'help'; text: string }
-  | { kind: 'usage-error'; text: string };
+export type CliParse = { kind: 'command'; args: CliArgs } | { kind: 'help'; text: string } | { kind: 'usage-error'; text: string };
 
 function optionLabel(name: string, spec: OptionSpec): string {
   return `${spec.short ? `-${spec.short}, ` : '    '}--${name}${spec.arg ? ` ${spec.arg}` : ''}`;
@@ -204,15 +196,18 @@ export function parseCli(argv: readonly string[]): CliParse {
   }
   if (!isCommand(first)) {
     const hint = first.startsWith('-') ? undefined : didYouMean(first, Object.keys(COMMANDS));
-    return usageError(undefined, first.startsWith('-')
-      ? `the command comes first, then its options (got "${first}")`
-      : `unknown command "${first}"${hint ? `; did you mean "${hint}"?` : ''}`);
+    return usageError(
+      undefined,
+      first.startsWith('-')
+        ? `the command comes first, then its options (got "${first}")`
+        : `unknown command "${first}"${hint ? `; did you mean "${hint}"?` : ''}`,
+    );
   }
   const command = first;
   const spec: CommandSpec = COMMANDS[command];
-  const nodeOptions = Object.fromEntries(Object.entries(spec.options).map(([n, o]) => [n, {
-    type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}),
-  }]));
+  const nodeOptions = Object.fromEntries(
+    Object.entries(spec.options).map(([n, o]) => [n, { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) }]),
+  );
   let tokens;
   try {
     // Not strict: the tokens are checked below, with messages that name the command.
@@ -246,14 +241,31 @@ export function parseCli(argv: readonly string[]): CliParse {
     }
     const v = t.value ?? '';
     switch (t.name) {
-      case 'config': args.config = v; break;
-      case 'policy': args.policies.push(v); break;
-      case 'dry-run': args.dryRun = true; break;
-      case 'dry-run-dir': args.dryRunDir = v; args.dryRun = true; break;
-      case 'quiet': args.quiet = true; break;
-      case 'agent': args.agent = true; break;
-      case 'write': args.write = true; break;
-      case 'live': args.live = true; break;
+      case 'config':
+        args.config = v;
+        break;
+      case 'policy':
+        args.policies.push(v);
+        break;
+      case 'dry-run':
+        args.dryRun = true;
+        break;
+      case 'dry-run-dir':
+        args.dryRunDir = v;
+        args.dryRun = true;
+        break;
+      case 'quiet':
+        args.quiet = true;
+        break;
+      case 'agent':
+        args.agent = true;
+        break;
+      case 'write':
+        args.write = true;
+        break;
+      case 'live':
+        args.live = true;
+        break;
     }
   }
   if (args.positionals.length < spec.positionals.length) {

@@ -27,7 +27,9 @@ export function findConfig(explicit: string | undefined, env: NodeJS.ProcessEnv)
   const found = CONFIG_CANDIDATES.find((f) => existsSync(f));
   if (found) return { file: found };
   const looked = CONFIG_CANDIDATES.map((f) => resolve(f));
-  return { error: `no configuration found: no -c FILE, $DIODE_AGENT_CONFIG is not set, and neither ${looked.join(' nor ')} exists; give one with -c FILE or DIODE_AGENT_CONFIG` };
+  return {
+    error: `no configuration found: no -c FILE, $DIODE_AGENT_CONFIG is not set, and neither ${looked.join(' nor ')} exists; give one with -c FILE or DIODE_AGENT_CONFIG`,
+  };
 }
 
 export interface SummaryOptions {
@@ -46,7 +48,9 @@ const total = (counts: Record<string, number>): number => Object.values(counts).
 export const RUN_SUMMARY: SummarySection[] = [
   (r) => [`${r.policy} (${r.collector}): ${r.status} in ${(r.durationMs / 1000).toFixed(2)}s, ${r.apiRequests} API requests, ${r.warnings.length} warnings`],
   (r) => {
-    const kinds = Object.entries(r.collected).map(([k, n]) => `${k} ${n}`).join(', ');
+    const kinds = Object.entries(r.collected)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ');
     return kinds ? [`  entities: ${kinds}`] : [];
   },
   (r) => {
@@ -61,7 +65,11 @@ export const RUN_SUMMARY: SummarySection[] = [
   (r) => {
     const rb = r.diode.readBack;
     if (rb?.status === 'unavailable') return [`  diode read-back unavailable: ${rb.error ?? ''}`];
-    return rb ? [`  diode read-back: ${rb.applied} applied, ${rb.noChanges} unchanged, ${rb.failed} failed, ${rb.ignored} ignored, ${rb.unconfirmed} unconfirmed${rb.error ? ` (${rb.error})` : ''}`] : [];
+    return rb
+      ? [
+          `  diode read-back: ${rb.applied} applied, ${rb.noChanges} unchanged, ${rb.failed} failed, ${rb.ignored} ignored, ${rb.unconfirmed} unconfirmed${rb.error ? ` (${rb.error})` : ''}`,
+        ]
+      : [];
   },
   (r) => {
     const failed = r.diode.failed ?? [];
@@ -180,7 +188,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       const schemas = { agent: agentJsonSchema(), policy: policyJsonSchema(COLLECTORS) };
       if (args.write) {
         const root = new URL('..', import.meta.url);
-        for (const [k, file] of Object.entries(SCHEMA_FILES)) writeFileSync(new URL(file, root), `${JSON.stringify(schemas[k as keyof typeof schemas], null, 2)}\n`);
+        for (const [k, file] of Object.entries(SCHEMA_FILES))
+          writeFileSync(new URL(file, root), `${JSON.stringify(schemas[k as keyof typeof schemas], null, 2)}\n`);
         process.stdout.write(`wrote ${Object.values(SCHEMA_FILES).join(', ')}\n`);
       } else {
         process.stdout.write(`${JSON.stringify(args.agent ? schemas.agent : schemas.policy, null, 2)}\n`);
@@ -197,12 +206,23 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       }
       const log = createLogger({ level: cfg.agent.log_level, destination: stderrLogs() });
       const client = new DiodeClient({
-        target: cfg.diode.target, clientId: cfg.diode.client_id, clientSecret: cfg.diode.client_secret, caFile: cfg.diode.ca_file,
-        skipTlsVerify: cfg.diode.skip_tls_verify, timeoutMs: cfg.diode.timeout, maxAttempts: cfg.diode.max_attempts, backoffMaxMs: cfg.diode.backoff_max, log,
+        target: cfg.diode.target,
+        clientId: cfg.diode.client_id,
+        clientSecret: cfg.diode.client_secret,
+        caFile: cfg.diode.ca_file,
+        skipTlsVerify: cfg.diode.skip_tls_verify,
+        timeoutMs: cfg.diode.timeout,
+        maxAttempts: cfg.diode.max_attempts,
+        backoffMaxMs: cfg.diode.backoff_max,
+        log,
       });
       try {
         const r = await replay(dir, client, log);
-        process.stdout.write(redactSecrets(`replayed ${r.requests} of ${r.files} files${r.errors.length ? `, ${r.errors.length} ingestion errors` : ''}\n${r.errors.slice(0, 20).join('\n')}`));
+        process.stdout.write(
+          redactSecrets(
+            `replayed ${r.requests} of ${r.files} files${r.errors.length ? `, ${r.errors.length} ingestion errors` : ''}\n${r.errors.slice(0, 20).join('\n')}`,
+          ),
+        );
         return r.errors.length ? EXIT.failed : EXIT.ok;
       } catch (err) {
         process.stderr.write(redactSecrets(`replay stopped: ${(err as Error).message}\n`));
@@ -239,13 +259,15 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         background: args.command === 'run',
         ...(args.command === 'once' && process.stderr.isTTY && !args.quiet ? { progressTty: process.stderr } : {}),
         ...(args.dryRun ? { dryRun: true } : {}),
-        ...(redis && coordination ? {
-          store: new coordination.RedisStateStore(redis, prefix),
-          coordinator: new coordination.RedisRunCoordinator(redis, prefix),
-          onStopped: async () => {
-            await redis.quit().catch(() => redis.disconnect());
-          },
-        } : {}),
+        ...(redis && coordination
+          ? {
+              store: new coordination.RedisStateStore(redis, prefix),
+              coordinator: new coordination.RedisRunCoordinator(redis, prefix),
+              onStopped: async () => {
+                await redis.quit().catch(() => redis.disconnect());
+              },
+            }
+          : {}),
       });
       agent.loadPolicies();
       if (args.command === 'once') {

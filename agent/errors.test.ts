@@ -27,7 +27,7 @@ describe('AgentError', () => {
     expect(new DiodeAuthError('invalid_client', 401).retryable).toBe(false);
   });
 
-  it('makes a delivery stopped by a request as retryable as the request\'s error', () => {
+  it("makes a delivery stopped by a request as retryable as the request's error", () => {
     expect(new DeliveryError(new DiodeError(status.UNAVAILABLE, 'x'), partial, 0).retryable).toBe(true);
     expect(new DeliveryError(new DiodeError(status.UNKNOWN, 'x'), partial, 0).retryable).toBe(false);
     expect(new DeliveryError(new Error('EACCES'), partial, 0).retryable).toBe(false);

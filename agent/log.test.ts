@@ -12,7 +12,9 @@ describe('logger', () => {
     process.env.LOG_LEVEL = 'bogus';
     try {
       expect(() => createLogger()).toThrow(ConfigError);
-      expect(() => createLogger()).toThrow('environment: LOG_LEVEL: "bogus" is not a log level; expected one of fatal, error, warn, info, debug, trace, silent');
+      expect(() => createLogger()).toThrow(
+        'environment: LOG_LEVEL: "bogus" is not a log level; expected one of fatal, error, warn, info, debug, trace, silent',
+      );
       expect(createLogger({ level: 'warn' }).level).toBe('warn');
     } finally {
       if (saved === undefined) delete process.env.LOG_LEVEL;
@@ -64,7 +66,10 @@ describe('secrets with characters that encoders escape', () => {
     const log = createLogger({ level: 'trace', destination: { write: (s: string) => lines.push(s) } });
     const child = log.child({ policy: 'p', upstream: `user:${TABBED}` });
     for (const level of ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const) {
-      child[level]({ reason: `echoed ${QUOTED} and ${TABBED}`, nested: { deep: [`x${QUOTED}`], body: JSON.stringify({ password: QUOTED }) } }, 'static message');
+      child[level](
+        { reason: `echoed ${QUOTED} and ${TABBED}`, nested: { deep: [`x${QUOTED}`], body: JSON.stringify({ password: QUOTED }) } },
+        'static message',
+      );
       child[level](`message with ${QUOTED}`);
       child[level]('printf %s', TABBED);
     }
@@ -73,8 +78,12 @@ describe('secrets with characters that encoders escape', () => {
     expectClean(out);
     const first = JSON.parse(lines[0] ?? '') as Record<string, unknown>;
     expect(first).toMatchObject({
-      level: 10, policy: 'p', upstream: 'user:[REDACTED]', msg: 'static message',
-      reason: 'echoed [REDACTED] and [REDACTED]', nested: { deep: ['x[REDACTED]'], body: '{"password":"[REDACTED]"}' },
+      level: 10,
+      policy: 'p',
+      upstream: 'user:[REDACTED]',
+      msg: 'static message',
+      reason: 'echoed [REDACTED] and [REDACTED]',
+      nested: { deep: ['x[REDACTED]'], body: '{"password":"[REDACTED]"}' },
     });
     expect((JSON.parse(lines[1] ?? '') as { msg: string }).msg).toBe('message with [REDACTED]');
     expect((JSON.parse(lines[2] ?? '') as { msg: string }).msg).toBe('printf [REDACTED]');
@@ -91,13 +100,21 @@ describe('secrets with characters that encoders escape', () => {
     const out = lines.join('');
     expectClean(out);
     const e = (JSON.parse(lines[0] ?? '') as { err: Record<string, unknown> }).err;
-    expect(e).toMatchObject({ type: 'Error', message: 'request with [REDACTED] failed: token [REDACTED] refused', code: 'E_X', response: { headers: { 'x-echo': '[REDACTED]' } } });
+    expect(e).toMatchObject({
+      type: 'Error',
+      message: 'request with [REDACTED] failed: token [REDACTED] refused',
+      code: 'E_X',
+      response: { headers: { 'x-echo': '[REDACTED]' } },
+    });
     expect(e.stack).toMatch(/^Error: request with \[REDACTED\] failed\n {4}at /);
     expect(e.stack).toContain('\ncaused by: Error: token [REDACTED] refused\n    at ');
     const other = JSON.parse(lines[1] ?? '') as { error: Record<string, unknown>; list: Array<Record<string, unknown>> };
     expect(other.error).toMatchObject({ type: 'Error', message: 'request with [REDACTED] failed: token [REDACTED] refused', code: 'E_X' });
     expect(other.list[0]).toMatchObject({ type: 'Error', message: 'token [REDACTED] refused' });
-    expect(JSON.parse(lines[2] ?? '')).toMatchObject({ msg: 'request with [REDACTED] failed', err: { message: 'request with [REDACTED] failed: token [REDACTED] refused' } });
+    expect(JSON.parse(lines[2] ?? '')).toMatchObject({
+      msg: 'request with [REDACTED] failed',
+      err: { message: 'request with [REDACTED] failed: token [REDACTED] refused' },
+    });
   });
 
   it('are masked in /status and /metrics', async () => {

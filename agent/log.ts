@@ -4,8 +4,17 @@ import { AgentError, ConfigError, type ConfigIssue } from './errors.ts';
 
 /** Key paths of the agent's own settings whose values are secrets wherever they appear in a log object. */
 const AGENT_REDACT_PATHS = [
-  'client_secret', '*.client_secret', 'token', '*.token', 'access_token', '*.access_token',
-  'password', '*.password', 'authorization', '*.authorization', 'headers.authorization',
+  'client_secret',
+  '*.client_secret',
+  'token',
+  '*.token',
+  'access_token',
+  '*.access_token',
+  'password',
+  '*.password',
+  'authorization',
+  '*.authorization',
+  'headers.authorization',
   '*.headers.authorization',
 ];
 
@@ -151,10 +160,7 @@ export function createLogger(opts: LogOptions = {}): Logger {
         },
         bindings: (b) => scrubValue(b) as typeof b,
       },
-      serializers: {
-        err: (e: unknown) => serializeError(e, new WeakSet(), 0),
-        msg: (m: unknown) => (typeof m === 'string' ? redactSecrets(m) : m),
-      },
+      serializers: { err: (e: unknown) => serializeError(e, new WeakSet(), 0), msg: (m: unknown) => (typeof m === 'string' ? redactSecrets(m) : m) },
       hooks: {
         // Second line of defence on the encoded line (redactSecrets matches escaped forms too).
         streamWrite: (line) => (secretForms.length ? redactSecrets(line) : line),

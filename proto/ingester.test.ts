@@ -18,13 +18,17 @@ describe('proto/diode/v1/ingester.proto', () => {
   });
 
   it('has every message, field name, number and oneof of the schema', () => {
-    const schema = JSON.parse(readFileSync(schemaFile, 'utf8')) as { messages: Record<string, Array<{ name: string; number: number; oneof?: string; repeated?: boolean; map?: unknown }>> };
+    const schema = JSON.parse(readFileSync(schemaFile, 'utf8')) as {
+      messages: Record<string, Array<{ name: string; number: number; oneof?: string; repeated?: boolean; map?: unknown }>>;
+    };
     const root = new protobuf.Root().loadSync(protoFile, { keepCase: true });
     expect(Object.keys(schema.messages)).toHaveLength(112);
     for (const [name, fields] of Object.entries(schema.messages)) {
       const t = root.lookupType(`diode.v1.${name}`);
       const byNumber = (a: [string, number], b: [string, number]) => a[1] - b[1];
-      expect(t.fieldsArray.map((f): [string, number] => [f.name, f.id]).sort(byNumber)).toEqual(fields.map((f): [string, number] => [f.name, f.number]).sort(byNumber));
+      expect(t.fieldsArray.map((f): [string, number] => [f.name, f.id]).sort(byNumber)).toEqual(
+        fields.map((f): [string, number] => [f.name, f.number]).sort(byNumber),
+      );
       for (const f of fields) {
         const pf = t.fields[f.name]!;
         if (f.oneof) expect(pf.partOf?.name).toBe(f.oneof);

@@ -14,8 +14,13 @@ const schemaPath = process.argv[2] ?? join(root, 'proto', 'diode-schema.json');
 const schema = JSON.parse(readFileSync(schemaPath, 'utf8'));
 
 const scalarTs = {
-  string: 'string', bool: 'boolean', int64: 'number', double: 'number', bytes: 'Uint8Array',
-  'google.protobuf.Timestamp': 'ProtoTimestamp', 'google.protobuf.Struct': 'ProtoStruct',
+  string: 'string',
+  bool: 'boolean',
+  int64: 'number',
+  double: 'number',
+  bytes: 'Uint8Array',
+  'google.protobuf.Timestamp': 'ProtoTimestamp',
+  'google.protobuf.Struct': 'ProtoStruct',
 };
 
 function protoField(f) {

@@ -8,7 +8,7 @@ import { COLLECTORS } from '../agent/collectors/registry.ts';
 import type { WarningDoc } from '../agent/collectors/types.ts';
 
 const ROOT = new URL('../', import.meta.url);
-export const BEGIN = '<!-- BEGIN warnings: generated from the collectors\' warnings.ts by `npm run docs:warnings` -->';
+export const BEGIN = "<!-- BEGIN warnings: generated from the collectors' warnings.ts by `npm run docs:warnings` -->";
 export const END = '<!-- END warnings -->';
 
 const cell = (s: string): string => s.replaceAll('|', '\\|');
@@ -36,7 +36,10 @@ export function generatedBlock(text: string): string | undefined {
   const b = text.indexOf(BEGIN);
   const e = text.indexOf(END);
   if (b < 0 || e < b) return undefined;
-  return text.slice(b + BEGIN.length, e).replace(/^\n/, '').replace(/\n$/, '');
+  return text
+    .slice(b + BEGIN.length, e)
+    .replace(/^\n/, '')
+    .replace(/\n$/, '');
 }
 
 function replaceBlock(text: string, body: string, file: string): string {

@@ -40,7 +40,12 @@ describe('the agent into NetBox behind Diode', () => {
       expect(r!.status).toBe('success');
       expect(duplicatesIn(model)).toEqual([]);
       expect(model.objects('virtualization.virtualmachine')).toHaveLength(r!.collected.virtual_machine!);
-      expect(model.objects('dcim.device').map((d) => d.name).sort()).toEqual(['pve1', 'pve2', 'pve3']);
+      expect(
+        model
+          .objects('dcim.device')
+          .map((d) => d.name)
+          .sort(),
+      ).toEqual(['pve1', 'pve2', 'pve3']);
       // Primary IPs landed: every device with an address has one.
       expect(model.objects('dcim.device').filter((d) => d.primary_ip4 == null)).toEqual([]);
       const before = ingester.ingests.length;

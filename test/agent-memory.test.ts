@@ -20,12 +20,32 @@ import { parseState, type PolicyState } from '../agent/state/store.ts';
 const agentOk = (vmid: number, version: string, ip: string): PveScenarioGuest['agent'] => ({
   kind: 'ok',
   osinfo: { id: 'ubuntu', name: 'Ubuntu', 'version-id': version },
-  interfaces: [{ name: 'ens18', 'hardware-address': `bc:24:11:00:01:${vmid - 100}0`, 'ip-addresses': [{ 'ip-address': ip, 'ip-address-type': 'ipv4', prefix: 24 }, { 'ip-address': 'fd00::5', 'ip-address-type': 'ipv6', prefix: 64 }] }],
+  interfaces: [
+    {
+      name: 'ens18',
+      'hardware-address': `bc:24:11:00:01:${vmid - 100}0`,
+      'ip-addresses': [
+        { 'ip-address': ip, 'ip-address-type': 'ipv4', prefix: 24 },
+        { 'ip-address': 'fd00::5', 'ip-address-type': 'ipv6', prefix: 64 },
+      ],
+    },
+  ],
 });
 
 function guest(vmid: number, version: string, ip: string): PveScenarioGuest {
   return {
-    resource: { id: `qemu/${vmid}`, type: 'qemu', vmid, name: `vm${vmid}`, node: 'pve1', status: 'running', template: 0, maxcpu: 2, maxmem: 4294967296, uptime: 86400 },
+    resource: {
+      id: `qemu/${vmid}`,
+      type: 'qemu',
+      vmid,
+      name: `vm${vmid}`,
+      node: 'pve1',
+      status: 'running',
+      template: 0,
+      maxcpu: 2,
+      maxmem: 4294967296,
+      uptime: 86400,
+    },
     config: { agent: 1, ostype: 'l26', net0: `virtio=BC:24:11:00:01:${vmid - 100}0,bridge=vmbr0` },
     agent: agentOk(vmid, version, ip),
   };
@@ -53,7 +73,12 @@ afterEach(async () => {
 });
 
 const stateOf = (h: Harness): PolicyState => parseState(readFileSync(join(h.dir, 'state', 'pve.state')), 'pve.state');
-const agentCalls = (from: number): string[] => pve.requests.slice(from).map((r) => r.path.replace('/api2/json', '')).filter((p) => p.includes('/agent/')).sort();
+const agentCalls = (from: number): string[] =>
+  pve.requests
+    .slice(from)
+    .map((r) => r.path.replace('/api2/json', ''))
+    .filter((p) => p.includes('/agent/'))
+    .sort();
 
 async function once(h: Harness, opts: Parameters<Harness['agent']>[0] = {}) {
   const a = h.agent(opts);
@@ -70,11 +95,21 @@ function guestsInNetBox(): Array<[unknown, unknown, unknown[]]> {
   model.drain();
   const platforms = new Map<unknown, unknown>(model.objects('dcim.platform').map((p) => [p.id, p.name]));
   const ifaceVm = new Map<unknown, unknown>(model.objects('virtualization.vminterface').map((i) => [i.id, i.virtual_machine]));
-  return model.objects('virtualization.virtualmachine').map((vm) => [
-    vm.name,
-    platforms.get(vm.platform),
-    model.objects('ipam.ipaddress').filter((ip) => ip.assigned_object_type === 'virtualization.vminterface' && ifaceVm.get(ip.assigned_object_id) === vm.id).map((ip) => ip.address).sort(),
-  ] as [unknown, unknown, unknown[]]).sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+  return model
+    .objects('virtualization.virtualmachine')
+    .map(
+      (vm) =>
+        [
+          vm.name,
+          platforms.get(vm.platform),
+          model
+            .objects('ipam.ipaddress')
+            .filter((ip) => ip.assigned_object_type === 'virtualization.vminterface' && ifaceVm.get(ip.assigned_object_id) === vm.id)
+            .map((ip) => ip.address)
+            .sort(),
+        ] as [unknown, unknown, unknown[]],
+    )
+    .sort((a, b) => String(a[0]).localeCompare(String(b[0])));
 }
 
 describe('collector memory through the agent', () => {
@@ -84,8 +119,10 @@ describe('collector memory through the agent', () => {
     const r1 = await once(h);
     expect(r1.status).toBe('success');
     expect(agentCalls(0)).toEqual([
-      '/nodes/pve1/qemu/100/agent/get-osinfo', '/nodes/pve1/qemu/100/agent/network-get-interfaces',
-      '/nodes/pve1/qemu/101/agent/get-osinfo', '/nodes/pve1/qemu/101/agent/network-get-interfaces',
+      '/nodes/pve1/qemu/100/agent/get-osinfo',
+      '/nodes/pve1/qemu/100/agent/network-get-interfaces',
+      '/nodes/pve1/qemu/101/agent/get-osinfo',
+      '/nodes/pve1/qemu/101/agent/network-get-interfaces',
     ]);
     const memory = stateOf(h).memory as PveMemory;
     expect(Object.keys(memory.agents)).toEqual(['100', '101']);
@@ -108,7 +145,11 @@ describe('collector memory through the agent', () => {
     expect(r2.warnings).toHaveLength(1);
     expect(r2.warnings[0]!.code).toBe('pve_agent_data_reused');
     expect(r2.warnings[0]!.subject).toBe('qemu 100 on pve1');
-    expect(r2.warnings[0]!.message).toMatch(new RegExp(`^GET /nodes/pve1/qemu/100/agent/network-get-interfaces: HTTP 500 QEMU guest agent is not running; the platform and IPs it reported \\d+ s ago \\(${at}\\) are kept$`));
+    expect(r2.warnings[0]!.message).toMatch(
+      new RegExp(
+        `^GET /nodes/pve1/qemu/100/agent/network-get-interfaces: HTTP 500 QEMU guest agent is not running; the platform and IPs it reported \\d+ s ago \\(${at}\\) are kept$`,
+      ),
+    );
     // Everything was sent again (delta off) and NetBox changed nowhere: no platform flip, no IP gone.
     const again = model.logs().slice(logsBefore);
     expect(again).toHaveLength(r2.diode.entities);

@@ -42,11 +42,22 @@ export function importsOf(from: string, text: string): Import[] {
   const out: Import[] = [];
   const add = (spec: string, typeOnly: boolean) => {
     if (!spec.startsWith('.')) return;
-    out.push({ from, to: normalize(join(dirname(from), spec)).split('\\').join('/'), typeOnly });
+    out.push({
+      from,
+      to: normalize(join(dirname(from), spec))
+        .split('\\')
+        .join('/'),
+      typeOnly,
+    });
   };
   for (const m of text.matchAll(STATIC)) {
     const clause = m[3] ?? '';
-    const names = /\{([^}]*)\}/.exec(clause)?.[1]?.split(',').map((s) => s.trim()).filter(Boolean) ?? [];
+    const names =
+      /\{([^}]*)\}/
+        .exec(clause)?.[1]
+        ?.split(',')
+        .map((s) => s.trim())
+        .filter(Boolean) ?? [];
     const allTyped = names.length > 0 && !/^[\w$]+\s*,/.test(clause) && names.every((n) => n.startsWith('type '));
     add(m[4] ?? '', m[2] !== undefined || allTyped);
   }
@@ -69,7 +80,7 @@ export function violation(i: Import): string | undefined {
   if (from.startsWith('mappers/') && to.startsWith('agent/')) {
     if (!(to.startsWith('agent/collectors/') && to.endsWith('/snapshot.ts') && i.typeOnly)) return 'a mapper imports agent code other than a snapshot type';
   }
-  if (fromCollector !== undefined && toCollector !== undefined && fromCollector !== toCollector) return 'a collector folder imports another\'s';
+  if (fromCollector !== undefined && toCollector !== undefined && fromCollector !== toCollector) return "a collector folder imports another's";
   if (from.startsWith('agent/') && to.startsWith('test/')) return 'agent code imports test code';
   return undefined;
 }
@@ -93,14 +104,19 @@ const sources = [...files('agent'), ...files('mappers')].sort();
 
 describe('import boundaries', () => {
   it('reads imports of every kind, type-only or not', () => {
-    expect(importsOf('agent/collectors/x/a.ts', [
-      "import { a, type B } from '../../../mappers/x/index.ts';",
-      "import type { S } from './snapshot.ts';",
-      "import { type C, type D } from '../y/snapshot.ts';",
-      "export { e } from '../../http/client.ts';",
-      "const lab = new URL('../../../test/demo/lab.ts', import.meta.url);",
-      "await import('./late.ts'); import { z } from 'zod';",
-    ].join('\n'))).toEqual([
+    expect(
+      importsOf(
+        'agent/collectors/x/a.ts',
+        [
+          "import { a, type B } from '../../../mappers/x/index.ts';",
+          "import type { S } from './snapshot.ts';",
+          "import { type C, type D } from '../y/snapshot.ts';",
+          "export { e } from '../../http/client.ts';",
+          "const lab = new URL('../../../test/demo/lab.ts', import.meta.url);",
+          "await import('./late.ts'); import { z } from 'zod';",
+        ].join('\n'),
+      ),
+    ).toEqual([
       { from: 'agent/collectors/x/a.ts', to: 'mappers/x/index.ts', typeOnly: false },
       { from: 'agent/collectors/x/a.ts', to: 'agent/collectors/x/snapshot.ts', typeOnly: true },
       { from: 'agent/collectors/x/a.ts', to: 'agent/collectors/y/snapshot.ts', typeOnly: true },
@@ -136,7 +152,7 @@ describe('import boundaries', () => {
       'a mapper imports agent code other than a snapshot type',
       'a mapper imports agent code other than a snapshot type',
       undefined,
-      'a collector folder imports another\'s',
+      "a collector folder imports another's",
       undefined,
       'agent code imports test code',
       undefined,
@@ -145,7 +161,9 @@ describe('import boundaries', () => {
 
   it('finds no crossing in agent/ and mappers/ (tests aside) beyond the known ones', () => {
     expect(sources.length).toBeGreaterThan(100);
-    const found = sources.filter((f) => !isTest(f)).flatMap((f) => importsOf(f, readFileSync(join(ROOT, f), 'utf8')))
+    const found = sources
+      .filter((f) => !isTest(f))
+      .flatMap((f) => importsOf(f, readFileSync(join(ROOT, f), 'utf8')))
       .flatMap((i) => {
         const why = violation(i);
         return why === undefined ? [] : [`${i.from} -> ${i.to}: ${why}`];
@@ -155,7 +173,9 @@ describe('import boundaries', () => {
   });
 
   it('keeps collector tests inside their collector too', () => {
-    const found = sources.filter(isTest).flatMap((f) => importsOf(f, readFileSync(join(ROOT, f), 'utf8')))
+    const found = sources
+      .filter(isTest)
+      .flatMap((f) => importsOf(f, readFileSync(join(ROOT, f), 'utf8')))
       .filter((i) => collectorOf(i.from) !== undefined && collectorOf(i.to) !== undefined && collectorOf(i.from) !== collectorOf(i.to))
       .map((i) => `${i.from} -> ${i.to}`);
     expect(found).toEqual([]);
@@ -163,7 +183,8 @@ describe('import boundaries', () => {
 
   it('resolves imports to files that exist', () => {
     const all = new Set(sources.map((f) => relative(ROOT, join(ROOT, f)).split('\\').join('/')));
-    const missing = sources.flatMap((f) => importsOf(f, readFileSync(join(ROOT, f), 'utf8')))
+    const missing = sources
+      .flatMap((f) => importsOf(f, readFileSync(join(ROOT, f), 'utf8')))
       .filter((i) => (i.to.startsWith('agent/') || i.to.startsWith('mappers/')) && !all.has(i.to))
       .map((i) => `${i.from} -> ${i.to}`);
     expect(missing).toEqual([]);

@@ -18,7 +18,10 @@ const SELF = 'test/citations.test.ts';
 const OUTSIDE_POINTERS: readonly { name: string; re: RegExp }[] = [
   { name: 'DESIGN.md', re: /\bDESIGN(?:\.md)?\b/g },
   { name: 'the shared API reference', re: /\breference\/|proxmox-apis\.md|diode-schema\.md/g },
-  { name: 'a seed document', re: /\bseeds?\/|proxmox-ve-mapping\.txt|netbox-packer\.txt|netbox-pbs\.txt|companion-plugins\.txt|netbox-enterprise-custom-plugins\.txt/g },
+  {
+    name: 'a seed document',
+    re: /\bseeds?\/|proxmox-ve-mapping\.txt|netbox-packer\.txt|netbox-pbs\.txt|companion-plugins\.txt|netbox-enterprise-custom-plugins\.txt/g,
+  },
   { name: 'a path outside the repository', re: /\.\.\/shared\b|\/work\/shared\b/g },
   // A section sign is only a citation with its document beside it; RFCs are public.
   { name: 'a section of no named document', re: /(?<!RFC \d{3,5} )§\s?\d/g },
@@ -49,7 +52,12 @@ function repoFiles(dir = ROOT): string[] {
   return out.sort();
 }
 
-interface Hit { file: string; line: number; pointer: string; text: string }
+interface Hit {
+  file: string;
+  line: number;
+  pointer: string;
+  text: string;
+}
 
 function outsidePointers(file: string, text: string): Hit[] {
   const hits: Hit[] = [];
@@ -95,11 +103,23 @@ describe('citations', () => {
   it('no source, doc or fixture file points outside the repository', () => {
     const files = repoFiles().filter((f) => f !== SELF);
     // The walk reaches every part of the tree that holds citations.
-    for (const f of ['README.md', 'Dockerfile', '.ci/run', 'agent/collectors/pve/README.md', 'mappers/order.ts', 'test/fixtures/ceph/NOTICE', 'test/fakes/netbox-diode/choices.json']) {
+    for (const f of [
+      'README.md',
+      'Dockerfile',
+      '.ci/run',
+      'agent/collectors/pve/README.md',
+      'mappers/order.ts',
+      'test/fixtures/ceph/NOTICE',
+      'test/fakes/netbox-diode/choices.json',
+    ]) {
       expect(files).toContain(f);
     }
     const hits = files.flatMap((f) => outsidePointers(f, readFileSync(join(ROOT, f), 'utf8')));
     expect(hits.filter((h) => !allowed(h))).toEqual([]);
-    for (const a of ALLOWED) expect(hits.some((h) => h.file === a.file && a.line.test(h.text)), `${a.file}: ${a.why}`).toBe(true);
+    for (const a of ALLOWED)
+      expect(
+        hits.some((h) => h.file === a.file && a.line.test(h.text)),
+        `${a.file}: ${a.why}`,
+      ).toBe(true);
   });
 });

@@ -70,7 +70,11 @@ describe('once --policy with a name no policy has', () => {
 
   it('with no policy loaded at all, says so', async () => {
     const { file } = tempAgent(AGENT);
-    expect(await agentCli(['once', '-q', '--policy', 'UNKNOWN', '-c', file])).toEqual({ code: 1, stdout: '', stderr: 'no such policy: UNKNOWN (loaded: none)\n' });
+    expect(await agentCli(['once', '-q', '--policy', 'UNKNOWN', '-c', file])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'no such policy: UNKNOWN (loaded: none)\n',
+    });
   });
 });
 
@@ -89,7 +93,10 @@ describe('once in dry run', () => {
   });
 
   it('--dry-run-dir puts the files there, and implies --dry-run', async () => {
-    const live = tempAgent(`agent:\n  state_dir: ./state\n  status: { enabled: false }\ndiode:\n  target: ${ingester.target}\n  client_id: x\n  client_secret: never-used\npolicies:\n  dir: ./policies\n`, { 'a.yaml': boot('lab') });
+    const live = tempAgent(
+      `agent:\n  state_dir: ./state\n  status: { enabled: false }\ndiode:\n  target: ${ingester.target}\n  client_id: x\n  client_secret: never-used\npolicies:\n  dir: ./policies\n`,
+      { 'a.yaml': boot('lab') },
+    );
     const out = join(mkdtempSync(join(tmpdir(), 'dry-dir-')), 'out');
     const before = ingester.ingests.length;
     const r = await agentCli(['once', '-q', '--dry-run-dir', out, '-c', live.file]);
@@ -111,7 +118,9 @@ describe('once in dry run', () => {
     const before = ingester.ingests.length;
     const r = await agentCli(['replay', join(dir, 'state', 'dry-run'), '-c', replayCfg.file], { env: { S: ingester.opts.clientSecret, LOG_LEVEL: 'silent' } });
     expect(r).toEqual({ code: 0, stdout: 'replayed 4 of 4 files\n', stderr: '' });
-    expect(ingester.ingests.slice(before).map((x) => [x.code, Buffer.from(x.bytes).toString('base64')])).toEqual(files.map((f) => [GrpcCode.OK, Buffer.from(readDryRunFile(f)).toString('base64')]));
+    expect(ingester.ingests.slice(before).map((x) => [x.code, Buffer.from(x.bytes).toString('base64')])).toEqual(
+      files.map((f) => [GrpcCode.OK, Buffer.from(readDryRunFile(f)).toString('base64')]),
+    );
   });
 });
 
@@ -141,7 +150,10 @@ describe('once on a terminal', () => {
 
   it('writes every log line before the summary, none into it or after it', async () => {
     // Diode refuses: the last log lines (delivery failed) are written just before the summary.
-    const { dir, file } = tempAgent(`agent:\n  state_dir: ./state\n  status: { enabled: false }\n  log_level: debug\ndiode:\n  target: grpc://127.0.0.1:${ingester.port}\n  client_id: x\n  client_secret: y-secret\n  max_attempts: 1\npolicies:\n  dir: ./policies\n`, { 'a.yaml': boot('lab') });
+    const { dir, file } = tempAgent(
+      `agent:\n  state_dir: ./state\n  status: { enabled: false }\n  log_level: debug\ndiode:\n  target: grpc://127.0.0.1:${ingester.port}\n  client_id: x\n  client_secret: y-secret\n  max_attempts: 1\npolicies:\n  dir: ./policies\n`,
+      { 'a.yaml': boot('lab') },
+    );
     const both = join(dir, 'terminal.txt');
     const fd = openSync(both, 'w');
     const code = await new Promise<number | null>((resolve) => {

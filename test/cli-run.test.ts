@@ -16,7 +16,10 @@ import { agentCli, getStatus, startAgent, tempAgent } from './helpers/cli.ts';
 
 const agentYaml = async (extra = '') => {
   const port = await freePort();
-  return { port, yaml: `agent:\n  state_dir: ./state\n  status: { listen: 127.0.0.1:${port} }\n${extra}diode:\n  dry_run: true\npolicies:\n  dir: ./policies\n` };
+  return {
+    port,
+    yaml: `agent:\n  state_dir: ./state\n  status: { listen: 127.0.0.1:${port} }\n${extra}diode:\n  dry_run: true\npolicies:\n  dir: ./policies\n`,
+  };
 };
 const yearly = (name: string, extra = '') => `name: ${name}\ncollector: pve\nschedule: "0 0 1 1 *"\n${extra}config: { BOOTSTRAP: true }\n`;
 
@@ -53,10 +56,15 @@ describe('run with no valid policy', () => {
   });
 
   it('exits 1 when there is no policies.dir a valid policy could appear in', async () => {
-    const { file } = tempAgent('agent:\n  state_dir: ./state\n  status: { enabled: false }\ndiode:\n  dry_run: true\npolicies:\n  - { name: bad, collector: pvx, config: {} }\n');
+    const { file } = tempAgent(
+      'agent:\n  state_dir: ./state\n  status: { enabled: false }\ndiode:\n  dry_run: true\npolicies:\n  - { name: bad, collector: pvx, config: {} }\n',
+    );
     const r = await agentCli(['run', '-c', file]);
     expect(r.code).toBe(1);
-    const lines = r.stderr.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = r.stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.map((l) => [l.level, l.msg])).toEqual([
       [50, `${file}:7:29: policies.0.collector: unknown collector "pvx" (known: pve, pbs, pdm, ceph, packer); did you mean "pve"?`],
       [60, 'no valid policy to run, and no policies.dir to wait for one in'],
@@ -89,8 +97,16 @@ describe('run_at_start', () => {
       // The run at start is begun as the policy is scheduled, before "agent started".
       expect(await a.waitForLog('policy scheduled', { policy: 'waits' })).toMatchObject({ run_at_start: false });
       const s = await statusOf(port);
-      expect(s.policies.map((p) => [p.name, p.running, p.last_run?.result ?? null])).toEqual([['waits', false, null], ['starts', false, 'success']]);
-      expect(a.logs().filter((l) => l.msg === 'run started').map((l) => l.policy)).toEqual(['starts']);
+      expect(s.policies.map((p) => [p.name, p.running, p.last_run?.result ?? null])).toEqual([
+        ['waits', false, null],
+        ['starts', false, 'success'],
+      ]);
+      expect(
+        a
+          .logs()
+          .filter((l) => l.msg === 'run started')
+          .map((l) => l.policy),
+      ).toEqual(['starts']);
     } finally {
       expect(await a.stop()).toBe(0);
     }
@@ -118,7 +134,9 @@ describe('SIGTERM during a run', () => {
 
   it('is a cancelled run, logged at warn, not an error; the agent exits 0', async () => {
     const { yaml } = await agentYaml();
-    const { file } = tempAgent(yaml.replace('  status: {', '  status: { enabled: false,'), { 'pve.yaml': `name: pve\ncollector: pve\nconfig:\n${pveLabConfigYaml(pve.port)}\n` });
+    const { file } = tempAgent(yaml.replace('  status: {', '  status: { enabled: false,'), {
+      'pve.yaml': `name: pve\ncollector: pve\nconfig:\n${pveLabConfigYaml(pve.port)}\n`,
+    });
     const a = startAgent(['run', '-c', file], { PVE_TOKEN: PVE_TOKEN.secret });
     const started = await a.waitForLog('run started', { policy: 'pve' });
     await waitFor(() => pve.requests.some((r) => r.path.endsWith('/cluster/resources')));
@@ -161,7 +179,10 @@ describe('a second signal', () => {
     await ingester.stop();
   });
 
-  it.each([['SIGTERM', 'SIGINT'], ['SIGINT', 'SIGTERM']] as const)('%s, then %s during the graceful stop: exits at once with 130, not after the grace period', async (first, second) => {
+  it.each([
+    ['SIGTERM', 'SIGINT'],
+    ['SIGINT', 'SIGTERM'],
+  ] as const)('%s, then %s during the graceful stop: exits at once with 130, not after the grace period', async (first, second) => {
     const yaml = `agent:\n  state_dir: ./state\n  shutdown_grace_period: 1h\n  status: { enabled: false }\ndiode:\n  target: ${ingester.target}\n  client_id: ${ingester.opts.clientId}\n  client_secret: \${env:DIODE_CLIENT_SECRET}\npolicies:\n  dir: ./policies\n`;
     const { file } = tempAgent(yaml, { 'boot.yaml': `name: boot\ncollector: pve\nconfig: { BOOTSTRAP: true }\n` });
     const before = ingester.ingests.length;

@@ -45,7 +45,12 @@ function pve(host: string, clusterName: string | undefined): AnyEntity[] {
 async function pdm(scenario: PdmScenario, generation: 'new' | 'old' = 'new', warnings: unknown[] = []): Promise<AnyEntity[]> {
   const server = await startFakePdm(scenario, { ...TOKEN, generation });
   servers.push(server);
-  const declared = pdmCollector.configSchema.parse({ PDM_HOST: 'pdm.lab.example', PDM_TOKEN_ID: TOKEN.tokenId, PDM_TOKEN_SECRET: TOKEN.secret, SITE_NAME: 'Lab' });
+  const declared = pdmCollector.configSchema.parse({
+    PDM_HOST: 'pdm.lab.example',
+    PDM_TOKEN_ID: TOKEN.tokenId,
+    PDM_TOKEN_SECRET: TOKEN.secret,
+    SITE_NAME: 'Lab',
+  });
   const ctx = testCollectContext<PdmConfig>({ ...declared, PDM_HOST: '127.0.0.1', PDM_PORT: server.port });
   try {
     const snapshot = await pdmCollector.collect(ctx);
@@ -56,7 +61,10 @@ async function pdm(scenario: PdmScenario, generation: 'new' | 'old' = 'new', war
   }
 }
 
-async function pbs(config: Record<string, unknown>, scenario: PbsScenario = { version: { version: '3.4', release: '1', repoid: 'x' }, datastores: [] }): Promise<AnyEntity[]> {
+async function pbs(
+  config: Record<string, unknown>,
+  scenario: PbsScenario = { version: { version: '3.4', release: '1', repoid: 'x' }, datastores: [] },
+): Promise<AnyEntity[]> {
   const server = await startFakePbs(scenario, TOKEN);
   servers.push(server);
   const declared = pbsCollector.configSchema.parse({ PBS_TOKEN_ID: TOKEN.tokenId, PBS_TOKEN_SECRET: TOKEN.secret, SITE_NAME: 'Lab', ...config });
@@ -73,9 +81,10 @@ async function pbs(config: Record<string, unknown>, scenario: PbsScenario = { ve
 describe('PVE and PDM converge on the Cluster', () => {
   it('by the real cluster name of a clustered remote', async () => {
     const fromPve = only(pve('pve1.lab.example', 'prod-cluster'), 'cluster');
-    const fromPdm = only(await pdm({
-      remotes: [{ type: 'pve', id: 'prod', authid: 'root@pam!pdm', cluster: 'prod-cluster', nodes: ['hostname=pve1.lab.example'] }],
-    }), 'cluster');
+    const fromPdm = only(
+      await pdm({ remotes: [{ type: 'pve', id: 'prod', authid: 'root@pam!pdm', cluster: 'prod-cluster', nodes: ['hostname=pve1.lab.example'] }] }),
+      'cluster',
+    );
     expect(naturalKey(fromPdm)).toBe('Lab/prod-cluster');
     expect(naturalKey(fromPdm)).toBe(naturalKey(fromPve));
     expect(fromPdm.value.type).toEqual(fromPve.value.type);
@@ -83,18 +92,17 @@ describe('PVE and PDM converge on the Cluster', () => {
 
   it('by the host of a standalone node, with a port in PDM and on the old path generation', async () => {
     const fromPve = only(pve('pve-solo.lab.example', undefined), 'cluster');
-    const fromPdm = only(await pdm({
-      remotes: [{ type: 'pve', id: 'solo', authid: 'root@pam!pdm', nodes: ['hostname=pve-solo.lab.example:8006,fingerprint=AA:BB'] }],
-    }, 'old'), 'cluster');
+    const fromPdm = only(
+      await pdm({ remotes: [{ type: 'pve', id: 'solo', authid: 'root@pam!pdm', nodes: ['hostname=pve-solo.lab.example:8006,fingerprint=AA:BB'] }] }, 'old'),
+      'cluster',
+    );
     expect(naturalKey(fromPdm)).toBe('Lab/pve-solo.lab.example');
     expect(naturalKey(fromPdm)).toBe(naturalKey(fromPve));
   });
 });
 
 describe('PBS and PDM converge on the backup-server Device', () => {
-  const remote: PdmScenario = {
-    remotes: [{ type: 'pbs', id: 'backup', authid: 'root@pam!pdm', nodes: ['hostname=pbs1.lab.example:8007,fingerprint=AA:BB'] }],
-  };
+  const remote: PdmScenario = { remotes: [{ type: 'pbs', id: 'backup', authid: 'root@pam!pdm', nodes: ['hostname=pbs1.lab.example:8007,fingerprint=AA:BB'] }] };
   const isPbs = (e: EntityOf<'device'>) => e.value.device_type?.model === 'Proxmox Backup Server';
 
   it('with the device named after PBS_HOST (the default)', async () => {
@@ -103,7 +111,11 @@ describe('PBS and PDM converge on the backup-server Device', () => {
     expect(naturalKey(fromPdm)).toBe('Lab/pbs1.lab.example');
     expect(naturalKey(fromPdm)).toBe(naturalKey(fromPbs));
     // Both sides describe the server alike, so neither run rewrites the other's fields.
-    expect([fromPdm.value.device_type, fromPdm.value.role, fromPdm.value.platform]).toEqual([fromPbs.value.device_type, fromPbs.value.role, fromPbs.value.platform]);
+    expect([fromPdm.value.device_type, fromPdm.value.role, fromPdm.value.platform]).toEqual([
+      fromPbs.value.device_type,
+      fromPbs.value.role,
+      fromPbs.value.platform,
+    ]);
   });
 
   it('with PBS_NAME set to the host PDM knows the server by', async () => {
@@ -125,7 +137,11 @@ describe('the demo lab', () => {
   it('lands its PDM remote on its PBS when the pbs policy sets PBS_NAME pbs1.lab.example', async () => {
     const fromPbs = only(await pbs({ PBS_HOST: '127.0.0.1', PBS_NAME: 'pbs1.lab.example' }, demoPbsScenario), 'device');
     const fromPdm = await pdm(demoPdmScenario, 'new', [
-      { code: 'pdm_remote_error', subject: 'remote edge', message: 'PDM reports: error trying to connect: tcp connect error: Connection refused (os error 111)' },
+      {
+        code: 'pdm_remote_error',
+        subject: 'remote edge',
+        message: 'PDM reports: error trying to connect: tcp connect error: Connection refused (os error 111)',
+      },
     ]);
     expect(naturalKey(only(fromPdm, 'device', (e) => e.value.name === 'pbs1.lab.example'))).toBe(naturalKey(fromPbs));
     expect(fromPdm.filter((e) => e.kind === 'cluster').map(naturalKey)).toEqual(['Lab/lab-cluster', 'Lab/pve-dev.lab.example']);

@@ -15,7 +15,8 @@ type WireEntity = Record<string, unknown>;
 let policies: Array<{ policy: string; entities: WireEntity[] }> = [];
 
 const failures = (logs: IngestionLog[]) => logs.filter((l) => l.state === 'failed').map((l) => `${l.member}: ${l.error ?? ''}`);
-const changes = (logs: IngestionLog[]) => logs.filter((l) => l.state !== 'no_changes').map((l) => `${l.member} ${JSON.stringify(l.entity[l.member]).slice(0, 160)}`);
+const changes = (logs: IngestionLog[]) =>
+  logs.filter((l) => l.state !== 'no_changes').map((l) => `${l.member} ${JSON.stringify(l.entity[l.member]).slice(0, 160)}`);
 
 beforeAll(async () => {
   const demo = await runDemo({ quiet: true, write: () => {} });
@@ -23,7 +24,16 @@ beforeAll(async () => {
   const files = [...demo.files];
   policies = demo.results.map((r) => ({
     policy: r.policy,
-    entities: files.splice(0, r.diode.requests).flatMap((f) => (IngestRequestType.toObject(IngestRequestType.decode(readDryRunFile(f)), { longs: Number, arrays: true, defaults: false }) as { entities: WireEntity[] }).entities),
+    entities: files
+      .splice(0, r.diode.requests)
+      .flatMap(
+        (f) =>
+          (
+            IngestRequestType.toObject(IngestRequestType.decode(readDryRunFile(f)), { longs: Number, arrays: true, defaults: false }) as {
+              entities: WireEntity[];
+            }
+          ).entities,
+      ),
   }));
   expect(files).toEqual([]);
   expect(policies.map((p) => p.policy)).toEqual(['pve-lab', 'pbs-lab', 'pdm-lab', 'ceph-lab', 'packer-lab']);
@@ -36,9 +46,12 @@ describe('the demo lab lands in one NetBox', () => {
     expect(duplicatesIn(model)).toEqual([]);
     // One cluster per identity: the PVE cluster (PVE, PDM and Packer agree on it), the standalone
     // node PDM also manages, and Ceph's (no scope).
-    expect(model.objects('virtualization.cluster').map((c) => model.keyOf('virtualization.cluster', c)).sort()).toEqual([
-      'ceph-4f7a2c1e@-', 'lab-cluster@dcim.site:Lab', 'pve-dev.lab.example@dcim.site:Lab',
-    ]);
+    expect(
+      model
+        .objects('virtualization.cluster')
+        .map((c) => model.keyOf('virtualization.cluster', c))
+        .sort(),
+    ).toEqual(['ceph-4f7a2c1e@-', 'lab-cluster@dcim.site:Lab', 'pve-dev.lab.example@dcim.site:Lab']);
     // The PBS server that the pbs and pdm policies both describe is one device.
     expect(model.objects('dcim.device').filter((d) => d.name === 'pbs1.lab.example')).toHaveLength(1);
   });

@@ -8,7 +8,14 @@ import type { PackerConfig } from '../agent/collectors/packer/config.ts';
 import { pveConfigSchema } from '../agent/collectors/pve/config.ts';
 import { naturalKey } from '../mappers/keys.ts';
 import { mapPve } from '../mappers/pve/index.ts';
-import { FAKE_DASHBOARD_USER, FAKE_PVE_TOKEN, demoCephDashboardScenario, demoCephScenario, startFakeCephDashboard, startFakeCephPve } from './fakes/ceph-server.ts';
+import {
+  FAKE_DASHBOARD_USER,
+  FAKE_PVE_TOKEN,
+  demoCephDashboardScenario,
+  demoCephScenario,
+  startFakeCephDashboard,
+  startFakeCephPve,
+} from './fakes/ceph-server.ts';
 import { testCollectContext, type TestCollectContext } from './helpers/collect-context.ts';
 import { demoPackerFiles } from './fixtures/packer/demo.ts';
 
@@ -28,8 +35,18 @@ describe('ceph demo', () => {
     const pve = await startFakeCephPve(demoCephScenario);
     const dash = await startFakeCephDashboard(demoCephDashboardScenario);
     const configs = [
-      cephCollector.configSchema.parse({ PROXMOX_HOST: '127.0.0.1', PROXMOX_PORT: pve.port, PROXMOX_TOKEN_NAME: FAKE_PVE_TOKEN.tokenName, PROXMOX_TOKEN_VALUE: FAKE_PVE_TOKEN.secret }),
-      cephCollector.configSchema.parse({ CEPH_SOURCE: 'dashboard', CEPH_URL: dash.url, CEPH_USER: FAKE_DASHBOARD_USER.user, CEPH_PASSWORD: FAKE_DASHBOARD_USER.password }),
+      cephCollector.configSchema.parse({
+        PROXMOX_HOST: '127.0.0.1',
+        PROXMOX_PORT: pve.port,
+        PROXMOX_TOKEN_NAME: FAKE_PVE_TOKEN.tokenName,
+        PROXMOX_TOKEN_VALUE: FAKE_PVE_TOKEN.secret,
+      }),
+      cephCollector.configSchema.parse({
+        CEPH_SOURCE: 'dashboard',
+        CEPH_URL: dash.url,
+        CEPH_USER: FAKE_DASHBOARD_USER.user,
+        CEPH_PASSWORD: FAKE_DASHBOARD_USER.password,
+      }),
     ];
     const snaps = [];
     for (const config of configs) {
@@ -54,14 +71,26 @@ describe('hyperconverged convergence', () => {
     const sites = { SITE_NAME: 'Lab', NODE_SITE_MAP: 'pve1:London,pve2:Amsterdam' };
     const pveConfig = pveConfigSchema.parse({ PROXMOX_HOST: 'pve1.lab.example', PROXMOX_TOKEN_NAME: 'netbox', PROXMOX_TOKEN_VALUE: 'x', ...sites });
     const pveEntities = mapPve(
-      { bootstrap: false, host: 'pve1.lab.example', clusterName: 'lab', nodes: ['pve1', 'pve2', 'pve3'].map((name) => ({ name, status: 'online' })), guests: [] },
+      {
+        bootstrap: false,
+        host: 'pve1.lab.example',
+        clusterName: 'lab',
+        nodes: ['pve1', 'pve2', 'pve3'].map((name) => ({ name, status: 'online' })),
+        guests: [],
+      },
       { config: pveConfig, scope: { nodes: ['*'] }, now: NOW, policyName: 'pve' },
     );
     const pveDevices = new Set(pveEntities.filter((e) => e.kind === 'device').map(naturalKey));
     expect(pveDevices.size).toBe(3);
 
     const server = await startFakeCephPve(demoCephScenario);
-    const config = cephCollector.configSchema.parse({ PROXMOX_HOST: '127.0.0.1', PROXMOX_PORT: server.port, PROXMOX_TOKEN_NAME: FAKE_PVE_TOKEN.tokenName, PROXMOX_TOKEN_VALUE: FAKE_PVE_TOKEN.secret, ...sites });
+    const config = cephCollector.configSchema.parse({
+      PROXMOX_HOST: '127.0.0.1',
+      PROXMOX_PORT: server.port,
+      PROXMOX_TOKEN_NAME: FAKE_PVE_TOKEN.tokenName,
+      PROXMOX_TOKEN_VALUE: FAKE_PVE_TOKEN.secret,
+      ...sites,
+    });
     const c = testCollectContext(config);
     const cephEntities = cephCollector.map(await cephCollector.collect(c), { config, scope: c.scope, now: NOW, policyName: 'ceph' });
     await c.close();

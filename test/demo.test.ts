@@ -16,10 +16,14 @@ describe('demo lab', () => {
     // the status, one request per delivery phase it has entities in (mappers/order.ts DELIVERY_PHASES), its measures.
     const labs = (await collectorLabs()).map(({ id, lab }) => ({ id, ...lab.demo }));
     expect(labs.map((l) => l.id)).toEqual([...COLLECTORS.keys()]);
-    expect(demo.results.map((r) => [r.policy, r.collector, r.status, r.diode.requests, r.measures])).toEqual(labs.map((l) => [l.policy, l.id, l.status, l.requests, l.measures]));
+    expect(demo.results.map((r) => [r.policy, r.collector, r.status, r.diode.requests, r.measures])).toEqual(
+      labs.map((l) => [l.policy, l.id, l.status, l.requests, l.measures]),
+    );
     const files = labs.reduce((n, l) => n + l.requests, 0);
     expect(demo.files).toHaveLength(files);
-    const decoded = demo.files.map((f) => IngestRequestType.toObject(IngestRequestType.decode(readDryRunFile(f)), { arrays: true }) as { producer_app_name: string; entities: unknown[] });
+    const decoded = demo.files.map(
+      (f) => IngestRequestType.toObject(IngestRequestType.decode(readDryRunFile(f)), { arrays: true }) as { producer_app_name: string; entities: unknown[] },
+    );
     expect(decoded.every((r) => r.producer_app_name === 'proxmox-discovery-demo')).toBe(true);
     const total = demo.results.reduce((n, r) => n + Object.values(r.collected).reduce((a, b) => a + b, 0), 0);
     expect(decoded.reduce((n, r) => n + r.entities.length, 0)).toBe(total);

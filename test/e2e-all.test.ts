@@ -27,11 +27,14 @@ beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'e2e-all-'));
   lab = await startLab(dir);
   ingester = await new FakeDiodeIngester().start();
-  writeFileSync(join(dir, 'agent.yaml'), JSON.stringify({
-    agent: { name: 'e2e-all', state_dir: join(dir, 'state'), status: { enabled: false } },
-    diode: { target: ingester.target, client_id: ingester.opts.clientId, client_secret: ingester.opts.clientSecret },
-    policies: lab.policies,
-  }));
+  writeFileSync(
+    join(dir, 'agent.yaml'),
+    JSON.stringify({
+      agent: { name: 'e2e-all', state_dir: join(dir, 'state'), status: { enabled: false } },
+      diode: { target: ingester.target, client_id: ingester.opts.clientId, client_secret: ingester.opts.clientSecret },
+      policies: lab.policies,
+    }),
+  );
   const env = { ...process.env, ...lab.env };
   const agent = new Agent(loadAgentConfig(join(dir, 'agent.yaml'), env), COLLECTORS, pino({ level: 'silent' }), { env });
   agent.loadPolicies();
@@ -64,15 +67,23 @@ describe('all collectors through the Diode ingester', () => {
   });
 
   it('lands PDM remotes on the objects the PVE and PBS policies make, and Ceph hosts on the PVE nodes', () => {
-    const names = (policy: string, kind: string) => new Set((perPolicy.get(policy) ?? []).filter((e) => kindOf(e) === kind).map((e) => JSON.stringify({ name: (e[kind] as { name: string }).name, site: (e[kind] as { site?: { name: string } }).site?.name })));
-    const clusters = (policy: string) => new Set((perPolicy.get(policy) ?? []).filter((e) => kindOf(e) === 'cluster').map((e) => (e.cluster as { name: string }).name));
+    const names = (policy: string, kind: string) =>
+      new Set(
+        (perPolicy.get(policy) ?? [])
+          .filter((e) => kindOf(e) === kind)
+          .map((e) => JSON.stringify({ name: (e[kind] as { name: string }).name, site: (e[kind] as { site?: { name: string } }).site?.name })),
+      );
+    const clusters = (policy: string) =>
+      new Set((perPolicy.get(policy) ?? []).filter((e) => kindOf(e) === 'cluster').map((e) => (e.cluster as { name: string }).name));
     expect([...clusters('pdm-lab')].filter((c) => clusters('pve-lab').has(c))).toEqual(['lab-cluster']);
     const pbsDevice = [...names('pbs-lab', 'device')];
     expect(pbsDevice).toEqual([JSON.stringify({ name: 'pbs1.lab.example', site: 'Lab' })]);
     expect(names('pdm-lab', 'device').has(pbsDevice[0]!)).toBe(true);
     const pveNodes = names('pve-lab', 'device');
     expect([...names('ceph-lab', 'device')].every((d) => pveNodes.has(d))).toBe(true);
-    const packerVms = (perPolicy.get('packer-lab') ?? []).filter((e) => kindOf(e) === 'virtual_machine').map((e) => (e.virtual_machine as { cluster: { name: string } }).cluster.name);
+    const packerVms = (perPolicy.get('packer-lab') ?? [])
+      .filter((e) => kindOf(e) === 'virtual_machine')
+      .map((e) => (e.virtual_machine as { cluster: { name: string } }).cluster.name);
     expect(new Set(packerVms)).toEqual(new Set(['lab-cluster']));
   });
 });

@@ -38,13 +38,18 @@ beforeAll(async () => {
   pve = await startFakePve(scenario, TOKEN);
   const dir = mkdtempSync(join(tmpdir(), 'e2e-pve-'));
   mkdirSync(join(dir, 'policies'));
-  writeFileSync(join(dir, 'policies', 'pve.yaml'), `
+  writeFileSync(
+    join(dir, 'policies', 'pve.yaml'),
+    `
 name: pve-e2e
 collector: pve
 config:
 ${pveLabConfigYaml(pve.port)}
-`);
-  writeFileSync(join(dir, 'agent.yaml'), `
+`,
+  );
+  writeFileSync(
+    join(dir, 'agent.yaml'),
+    `
 agent:
   name: e2e-agent
   state_dir: ./state
@@ -55,7 +60,8 @@ diode:
   client_secret: \${file:./client-secret}
 policies:
   dir: ./policies
-`);
+`,
+  );
   writeFileSync(join(dir, 'client-secret'), `${ingester.opts.clientSecret}\n`);
   const env = { PATH: process.env.PATH, PVE_TOKEN: TOKEN.secret, DIODE_CLIENT_ID: ingester.opts.clientId };
   run = await exec(process.execPath, [join(root, 'bin/diode-agent.js'), 'once', '-c', join(dir, 'agent.yaml')], { env, cwd: root }).then(
@@ -75,11 +81,18 @@ describe('diode-agent once against a PVE cluster with one node down', () => {
   it('completes, reports exactly the three warnings and exits 0', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^pve-e2e \(pve\): partial in [\d.]+s, \d+ API requests, 3 warnings$/m);
-    const warnings = run.stdout.split('\n').filter((l) => l.startsWith('  warning: ')).sort();
+    const warnings = run.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('  warning: '))
+      .sort();
     expect(warnings).toHaveLength(3);
     expect(warnings[0]).toMatch(/^ {2}warning: lxc \d+ on pve2: .* \[guest_config_invalid\]$/);
-    expect(warnings[1]).toBe('  warning: node pve3: GET /nodes/pve3/status: HTTP 595 No route to host; node data and its guests\' details skipped [node_unreachable]');
-    expect(warnings[2]).toBe(`  warning: qemu ${agentDown.resource.vmid} on pve1: GET /nodes/pve1/qemu/${agentDown.resource.vmid}/agent/network-get-interfaces: HTTP 500 QEMU guest agent is not running; platform from ostype, no guest IPs [guest_agent_unavailable]`);
+    expect(warnings[1]).toBe(
+      "  warning: node pve3: GET /nodes/pve3/status: HTTP 595 No route to host; node data and its guests' details skipped [node_unreachable]",
+    );
+    expect(warnings[2]).toBe(
+      `  warning: qemu ${agentDown.resource.vmid} on pve1: GET /nodes/pve1/qemu/${agentDown.resource.vmid}/agent/network-get-interfaces: HTTP 500 QEMU guest agent is not running; platform from ostype, no guest IPs [guest_agent_unavailable]`,
+    );
   });
 
   it('ships every guest and every node over several requests, phase by phase and in emission order within a phase', () => {
@@ -89,15 +102,37 @@ describe('diode-agent once against a PVE cluster with one node down', () => {
     const entities = ingester.acceptedEntities();
     const ranks = entities.map((e) => deliveryRank(kindOf(e)));
     expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
-    const vms = entities.filter((e) => kindOf(e) === 'virtual_machine').map((e) => (e.virtual_machine as { name: string }).name).sort();
+    const vms = entities
+      .filter((e) => kindOf(e) === 'virtual_machine')
+      .map((e) => (e.virtual_machine as { name: string }).name)
+      .sort();
     expect(vms).toEqual(scenario.guests.map((g) => String(g.resource.name)).sort());
-    const devices = entities.filter((e) => kindOf(e) === 'device').map((e) => (e.device as { name: string }).name).sort();
+    const devices = entities
+      .filter((e) => kindOf(e) === 'device')
+      .map((e) => (e.device as { name: string }).name)
+      .sort();
     expect(devices).toEqual(['pve1', 'pve2', 'pve3']);
     const seen = new Set(entities.map(kindOf));
-    expect(EMISSION_ORDER.filter((k) => seen.has(k))).toEqual(['tag', 'custom_field', 'cluster_type', 'cluster', 'platform', 'vlan', 'vm_interface', 'interface', 'ip_address', 'prefix', 'virtual_machine', 'virtual_disk', 'device']);
+    expect(EMISSION_ORDER.filter((k) => seen.has(k))).toEqual([
+      'tag',
+      'custom_field',
+      'cluster_type',
+      'cluster',
+      'platform',
+      'vlan',
+      'vm_interface',
+      'interface',
+      'ip_address',
+      'prefix',
+      'virtual_machine',
+      'virtual_disk',
+      'device',
+    ]);
     // The down node's guests come from /cluster/resources alone: no interfaces or disks.
     const downGuests = new Set(scenario.guests.filter((g) => g.resource.node === 'pve3').map((g) => String(g.resource.name)));
-    expect(entities.filter((e) => kindOf(e) === 'vm_interface' && downGuests.has((e.vm_interface as { virtual_machine: { name: string } }).virtual_machine.name))).toEqual([]);
+    expect(
+      entities.filter((e) => kindOf(e) === 'vm_interface' && downGuests.has((e.vm_interface as { virtual_machine: { name: string } }).virtual_machine.name)),
+    ).toEqual([]);
     expect(ok.every((r) => r.path === '/diode/diode.v1.IngesterService/Ingest' && r.authorization === 'Bearer tok-1')).toBe(true);
   });
 

@@ -18,14 +18,20 @@ import { TEST_CERT_FINGERPRINT } from './fakes/https-server.ts';
  * example's advice on BOOTSTRAP agrees with the README.
  */
 const root = new URL('..', import.meta.url).pathname;
-const examples = readdirSync(join(root, 'policies')).filter((f) => f.endsWith('.example.yaml')).sort();
+const examples = readdirSync(join(root, 'policies'))
+  .filter((f) => f.endsWith('.example.yaml'))
+  .sort();
 const text = (f: string) => readFileSync(join(root, 'policies', f), 'utf8');
 
 describe('example policies', () => {
-  it.each(examples)('%s pins no certificate: a *_FINGERPRINT is a commented placeholder, never the test certificate\'s', (f) => {
+  it.each(examples)("%s pins no certificate: a *_FINGERPRINT is a commented placeholder, never the test certificate's", (f) => {
     const hex = TEST_CERT_FINGERPRINT.replace(/:/g, '');
     expect(text(f).replace(/:/g, '')).not.toContain(hex);
-    expect(text(f).split('\n').filter((l) => /^\s*[A-Z]+_FINGERPRINT:/.test(l))).toEqual([]);
+    expect(
+      text(f)
+        .split('\n')
+        .filter((l) => /^\s*[A-Z]+_FINGERPRINT:/.test(l)),
+    ).toEqual([]);
   });
 
   it('pbs and pdm show where the fingerprint goes', () => {
@@ -35,7 +41,9 @@ describe('example policies', () => {
 
   it('pve: BOOTSTRAP is not a step before the first discovery, as the README says', () => {
     const readme = readFileSync(join(root, 'README.md'), 'utf8');
-    expect(readme).toContain('Nothing else needs creating by hand: the agent sends the custom fields and tags it uses\n   before the objects that carry them, phase by phase');
+    expect(readme).toContain(
+      'Nothing else needs creating by hand: the agent sends the custom fields and tags it uses\n   before the objects that carry them, phase by phase',
+    );
     const pve = text('pve.example.yaml');
     expect(pve).not.toMatch(/run it once before the first/);
     expect(pve).toContain('  # first discovery: a normal run sends them itself, before the objects that use them.\n  BOOTSTRAP: false\n');
@@ -76,7 +84,12 @@ describe('example policies load', () => {
       const src = new YamlSource(file, readFileSync(file, 'utf8'));
       const r = parsePolicy(src, src.toJS(), [], new Map([[cephCollector.id, cephCollector]]), { PVE_TOKEN: 'secret' });
       expect(r.issues).toEqual([]);
-      expect(r.policy?.config).toMatchObject({ CEPH_SOURCE: 'pve', PROXMOX_HOST: 'pve1.lab.example', PROXMOX_TOKEN_VALUE: 'secret', NODE_SITE_MAP: { pve1: 'London', pve2: 'Amsterdam' } });
+      expect(r.policy?.config).toMatchObject({
+        CEPH_SOURCE: 'pve',
+        PROXMOX_HOST: 'pve1.lab.example',
+        PROXMOX_TOKEN_VALUE: 'secret',
+        NODE_SITE_MAP: { pve1: 'London', pve2: 'Amsterdam' },
+      });
     });
   });
 

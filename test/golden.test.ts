@@ -61,7 +61,9 @@ const collectors = [...COLLECTORS.values()];
 describe('golden cases', () => {
   it('a missing contract file fails the case and is not written', () => {
     const dir = pathToFileURL(`${mkdtempSync(join(tmpdir(), 'golden-'))}/`);
-    expect(() => expectGolden(dir, 'expected.json', [])).toThrow(`${fileURLToPath(dir)}expected.json is missing; write it with UPDATE_GOLDEN=1 and read it before committing`);
+    expect(() => expectGolden(dir, 'expected.json', [])).toThrow(
+      `${fileURLToPath(dir)}expected.json is missing; write it with UPDATE_GOLDEN=1 and read it before committing`,
+    );
     expect(existsSync(new URL('expected.json', dir))).toBe(false);
   });
 

@@ -82,10 +82,14 @@ describe('helm chart: Chart.yaml and values', () => {
     expect(c.appVersion).toBe(JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version);
   });
 
-  it('ships no policy and no secretEnv entry, so nothing of its own merges into a user\'s values', () => {
+  it("ships no policy and no secretEnv entry, so nothing of its own merges into a user's values", () => {
     expect(defaults.policies).toEqual({});
     expect(defaults.secretEnv).toEqual({});
-    const r = render({ ...MINIMAL, policies: { 'mine.yaml': 'name: mine\ncollector: packer\nconfig: { PACKER_MANIFESTS: /m.json }\n' }, secretEnv: { MY_TOKEN: { secret: 's', key: 'k' } } });
+    const r = render({
+      ...MINIMAL,
+      policies: { 'mine.yaml': 'name: mine\ncollector: packer\nconfig: { PACKER_MANIFESTS: /m.json }\n' },
+      secretEnv: { MY_TOKEN: { secret: 's', key: 'k' } },
+    });
     expect(Object.keys(get(r, 'ConfigMap', '-policies').data)).toEqual(['mine.yaml']);
     expect(envNames(r)).toEqual(['DIODE_AGENT_STATUS_LISTEN', 'DIODE_CLIENT_ID', 'DIODE_CLIENT_SECRET', 'MY_TOKEN']);
   });
@@ -105,7 +109,7 @@ describe('helm chart: values.schema.json', () => {
   const validate = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(schema);
   const check = (v: Values) => (validate(v) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`));
 
-  it('accepts the default values and the README\'s', () => {
+  it("accepts the default values and the README's", () => {
     expect(check(defaults)).toEqual([]);
     expect(check(renderChart(chart, { values: readmeValues(), release, apiVersions: WITH_PROMETHEUS }).values)).toEqual([]);
   });
@@ -114,7 +118,11 @@ describe('helm chart: values.schema.json', () => {
     ['a number as a string', { replicaCount: 'two' }, /replicaCount must be integer/],
     ['a misspelt top-level key', { replicas: 2 }, /must NOT have additional properties/],
     ['a policy file without .yaml (the agent would not read it)', { policies: { 'pve-lab': 'name: x' } }, /property name must be valid/],
-    ['a secretEnv entry that would replace the Diode credential', { secretEnv: { DIODE_CLIENT_SECRET: { secret: 's', key: 'k' } } }, /property name must be valid/],
+    [
+      'a secretEnv entry that would replace the Diode credential',
+      { secretEnv: { DIODE_CLIENT_SECRET: { secret: 's', key: 'k' } } },
+      /property name must be valid/,
+    ],
     ['a chart-owned agent.yaml key in agentConfig', { agentConfig: { policies: { dir: '/x' } } }, /agentConfig must NOT have additional properties/],
     ['an image tag YAML read as a number (1.10 would become 1.1)', { image: { repository: 'x', tag: 1.1 } }, /tag must be string/],
     ['an unknown pull policy', { image: { repository: 'x', pullPolicy: 'Sometimes' } }, /pullPolicy must be equal to one of the allowed values/],
@@ -130,8 +138,12 @@ describe('helm chart: rendering', () => {
   it('renders the default values as helm lint does, and every object validates', () => {
     const r = render({}, { lint: true });
     expect(kinds(r)).toEqual([
-      'ConfigMap/proxmox-diode-agent', 'ConfigMap/proxmox-diode-agent-policies', 'Deployment/proxmox-diode-agent',
-      'Secret/proxmox-diode-agent', 'Service/proxmox-diode-agent', 'ServiceAccount/proxmox-diode-agent',
+      'ConfigMap/proxmox-diode-agent',
+      'ConfigMap/proxmox-diode-agent-policies',
+      'Deployment/proxmox-diode-agent',
+      'Secret/proxmox-diode-agent',
+      'Service/proxmox-diode-agent',
+      'ServiceAccount/proxmox-diode-agent',
     ]);
   });
 
@@ -140,11 +152,15 @@ describe('helm chart: rendering', () => {
     expect(() => render({ diode: { target: 'grpcs://netbox.example.com/diode' } })).toThrow(/the Diode client credential is required: set existingSecret/);
   });
 
-  it('renders the README\'s values, and the agent accepts the agent.yaml and policy it gets', () => {
+  it("renders the README's values, and the agent accepts the agent.yaml and policy it gets", () => {
     const r = render(readmeValues(), { apiVersions: WITH_PROMETHEUS });
     expect(kinds(r)).toEqual([
-      'ConfigMap/proxmox-diode-agent', 'ConfigMap/proxmox-diode-agent-policies', 'Deployment/proxmox-diode-agent',
-      'Service/proxmox-diode-agent', 'ServiceAccount/proxmox-diode-agent', 'ServiceMonitor/proxmox-diode-agent',
+      'ConfigMap/proxmox-diode-agent',
+      'ConfigMap/proxmox-diode-agent-policies',
+      'Deployment/proxmox-diode-agent',
+      'Service/proxmox-diode-agent',
+      'ServiceAccount/proxmox-diode-agent',
+      'ServiceMonitor/proxmox-diode-agent',
     ]);
     expect(container(r).image).toBe('registry.example.com/proxmox-diode-agent:0.1.0');
     const { cfg, policies } = agentAccepts(r, { DIODE_CLIENT_ID: 'id', DIODE_CLIENT_SECRET: 'secret', PVE_TOKEN: 'tok' });
@@ -158,9 +174,19 @@ describe('helm chart: rendering', () => {
   });
 
   it('takes a policy as YAML text or as a map, with the same result', () => {
-    const asMap = { name: 'p', collector: 'pve', schedule: '0 * * * *', config: { PROXMOX_HOST: 'pve1', PROXMOX_TOKEN_NAME: 'n', PROXMOX_TOKEN_VALUE: '${env:T}' } };
+    const asMap = {
+      name: 'p',
+      collector: 'pve',
+      schedule: '0 * * * *',
+      config: { PROXMOX_HOST: 'pve1', PROXMOX_TOKEN_NAME: 'n', PROXMOX_TOKEN_VALUE: '${env:T}' },
+    };
     const a = render({ ...MINIMAL, policies: { 'p.yaml': asMap } });
-    const b = render({ ...MINIMAL, policies: { 'p.yaml': 'name: p\ncollector: pve\nschedule: "0 * * * *"\nconfig:\n  PROXMOX_HOST: pve1\n  PROXMOX_TOKEN_NAME: n\n  PROXMOX_TOKEN_VALUE: ${env:T}\n' } });
+    const b = render({
+      ...MINIMAL,
+      policies: {
+        'p.yaml': 'name: p\ncollector: pve\nschedule: "0 * * * *"\nconfig:\n  PROXMOX_HOST: pve1\n  PROXMOX_TOKEN_NAME: n\n  PROXMOX_TOKEN_VALUE: ${env:T}\n',
+      },
+    });
     const env = { DIODE_CLIENT_ID: 'i', DIODE_CLIENT_SECRET: 's', T: 'tok' };
     const [pa, pb] = [agentAccepts(a, env).policies, agentAccepts(b, env).policies];
     expect(pa.issues).toEqual([]);
@@ -182,8 +208,11 @@ describe('helm chart: rendering', () => {
     expect(deployment(r).spec.template.metadata.annotations).not.toHaveProperty('checksum/credentials');
   });
 
-  it('passes agentConfig\'s run_at_start and diode.read_back through the schema into an agent.yaml the agent takes', () => {
-    const r = render({ ...MINIMAL, agentConfig: { agent: { run_at_start: false }, diode: { read_back: { enabled: true, timeout: '60s', poll_interval: '2s' } } } });
+  it("passes agentConfig's run_at_start and diode.read_back through the schema into an agent.yaml the agent takes", () => {
+    const r = render({
+      ...MINIMAL,
+      agentConfig: { agent: { run_at_start: false }, diode: { read_back: { enabled: true, timeout: '60s', poll_interval: '2s' } } },
+    });
     const { cfg } = agentAccepts(r, { DIODE_CLIENT_ID: 'x', DIODE_CLIENT_SECRET: 'y' });
     expect(cfg.agent.run_at_start).toBe(false);
     expect(cfg.diode.read_back).toMatchObject({ enabled: true, timeout: 60_000, poll_interval: 2_000 });
@@ -193,21 +222,45 @@ describe('helm chart: rendering', () => {
   it('otherwise writes diode.clientId/clientSecret into a Secret of its own, and rolls the pod when they change', () => {
     const values = { diode: { target: 'grpc://diode.netbox.svc:80/diode', clientId: 'agent-1', clientSecret: 's3cret' } };
     const r = render(values);
-    expect(get(r, 'Secret').data).toEqual({ 'client-id': Buffer.from('agent-1').toString('base64'), 'client-secret': Buffer.from('s3cret').toString('base64') });
+    expect(get(r, 'Secret').data).toEqual({
+      'client-id': Buffer.from('agent-1').toString('base64'),
+      'client-secret': Buffer.from('s3cret').toString('base64'),
+    });
     expect(container(r).env[1].valueFrom.secretKeyRef.name).toBe('proxmox-diode-agent');
     const other = render({ diode: { ...values.diode, clientSecret: 'rotated' } });
-    expect(deployment(other).spec.template.metadata.annotations['checksum/credentials']).not.toBe(deployment(r).spec.template.metadata.annotations['checksum/credentials']);
+    expect(deployment(other).spec.template.metadata.annotations['checksum/credentials']).not.toBe(
+      deployment(r).spec.template.metadata.annotations['checksum/credentials'],
+    );
     expect(() => render({ diode: { target: values.diode.target, clientId: 'agent-1' } })).toThrow(/diode\.clientSecret is required/);
   });
 
   it('renders a hardened Deployment with probes on the status server', () => {
     const r = render();
     const pod = deployment(r).spec.template.spec;
-    expect(Object.keys(pod).sort()).toEqual(['automountServiceAccountToken', 'containers', 'securityContext', 'serviceAccountName', 'terminationGracePeriodSeconds', 'volumes']);
+    expect(Object.keys(pod).sort()).toEqual([
+      'automountServiceAccountToken',
+      'containers',
+      'securityContext',
+      'serviceAccountName',
+      'terminationGracePeriodSeconds',
+      'volumes',
+    ]);
     expect(pod.securityContext).toEqual({ runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } });
     expect(pod.automountServiceAccountToken).toBe(false);
     const c = container(r);
-    expect(Object.keys(c).sort()).toEqual(['args', 'env', 'image', 'imagePullPolicy', 'livenessProbe', 'name', 'ports', 'readinessProbe', 'resources', 'securityContext', 'volumeMounts']);
+    expect(Object.keys(c).sort()).toEqual([
+      'args',
+      'env',
+      'image',
+      'imagePullPolicy',
+      'livenessProbe',
+      'name',
+      'ports',
+      'readinessProbe',
+      'resources',
+      'securityContext',
+      'volumeMounts',
+    ]);
     expect(c.image).toBe('proxmox-diode-agent:0.1.0');
     expect(c.args).toEqual(['run']);
     expect(c.securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
@@ -229,7 +282,7 @@ describe('helm chart: rendering', () => {
     expect(sum({ ...MINIMAL, agentConfig: { agent: { log_level: 'debug' } } })).not.toBe(base);
   });
 
-  it('follows NetBox Labs\' chart conventions for image, pull secrets, service account and pod settings', () => {
+  it("follows NetBox Labs' chart conventions for image, pull secrets, service account and pod settings", () => {
     const r = render({
       ...MINIMAL,
       image: { registry: 'registry.example.com', repository: 'tools/pda', tag: '1.2.3', pullPolicy: 'Always' },
@@ -243,7 +296,11 @@ describe('helm chart: rendering', () => {
       resources: { requests: { cpu: '250m', memory: '256Mi' }, limits: { memory: '1Gi' } },
       nodeSelector: { 'kubernetes.io/os': 'linux' },
       tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'netbox', effect: 'NoSchedule' }],
-      affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }] }] } } },
+      affinity: {
+        nodeAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }] }] },
+        },
+      },
       extraEnv: [{ name: 'TZ', value: 'Europe/Amsterdam' }],
       extraVolumes: [{ name: 'pve-ca', secret: { secretName: 'pve-ca' } }],
       extraVolumeMounts: [{ name: 'pve-ca', mountPath: '/etc/diode-agent/ca', readOnly: true }],
@@ -256,7 +313,11 @@ describe('helm chart: rendering', () => {
     expect(tpl.spec.serviceAccountName).toBe('shared');
     expect(find(r, 'ServiceAccount')).toBeUndefined();
     expect(tpl.metadata.annotations['example.com/a']).toBe('b');
-    expect(tpl.metadata.labels).toEqual({ 'app.kubernetes.io/name': 'proxmox-diode-agent', 'app.kubernetes.io/instance': 'proxmox-diode-agent', team: 'netops' });
+    expect(tpl.metadata.labels).toEqual({
+      'app.kubernetes.io/name': 'proxmox-diode-agent',
+      'app.kubernetes.io/instance': 'proxmox-diode-agent',
+      team: 'netops',
+    });
     expect(deployment(r).spec.selector.matchLabels).not.toHaveProperty('team');
     expect(tpl.spec.securityContext).toEqual({ runAsNonRoot: true, runAsUser: 2000, fsGroup: 2000, seccompProfile: { type: 'RuntimeDefault' } });
     expect(c.securityContext).toEqual({ privileged: false, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
@@ -287,12 +348,16 @@ describe('helm chart: replicas, state and monitoring', () => {
     expect(agentYaml(r).coordination).toEqual({ redis_url: '${env:REDIS_URL}' });
     const s = render({ ...MINIMAL, replicaCount: 2, coordination: { existingSecret: 'redis', existingSecretKey: 'url' } });
     expect((container(s).env as Obj[]).find((e) => e.name === 'REDIS_URL')?.valueFrom).toEqual({ secretKeyRef: { name: 'redis', key: 'url' } });
-    expect(agentAccepts(s, { DIODE_CLIENT_ID: 'i', DIODE_CLIENT_SECRET: 's', REDIS_URL: 'redis://:pw@redis:6379/0' }).cfg.coordination).toMatchObject({ redis_url: 'redis://:pw@redis:6379/0' });
+    expect(agentAccepts(s, { DIODE_CLIENT_ID: 'i', DIODE_CLIENT_SECRET: 's', REDIS_URL: 'redis://:pw@redis:6379/0' }).cfg.coordination).toMatchObject({
+      redis_url: 'redis://:pw@redis:6379/0',
+    });
     expect(agentYaml(render(MINIMAL))).not.toHaveProperty('coordination');
   });
 
   it('refuses replicas with a state volume: with Redis the state lives there', () => {
-    expect(() => render({ ...MINIMAL, replicaCount: 2, coordination: { redisUrl: 'redis://r:6379' }, persistence: { enabled: true } })).toThrow(/with replicaCount > 1 the delta state lives in Redis/);
+    expect(() => render({ ...MINIMAL, replicaCount: 2, coordination: { redisUrl: 'redis://r:6379' }, persistence: { enabled: true } })).toThrow(
+      /with replicaCount > 1 the delta state lives in Redis/,
+    );
   });
 
   it('uses strategy Recreate when a ReadWriteOnce volume holds the state', () => {

@@ -53,7 +53,12 @@ describe('golden cases land in NetBox as Diode applies them', () => {
     const pve1 = model.seed('device', { name: 'PVE1', site: london.id, device_type: dt.id, role: role.id, serial: 'SN-1' });
     expect(describeFailures(applyRun(model, c.entities))).toEqual([]);
     expect(duplicatesIn(model)).toEqual([]);
-    expect(model.objects('site').filter((x) => x.name === 'HQ').map((x) => x.id)).toEqual([hq.id]);
+    expect(
+      model
+        .objects('site')
+        .filter((x) => x.name === 'HQ')
+        .map((x) => x.id),
+    ).toEqual([hq.id]);
     expect(model.objects('cluster').map((x) => [x.id, x.description])).toEqual([[cluster.id, 'by hand']]);
     // Device names match case-insensitively (NetBox's Lower(name) constraint): the operator's row, updated.
     const devices = model.objects('device').filter((x) => String(x.name).toLowerCase() === 'pve1');

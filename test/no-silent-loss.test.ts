@@ -65,7 +65,9 @@ describe('dry run', () => {
     const dryDir = mkdtempSync(join(tmpdir(), 'dry-'));
     // --dry-run with the output directory from agent.yaml: point it at dryDir.
     writeFileSync(h.configFile, readFileSync(h.configFile, 'utf8').replace('diode:\n', `diode:\n  dry_run_output_dir: ${dryDir}\n`));
-    const res = await exec(process.execPath, [join(root, 'bin/diode-agent.js'), 'once', '--dry-run', '-c', h.configFile], { env: { ...h.env, LOG_LEVEL: 'silent' } });
+    const res = await exec(process.execPath, [join(root, 'bin/diode-agent.js'), 'once', '--dry-run', '-c', h.configFile], {
+      env: { ...h.env, LOG_LEVEL: 'silent' },
+    });
     expect(res.stdout).toMatch(/^pve \(pve\): success in /);
     const written = dryRunEntities(dryDir);
     expect(written.length).toBeGreaterThan(40);
@@ -117,14 +119,20 @@ describe('a failed collection while a snapshot waits for Diode', () => {
     const r1 = await a.run(policy);
     expect(r1).toMatchObject({ status: 'failed', delivery: { pending: true } });
     // The snapshot as the Deliverer keeps it: the first attempt stopped at its first request.
-    const snapshot = (a.deliverer.pending.get('pve')?.delivery.chunks ?? []).flat().map((e) => EntityType.toObject(EntityType.decode(e.body), { longs: Number, arrays: true }));
+    const snapshot = (a.deliverer.pending.get('pve')?.delivery.chunks ?? [])
+      .flat()
+      .map((e) => EntityType.toObject(EntityType.decode(e.body), { longs: Number, arrays: true }));
     expect(snapshot).toHaveLength(total(r1.collected));
     pveDown = true;
     const r2 = await a.run(policy);
     expect(r2.status).toBe('failed');
     expect(r2.error).toMatch(/^collection failed: /);
     expect(a.deliverer.pending.get('pve')?.run.result.runId).toBe(r1.runId);
-    expect(lines.filter((l) => l.msg === 'collection failed; the undelivered snapshot of an earlier run stays pending').map((l) => [l.level, l.run_id, l.pending_run_id])).toEqual([[40, r2.runId, r1.runId]]);
+    expect(
+      lines
+        .filter((l) => l.msg === 'collection failed; the undelivered snapshot of an earlier run stays pending')
+        .map((l) => [l.level, l.run_id, l.pending_run_id]),
+    ).toEqual([[40, r2.runId, r1.runId]]);
     diodeDown = false;
     await waitFor(() => !a.deliverer.pending.has('pve'));
     await a.stop(0);
@@ -136,13 +144,19 @@ describe('a failed collection while a snapshot waits for Diode', () => {
     expect(await metric(a, 'diode_agent_entities_sent_total', { policy: 'pve', kind: 'virtual_machine' })).toBe(r1.sent.virtual_machine);
     // /status keeps showing the newest run (the failed collection); nothing is pending any more.
     const status = a.status() as { policies: Array<{ delivery_pending: boolean; last_run: Record<string, unknown> }> };
-    expect([status.policies[0]?.delivery_pending, status.policies[0]?.last_run.run_id, status.policies[0]?.last_run.result]).toEqual([false, r2.runId, 'failed']);
+    expect([status.policies[0]?.delivery_pending, status.policies[0]?.last_run.run_id, status.policies[0]?.last_run.result]).toEqual([
+      false,
+      r2.runId,
+      'failed',
+    ]);
   });
 });
 
 /** The collection time carried by the entities of a recorded request. */
 function collectedAt(bytes: Uint8Array): string {
-  const ts = (IngestRequestType.toObject(IngestRequestType.decode(bytes), { longs: Number }) as { entities: Array<{ timestamp: { seconds: number; nanos?: number } }> }).entities[0]!.timestamp;
+  const ts = (
+    IngestRequestType.toObject(IngestRequestType.decode(bytes), { longs: Number }) as { entities: Array<{ timestamp: { seconds: number; nanos?: number } }> }
+  ).entities[0]!.timestamp;
   return new Date(ts.seconds * 1000 + (ts.nanos ?? 0) / 1e6).toISOString();
 }
 
@@ -159,8 +173,32 @@ describe('shutdown with a snapshot waiting for Diode', () => {
     expect(r.delivery?.pending).toBe(true);
     const n = total(r.collected);
     await a.stop(0);
-    expect(lines.filter((l) => l.msg === DROPPED).map(({ level, policy, run_id, reason, entities, unsent, collected_at, attempts, in_flight }) => ({ level, policy, run_id, reason, entities, unsent, collected_at, attempts, in_flight }))).toEqual([
-      { level: 40, policy: 'pve', run_id: r.runId, reason: 'shutdown', entities: n, unsent: n, collected_at: collectedAt(ingester.ingests[0]!.bytes), attempts: 1, in_flight: false },
+    expect(
+      lines
+        .filter((l) => l.msg === DROPPED)
+        .map(({ level, policy, run_id, reason, entities, unsent, collected_at, attempts, in_flight }) => ({
+          level,
+          policy,
+          run_id,
+          reason,
+          entities,
+          unsent,
+          collected_at,
+          attempts,
+          in_flight,
+        })),
+    ).toEqual([
+      {
+        level: 40,
+        policy: 'pve',
+        run_id: r.runId,
+        reason: 'shutdown',
+        entities: n,
+        unsent: n,
+        collected_at: collectedAt(ingester.ingests[0]!.bytes),
+        attempts: 1,
+        in_flight: false,
+      },
     ]);
     expect(await metric(a, 'diode_agent_snapshots_dropped_total', { policy: 'pve', reason: 'shutdown' })).toBe(1);
     expect(a.deliverer.dropped).toBe(1);
@@ -187,9 +225,13 @@ describe('shutdown with a snapshot waiting for Diode', () => {
     const stopping = a.stop(30_000);
     await ingester.stop();
     await stopping;
-    expect(lines.filter((l) => l.msg === DROPPED).map((l) => [l.run_id, l.reason, l.entities, l.unsent, l.attempts, l.in_flight])).toEqual([[r.runId, 'shutdown', total(r.collected), total(r.collected), 2, false]]);
+    expect(lines.filter((l) => l.msg === DROPPED).map((l) => [l.run_id, l.reason, l.entities, l.unsent, l.attempts, l.in_flight])).toEqual([
+      [r.runId, 'shutdown', total(r.collected), total(r.collected), 2, false],
+    ]);
     expect(await metric(a, 'diode_agent_snapshots_dropped_total', { policy: 'pve', reason: 'shutdown' })).toBe(1);
-    expect(r.error).toBe(`Diode unavailable (Diode UNAVAILABLE: No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:${ingester.port}. Resolution note: ); snapshot dropped at shutdown`);
+    expect(r.error).toBe(
+      `Diode unavailable (Diode UNAVAILABLE: No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:${ingester.port}. Resolution note: ); snapshot dropped at shutdown`,
+    );
     expect(lines.filter((l) => l.msg === 'delivery pending, Diode unavailable').map((l) => l.attempt)).toEqual([1]);
   });
 
@@ -209,7 +251,8 @@ describe('shutdown with a snapshot waiting for Diode', () => {
     await waitFor(() => existsSync(join(h.dir, 'state', 'pve.state')));
     expect(dropped()).toHaveLength(1);
     expect(lines.filter((l) => (l.level as number) >= 40).map((l) => l.msg)).toEqual([
-      'diode request failed, retrying', 'delivery pending, Diode unavailable', // the first attempt
+      'diode request failed, retrying',
+      'delivery pending, Diode unavailable', // the first attempt
       DROPPED,
       'diode request failed, retrying', // the abandoned attempt's client, then nothing from the deliverer
     ]);
@@ -240,12 +283,17 @@ describe('a state save that fails', () => {
     expect(status.policies[0]?.last_run).toMatchObject({ result: 'partial', state_error: message, error: null });
     const logged = lines.filter((l) => l.msg === 'state not saved; the next run resends what changed since the last saved state');
     expect(logged).toHaveLength(1);
-    expect(logged[0]).toMatchObject({ level: 50, policy: 'pve', run_id: r?.runId, err: {
-      type: 'StateSaveError',
-      code: 'state_not_saved',
-      // pino's error serializer appends the cause's message.
-      message: `cannot create the state directory ${stateDir}: EEXIST: EEXIST: file already exists, mkdir '${stateDir}'`,
-    } });
+    expect(logged[0]).toMatchObject({
+      level: 50,
+      policy: 'pve',
+      run_id: r?.runId,
+      err: {
+        type: 'StateSaveError',
+        code: 'state_not_saved',
+        // pino's error serializer appends the cause's message.
+        message: `cannot create the state directory ${stateDir}: EEXIST: EEXIST: file already exists, mkdir '${stateDir}'`,
+      },
+    });
     expect(lines.some((l) => String(l.msg).includes('resends everything'))).toBe(false);
   });
 
@@ -264,13 +312,22 @@ describe('a state save that fails', () => {
     scenario.guests[2]!.resource.maxcpu = 7;
     failWrites = true;
     const [r2] = await a.once();
-    expect(r2).toMatchObject({ status: 'partial', sent: { virtual_machine: 1 }, stateError: `cannot write ${join(h.dir, 'state', 'pve.state')}: ENOSPC; ${CONSEQUENCE}` });
+    expect(r2).toMatchObject({
+      status: 'partial',
+      sent: { virtual_machine: 1 },
+      stateError: `cannot write ${join(h.dir, 'state', 'pve.state')}: ENOSPC; ${CONSEQUENCE}`,
+    });
     failWrites = false;
     const n = accepted().length;
     const [r3] = await a.once();
     expect(r3).toMatchObject({ status: 'success', sent: { virtual_machine: 1 } });
     expect(r3?.stateError).toBeUndefined();
-    expect(accepted().slice(n).map((e) => (e.virtual_machine as { name: string; vcpus: number })).map((v) => [v.name, v.vcpus])).toEqual([[scenario.guests[2]!.resource.name, 7]]);
+    expect(
+      accepted()
+        .slice(n)
+        .map((e) => e.virtual_machine as { name: string; vcpus: number })
+        .map((v) => [v.name, v.vcpus]),
+    ).toEqual([[scenario.guests[2]!.resource.name, 7]]);
     const [r4] = await a.once();
     await a.stop(0);
     expect(r4?.delivery).toMatchObject({ full: false, planned: 0 });
@@ -281,7 +338,10 @@ describe('a state save that fails', () => {
     const h = harness(ingester, pve);
     const stateDir = join(h.dir, 'state');
     writeFileSync(stateDir, '');
-    const err = await exec(process.execPath, [join(root, 'bin/diode-agent.js'), 'once', '-c', h.configFile], { env: { ...h.env, LOG_LEVEL: 'silent' } }).then(() => undefined, (e: unknown) => e as { code: number; stdout: string });
+    const err = await exec(process.execPath, [join(root, 'bin/diode-agent.js'), 'once', '-c', h.configFile], { env: { ...h.env, LOG_LEVEL: 'silent' } }).then(
+      () => undefined,
+      (e: unknown) => e as { code: number; stdout: string },
+    );
     expect(err?.code).toBe(1);
     expect(err?.stdout.split('\n').filter((l) => l.startsWith('pve ') || l.startsWith('  state'))).toEqual([
       expect.stringMatching(/^pve \(pve\): partial in /),

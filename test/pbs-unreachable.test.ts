@@ -25,10 +25,15 @@ afterAll(async () => {
   await ingester.stop();
 });
 
-const config = () => tempAgent(`agent:\n  state_dir: ./state\n  status: { enabled: false }\ndiode:\n  target: ${ingester.target}\n  client_id: ${ingester.opts.clientId}\n  client_secret: \${env:S}\npolicies:\n  dir: ./policies\n`, {
-  'pbs.yaml': `name: pbs-down\ncollector: pbs\nconfig:\n  PBS_HOST: 127.0.0.1\n  PBS_PORT: ${port}\n  PBS_TOKEN_ID: "netbox@pbs!discovery"\n  PBS_TOKEN_SECRET: 7d3c1c52-5b8e-4f5e\n  SITE_NAME: Lab\n`,
-});
-const reason = () => `collection failed: Proxmox Backup Server at 127.0.0.1:${port} could not be read: GET /version: ECONNREFUSED connect ECONNREFUSED 127.0.0.1:${port} (check PBS_HOST and PBS_PORT; nothing was sent, so NetBox keeps the server as it was)`;
+const config = () =>
+  tempAgent(
+    `agent:\n  state_dir: ./state\n  status: { enabled: false }\ndiode:\n  target: ${ingester.target}\n  client_id: ${ingester.opts.clientId}\n  client_secret: \${env:S}\npolicies:\n  dir: ./policies\n`,
+    {
+      'pbs.yaml': `name: pbs-down\ncollector: pbs\nconfig:\n  PBS_HOST: 127.0.0.1\n  PBS_PORT: ${port}\n  PBS_TOKEN_ID: "netbox@pbs!discovery"\n  PBS_TOKEN_SECRET: 7d3c1c52-5b8e-4f5e\n  SITE_NAME: Lab\n`,
+    },
+  );
+const reason = () =>
+  `collection failed: Proxmox Backup Server at 127.0.0.1:${port} could not be read: GET /version: ECONNREFUSED connect ECONNREFUSED 127.0.0.1:${port} (check PBS_HOST and PBS_PORT; nothing was sent, so NetBox keeps the server as it was)`;
 
 describe('an unreachable PBS', () => {
   it('once: a failed run, nothing sent, the reason in the summary, exit 1', async () => {
@@ -49,7 +54,12 @@ describe('an unreachable PBS', () => {
     const [r] = await a.once();
     await a.stop(0);
     expect(r).toMatchObject({ status: 'failed', error: reason(), collected: {}, warnings: [] });
-    expect((a.status() as { policies: Array<{ last_run: unknown }> }).policies[0]?.last_run).toMatchObject({ result: 'failed', error: reason(), entities_collected: {}, warnings: [] });
+    expect((a.status() as { policies: Array<{ last_run: unknown }> }).policies[0]?.last_run).toMatchObject({
+      result: 'failed',
+      error: reason(),
+      entities_collected: {},
+      warnings: [],
+    });
     const runs = await a.metrics.registry.getSingleMetric('diode_agent_runs_total')?.get();
     expect(runs?.values.map((v) => [v.labels.policy, v.labels.result, v.value])).toEqual([['pbs-down', 'failed', 1]]);
     expect(ingester.ingests).toEqual([]);

@@ -22,7 +22,8 @@ import { waitFor } from './helpers/agent-harness.ts';
 const exec = promisify(execFile);
 const root = new URL('..', import.meta.url).pathname;
 
-const policy = (name: string, concurrency = 2) => `name: ${name}\ncollector: pve\nschedule: "0 0 1 1 *"\nconcurrency: ${concurrency}\nconfig: { BOOTSTRAP: true }\n`;
+const policy = (name: string, concurrency = 2) =>
+  `name: ${name}\ncollector: pve\nschedule: "0 0 1 1 *"\nconcurrency: ${concurrency}\nconfig: { BOOTSTRAP: true }\n`;
 
 interface Mount {
   base: string;
@@ -43,7 +44,9 @@ function mount(): Mount {
   const configFile = join(base, 'agent.yaml');
   writeFileSync(configFile, 'agent:\n  state_dir: ./state\n  status: { enabled: false }\ndiode:\n  dry_run: true\npolicies:\n  dir: ./policies\n');
   return {
-    base, dir, configFile,
+    base,
+    dir,
+    configFile,
     writeTs: (stamp, files) => {
       mkdirSync(join(dir, stamp));
       for (const [f, text] of Object.entries(files)) writeFileSync(join(dir, stamp, f), text);
@@ -77,7 +80,10 @@ describe('policies.dir mounted from a Kubernetes ConfigMap', () => {
     writeFileSync(join(m.dir, '.b.yaml'), policy('b'));
 
     const set = loadPolicies(loadAgentConfig(m.configFile, {}), COLLECTORS, {});
-    expect(set.policies.map((p) => [p.name, p.source])).toEqual([['a', `${m.dir}/a.yaml:1`], ['b', `${m.dir}/b.yaml:1`]]);
+    expect(set.policies.map((p) => [p.name, p.source])).toEqual([
+      ['a', `${m.dir}/a.yaml:1`],
+      ['b', `${m.dir}/b.yaml:1`],
+    ]);
     expect(set.issues).toEqual([
       { file: join(m.dir, 'c.yaml'), path: '', message: 'cannot read file: dangling symlink to ..data/c.yaml' },
       { file: join(m.dir, 'loop.yaml'), path: '', message: 'cannot read file: symlink loop' },
@@ -85,13 +91,17 @@ describe('policies.dir mounted from a Kubernetes ConfigMap', () => {
 
     let r: { code: number; stdout: string; stderr: string };
     try {
-      r = { code: 0, ...(await exec(process.execPath, [join(root, 'bin/diode-agent.js'), 'validate', '-c', m.configFile], { env: { PATH: process.env.PATH } })) };
+      r = {
+        code: 0,
+        ...(await exec(process.execPath, [join(root, 'bin/diode-agent.js'), 'validate', '-c', m.configFile], { env: { PATH: process.env.PATH } })),
+      };
     } catch (err) {
       const e = err as typeof r;
       r = { code: e.code, stdout: e.stdout, stderr: e.stderr };
     }
     expect(r).toEqual({
-      code: 1, stdout: '',
+      code: 1,
+      stdout: '',
       stderr: `${m.dir}/c.yaml: cannot read file: dangling symlink to ..data/c.yaml\n${m.dir}/loop.yaml: cannot read file: symlink loop\n`,
     });
   });

@@ -16,21 +16,44 @@ import { applyRun, changed, describeFailures, duplicatesIn } from './helpers/net
 
 const base = { PROXMOX_HOST: 'pve.example', PROXMOX_TOKEN_NAME: 'netbox', PROXMOX_TOKEN_VALUE: 's', SITE_NAME: 'HQ' };
 const ctxWith = (extra: Record<string, unknown>) => ({
-  config: pveConfigSchema.parse({ ...base, ...extra }), scope: { nodes: ['*'] }, now: new Date('2025-06-01T12:00:00Z'), policyName: 'tenants',
+  config: pveConfigSchema.parse({ ...base, ...extra }),
+  scope: { nodes: ['*'] },
+  now: new Date('2025-06-01T12:00:00Z'),
+  policyName: 'tenants',
 });
 const withMap = ctxWith({ TENANT_MAP: { 'pool/finance': 'Finance', 'tag/team-a': 'Team A', 'tag/team-b': 'Team B' } });
 
 function ct(vmid: number, name: string, ip: string, extra: Partial<PveGuest> = {}): PveGuest {
   return {
-    type: 'lxc', vmid, name, node: 'pve1', status: 'running', maxcpu: 1, maxmem: 536870912, tags: [],
-    config: { ostype: 'debian', onboot: false, agentEnabled: false, nets: [{ key: 'net0', name: 'eth0', mac: `BC:24:11:00:00:${String(vmid % 100).padStart(2, '0')}`, ipv4: ip }], disks: [] },
+    type: 'lxc',
+    vmid,
+    name,
+    node: 'pve1',
+    status: 'running',
+    maxcpu: 1,
+    maxmem: 536870912,
+    tags: [],
+    config: {
+      ostype: 'debian',
+      onboot: false,
+      agentEnabled: false,
+      nets: [{ key: 'net0', name: 'eth0', mac: `BC:24:11:00:00:${String(vmid % 100).padStart(2, '0')}`, ipv4: ip }],
+      disks: [],
+    },
     ...extra,
   };
 }
-const snapshot = (...guests: PveGuest[]): PveSnapshot => ({ bootstrap: false, host: 'pve.example', clusterName: 'prod', nodes: [{ name: 'pve1', status: 'online' }], guests });
+const snapshot = (...guests: PveGuest[]): PveSnapshot => ({
+  bootstrap: false,
+  host: 'pve.example',
+  clusterName: 'prod',
+  nodes: [{ name: 'pve1', status: 'online' }],
+  guests,
+});
 
 // Rows by name (or address): the model's workers create them in no fixed order.
-const rows = (model: NetBoxDiodeModel, type: string) => [...model.objects(type)].sort((a, b) => String(a.name ?? a.address).localeCompare(String(b.name ?? b.address)));
+const rows = (model: NetBoxDiodeModel, type: string) =>
+  [...model.objects(type)].sort((a, b) => String(a.name ?? a.address).localeCompare(String(b.name ?? b.address)));
 const tenantName = (model: NetBoxDiodeModel, id: unknown) => (id == null ? null : rows(model, 'tenancy.tenant').find((t) => t.id === id)?.name);
 
 describe('TENANT_MAP precedence (mappers/pve tenantOf)', () => {
@@ -50,19 +73,44 @@ describe('TENANT_MAP precedence (mappers/pve tenantOf)', () => {
 describe('tenants land in NetBox as Diode applies them', () => {
   it('VM and IPs carry the tenant; one tenant row per name; no change on a repeat', () => {
     const model = new NetBoxDiodeModel({ seed: 5 });
-    const run = mapPve(snapshot(ct(100, 'fin1', '10.0.0.100/24', { pool: 'finance', tags: ['team-a'] }), ct(101, 'a1', '10.0.0.101/24', { tags: ['team-a'] }), ct(102, 'none', '10.0.0.102/24')), withMap);
-    expect(run.filter((e) => e.kind === 'tenant').map((e) => e.value)).toEqual([{ name: 'Finance', slug: 'finance' }, { name: 'Team A', slug: 'team-a' }]);
+    const run = mapPve(
+      snapshot(
+        ct(100, 'fin1', '10.0.0.100/24', { pool: 'finance', tags: ['team-a'] }),
+        ct(101, 'a1', '10.0.0.101/24', { tags: ['team-a'] }),
+        ct(102, 'none', '10.0.0.102/24'),
+      ),
+      withMap,
+    );
+    expect(run.filter((e) => e.kind === 'tenant').map((e) => e.value)).toEqual([
+      { name: 'Finance', slug: 'finance' },
+      { name: 'Team A', slug: 'team-a' },
+    ]);
     expect(describeFailures(applyRun(model, run))).toEqual([]);
     expect(duplicatesIn(model)).toEqual([]);
-    expect(rows(model, 'tenancy.tenant').map((t) => [t.name, t.slug])).toEqual([['Finance', 'finance'], ['Team A', 'team-a']]);
-    expect(rows(model, 'virtualization.virtualmachine').map((v) => [v.name, tenantName(model, v.tenant)])).toEqual([['a1', 'Team A'], ['fin1', 'Finance'], ['none', null]]);
-    expect(rows(model, 'ipam.ipaddress').map((i) => [i.address, tenantName(model, i.tenant)])).toEqual([['10.0.0.100/24', 'Finance'], ['10.0.0.101/24', 'Team A'], ['10.0.0.102/24', null]]);
+    expect(rows(model, 'tenancy.tenant').map((t) => [t.name, t.slug])).toEqual([
+      ['Finance', 'finance'],
+      ['Team A', 'team-a'],
+    ]);
+    expect(rows(model, 'virtualization.virtualmachine').map((v) => [v.name, tenantName(model, v.tenant)])).toEqual([
+      ['a1', 'Team A'],
+      ['fin1', 'Finance'],
+      ['none', null],
+    ]);
+    expect(rows(model, 'ipam.ipaddress').map((i) => [i.address, tenantName(model, i.tenant)])).toEqual([
+      ['10.0.0.100/24', 'Finance'],
+      ['10.0.0.101/24', 'Team A'],
+      ['10.0.0.102/24', null],
+    ]);
     expect(changed(applyRun(model, run))).toEqual([]);
   });
 
   it('a guest whose rule changes moves to the new tenant, and one whose rule is gone is cleared: the same VM, its interface and IP follow', () => {
     const model = new NetBoxDiodeModel({ seed: 9 });
-    expect(describeFailures(applyRun(model, mapPve(snapshot(ct(100, 'web', '10.0.0.100/24', { pool: 'finance' }), ct(101, 'db', '10.0.0.101/24', { tags: ['team-a'] })), withMap)))).toEqual([]);
+    expect(
+      describeFailures(
+        applyRun(model, mapPve(snapshot(ct(100, 'web', '10.0.0.100/24', { pool: 'finance' }), ct(101, 'db', '10.0.0.101/24', { tags: ['team-a'] })), withMap)),
+      ),
+    ).toEqual([]);
     const before = new Map(rows(model, 'virtualization.virtualmachine').map((v) => [v.name, v.id]));
     // web leaves the pool for tag team-b; db's tag rule is dropped (TENANT_MAP still set).
     const next = ctxWith({ TENANT_MAP: { 'pool/finance': 'Finance', 'tag/team-b': 'Team B' } });
@@ -71,9 +119,25 @@ describe('tenants land in NetBox as Diode applies them', () => {
     expect(describeFailures(applyRun(model, run))).toEqual([]);
     expect(duplicatesIn(model)).toEqual([]);
     const vms = rows(model, 'virtualization.virtualmachine');
-    expect(vms.map((v) => [v.id, v.name, tenantName(model, v.tenant)])).toEqual([[before.get('db'), 'db', null], [before.get('web'), 'web', 'Team B']]);
-    expect(model.objects('virtualization.vminterface').map((i) => [i.virtual_machine, i.name]).sort()).toEqual([[before.get('db'), 'eth0'], [before.get('web'), 'eth0']].sort());
-    expect(rows(model, 'ipam.ipaddress').map((i) => [i.address, tenantName(model, i.tenant)])).toEqual([['10.0.0.100/24', 'Team B'], ['10.0.0.101/24', null]]);
+    expect(vms.map((v) => [v.id, v.name, tenantName(model, v.tenant)])).toEqual([
+      [before.get('db'), 'db', null],
+      [before.get('web'), 'web', 'Team B'],
+    ]);
+    expect(
+      model
+        .objects('virtualization.vminterface')
+        .map((i) => [i.virtual_machine, i.name])
+        .sort(),
+    ).toEqual(
+      [
+        [before.get('db'), 'eth0'],
+        [before.get('web'), 'eth0'],
+      ].sort(),
+    );
+    expect(rows(model, 'ipam.ipaddress').map((i) => [i.address, tenantName(model, i.tenant)])).toEqual([
+      ['10.0.0.100/24', 'Team B'],
+      ['10.0.0.101/24', null],
+    ]);
     expect(changed(applyRun(model, run))).toEqual([]);
   });
 
@@ -97,7 +161,10 @@ describe('excluded guests (MapSummary.forgetVms)', () => {
     const ctx = ctxWith({ EXCLUDE_TAGS: ['no-netbox'] });
     const snap: PveSnapshot = {
       ...snapshot(ct(101, 'Kept', '10.0.0.101/24')),
-      excluded: [{ vmid: 100, name: 'gone', reason: 'EXCLUDE_TAGS no-netbox' }, { vmid: 102, name: 'kept', reason: 'EXCLUDE_VMIDS 102' }],
+      excluded: [
+        { vmid: 100, name: 'gone', reason: 'EXCLUDE_TAGS no-netbox' },
+        { vmid: 102, name: 'kept', reason: 'EXCLUDE_VMIDS 102' },
+      ],
     };
     expect(excludedVmKeys(snap, ctx.config)).toEqual(['HQ/prod/gone']);
     const it = mapPveEach(snap, ctx);

@@ -23,14 +23,33 @@ const ctx = { config, scope: { nodes: ['*'] }, now: new Date('2025-06-01T12:00:0
 
 function guest(name: string, node = 'pve1'): PveGuest {
   return {
-    type: 'qemu', vmid: 100, name, node, status: 'running', maxcpu: 2, maxmem: 2147483648, tags: [],
+    type: 'qemu',
+    vmid: 100,
+    name,
+    node,
+    status: 'running',
+    maxcpu: 2,
+    maxmem: 2147483648,
+    tags: [],
     config: {
-      ostype: 'l26', onboot: true, agentEnabled: false,
-      nets: [{ key: 'net0', name: 'net0', mac: 'BC:24:11:00:00:01' }], disks: [],
+      ostype: 'l26',
+      onboot: true,
+      agentEnabled: false,
+      nets: [{ key: 'net0', name: 'net0', mac: 'BC:24:11:00:00:01' }],
+      disks: [],
     } as unknown as NonNullable<PveGuest['config']>,
   };
 }
-const snapshot = (g: PveGuest): PveSnapshot => ({ bootstrap: false, host: 'pve.example', clusterName: 'prod', nodes: [{ name: 'pve1', status: 'online' }, { name: 'pve2', status: 'online' }], guests: [g] });
+const snapshot = (g: PveGuest): PveSnapshot => ({
+  bootstrap: false,
+  host: 'pve.example',
+  clusterName: 'prod',
+  nodes: [
+    { name: 'pve1', status: 'online' },
+    { name: 'pve2', status: 'online' },
+  ],
+  guests: [g],
+});
 
 describe('proxmox_vm_uid: a renamed or migrated guest is the same NetBox VM', () => {
   it('the renamed VM updates its row: no new VM, interfaces follow, no change on a repeat', () => {
@@ -59,13 +78,21 @@ describe('proxmox_vm_uid: a renamed or migrated guest is the same NetBox VM', ()
       const plan = planDelta(state, encoded, o);
       return { state: commitDelta(state, o, plan, encoded, new Map(plan.send.map((e) => [e.id, e])), true), sent: plan.send };
     };
-    const other: PveGuest = { ...guest('db01'), vmid: 101, config: { ...guest('db01').config!, nets: [{ key: 'net0', name: 'net0', mac: 'BC:24:11:00:00:02' }] } as NonNullable<PveGuest['config']> };
+    const other: PveGuest = {
+      ...guest('db01'),
+      vmid: 101,
+      config: { ...guest('db01').config!, nets: [{ key: 'net0', name: 'net0', mac: 'BC:24:11:00:00:02' }] } as NonNullable<PveGuest['config']>,
+    };
     const r1 = cycle(null, mapPve({ ...snapshot(guest('web01')), guests: [guest('web01'), other] }, ctx));
     const r2 = cycle(r1.state, mapPve(snapshot(guest('web01-renamed')), ctx));
     const staleSent = r2.sent
       .map((e) => EntityType.toObject(EntityType.decode(e.body), { longs: Number }) as Record<string, Record<string, unknown>>)
       .filter((d) => (d.virtual_machine ?? d.vm_interface) && JSON.stringify(d).includes('diode_agent_stale'))
-      .map((d) => (d.virtual_machine ? `vm ${String(d.virtual_machine.name)}` : `vm_interface ${String((d.vm_interface?.virtual_machine as { name?: string }).name)}/${String(d.vm_interface?.name)}`));
+      .map((d) =>
+        d.virtual_machine
+          ? `vm ${String(d.virtual_machine.name)}`
+          : `vm_interface ${String((d.vm_interface?.virtual_machine as { name?: string }).name)}/${String(d.vm_interface?.name)}`,
+      );
     expect(staleSent.sort()).toEqual(['vm db01', 'vm_interface db01/net0']);
   });
 });

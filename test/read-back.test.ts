@@ -45,7 +45,14 @@ function idOf(e: Record<string, unknown>): string {
   return `${kind}|${naturalKey({ kind, value: e[kind] } as AnyEntity)}`;
 }
 
-const metricValue = (text: string, line: string) => Number(text.split('\n').find((l) => l.startsWith(line))?.split(' ').pop());
+const metricValue = (text: string, line: string) =>
+  Number(
+    text
+      .split('\n')
+      .find((l) => l.startsWith(line))
+      ?.split(' ')
+      .pop(),
+  );
 const acceptedIngests = () => ingester.ingests.filter((r) => r.code === GrpcCode.OK);
 /** The delivery phases (mappers/order.ts DELIVERY_PHASES) of the entities of one request. */
 const phasesOf = (r: RecordedIngest) => [...new Set(r.request.entities.map((e) => deliveryPhase(kindOf(e) as EntityKind)))];
@@ -87,10 +94,18 @@ describe('diode.read_back', () => {
       const total = acceptedIngests().reduce((n, x) => n + x.request.entities.length, 0);
       expect(r!.status).toBe('partial');
       expect(r!.diode.failed).toEqual(expectedFailed);
-      expect(r!.diode.readBack).toEqual({ status: 'complete', applied: total - 2 - r!.collected.platform!, noChanges: r!.collected.platform, failed: 2, ignored: 0, unconfirmed: 0, polls: 5 });
+      expect(r!.diode.readBack).toEqual({
+        status: 'complete',
+        applied: total - 2 - r!.collected.platform!,
+        noChanges: r!.collected.platform,
+        failed: 2,
+        ignored: 0,
+        unconfirmed: 0,
+        polls: 5,
+      });
       expect(r!.sent.virtual_machine).toBe(r!.collected.virtual_machine! - 2);
 
-      const status = await (await fetch(`http://127.0.0.1:${server.port}/status`)).json() as { policies: Array<{ last_run: Record<string, unknown> }> };
+      const status = (await (await fetch(`http://127.0.0.1:${server.port}/status`)).json()) as { policies: Array<{ last_run: Record<string, unknown> }> };
       const redacted = expectedFailed.map((f) => ({ ...f, error: f.error.replace(secret, '[REDACTED]') }));
       expect(status.policies[0]!.last_run.diode_failed).toEqual(redacted);
       expect(status.policies[0]!.last_run.diode_read_back).toEqual(r!.diode.readBack);
@@ -99,15 +114,23 @@ describe('diode.read_back', () => {
       expect(metricValue(metrics, 'diode_agent_entities_unconfirmed_total{policy="pve"}')).toBe(0);
 
       const summary = formatSummary([r!]).split('\n');
-      expect(summary).toContain(`  diode read-back: ${total - 2 - r!.collected.platform!} applied, ${r!.collected.platform} unchanged, 2 failed, 0 ignored, 0 unconfirmed`);
-      expect(summary.filter((l) => l.startsWith('  failed in diode: '))).toEqual(redacted.map((f) => `  failed in diode: virtual_machine ${f.key}: ${f.error}`));
+      expect(summary).toContain(
+        `  diode read-back: ${total - 2 - r!.collected.platform!} applied, ${r!.collected.platform} unchanged, 2 failed, 0 ignored, 0 unconfirmed`,
+      );
+      expect(summary.filter((l) => l.startsWith('  failed in diode: '))).toEqual(
+        redacted.map((f) => `  failed in diode: virtual_machine ${f.key}: ${f.error}`),
+      );
       expect(summary.join('\n')).not.toContain(secret);
 
       // Run 2, Diode applies everything: the delta is exactly the two failed VMs.
       ingester.scriptLogs(() => ({ state: 'reconciled' }));
       const before = acceptedIngests().length;
       const [r2] = await a.once();
-      const resent = entitiesOf(acceptedIngests().slice(before).map((x) => x.bytes));
+      const resent = entitiesOf(
+        acceptedIngests()
+          .slice(before)
+          .map((x) => x.bytes),
+      );
       expect(resent.map(idOf)).toEqual(failedIds);
       // One phase only (the VMs'): no wait between phases, one poll at the end.
       expect(acceptedIngests().slice(before).map(phasesOf)).toEqual([[2]]);
@@ -163,14 +186,25 @@ describe('diode.read_back', () => {
       expect(r.status).toBe('success');
       expect(r.sent).toEqual(r.collected);
       expect(r.diode.readBack).toEqual({
-        status: 'unavailable', applied: 0, noChanges: 0, failed: 0, ignored: 0, unconfirmed: r.diode.entities, polls: 1,
+        status: 'unavailable',
+        applied: 0,
+        noChanges: 0,
+        failed: 0,
+        ignored: 0,
+        unconfirmed: r.diode.entities,
+        polls: 1,
         error: `token request to http://127.0.0.1:${ingester.port}/diode/auth/token was refused: HTTP 400 invalid_scope: the OAuth2 client is not allowed the diode:read scope`,
       });
       expect(formatSummary([r])).toContain(`  diode read-back unavailable: ${r.diode.readBack!.error}`);
     }
     const warnings = lines.filter((l) => l.msg === 'diode read-back unavailable');
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatchObject({ policy: 'pve', reason: r1!.diode.readBack!.error, fallback: 'entities count as delivered once Diode accepts them, as without read-back; grant the Diode OAuth2 client the diode:read scope, or set diode.read_back.enabled: false' });
+    expect(warnings[0]).toMatchObject({
+      policy: 'pve',
+      reason: r1!.diode.readBack!.error,
+      fallback:
+        'entities count as delivered once Diode accepts them, as without read-back; grant the Diode OAuth2 client the diode:read scope, or set diode.read_back.enabled: false',
+    });
     expect(metricValue(await a.metrics.registry.metrics(), 'diode_agent_read_back_unavailable_total{policy="pve"}')).toBe(2);
     expect(ingester.tokenRequests.map((t) => t.scope)).toEqual(['diode:ingest', 'diode:read', 'diode:read']);
     expect(ingester.retrieveRequests).toEqual([]);
@@ -187,13 +221,21 @@ describe('diode.read_back', () => {
     await a.stop(0);
     expect(r!.status).toBe('success');
     expect(r!.diode.readBack).toMatchObject({ status: 'unavailable', failed: 0, unconfirmed: r!.diode.entities });
-    expect(r!.diode.readBack!.error).toBe('Diode refused RetrieveIngestionLogs (UNAUTHENTICATED: missing or invalid authorization: scope diode:read required): the reconciler requires the diode:read scope, which this credential\'s token does not carry');
+    expect(r!.diode.readBack!.error).toBe(
+      "Diode refused RetrieveIngestionLogs (UNAUTHENTICATED: missing or invalid authorization: scope diode:read required): the reconciler requires the diode:read scope, which this credential's token does not carry",
+    );
     expect(ingester.events.filter((e) => e.type === 'retrieve').map((e) => e.code)).toEqual([GrpcCode.UNAUTHENTICATED, GrpcCode.UNAUTHENTICATED]);
     expect(lines.filter((l) => l.msg === 'diode read-back unavailable')).toHaveLength(1);
     // The refusal comes at the first phase boundary (after the tags); every phase went out all
     // the same, in order, without waiting.
     expect(ingester.events.map((e) => `${e.type}:${e.code}`)).toEqual([
-      'ingest:0', `retrieve:${GrpcCode.UNAUTHENTICATED}`, `retrieve:${GrpcCode.UNAUTHENTICATED}`, 'ingest:0', 'ingest:0', 'ingest:0', 'ingest:0',
+      'ingest:0',
+      `retrieve:${GrpcCode.UNAUTHENTICATED}`,
+      `retrieve:${GrpcCode.UNAUTHENTICATED}`,
+      'ingest:0',
+      'ingest:0',
+      'ingest:0',
+      'ingest:0',
     ]);
     expect(acceptedIngests().map(phasesOf)).toEqual(ONE_REQUEST_PER_PHASE);
   });
@@ -206,7 +248,9 @@ describe('diode.read_back', () => {
     await a.stop(0);
     expect(r!.status).toBe('success');
     expect(r!.diode.readBack).toMatchObject({ status: 'unavailable', unconfirmed: r!.diode.entities });
-    expect(r!.diode.readBack!.error).toMatch(/^Diode does not serve \/diode\/diode\.v1\.ReconcilerService\/RetrieveIngestionLogs \(UNIMPLEMENTED: .*\): a release without ReconcilerService, or a proxy that does not route it$/);
+    expect(r!.diode.readBack!.error).toMatch(
+      /^Diode does not serve \/diode\/diode\.v1\.ReconcilerService\/RetrieveIngestionLogs \(UNIMPLEMENTED: .*\): a release without ReconcilerService, or a proxy that does not route it$/,
+    );
     expect(lines.filter((l) => l.msg === 'diode read-back unavailable')).toHaveLength(1);
   });
 });
@@ -231,7 +275,7 @@ describe('phases in order', () => {
     }
   };
 
-  it('with read-back: each phase is sent only after the previous phase\'s logs are final', async () => {
+  it("with read-back: each phase is sent only after the previous phase's logs are final", async () => {
     ingester = await new FakeDiodeIngester().start();
     // Listings that see each request's logs still queued, phase by phase.
     const queued = [3, 1, 2, 0, 1];
@@ -252,10 +296,9 @@ describe('phases in order', () => {
       else seen.at(-1)!.push((e.logs ?? []).filter((l) => l.requestId === ids[seen.length - 1]).map((l) => l.state));
     }
     const sizes = acceptedIngests().map((x) => x.request.entities.length);
-    expect(seen).toEqual(queued.map((q, k) => [
-      ...Array<string[]>(q).fill(Array<string>(sizes[k]!).fill('queued')),
-      Array<string>(sizes[k]!).fill('reconciled'),
-    ]));
+    expect(seen).toEqual(
+      queued.map((q, k) => [...Array<string[]>(q).fill(Array<string>(sizes[k]!).fill('queued')), Array<string>(sizes[k]!).fill('reconciled')]),
+    );
     expect(r!.diode.readBack).toMatchObject({ status: 'complete', applied: r!.diode.entities, failed: 0, unconfirmed: 0, polls: 12 });
   });
 
@@ -286,8 +329,19 @@ describe('listing the logs', () => {
     // (queued for one listing: two); never the requests already final.
     expect(ingester.retrieveRequests.map((q) => q.request_id)).toEqual([p1, p2, p3, p3, p3, p4, p5, p5]);
     expect(ingester.events.map((e) => (e.type === 'ingest' ? `ingest ${e.requestId}` : `list ${e.requestId}`))).toEqual([
-      `ingest ${p1}`, `list ${p1}`, `ingest ${p2}`, `list ${p2}`, `ingest ${p3}`, `list ${p3}`, `list ${p3}`, `list ${p3}`,
-      `ingest ${p4}`, `list ${p4}`, `ingest ${p5}`, `list ${p5}`, `list ${p5}`,
+      `ingest ${p1}`,
+      `list ${p1}`,
+      `ingest ${p2}`,
+      `list ${p2}`,
+      `ingest ${p3}`,
+      `list ${p3}`,
+      `list ${p3}`,
+      `list ${p3}`,
+      `ingest ${p4}`,
+      `list ${p4}`,
+      `ingest ${p5}`,
+      `list ${p5}`,
+      `list ${p5}`,
     ]);
     expect(ingester.retrieveRequests.every((q) => q.page_token === '' && q.page_size === 500 && Number(q.ingestion_ts_start) > 0)).toBe(true);
     expect(r!.diode.readBack).toMatchObject({ status: 'complete', failed: 0, unconfirmed: 0, polls: 8 });
@@ -313,7 +367,14 @@ describe('listing the logs', () => {
     // ignored there. Listings 3 and 4 (12 and 17 logs first, asked for without a request id):
     // 2 pages each. Listing 5 (the last phase's 10): one page.
     expect(ingester.retrieveRequests.map((q) => [q.request_id, q.page_token])).toEqual([
-      [p1, ''], [p2, ''], [p2, '2:10'], ['', ''], ['', '3:10'], ['', ''], ['', '4:10'], ['', ''],
+      [p1, ''],
+      [p2, ''],
+      [p2, '2:10'],
+      ['', ''],
+      ['', '3:10'],
+      ['', ''],
+      ['', '4:10'],
+      ['', ''],
     ]);
     expect(r!.diode.readBack).toMatchObject({ status: 'complete', applied: total, unconfirmed: 0, polls: 5 });
   });
@@ -337,14 +398,22 @@ describe('failed entities and Diode folding identical resends into earlier logs'
     const sentBefore = () => entitiesOf(acceptedIngests().map((x) => x.bytes)).length;
     let n = sentBefore();
     const [r2] = await a.once();
-    expect(entitiesOf(acceptedIngests().map((x) => x.bytes)).slice(n).map(idOf)).toEqual([failedId]);
+    expect(
+      entitiesOf(acceptedIngests().map((x) => x.bytes))
+        .slice(n)
+        .map(idOf),
+    ).toEqual([failedId]);
     expect(r2!.diode.readBack).toMatchObject({ status: 'timeout', applied: 0, failed: 0, unconfirmed: 1 });
     expect(r2!.diode.failed).toEqual([]);
     // Run 3: never confirmed, so sent again; this time its log says applied.
     ingester.scriptLogs(() => ({ state: 'reconciled' }));
     n = sentBefore();
     const [r3] = await a.once();
-    expect(entitiesOf(acceptedIngests().map((x) => x.bytes)).slice(n).map(idOf)).toEqual([failedId]);
+    expect(
+      entitiesOf(acceptedIngests().map((x) => x.bytes))
+        .slice(n)
+        .map(idOf),
+    ).toEqual([failedId]);
     expect(r3!.diode.readBack).toMatchObject({ status: 'complete', applied: 1, unconfirmed: 0 });
     // Run 4: confirmed, nothing to send.
     const [r4] = await a.once();

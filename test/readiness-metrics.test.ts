@@ -88,11 +88,16 @@ describe('metrics and readiness', () => {
       now += 2 * YEAR_MAX * 1000 + 1000;
       const r3 = await fetch(`${base}/readyz`);
       const age = 2 * YEAR_MAX + 1;
-      expect([r3.status, await r3.text()]).toEqual([503, `not ready\npolicy pve: last success ${new Date(lastSuccess).toISOString()}, ${age} s ago, more than 2 schedule intervals (${2 * YEAR_MAX} s)\n`]);
+      expect([r3.status, await r3.text()]).toEqual([
+        503,
+        `not ready\npolicy pve: last success ${new Date(lastSuccess).toISOString()}, ${age} s ago, more than 2 schedule intervals (${2 * YEAR_MAX} s)\n`,
+      ]);
       expect(value(await metrics(), 'diode_agent_policy_overdue{policy="pve"}')).toBe(1);
-      const status = await (await fetch(`${base}/status`)).json() as { agent: Record<string, unknown>; policies: Array<Record<string, unknown>> };
+      const status = (await (await fetch(`${base}/status`)).json()) as { agent: Record<string, unknown>; policies: Array<Record<string, unknown>> };
       expect(status.agent.ready).toBe(false);
-      expect(status.agent.overdue_policies).toEqual([{ policy: 'pve', last_success: new Date(lastSuccess).toISOString(), age_seconds: age, max_age_seconds: 2 * YEAR_MAX }]);
+      expect(status.agent.overdue_policies).toEqual([
+        { policy: 'pve', last_success: new Date(lastSuccess).toISOString(), age_seconds: age, max_age_seconds: 2 * YEAR_MAX },
+      ]);
       expect(status.policies[0]!.last_success).toBe(new Date(lastSuccess).toISOString());
 
       // A failed collection neither counts as a success nor touches the quality gauges.

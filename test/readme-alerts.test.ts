@@ -46,11 +46,23 @@ describe('README: Operating it', () => {
     const exposed = seriesNames(await registered());
     expect([...used].filter((n) => !exposed.has(n))).toEqual([]);
     // Every rule names at least one agent metric (no rule about something else by mistake).
-    expect(rules.groups.flatMap((g) => g.rules).filter((r) => !/\bdiode_agent_/.test(r.expr)).map((r) => r.alert)).toEqual([]);
+    expect(
+      rules.groups
+        .flatMap((g) => g.rules)
+        .filter((r) => !/\bdiode_agent_/.test(r.expr))
+        .map((r) => r.alert),
+    ).toEqual([]);
     expect([...used].sort()).toEqual([
-      'diode_agent_build_info', 'diode_agent_inventory_addresses_dropped', 'diode_agent_inventory_duplicate_names_skipped', 'diode_agent_inventory_guests_without_agent',
-      'diode_agent_last_success_timestamp_seconds', 'diode_agent_policy_overdue', 'diode_agent_runs_total', 'diode_agent_schedule_interval_seconds',
-      'diode_agent_snapshots_dropped_total', 'diode_agent_state_save_failures_total',
+      'diode_agent_build_info',
+      'diode_agent_inventory_addresses_dropped',
+      'diode_agent_inventory_duplicate_names_skipped',
+      'diode_agent_inventory_guests_without_agent',
+      'diode_agent_last_success_timestamp_seconds',
+      'diode_agent_policy_overdue',
+      'diode_agent_runs_total',
+      'diode_agent_schedule_interval_seconds',
+      'diode_agent_snapshots_dropped_total',
+      'diode_agent_state_save_failures_total',
     ]);
   });
 });

@@ -67,7 +67,11 @@ describe('upstream faults', () => {
       attempts.set(path, tries);
       const i = index.get(path)!;
       if (tries > 1) return undefined;
-      return i % 4 === 0 ? { status: 503, statusText: 'Service Unavailable' } : i % 7 === 0 ? { status: 429, statusText: 'Too Many Requests', headers: { 'retry-after': '0' } } : undefined;
+      return i % 4 === 0
+        ? { status: 503, statusText: 'Service Unavailable' }
+        : i % 7 === 0
+          ? { status: 429, statusText: 'Too Many Requests', headers: { 'retry-after': '0' } }
+          : undefined;
     };
     const a = harness(ingester, pve).agent();
     const [r] = await a.once();
@@ -130,7 +134,8 @@ describe('Diode faults', () => {
     // A later change goes out as a delta of the delivered snapshot.
     const other = scenario.guests[1]!.resource;
     other.maxmem = 5368709120;
-    const memoryOf = (name: unknown) => (e: Record<string, unknown>) => (kindOf(e) === 'virtual_machine' && (e.virtual_machine as { name: string }).name === name ? (e.virtual_machine as { memory: number }).memory : undefined);
+    const memoryOf = (name: unknown) => (e: Record<string, unknown>) =>
+      kindOf(e) === 'virtual_machine' && (e.virtual_machine as { name: string }).name === name ? (e.virtual_machine as { memory: number }).memory : undefined;
     await waitFor(() => accepted().some((e) => memoryOf(other.name)(e) === 5120), 15_000);
     await a.stop(1000);
     // The first accepted requests are the newest pending snapshot, complete (at this size:
@@ -159,13 +164,19 @@ describe('Diode faults', () => {
     ingester.faults.push({ code: GrpcCode.RESOURCE_EXHAUSTED, message: 'slow down' });
     const [r1] = await a.once();
     expect(r1?.status).toBe('success');
-    expect(ingester.ingests.slice(0, 2).map((r) => [r.code, r.request.id === ingester.ingests[1]!.request.id])).toEqual([[GrpcCode.RESOURCE_EXHAUSTED, true], [0, true]]);
+    expect(ingester.ingests.slice(0, 2).map((r) => [r.code, r.request.id === ingester.ingests[1]!.request.id])).toEqual([
+      [GrpcCode.RESOURCE_EXHAUSTED, true],
+      [0, true],
+    ]);
     scenario.guests[1]!.resource.maxmem = 1073741824;
     ingester.expireTokens();
     const before = ingester.ingests.length;
     const [r2] = await a.once();
     expect(r2?.status).toBe('success');
-    expect(ingester.ingests.slice(before).map((r) => [r.code, r.authorization])).toEqual([[GrpcCode.UNAUTHENTICATED, 'Bearer tok-1'], [0, 'Bearer tok-2']]);
+    expect(ingester.ingests.slice(before).map((r) => [r.code, r.authorization])).toEqual([
+      [GrpcCode.UNAUTHENTICATED, 'Bearer tok-1'],
+      [0, 'Bearer tok-2'],
+    ]);
     expect(ingester.tokenRequests).toHaveLength(2);
     scenario.guests[1]!.resource.maxmem = 2147483648;
     ingester.faults.push({ code: GrpcCode.UNKNOWN, message: 'validation: bad virtual machine' });
@@ -191,7 +202,9 @@ describe('delta and staleness', () => {
     await a.stop(0);
     expect(r3?.sent).toEqual({ virtual_machine: 1 });
     const last = accepted().slice(first);
-    expect(last.map((e) => (e.virtual_machine as { name: string; vcpus: number })).map((v) => [v.name, v.vcpus])).toEqual([[scenario.guests[3]!.resource.name, 12]]);
+    expect(last.map((e) => e.virtual_machine as { name: string; vcpus: number }).map((v) => [v.name, v.vcpus])).toEqual([
+      [scenario.guests[3]!.resource.name, 12],
+    ]);
   });
 
   it('marks a deleted VM stale after stale_after_runs runs, and not before', async () => {
@@ -199,7 +212,10 @@ describe('delta and staleness', () => {
     h.writePolicy('stale_after_runs: 2\n');
     const a = h.agent();
     await a.once();
-    const gone = scenario.guests.splice(scenario.guests.findIndex((g) => g.resource.type === 'lxc'), 1)[0]!;
+    const gone = scenario.guests.splice(
+      scenario.guests.findIndex((g) => g.resource.type === 'lxc'),
+      1,
+    )[0]!;
     const n0 = accepted().length;
     const req0 = ingester.ingests.length;
     const [r1] = await a.once();
@@ -210,7 +226,10 @@ describe('delta and staleness', () => {
     const stale = accepted().slice(n0);
     // Phase by phase, one request each: the custom field, the VM, its interface, its IP.
     expect(ingester.ingests.slice(req0).map((r) => [r.code, r.request.entities.map(kindOf)])).toEqual([
-      [0, ['custom_field']], [0, ['virtual_machine']], [0, ['vm_interface']], [0, ['ip_address']],
+      [0, ['custom_field']],
+      [0, ['virtual_machine']],
+      [0, ['vm_interface']],
+      [0, ['ip_address']],
     ]);
     expect(stale.map(kindOf)).toEqual(['custom_field', 'virtual_machine', 'vm_interface', 'ip_address']);
     const vm = stale[1]!.virtual_machine as { name: string; status: string; custom_fields?: Record<string, unknown> };
@@ -243,7 +262,12 @@ describe('crash safety', () => {
     const before = ingester.ingests.length;
     const r = await exec(process.execPath, [join(root, 'bin/diode-agent.js'), 'once', '-c', h.configFile], { env });
     expect(r.stdout).toMatch(/pve \(pve\): success/);
-    const resent = entitiesOf(ingester.ingests.slice(before).filter((x) => x.code === 0).map((x) => x.bytes));
+    const resent = entitiesOf(
+      ingester.ingests
+        .slice(before)
+        .filter((x) => x.code === 0)
+        .map((x) => x.bytes),
+    );
     expect(resent.length).toBe(firstCount);
   });
 });

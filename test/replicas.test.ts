@@ -15,7 +15,6 @@ import { hasRedis } from './helpers/redis.ts';
  */
 const root = new URL('..', import.meta.url).pathname;
 
-
 let redisProc: ChildProcess;
 let redis: Redis;
 let redisUrl: string;
@@ -43,7 +42,9 @@ afterAll(async () => {
 
 function startReplica(name: string): ChildProcess {
   const dir = mkdtempSync(join(tmpdir(), `replica-${name}-`));
-  writeFileSync(join(dir, 'agent.yaml'), `
+  writeFileSync(
+    join(dir, 'agent.yaml'),
+    `
 agent:
   name: ${name}
   state_dir: ./state
@@ -61,8 +62,12 @@ policies:
     run_at_start: false
     delta: false
     config: { BOOTSTRAP: true }
-`);
-  const p = spawn(process.execPath, [join(root, 'bin/diode-agent.js'), 'run', '-c', join(dir, 'agent.yaml')], { env: { ...process.env, DIODE_CLIENT_SECRET: ingester.opts.clientSecret }, stdio: 'ignore' });
+`,
+  );
+  const p = spawn(process.execPath, [join(root, 'bin/diode-agent.js'), 'run', '-c', join(dir, 'agent.yaml')], {
+    env: { ...process.env, DIODE_CLIENT_SECRET: ingester.opts.clientSecret },
+    stdio: 'ignore',
+  });
   procs.push(p);
   return p;
 }

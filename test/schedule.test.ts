@@ -43,7 +43,7 @@ function capture(): { log: Logger; lines: Array<Record<string, unknown>> } {
   return { log, lines };
 }
 
-describe('a policy file\'s schedule settings', () => {
+describe("a policy file's schedule settings", () => {
   it('jitter and timezone reach node-cron as maxRandomDelay (ms) and timezone', async () => {
     const createTask = vi.spyOn(cron, 'createTask');
     const h = harness(ingester, pve, { schedule: '0 9 * * *' });

@@ -32,9 +32,16 @@ beforeAll(async () => {
   scenario.cluster = 'echo';
   const handler = pveHandler(scenario, TOKEN);
   const echo = (req: { headers: Record<string, unknown> }) => `no route to host (request had ${String(req.headers.authorization)})`;
-  pveWarn = await startFakeHttps((req) => (req.path.startsWith('/api2/json/nodes/pve2/') ? { status: 595, statusText: echo(req), body: { data: null } } : handler(req)));
+  pveWarn = await startFakeHttps((req) =>
+    req.path.startsWith('/api2/json/nodes/pve2/') ? { status: 595, statusText: echo(req), body: { data: null } } : handler(req),
+  );
   // /version answers first, so the run's error names it whatever order the requests go out in.
-  pveFail = await startFakeHttps((req) => ({ status: 401, statusText: `authentication failed: ${String(req.headers.authorization)}`, body: { data: null }, delayMs: req.path.endsWith('/version') ? 0 : 300 }));
+  pveFail = await startFakeHttps((req) => ({
+    status: 401,
+    statusText: `authentication failed: ${String(req.headers.authorization)}`,
+    body: { data: null },
+    delayMs: req.path.endsWith('/version') ? 0 : 300,
+  }));
   ingester = await new FakeDiodeIngester({ clientSecret: DIODE_SECRET }).start();
   ingester.faultFn = () => ({ code: GrpcCode.INVALID_ARGUMENT, message: `entity 1: rejected for client ${DIODE_SECRET}` });
   const dir = mkdtempSync(join(tmpdir(), 'secrets-once-'));
@@ -42,7 +49,9 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'policies', 'a-warn.yaml'), `name: echo-warn\ncollector: pve\nconfig:\n${pveLabConfigYaml(pveWarn.port)}\n`);
   writeFileSync(join(dir, 'policies', 'b-fail.yaml'), `name: echo-fail\ncollector: pve\nconfig:\n${pveLabConfigYaml(pveFail.port)}\n`);
   writeFileSync(join(dir, 'client-secret'), `${DIODE_SECRET}\n`);
-  writeFileSync(join(dir, 'agent.yaml'), `
+  writeFileSync(
+    join(dir, 'agent.yaml'),
+    `
 agent:
   state_dir: ./state
   log_level: trace
@@ -53,7 +62,8 @@ diode:
   max_attempts: 1
 policies:
   dir: ./policies
-`);
+`,
+  );
   const env = { PATH: process.env.PATH, PVE_TOKEN: PVE_SECRET, DIODE_CLIENT_ID: ingester.opts.clientId };
   try {
     const r = await exec(process.execPath, [join(root, 'bin/diode-agent.js'), 'once', '-c', join(dir, 'agent.yaml')], { env });
@@ -77,7 +87,10 @@ function forms(secret: string): string[] {
 
 describe('once against upstreams that echo the credential', () => {
   it('prints a summary with every echoed secret masked', () => {
-    const summary = out.stdout.replace(/ in \d+\.\d\ds,/g, ' in T,').split(`127.0.0.1:${pveFail.port}`).join('127.0.0.1:PORT');
+    const summary = out.stdout
+      .replace(/ in \d+\.\d\ds,/g, ' in T,')
+      .split(`127.0.0.1:${pveFail.port}`)
+      .join('127.0.0.1:PORT');
     expect(summary).toBe(`echo-warn (pve): failed in T, 12 API requests, 1 warnings
   entities: tag 6, custom_field 12, cluster_type 1, cluster 1, platform 3, vlan 3, vm_interface 3, interface 2, ip_address 7, prefix 3, virtual_machine 4, virtual_disk 4, device 2
   sent: 0 entities in 0 requests (0 bytes)
@@ -92,8 +105,13 @@ echo-fail (pve): failed in T, 4 API requests, 0 warnings
 
   it('logs with every secret masked, also where JSON escaped it', () => {
     for (const f of [...forms(PVE_SECRET), ...forms(DIODE_SECRET)]) expect(out.stderr).not.toContain(f);
-    const lines = out.stderr.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(lines.find((l) => l.msg === 'collector warning')?.reason).toBe("GET /nodes/pve2/status: HTTP 595 no route to host (request had PVEAPIToken=root@pam!netbox=[REDACTED]); node data and its guests' details skipped");
+    const lines = out.stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.find((l) => l.msg === 'collector warning')?.reason).toBe(
+      "GET /nodes/pve2/status: HTTP 595 no route to host (request had PVEAPIToken=root@pam!netbox=[REDACTED]); node data and its guests' details skipped",
+    );
     expect((lines.find((l) => l.msg === 'delivery failed; the next run resends everything')?.err as { message?: string } | undefined)?.message).toBe(
       // The error as pino's serializer writes it: its message, then each cause's.
       'Diode INVALID_ARGUMENT: entity 1: rejected for client [REDACTED]: Diode INVALID_ARGUMENT: entity 1: rejected for client [REDACTED]: 3 INVALID_ARGUMENT: entity 1: rejected for client [REDACTED]',
@@ -104,7 +122,10 @@ echo-fail (pve): failed in T, 4 API requests, 0 warnings
 describe('crash reports', () => {
   async function crash(mode: string): Promise<{ code: number; stdout: string; stderr: string }> {
     const dir = mkdtempSync(join(tmpdir(), 'secrets-crash-'));
-    writeFileSync(join(dir, 'agent.yaml'), 'diode:\n  target: grpc://127.0.0.1:1/diode\n  client_id: agent\n  client_secret: ${env:CRASH_SECRET}\npolicies: []\n');
+    writeFileSync(
+      join(dir, 'agent.yaml'),
+      'diode:\n  target: grpc://127.0.0.1:1/diode\n  client_id: agent\n  client_secret: ${env:CRASH_SECRET}\npolicies: []\n',
+    );
     const env = { PATH: process.env.PATH, CRASH_SECRET: DIODE_SECRET, CRASH_MODE: mode };
     const preload = join(root, 'test/fixtures/crash-after-output.mjs');
     try {
@@ -115,7 +136,10 @@ describe('crash reports', () => {
     }
   }
 
-  it.each([['throw', 'uncaught exception'], ['reject', 'unhandled rejection']])('%s: the uncaught exception handler masks secrets in the trace, its properties and causes', async (mode, what) => {
+  it.each([
+    ['throw', 'uncaught exception'],
+    ['reject', 'unhandled rejection'],
+  ])('%s: the uncaught exception handler masks secrets in the trace, its properties and causes', async (mode, what) => {
     const r = await crash(mode);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/agent\.yaml: OK \(0 policies: \)\n$/);

@@ -51,9 +51,15 @@ beforeAll(async () => {
   ingester = await new FakeDiodeIngester().start();
   const redisPort = await freePort();
   statusPort = await freePort();
-  if (hasRedis) redisProc = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--requirepass', REDIS_PASSWORD], { stdio: 'ignore' });
+  if (hasRedis)
+    redisProc = spawn(
+      'redis-server',
+      ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--requirepass', REDIS_PASSWORD],
+      { stdio: 'ignore' },
+    );
   const pin = `"${TEST_CERT_FINGERPRINT}"`;
-  config = tempAgent(`
+  config = tempAgent(
+    `
 agent:
   state_dir: ./state
   log_level: trace
@@ -65,12 +71,14 @@ diode:
   max_attempts: 1
 policies:
   dir: ./policies
-${hasRedis ? `coordination:\n  redis_url: redis://:${encodeURIComponent(REDIS_PASSWORD)}@127.0.0.1:${redisPort}/0\n` : ''}`, {
-    'pbs.yaml': `name: pbs-echo\ncollector: pbs\nconfig:\n  PBS_HOST: 127.0.0.1\n  PBS_PORT: ${pbs.port}\n  PBS_TOKEN_ID: "netbox@pbs!discovery"\n  PBS_TOKEN_SECRET: \${env:PBS_SECRET}\n  PBS_FINGERPRINT: ${pin}\n`,
-    'pdm.yaml': `name: pdm-echo\ncollector: pdm\nconfig:\n  PDM_HOST: 127.0.0.1\n  PDM_PORT: ${pdm.port}\n  PDM_TOKEN_ID: "netbox@pdm!discovery"\n  PDM_TOKEN_SECRET: \${file:../pdm-secret}\n  PDM_FINGERPRINT: ${pin}\n`,
-    // Written literally in the policy, not through ${env:}: a secret all the same.
-    'ceph.yaml': `name: ceph-echo\ncollector: ceph\nconfig:\n  CEPH_SOURCE: dashboard\n  CEPH_URL: https://127.0.0.1:${ceph.port}\n  CEPH_USER: netbox-ro\n  CEPH_PASSWORD: ${JSON.stringify(CEPH_PASSWORD)}\n  CEPH_FINGERPRINT: ${pin}\n`,
-  });
+${hasRedis ? `coordination:\n  redis_url: redis://:${encodeURIComponent(REDIS_PASSWORD)}@127.0.0.1:${redisPort}/0\n` : ''}`,
+    {
+      'pbs.yaml': `name: pbs-echo\ncollector: pbs\nconfig:\n  PBS_HOST: 127.0.0.1\n  PBS_PORT: ${pbs.port}\n  PBS_TOKEN_ID: "netbox@pbs!discovery"\n  PBS_TOKEN_SECRET: \${env:PBS_SECRET}\n  PBS_FINGERPRINT: ${pin}\n`,
+      'pdm.yaml': `name: pdm-echo\ncollector: pdm\nconfig:\n  PDM_HOST: 127.0.0.1\n  PDM_PORT: ${pdm.port}\n  PDM_TOKEN_ID: "netbox@pdm!discovery"\n  PDM_TOKEN_SECRET: \${file:../pdm-secret}\n  PDM_FINGERPRINT: ${pin}\n`,
+      // Written literally in the policy, not through ${env:}: a secret all the same.
+      'ceph.yaml': `name: ceph-echo\ncollector: ceph\nconfig:\n  CEPH_SOURCE: dashboard\n  CEPH_URL: https://127.0.0.1:${ceph.port}\n  CEPH_USER: netbox-ro\n  CEPH_PASSWORD: ${JSON.stringify(CEPH_PASSWORD)}\n  CEPH_FINGERPRINT: ${pin}\n`,
+    },
+  );
   writeFileSync(join(config.dir, 'pdm-secret'), `${PDM_SECRET}\n`);
 }, 30_000);
 
@@ -88,7 +96,10 @@ describe('PBS, PDM, Ceph and Redis secrets', () => {
     expectNoSecret('stdout', r.stdout);
     expectNoSecret('stderr', r.stderr);
     // The echoes did reach the output, masked: each policy failed with the upstream's reason.
-    const errors = r.stdout.split('\n').filter((l) => l.startsWith('  error: ')).map((l) => l.replace(/127\.0\.0\.1:\d+/, 'HOST'));
+    const errors = r.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('  error: '))
+      .map((l) => l.replace(/127\.0\.0\.1:\d+/, 'HOST'));
     expect(errors).toEqual([
       '  error: collection failed: dashboard login as netbox-ro failed: HTTP 401 authentication failed: {"username":"netbox-ro","password":"[REDACTED]"}',
       '  error: collection failed: Proxmox Backup Server at HOST could not be read: GET /version: HTTP 401 authentication failed: PBSAPIToken=netbox@pbs!discovery:[REDACTED] (check PBS_TOKEN_ID and PBS_TOKEN_SECRET)',

@@ -93,7 +93,7 @@ describe('the state of a deleted policy (state directory)', () => {
     expect(readdirSync(stateDir)).toEqual(['gone.state', 'pve.state']);
   });
 
-  it('is kept at start-up while a policy file does not load: it may be that policy\'s', async () => {
+  it("is kept at start-up while a policy file does not load: it may be that policy's", async () => {
     const { h, stateDir } = await withStates(['typo']);
     writeFileSync(join(h.dir, 'policies', 'typo.yaml'), 'name: typo\ncollector: pve\nconfig: { PROXMOX_PORT: x, BOOTSTRAP: true }\n');
     const { log, lines } = capture();

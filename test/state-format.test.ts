@@ -40,7 +40,9 @@ describe('a damaged state file', () => {
     const [r2] = await a.once();
     expect(r2).toMatchObject({ status: 'success', delivery: { full: true, reason: 'state unreadable', planned: everything } });
     expect(accepted().length).toBe(2 * everything);
-    expect(lines.filter((l) => l.msg === 'state unreadable, doing a full resync').map((l) => l.reason)).toEqual([`${file} is corrupt: checksum mismatch (truncated or damaged)`]);
+    expect(lines.filter((l) => l.msg === 'state unreadable, doing a full resync').map((l) => l.reason)).toEqual([
+      `${file} is corrupt: checksum mismatch (truncated or damaged)`,
+    ]);
     const [r3] = await a.once();
     expect(r3?.delivery).toMatchObject({ full: false, reason: 'delta', planned: 0 });
     expect(accepted().length).toBe(2 * everything);

@@ -28,7 +28,14 @@ afterEach(async () => {
   await pve.close();
 });
 
-const metricValue = (text: string, line: string) => Number(text.split('\n').find((l) => l.startsWith(line))?.split(' ').pop());
+const metricValue = (text: string, line: string) =>
+  Number(
+    text
+      .split('\n')
+      .find((l) => l.startsWith(line))
+      ?.split(' ')
+      .pop(),
+  );
 
 describe('status server', () => {
   it('reports readiness, /status and /metrics after a successful and a failed run, with no secret', async () => {
@@ -45,7 +52,10 @@ describe('status server', () => {
       await a.run(policy);
       pveDown = true;
       await a.run(policy);
-      const status = await (await fetch(`${base}/status`)).json() as { agent: { ready: boolean }; policies: Array<Record<string, unknown> & { last_run: Record<string, unknown> }> };
+      const status = (await (await fetch(`${base}/status`)).json()) as {
+        agent: { ready: boolean };
+        policies: Array<Record<string, unknown> & { last_run: Record<string, unknown> }>;
+      };
       expect(status.agent.ready).toBe(true);
       expect(status.policies).toHaveLength(1);
       const p = status.policies[0]!;
@@ -86,7 +96,9 @@ describe('replay', () => {
     const files = listDryRunFiles(dryDir);
     const res = await exec(process.execPath, [join(root, 'bin/diode-agent.js'), 'replay', dryDir, '-c', h.configFile], { env: h.env });
     expect(res.stdout).toBe(`replayed ${files.length} of ${files.length} files\n`);
-    expect(ingester.ingests.map((x) => [x.code, Buffer.from(x.bytes).toString('base64')])).toEqual(files.map((f) => [GrpcCode.OK, Buffer.from(readDryRunFile(f)).toString('base64')]));
+    expect(ingester.ingests.map((x) => [x.code, Buffer.from(x.bytes).toString('base64')])).toEqual(
+      files.map((f) => [GrpcCode.OK, Buffer.from(readDryRunFile(f)).toString('base64')]),
+    );
     const direct = await new FakeDiodeIngester().start();
     try {
       const b = harness(direct, pve).agent();

@@ -46,7 +46,9 @@ describe('diode-agent validate on broken configs (test/cases/config)', () => {
   }
 
   it('runs through tsx where Node has no type stripping (Node 22.12 to 22.17)', async () => {
-    const r = await run(process.execPath, ['--no-experimental-strip-types', cli, 'validate', '-c', join(root, 'agent.yaml')], { env: { PATH: process.env.PATH } });
+    const r = await run(process.execPath, ['--no-experimental-strip-types', cli, 'validate', '-c', join(root, 'agent.yaml')], {
+      env: { PATH: process.env.PATH },
+    });
     expect(r.stdout).toMatch(/agent\.yaml: OK \(1 policy: pve-bootstrap\)/);
   });
 
@@ -58,23 +60,33 @@ describe('diode-agent validate on broken configs (test/cases/config)', () => {
 });
 
 describe('coordination.redis_url problems are config errors, the password masked', () => {
-  const config = 'agent:\n  state_dir: ./state\n  status: { enabled: false }\ndiode:\n  dry_run: true\ncoordination:\n  redis_url: ${env:REDIS_URL}\npolicies:\n  - { name: boot, collector: pve, config: { BOOTSTRAP: true } }\n';
+  const config =
+    'agent:\n  state_dir: ./state\n  status: { enabled: false }\ndiode:\n  dry_run: true\ncoordination:\n  redis_url: ${env:REDIS_URL}\npolicies:\n  - { name: boot, collector: pve, config: { BOOTSTRAP: true } }\n';
 
   it('run: port out of range', async () => {
     const file = tempConfig(config);
     const r = await agentCli(['run', '-c', file], { REDIS_URL: 'redis://:hunter2-PW@127.0.0.1:99999/0' });
-    expect(r).toEqual({ code: 2, stdout: '', stderr: `${file}:7:14: coordination.redis_url: port 99999 is out of range 1-65535 (redis://:[REDACTED]@127.0.0.1:99999/0)\n` });
+    expect(r).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `${file}:7:14: coordination.redis_url: port 99999 is out of range 1-65535 (redis://:[REDACTED]@127.0.0.1:99999/0)\n`,
+    });
   });
 
   it('once: malformed percent-encoding in the password', async () => {
     const file = tempConfig(config);
     const r = await agentCli(['once', '-c', file], { REDIS_URL: 'redis://:50%off-PW@127.0.0.1:6379/0' });
-    expect(r).toEqual({ code: 2, stdout: '', stderr: `${file}:7:14: coordination.redis_url: malformed percent-encoding in the password; write a literal "%" as %25 (redis://:[REDACTED]@127.0.0.1:6379/0)\n` });
+    expect(r).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `${file}:7:14: coordination.redis_url: malformed percent-encoding in the password; write a literal "%" as %25 (redis://:[REDACTED]@127.0.0.1:6379/0)\n`,
+    });
   });
 });
 
 describe('LOG_LEVEL', () => {
-  const config = 'agent:\n  state_dir: ./state\n  status: { enabled: false }\ndiode:\n  dry_run: true\npolicies:\n  - { name: boot, collector: pve, schedule: "0 0 1 1 *", config: { BOOTSTRAP: true } }\n';
+  const config =
+    'agent:\n  state_dir: ./state\n  status: { enabled: false }\ndiode:\n  dry_run: true\npolicies:\n  - { name: boot, collector: pve, schedule: "0 0 1 1 *", config: { BOOTSTRAP: true } }\n';
   const problem = 'environment: LOG_LEVEL: "bogus" is not a log level; expected one of fatal, error, warn, info, debug, trace, silent\n';
 
   it('validate reports an unknown level', async () => {
@@ -87,14 +99,20 @@ describe('LOG_LEVEL', () => {
 
   it('is reported with the problems of agent.yaml, and an empty LOG_LEVEL is unset', async () => {
     const file = tempConfig(config.replace('dry_run: true', 'dry_run: maybe'));
-    expect(await agentCli(['validate', '-c', file], { LOG_LEVEL: 'bogus' })).toEqual({ code: 1, stdout: '', stderr: `${file}:5:12: diode.dry_run: expected a boolean (true/false)\n${problem}` });
+    expect(await agentCli(['validate', '-c', file], { LOG_LEVEL: 'bogus' })).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `${file}:5:12: diode.dry_run: expected a boolean (true/false)\n${problem}`,
+    });
     expect(await agentCli(['validate', '-c', tempConfig(config)], { LOG_LEVEL: '' })).toMatchObject({ code: 0, stderr: '' });
   });
 });
 
 describe('diode.dry_run_output_dir that cannot be written', () => {
   it('once --dry-run: reported before anything runs, naming the key, the default under agent.state_dir and the path (no line: not from agent.yaml)', async () => {
-    const file = tempConfig('agent:\n  state_dir: ./state\n  status: { enabled: false }\ndiode:\n  target: grpc://127.0.0.1:1/diode\n  client_id: a\n  client_secret: s3cret-value\npolicies:\n  - { name: boot, collector: pve, config: { BOOTSTRAP: true } }\n');
+    const file = tempConfig(
+      'agent:\n  state_dir: ./state\n  status: { enabled: false }\ndiode:\n  target: grpc://127.0.0.1:1/diode\n  client_id: a\n  client_secret: s3cret-value\npolicies:\n  - { name: boot, collector: pve, config: { BOOTSTRAP: true } }\n',
+    );
     const dir = file.slice(0, -'/agent.yaml'.length);
     writeFileSync(join(dir, 'state'), 'a file where the directory should be');
     expect(await agentCli(['once', '--dry-run', '-c', file])).toEqual({
@@ -105,9 +123,15 @@ describe('diode.dry_run_output_dir that cannot be written', () => {
   });
 
   it('run with diode.dry_run: positioned at the key in agent.yaml', async () => {
-    const file = tempConfig('agent:\n  state_dir: ./state\n  status: { enabled: false }\ndiode:\n  dry_run: true\n  dry_run_output_dir: ./agent.yaml/out\npolicies:\n  - { name: boot, collector: pve, config: { BOOTSTRAP: true } }\n');
+    const file = tempConfig(
+      'agent:\n  state_dir: ./state\n  status: { enabled: false }\ndiode:\n  dry_run: true\n  dry_run_output_dir: ./agent.yaml/out\npolicies:\n  - { name: boot, collector: pve, config: { BOOTSTRAP: true } }\n',
+    );
     const dir = file.slice(0, -'/agent.yaml'.length);
-    expect(await agentCli(['run', '-c', file])).toEqual({ code: 2, stdout: '', stderr: `${file}:6:23: diode.dry_run_output_dir: cannot write dry-run files to ${dir}/agent.yaml/out: ${file} is not a directory\n` });
+    expect(await agentCli(['run', '-c', file])).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `${file}:6:23: diode.dry_run_output_dir: cannot write dry-run files to ${dir}/agent.yaml/out: ${file} is not a directory\n`,
+    });
   });
 });
 
@@ -118,12 +142,16 @@ describe('oversized configuration files', () => {
     const { mkdirSync } = await import('node:fs');
     mkdirSync(join(dir, 'policies'));
     writeFileSync(join(dir, 'policies', 'big.yaml'), `name: big\ncollector: pve\nconfig:\n  SITE_NAME: "${'x'.repeat(2 * 1024 * 1024)}"\n  BOOTSTRAP: true\n`);
-    expect(await agentCli(['validate', '-c', file])).toEqual({ code: 1, stdout: '', stderr: `${dir}/policies/big.yaml: file is too large (2097219 bytes; configuration files are limited to 1 MiB)\n` });
+    expect(await agentCli(['validate', '-c', file])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `${dir}/policies/big.yaml: file is too large (2097219 bytes; configuration files are limited to 1 MiB)\n`,
+    });
   });
 });
 
 describe('validate reports every problem at once', () => {
-  it('agent.yaml\'s and every policy\'s together, agent.yaml first', async () => {
+  it("agent.yaml's and every policy's together, agent.yaml first", async () => {
     const file = tempConfig('agent:\n  state_dir: ./state\ndiode:\n  dry_run: maybe\npolicies:\n  dir: ./policies\n');
     const dir = file.slice(0, -'/agent.yaml'.length);
     const { mkdirSync } = await import('node:fs');
@@ -142,7 +170,9 @@ describe('validate reports every problem at once', () => {
   });
 
   it('inline policies too, when only the rest of agent.yaml is invalid', async () => {
-    const file = tempConfig('agent:\n  nmae: x\ndiode:\n  dry_run: true\npolicies:\n  - { name: a, collector: pve, config: { PROXMOX_PORT: x, BOOTSTRAP: true } }\n');
+    const file = tempConfig(
+      'agent:\n  nmae: x\ndiode:\n  dry_run: true\npolicies:\n  - { name: a, collector: pve, config: { PROXMOX_PORT: x, BOOTSTRAP: true } }\n',
+    );
     expect(await validate(file)).toEqual({
       code: 1,
       stdout: '',
@@ -151,7 +181,8 @@ describe('validate reports every problem at once', () => {
   });
 
   it('a state directory that cannot be written, which would lose delta sync', async () => {
-    const body = (stateDir: string, extra = '') => `agent:\n  state_dir: ${stateDir}\ndiode:\n  target: grpc://127.0.0.1:1/diode\n  client_id: a\n  client_secret: s3cret-value\n${extra}policies:\n  - { name: boot, collector: pve, config: { BOOTSTRAP: true } }\n`;
+    const body = (stateDir: string, extra = '') =>
+      `agent:\n  state_dir: ${stateDir}\ndiode:\n  target: grpc://127.0.0.1:1/diode\n  client_id: a\n  client_secret: s3cret-value\n${extra}policies:\n  - { name: boot, collector: pve, config: { BOOTSTRAP: true } }\n`;
     const file = tempConfig(body('./agent.yaml/state'));
     const dir = file.slice(0, -'/agent.yaml'.length);
     expect(await validate(file)).toEqual({
@@ -167,11 +198,22 @@ describe('validate reports every problem at once', () => {
   });
 
   it('once warns about that state directory as it starts', async () => {
-    const file = tempConfig('agent:\n  state_dir: ./agent.yaml/state\n  status: { enabled: false }\ndiode:\n  target: grpc://127.0.0.1:1/diode\n  client_id: a\n  client_secret: s3cret-value\n  max_attempts: 1\npolicies:\n  - { name: boot, collector: pve, config: { BOOTSTRAP: true } }\n');
+    const file = tempConfig(
+      'agent:\n  state_dir: ./agent.yaml/state\n  status: { enabled: false }\ndiode:\n  target: grpc://127.0.0.1:1/diode\n  client_id: a\n  client_secret: s3cret-value\n  max_attempts: 1\npolicies:\n  - { name: boot, collector: pve, config: { BOOTSTRAP: true } }\n',
+    );
     const dir = file.slice(0, -'/agent.yaml'.length);
     const r = await agentCli(['once', '-c', file]);
-    const warned = r.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.key === 'agent.state_dir');
-    expect(warned.map((l) => [l.level, l.msg])).toEqual([[40, `${file}:2:14: agent.state_dir: cannot save the delta state in ${dir}/agent.yaml/state: ${file} is not a directory; every run would resend everything and be partial`]]);
+    const warned = r.stderr
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l.key === 'agent.state_dir');
+    expect(warned.map((l) => [l.level, l.msg])).toEqual([
+      [
+        40,
+        `${file}:2:14: agent.state_dir: cannot save the delta state in ${dir}/agent.yaml/state: ${file} is not a directory; every run would resend everything and be partial`,
+      ],
+    ]);
     expect(r.code).toBe(1);
   });
 });

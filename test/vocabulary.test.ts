@@ -43,7 +43,13 @@ const collectors = [...COLLECTORS.values()];
 
 describe('collector warning catalogs', () => {
   it('the code scan sees literals and ternaries, and leaves zod issue codes out', () => {
-    expect(emittedCodes(`ctx.warn({ code: 'x_a', subject }); code: r === 'why' ? 'x_b' : 'x_c', code: 'custom', code?: 'x_d' | 'x_e';`)).toEqual(['x_a', 'x_b', 'x_c', 'x_d', 'x_e']);
+    expect(emittedCodes(`ctx.warn({ code: 'x_a', subject }); code: r === 'why' ? 'x_b' : 'x_c', code: 'custom', code?: 'x_d' | 'x_e';`)).toEqual([
+      'x_a',
+      'x_b',
+      'x_c',
+      'x_d',
+      'x_e',
+    ]);
   });
 
   for (const c of collectors) {
@@ -69,7 +75,7 @@ describe('collector warning catalogs', () => {
     });
   }
 
-  it('every warning a golden case records is in its collector\'s catalog', () => {
+  it("every warning a golden case records is in its collector's catalog", () => {
     for (const c of collectors) {
       const catalog = new Set(c.warnings.map((w) => w.code));
       for (const name of readdirSync(new URL(`test/cases/${c.id}/`, ROOT))) {
@@ -98,7 +104,8 @@ describe('collector secret keys', () => {
   for (const c of collectors) {
     for (const key of c.secretKeys) {
       it(`${c.id}: ${key} is a config key, registered on substitution and redacted from logs`, () => {
-        const properties = (z.toJSONSchema(c.configSchema, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, unknown> }).properties ?? {};
+        const properties =
+          (z.toJSONSchema(c.configSchema, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, unknown> }).properties ?? {};
         expect(Object.keys(properties)).toContain(key);
         const value = `s3cr3t-${c.id}-${key}`;
         // A value written in the file (no ${…}) is registered because its key is declared secret.
@@ -115,4 +122,3 @@ describe('collector secret keys', () => {
     }
   }
 });
-

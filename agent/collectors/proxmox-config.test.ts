@@ -31,12 +31,17 @@ describe('parseNodeSiteMap', () => {
   });
   it('round-trips any map of node and site names', () => {
     const name = fc.string({ unit: fc.constantFrom(...'abcxyz019-_. '.split('')), minLength: 1, maxLength: 12 }).filter((s) => s.trim() !== '');
-    fc.assert(fc.property(fc.uniqueArray(fc.tuple(name, name), { selector: ([n]) => n.trim(), maxLength: 8 }), (pairs) => {
-      const text = pairs.map(([n, s]) => `${n}:${s}`).join(',');
-      expect(parseNodeSiteMap(text)).toEqual(Object.fromEntries(pairs.map(([n, s]) => [n.trim(), s.trim()])));
-    }));
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.tuple(name, name), { selector: ([n]) => n.trim(), maxLength: 8 }), (pairs) => {
+        const text = pairs.map(([n, s]) => `${n}:${s}`).join(',');
+        expect(parseNodeSiteMap(text)).toEqual(Object.fromEntries(pairs.map(([n, s]) => [n.trim(), s.trim()])));
+      }),
+    );
   });
   it('throws nothing but NodeSiteMapError on arbitrary input', () => {
-    fc.assert(fc.property(anyText, (s) => onlyTypedErrors(() => parseNodeSiteMap(s))), { numRuns: 2000 });
+    fc.assert(
+      fc.property(anyText, (s) => onlyTypedErrors(() => parseNodeSiteMap(s))),
+      { numRuns: 2000 },
+    );
   });
 });

@@ -54,18 +54,16 @@ export function parseNodeSiteMap(input: string): Record<string, string> {
  * after the union (not inside a branch), so a bad entry reports its own message instead of
  * zod's "Invalid input".
  */
-export const nodeSiteMapSchema = z
-  .union([z.string(), z.record(z.string().min(1), z.string().trim().min(1, 'site name is empty'))])
-  .transform((v, ctx) => {
-    if (typeof v !== 'string') return v;
-    try {
-      return parseNodeSiteMap(v);
-    } catch (err) {
-      if (!(err instanceof NodeSiteMapError)) throw err;
-      ctx.addIssue({ code: 'custom', message: err.message });
-      return z.NEVER;
-    }
-  });
+export const nodeSiteMapSchema = z.union([z.string(), z.record(z.string().min(1), z.string().trim().min(1, 'site name is empty'))]).transform((v, ctx) => {
+  if (typeof v !== 'string') return v;
+  try {
+    return parseNodeSiteMap(v);
+  } catch (err) {
+    if (!(err instanceof NodeSiteMapError)) throw err;
+    ctx.addIssue({ code: 'custom', message: err.message });
+    return z.NEVER;
+  }
+});
 
 /**
  * A PVE API connection: the seed's parameter names and defaults. Also taken by the ceph
@@ -75,10 +73,17 @@ export const nodeSiteMapSchema = z
 export const pveConnectionShape = {
   PROXMOX_HOST: hostname.optional(),
   PROXMOX_PORT: intish(1, 65535).default(8006),
-  PROXMOX_USER: z.string().regex(/^[^\s@!:=]+@[^\s@!:=]+$/, 'expected user@realm, e.g. root@pam').default('root@pam'),
+  PROXMOX_USER: z
+    .string()
+    .regex(/^[^\s@!:=]+@[^\s@!:=]+$/, 'expected user@realm, e.g. root@pam')
+    .default('root@pam'),
   // Either form (splitPveTokenId splits the whole id before this is checked; the pattern
   // takes it too so that editors accept it through the JSON Schema).
-  PROXMOX_TOKEN_NAME: z.string().min(1).regex(/^(?:[^\s@!:=]+@[^\s@!:=]+!)?[^\s!=@:]+$/, 'expected the token name (netbox, with the user in PROXMOX_USER) or the whole token id (root@pam!netbox)').optional(),
+  PROXMOX_TOKEN_NAME: z
+    .string()
+    .min(1)
+    .regex(/^(?:[^\s@!:=]+@[^\s@!:=]+!)?[^\s!=@:]+$/, 'expected the token name (netbox, with the user in PROXMOX_USER) or the whole token id (root@pam!netbox)')
+    .optional(),
   PROXMOX_TOKEN_VALUE: z.string().min(1).optional(),
   PROXMOX_SSL_VERIFY: boolish.default(false),
   PROXMOX_API_TIMEOUT: apiTimeout(),
@@ -105,7 +110,11 @@ export function splitPveTokenId(input: unknown, ctx: z.RefinementCtx): unknown {
   if (!m) return input;
   const [, user = '', name = ''] = m;
   if (c.PROXMOX_USER !== undefined && c.PROXMOX_USER !== user) {
-    ctx.addIssue({ code: 'custom', path: ['PROXMOX_TOKEN_NAME'], message: `names the user ${user}, but PROXMOX_USER is ${String(c.PROXMOX_USER)}; give the user once` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['PROXMOX_TOKEN_NAME'],
+      message: `names the user ${user}, but PROXMOX_USER is ${String(c.PROXMOX_USER)}; give the user once`,
+    });
   }
   return { ...c, PROXMOX_USER: user, PROXMOX_TOKEN_NAME: name };
 }
@@ -134,7 +143,8 @@ export const PVE_SERVICE: ApiService = {
   product: 'Proxmox VE',
   hint: (err) => {
     if (err instanceof HttpStatusError && err.status === 401) return ' (check PROXMOX_USER, PROXMOX_TOKEN_NAME and PROXMOX_TOKEN_VALUE)';
-    if (err instanceof HttpStatusError && err.status === 403) return ' (the token needs PVEAuditor on /; with privilege separation the token itself needs the ACL)';
+    if (err instanceof HttpStatusError && err.status === 403)
+      return ' (the token needs PVEAuditor on /; with privilege separation the token itself needs the ACL)';
     return '';
   },
 };
@@ -155,9 +165,15 @@ export const tokenId = z
   .regex(/^[^\s@!:]+@[^\s@!:]+![^\s@!:]+$/, 'expected user@realm!tokenname, e.g. root@pam!netbox');
 
 /** `*_TOKEN_USER`: the user part of a token id, user@realm. */
-export const tokenUser = z.string().trim().regex(/^[^\s@!:]+@[^\s@!:]+$/, 'expected user@realm, e.g. netbox@pbs');
+export const tokenUser = z
+  .string()
+  .trim()
+  .regex(/^[^\s@!:]+@[^\s@!:]+$/, 'expected user@realm, e.g. netbox@pbs');
 /** `*_TOKEN_NAME`: the token's own name, the part after "!". */
-export const tokenName = z.string().trim().regex(/^[^\s@!:]+$/, 'expected the token name alone, e.g. discovery');
+export const tokenName = z
+  .string()
+  .trim()
+  .regex(/^[^\s@!:]+$/, 'expected the token name alone, e.g. discovery');
 
 /**
  * The token is `<P>_TOKEN_ID: user@realm!name`, as PBS and PDM show it, or the same split
@@ -170,7 +186,8 @@ export function checkTokenForms(prefix: string, c: Record<string, unknown>, ctx:
   const user = `${prefix}_TOKEN_USER`;
   const name = `${prefix}_TOKEN_NAME`;
   if (c[id] !== undefined) {
-    for (const k of [user, name]) if (c[k] !== undefined) ctx.addIssue({ code: 'custom', path: [k], message: `give either ${id} or ${user} with ${name}, not both` });
+    for (const k of [user, name])
+      if (c[k] !== undefined) ctx.addIssue({ code: 'custom', path: [k], message: `give either ${id} or ${user} with ${name}, not both` });
     return;
   }
   if (c[user] === undefined && c[name] === undefined) {
@@ -180,4 +197,3 @@ export function checkTokenForms(prefix: string, c: Record<string, unknown>, ctx:
   if (c[user] === undefined) ctx.addIssue({ code: 'custom', path: [user], message: `is required with ${name} (or give ${id}: user@realm!tokenname)` });
   if (c[name] === undefined) ctx.addIssue({ code: 'custom', path: [name], message: `is required with ${user} (or give ${id}: user@realm!tokenname)` });
 }
-

@@ -11,7 +11,11 @@ import { COLLECTORS } from './registry.ts';
 const ROOT = new URL('../../', import.meta.url);
 const exists = (path: string): boolean => existsSync(new URL(path, ROOT));
 const read = (path: string): string => readFileSync(new URL(path, ROOT), 'utf8');
-const dirs = (path: string): string[] => readdirSync(new URL(path, ROOT), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+const dirs = (path: string): string[] =>
+  readdirSync(new URL(path, ROOT), { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort();
 
 /** What each collector has, `<id>` standing for its id. */
 export const REQUIRED_FILES = [
@@ -46,7 +50,11 @@ describe('collector registry', () => {
   });
 
   it('has one example policy per collector, of that collector', () => {
-    expect(readdirSync(new URL('policies/', ROOT)).filter((f) => f.endsWith('.example.yaml')).sort()).toEqual(ids.map((id) => `${id}.example.yaml`));
+    expect(
+      readdirSync(new URL('policies/', ROOT))
+        .filter((f) => f.endsWith('.example.yaml'))
+        .sort(),
+    ).toEqual(ids.map((id) => `${id}.example.yaml`));
   });
 
   for (const id of ids) {
@@ -68,7 +76,9 @@ describe('collector registry', () => {
 
       it('its golden cases run against a fake of test/fakes/', () => {
         expect(dirs(`test/cases/${id}`).length).toBeGreaterThan(0);
-        const fakes = [...read(`test/cases/${id}/harness.ts`).matchAll(/from '\.\.\/\.\.\/fakes\/([a-z0-9-]+)\.ts'/g)].map((m) => `test/fakes/${m[1] ?? ''}.ts`);
+        const fakes = [...read(`test/cases/${id}/harness.ts`).matchAll(/from '\.\.\/\.\.\/fakes\/([a-z0-9-]+)\.ts'/g)].map(
+          (m) => `test/fakes/${m[1] ?? ''}.ts`,
+        );
         expect(fakes.length).toBeGreaterThan(0);
         expect(fakes.filter((f) => !exists(f))).toEqual([]);
       });

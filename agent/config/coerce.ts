@@ -7,14 +7,33 @@ import { z } from 'zod';
 const TRUE = new Set(['true', '1', 'yes', 'on']);
 const FALSE = new Set(['false', '0', 'no', 'off']);
 
-export const boolish = z.union([
-  z.boolean(),
-  z.number().refine((n) => n === 0 || n === 1, 'expected a boolean (true/false)').transform((n) => n === 1),
-  z.string().refine((s) => TRUE.has(s.toLowerCase()) || FALSE.has(s.toLowerCase()), 'expected a boolean (true/false)').transform((s) => TRUE.has(s.toLowerCase())),
-], { error: 'expected a boolean (true/false)' });
+export const boolish = z.union(
+  [
+    z.boolean(),
+    z
+      .number()
+      .refine((n) => n === 0 || n === 1, 'expected a boolean (true/false)')
+      .transform((n) => n === 1),
+    z
+      .string()
+      .refine((s) => TRUE.has(s.toLowerCase()) || FALSE.has(s.toLowerCase()), 'expected a boolean (true/false)')
+      .transform((s) => TRUE.has(s.toLowerCase())),
+  ],
+  { error: 'expected a boolean (true/false)' },
+);
 
 export const intish = (min: number, max: number) =>
-  z.union([z.number(), z.string().regex(/^\s*-?\d+\s*$/, 'expected an integer').transform(Number)], { error: 'expected an integer' })
+  z
+    .union(
+      [
+        z.number(),
+        z
+          .string()
+          .regex(/^\s*-?\d+\s*$/, 'expected an integer')
+          .transform(Number),
+      ],
+      { error: 'expected an integer' },
+    )
     .pipe(z.number().int('expected an integer').min(min).max(max));
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -58,12 +77,17 @@ export const timeoutSeconds = (minS: number, maxS: number) =>
 /** `*_API_TIMEOUT`: 1 second to 1 hour, default 30 seconds. */
 export const apiTimeout = () => timeoutSeconds(1, 3600).default(30);
 
-export const hostname = z.string().min(1).regex(/^[A-Za-z0-9.\-:[\]_]+$/, 'expected a host name or IP address');
+export const hostname = z
+  .string()
+  .min(1)
+  .regex(/^[A-Za-z0-9.\-:[\]_]+$/, 'expected a host name or IP address');
 
 /**
  * A SHA-256 certificate fingerprint, 32 hex bytes (colons optional), as Proxmox products
  * show it; `shownAs` tells the operator where to copy it from.
  */
 export function sha256Fingerprint(shownAs: string) {
-  return z.string().refine((s) => /^(?:[0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2}$/.test(s.trim()), `expected a SHA-256 fingerprint: 32 colon-separated hex bytes, as ${shownAs}`);
+  return z
+    .string()
+    .refine((s) => /^(?:[0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2}$/.test(s.trim()), `expected a SHA-256 fingerprint: 32 colon-separated hex bytes, as ${shownAs}`);
 }

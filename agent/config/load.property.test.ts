@@ -25,17 +25,44 @@ function load(text: string): void {
   }
 }
 
-const keyish = fc.constantFrom('agent', 'diode', 'policies', 'name', 'target', 'dry_run', 'collector', 'config', 'schedule', 'PROXMOX_HOST', 'BOOTSTRAP', 'inline', 'dir', 'x');
-const leaf = fc.oneof(fc.string(), fc.integer(), fc.boolean(), fc.constant(null), fc.constantFrom('${env:SET}', '${env:UNSET}', '${file:/nonexistent}', 'grpc://h:1/d', '*/5 * * * *'));
+const keyish = fc.constantFrom(
+  'agent',
+  'diode',
+  'policies',
+  'name',
+  'target',
+  'dry_run',
+  'collector',
+  'config',
+  'schedule',
+  'PROXMOX_HOST',
+  'BOOTSTRAP',
+  'inline',
+  'dir',
+  'x',
+);
+const leaf = fc.oneof(
+  fc.string(),
+  fc.integer(),
+  fc.boolean(),
+  fc.constant(null),
+  fc.constantFrom('${env:SET}', '${env:UNSET}', '${file:/nonexistent}', 'grpc://h:1/d', '*/5 * * * *'),
+);
 const value: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
   node: fc.oneof({ depthSize: 'small' }, leaf, fc.array(tie('node'), { maxLength: 3 }), fc.dictionary(keyish, tie('node'), { maxKeys: 4 })),
 })).node;
 
 describe('config loader properties', () => {
   it('arbitrary text', () => {
-    fc.assert(fc.property(fc.string({ maxLength: 300 }), (t) => load(t)), { numRuns: 300 });
+    fc.assert(
+      fc.property(fc.string({ maxLength: 300 }), (t) => load(t)),
+      { numRuns: 300 },
+    );
   });
   it('arbitrary YAML structures near the real schema', () => {
-    fc.assert(fc.property(fc.dictionary(keyish, value, { maxKeys: 5 }), (v) => load(stringify(v))), { numRuns: 300 });
+    fc.assert(
+      fc.property(fc.dictionary(keyish, value, { maxKeys: 5 }), (v) => load(stringify(v))),
+      { numRuns: 300 },
+    );
   });
 });

@@ -62,7 +62,8 @@ function readSource(file: string): YamlSource {
   try {
     text = readLimited(file);
   } catch (err) {
-    if (err instanceof FileTooLargeError) throw new ConfigError([{ file, path: '', message: `file is too large (${err.size} bytes; configuration files are limited to 1 MiB)` }], { cause: err });
+    if (err instanceof FileTooLargeError)
+      throw new ConfigError([{ file, path: '', message: `file is too large (${err.size} bytes; configuration files are limited to 1 MiB)` }], { cause: err });
     const code = (err as { code?: string }).code;
     throw new ConfigError([{ file, path: '', message: code === 'ENOENT' ? 'file not found' : `cannot read file (${code ?? 'error'})` }], { cause: err });
   }
@@ -131,18 +132,26 @@ export function loadAgentConfig(file: string, env: NodeJS.ProcessEnv = process.e
   const stateDir = parsed.success ? resolve(dir, parsed.data.agent.state_dir) : undefined;
   // The default is under the state directory, which the agent writes anyway: next to
   // agent.yaml it would be on the read-only configuration mount of the container image.
-  const dryRunDir = opts.dryRunDir !== undefined
-    ? resolve(opts.dryRunDir)
-    : parsed.success && stateDir !== undefined
-      ? (parsed.data.diode.dry_run_output_dir !== undefined ? resolve(dir, parsed.data.diode.dry_run_output_dir) : join(stateDir, 'dry-run'))
-      : undefined;
+  const dryRunDir =
+    opts.dryRunDir !== undefined
+      ? resolve(opts.dryRunDir)
+      : parsed.success && stateDir !== undefined
+        ? parsed.data.diode.dry_run_output_dir !== undefined
+          ? resolve(dir, parsed.data.diode.dry_run_output_dir)
+          : join(stateDir, 'dry-run')
+        : undefined;
   const dryRun = opts.dryRun === true || opts.dryRunDir !== undefined || (parsed.success && parsed.data.diode.dry_run);
   // Checked here, for `validate` and before a run starts, rather than found by mkdir in the
   // middle of the first delivery.
   if (parsed.success && dryRun && dryRunDir !== undefined) {
     const problem = dirWriteProblem(dryRunDir);
     const key = ['diode', 'dry_run_output_dir'];
-    const from = opts.dryRunDir !== undefined ? ' (--dry-run-dir)' : parsed.data.diode.dry_run_output_dir === undefined ? ' (the default, under agent.state_dir; set diode.dry_run_output_dir or --dry-run-dir)' : '';
+    const from =
+      opts.dryRunDir !== undefined
+        ? ' (--dry-run-dir)'
+        : parsed.data.diode.dry_run_output_dir === undefined
+          ? ' (the default, under agent.state_dir; set diode.dry_run_output_dir or --dry-run-dir)'
+          : '';
     const message = `cannot write dry-run files to ${dryRunDir}${from}: ${problem}`;
     if (problem) issues.push(src.doc.hasIn(key) && opts.dryRunDir === undefined ? src.issue(key, message) : { file: abs, path: key.join('.'), message });
   }
@@ -191,8 +200,15 @@ export function policyUnionSchema(registry: Registry): z.ZodType {
 }
 
 /** Validates one policy value found at `base` in `src`. */
-export function parsePolicy(src: YamlSource, value: unknown, base: Array<string | number>, registry: Registry, env: NodeJS.ProcessEnv): { policy?: Policy; issues: ConfigIssue[] } {
-  if (!value || typeof value !== 'object' || Array.isArray(value)) return { issues: [src.issue(base, 'a policy must be a mapping with name, collector and config')] };
+export function parsePolicy(
+  src: YamlSource,
+  value: unknown,
+  base: Array<string | number>,
+  registry: Registry,
+  env: NodeJS.ProcessEnv,
+): { policy?: Policy; issues: ConfigIssue[] } {
+  if (!value || typeof value !== 'object' || Array.isArray(value))
+    return { issues: [src.issue(base, 'a policy must be a mapping with name, collector and config')] };
   const problems: SubstitutionProblem[] = [];
   const v = substitute(value, dirname(src.file), env, problems) as Record<string, unknown>;
   const issues = substitutionIssues(src, problems, base);
@@ -201,7 +217,10 @@ export function parsePolicy(src: YamlSource, value: unknown, base: Array<string 
   if (!def) {
     const known = [...registry.keys()];
     const hint = typeof collector === 'string' ? didYouMean(collector, known) : undefined;
-    const msg = collector === undefined ? 'is required' : `unknown collector "${String(collector)}" (known: ${known.join(', ')})${hint ? `; did you mean "${hint}"?` : ''}`;
+    const msg =
+      collector === undefined
+        ? 'is required'
+        : `unknown collector "${String(collector)}" (known: ${known.join(', ')})${hint ? `; did you mean "${hint}"?` : ''}`;
     issues.push(src.issue([...base, 'collector'], msg));
     return { issues };
   }
@@ -276,7 +295,11 @@ export function loadPolicies(cfg: PolicySource, registry: Registry, env: NodeJS.
       out.issues.push(...found.issues);
     } catch (err) {
       out.unreadableDir = cfg.policiesDir;
-      out.issues.push({ file: cfg.file, path: 'policies.dir', message: `cannot read directory ${cfg.policiesDir} (${(err as { code?: string }).code ?? 'error'})` });
+      out.issues.push({
+        file: cfg.file,
+        path: 'policies.dir',
+        message: `cannot read directory ${cfg.policiesDir} (${(err as { code?: string }).code ?? 'error'})`,
+      });
     }
     for (const f of files) {
       let src: YamlSource;

@@ -23,7 +23,10 @@ describe('coordination.redis_url', () => {
     ['redis://:hunter2-PW@redis:6379/zero', 'database "zero" is not a number (e.g. redis://host:6379/0) (redis://:[REDACTED]@redis:6379/zero)'],
     ['redis://:50%off-PW@redis:6379/0', 'malformed percent-encoding in the password; write a literal "%" as %25 (redis://:[REDACTED]@redis:6379/0)'],
     ['redis://a%zz:pw-PW@redis:6379/0', 'malformed percent-encoding in the user name; write a literal "%" as %25 (redis://a%zz:[REDACTED]@redis:6379/0)'],
-    ['redis://:pa/ss-PW@redis:6379/0', 'the user name or password contains "/", "?" or "#"; percent-encode them as %2F, %3F, %23 (redis://:[REDACTED]@redis:6379/0)'],
+    [
+      'redis://:pa/ss-PW@redis:6379/0',
+      'the user name or password contains "/", "?" or "#"; percent-encode them as %2F, %3F, %23 (redis://:[REDACTED]@redis:6379/0)',
+    ],
     ['redis://:pw-PW@[::1/0', 'is not a valid URL (redis://:[REDACTED]@[::1/0)'],
     ['redis://:pw-PW@re dis:6379/0', 'is not a valid URL (redis://:[REDACTED]@re dis:6379/0)'],
   ])('rejects %s', (url, problem) => {

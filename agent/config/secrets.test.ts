@@ -24,7 +24,9 @@ const SECRETS = {
 describe('secret registration from agent.yaml and policies', () => {
   it('masks every collector secret, the Diode client secret and the Redis password', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cfg-secrets-'));
-    writeFileSync(join(dir, 'agent.yaml'), `
+    writeFileSync(
+      join(dir, 'agent.yaml'),
+      `
 diode:
   target: grpc://127.0.0.1:1/diode
   client_id: agent
@@ -37,10 +39,15 @@ policies:
   - { name: pdm, collector: pdm, config: { PDM_HOST: h, PDM_TOKEN_ID: "u@pdm!n", PDM_TOKEN_SECRET: ${JSON.stringify(SECRETS.PDM)} } }
   - { name: ceph, collector: ceph, config: { CEPH_SOURCE: dashboard, CEPH_URL: "https://h:8443", CEPH_USER: u, CEPH_PASSWORD: "\${env:S_CEPH}" } }
   - { name: ceph-pve, collector: ceph, config: { CEPH_SOURCE: pve, PROXMOX_HOST: h, PROXMOX_TOKEN_NAME: n, PROXMOX_TOKEN_VALUE: "\${env:S_CEPH_PVE}" } }
-`);
+`,
+    );
     const env = {
-      S_DIODE: SECRETS.DIODE, S_REDIS_URL: `redis://agent:${encodeURIComponent(SECRETS.REDIS)}@redis:6379/0`,
-      S_PVE: SECRETS.PVE, S_PBS: SECRETS.PBS, S_CEPH: SECRETS.CEPH, S_CEPH_PVE: SECRETS.CEPH_PVE,
+      S_DIODE: SECRETS.DIODE,
+      S_REDIS_URL: `redis://agent:${encodeURIComponent(SECRETS.REDIS)}@redis:6379/0`,
+      S_PVE: SECRETS.PVE,
+      S_PBS: SECRETS.PBS,
+      S_CEPH: SECRETS.CEPH,
+      S_CEPH_PVE: SECRETS.CEPH_PVE,
     };
     const cfg = loadAgentConfig(join(dir, 'agent.yaml'), env);
     const set = loadPolicies(cfg, COLLECTORS, env);

@@ -32,7 +32,9 @@ describe('configuration file size limit', () => {
     writeFileSync(join(dir, 'policies', 'over.yaml'), `name: [${'x'.repeat(2 * MAX_CONFIG_FILE_BYTES)}`);
     const set = loadPolicies(loadAgentConfig(configFile, {}), COLLECTORS, {});
     expect(set.policies.map((p) => p.name)).toEqual(['at']);
-    expect(set.issues).toEqual([{ file: join(dir, 'policies', 'over.yaml'), path: '', message: 'file is too large (2097159 bytes; configuration files are limited to 1 MiB)' }]);
+    expect(set.issues).toEqual([
+      { file: join(dir, 'policies', 'over.yaml'), path: '', message: 'file is too large (2097159 bytes; configuration files are limited to 1 MiB)' },
+    ]);
   });
 
   it('refuses agent.yaml over it', () => {
@@ -40,15 +42,28 @@ describe('configuration file size limit', () => {
     const text = `diode:\n  dry_run: true\n# ${'x'.repeat(MAX_CONFIG_FILE_BYTES)}\n`;
     writeFileSync(configFile, text);
     expect(text.length).toBe(1048602);
-    expect(() => loadAgentConfig(configFile, {})).toThrow(new ConfigError([{ file: configFile, path: '', message: 'file is too large (1048602 bytes; configuration files are limited to 1 MiB)' }]));
+    expect(() => loadAgentConfig(configFile, {})).toThrow(
+      new ConfigError([{ file: configFile, path: '', message: 'file is too large (1048602 bytes; configuration files are limited to 1 MiB)' }]),
+    );
   });
 
   it('refuses a ${file:} value over it', () => {
     const { dir, configFile } = setup();
     writeFileSync(join(dir, 'big.txt'), 'x'.repeat(MAX_CONFIG_FILE_BYTES + 1));
-    writeFileSync(join(dir, 'policies', 'p.yaml'), 'name: p\ncollector: pve\nconfig:\n  PROXMOX_HOST: h\n  PROXMOX_TOKEN_NAME: n\n  PROXMOX_TOKEN_VALUE: ${file:../big.txt}\n');
+    writeFileSync(
+      join(dir, 'policies', 'p.yaml'),
+      'name: p\ncollector: pve\nconfig:\n  PROXMOX_HOST: h\n  PROXMOX_TOKEN_NAME: n\n  PROXMOX_TOKEN_VALUE: ${file:../big.txt}\n',
+    );
     const set = loadPolicies(loadAgentConfig(configFile, {}), COLLECTORS, {});
     expect(set.policies).toEqual([]);
-    expect(set.issues).toEqual([{ file: join(dir, 'policies', 'p.yaml'), line: 6, col: 24, path: 'config.PROXMOX_TOKEN_VALUE', message: 'cannot read ../big.txt (1048577 bytes; values read with ${file:} are limited to 1 MiB)' }]);
+    expect(set.issues).toEqual([
+      {
+        file: join(dir, 'policies', 'p.yaml'),
+        line: 6,
+        col: 24,
+        path: 'config.PROXMOX_TOKEN_VALUE',
+        message: 'cannot read ../big.txt (1048577 bytes; values read with ${file:} are limited to 1 MiB)',
+      },
+    ]);
   });
 });

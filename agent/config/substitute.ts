@@ -21,7 +21,13 @@ export function isSecretKey(key: string): boolean {
  * File paths are relative to the config file's directory. Values that land in a
  * secret-looking key are registered for redaction.
  */
-export function substitute(value: unknown, baseDir: string, env: NodeJS.ProcessEnv, problems: SubstitutionProblem[], path: Array<string | number> = []): unknown {
+export function substitute(
+  value: unknown,
+  baseDir: string,
+  env: NodeJS.ProcessEnv,
+  problems: SubstitutionProblem[],
+  path: Array<string | number> = [],
+): unknown {
   if (typeof value === 'string') {
     if (!value.includes('${')) return value;
     const out = value.replace(PATTERN, (_m, kind: string, arg: string) => {

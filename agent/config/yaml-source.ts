@@ -24,7 +24,9 @@ export class YamlSource {
     try {
       return this.doc.toJS();
     } catch (err) {
-      throw new ConfigError([{ file: this.file, line: 1, col: 1, path: '', message: `invalid YAML: ${(err as Error).message.split('\n')[0]}` }], { cause: err });
+      throw new ConfigError([{ file: this.file, line: 1, col: 1, path: '', message: `invalid YAML: ${(err as Error).message.split('\n')[0]}` }], {
+        cause: err,
+      });
     }
   }
 

@@ -20,7 +20,11 @@ export class DiodeAuthError extends AgentError {
  * response as a record header and reports "wrong version number" (ERR_SSL_WRONG_VERSION_NUMBER).
  */
 export function isPlaintextServer(err: unknown): boolean {
-  for (let e = err as { code?: unknown; message?: unknown; details?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+  for (
+    let e = err as { code?: unknown; message?: unknown; details?: unknown; cause?: unknown } | undefined, depth = 0;
+    e && depth < 5;
+    e = e.cause as typeof e, depth++
+  ) {
     if (e.code === 'ERR_SSL_WRONG_VERSION_NUMBER') return true;
     if ([e.message, e.details].some((t) => typeof t === 'string' && /wrong version number/i.test(t))) return true;
   }
@@ -77,12 +81,7 @@ export class TokenProvider {
 
   constructor(opts: TokenProviderOptions) {
     this.opts = opts;
-    this.dispatcher = new Agent({
-      connect: {
-        rejectUnauthorized: !opts.skipTlsVerify,
-        ...(opts.caFile ? { ca: readFileSync(opts.caFile) } : {}),
-      },
-    });
+    this.dispatcher = new Agent({ connect: { rejectUnauthorized: !opts.skipTlsVerify, ...(opts.caFile ? { ca: readFileSync(opts.caFile) } : {}) } });
   }
 
   private now(): number {
@@ -125,7 +124,12 @@ export class TokenProvider {
     const text = await res.body.text();
     if (res.statusCode !== 200) {
       const oauthError = oauthErrorOf(text);
-      throw new DiodeAuthError(`token request to ${this.opts.tokenUrl} was refused: HTTP ${res.statusCode}${oauthError ? ` ${oauthError}` : ''}${refusalHint(res.statusCode, this.opts.tokenUrl)}`, res.statusCode, undefined, oauthError);
+      throw new DiodeAuthError(
+        `token request to ${this.opts.tokenUrl} was refused: HTTP ${res.statusCode}${oauthError ? ` ${oauthError}` : ''}${refusalHint(res.statusCode, this.opts.tokenUrl)}`,
+        res.statusCode,
+        undefined,
+        oauthError,
+      );
     }
     let parsed: { access_token?: unknown; expires_in?: unknown };
     try {
@@ -133,7 +137,8 @@ export class TokenProvider {
     } catch (err) {
       throw new DiodeAuthError(`token response from ${this.opts.tokenUrl} is not JSON`, res.statusCode, err);
     }
-    if (typeof parsed.access_token !== 'string' || !parsed.access_token) throw new DiodeAuthError(`token response from ${this.opts.tokenUrl} has no access_token`, res.statusCode);
+    if (typeof parsed.access_token !== 'string' || !parsed.access_token)
+      throw new DiodeAuthError(`token response from ${this.opts.tokenUrl} has no access_token`, res.statusCode);
     const ttlMs = (typeof parsed.expires_in === 'number' && parsed.expires_in > 0 ? parsed.expires_in : 3600) * 1000;
     registerSecret(parsed.access_token);
     // Refresh at 90% of the lifetime so a request never leaves with a token about to lapse.

@@ -14,7 +14,13 @@ import { shouldRetryGrpc } from './retry.ts';
 import { parseTarget } from './target.ts';
 
 const log = pino({ level: 'silent' });
-const header = { stream: 'latest', producer_app_name: 'diode-agent-test', producer_app_version: '0.1.0', sdk_name: 'proxmox-diode-agent', sdk_version: '0.1.0' };
+const header = {
+  stream: 'latest',
+  producer_app_name: 'diode-agent-test',
+  producer_app_version: '0.1.0',
+  sdk_name: 'proxmox-diode-agent',
+  sdk_version: '0.1.0',
+};
 const at = new Date('2026-11-21T10:00:00.000Z');
 
 function tags(n: number, pad = 0): AnyEntity[] {
@@ -33,14 +39,34 @@ afterEach(async () => {
 });
 
 function newClient(over: Partial<ConstructorParameters<typeof DiodeClient>[0]> = {}): DiodeClient {
-  client = new DiodeClient({ target: ingester.target, clientId: ingester.opts.clientId, clientSecret: ingester.opts.clientSecret, timeoutMs: 5000, maxAttempts: 4, backoffBaseMs: 5, backoffMaxMs: 20, log, ...over });
+  client = new DiodeClient({
+    target: ingester.target,
+    clientId: ingester.opts.clientId,
+    clientSecret: ingester.opts.clientSecret,
+    timeoutMs: 5000,
+    maxAttempts: 4,
+    backoffBaseMs: 5,
+    backoffMaxMs: 20,
+    log,
+    ...over,
+  });
   return client;
 }
 
 describe('parseTarget', () => {
   it('derives address, default ports, method path and token URL', () => {
-    expect(parseTarget('grpcs://netbox.example.com/diode')).toMatchObject({ address: 'netbox.example.com:443', tls: true, ingestPath: '/diode/diode.v1.IngesterService/Ingest', tokenUrl: 'https://netbox.example.com:443/diode/auth/token' });
-    expect(parseTarget('grpc://10.0.0.1:8080')).toMatchObject({ address: '10.0.0.1:8080', tls: false, ingestPath: '/diode.v1.IngesterService/Ingest', tokenUrl: 'http://10.0.0.1:8080/auth/token' });
+    expect(parseTarget('grpcs://netbox.example.com/diode')).toMatchObject({
+      address: 'netbox.example.com:443',
+      tls: true,
+      ingestPath: '/diode/diode.v1.IngesterService/Ingest',
+      tokenUrl: 'https://netbox.example.com:443/diode/auth/token',
+    });
+    expect(parseTarget('grpc://10.0.0.1:8080')).toMatchObject({
+      address: '10.0.0.1:8080',
+      tls: false,
+      ingestPath: '/diode.v1.IngesterService/Ingest',
+      tokenUrl: 'http://10.0.0.1:8080/auth/token',
+    });
     expect(parseTarget('grpc://h/')).toMatchObject({ port: 80, pathPrefix: '' });
     expect(() => parseTarget('https://h/diode')).toThrow('scheme must be grpc:// or grpcs://');
   });
@@ -52,7 +78,8 @@ describe('shouldRetryGrpc', () => {
       expect(shouldRetryGrpc(c, 1, 5)).toBe(true);
       expect(shouldRetryGrpc(c, 5, 5)).toBe(false);
     }
-    for (const c of [GrpcCode.UNKNOWN, GrpcCode.INVALID_ARGUMENT, GrpcCode.UNAUTHENTICATED, GrpcCode.UNIMPLEMENTED]) expect(shouldRetryGrpc(c, 1, 5)).toBe(false);
+    for (const c of [GrpcCode.UNKNOWN, GrpcCode.INVALID_ARGUMENT, GrpcCode.UNAUTHENTICATED, GrpcCode.UNIMPLEMENTED])
+      expect(shouldRetryGrpc(c, 1, 5)).toBe(false);
   });
 });
 
@@ -60,7 +87,9 @@ describe('DiodeClient over real sockets', () => {
   it('sends to the prefixed path with a bearer token from the client-credentials grant', async () => {
     const c = newClient();
     await deliver(tags(3).map(encodeEntity), { sink: c, header, at, log });
-    expect(ingester.tokenRequests).toEqual([{ grant_type: 'client_credentials', client_id: 'diode-agent-test', client_secret: 's3cr3t-client-value', scope: 'diode:ingest' }]);
+    expect(ingester.tokenRequests).toEqual([
+      { grant_type: 'client_credentials', client_id: 'diode-agent-test', client_secret: 's3cr3t-client-value', scope: 'diode:ingest' },
+    ]);
     expect(ingester.ingests).toHaveLength(1);
     const [r] = ingester.ingests;
     expect(r?.path).toBe('/diode/diode.v1.IngesterService/Ingest');
@@ -76,7 +105,11 @@ describe('DiodeClient over real sockets', () => {
     await deliver(tags(1).map(encodeEntity), { sink: c, header, at, log });
     ingester.expireTokens();
     await deliver(tags(1).map(encodeEntity), { sink: c, header, at, log });
-    expect(ingester.ingests.map((r) => [r.authorization, r.code])).toEqual([['Bearer tok-1', 0], ['Bearer tok-1', GrpcCode.UNAUTHENTICATED], ['Bearer tok-2', 0]]);
+    expect(ingester.ingests.map((r) => [r.authorization, r.code])).toEqual([
+      ['Bearer tok-1', 0],
+      ['Bearer tok-1', GrpcCode.UNAUTHENTICATED],
+      ['Bearer tok-2', 0],
+    ]);
     expect(ingester.tokenRequests).toHaveLength(2);
   });
 
@@ -136,10 +169,23 @@ describe('dry run', () => {
     const dir = mkdtempSync(join(tmpdir(), 'dry-'));
     const sent: Uint8Array[] = [];
     const sink = new DryRunSink(dir, 'diode-agent-test');
-    const recording = { ingest: async (b: Uint8Array) => { sent.push(b); return sink.ingest(b); }, close: async () => {} };
+    const recording = {
+      ingest: async (b: Uint8Array) => {
+        sent.push(b);
+        return sink.ingest(b);
+      },
+      close: async () => {},
+    };
     const ents: AnyEntity[] = [
       ...tags(1500),
-      entity('virtual_machine', { name: 'vm1', cluster: { name: 'c1' }, memory: 4096, vcpus: 2, status: 'active', custom_fields: { proxmox_vmid: { text: '100' }, n: { integer: 7 } } }),
+      entity('virtual_machine', {
+        name: 'vm1',
+        cluster: { name: 'c1' },
+        memory: 4096,
+        vcpus: 2,
+        status: 'active',
+        custom_fields: { proxmox_vmid: { text: '100' }, n: { integer: 7 } },
+      }),
     ];
     await deliver(ents.map(encodeEntity), { sink: recording, header, at, log });
     const files = listDryRunFiles(dir);
@@ -152,7 +198,14 @@ describe('dry run', () => {
     expect(json.entities).toHaveLength(1);
     expect(json.entities.at(-1)).toEqual({
       timestamp: '2026-11-21T10:00:00Z',
-      virtual_machine: { name: 'vm1', status: 'active', cluster: { name: 'c1' }, vcpus: 2, memory: '4096', custom_fields: { proxmox_vmid: { text: '100' }, n: { integer: '7' } } },
+      virtual_machine: {
+        name: 'vm1',
+        status: 'active',
+        cluster: { name: 'c1' },
+        vcpus: 2,
+        memory: '4096',
+        custom_fields: { proxmox_vmid: { text: '100' }, n: { integer: '7' } },
+      },
     });
     expect(requestToJson(sent[0]!).entities).toHaveLength(1000);
     expect(requestToJson(sent[1]!).entities).toHaveLength(500);

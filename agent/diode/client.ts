@@ -159,7 +159,11 @@ export class DiodeClient implements IngestSink, IngestionLogReader {
           continue;
         }
         if (!retrying) throw new DiodeError(code, reason, err);
-        const delay = backoffDelay(attempt, { ...BACKOFF.grpc, ...(this.opts.backoffBaseMs !== undefined && { baseMs: this.opts.backoffBaseMs }), maxMs: this.opts.backoffMaxMs });
+        const delay = backoffDelay(attempt, {
+          ...BACKOFF.grpc,
+          ...(this.opts.backoffBaseMs !== undefined && { baseMs: this.opts.backoffBaseMs }),
+          maxMs: this.opts.backoffMaxMs,
+        });
         log.warn({ code: grpcCodeName(code), attempt, delay_ms: delay, reason }, 'diode request failed, retrying');
         await sleep(delay, undefined, signal ? { signal } : undefined);
       }

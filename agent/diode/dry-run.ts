@@ -76,11 +76,14 @@ export function requestFromJson(json: Record<string, unknown>): Uint8Array {
 
 /** Dry-run files of a directory in sending order. */
 export function listDryRunFiles(dir: string): string[] {
-  return readdirSync(dir).filter((f) => f.endsWith('.json')).sort((a, b) => {
-    const na = BigInt(/_(\d+)\.json$/.exec(a)?.[1] ?? '0');
-    const nb = BigInt(/_(\d+)\.json$/.exec(b)?.[1] ?? '0');
-    return na < nb ? -1 : na > nb ? 1 : a.localeCompare(b);
-  }).map((f) => join(dir, f));
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort((a, b) => {
+      const na = BigInt(/_(\d+)\.json$/.exec(a)?.[1] ?? '0');
+      const nb = BigInt(/_(\d+)\.json$/.exec(b)?.[1] ?? '0');
+      return na < nb ? -1 : na > nb ? 1 : a.localeCompare(b);
+    })
+    .map((f) => join(dir, f));
 }
 
 export function readDryRunFile(file: string): Uint8Array {

@@ -18,16 +18,18 @@ const reference = (e: AnyEntity): Uint8Array => EntityType.encode({ [e.kind]: e.
 const cases = new URL('../../test/cases/', import.meta.url);
 const goldenEntities: AnyEntity[] = readdirSync(cases, { withFileTypes: true })
   .filter((d) => d.isDirectory() && d.name !== 'config')
-  .flatMap((collector) => readdirSync(new URL(`${collector.name}/`, cases), { withFileTypes: true })
-    .filter((d) => d.isDirectory())
-    .flatMap((c) => {
-      const file = new URL(`${collector.name}/${c.name}/expected.json`, cases);
-      try {
-        return JSON.parse(readFileSync(file, 'utf8')) as AnyEntity[];
-      } catch {
-        return [];
-      }
-    }));
+  .flatMap((collector) =>
+    readdirSync(new URL(`${collector.name}/`, cases), { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .flatMap((c) => {
+        const file = new URL(`${collector.name}/${c.name}/expected.json`, cases);
+        try {
+          return JSON.parse(readFileSync(file, 'utf8')) as AnyEntity[];
+        } catch {
+          return [];
+        }
+      }),
+  );
 
 /** Replaces equal nested objects by one instance, as the mappers' memoized references are. */
 function share(entities: AnyEntity[]): AnyEntity[] {
@@ -63,7 +65,7 @@ describe('MessageEncoder', () => {
     }
   });
 
-  it('does not reuse an object\'s bytes for another message type', () => {
+  it("does not reuse an object's bytes for another message type", () => {
     const encoder = new MessageEncoder({ shareNested: true });
     // Written as a Site it has no colour field, as a Tag it has: the bytes differ.
     const ref = { name: 'lab', slug: 'lab', color: 'ff0000' };
@@ -84,22 +86,28 @@ describe('MessageEncoder', () => {
   it('matches protobufjs on arbitrary IP address messages', () => {
     const Ip = protoRoot.lookupType('diode.v1.IPAddress');
     const encoder = new MessageEncoder({ shareNested: true });
-    fc.assert(fc.property(
-      fc.record({
-        address: fc.string(),
-        status: fc.constantFrom('active', 'reserved'),
-        description: fc.string({ maxLength: 300 }),
-        tags: fc.array(fc.record({ name: fc.string(), slug: fc.string() }), { maxLength: 4 }),
-        custom_fields: fc.dictionary(fc.string({ maxLength: 8 }), fc.oneof(
-          fc.record({ integer: fc.integer() }),
-          fc.record({ text: fc.string() }),
-          fc.record({ decimal: fc.double({ noNaN: true }) }),
-        ), { maxKeys: 3 }),
-      }, { requiredKeys: ['address'] }),
-      (v) => {
-        expect(Buffer.from(encoder.encode(Ip, v))).toEqual(Buffer.from(Ip.encode(v).finish()));
-      },
-    ), { numRuns: 300 });
+    fc.assert(
+      fc.property(
+        fc.record(
+          {
+            address: fc.string(),
+            status: fc.constantFrom('active', 'reserved'),
+            description: fc.string({ maxLength: 300 }),
+            tags: fc.array(fc.record({ name: fc.string(), slug: fc.string() }), { maxLength: 4 }),
+            custom_fields: fc.dictionary(
+              fc.string({ maxLength: 8 }),
+              fc.oneof(fc.record({ integer: fc.integer() }), fc.record({ text: fc.string() }), fc.record({ decimal: fc.double({ noNaN: true }) })),
+              { maxKeys: 3 },
+            ),
+          },
+          { requiredKeys: ['address'] },
+        ),
+        (v) => {
+          expect(Buffer.from(encoder.encode(Ip, v))).toEqual(Buffer.from(Ip.encode(v).finish()));
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it('matches protobufjs on integer corner cases of every integer type', () => {

@@ -44,8 +44,15 @@ interface MessagePlan {
 }
 
 const SCALAR: Record<string, ScalarKind | undefined> = {
-  string: 'string', bool: 'bool', bytes: 'bytes', double: 'double', float: 'float',
-  uint32: 'uint32', int32: 'int32', int64: 'int64', uint64: 'int64',
+  string: 'string',
+  bool: 'bool',
+  bytes: 'bytes',
+  double: 'double',
+  float: 'float',
+  uint32: 'uint32',
+  int32: 'int32',
+  int64: 'int64',
+  uint64: 'int64',
 };
 const WIRE: Record<ScalarKind, number> = { string: 2, bytes: 2, bool: 0, uint32: 0, int32: 0, int64: 0, double: 1, float: 5 };
 
@@ -55,8 +62,20 @@ const WIRE: Record<ScalarKind, number> = { string: 2, bytes: 2, bool: 0, uint32:
  * a weak set of hundreds of thousands of one-off objects burdens the collector.
  */
 const SHARED_TYPES: ReadonlySet<string> = new Set([
-  'Tag', 'Site', 'Region', 'SiteGroup', 'Location', 'Tenant', 'Cluster', 'ClusterType', 'ClusterGroup',
-  'Platform', 'Manufacturer', 'DeviceType', 'DeviceRole', 'Role',
+  'Tag',
+  'Site',
+  'Region',
+  'SiteGroup',
+  'Location',
+  'Tenant',
+  'Cluster',
+  'ClusterType',
+  'ClusterGroup',
+  'Platform',
+  'Manufacturer',
+  'DeviceType',
+  'DeviceRole',
+  'Role',
 ]);
 
 const plans = new Map<protobuf.Type, MessagePlan>();
@@ -244,15 +263,19 @@ export class MessageEncoder {
 
   private scalar(kind: ScalarKind, v: unknown): void {
     switch (kind) {
-      case 'string': return this.string(String(v));
-      case 'bool': return this.varint(v ? 1 : 0);
+      case 'string':
+        return this.string(String(v));
+      case 'bool':
+        return this.varint(v ? 1 : 0);
       // protobufjs Writer: uint32 is `value >>> 0`; int32 is ToInt32, negative in ten bytes.
-      case 'uint32': return this.varint(Number(v) >>> 0);
+      case 'uint32':
+        return this.varint(Number(v) >>> 0);
       case 'int32': {
         const n = Number(v) | 0;
         return n < 0 ? this.signed(n) : this.varint(n);
       }
-      case 'int64': return this.signed(Number(v));
+      case 'int64':
+        return this.signed(Number(v));
       case 'double':
         this.ensure(8);
         this.buf.writeDoubleLE(Number(v), this.pos);

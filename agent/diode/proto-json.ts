@@ -13,7 +13,13 @@ function isExplicit(field: protobuf.Field): boolean {
 }
 
 function isDefault(v: unknown): boolean {
-  return v === '' || v === 0 || v === false || (v instanceof Uint8Array && v.length === 0) || (typeof v === 'object' && v !== null && 'low' in v && 'high' in v && (v as { low: number; high: number }).low === 0 && (v as { high: number }).high === 0);
+  return (
+    v === '' ||
+    v === 0 ||
+    v === false ||
+    (v instanceof Uint8Array && v.length === 0) ||
+    (typeof v === 'object' && v !== null && 'low' in v && 'high' in v && (v as { low: number; high: number }).low === 0 && (v as { high: number }).high === 0)
+  );
 }
 
 function scalarToJson(field: protobuf.Field, v: unknown): unknown {

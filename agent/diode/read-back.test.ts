@@ -10,7 +10,13 @@ describe('ReadBackSession', () => {
     const listings: number[] = [];
     const session = new ReadBackSession({
       // Every listing costs 40 ms of the fake clock and finds nothing final.
-      reader: { retrieveIngestionLogs: async (): Promise<RetrievePage> => { listings.push(clock); clock += 40; return { logs: [], nextPageToken: '' }; } },
+      reader: {
+        retrieveIngestionLogs: async (): Promise<RetrievePage> => {
+          listings.push(clock);
+          clock += 40;
+          return { logs: [], nextPageToken: '' };
+        },
+      },
       timeoutMs: 100,
       pollIntervalMs: 0,
       log: pino({ level: 'silent' }) as Logger,

@@ -168,19 +168,26 @@ export class ReadBackSession {
       let token = '';
       let pages = 0;
       do {
-        const page = await this.opts.reader.retrieveIngestionLogs({
-          ...(requestId !== undefined ? { request_id: requestId } : {}),
-          ingestion_ts_start: start,
-          page_size: this.opts.pageSize ?? DEFAULT_PAGE_SIZE,
-          page_token: token,
-        }, this.opts.signal);
+        const page = await this.opts.reader.retrieveIngestionLogs(
+          {
+            ...(requestId !== undefined ? { request_id: requestId } : {}),
+            ingestion_ts_start: start,
+            page_size: this.opts.pageSize ?? DEFAULT_PAGE_SIZE,
+            page_token: token,
+          },
+          this.opts.signal,
+        );
         for (const l of page.logs) {
           if (requestId !== undefined && l.requestId !== requestId) this.filterIgnored = true;
           this.apply(l);
         }
         token = page.nextPageToken;
         pages++;
-      } while (token && pages < MAX_PAGES && (requestId !== undefined && !this.filterIgnored ? (this.requests.get(requestId)?.pending.size ?? 0) : this.pendingIn(ids)) > 0);
+      } while (
+        token &&
+        pages < MAX_PAGES &&
+        (requestId !== undefined && !this.filterIgnored ? (this.requests.get(requestId)?.pending.size ?? 0) : this.pendingIn(ids)) > 0
+      );
       if (this.filterIgnored) return;
     }
   }
@@ -201,7 +208,8 @@ export class ReadBackSession {
     this.seenLogs.add(l.id);
     t.pending.delete(index);
     const entry: { index: number; outcome: Outcome; error?: string } = { index, outcome };
-    if (outcome === 'failed') entry.error = l.error ? `${l.error.message || 'failed'}${l.error.code ? ` [${l.error.code}]` : ''}` : 'failed (Diode gave no error message)';
+    if (outcome === 'failed')
+      entry.error = l.error ? `${l.error.message || 'failed'}${l.error.code ? ` [${l.error.code}]` : ''}` : 'failed (Diode gave no error message)';
     const list = this.outcomes.get(l.requestId);
     if (list) list.push(entry);
     else this.outcomes.set(l.requestId, [entry]);
@@ -241,7 +249,15 @@ export class ReadBackSession {
     for (const t of this.requests.values()) unconfirmed += t.pending.size;
     for (const list of this.outcomes.values()) for (const o of list) counts[o.outcome]++;
     const status = this.unavailable ? 'unavailable' : unconfirmed > 0 ? 'timeout' : 'complete';
-    const s: ReadBackSummary = { status, applied: counts.applied, noChanges: counts.no_changes, failed: counts.failed, ignored: counts.ignored, unconfirmed, polls: this.polls };
+    const s: ReadBackSummary = {
+      status,
+      applied: counts.applied,
+      noChanges: counts.no_changes,
+      failed: counts.failed,
+      ignored: counts.ignored,
+      unconfirmed,
+      polls: this.polls,
+    };
     const error = this.unavailable?.message ?? (status === 'timeout' ? this.lastError : undefined);
     if (error) s.error = error;
     return s;

@@ -15,9 +15,7 @@ export const IngestionLogType = reconcilerRoot.lookupType('diode.v1.IngestionLog
 const EntityMsg = reconcilerRoot.lookupType('diode.v1.Entity');
 
 /** diode.v1.State names (proto/diode/v1/reconciler.proto), as protobufjs writes enums as strings. */
-export type LogState =
-  | 'STATE_UNSPECIFIED' | 'QUEUED' | 'OPEN' | 'APPLIED' | 'FAILED' | 'NO_CHANGES'
-  | 'IGNORED' | 'ERRORED' | 'APPLYING' | 'PENDING_RETRY';
+export type LogState = 'STATE_UNSPECIFIED' | 'QUEUED' | 'OPEN' | 'APPLIED' | 'FAILED' | 'NO_CHANGES' | 'IGNORED' | 'ERRORED' | 'APPLYING' | 'PENDING_RETRY';
 
 /** What a log's state means to the agent once it is final. */
 export type Outcome = 'applied' | 'no_changes' | 'failed' | 'ignored';
@@ -29,13 +27,7 @@ export type Outcome = 'applied' | 'no_changes' | 'failed' | 'ignored';
  * 20260528000002_add_ingestion_log_retry.sql). OPEN is a change set waiting for a person to
  * apply it (auto-apply off): not final for the agent, so it ends as unconfirmed.
  */
-const OUTCOME: Partial<Record<LogState, Outcome>> = {
-  APPLIED: 'applied',
-  NO_CHANGES: 'no_changes',
-  FAILED: 'failed',
-  ERRORED: 'failed',
-  IGNORED: 'ignored',
-};
+const OUTCOME: Partial<Record<LogState, Outcome>> = { APPLIED: 'applied', NO_CHANGES: 'no_changes', FAILED: 'failed', ERRORED: 'failed', IGNORED: 'ignored' };
 
 export function outcomeOf(state: string): Outcome | undefined {
   return OUTCOME[state as LogState];
@@ -79,7 +71,12 @@ export function decodeRetrieveResponse(b: Uint8Array): RetrievePage {
   const msg = RetrieveIngestionLogsResponseType.decode(b) as unknown as { logs?: RawLog[]; next_page_token?: string };
   const logs: IngestionLogView[] = [];
   for (const m of msg.logs ?? []) {
-    const view: IngestionLogView = { id: m.id ?? '', state: STATE_NAMES[m.state ?? 0] ?? String(m.state), requestId: m.request_id ?? '', objectType: m.object_type || m.data_type || '' };
+    const view: IngestionLogView = {
+      id: m.id ?? '',
+      state: STATE_NAMES[m.state ?? 0] ?? String(m.state),
+      requestId: m.request_id ?? '',
+      objectType: m.object_type || m.data_type || '',
+    };
     if (m.entity) view.entity = m.entity;
     if (m.error && (m.error.message || m.error.code)) view.error = { message: m.error.message ?? '', code: m.error.code ?? '' };
     logs.push(view);

@@ -9,16 +9,14 @@ import { attemptsLeft } from '../backoff.ts';
  * Ingest: `validateRequest`'s plain error reaches the client as UNKNOWN, Redis above its
  * watermark is RESOURCE_EXHAUSTED ("retry with backoff"), a failed stream write INTERNAL.
  */
-export const RETRYABLE_GRPC = new Set<number>([
-  status.UNAVAILABLE, status.RESOURCE_EXHAUSTED, status.DEADLINE_EXCEEDED, status.ABORTED, status.INTERNAL,
-]);
+export const RETRYABLE_GRPC = new Set<number>([status.UNAVAILABLE, status.RESOURCE_EXHAUSTED, status.DEADLINE_EXCEEDED, status.ABORTED, status.INTERNAL]);
 
 export function shouldRetryGrpc(code: number, attempt: number, maxAttempts: number): boolean {
   return attemptsLeft(attempt, { attempts: maxAttempts }) && RETRYABLE_GRPC.has(code);
 }
 
 export function grpcCodeName(code: number): string {
-  return (Object.entries(status).find(([, v]) => v === code)?.[0]) ?? String(code);
+  return Object.entries(status).find(([, v]) => v === code)?.[0] ?? String(code);
 }
 
 /**

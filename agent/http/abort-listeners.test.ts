@@ -32,7 +32,12 @@ describe('HttpTarget and the run signal', () => {
     });
     const run = new AbortController();
     const t = new HttpTarget({ baseUrl: `${server.url}/api2/json`, tls: { verify: false }, timeoutMs: 30_000, concurrency: 32, signal: run.signal });
-    const requests = Array.from({ length: 64 }, (_, i) => t.getJson(`/r/${i}`).then(() => 'ok', (e: unknown) => e));
+    const requests = Array.from({ length: 64 }, (_, i) =>
+      t.getJson(`/r/${i}`).then(
+        () => 'ok',
+        (e: unknown) => e,
+      ),
+    );
     await waitFor(() => server!.requests.length === 32);
     expect(listeners(run.signal)).toBe(1);
     run.abort(new Error('agent stopping'));
@@ -45,8 +50,21 @@ describe('HttpTarget and the run signal', () => {
   it('one listener while 20 requests wait to retry a 503; the abort ends the waits', async () => {
     server = await startFakeHttps(() => ({ status: 503, statusText: 'busy' }));
     const run = new AbortController();
-    const t = new HttpTarget({ baseUrl: `${server.url}/api2/json`, tls: { verify: false }, timeoutMs: 30_000, concurrency: 20, signal: run.signal, backoffBaseMs: 60_000, backoffMaxMs: 60_000 });
-    const requests = Array.from({ length: 20 }, (_, i) => t.getJson(`/r/${i}`).then(() => 'ok', (e: unknown) => e));
+    const t = new HttpTarget({
+      baseUrl: `${server.url}/api2/json`,
+      tls: { verify: false },
+      timeoutMs: 30_000,
+      concurrency: 20,
+      signal: run.signal,
+      backoffBaseMs: 60_000,
+      backoffMaxMs: 60_000,
+    });
+    const requests = Array.from({ length: 20 }, (_, i) =>
+      t.getJson(`/r/${i}`).then(
+        () => 'ok',
+        (e: unknown) => e,
+      ),
+    );
     await waitFor(() => server!.requests.length === 20);
     expect(listeners(run.signal)).toBe(1);
     run.abort(new Error('agent stopping'));
@@ -58,7 +76,16 @@ describe('HttpTarget and the run signal', () => {
 
   it('a target that cannot open (unreadable CA file) leaves no listener', () => {
     const run = new AbortController();
-    expect(() => new HttpTarget({ baseUrl: 'https://127.0.0.1:1/api2/json', tls: { verify: true, caFile: '/nonexistent/ca.pem' }, timeoutMs: 1000, concurrency: 4, signal: run.signal })).toThrow();
+    expect(
+      () =>
+        new HttpTarget({
+          baseUrl: 'https://127.0.0.1:1/api2/json',
+          tls: { verify: true, caFile: '/nonexistent/ca.pem' },
+          timeoutMs: 1000,
+          concurrency: 4,
+          signal: run.signal,
+        }),
+    ).toThrow();
     expect(listeners(run.signal)).toBe(0);
   });
 });

@@ -16,7 +16,15 @@ afterEach(async () => {
 });
 
 function target(url: string, extra: Partial<ConstructorParameters<typeof HttpTarget>[0]> = {}): HttpTarget {
-  const t = new HttpTarget({ baseUrl: `${url}/api2/json`, tls: { verify: false }, timeoutMs: 2000, concurrency: 4, backoffBaseMs: 1, backoffMaxMs: 5, ...extra });
+  const t = new HttpTarget({
+    baseUrl: `${url}/api2/json`,
+    tls: { verify: false },
+    timeoutMs: 2000,
+    concurrency: 4,
+    backoffBaseMs: 1,
+    backoffMaxMs: 5,
+    ...extra,
+  });
   targets.push(t);
   return t;
 }
@@ -49,7 +57,9 @@ describe('errorReason', () => {
     expect(errorReason('x', '{"data":null,"message":"VM 100 is not running\\n"}')).toBe('VM 100 is not running');
     expect(errorReason('Parameter verification failed.', '{"data":null,"errors":{"vmid":"VM 100 already exists"}}')).toBe('vmid: VM 100 already exists');
     expect(errorReason('Bad Request', "datastore 'x' does not exist")).toBe("datastore 'x' does not exist");
-    expect(errorReason('Unsupported Media Type', '{"status":415,"detail":"Incorrect version: endpoint is \'1.1\', client requested \'1.3\'","traceback":null}')).toBe("Incorrect version: endpoint is '1.1', client requested '1.3'");
+    expect(
+      errorReason('Unsupported Media Type', '{"status":415,"detail":"Incorrect version: endpoint is \'1.1\', client requested \'1.3\'","traceback":null}'),
+    ).toBe("Incorrect version: endpoint is '1.1', client requested '1.3'");
   });
 });
 
@@ -72,7 +82,9 @@ describe('HttpTarget', () => {
 
   it('does not retry a 500 and surfaces the status-line reason', async () => {
     server = await startFakeHttps(() => ({ status: 500, statusText: 'QEMU guest agent is not running', body: { data: null } }));
-    const err = await target(server.url).getJson('/nodes/pve1/qemu/100/agent/get-osinfo').catch((e: unknown) => e);
+    const err = await target(server.url)
+      .getJson('/nodes/pve1/qemu/100/agent/get-osinfo')
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(HttpStatusError);
     expect((err as HttpStatusError).message).toBe('GET /nodes/pve1/qemu/100/agent/get-osinfo: HTTP 500 QEMU guest agent is not running');
     expect(server.requests).toHaveLength(1);
@@ -80,9 +92,13 @@ describe('HttpTarget', () => {
 
   it('throws HttpBadJsonError, not a bare error, for a 200 that is not JSON, and does not retry it', async () => {
     server = await startFakeHttps(() => ({ status: 200, body: '<html><body>Bad Gateway</body></html>', headers: { 'content-type': 'text/html' } }));
-    const err = await target(server.url).getJson('/cluster/resources', { type: 'vm' }).catch((e: unknown) => e);
+    const err = await target(server.url)
+      .getJson('/cluster/resources', { type: 'vm' })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(HttpBadJsonError);
-    expect((err as HttpBadJsonError).message).toBe('GET /cluster/resources?type=vm: response is not JSON (Unexpected token \'<\', "<html><bod"... is not valid JSON)');
+    expect((err as HttpBadJsonError).message).toBe(
+      'GET /cluster/resources?type=vm: response is not JSON (Unexpected token \'<\', "<html><bod"... is not valid JSON)',
+    );
     expect((err as HttpBadJsonError).detail).toBe('not JSON (Unexpected token \'<\', "<html><bod"... is not valid JSON)');
     expect(server.requests).toHaveLength(1);
   });
@@ -100,50 +116,70 @@ describe('HttpTarget', () => {
 
   it('stops reading an answer without Content-Length at the cap, so an endless body ends there', async () => {
     server = await startFakeHttps(() => ({ status: 200, body: '{"data":[', trickle: { everyMs: 1, bytes: 64 * 1024, endless: true } }));
-    const err = await target(server.url, { maxResponseBytes: 1024 * 1024, timeoutMs: 20_000 }).getJson('/cluster/resources').catch((e: unknown) => e);
+    const err = await target(server.url, { maxResponseBytes: 1024 * 1024, timeoutMs: 20_000 })
+      .getJson('/cluster/resources')
+      .catch((e: unknown) => e);
     expect((err as Error).message).toBe('GET /cluster/resources: response is larger than 1 MiB; not read');
   }, 20_000);
 
   it('caps at 64 MiB unless told otherwise', async () => {
     expect(DEFAULT_MAX_RESPONSE_BYTES).toBe(67_108_864);
     server = await startFakeHttps(() => ({ status: 200, body: '{"data":', headers: { 'content-length': String(DEFAULT_MAX_RESPONSE_BYTES + 1) } }));
-    const err = await target(server.url).getJson('/x').catch((e: unknown) => e);
+    const err = await target(server.url)
+      .getJson('/x')
+      .catch((e: unknown) => e);
     expect((err as Error).message).toBe('GET /x: response is larger than 64 MiB; not read');
   });
 
   it('reads only the head of a large error answer, for its reason', async () => {
     server = await startFakeHttps(() => ({ status: 500, body: `datastore is broken: ${'x'.repeat(2 * 1024 * 1024)}` }));
-    const err = await target(server.url, { maxResponseBytes: 1024 }).getJson('/x').catch((e: unknown) => e);
+    const err = await target(server.url, { maxResponseBytes: 1024 })
+      .getJson('/x')
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(HttpStatusError);
     expect((err as HttpStatusError).reason).toBe(`datastore is broken: ${'x'.repeat(479)}`);
   });
 
-  it('verifies against a CA file and rejects an unknown CA, naming the settings instead of Node\'s --use-system-ca', async () => {
+  it("verifies against a CA file and rejects an unknown CA, naming the settings instead of Node's --use-system-ca", async () => {
     server = await startFakeHttps(() => ({ status: 200, body: { data: 'ok' } }));
     expect(await target(server.url, { tls: { verify: true, caFile: TEST_CA_FILE } }).getJson('/x')).toEqual({ data: 'ok' });
-    const err = await target(server.url, { tls: { verify: true }, settings: targetSettings('PROXMOX') }).getJson('/x').catch((e: unknown) => e);
+    const err = await target(server.url, { tls: { verify: true }, settings: targetSettings('PROXMOX') })
+      .getJson('/x')
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(HttpConnectError);
     expect((err as HttpConnectError).errorCode).toBe('TLS_VERIFY');
-    expect((err as Error).message).toBe('GET /x: TLS: unable to verify the first certificate (UNABLE_TO_VERIFY_LEAF_SIGNATURE); set PROXMOX_CA_FILE to the CA that signed it, or pin the certificate with PROXMOX_FINGERPRINT and set PROXMOX_SSL_VERIFY: false');
+    expect((err as Error).message).toBe(
+      'GET /x: TLS: unable to verify the first certificate (UNABLE_TO_VERIFY_LEAF_SIGNATURE); set PROXMOX_CA_FILE to the CA that signed it, or pin the certificate with PROXMOX_FINGERPRINT and set PROXMOX_SSL_VERIFY: false',
+    );
     expect(server.requests).toHaveLength(1);
   });
 
-  it('says the CA file is the wrong one, or the name is not the certificate\'s, with the settings to change', async () => {
+  it("says the CA file is the wrong one, or the name is not the certificate's, with the settings to change", async () => {
     server = await startFakeHttps(() => ({ status: 200, body: { data: 'ok' } }));
-    const wrongCa = await target(server.url, { tls: { verify: true, caFile: SERVER_PEM }, settings: targetSettings('PBS') }).getJson('/x').catch((e: unknown) => e);
-    expect((wrongCa as Error).message).toBe(`GET /x: TLS: unable to verify the first certificate (UNABLE_TO_VERIFY_LEAF_SIGNATURE); the certificate is not signed by the CA in PBS_CA_FILE (${SERVER_PEM}): give the CA that signed it, or pin the certificate with PBS_FINGERPRINT and set PBS_SSL_VERIFY: false`);
+    const wrongCa = await target(server.url, { tls: { verify: true, caFile: SERVER_PEM }, settings: targetSettings('PBS') })
+      .getJson('/x')
+      .catch((e: unknown) => e);
+    expect((wrongCa as Error).message).toBe(
+      `GET /x: TLS: unable to verify the first certificate (UNABLE_TO_VERIFY_LEAF_SIGNATURE); the certificate is not signed by the CA in PBS_CA_FILE (${SERVER_PEM}): give the CA that signed it, or pin the certificate with PBS_FINGERPRINT and set PBS_SSL_VERIFY: false`,
+    );
     await server.close();
     // The test certificate is for localhost, 127.0.0.1 and ::1; 127.0.0.2 is loopback too.
     server = await startFakeHttps(() => ({ status: 200, body: { data: 'ok' } }), { host: '127.0.0.2' });
-    const wrongName = await target(`https://127.0.0.2:${server.port}`, { tls: { verify: true, caFile: TEST_CA_FILE }, settings: targetSettings('CEPH') }).getJson('/x').catch((e: unknown) => e);
-    expect((wrongName as Error).message).toBe("GET /x: TLS: Hostname/IP does not match certificate's altnames: IP: 127.0.0.2 is not in the cert's list: 127.0.0.1, ::1 (ERR_TLS_CERT_ALTNAME_INVALID); connect by a name the certificate lists, or pin the certificate with CEPH_FINGERPRINT and set CEPH_SSL_VERIFY: false");
+    const wrongName = await target(`https://127.0.0.2:${server.port}`, { tls: { verify: true, caFile: TEST_CA_FILE }, settings: targetSettings('CEPH') })
+      .getJson('/x')
+      .catch((e: unknown) => e);
+    expect((wrongName as Error).message).toBe(
+      "GET /x: TLS: Hostname/IP does not match certificate's altnames: IP: 127.0.0.2 is not in the cert's list: 127.0.0.1, ::1 (ERR_TLS_CERT_ALTNAME_INVALID); connect by a name the certificate lists, or pin the certificate with CEPH_FINGERPRINT and set CEPH_SSL_VERIFY: false",
+    );
   });
 
   it('names the setting and the path of a CA file that is missing or holds no certificate', () => {
     const open = (caFile: string) => () => target('https://127.0.0.1:1', { tls: { verify: true, caFile }, settings: targetSettings('PDM') });
     expect(open('/nonexistent/pdm-ca.pem')).toThrow(TlsConfigError);
     expect(open('/nonexistent/pdm-ca.pem')).toThrow('PDM_CA_FILE "/nonexistent/pdm-ca.pem" cannot be read: no such file or directory (ENOENT)');
-    expect(open(new URL('../../test/tls/server.key', import.meta.url).pathname)).toThrow(/^PDM_CA_FILE ".*\/test\/tls\/server\.key" holds no PEM certificate \(no "-----BEGIN CERTIFICATE-----" line\)$/);
+    expect(open(new URL('../../test/tls/server.key', import.meta.url).pathname)).toThrow(
+      /^PDM_CA_FILE ".*\/test\/tls\/server\.key" holds no PEM certificate \(no "-----BEGIN CERTIFICATE-----" line\)$/,
+    );
   });
 
   it('checks a fingerprint pin even with verification off, and fails closed on mismatch', async () => {
@@ -155,12 +191,18 @@ describe('HttpTarget', () => {
       await Promise.all(Array.from({ length: 8 }, (_, i) => pinned.request('GET', `/x/${i}`, { headers: { connection: 'close' } })));
     }
     const bad = TEST_CERT_FINGERPRINT.replace(/^47/, '00');
-    const err = await target(server.url, { tls: { verify: false, fingerprint: bad } }).getJson('/x').catch((e: unknown) => e);
+    const err = await target(server.url, { tls: { verify: false, fingerprint: bad } })
+      .getJson('/x')
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(HttpConnectError);
     expect((err as HttpConnectError).errorCode).toBe('TLS_PIN');
     expect(server.requests).toHaveLength(25);
-    const named = await target(server.url, { tls: { verify: false, fingerprint: bad }, settings: targetSettings('PROXMOX') }).getJson('/x').catch((e: unknown) => e);
-    expect((named as Error).message).toBe(`GET /x: certificate of 127.0.0.1:${server.port} has SHA-256 fingerprint ${TEST_CERT_FINGERPRINT}, expected ${bad} (PROXMOX_FINGERPRINT)`);
+    const named = await target(server.url, { tls: { verify: false, fingerprint: bad }, settings: targetSettings('PROXMOX') })
+      .getJson('/x')
+      .catch((e: unknown) => e);
+    expect((named as Error).message).toBe(
+      `GET /x: certificate of 127.0.0.1:${server.port} has SHA-256 fingerprint ${TEST_CERT_FINGERPRINT}, expected ${bad} (PROXMOX_FINGERPRINT)`,
+    );
   });
 
   it('keeps at most `concurrency` requests in flight', async () => {
@@ -195,7 +237,9 @@ describe('HttpTarget', () => {
 
   it('ends an endless trickle at the deadline, and gives each retried attempt a deadline of its own', async () => {
     let n = 0;
-    server = await startFakeHttps(() => (++n === 1 ? { status: 503, statusText: 'busy' } : { status: 200, body: '{"data":', trickle: { everyMs: 100, endless: true } }));
+    server = await startFakeHttps(() =>
+      ++n === 1 ? { status: 503, statusText: 'busy' } : { status: 200, body: '{"data":', trickle: { everyMs: 100, endless: true } },
+    );
     const t = target(server.url, { timeoutMs: 1000 });
     const from = performance.now();
     const err = await t.getJson('/version').catch((e: unknown) => e);

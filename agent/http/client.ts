@@ -176,7 +176,9 @@ export function errorReason(statusText: string, body: string): string {
         // (src/pybind/mgr/dashboard/services/exception.py).
         if (typeof o.detail === 'string' && o.detail.trim()) return o.detail.trim();
         if (o.errors && typeof o.errors === 'object') {
-          return Object.entries(o.errors as Record<string, unknown>).map(([k, v]) => `${k}: ${String(v).trim()}`).join('; ');
+          return Object.entries(o.errors as Record<string, unknown>)
+            .map(([k, v]) => `${k}: ${String(v).trim()}`)
+            .join('; ');
         }
       } else if (typeof parsed === 'string') {
         return parsed.slice(0, 500);
@@ -231,7 +233,12 @@ export class HttpTarget {
     const ca = opts.tls.caFile ? readCaFile(opts.tls.caFile, opts.settings?.caFile) : undefined;
     // A resumed TLS session carries no peer certificate to check, so pinning turns
     // session resumption off: every connection shows its certificate.
-    const base = buildConnector({ rejectUnauthorized: opts.tls.verify, ...(ca ? { ca } : {}), timeout: opts.timeoutMs, ...(pin ? { maxCachedSessions: 0 } : {}) });
+    const base = buildConnector({
+      rejectUnauthorized: opts.tls.verify,
+      ...(ca ? { ca } : {}),
+      timeout: opts.timeoutMs,
+      ...(pin ? { maxCachedSessions: 0 } : {}),
+    });
     const host = this.baseUrl.host;
     const connect: buildConnector.connector = (o, cb) => {
       base(o, (err, socket) => {
@@ -302,17 +309,26 @@ export class HttpTarget {
         this.busyMs += performance.now() - slotFrom;
         this.sem.release();
       }
-      const retry = outcome instanceof HttpStatusError || outcome instanceof HttpConnectError
-        ? shouldRetryHttp({
-          method, attempt, maxAttempts,
-          ...(outcome instanceof HttpStatusError ? { status: outcome.status } : { errorCode: outcome.errorCode }),
-        })
-        : false;
+      const retry =
+        outcome instanceof HttpStatusError || outcome instanceof HttpConnectError
+          ? shouldRetryHttp({
+              method,
+              attempt,
+              maxAttempts,
+              ...(outcome instanceof HttpStatusError ? { status: outcome.status } : { errorCode: outcome.errorCode }),
+            })
+          : false;
       this.opts.onRequest?.({ method, path: shown, status, attempt, retried: retry });
       if (!(outcome instanceof HttpStatusError || outcome instanceof HttpConnectError || outcome instanceof HttpTooLargeError)) return outcome;
       if (!retry) throw outcome;
       const hinted = (outcome as { retryAfter?: number }).retryAfter;
-      const delay = hinted ?? backoffDelay(attempt, { ...BACKOFF.http, ...(this.opts.backoffBaseMs !== undefined && { baseMs: this.opts.backoffBaseMs }), ...(this.opts.backoffMaxMs !== undefined && { maxMs: this.opts.backoffMaxMs }) });
+      const delay =
+        hinted ??
+        backoffDelay(attempt, {
+          ...BACKOFF.http,
+          ...(this.opts.backoffBaseMs !== undefined && { baseMs: this.opts.backoffBaseMs }),
+          ...(this.opts.backoffMaxMs !== undefined && { maxMs: this.opts.backoffMaxMs }),
+        });
       const wait = this.linked();
       try {
         await sleep(delay, undefined, { signal: wait.signal });
@@ -393,7 +409,6 @@ export class HttpTarget {
   }
 }
 
-
 /** The first `limit` bytes of a body; `truncated` when there was more (the rest is not read). */
 async function readCapped(body: Dispatcher.ResponseData['body'], limit: number): Promise<{ bytes: Buffer; truncated: boolean }> {
   const chunks: Buffer[] = [];
@@ -418,7 +433,10 @@ function formatBytes(n: number): string {
 /** `/path?k=v`: the request target below the base path, as messages show it. */
 function pathWithQuery(path: string, query: Record<string, string | number | boolean | undefined> | undefined): string {
   const qs = query
-    ? Object.entries(query).filter(([, v]) => v !== undefined).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`).join('&')
+    ? Object.entries(query)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
+        .join('&')
     : '';
   return `${path}${qs ? `?${qs}` : ''}`;
 }
@@ -430,7 +448,11 @@ function formatMs(ms: number): string {
 
 /** undici's own timers (the gap between two pieces, the TCP connect) are set to the deadline too. */
 function isUndiciTimeout(err: unknown): boolean {
-  return err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError || (err as { code?: string }).code === 'UND_ERR_CONNECT_TIMEOUT';
+  return (
+    err instanceof undiciErrors.HeadersTimeoutError ||
+    err instanceof undiciErrors.BodyTimeoutError ||
+    (err as { code?: string }).code === 'UND_ERR_CONNECT_TIMEOUT'
+  );
 }
 
 function toConnectError(method: string, path: string, err: unknown, opts: Pick<TargetOptions, 'tls' | 'settings'>): HttpConnectError {
@@ -453,12 +475,29 @@ function toConnectError(method: string, path: string, err: unknown, opts: Pick<T
  * tls.checkServerIdentity).
  */
 const TLS_CHAIN_CODES: ReadonlySet<string> = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_UNTRUSTED', 'CERT_REJECTED', 'CERT_SIGNATURE_FAILURE', 'INVALID_CA', 'CERT_CHAIN_TOO_LONG',
-  'PATH_LENGTH_EXCEEDED', 'INVALID_PURPOSE', 'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY', 'UNABLE_TO_DECRYPT_CERT_SIGNATURE',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_SIGNATURE_FAILURE',
+  'INVALID_CA',
+  'CERT_CHAIN_TOO_LONG',
+  'PATH_LENGTH_EXCEEDED',
+  'INVALID_PURPOSE',
+  'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY',
+  'UNABLE_TO_DECRYPT_CERT_SIGNATURE',
 ]);
 const TLS_NAME_CODES: ReadonlySet<string> = new Set(['ERR_TLS_CERT_ALTNAME_INVALID', 'HOSTNAME_MISMATCH']);
-const TLS_DATE_CODES: ReadonlySet<string> = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'ERROR_IN_CERT_NOT_BEFORE_FIELD', 'ERROR_IN_CERT_NOT_AFTER_FIELD', 'CERT_REVOKED']);
+const TLS_DATE_CODES: ReadonlySet<string> = new Set([
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERROR_IN_CERT_NOT_BEFORE_FIELD',
+  'ERROR_IN_CERT_NOT_AFTER_FIELD',
+  'CERT_REVOKED',
+]);
 
 /** What to change in the policy after a failed certificate check, by its settings' names; undefined when `code` is no such failure. */
 function tlsAdvice(code: string, opts: Pick<TargetOptions, 'tls' | 'settings'>): string | undefined {

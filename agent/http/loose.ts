@@ -12,7 +12,11 @@ import { z } from 'zod';
 /** A number, or a numeric string. */
 export const looseNumber = z.union([
   z.number(),
-  z.string().trim().regex(/^-?\d+(?:\.\d+)?$/, 'expected a number').transform(Number),
+  z
+    .string()
+    .trim()
+    .regex(/^-?\d+(?:\.\d+)?$/, 'expected a number')
+    .transform(Number),
 ]);
 export const looseInt = looseNumber.pipe(z.number().int());
 

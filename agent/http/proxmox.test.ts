@@ -3,8 +3,17 @@ import { z } from 'zod';
 import { startFakeHttps, TEST_CERT_FINGERPRINT, type FakeHandler, type FakeResponse, type FakeServer } from '../../test/fakes/https-server.ts';
 import { HttpBadJsonError, HttpConnectError, HttpStatusError, HttpTarget } from './client.ts';
 import {
-  ApiResponseError, ApiUnreachableError, apiTargetRequest, apiTokenHeader, bearerHeader, hostPort, namedPrivilege, ProxmoxApi,
-  type ApiService, type ApiSession, type TokenScheme,
+  ApiResponseError,
+  ApiUnreachableError,
+  apiTargetRequest,
+  apiTokenHeader,
+  bearerHeader,
+  hostPort,
+  namedPrivilege,
+  ProxmoxApi,
+  type ApiService,
+  type ApiSession,
+  type TokenScheme,
 } from './proxmox.ts';
 
 const SERVICE: ApiService = {
@@ -28,10 +37,18 @@ afterEach(async () => {
 function target(port: number, authorization = apiTokenHeader('PVEAPIToken', 'root@pam!netbox', SECRET), maxResponseBytes = 64 * 1024): HttpTarget {
   const t = new HttpTarget({
     ...apiTargetRequest({
-      host: '127.0.0.1', port, authorization, tls: { verify: false, fingerprint: TEST_CERT_FINGERPRINT },
-      timeoutS: 2, maxResponseBytes, settingsPrefix: 'PROXMOX',
+      host: '127.0.0.1',
+      port,
+      authorization,
+      tls: { verify: false, fingerprint: TEST_CERT_FINGERPRINT },
+      timeoutS: 2,
+      maxResponseBytes,
+      settingsPrefix: 'PROXMOX',
     }),
-    concurrency: 2, maxAttempts: 2, backoffBaseMs: 1, backoffMaxMs: 2,
+    concurrency: 2,
+    maxAttempts: 2,
+    backoffBaseMs: 1,
+    backoffMaxMs: 2,
   });
   targets.push(t);
   return t;
@@ -43,7 +60,11 @@ async function session(handler: FakeHandler, authorization?: string): Promise<Ap
   return { target: target(server.port, authorization), onDrop: (path, index, why) => dropped.push([path, index, why]), dropped };
 }
 
-const failure = (p: Promise<unknown>): Promise<unknown> => p.then(() => undefined, (e: unknown) => e);
+const failure = (p: Promise<unknown>): Promise<unknown> =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
 
 const versionSchema = z.object({ version: z.string() });
 const nodeSchema = z.object({ node: z.string() });
@@ -98,7 +119,7 @@ describe('ProxmoxApi: the shape of data', () => {
     expect((errs[1] as Error).cause).toBeInstanceOf(z.ZodError);
   });
 
-  it('check() without `under` names issues from the root, as for the dashboard\'s bare answers', () => {
+  it("check() without `under` names issues from the root, as for the dashboard's bare answers", () => {
     const err = (() => {
       try {
         return API.check('/api/auth', z.object({ token: z.string() }), { token: 1 });
@@ -129,9 +150,11 @@ describe('ProxmoxApi: lists', () => {
 
 describe('ProxmoxApi: a 2xx body that cannot be used costs its item, never the run', () => {
   it('turns a body that is not JSON into ApiResponseError naming the path, and the next call goes on', async () => {
-    const s = await session((req) => (req.path.endsWith('/network')
-      ? { status: 200, body: '<html><body>502 Bad Gateway</body></html>', headers: { 'content-type': 'text/html' } }
-      : { status: 200, body: { data: [{ node: 'pve1' }] } }));
+    const s = await session((req) =>
+      req.path.endsWith('/network')
+        ? { status: 200, body: '<html><body>502 Bad Gateway</body></html>', headers: { 'content-type': 'text/html' } }
+        : { status: 200, body: { data: [{ node: 'pve1' }] } },
+    );
     const err = await failure(API.list(s, '/nodes/pve2/network', nodeSchema));
     expect(err).toBeInstanceOf(ApiResponseError);
     expect((err as Error).message).toBe('GET /nodes/pve2/network: unexpected response: not JSON (Unexpected token \'<\', "<html><bod"... is not valid JSON)');
@@ -141,8 +164,9 @@ describe('ProxmoxApi: a 2xx body that cannot be used costs its item, never the r
 
   it('turns an answer past the size cap into ApiResponseError naming the setting', async () => {
     const s = await session(() => ({ status: 200, body: { data: 'x'.repeat(70 * 1024) } }));
-    expect((await failure(API.data(s, '/cluster/resources', { type: 'vm' })) as Error).message)
-      .toBe('GET /cluster/resources: unexpected response: larger than 65536 bytes (PROXMOX_API_MAX_RESPONSE_BYTES); not read');
+    expect(((await failure(API.data(s, '/cluster/resources', { type: 'vm' }))) as Error).message).toBe(
+      'GET /cluster/resources: unexpected response: larger than 65536 bytes (PROXMOX_API_MAX_RESPONSE_BYTES); not read',
+    );
   });
 
   it('parseText() names the path of a text that is not JSON', () => {
@@ -183,20 +207,34 @@ describe('token headers', () => {
     });
   }
 
-  it('the dashboard\'s bearer header carries the JWT as it is', () => {
+  it("the dashboard's bearer header carries the JWT as it is", () => {
     expect(bearerHeader('eyJ0eXAi.eyJpc3Mi.sig')).toBe('Bearer eyJ0eXAi.eyJpc3Mi.sig');
   });
 
   it('apiTargetRequest brackets IPv6 hosts and names the policy settings', () => {
-    expect(apiTargetRequest({
-      host: 'fd00::10', port: 8007, authorization: 'PBSAPIToken=a!b:c', tls: { verify: true }, timeoutS: 3, maxResponseBytes: 10, settingsPrefix: 'PBS',
-    })).toEqual({
+    expect(
+      apiTargetRequest({
+        host: 'fd00::10',
+        port: 8007,
+        authorization: 'PBSAPIToken=a!b:c',
+        tls: { verify: true },
+        timeoutS: 3,
+        maxResponseBytes: 10,
+        settingsPrefix: 'PBS',
+      }),
+    ).toEqual({
       baseUrl: 'https://[fd00::10]:8007/api2/json',
       headers: { authorization: 'PBSAPIToken=a!b:c' },
       tls: { verify: true },
       timeoutMs: 3000,
       maxResponseBytes: 10,
-      settings: { timeout: 'PBS_API_TIMEOUT', maxResponseBytes: 'PBS_API_MAX_RESPONSE_BYTES', verify: 'PBS_SSL_VERIFY', caFile: 'PBS_CA_FILE', fingerprint: 'PBS_FINGERPRINT' },
+      settings: {
+        timeout: 'PBS_API_TIMEOUT',
+        maxResponseBytes: 'PBS_API_MAX_RESPONSE_BYTES',
+        verify: 'PBS_SSL_VERIFY',
+        caFile: 'PBS_CA_FILE',
+        fingerprint: 'PBS_FINGERPRINT',
+      },
     });
   });
 });

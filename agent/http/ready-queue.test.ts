@@ -14,7 +14,10 @@ function deferred<T = void>(): { promise: Promise<T>; resolve: (v: T) => void; r
 /** Lets every settled promise run its handlers. */
 const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
 
-interface Item { id: string; group: string }
+interface Item {
+  id: string;
+  group: string;
+}
 const item = (id: string): Item => ({ id, group: id[0] ?? '' });
 
 /** Items whose calls each wait for their own deferred, with the order they started in. */
@@ -39,7 +42,13 @@ describe('mapWhenReady', () => {
   it('keeps the workers on ready groups while a group waits, and takes the first ready item in input order', async () => {
     const h = harness(['a0', 'a1', 'a2', 'b3', 'a4', 'c5', 'b6']);
     const ready = { a: deferred(), b: deferred() };
-    const run = mapWhenReady(h.items, 2, (x) => x.group, (g) => (g === 'c' ? undefined : ready[g as 'a' | 'b'].promise), h.fn);
+    const run = mapWhenReady(
+      h.items,
+      2,
+      (x) => x.group,
+      (g) => (g === 'c' ? undefined : ready[g as 'a' | 'b'].promise),
+      h.fn,
+    );
     await settle();
     // Only c is ready: its one item starts, a second worker stays free instead of parking on a0.
     expect(h.starts).toEqual(['c5']);
@@ -67,9 +76,15 @@ describe('mapWhenReady', () => {
     await expect(run).resolves.toEqual(['done a0', 'done a1', 'done a2', 'done b3', 'done a4', 'done c5', 'done b6']);
   });
 
-  it('is mapLimit\'s order when every group is ready, and never has more than the limit in flight', async () => {
+  it("is mapLimit's order when every group is ready, and never has more than the limit in flight", async () => {
     const h = harness(['a0', 'b1', 'a2', 'b3', 'c4']);
-    const run = mapWhenReady(h.items, 2, (x) => x.group, () => undefined, h.fn);
+    const run = mapWhenReady(
+      h.items,
+      2,
+      (x) => x.group,
+      () => undefined,
+      h.fn,
+    );
     await settle();
     expect(h.starts).toEqual(['a0', 'b1']);
     await h.finish('b1');
@@ -85,7 +100,13 @@ describe('mapWhenReady', () => {
   it('runs a group whose readiness rejected (the caller decides what a failed probe means)', async () => {
     const h = harness(['a0', 'b1']);
     const a = deferred();
-    const run = mapWhenReady(h.items, 4, (x) => x.group, (g) => (g === 'a' ? a.promise : undefined), h.fn);
+    const run = mapWhenReady(
+      h.items,
+      4,
+      (x) => x.group,
+      (g) => (g === 'a' ? a.promise : undefined),
+      h.fn,
+    );
     await settle();
     expect(h.starts).toEqual(['b1']);
     a.reject(new Error('probe failed'));
@@ -100,17 +121,31 @@ describe('mapWhenReady', () => {
     const items = ['a0', 'a1', 'a2', 'a3'].map(item);
     const starts: string[] = [];
     const boom = new Error('boom');
-    const run = mapWhenReady(items, 1, (x) => x.group, () => undefined, async (x) => {
-      starts.push(x.id);
-      if (x.id === 'a1') throw boom;
-      return x.id;
-    });
+    const run = mapWhenReady(
+      items,
+      1,
+      (x) => x.group,
+      () => undefined,
+      async (x) => {
+        starts.push(x.id);
+        if (x.id === 'a1') throw boom;
+        return x.id;
+      },
+    );
     await expect(run).rejects.toBe(boom);
     await settle();
     expect(starts).toEqual(['a0', 'a1']);
   });
 
   it('resolves at once with no items', async () => {
-    await expect(mapWhenReady([], 4, () => 'a', () => new Promise(() => {}), async () => 1)).resolves.toEqual([]);
+    await expect(
+      mapWhenReady(
+        [],
+        4,
+        () => 'a',
+        () => new Promise(() => {}),
+        async () => 1,
+      ),
+    ).resolves.toEqual([]);
   });
 });

@@ -8,9 +8,7 @@
 import { attemptsLeft } from '../backoff.ts';
 
 export const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
-export const RETRYABLE_ERROR_CODES = new Set([
-  'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ENOTCONN', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED',
-]);
+export const RETRYABLE_ERROR_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ENOTCONN', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
 
 export interface HttpAttempt {
   method: string;

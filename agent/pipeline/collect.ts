@@ -56,8 +56,18 @@ export async function collectRun(policy: Policy, deps: RunDeps): Promise<Collect
   const targets: HttpTarget[] = [];
   const apiByStatus: Record<string, number> = {};
   const result: RunResult = {
-    policy: policy.name, collector: policy.collector, runId, status: 'success', startedAt: started.toISOString(), durationMs: 0,
-    warnings, collected: {}, sent: {}, apiRequests: 0, apiByStatus, diode: { requests: 0, entities: 0, bytes: 0, errors: [] },
+    policy: policy.name,
+    collector: policy.collector,
+    runId,
+    status: 'success',
+    startedAt: started.toISOString(),
+    durationMs: 0,
+    warnings,
+    collected: {},
+    sent: {},
+    apiRequests: 0,
+    apiByStatus,
+    diode: { requests: 0, entities: 0, bytes: 0, errors: [] },
   };
   const signal = deps.signal ?? new AbortController().signal;
   let recalled: Promise<unknown> | undefined;
@@ -92,10 +102,11 @@ export async function collectRun(policy: Policy, deps: RunDeps): Promise<Collect
     },
     progress: (done, total) => deps.onProgress?.(policy.name, done, total),
     // Loaded once, when the collector first asks; a store that cannot be read gives nothing.
-    recall: () => (recalled ??= (deps.recall?.() ?? Promise.resolve(undefined)).catch((err: unknown) => {
-      log.warn({ err }, 'collector memory unreadable, collecting without it');
-      return undefined;
-    })),
+    recall: () =>
+      (recalled ??= (deps.recall?.() ?? Promise.resolve(undefined)).catch((err: unknown) => {
+        log.warn({ err }, 'collector memory unreadable, collecting without it');
+        return undefined;
+      })),
     remember: (value) => {
       memory = value;
     },
@@ -132,7 +143,11 @@ export async function collectRun(policy: Policy, deps: RunDeps): Promise<Collect
     result.durationMs = Math.round(performance.now() - t0);
   }
   return {
-    result, log, encoded, at, t0,
+    result,
+    log,
+    encoded,
+    at,
+    t0,
     ...(forgetVms && { forgetVms }),
     ...(memory !== undefined && result.status !== 'failed' && result.status !== 'cancelled' && { memory }),
   };

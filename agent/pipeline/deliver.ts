@@ -50,7 +50,8 @@ export interface DelivererOptions {
 }
 
 /** What the agent does when reading back cannot work, said once per policy. */
-export const READ_BACK_FALLBACK = 'entities count as delivered once Diode accepts them, as without read-back; grant the Diode OAuth2 client the diode:read scope, or set diode.read_back.enabled: false';
+export const READ_BACK_FALLBACK =
+  'entities count as delivered once Diode accepts them, as without read-back; grant the Diode OAuth2 client the diode:read scope, or set diode.read_back.enabled: false';
 
 /**
  * What a failed state save means. The store replaces the state atomically, so the last
@@ -140,7 +141,10 @@ export class Deliverer {
   private serial<T>(policy: string, fn: () => Promise<T>): Promise<T> {
     const prev = this.chains.get(policy) ?? Promise.resolve();
     const next = prev.then(fn, fn);
-    this.chains.set(policy, next.catch(() => {}));
+    this.chains.set(
+      policy,
+      next.catch(() => {}),
+    );
     return next;
   }
 
@@ -179,7 +183,11 @@ export class Deliverer {
     // A failed collection has nothing to deliver: a waiting snapshot is still the newest
     // good one and keeps its place (superseding it would lose it for nothing).
     if (run.result.status === 'failed') {
-      if (old) run.log.warn({ pending_run_id: old.run.result.runId, collected_at: old.run.at.toISOString() }, 'collection failed; the undelivered snapshot of an earlier run stays pending');
+      if (old)
+        run.log.warn(
+          { pending_run_id: old.run.result.runId, collected_at: old.run.at.toISOString() },
+          'collection failed; the undelivered snapshot of an earlier run stays pending',
+        );
       return run.result;
     }
     if (old) {
@@ -208,10 +216,19 @@ export class Deliverer {
     const accepted = new Map<string, EncodedEntity>();
     const reader = this.opts.sink.logs;
     const rb = this.opts.readBack;
-    const session = rb && reader ? new ReadBackSession({ reader, timeoutMs: rb.timeoutMs, pollIntervalMs: rb.pollIntervalMs, log: run.log, signal: this.stopReadBack.signal }) : undefined;
+    const session =
+      rb && reader
+        ? new ReadBackSession({ reader, timeoutMs: rb.timeoutMs, pollIntervalMs: rb.pollIntervalMs, log: run.log, signal: this.stopReadBack.signal })
+        : undefined;
     const delivery = new ChunkedDelivery(plan.send, {
       sink: this.opts.sink,
-      header: { stream: this.opts.stream, producer_app_name: this.opts.appName, producer_app_version: AGENT_VERSION, sdk_name: AGENT_NAME, sdk_version: AGENT_VERSION },
+      header: {
+        stream: this.opts.stream,
+        producer_app_name: this.opts.appName,
+        producer_app_version: AGENT_VERSION,
+        sdk_name: AGENT_NAME,
+        sdk_version: AGENT_VERSION,
+      },
       at: run.at,
       log: run.log,
       onAccepted: (req) => {
@@ -221,15 +238,28 @@ export class Deliverer {
       // Ids are assigned per request by the reconciler's stream workers, several requests at
       // once, so only waiting for a phase's logs makes it land before the next; without
       // read-back the phases' requests merely go in order.
-      ...(session ? {
-        afterPhase: async (phase, reqs) => {
-          run.log.info({ phase, requests: reqs.length }, 'delivery phase sent, waiting for Diode to apply it');
-          await session.wait(reqs.map((r) => r.id));
-          this.warnReadBack(policy.name, session, run.log);
-        },
-      } : {}),
+      ...(session
+        ? {
+            afterPhase: async (phase, reqs) => {
+              run.log.info({ phase, requests: reqs.length }, 'delivery phase sent, waiting for Diode to apply it');
+              await session.wait(reqs.map((r) => r.id));
+              this.warnReadBack(policy.name, session, run.log);
+            },
+          }
+        : {}),
     });
-    run.log.info({ full: plan.full, reason: plan.reason, entities: plan.send.length, of: run.encoded.length, stale: plan.staleIds.size, state_read_only: this.opts.readOnlyState === true, read_back: session !== undefined }, 'delivering');
+    run.log.info(
+      {
+        full: plan.full,
+        reason: plan.reason,
+        entities: plan.send.length,
+        of: run.encoded.length,
+        stale: plan.staleIds.size,
+        state_read_only: this.opts.readOnlyState === true,
+        read_back: session !== undefined,
+      },
+      'delivering',
+    );
     return this.attempt({ policy, run, plan, delivery, accepted, ...(session ? { session } : {}), prev: state, opts, attempts: 0 });
   }
 
@@ -261,8 +291,13 @@ export class Deliverer {
     p.failedIds = new Set(failed.map((f) => f.entity.id));
     for (const id of p.failedIds) p.accepted.delete(id);
     for (const e of session.unconfirmed()) if (p.prev?.objects[e.id]?.fp === '') p.accepted.delete(e.id);
-    if (failed.length) p.run.log.warn({ failed: failed.length, entities: r.diode.failed.slice(0, 20) }, 'diode failed to apply entities; the next run sends them again');
-    if (summary.unconfirmed) p.run.log.warn({ unconfirmed: summary.unconfirmed, status: summary.status, err: summary.error }, 'diode read-back: entities without a final state, counted as delivered');
+    if (failed.length)
+      p.run.log.warn({ failed: failed.length, entities: r.diode.failed.slice(0, 20) }, 'diode failed to apply entities; the next run sends them again');
+    if (summary.unconfirmed)
+      p.run.log.warn(
+        { unconfirmed: summary.unconfirmed, status: summary.status, err: summary.error },
+        'diode read-back: entities without a final state, counted as delivered',
+      );
   }
 
   private async attempt(p: Pending): Promise<RunResult> {
@@ -308,10 +343,17 @@ export class Deliverer {
         return r;
       }
       if (decision === 'keep') {
-        const delay = backoffDelay(p.attempts, { ...BACKOFF.outbox, ...(this.opts.retryBaseMs !== undefined && { baseMs: this.opts.retryBaseMs }), ...(this.opts.retryMaxMs !== undefined && { maxMs: this.opts.retryMaxMs }) });
+        const delay = backoffDelay(p.attempts, {
+          ...BACKOFF.outbox,
+          ...(this.opts.retryBaseMs !== undefined && { baseMs: this.opts.retryBaseMs }),
+          ...(this.opts.retryMaxMs !== undefined && { maxMs: this.opts.retryMaxMs }),
+        });
         r.error = `Diode unavailable (${errorMessage(err)}); snapshot kept, next attempt in ${Math.round(delay / 1000)}s`;
         if (r.delivery) r.delivery.pending = true;
-        p.run.log.warn({ err, attempt: p.attempts, retry_in_ms: delay, next_chunk: p.delivery.nextChunk, chunks: p.delivery.chunks.length }, 'delivery pending, Diode unavailable');
+        p.run.log.warn(
+          { err, attempt: p.attempts, retry_in_ms: delay, next_chunk: p.delivery.nextChunk, chunks: p.delivery.chunks.length },
+          'delivery pending, Diode unavailable',
+        );
         this.pending.set(p.policy.name, p);
         p.timer = setTimeout(() => {
           if (this.pending.get(p.policy.name) !== p) return;
@@ -366,7 +408,10 @@ export class Deliverer {
     this.dropped++;
     let unsent = 0;
     for (let i = p.delivery.nextChunk; i < p.delivery.chunks.length; i++) unsent += p.delivery.chunks[i]?.length ?? 0;
-    p.run.log.warn({ reason, entities: p.plan.send.length, unsent, collected_at: p.run.at.toISOString(), attempts: p.attempts, in_flight: inFlight }, 'undelivered snapshot dropped at shutdown');
+    p.run.log.warn(
+      { reason, entities: p.plan.send.length, unsent, collected_at: p.run.at.toISOString(), attempts: p.attempts, in_flight: inFlight },
+      'undelivered snapshot dropped at shutdown',
+    );
     this.opts.onDropped?.(p.policy.name, reason);
   }
 
@@ -383,7 +428,10 @@ export class Deliverer {
         clearTimeout(p.timer);
         this.pending.delete(policy);
         dropped = p.plan.send.length;
-        p.run.log.warn({ reason: 'policy_removed', entities: dropped, collected_at: p.run.at.toISOString(), attempts: p.attempts }, 'undelivered snapshot of a removed policy dropped');
+        p.run.log.warn(
+          { reason: 'policy_removed', entities: dropped, collected_at: p.run.at.toISOString(), attempts: p.attempts },
+          'undelivered snapshot of a removed policy dropped',
+        );
         this.dropped++;
         this.opts.onDropped?.(policy, 'policy_removed');
       }
@@ -416,9 +464,12 @@ export class Deliverer {
       return;
     }
     let timer: NodeJS.Timeout | undefined;
-    const finished = await Promise.race([settled.then(() => true), new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), graceMs);
-    })]);
+    const finished = await Promise.race([
+      settled.then(() => true),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), graceMs);
+      }),
+    ]);
     clearTimeout(timer);
     if (finished) return;
     // The process is about to exit: an attempt still under way will not end in time.

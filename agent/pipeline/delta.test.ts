@@ -10,9 +10,17 @@ import { encodeState, encodeStatePieces, PIECE_BYTES } from '../state/format.ts'
 import { FileStateStore, parseState, StateLoadError, type PolicyState } from '../state/store.ts';
 
 const opts = (over: Partial<DeltaOptions> = {}): DeltaOptions => ({
-  agentVersion: '1.0.0', policyHash: 'h1', now: 1_000_000, delta: true, fullSyncIntervalMs: 86_400_000, staleAfterRuns: 3, staleAction: 'mark', ...over,
+  agentVersion: '1.0.0',
+  policyHash: 'h1',
+  now: 1_000_000,
+  delta: true,
+  fullSyncIntervalMs: 86_400_000,
+  staleAfterRuns: 3,
+  staleAction: 'mark',
+  ...over,
 });
-const vm = (name: string, memory = 1024): AnyEntity => entity('virtual_machine', { name, cluster: { name: 'c' }, status: 'active', memory, tags: [{ name: 'discovered', slug: 'discovered' }] });
+const vm = (name: string, memory = 1024): AnyEntity =>
+  entity('virtual_machine', { name, cluster: { name: 'c' }, status: 'active', memory, tags: [{ name: 'discovered', slug: 'discovered' }] });
 const tag = entity('tag', { name: 'discovered', slug: 'discovered', color: '198754' });
 
 /** Runs plan + commit with everything accepted, as a successful delivery would (on the run's order, order.ts). */
@@ -75,7 +83,11 @@ describe('delta sync', () => {
     const r3 = cycle(state, [tag, vm('a')]);
     // Marked with a custom field Diode can take back (tags only grow), defined in the same plan.
     expect(r3.sent.map((e) => `${e.kind}:${e.key}`)).toEqual(['custom_field:diode_agent_stale', 'virtual_machine:/c/gone']);
-    expect(decode(r3.sent[0]!).custom_field).toMatchObject({ name: 'diode_agent_stale', type: 'boolean', object_types: expect.arrayContaining(['virtualization.virtualmachine', 'dcim.device']) });
+    expect(decode(r3.sent[0]!).custom_field).toMatchObject({
+      name: 'diode_agent_stale',
+      type: 'boolean',
+      object_types: expect.arrayContaining(['virtualization.virtualmachine', 'dcim.device']),
+    });
     const stale = decode(r3.sent[1]!).virtual_machine!;
     expect(stale.status).toBe('offline');
     expect(stale.tags).toEqual([{ name: 'discovered', slug: 'discovered' }]);
@@ -104,8 +116,18 @@ describe('delta sync', () => {
     // Control: without the mapper's word, x and y (both gone) are sent stale after stale_after_runs.
     let control = structuredClone(first.state);
     for (let i = 0; i < 2; i++) control = cycle(control, [tag, device, ...guest('a', '10.0.0.1/24')]).state;
-    expect(cycle(structuredClone(control), [tag, device, ...guest('a', '10.0.0.1/24')]).sent.map((e) => e.id).sort()).toEqual([
-      'custom_field|diode_agent_stale', 'ip_address|/10.0.0.2/24', 'ip_address|/10.0.0.3/24', 'virtual_machine|/c/x', 'virtual_machine|/c/y', 'vm_interface|/c/x/net0', 'vm_interface|/c/y/net0',
+    expect(
+      cycle(structuredClone(control), [tag, device, ...guest('a', '10.0.0.1/24')])
+        .sent.map((e) => e.id)
+        .sort(),
+    ).toEqual([
+      'custom_field|diode_agent_stale',
+      'ip_address|/10.0.0.2/24',
+      'ip_address|/10.0.0.3/24',
+      'virtual_machine|/c/x',
+      'virtual_machine|/c/y',
+      'vm_interface|/c/x/net0',
+      'vm_interface|/c/y/net0',
     ]);
     // x excluded: its objects leave the state at once and never go out; y (gone, not excluded) goes stale as before.
     const excluded = opts({ forgetVms: new Set(['/c/x']) });
@@ -113,8 +135,16 @@ describe('delta sync', () => {
     expect(r2.sent.map((e) => e.id)).toEqual([]);
     expect(Object.keys(r2.state.objects).filter((id) => xIds.includes(id))).toEqual([]);
     expect(Object.keys(r2.state.objects).sort()).toEqual([
-      'device|s/pve1', 'ip_address|/10.0.0.1/24', 'ip_address|/10.0.0.3/24', 'tag|discovered',
-      'virtual_disk|/c/a/scsi0', 'virtual_disk|/c/y/scsi0', 'virtual_machine|/c/a', 'virtual_machine|/c/y', 'vm_interface|/c/a/net0', 'vm_interface|/c/y/net0',
+      'device|s/pve1',
+      'ip_address|/10.0.0.1/24',
+      'ip_address|/10.0.0.3/24',
+      'tag|discovered',
+      'virtual_disk|/c/a/scsi0',
+      'virtual_disk|/c/y/scsi0',
+      'virtual_machine|/c/a',
+      'virtual_machine|/c/y',
+      'vm_interface|/c/a/net0',
+      'vm_interface|/c/y/net0',
     ]);
     let state = r2.state;
     state = cycle(state, [tag, device, ...guest('a', '10.0.0.1/24')], excluded).state;
@@ -123,9 +153,10 @@ describe('delta sync', () => {
     expect(r4.state.objects['virtual_machine|/c/x']).toBeUndefined();
   });
 
-  it('keeps an excluded guest\'s address that another object now holds, and forgets an object already marked stale', () => {
+  it("keeps an excluded guest's address that another object now holds, and forgets an object already marked stale", () => {
     const vmRefOf = (name: string) => ({ name, cluster: { name: 'c' } });
-    const ip = (address: string, owner: string) => entity('ip_address', { address, assigned_object_vm_interface: { virtual_machine: vmRefOf(owner), name: 'net0' }, status: 'active' });
+    const ip = (address: string, owner: string) =>
+      entity('ip_address', { address, assigned_object_vm_interface: { virtual_machine: vmRefOf(owner), name: 'net0' }, status: 'active' });
     let { state } = cycle(null, [vm('x'), ip('10.0.0.2/24', 'x'), vm('z'), ip('10.0.0.9/24', 'z')]);
     // z goes stale first (three runs gone), then the policy excludes it.
     for (let i = 0; i < 3; i++) state = cycle(state, [vm('x'), ip('10.0.0.2/24', 'x')]).state;
@@ -175,12 +206,21 @@ describe('state file', () => {
     expect(parseState(Buffer.concat([...encodeStatePieces(empty)]), 'x')).toEqual(empty);
     // 20,000 records of 2 + 6..10 + 1 + 22 + 4 + 1 + 4 + 100 bytes: 2.86 MB, three pieces, each
     // as full as whole records make it.
-    const big: PolicyState = { ...state, objects: Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`tag|t${i}`, { fp: 'x'.repeat(22), seen: 1, body: Buffer.alloc(100, i % 256) }])) };
+    const big: PolicyState = {
+      ...state,
+      objects: Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`tag|t${i}`, { fp: 'x'.repeat(22), seen: 1, body: Buffer.alloc(100, i % 256) }])),
+    };
     const pieces = [...encodeStatePieces(big)];
     expect(pieces.map((p) => p.length > PIECE_BYTES - 150 && p.length <= PIECE_BYTES)).toEqual([true, true, false]);
     expect(parseState(Buffer.concat(pieces), 'x')).toEqual(big);
     // A body larger than a piece is a piece of its own.
-    const huge: PolicyState = { ...state, objects: { 'virtual_machine|/c/a': { fp: 'f', seen: 1, body: Buffer.alloc(PIECE_BYTES + 1, 7) }, 'virtual_machine|/c/b': { fp: 'g', seen: 1, stale: false } } };
+    const huge: PolicyState = {
+      ...state,
+      objects: {
+        'virtual_machine|/c/a': { fp: 'f', seen: 1, body: Buffer.alloc(PIECE_BYTES + 1, 7) },
+        'virtual_machine|/c/b': { fp: 'g', seen: 1, stale: false },
+      },
+    };
     const hp = [...encodeStatePieces(huge)];
     expect(hp.map((p) => p.length)).toEqual([expect.any(Number), PIECE_BYTES + 1, expect.any(Number)]);
     expect(parseState(Buffer.concat(hp), 'x')).toEqual(huge);
@@ -206,7 +246,7 @@ describe('state validation', () => {
     }
   });
 
-  it('updates a delta run\'s entries in place and keeps what it did not resend', () => {
+  it("updates a delta run's entries in place and keeps what it did not resend", () => {
     const first = cycle(null, [tag, vm('a')]).state;
     const id = encodeEntity(vm('a')).id;
     const before = first.objects[id];

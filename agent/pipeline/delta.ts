@@ -114,7 +114,7 @@ function excludedAway(objects: PolicyState['objects'], present: ReadonlySet<stri
       if (forget.has(key.slice(0, key.lastIndexOf('/')))) out.add(id);
     } else if (kind === 'ip_address') {
       const body = objects[id]?.body;
-      const vm = body ? decodeBody(body).ip_address?.assigned_object_vm_interface as { virtual_machine?: unknown } | undefined : undefined;
+      const vm = body ? (decodeBody(body).ip_address?.assigned_object_vm_interface as { virtual_machine?: unknown } | undefined) : undefined;
       if (vm?.virtual_machine && forget.has(vmKey(vm.virtual_machine as never))) out.add(id);
     }
   }

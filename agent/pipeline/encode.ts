@@ -48,4 +48,3 @@ export function mapAndEncode(policy: Policy, snapshot: unknown, at: Date): Encod
   }
   return { encoded, at, measures, ...(forgetVms?.length && { forgetVms }) };
 }
-

@@ -22,7 +22,17 @@ describe('order once', () => {
     const ordered = [tag('a'), tag('m'), vm('b'), vm('d')];
     const extra = [vm('e'), field('stale'), vm('c'), tag('b'), vm('a')];
     const merged = mergeInOrder(ordered, extra);
-    expect(ids(merged)).toEqual(['tag|a', 'tag|b', 'tag|m', 'custom_field|stale', 'virtual_machine|/c/a', 'virtual_machine|/c/b', 'virtual_machine|/c/c', 'virtual_machine|/c/d', 'virtual_machine|/c/e']);
+    expect(ids(merged)).toEqual([
+      'tag|a',
+      'tag|b',
+      'tag|m',
+      'custom_field|stale',
+      'virtual_machine|/c/a',
+      'virtual_machine|/c/b',
+      'virtual_machine|/c/c',
+      'virtual_machine|/c/d',
+      'virtual_machine|/c/e',
+    ]);
     expect(ids(merged)).toEqual(ids(orderRun([...ordered, ...extra])));
     const twin = tag('m');
     expect(mergeInOrder(ordered, [twin])[1]).toBe(ordered[1]);

@@ -41,9 +41,14 @@ export interface DeliveryResult {
   failed?: FailedEntity[];
 }
 
-
 /** Splits ordered entities into requests of ≤ maxEntities and ≤ maxBytes, keeping order. */
-export function chunkEntities(entities: readonly EncodedEntity[], ts: Uint8Array, headerBytes: number, maxEntities: number, maxBytes: number): { chunks: EncodedEntity[][]; oversized: EncodedEntity[] } {
+export function chunkEntities(
+  entities: readonly EncodedEntity[],
+  ts: Uint8Array,
+  headerBytes: number,
+  maxEntities: number,
+  maxBytes: number,
+): { chunks: EncodedEntity[][]; oversized: EncodedEntity[] } {
   const chunks: EncodedEntity[][] = [];
   const oversized: EncodedEntity[] = [];
   let cur: EncodedEntity[] = [];
@@ -117,7 +122,12 @@ export class ChunkedDelivery {
       oversized.push(...c.oversized);
     });
     this.oversized = oversized;
-    this.result = { requests: 0, entities: 0, bytes: 0, errors: oversized.map((e) => `${e.kind} ${e.key}: entity larger than the request size limit, not sent`) };
+    this.result = {
+      requests: 0,
+      entities: 0,
+      bytes: 0,
+      errors: oversized.map((e) => `${e.kind} ${e.key}: entity larger than the request size limit, not sent`),
+    };
   }
 
   /**
@@ -150,7 +160,10 @@ export class ChunkedDelivery {
       this.result.bytes += bytes.length;
       if (outcome.errors.length > 0) {
         this.result.errors.push(...outcome.errors);
-        this.opts.log.warn({ chunk: this.nextChunk, errors: outcome.errors.slice(0, 20), error_count: outcome.errors.length }, 'diode reported ingestion errors');
+        this.opts.log.warn(
+          { chunk: this.nextChunk, errors: outcome.errors.slice(0, 20), error_count: outcome.errors.length },
+          'diode reported ingestion errors',
+        );
       } else {
         const req: SentRequest = { id, entities: chunk, sentAt };
         this.sent.push(req);

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { Policy } from '../config/load.ts';
 import { Scheduler } from './schedule.ts';
 
-const policy = (name: string, hash: string, schedule?: string): Policy => ({ name, hash, enabled: true, ...(schedule ? { schedule } : {}) }) as unknown as Policy;
+const policy = (name: string, hash: string, schedule?: string): Policy =>
+  ({ name, hash, enabled: true, ...(schedule ? { schedule } : {}) }) as unknown as Policy;
 
 describe('Scheduler', () => {
   it('runs a schedule-less policy once per version, not again on an unchanged reload', async () => {
@@ -31,7 +32,8 @@ describe('Scheduler', () => {
 });
 
 describe('Scheduler: run_at_start', () => {
-  const yearly = (name: string, hash: string, runAtStart?: boolean) => ({ ...policy(name, hash, '0 0 1 1 *'), ...(runAtStart !== undefined ? { run_at_start: runAtStart } : {}) }) as Policy;
+  const yearly = (name: string, hash: string, runAtStart?: boolean) =>
+    ({ ...policy(name, hash, '0 0 1 1 *'), ...(runAtStart !== undefined ? { run_at_start: runAtStart } : {}) }) as Policy;
 
   it('runs a scheduled policy as it is scheduled: at start, and again only when a reload changes it', async () => {
     const runs: string[] = [];

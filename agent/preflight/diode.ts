@@ -21,7 +21,8 @@ function refusalHint(status: number, target: string): string {
  * (agent/diode/auth.ts TokenProvider, `<target>/auth/token`, scope diode:ingest), made once.
  */
 export async function probeDiodeToken(diode: DiodeConfig): Promise<ProbeResult> {
-  if (!diode.target) return { endpoint: 'POST <diode.target>/auth/token', ok: false, skipped: true, message: 'diode.target is not set (dry run): nothing to check' };
+  if (!diode.target)
+    return { endpoint: 'POST <diode.target>/auth/token', ok: false, skipped: true, message: 'diode.target is not set (dry run): nothing to check' };
   let tokenUrl: string;
   try {
     tokenUrl = parseTarget(diode.target).tokenUrl;
@@ -44,7 +45,11 @@ export async function probeDiodeToken(diode: DiodeConfig): Promise<ProbeResult> 
     });
   } catch (err) {
     // The CA file is read when the provider is made.
-    return { endpoint, ok: false, message: `diode.ca_file "${diode.ca_file ?? ''}" cannot be read: ${(err as { code?: string }).code ?? (err as Error).message}` };
+    return {
+      endpoint,
+      ok: false,
+      message: `diode.ca_file "${diode.ca_file ?? ''}" cannot be read: ${(err as { code?: string }).code ?? (err as Error).message}`,
+    };
   }
   try {
     await provider.get();
@@ -53,7 +58,11 @@ export async function probeDiodeToken(diode: DiodeConfig): Promise<ProbeResult> 
     if (!(err instanceof DiodeAuthError)) throw err;
     if (err.status === undefined) {
       const code = (err.cause as { code?: string } | undefined)?.code ?? (err.cause as Error | undefined)?.message ?? 'no answer';
-      return { endpoint, ok: false, message: `no answer (${code}); check diode.target and the route to it, and for grpcs:// diode.ca_file or diode.skip_tls_verify` };
+      return {
+        endpoint,
+        ok: false,
+        message: `no answer (${code}); check diode.target and the route to it, and for grpcs:// diode.ca_file or diode.skip_tls_verify`,
+      };
     }
     if (err.status === 200) return { endpoint, ok: false, status: 200, message: err.message.replace(/^token response from \S+ /, 'the answer ') };
     return { endpoint, ok: false, status: err.status, message: `HTTP ${err.status}: ${refusalHint(err.status, diode.target)}` };

@@ -32,8 +32,10 @@ export function formatPreflight(report: PreflightReport): string {
   lines.push(line(report.diode));
   tally('diode', report.diode);
   const notCalled = skipped ? `, ${skipped} not called` : '';
-  lines.push(failures.length
-    ? `preflight failed: ${failures.length} of ${count(checks, 'check')}${notCalled}: ${failures.join(', ')}`
-    : `preflight passed: ${count(checks, 'check')}${notCalled}`);
+  lines.push(
+    failures.length
+      ? `preflight failed: ${failures.length} of ${count(checks, 'check')}${notCalled}: ${failures.join(', ')}`
+      : `preflight passed: ${count(checks, 'check')}${notCalled}`,
+  );
   return redactSecrets(lines.join('\n'));
 }

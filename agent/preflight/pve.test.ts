@@ -20,7 +20,11 @@ function scenario(extra: Partial<PveScenario> = {}): PveScenario {
     cluster: 'lab',
     nodes: [{ name: 'pve1' }, { name: 'pve2' }],
     guests: [
-      { resource: qemu(100, 'pve1', 'running'), config: { agent: 1 }, agent: { kind: 'ok', osinfo: { name: 'Debian GNU/Linux', 'version-id': '12' }, interfaces: [] } },
+      {
+        resource: qemu(100, 'pve1', 'running'),
+        config: { agent: 1 },
+        agent: { kind: 'ok', osinfo: { name: 'Debian GNU/Linux', 'version-id': '12' }, interfaces: [] },
+      },
       { resource: qemu(101, 'pve2', 'stopped'), config: { agent: 1 } },
       { resource: { id: 'lxc/200', type: 'lxc', vmid: 200, name: 'ct200', node: 'pve2', status: 'running', template: 0 }, config: {} },
     ],
@@ -30,9 +34,16 @@ function scenario(extra: Partial<PveScenario> = {}): PveScenario {
 
 async function run(s: PveScenario, config: Record<string, unknown> = {}) {
   server = await startFakePve(s, TOKEN);
-  const report = await preflight([policyYaml('lab', 'pve', {
-    PROXMOX_HOST: '127.0.0.1', PROXMOX_PORT: server.port, PROXMOX_USER: 'diode@pve', PROXMOX_TOKEN_NAME: 'discovery', PROXMOX_TOKEN_VALUE: TOKEN.secret, ...config,
-  })]);
+  const report = await preflight([
+    policyYaml('lab', 'pve', {
+      PROXMOX_HOST: '127.0.0.1',
+      PROXMOX_PORT: server.port,
+      PROXMOX_USER: 'diode@pve',
+      PROXMOX_TOKEN_NAME: 'discovery',
+      PROXMOX_TOKEN_VALUE: TOKEN.secret,
+      ...config,
+    }),
+  ]);
   expect(report.policies).toHaveLength(1);
   return { report, policy: report.policies[0]! };
 }
@@ -61,7 +72,10 @@ const grant = (on: string, role: string) =>
   `pveum acl modify ${on} --users diode@pve --roles ${role}, and for a privilege-separated token (privsep=1) also --tokens 'diode@pve!discovery' (it holds only what it and its user both hold)`;
 const auditorHint = `PVEAuditor has it: ${grant('/', 'PVEAuditor')}`;
 const denied = (on: string, privs: string, privilege: string, hint = auditorHint): Omit<ProbeResult, 'endpoint'> => ({
-  ok: false, status: 403, privilege, message: `HTTP 403 Permission check failed (${on}, ${privs}): the token lacks ${privilege}; ${hint}`,
+  ok: false,
+  status: 403,
+  privilege,
+  message: `HTTP 403 Permission check failed (${on}, ${privs}): the token lacks ${privilege}; ${hint}`,
 });
 const agentHint8 = `PVE 8 checks VM.Monitor for guest-agent reads (PVE 9 replaces it with VM.GuestAgent.Audit), which PVEAuditor does not have; pveum role add DiodeGuestAgent --privs VM.Monitor; ${grant('/vms', 'DiodeGuestAgent')}`;
 const agentHint9 = `PVE 9 checks VM.GuestAgent.Audit for guest-agent reads (VM.Monitor is gone); pveum role add DiodeGuestAgent --privs VM.GuestAgent.Audit; ${grant('/vms', 'DiodeGuestAgent')}`;
@@ -75,7 +89,12 @@ describe('PVE preflight', () => {
     const { report, policy } = await run(scenario({ acl: onRoot(PVE8_ALL) }));
     expect(policy).toEqual({ policy: 'lab', collector: 'pve', target: `https://127.0.0.1:${server!.port}/api2/json`, ok: true, results: ALL_OK });
     expect(report.ok).toBe(true);
-    expect(report.diode).toEqual({ endpoint: 'POST <diode.target>/auth/token', ok: false, skipped: true, message: 'diode.target is not set (dry run): nothing to check' });
+    expect(report.diode).toEqual({
+      endpoint: 'POST <diode.target>/auth/token',
+      ok: false,
+      skipped: true,
+      message: 'diode.target is not set (dry run): nothing to check',
+    });
     expect(received(server!)).toEqual(ALL_OK.map((r) => r.endpoint));
   });
 
@@ -102,7 +121,12 @@ describe('PVE preflight', () => {
       acl: { user: { '/': without(PVE8_ALL, 'VM.Audit'), '/vms/100': ['VM.Audit'], '/vms/101': ['VM.Audit'] } },
       changes: {
         'GET /cluster/resources?type=vm': { ok: true, message: '2 guests visible' },
-        'GET /nodes/pve2/lxc/200/config': { endpoint: 'GET /nodes/{node}/lxc/{vmid}/config', ok: false, skipped: true, message: 'no LXC guest in scope on an online node' },
+        'GET /nodes/pve2/lxc/200/config': {
+          endpoint: 'GET /nodes/{node}/lxc/{vmid}/config',
+          ok: false,
+          skipped: true,
+          message: 'no LXC guest in scope on an online node',
+        },
       },
     },
     {
@@ -119,8 +143,18 @@ describe('PVE preflight', () => {
       acl: onRoot(PVE8_ALL),
       changes: {
         'GET /version': { ok: true, message: 'Proxmox VE 9.0.3' },
-        'GET /nodes/pve1/qemu/100/agent/network-get-interfaces': denied('/vms/100', 'VM.GuestAgent.Audit|VM.GuestAgent.Unrestricted', 'VM.GuestAgent.Audit or VM.GuestAgent.Unrestricted on /vms/100', agentHint9),
-        'GET /nodes/pve1/qemu/100/agent/get-osinfo': denied('/vms/100', 'VM.GuestAgent.Audit|VM.GuestAgent.Unrestricted', 'VM.GuestAgent.Audit or VM.GuestAgent.Unrestricted on /vms/100', agentHint9),
+        'GET /nodes/pve1/qemu/100/agent/network-get-interfaces': denied(
+          '/vms/100',
+          'VM.GuestAgent.Audit|VM.GuestAgent.Unrestricted',
+          'VM.GuestAgent.Audit or VM.GuestAgent.Unrestricted on /vms/100',
+          agentHint9,
+        ),
+        'GET /nodes/pve1/qemu/100/agent/get-osinfo': denied(
+          '/vms/100',
+          'VM.GuestAgent.Audit|VM.GuestAgent.Unrestricted',
+          'VM.GuestAgent.Audit or VM.GuestAgent.Unrestricted on /vms/100',
+          agentHint9,
+        ),
       },
     },
     {
@@ -150,8 +184,11 @@ describe('PVE preflight', () => {
     expect(policy.results).toEqual([
       ...ALL_OK.slice(0, 2),
       {
-        endpoint: 'GET /cluster/resources?type=vm', ok: false, privilege: 'VM.Audit on /vms',
-        message: 'no guest visible: PVE lists only the guests the token has VM.Audit on (/vms/{vmid}), so the token likely lacks VM.Audit on /vms (expected only when the cluster has no guest)',
+        endpoint: 'GET /cluster/resources?type=vm',
+        ok: false,
+        privilege: 'VM.Audit on /vms',
+        message:
+          'no guest visible: PVE lists only the guests the token has VM.Audit on (/vms/{vmid}), so the token likely lacks VM.Audit on /vms (expected only when the cluster has no guest)',
       },
       ...ALL_OK.slice(3, 6),
       { endpoint: 'GET /nodes/{node}/qemu/{vmid}/config', ok: false, skipped: true, message: noQemu },
@@ -166,11 +203,14 @@ describe('PVE preflight', () => {
     const s = scenario({ acl: onRoot(PVE8_ALL) });
     s.guests[0] = { resource: qemu(100, 'pve1', 'running'), config: {} };
     const { policy } = await run(s);
-    const passed = { ok: true, status: 500, message: 'the token has VM.Monitor (checked before the agent is asked); the agent answered: No QEMU guest agent configured' };
-    expect(policy.results).toEqual(expected({
-      'GET /nodes/pve1/qemu/100/agent/network-get-interfaces': passed,
-      'GET /nodes/pve1/qemu/100/agent/get-osinfo': passed,
-    }));
+    const passed = {
+      ok: true,
+      status: 500,
+      message: 'the token has VM.Monitor (checked before the agent is asked); the agent answered: No QEMU guest agent configured',
+    };
+    expect(policy.results).toEqual(
+      expected({ 'GET /nodes/pve1/qemu/100/agent/network-get-interfaces': passed, 'GET /nodes/pve1/qemu/100/agent/get-osinfo': passed }),
+    );
     expect(policy.ok).toBe(true);
   });
 
@@ -183,8 +223,18 @@ describe('PVE preflight', () => {
       { endpoint: 'GET /nodes/pve2/network', ok: true, message: 'OK' },
       { endpoint: 'GET /nodes/pve2/qemu/101/config', ok: true, message: 'OK' },
       { endpoint: 'GET /nodes/pve2/lxc/200/config', ok: true, message: 'OK' },
-      { endpoint: 'GET /nodes/pve2/qemu/101/agent/network-get-interfaces', ok: true, status: 500, message: 'the token has VM.Monitor (checked before the agent is asked); the agent answered: VM 101 is not running' },
-      { endpoint: 'GET /nodes/pve2/qemu/101/agent/get-osinfo', ok: true, status: 500, message: 'the token has VM.Monitor (checked before the agent is asked); the agent answered: VM 101 is not running' },
+      {
+        endpoint: 'GET /nodes/pve2/qemu/101/agent/network-get-interfaces',
+        ok: true,
+        status: 500,
+        message: 'the token has VM.Monitor (checked before the agent is asked); the agent answered: VM 101 is not running',
+      },
+      {
+        endpoint: 'GET /nodes/pve2/qemu/101/agent/get-osinfo',
+        ok: true,
+        status: 500,
+        message: 'the token has VM.Monitor (checked before the agent is asked); the agent answered: VM 101 is not running',
+      },
     ]);
   });
 
@@ -192,10 +242,23 @@ describe('PVE preflight', () => {
     const { report, policy } = await run(scenario(), { PROXMOX_TOKEN_VALUE: 'not-the-secret' });
     const notCalled = (endpoint: string): ProbeResult => ({ endpoint, ok: false, skipped: true, message: 'not called: GET /version failed' });
     expect(policy.results).toEqual([
-      { endpoint: 'GET /version', ok: false, status: 401, message: 'HTTP 401 Authentication failed!: the credential was refused; check PROXMOX_USER, PROXMOX_TOKEN_NAME and PROXMOX_TOKEN_VALUE' },
-      ...['GET /cluster/status', 'GET /cluster/resources?type=vm', 'GET /nodes', 'GET /nodes/{node}/status', 'GET /nodes/{node}/network',
-        'GET /nodes/{node}/qemu/{vmid}/config', 'GET /nodes/{node}/lxc/{vmid}/config', 'GET /nodes/{node}/qemu/{vmid}/agent/network-get-interfaces',
-        'GET /nodes/{node}/qemu/{vmid}/agent/get-osinfo'].map(notCalled),
+      {
+        endpoint: 'GET /version',
+        ok: false,
+        status: 401,
+        message: 'HTTP 401 Authentication failed!: the credential was refused; check PROXMOX_USER, PROXMOX_TOKEN_NAME and PROXMOX_TOKEN_VALUE',
+      },
+      ...[
+        'GET /cluster/status',
+        'GET /cluster/resources?type=vm',
+        'GET /nodes',
+        'GET /nodes/{node}/status',
+        'GET /nodes/{node}/network',
+        'GET /nodes/{node}/qemu/{vmid}/config',
+        'GET /nodes/{node}/lxc/{vmid}/config',
+        'GET /nodes/{node}/qemu/{vmid}/agent/network-get-interfaces',
+        'GET /nodes/{node}/qemu/{vmid}/agent/get-osinfo',
+      ].map(notCalled),
     ]);
     expect(received(server!)).toEqual(['GET /version']);
     expect(report.ok).toBe(false);
@@ -205,7 +268,8 @@ describe('PVE preflight', () => {
     const pin = TEST_CERT_FINGERPRINT.replace(/^47/, '48');
     const { policy } = await run(scenario(), { PROXMOX_FINGERPRINT: pin });
     expect(policy.results[0]).toEqual({
-      endpoint: 'GET /version', ok: false,
+      endpoint: 'GET /version',
+      ok: false,
       message: `certificate of 127.0.0.1:${server!.port} has SHA-256 fingerprint ${TEST_CERT_FINGERPRINT}, expected ${pin} (PROXMOX_FINGERPRINT)`,
     });
     expect(policy.results.slice(1).every((r) => r.skipped === true && r.message === 'not called: GET /version failed')).toBe(true);
@@ -214,7 +278,9 @@ describe('PVE preflight', () => {
 
   it('nothing listening: the connection failure, then nothing else', async () => {
     const port = await freePort();
-    const report = await preflight([policyYaml('lab', 'pve', { PROXMOX_HOST: '127.0.0.1', PROXMOX_PORT: port, PROXMOX_TOKEN_NAME: 'discovery', PROXMOX_TOKEN_VALUE: TOKEN.secret })]);
+    const report = await preflight([
+      policyYaml('lab', 'pve', { PROXMOX_HOST: '127.0.0.1', PROXMOX_PORT: port, PROXMOX_TOKEN_NAME: 'discovery', PROXMOX_TOKEN_VALUE: TOKEN.secret }),
+    ]);
     const p = report.policies[0]!;
     expect(p.results[0]).toEqual({ endpoint: 'GET /version', ok: false, message: `ECONNREFUSED connect ECONNREFUSED 127.0.0.1:${port}` });
     expect(p.results.filter((r) => !r.skipped)).toHaveLength(1);
@@ -223,7 +289,14 @@ describe('PVE preflight', () => {
 
   it('a BOOTSTRAP policy makes no call', async () => {
     const report = await preflight([policyYaml('boot', 'pve', { BOOTSTRAP: true })]);
-    expect(report.policies).toEqual([{ policy: 'boot', collector: 'pve', ok: true, results: [{ endpoint: 'API', ok: false, skipped: true, message: 'BOOTSTRAP is true: the policy makes no API call' }] }]);
+    expect(report.policies).toEqual([
+      {
+        policy: 'boot',
+        collector: 'pve',
+        ok: true,
+        results: [{ endpoint: 'API', ok: false, skipped: true, message: 'BOOTSTRAP is true: the policy makes no API call' }],
+      },
+    ]);
     expect(report.ok).toBe(true);
   });
 });

@@ -25,14 +25,22 @@ const tokenUrl = () => `http://127.0.0.1:${ingester.port}/diode/auth/token`;
 describe('the Diode token request', () => {
   it('OK: a token was issued, with the credential of agent.yaml', async () => {
     const report = await preflight([], diodeYaml(ingester));
-    expect(report).toEqual({ ok: true, policies: [], diode: { endpoint: `POST ${tokenUrl()}`, ok: true, status: 200, message: 'a token was issued (scope diode:ingest)' } });
-    expect(ingester.tokenRequests).toEqual([{ grant_type: 'client_credentials', client_id: ingester.opts.clientId, client_secret: ingester.opts.clientSecret, scope: 'diode:ingest' }]);
+    expect(report).toEqual({
+      ok: true,
+      policies: [],
+      diode: { endpoint: `POST ${tokenUrl()}`, ok: true, status: 200, message: 'a token was issued (scope diode:ingest)' },
+    });
+    expect(ingester.tokenRequests).toEqual([
+      { grant_type: 'client_credentials', client_id: ingester.opts.clientId, client_secret: ingester.opts.clientSecret, scope: 'diode:ingest' },
+    ]);
   });
 
   it('a wrong client secret: 401 and which settings to check', async () => {
     const report = await preflight([], diodeYaml(ingester, { clientSecret: 'not-the-secret' }));
     expect(report.diode).toEqual({
-      endpoint: `POST ${tokenUrl()}`, ok: false, status: 401,
+      endpoint: `POST ${tokenUrl()}`,
+      ok: false,
+      status: 401,
       message: 'HTTP 401: the client credential was refused; check diode.client_id and diode.client_secret (NetBox: Diode → Client Credentials)',
     });
     expect(report.ok).toBe(false);
@@ -42,7 +50,9 @@ describe('the Diode token request', () => {
     const target = `grpc://127.0.0.1:${ingester.port}`;
     const report = await preflight([], diodeYaml(ingester, { target }));
     expect(report.diode).toEqual({
-      endpoint: `POST http://127.0.0.1:${ingester.port}/auth/token`, ok: false, status: 404,
+      endpoint: `POST http://127.0.0.1:${ingester.port}/auth/token`,
+      ok: false,
+      status: 404,
       message: `HTTP 404: nothing answers token requests at this URL; the path of diode.target ("${target}") must be Diode's prefix, e.g. grpcs://netbox.example.com/diode`,
     });
   });
@@ -51,7 +61,8 @@ describe('the Diode token request', () => {
     const port = await freePort();
     const report = await preflight([], diodeYaml(ingester, { target: `grpc://127.0.0.1:${port}/diode` }));
     expect(report.diode).toEqual({
-      endpoint: `POST http://127.0.0.1:${port}/diode/auth/token`, ok: false,
+      endpoint: `POST http://127.0.0.1:${port}/diode/auth/token`,
+      ok: false,
       message: 'no answer (ECONNREFUSED); check diode.target and the route to it, and for grpcs:// diode.ca_file or diode.skip_tls_verify',
     });
   });
@@ -62,7 +73,10 @@ describe('formatPreflight', () => {
     const secret = 'echoed-secret-9f31';
     // A proxy in front of PVE that quotes the Authorization header it refused.
     server = await startFakeHttps((req) => ({ status: 502, statusText: `Bad Gateway (upstream refused ${String(req.headers.authorization)})`, body: '' }));
-    const report = await preflight([policyYaml('lab', 'pve', { PROXMOX_HOST: '127.0.0.1', PROXMOX_PORT: server.port, PROXMOX_TOKEN_NAME: 'netbox', PROXMOX_TOKEN_VALUE: secret })], diodeYaml(ingester));
+    const report = await preflight(
+      [policyYaml('lab', 'pve', { PROXMOX_HOST: '127.0.0.1', PROXMOX_PORT: server.port, PROXMOX_TOKEN_NAME: 'netbox', PROXMOX_TOKEN_VALUE: secret })],
+      diodeYaml(ingester),
+    );
     const text = formatPreflight(report);
     expect(text).not.toContain(secret);
     expect(JSON.stringify(report)).not.toContain(secret);
@@ -88,16 +102,25 @@ describe('formatPreflight', () => {
   it('a report that passed', () => {
     const report: PreflightReport = {
       ok: true,
-      policies: [{ policy: 'p', collector: 'pve', ok: true, results: [{ endpoint: 'API', ok: false, skipped: true, message: 'BOOTSTRAP is true: the policy makes no API call' }] }],
+      policies: [
+        {
+          policy: 'p',
+          collector: 'pve',
+          ok: true,
+          results: [{ endpoint: 'API', ok: false, skipped: true, message: 'BOOTSTRAP is true: the policy makes no API call' }],
+        },
+      ],
       diode: { endpoint: 'POST http://d/diode/auth/token', ok: true, status: 200, message: 'a token was issued (scope diode:ingest)' },
     };
-    expect(formatPreflight(report)).toBe([
-      'p (pve)',
-      '  skip  API: BOOTSTRAP is true: the policy makes no API call',
-      'diode',
-      '  ok    POST http://d/diode/auth/token: a token was issued (scope diode:ingest)',
-      'preflight passed: 1 check, 1 not called',
-    ].join('\n'));
+    expect(formatPreflight(report)).toBe(
+      [
+        'p (pve)',
+        '  skip  API: BOOTSTRAP is true: the policy makes no API call',
+        'diode',
+        '  ok    POST http://d/diode/auth/token: a token was issued (scope diode:ingest)',
+        'preflight passed: 1 check, 1 not called',
+      ].join('\n'),
+    );
   });
 });
 
@@ -105,11 +128,21 @@ describe('validateLive (what `diode-agent validate --live` runs)', () => {
   const TOKEN = { tokenId: 'root@pam!netbox', secret: 'vl-pve-secret-0005' };
 
   it('exit code 0 when everything answers, 1 when a probe fails, with the text to print', async () => {
-    server = await startFakePve({
-      nodes: [{ name: 'pve1' }],
-      guests: [{ resource: { id: 'qemu/100', type: 'qemu', vmid: 100, name: 'vm100', node: 'pve1', status: 'running', template: 0 }, config: { agent: 1 }, agent: { kind: 'ok' } }],
-    }, TOKEN);
-    const pol = (name: string, secret: string) => policyYaml(name, 'pve', { PROXMOX_HOST: '127.0.0.1', PROXMOX_PORT: server!.port, PROXMOX_TOKEN_NAME: 'netbox', PROXMOX_TOKEN_VALUE: secret });
+    server = await startFakePve(
+      {
+        nodes: [{ name: 'pve1' }],
+        guests: [
+          {
+            resource: { id: 'qemu/100', type: 'qemu', vmid: 100, name: 'vm100', node: 'pve1', status: 'running', template: 0 },
+            config: { agent: 1 },
+            agent: { kind: 'ok' },
+          },
+        ],
+      },
+      TOKEN,
+    );
+    const pol = (name: string, secret: string) =>
+      policyYaml(name, 'pve', { PROXMOX_HOST: '127.0.0.1', PROXMOX_PORT: server!.port, PROXMOX_TOKEN_NAME: 'netbox', PROXMOX_TOKEN_VALUE: secret });
     const { file } = writeAgent([pol('good', TOKEN.secret), pol('bad', 'wrong-secret-0006')], diodeYaml(ingester));
 
     const good = await validateLive(file, {}, { policies: ['good'] });
@@ -119,8 +152,13 @@ describe('validateLive (what `diode-agent validate --live` runs)', () => {
 
     const both = await validateLive(file, {});
     expect(both.code).toBe(1);
-    expect(both.report?.policies.map((p) => [p.policy, p.ok])).toEqual([['good', true], ['bad', false]]);
-    expect(both.text).toContain('  FAIL  GET /version: HTTP 401 Authentication failed!: the credential was refused; check PROXMOX_USER, PROXMOX_TOKEN_NAME and PROXMOX_TOKEN_VALUE');
+    expect(both.report?.policies.map((p) => [p.policy, p.ok])).toEqual([
+      ['good', true],
+      ['bad', false],
+    ]);
+    expect(both.text).toContain(
+      '  FAIL  GET /version: HTTP 401 Authentication failed!: the credential was refused; check PROXMOX_USER, PROXMOX_TOKEN_NAME and PROXMOX_TOKEN_VALUE',
+    );
     expect(both.text).not.toContain('wrong-secret-0006');
   });
 

@@ -76,11 +76,19 @@ export function classifyFailure<T>(spec: ProbeSpec<T>, err: unknown, credentials
       const privilege = namedPrivilege(err.reason) ?? (spec.privilege ? `${spec.privilege.name} on ${spec.privilege.on}` : undefined);
       if (privilege === undefined) {
         return {
-          result: { endpoint, ok: false, status: 403, message: `${answer}: the server names no privilege and this call checks none beyond a valid credential, so something in front of it may have refused it` },
+          result: {
+            endpoint,
+            ok: false,
+            status: 403,
+            message: `${answer}: the server names no privilege and this call checks none beyond a valid credential, so something in front of it may have refused it`,
+          },
           stop: false,
         };
       }
-      return { result: { endpoint, ok: false, status: 403, privilege, message: `${answer}: the token lacks ${privilege}${spec.hint ? `; ${spec.hint}` : ''}` }, stop: false };
+      return {
+        result: { endpoint, ok: false, status: 403, privilege, message: `${answer}: the token lacks ${privilege}${spec.hint ? `; ${spec.hint}` : ''}` },
+        stop: false,
+      };
     }
     return { result: { endpoint, ok: false, status: err.status, message: answer }, stop: false };
   }
@@ -133,9 +141,11 @@ async function preflightPolicy(policy: Policy, signal: AbortSignal): Promise<Pol
         return undefined;
       }
       const verdict = spec.check?.(value) ?? { ok: true, message: 'OK' };
-      results.push(verdict.ok
-        ? { endpoint: spec.endpoint, ok: true, message: verdict.message }
-        : { endpoint: spec.endpoint, ok: false, ...(verdict.privilege !== undefined && { privilege: verdict.privilege }), message: verdict.message });
+      results.push(
+        verdict.ok
+          ? { endpoint: spec.endpoint, ok: true, message: verdict.message }
+          : { endpoint: spec.endpoint, ok: false, ...(verdict.privilege !== undefined && { privilege: verdict.privilege }), message: verdict.message },
+      );
       return value;
     },
     skip: (endpoint, reason) => {

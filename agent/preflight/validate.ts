@@ -38,10 +38,6 @@ export async function validateLive(file: string, env: NodeJS.ProcessEnv = proces
   const unknown = (opts.policies ?? []).filter((n) => !set.policies.some((p) => p.name === n));
   const selected = opts.policies?.length ? set.policies.filter((p) => opts.policies?.includes(p.name)) : set.policies;
   const report = await runPreflight(cfg, selected, opts);
-  const lines = [
-    ...set.issues.map(formatIssue),
-    ...unknown.map((n) => `no such policy: ${n}`),
-    formatPreflight(report),
-  ];
+  const lines = [...set.issues.map(formatIssue), ...unknown.map((n) => `no such policy: ${n}`), formatPreflight(report)];
   return { code: report.ok && set.issues.length === 0 && unknown.length === 0 ? 0 : 1, text: redactSecrets(lines.join('\n')), report };
 }

@@ -136,7 +136,7 @@ export function decodeBinaryState(bytes: Uint8Array): PolicyState {
   if (buf.length < 13 + 4) throw new StateFormatError('truncated');
   if (buf[4] !== STATE_FORMAT) throw new StateFormatError(`unknown format version ${buf[4]}`);
   const end = buf.length - 4;
-  if ((crc32(buf.subarray(0, end)) >>> 0) !== buf.readUInt32LE(end)) throw new StateFormatError('checksum mismatch (truncated or damaged)');
+  if (crc32(buf.subarray(0, end)) >>> 0 !== buf.readUInt32LE(end)) throw new StateFormatError('checksum mismatch (truncated or damaged)');
   const need = (at: number, n: number): void => {
     if (at + n > end) throw new StateFormatError('truncated');
   };
@@ -179,7 +179,15 @@ export function decodeBinaryState(bytes: Uint8Array): PolicyState {
     objects[id] = o;
   }
   if (off !== end) throw new StateFormatError(`${end - off} bytes after the last object`);
-  const state: PolicyState = { version: STATE_FORMAT, agentVersion: head.agentVersion, policyHash: head.policyHash, runs: head.runs, lastFullSync: head.lastFullSync, forceFull: head.forceFull, objects };
+  const state: PolicyState = {
+    version: STATE_FORMAT,
+    agentVersion: head.agentVersion,
+    policyHash: head.policyHash,
+    runs: head.runs,
+    lastFullSync: head.lastFullSync,
+    forceFull: head.forceFull,
+    objects,
+  };
   if (head.memory !== undefined) state.memory = head.memory;
   return state;
 }
@@ -198,15 +206,28 @@ export function decodeJsonState(text: string): PolicyState {
   const objects: Record<string, ObjectState> = {};
   for (const id in v1.objects) {
     const o = v1.objects[id] as { fp?: unknown; seen?: unknown; stale?: unknown; body?: unknown } | null;
-    const ok = o !== null && typeof o === 'object' && typeof o.fp === 'string' && Number.isInteger(o.seen)
-      && (o.stale === undefined || typeof o.stale === 'boolean') && (o.body === undefined || typeof o.body === 'string');
+    const ok =
+      o !== null &&
+      typeof o === 'object' &&
+      typeof o.fp === 'string' &&
+      Number.isInteger(o.seen) &&
+      (o.stale === undefined || typeof o.stale === 'boolean') &&
+      (o.body === undefined || typeof o.body === 'string');
     if (!ok) throw new StateFormatError(`object ${JSON.stringify(id)} is malformed`);
     const next: ObjectState = { fp: o.fp as string, seen: o.seen as number };
     if (o.stale !== undefined) next.stale = o.stale as boolean;
     if (o.body !== undefined) next.body = Buffer.from(o.body as string, 'base64');
     objects[id] = next;
   }
-  const state: PolicyState = { version: STATE_FORMAT, agentVersion: v1.agentVersion, policyHash: v1.policyHash, runs: v1.runs, lastFullSync: v1.lastFullSync, forceFull: v1.forceFull, objects };
+  const state: PolicyState = {
+    version: STATE_FORMAT,
+    agentVersion: v1.agentVersion,
+    policyHash: v1.policyHash,
+    runs: v1.runs,
+    lastFullSync: v1.lastFullSync,
+    forceFull: v1.forceFull,
+    objects,
+  };
   if (v1.memory !== undefined) state.memory = v1.memory;
   return state;
 }

@@ -25,7 +25,7 @@ async function saved(): Promise<{ dir: string; file: string; tmp: string; before
 }
 
 describe('FileStateStore.save failures', () => {
-  it('disk full in the middle of the write (the kernel\'s ENOSPC): no temp file is left, the old state is intact', async () => {
+  it("disk full in the middle of the write (the kernel's ENOSPC): no temp file is left, the old state is intact", async () => {
     const { dir, file, tmp, before } = await saved();
     // The temp file's path leads to /dev/full: the open succeeds, every write fails with ENOSPC.
     symlinkSync('/dev/full', tmp);
@@ -73,8 +73,18 @@ describe('FileStateStore.save failures', () => {
 });
 
 /** A state as a version-1 agent wrote it before the collector memory existed. */
-const OLD_STATE = '{"version":1,"agentVersion":"0.1.0","policyHash":"h","runs":3,"lastFullSync":1748779200000,"forceFull":false,"objects":{"virtual_machine|vm0":{"fp":"fp0","seen":3}}}';
-const MEMORY = { v: 1, agents: { 100: { name: 'vm100', osinfo: { at: 1748779200000, boot: 1748775600, value: { name: 'Ubuntu', versionId: '24.04' } }, hung: { at: 1748779200000, skipped: 2 } } } };
+const OLD_STATE =
+  '{"version":1,"agentVersion":"0.1.0","policyHash":"h","runs":3,"lastFullSync":1748779200000,"forceFull":false,"objects":{"virtual_machine|vm0":{"fp":"fp0","seen":3}}}';
+const MEMORY = {
+  v: 1,
+  agents: {
+    100: {
+      name: 'vm100',
+      osinfo: { at: 1748779200000, boot: 1748775600, value: { name: 'Ubuntu', versionId: '24.04' } },
+      hung: { at: 1748779200000, skipped: 2 },
+    },
+  },
+};
 
 describe('collector memory in the state (PolicyState.memory)', () => {
   it('round-trips through the file store', async () => {
@@ -88,7 +98,15 @@ describe('collector memory in the state (PolicyState.memory)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'state-store-'));
     writeFileSync(join(dir, 'pve.state.json'), OLD_STATE);
     const state = await new FileStateStore(dir).load('pve');
-    expect(state).toEqual({ version: 2, agentVersion: '0.1.0', policyHash: 'h', runs: 3, lastFullSync: 1748779200000, forceFull: false, objects: { 'virtual_machine|vm0': { fp: 'fp0', seen: 3 } } });
+    expect(state).toEqual({
+      version: 2,
+      agentVersion: '0.1.0',
+      policyHash: 'h',
+      runs: 3,
+      lastFullSync: 1748779200000,
+      forceFull: false,
+      objects: { 'virtual_machine|vm0': { fp: 'fp0', seen: 3 } },
+    });
     expect(state && 'memory' in state).toBe(false);
   });
 });
@@ -131,7 +149,18 @@ describe('state format version 2 (agent/state/format.ts)', () => {
 
   it('loads a version-1 file (JSON, base64 bodies) as the same state, and the next save replaces it with version 2', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'state-store-'));
-    const v1 = { version: 1, agentVersion: '1.2.3', policyHash: 'hash', runs: 7, lastFullSync: 1748779200000, forceFull: false, memory: MEMORY, objects: Object.fromEntries(Object.entries(richState().objects).map(([id, o]) => [id, { ...o, ...(o.body && { body: Buffer.from(o.body).toString('base64') }) }])) };
+    const v1 = {
+      version: 1,
+      agentVersion: '1.2.3',
+      policyHash: 'hash',
+      runs: 7,
+      lastFullSync: 1748779200000,
+      forceFull: false,
+      memory: MEMORY,
+      objects: Object.fromEntries(
+        Object.entries(richState().objects).map(([id, o]) => [id, { ...o, ...(o.body && { body: Buffer.from(o.body).toString('base64') }) }]),
+      ),
+    };
     writeFileSync(join(dir, 'pve.state.json'), JSON.stringify(v1));
     const store = new FileStateStore(dir);
     expect(await store.list()).toEqual(['pve']);
@@ -227,7 +256,18 @@ describe.skipIf(!hasRedis)('collector memory in the Redis state store', () => {
     const value = await redis.getBuffer('fmt:state:pve');
     expect(value?.subarray(0, 4).toString('latin1')).toBe('PDAS');
     expect(await store.load('pve')).toEqual(richState());
-    const v1 = { version: 1, agentVersion: '1.2.3', policyHash: 'hash', runs: 7, lastFullSync: 1748779200000, forceFull: false, memory: MEMORY, objects: Object.fromEntries(Object.entries(richState().objects).map(([id, o]) => [id, { ...o, ...(o.body && { body: Buffer.from(o.body).toString('base64') }) }])) };
+    const v1 = {
+      version: 1,
+      agentVersion: '1.2.3',
+      policyHash: 'hash',
+      runs: 7,
+      lastFullSync: 1748779200000,
+      forceFull: false,
+      memory: MEMORY,
+      objects: Object.fromEntries(
+        Object.entries(richState().objects).map(([id, o]) => [id, { ...o, ...(o.body && { body: Buffer.from(o.body).toString('base64') }) }]),
+      ),
+    };
     await redis.set('fmt:state:v1', JSON.stringify(v1));
     expect(await store.load('v1')).toEqual(richState());
     await redis.set('fmt:state:bad', value!.subarray(0, value!.length - 1));

@@ -96,9 +96,11 @@ export class FileStateStore implements StateStore {
   private readonly write: (fd: number, piece: Uint8Array) => void;
   constructor(dir: string, opts: FileStateStoreOptions = {}) {
     this.dir = dir;
-    this.write = opts.writeSync ?? ((fd, piece) => {
-      writeSync(fd, piece);
-    });
+    this.write =
+      opts.writeSync ??
+      ((fd, piece) => {
+        writeSync(fd, piece);
+      });
   }
 
   /** Where the policy's state is saved. */

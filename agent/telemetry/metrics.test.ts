@@ -3,9 +3,20 @@ import type { RunResult } from '../pipeline/result.ts';
 import { Metrics } from './metrics.ts';
 
 const run = (over: Partial<RunResult>): RunResult => ({
-  policy: 'pve', collector: 'pve', runId: 'r', status: 'success', startedAt: '2026-12-03T00:00:00Z', durationMs: 1, warnings: [], collected: {}, sent: {},
-  apiRequests: 0, apiByStatus: {}, diode: { requests: 0, entities: 0, bytes: 0, errors: [] },
-  delivery: { full: true, reason: 'first run', planned: 0, stale: 0, pending: false }, ...over,
+  policy: 'pve',
+  collector: 'pve',
+  runId: 'r',
+  status: 'success',
+  startedAt: '2026-12-03T00:00:00Z',
+  durationMs: 1,
+  warnings: [],
+  collected: {},
+  sent: {},
+  apiRequests: 0,
+  apiByStatus: {},
+  diode: { requests: 0, entities: 0, bytes: 0, errors: [] },
+  delivery: { full: true, reason: 'first run', planned: 0, stale: 0, pending: false },
+  ...over,
 });
 
 const value = async (m: Metrics, name: string): Promise<number | undefined> => {

@@ -72,13 +72,38 @@ export class Metrics {
 
   constructor() {
     const r = [this.registry];
-    new Gauge({ name: 'diode_agent_build_info', help: 'Always 1; the agent version and the Node.js version as labels', labelNames: ['version', 'nodejs'], registers: r })
-      .set({ version: AGENT_VERSION, nodejs: process.version }, 1);
-    this.lastSuccess = new Gauge({ name: 'diode_agent_last_success_timestamp_seconds', help: 'Unix time of the last run of the policy whose snapshot reached Diode (result success or partial)', labelNames: ['policy'], registers: r });
-    this.interval = new Gauge({ name: 'diode_agent_schedule_interval_seconds', help: "The longest gap between two ticks of the policy's schedule (the unit of agent.status.ready_max_age_intervals)", labelNames: ['policy'], registers: r });
-    this.quality = QUALITY_GAUGES.map((q) => ({ gauge: new Gauge({ name: q.name, help: q.help, labelNames: ['policy'], registers: r }), codes: new Set<string>(q.codes) }));
-    this.measures = INVENTORY_MEASURES.map((m) => ({ gauge: new Gauge({ name: m.name, help: m.help, labelNames: ['policy'], registers: r }), measure: m.measure }));
-    this.staleLastRun = new Gauge({ name: 'diode_agent_inventory_stale_objects', help: 'Objects the last collected run sent as stale (missing for stale_after_runs runs)', labelNames: ['policy'], registers: r });
+    new Gauge({
+      name: 'diode_agent_build_info',
+      help: 'Always 1; the agent version and the Node.js version as labels',
+      labelNames: ['version', 'nodejs'],
+      registers: r,
+    }).set({ version: AGENT_VERSION, nodejs: process.version }, 1);
+    this.lastSuccess = new Gauge({
+      name: 'diode_agent_last_success_timestamp_seconds',
+      help: 'Unix time of the last run of the policy whose snapshot reached Diode (result success or partial)',
+      labelNames: ['policy'],
+      registers: r,
+    });
+    this.interval = new Gauge({
+      name: 'diode_agent_schedule_interval_seconds',
+      help: "The longest gap between two ticks of the policy's schedule (the unit of agent.status.ready_max_age_intervals)",
+      labelNames: ['policy'],
+      registers: r,
+    });
+    this.quality = QUALITY_GAUGES.map((q) => ({
+      gauge: new Gauge({ name: q.name, help: q.help, labelNames: ['policy'], registers: r }),
+      codes: new Set<string>(q.codes),
+    }));
+    this.measures = INVENTORY_MEASURES.map((m) => ({
+      gauge: new Gauge({ name: m.name, help: m.help, labelNames: ['policy'], registers: r }),
+      measure: m.measure,
+    }));
+    this.staleLastRun = new Gauge({
+      name: 'diode_agent_inventory_stale_objects',
+      help: 'Objects the last collected run sent as stale (missing for stale_after_runs runs)',
+      labelNames: ['policy'],
+      registers: r,
+    });
     const source = () => this.overdueSource?.();
     this.overdue = new Gauge({
       name: 'diode_agent_policy_overdue',
@@ -92,22 +117,88 @@ export class Metrics {
         for (const p of src.policies) this.set({ policy: p }, src.overdue.has(p) ? 1 : 0);
       },
     });
-    this.runs = new Counter({ name: 'diode_agent_runs_total', help: 'Policy runs by result (success, partial, failed)', labelNames: ['policy', 'result'], registers: r });
-    this.duration = new Histogram({ name: 'diode_agent_run_duration_seconds', help: 'Duration of policy runs, collection and delivery', labelNames: ['policy'], buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800], registers: r });
-    this.collected = new Counter({ name: 'diode_agent_entities_collected_total', help: 'Entities produced by runs, by kind', labelNames: ['policy', 'kind'], registers: r });
-    this.sent = new Counter({ name: 'diode_agent_entities_sent_total', help: 'Entities accepted by Diode, by kind', labelNames: ['policy', 'kind'], registers: r });
-    this.api = new Counter({ name: 'diode_agent_api_requests_total', help: 'Upstream API requests by collector and HTTP status ("error" = no answer)', labelNames: ['collector', 'status'], registers: r });
+    this.runs = new Counter({
+      name: 'diode_agent_runs_total',
+      help: 'Policy runs by result (success, partial, failed)',
+      labelNames: ['policy', 'result'],
+      registers: r,
+    });
+    this.duration = new Histogram({
+      name: 'diode_agent_run_duration_seconds',
+      help: 'Duration of policy runs, collection and delivery',
+      labelNames: ['policy'],
+      buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800],
+      registers: r,
+    });
+    this.collected = new Counter({
+      name: 'diode_agent_entities_collected_total',
+      help: 'Entities produced by runs, by kind',
+      labelNames: ['policy', 'kind'],
+      registers: r,
+    });
+    this.sent = new Counter({
+      name: 'diode_agent_entities_sent_total',
+      help: 'Entities accepted by Diode, by kind',
+      labelNames: ['policy', 'kind'],
+      registers: r,
+    });
+    this.api = new Counter({
+      name: 'diode_agent_api_requests_total',
+      help: 'Upstream API requests by collector and HTTP status ("error" = no answer)',
+      labelNames: ['collector', 'status'],
+      registers: r,
+    });
     this.diode = new Counter({ name: 'diode_agent_diode_requests_total', help: 'Diode Ingest calls by gRPC status code', labelNames: ['code'], registers: r });
-    this.retries = new Counter({ name: 'diode_agent_retries_total', help: 'Retried requests (http = upstream APIs, grpc = Diode)', labelNames: ['kind'], registers: r });
-    this.skipped = new Counter({ name: 'diode_agent_skipped_ticks_total', help: 'Scheduled ticks skipped because the previous run was still going', labelNames: ['policy'], registers: r });
-    this.superseded = new Counter({ name: 'diode_agent_superseded_snapshots_total', help: 'Undelivered snapshots replaced by a newer run while Diode was unavailable', labelNames: ['policy'], registers: r });
+    this.retries = new Counter({
+      name: 'diode_agent_retries_total',
+      help: 'Retried requests (http = upstream APIs, grpc = Diode)',
+      labelNames: ['kind'],
+      registers: r,
+    });
+    this.skipped = new Counter({
+      name: 'diode_agent_skipped_ticks_total',
+      help: 'Scheduled ticks skipped because the previous run was still going',
+      labelNames: ['policy'],
+      registers: r,
+    });
+    this.superseded = new Counter({
+      name: 'diode_agent_superseded_snapshots_total',
+      help: 'Undelivered snapshots replaced by a newer run while Diode was unavailable',
+      labelNames: ['policy'],
+      registers: r,
+    });
     this.staleObjects = new Counter({ name: 'diode_agent_stale_objects_total', help: 'Objects sent as stale', labelNames: ['policy'], registers: r });
     this.warnings = new Counter({ name: 'diode_agent_warnings_total', help: 'Collector warnings by code', labelNames: ['policy', 'code'], registers: r });
-    this.stateSaveFailures = new Counter({ name: 'diode_agent_state_save_failures_total', help: 'Delta state saves that failed (the previous state stays in place)', labelNames: ['policy'], registers: r });
-    this.dropped = new Counter({ name: 'diode_agent_snapshots_dropped_total', help: 'Undelivered snapshots given up, by reason (shutdown: the agent stopped while Diode was unavailable)', labelNames: ['policy', 'reason'], registers: r });
-    this.failedInDiode = new Counter({ name: 'diode_agent_entities_failed_total', help: 'Entities Diode accepted but failed to apply (diode.read_back); the next run sends them again', labelNames: ['policy'], registers: r });
-    this.unconfirmed = new Counter({ name: 'diode_agent_entities_unconfirmed_total', help: 'Entities without a final ingestion log when diode.read_back.timeout passed; counted as delivered', labelNames: ['policy'], registers: r });
-    this.readBackUnavailable = new Counter({ name: 'diode_agent_read_back_unavailable_total', help: 'Deliveries whose read-back could not work (credential without diode:read, RPC not served)', labelNames: ['policy'], registers: r });
+    this.stateSaveFailures = new Counter({
+      name: 'diode_agent_state_save_failures_total',
+      help: 'Delta state saves that failed (the previous state stays in place)',
+      labelNames: ['policy'],
+      registers: r,
+    });
+    this.dropped = new Counter({
+      name: 'diode_agent_snapshots_dropped_total',
+      help: 'Undelivered snapshots given up, by reason (shutdown: the agent stopped while Diode was unavailable)',
+      labelNames: ['policy', 'reason'],
+      registers: r,
+    });
+    this.failedInDiode = new Counter({
+      name: 'diode_agent_entities_failed_total',
+      help: 'Entities Diode accepted but failed to apply (diode.read_back); the next run sends them again',
+      labelNames: ['policy'],
+      registers: r,
+    });
+    this.unconfirmed = new Counter({
+      name: 'diode_agent_entities_unconfirmed_total',
+      help: 'Entities without a final ingestion log when diode.read_back.timeout passed; counted as delivered',
+      labelNames: ['policy'],
+      registers: r,
+    });
+    this.readBackUnavailable = new Counter({
+      name: 'diode_agent_read_back_unavailable_total',
+      help: 'Deliveries whose read-back could not work (credential without diode:read, RPC not served)',
+      labelNames: ['policy'],
+      registers: r,
+    });
     collectDefaultMetrics({ register: this.registry, prefix: 'diode_agent_' });
   }
 
@@ -160,7 +251,8 @@ export class Metrics {
 
   /** A policy that is gone: its gauges go with it (the counters keep their totals). */
   forgetPolicy(policy: string): void {
-    for (const g of [this.lastSuccess, this.interval, this.staleLastRun, ...this.quality.map((q) => q.gauge), ...this.measures.map((m) => m.gauge)]) g.remove({ policy });
+    for (const g of [this.lastSuccess, this.interval, this.staleLastRun, ...this.quality.map((q) => q.gauge), ...this.measures.map((m) => m.gauge)])
+      g.remove({ policy });
   }
 
   apiRequest(collector: string, status: string, retried: boolean): void {

@@ -16,7 +16,11 @@ describe('ProgressReporter', () => {
       p.report('lab', 'pve', i, 100);
     }
     expect(lines.map((l) => [l.msg, l.done, l.total])).toEqual([
-      ['progress', 20, 100], ['progress', 40, 100], ['progress', 60, 100], ['progress', 80, 100], ['progress', 100, 100],
+      ['progress', 20, 100],
+      ['progress', 40, 100],
+      ['progress', 60, 100],
+      ['progress', 80, 100],
+      ['progress', 100, 100],
     ]);
     expect(screen.endsWith('\r\x1b[2Klab (pve): 100/100 items 100%')).toBe(true);
     p.clear();

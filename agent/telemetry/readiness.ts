@@ -111,7 +111,12 @@ export class PolicyReadiness {
       const last = this.lastSuccessMs.get(p.name);
       const age = now - (last ?? this.firstSeenMs.get(p.name) ?? now);
       if (age > maxAge) {
-        out.push({ policy: p.name, last_success: last === undefined ? null : new Date(last).toISOString(), age_seconds: Math.round(age / 1000), max_age_seconds: Math.round(maxAge / 1000) });
+        out.push({
+          policy: p.name,
+          last_success: last === undefined ? null : new Date(last).toISOString(),
+          age_seconds: Math.round(age / 1000),
+          max_age_seconds: Math.round(maxAge / 1000),
+        });
       }
     }
     return out;

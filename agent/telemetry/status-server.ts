@@ -44,7 +44,10 @@ export class StatusServer {
       }
       if (path === '/status') return send(200, 'application/json', redactSecrets(`${JSON.stringify(this.source.status(), null, 2)}\n`));
       if (path === '/metrics') {
-        void this.metrics.registry.metrics().then((m) => send(200, this.metrics.registry.contentType, redactSecrets(m)), (err: Error) => send(500, 'text/plain', `${err.message}\n`));
+        void this.metrics.registry.metrics().then(
+          (m) => send(200, this.metrics.registry.contentType, redactSecrets(m)),
+          (err: Error) => send(500, 'text/plain', `${err.message}\n`),
+        );
         return;
       }
       send(404, 'text/plain', 'not found\n');

@@ -5,9 +5,19 @@ import { orderEntities } from '../order.ts';
 import { CEPH_CUSTOM_FIELDS, KNOWN_OSD_FLAGS, cephClusterName, mapCeph, osdStatus, siteForHost } from './index.ts';
 
 const pveConfig: CephConfig = cephConfigSchema.parse({
-  PROXMOX_HOST: 'pve', PROXMOX_TOKEN_NAME: 'n', PROXMOX_TOKEN_VALUE: 'v', SITE_NAME: 'Lab', NODE_SITE_MAP: 'pve1:London',
+  PROXMOX_HOST: 'pve',
+  PROXMOX_TOKEN_NAME: 'n',
+  PROXMOX_TOKEN_VALUE: 'v',
+  SITE_NAME: 'Lab',
+  NODE_SITE_MAP: 'pve1:London',
 });
-const dashConfig: CephConfig = cephConfigSchema.parse({ CEPH_SOURCE: 'dashboard', CEPH_URL: 'https://mgr:8443', CEPH_USER: 'u', CEPH_PASSWORD: 'p', CEPH_CLUSTER_NAME: 'ceph-prod' });
+const dashConfig: CephConfig = cephConfigSchema.parse({
+  CEPH_SOURCE: 'dashboard',
+  CEPH_URL: 'https://mgr:8443',
+  CEPH_USER: 'u',
+  CEPH_PASSWORD: 'p',
+  CEPH_CLUSTER_NAME: 'ceph-prod',
+});
 const ctx = (config: CephConfig) => ({ config, scope: { nodes: ['*'] }, now: new Date('2025-06-01T00:00:00Z'), policyName: 't' });
 
 const snapshot: CephClusterSnapshot = {
@@ -27,10 +37,14 @@ const snapshot: CephClusterSnapshot = {
   hosts: ['pve1'],
 };
 
-const TAGS = [{ name: 'ceph', slug: 'ceph' }, { name: 'discovered', slug: 'discovered' }];
+const TAGS = [
+  { name: 'ceph', slug: 'ceph' },
+  { name: 'discovered', slug: 'discovered' },
+];
 // The PVE collector's node reference, type and role included (a hyperconverged node is one Device).
 const PVE1 = {
-  name: 'pve1', site: { name: 'London', slug: 'london' },
+  name: 'pve1',
+  site: { name: 'London', slug: 'london' },
   device_type: { model: 'Proxmox Node', slug: 'proxmox-node', manufacturer: { name: 'Proxmox', slug: 'proxmox' } },
   role: { name: 'Hypervisor', slug: 'hypervisor' },
 };
@@ -45,7 +59,10 @@ describe('siteForHost', () => {
 describe('osdStatus', () => {
   it('maps the four up/in combinations', () => {
     expect([
-      osdStatus({ up: true, in: true }), osdStatus({ up: false, in: true }), osdStatus({ up: true, in: false }), osdStatus({ up: false, in: false }),
+      osdStatus({ up: true, in: true }),
+      osdStatus({ up: false, in: true }),
+      osdStatus({ up: true, in: false }),
+      osdStatus({ up: false, in: false }),
     ]).toEqual(['active', 'failed', 'decommissioning', 'offline']);
   });
 });
@@ -67,15 +84,23 @@ describe('mapCeph', () => {
     const cfs = out.filter((e) => e.kind === 'custom_field');
     expect(cfs).toHaveLength(CEPH_CUSTOM_FIELDS.length);
     expect(cfs.find((e) => e.value.name === 'ceph_flags')?.value).toEqual({
-      name: 'ceph_flags', label: 'Ceph OSD Flags', type: 'multiselect', description: 'OSD map flags that are set (noout, noscrub, …)',
-      object_types: ['virtualization.cluster'], group_name: 'Ceph', ui_editable: 'hidden',
+      name: 'ceph_flags',
+      label: 'Ceph OSD Flags',
+      type: 'multiselect',
+      description: 'OSD map flags that are set (noout, noscrub, …)',
+      object_types: ['virtualization.cluster'],
+      group_name: 'Ceph',
+      ui_editable: 'hidden',
       // The whole choice set: applied before the choice set's own entity, the field creates it.
       choice_set: { name: 'ceph_osd_flags', description: 'Ceph OSD map flags', extra_choices: [...KNOWN_OSD_FLAGS, 'none', 'noautoscale'] },
     });
     expect(out.filter((e) => e.kind !== 'custom_field')).toEqual([
       { kind: 'tag', value: { name: 'ceph', slug: 'ceph', color: 'ef5c55' } },
       { kind: 'tag', value: { name: 'discovered', slug: 'discovered', color: '198754' } },
-      { kind: 'custom_field_choice_set', value: { name: 'ceph_osd_flags', description: 'Ceph OSD map flags', extra_choices: [...KNOWN_OSD_FLAGS, 'none', 'noautoscale'] } },
+      {
+        kind: 'custom_field_choice_set',
+        value: { name: 'ceph_osd_flags', description: 'Ceph OSD map flags', extra_choices: [...KNOWN_OSD_FLAGS, 'none', 'noautoscale'] },
+      },
       { kind: 'cluster_type', value: { name: 'Ceph', slug: 'ceph', tags: TAGS } },
       {
         kind: 'cluster',
@@ -91,7 +116,9 @@ describe('mapCeph', () => {
             ceph_flags: { multiple_selection: ['noout', 'noautoscale'] },
             ceph_version: { text: '18.2.4 (reef)' },
             ceph_quorum: { json: '["pve1"]' },
-            ceph_pools: { json: '[{"id":2,"name":"rbd","type":"replicated","size":3,"min_size":2,"pg_num":32,"crush_rule":"replicated_rule","applications":["rbd"]}]' },
+            ceph_pools: {
+              json: '[{"id":2,"name":"rbd","type":"replicated","size":3,"min_size":2,"pg_num":32,"crush_rule":"replicated_rule","applications":["rbd"]}]',
+            },
             ceph_crush_rules: { json: '[{"id":0,"name":"replicated_rule"}]' },
             // Empty lists are JSON null: what a create stores, so the next run is no change.
             ceph_filesystems: { json: 'null' },
@@ -102,14 +129,24 @@ describe('mapCeph', () => {
       {
         kind: 'inventory_item',
         value: {
-          device: PVE1, name: 'osd.1', status: 'failed', role: { name: 'Ceph OSD', slug: 'ceph-osd' }, discovered: true, tags: TAGS,
+          device: PVE1,
+          name: 'osd.1',
+          status: 'failed',
+          role: { name: 'Ceph OSD', slug: 'ceph-osd' },
+          discovered: true,
+          tags: TAGS,
           custom_fields: { ceph_osd_id: { integer: 1 }, ceph_device_class: { text: 'ssd' }, ceph_crush_weight: { decimal: 0.87329 } },
         },
       },
       {
         kind: 'service',
         value: {
-          parent_object_device: PVE1, name: 'mon.pve1', protocol: 'tcp', ports: [3300, 6789], description: 'Ceph monitor', tags: TAGS,
+          parent_object_device: PVE1,
+          name: 'mon.pve1',
+          protocol: 'tcp',
+          ports: [3300, 6789],
+          description: 'Ceph monitor',
+          tags: TAGS,
           custom_fields: { ceph_daemon_state: { text: 'in-quorum' }, ceph_version: { text: '18.2.4' } },
         },
       },
@@ -121,14 +158,14 @@ describe('mapCeph', () => {
     const site = { name: 'Proxmox', slug: 'proxmox' };
     // NetBox requires a device type; the dashboard does not say the hardware.
     const host = {
-      name: 'pve1', site,
+      name: 'pve1',
+      site,
       device_type: { model: 'Ceph Node', slug: 'ceph-node', manufacturer: { name: 'Generic', slug: 'generic' } },
       role: { name: 'Ceph Node', slug: 'ceph-node' },
     };
-    expect(out.filter((e) => e.kind === 'device')).toEqual([{
-      kind: 'device',
-      value: { ...host, cluster: { name: 'ceph-prod', type: { name: 'Ceph', slug: 'ceph' } }, tags: TAGS },
-    }]);
+    expect(out.filter((e) => e.kind === 'device')).toEqual([
+      { kind: 'device', value: { ...host, cluster: { name: 'ceph-prod', type: { name: 'Ceph', slug: 'ceph' } }, tags: TAGS } },
+    ]);
     const item = out.find((e) => e.kind === 'inventory_item');
     expect(item?.kind === 'inventory_item' && item.value.device).toEqual(host);
   });

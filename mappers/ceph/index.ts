@@ -1,9 +1,16 @@
-import type {
-  CustomFieldChoiceSet, CustomFieldValue, Device, InventoryItem, Service, Tag,
-} from '../../proto/diode/v1/types.ts';
+import type { CustomFieldChoiceSet, CustomFieldValue, Device, InventoryItem, Service, Tag } from '../../proto/diode/v1/types.ts';
 import type { CephClusterSnapshot, CephConfig, CephDaemon, CephOsd, CephSnapshot } from '../../agent/collectors/ceph/snapshot.ts';
 import {
-  cf, clusterRef, clusterTypeRef, customFieldEntities as cfEntities, deviceRef, inventoryItemRoleRef, siteFrom, tagEntity, tagRef, type CustomFieldDef,
+  cf,
+  clusterRef,
+  clusterTypeRef,
+  customFieldEntities as cfEntities,
+  deviceRef,
+  inventoryItemRoleRef,
+  siteFrom,
+  tagEntity,
+  tagRef,
+  type CustomFieldDef,
 } from '../common/refs.ts';
 import { CEPH_CLUSTER_TYPE, CEPH_HOST, DISCOVERED_TAG, PVE_NODE } from '../common/vocabulary.ts';
 import { orderEntities } from '../order.ts';
@@ -41,8 +48,22 @@ export const NO_FLAGS = 'none';
  * so a newer Ceph never fails the multi-select.
  */
 export const KNOWN_OSD_FLAGS = [
-  'noout', 'noin', 'noup', 'nodown', 'nobackfill', 'norebalance', 'norecover', 'noscrub', 'nodeep-scrub', 'notieragent',
-  'nosnaptrim', 'pause', 'pauserd', 'pausewr', 'full', 'nearfull',
+  'noout',
+  'noin',
+  'noup',
+  'nodown',
+  'nobackfill',
+  'norebalance',
+  'norecover',
+  'noscrub',
+  'nodeep-scrub',
+  'notieragent',
+  'nosnaptrim',
+  'pause',
+  'pauserd',
+  'pausewr',
+  'full',
+  'nearfull',
 ] as const;
 
 const CLUSTER = 'virtualization.cluster';
@@ -53,19 +74,86 @@ const SERVICE = 'ipam.service';
 export const CEPH_CUSTOM_FIELDS = [
   { name: 'ceph_fsid', label: 'Ceph FSID', type: 'text', object_types: [CLUSTER], description: 'Unique id of the Ceph cluster (ceph fsid)' },
   { name: 'ceph_health', label: 'Ceph Health', type: 'text', object_types: [CLUSTER], description: 'Overall health: HEALTH_OK, HEALTH_WARN or HEALTH_ERR' },
-  { name: 'ceph_health_checks', label: 'Ceph Health Checks', type: 'json', object_types: [CLUSTER], description: 'Active health checks: name, severity, summary, count, muted' },
-  { name: 'ceph_flags', label: 'Ceph OSD Flags', type: 'multiselect', object_types: [CLUSTER], description: 'OSD map flags that are set (noout, noscrub, …)', choice_set: FLAGS_CHOICE_SET },
-  { name: 'ceph_version', label: 'Ceph Version', type: 'text', object_types: [CLUSTER, SERVICE], description: 'Ceph release running (daemon versions; several during an upgrade)' },
+  {
+    name: 'ceph_health_checks',
+    label: 'Ceph Health Checks',
+    type: 'json',
+    object_types: [CLUSTER],
+    description: 'Active health checks: name, severity, summary, count, muted',
+  },
+  {
+    name: 'ceph_flags',
+    label: 'Ceph OSD Flags',
+    type: 'multiselect',
+    object_types: [CLUSTER],
+    description: 'OSD map flags that are set (noout, noscrub, …)',
+    choice_set: FLAGS_CHOICE_SET,
+  },
+  {
+    name: 'ceph_version',
+    label: 'Ceph Version',
+    type: 'text',
+    object_types: [CLUSTER, SERVICE],
+    description: 'Ceph release running (daemon versions; several during an upgrade)',
+  },
   { name: 'ceph_quorum', label: 'Ceph Monitor Quorum', type: 'json', object_types: [CLUSTER], description: 'Names of the monitors in quorum' },
-  { name: 'ceph_pools', label: 'Ceph Pools', type: 'json', object_types: [CLUSTER], description: 'Pools: id, name, type, size, min_size, pg_num, autoscale mode, CRUSH rule, applications' },
-  { name: 'ceph_crush_rules', label: 'Ceph CRUSH Rules', type: 'json', object_types: [CLUSTER], description: 'CRUSH rules: id, name, type, root, device class, failure domain' },
-  { name: 'ceph_filesystems', label: 'Ceph File Systems', type: 'json', object_types: [CLUSTER], description: 'CephFS file systems: name, metadata pool, data pools' },
+  {
+    name: 'ceph_pools',
+    label: 'Ceph Pools',
+    type: 'json',
+    object_types: [CLUSTER],
+    description: 'Pools: id, name, type, size, min_size, pg_num, autoscale mode, CRUSH rule, applications',
+  },
+  {
+    name: 'ceph_crush_rules',
+    label: 'Ceph CRUSH Rules',
+    type: 'json',
+    object_types: [CLUSTER],
+    description: 'CRUSH rules: id, name, type, root, device class, failure domain',
+  },
+  {
+    name: 'ceph_filesystems',
+    label: 'Ceph File Systems',
+    type: 'json',
+    object_types: [CLUSTER],
+    description: 'CephFS file systems: name, metadata pool, data pools',
+  },
   { name: 'ceph_osd_id', label: 'Ceph OSD ID', type: 'integer', object_types: [INVENTORY_ITEM], description: 'Numeric OSD id (osd.N)' },
-  { name: 'ceph_device_class', label: 'Ceph Device Class', type: 'text', object_types: [INVENTORY_ITEM], description: 'CRUSH device class of the OSD (hdd, ssd, nvme, …)' },
-  { name: 'ceph_crush_weight', label: 'Ceph CRUSH Weight', type: 'decimal', object_types: [INVENTORY_ITEM], description: 'CRUSH weight of the OSD (TiB of capacity by convention)' },
-  { name: 'ceph_reweight', label: 'Ceph Reweight', type: 'decimal', object_types: [INVENTORY_ITEM], description: 'Override weight 0..1 set by ceph osd reweight' },
-  { name: 'ceph_osd_size_bytes', label: 'Ceph OSD Size (bytes)', type: 'integer', object_types: [INVENTORY_ITEM], description: 'Raw capacity of the OSD in bytes' },
-  { name: 'ceph_daemon_state', label: 'Ceph Daemon State', type: 'text', object_types: [SERVICE], description: 'mon: in-quorum or out-of-quorum; mgr: active or standby' },
+  {
+    name: 'ceph_device_class',
+    label: 'Ceph Device Class',
+    type: 'text',
+    object_types: [INVENTORY_ITEM],
+    description: 'CRUSH device class of the OSD (hdd, ssd, nvme, …)',
+  },
+  {
+    name: 'ceph_crush_weight',
+    label: 'Ceph CRUSH Weight',
+    type: 'decimal',
+    object_types: [INVENTORY_ITEM],
+    description: 'CRUSH weight of the OSD (TiB of capacity by convention)',
+  },
+  {
+    name: 'ceph_reweight',
+    label: 'Ceph Reweight',
+    type: 'decimal',
+    object_types: [INVENTORY_ITEM],
+    description: 'Override weight 0..1 set by ceph osd reweight',
+  },
+  {
+    name: 'ceph_osd_size_bytes',
+    label: 'Ceph OSD Size (bytes)',
+    type: 'integer',
+    object_types: [INVENTORY_ITEM],
+    description: 'Raw capacity of the OSD in bytes',
+  },
+  {
+    name: 'ceph_daemon_state',
+    label: 'Ceph Daemon State',
+    type: 'text',
+    object_types: [SERVICE],
+    description: 'mon: in-quorum or out-of-quorum; mgr: active or standby',
+  },
 ] as const satisfies readonly CustomFieldDef[];
 
 export type CephCustomFieldName = (typeof CEPH_CUSTOM_FIELDS)[number]['name'];
@@ -88,7 +176,13 @@ export function siteForHost(c: Pick<CephConfig, 'SITE_NAME' | 'NODE_SITE_MAP'>, 
 
 /** CEPH_CLUSTER_NAME, else "ceph-" and the fsid's first 8 hex digits (stable and short). */
 export function cephClusterName(c: Pick<CephConfig, 'CEPH_CLUSTER_NAME'>, fsid: string): string {
-  return c.CEPH_CLUSTER_NAME ?? `ceph-${fsid.replace(/[^0-9a-f]/gi, '').slice(0, 8).toLowerCase()}`;
+  return (
+    c.CEPH_CLUSTER_NAME ??
+    `ceph-${fsid
+      .replace(/[^0-9a-f]/gi, '')
+      .slice(0, 8)
+      .toLowerCase()}`
+  );
 }
 
 function tags(): Tag[] {
@@ -109,34 +203,38 @@ function clusterFields(s: CephClusterSnapshot): CfValues {
   return {
     ceph_fsid: cf.text(s.fsid),
     ceph_health: cf.text(s.health),
-    ceph_health_checks: cf.json(s.healthChecks.map((h) => ({
-      name: h.name, severity: h.severity, summary: h.summary, ...(h.count !== undefined && { count: h.count }), muted: h.muted,
-    }))),
+    ceph_health_checks: cf.json(
+      s.healthChecks.map((h) => ({ name: h.name, severity: h.severity, summary: h.summary, ...(h.count !== undefined && { count: h.count }), muted: h.muted })),
+    ),
     ceph_flags: cf.multiple(s.flags.length > 0 ? [...s.flags] : [NO_FLAGS]),
     ...(s.version !== undefined && { ceph_version: cf.text(s.version) }),
     ceph_quorum: cf.json(s.quorum),
-    ceph_pools: cf.json(s.pools.map((p) => ({
-      id: p.id,
-      name: p.name,
-      ...(p.type !== undefined && { type: p.type }),
-      ...(p.size !== undefined && { size: p.size }),
-      ...(p.minSize !== undefined && { min_size: p.minSize }),
-      ...(p.pgNum !== undefined && { pg_num: p.pgNum }),
-      ...(p.pgAutoscaleMode !== undefined && { pg_autoscale_mode: p.pgAutoscaleMode }),
-      ...(p.crushRule !== undefined && { crush_rule: p.crushRule }),
-      applications: p.applications,
-    }))),
-    ceph_crush_rules: cf.json(s.crushRules.map((r) => ({
-      ...(r.id !== undefined && { id: r.id }),
-      name: r.name,
-      ...(r.type !== undefined && { type: r.type }),
-      ...(r.root !== undefined && { root: r.root }),
-      ...(r.deviceClass !== undefined && { device_class: r.deviceClass }),
-      ...(r.failureDomain !== undefined && { failure_domain: r.failureDomain }),
-    }))),
-    ceph_filesystems: cf.json(s.filesystems.map((f) => ({
-      name: f.name, ...(f.metadataPool !== undefined && { metadata_pool: f.metadataPool }), data_pools: f.dataPools,
-    }))),
+    ceph_pools: cf.json(
+      s.pools.map((p) => ({
+        id: p.id,
+        name: p.name,
+        ...(p.type !== undefined && { type: p.type }),
+        ...(p.size !== undefined && { size: p.size }),
+        ...(p.minSize !== undefined && { min_size: p.minSize }),
+        ...(p.pgNum !== undefined && { pg_num: p.pgNum }),
+        ...(p.pgAutoscaleMode !== undefined && { pg_autoscale_mode: p.pgAutoscaleMode }),
+        ...(p.crushRule !== undefined && { crush_rule: p.crushRule }),
+        applications: p.applications,
+      })),
+    ),
+    ceph_crush_rules: cf.json(
+      s.crushRules.map((r) => ({
+        ...(r.id !== undefined && { id: r.id }),
+        name: r.name,
+        ...(r.type !== undefined && { type: r.type }),
+        ...(r.root !== undefined && { root: r.root }),
+        ...(r.deviceClass !== undefined && { device_class: r.deviceClass }),
+        ...(r.failureDomain !== undefined && { failure_domain: r.failureDomain }),
+      })),
+    ),
+    ceph_filesystems: cf.json(
+      s.filesystems.map((f) => ({ name: f.name, ...(f.metadataPool !== undefined && { metadata_pool: f.metadataPool }), data_pools: f.dataPools })),
+    ),
   };
 }
 
@@ -151,10 +249,7 @@ function osdFields(o: CephOsd): CfValues {
 }
 
 function daemonFields(d: CephDaemon): CfValues {
-  return {
-    ...(d.state !== undefined && { ceph_daemon_state: cf.text(d.state) }),
-    ...(d.version !== undefined && { ceph_version: cf.text(d.version) }),
-  };
+  return { ...(d.state !== undefined && { ceph_daemon_state: cf.text(d.state) }), ...(d.version !== undefined && { ceph_version: cf.text(d.version) }) };
 }
 
 export function mapCeph(snapshot: CephSnapshot, ctx: MapContext<CephConfig>): AnyEntity[] {
@@ -176,30 +271,25 @@ export function mapCeph(snapshot: CephSnapshot, ctx: MapContext<CephConfig>): An
     entity('custom_field_choice_set', flagSet),
     ...customFieldEntities(flagSet),
     entity('cluster_type', { ...clusterTypeRef(CEPH_CLUSTER_TYPE), tags: tags() }),
-    entity('cluster', {
-      ...cluster,
-      status: 'active',
-      tags: tags(),
-      custom_fields: clusterFields(s),
-    }),
+    entity('cluster', { ...cluster, status: 'active', tags: tags(), custom_fields: clusterFields(s) }),
   ];
 
   for (const name of s.hosts) {
-    out.push(entity('device', s.source === 'pve'
-      ? host(name)
-      : { ...host(name), cluster, tags: tags() }));
+    out.push(entity('device', s.source === 'pve' ? host(name) : { ...host(name), cluster, tags: tags() }));
   }
 
   for (const o of s.osds) {
-    out.push(entity('inventory_item', {
-      device: host(o.host),
-      name: o.name,
-      status: osdStatus(o),
-      role: inventoryItemRoleRef(CEPH_OSD_ROLE),
-      discovered: true,
-      tags: tags(),
-      custom_fields: osdFields(o),
-    }));
+    out.push(
+      entity('inventory_item', {
+        device: host(o.host),
+        name: o.name,
+        status: osdStatus(o),
+        role: inventoryItemRoleRef(CEPH_OSD_ROLE),
+        discovered: true,
+        tags: tags(),
+        custom_fields: osdFields(o),
+      }),
+    );
   }
 
   for (const d of s.daemons) {

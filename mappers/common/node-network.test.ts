@@ -4,9 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { networkRowSchema } from '../../agent/collectors/pve/schema.ts';
 import { deviceRef, tagRef } from './refs.ts';
 import { PVE_NODE } from './vocabulary.ts';
-import {
-  canonicalAddress, isLinkLocal, mapNodeNetwork, networkOf, nodeInterfaceType, parseCidrText, withPrefix,
-} from './node-network.ts';
+import { canonicalAddress, isLinkLocal, mapNodeNetwork, networkOf, nodeInterfaceType, parseCidrText, withPrefix } from './node-network.ts';
 import type { NodeNetworkRow } from '../../agent/collectors/snapshot.ts';
 
 const tags = [tagRef('proxmox-ve'), tagRef('discovered')];
@@ -19,7 +17,20 @@ const fixtureRows = (file: string): NodeNetworkRow[] => {
 describe('nodeInterfaceType', () => {
   it('follows the seed table, everything else is other', () => {
     const pve = ['bridge', 'bond', 'vlan', 'alias', 'OVSBridge', 'OVSBond', 'OVSPort', 'OVSIntPort', 'eth', 'unknown', 'toString', 'ovsbridge'];
-    expect(pve.map(nodeInterfaceType)).toEqual(['bridge', 'lag', 'virtual', 'virtual', 'bridge', 'lag', 'virtual', 'virtual', 'other', 'other', 'other', 'other']);
+    expect(pve.map(nodeInterfaceType)).toEqual([
+      'bridge',
+      'lag',
+      'virtual',
+      'virtual',
+      'bridge',
+      'lag',
+      'virtual',
+      'virtual',
+      'other',
+      'other',
+      'other',
+      'other',
+    ]);
   });
 });
 
@@ -40,21 +51,26 @@ describe('addresses', () => {
     expect(canonicalAddress('2001:db8:0:1:1:1:1:1', 6)).toBe('2001:db8:0:1:1:1:1:1');
   });
   it('agrees with the WHATWG URL serializer on any IPv6 address', () => {
-    fc.assert(fc.property(fc.ipV6(), (ip) => {
-      const url = new URL(`http://[${ip}]/`).hostname.slice(1, -1);
-      fc.pre(!url.startsWith('::ffff:'));
-      expect(canonicalAddress(ip, 6)).toBe(url);
-    }), { numRuns: 2000 });
+    fc.assert(
+      fc.property(fc.ipV6(), (ip) => {
+        const url = new URL(`http://[${ip}]/`).hostname.slice(1, -1);
+        fc.pre(!url.startsWith('::ffff:'));
+        expect(canonicalAddress(ip, 6)).toBe(url);
+      }),
+      { numRuns: 2000 },
+    );
   });
   it('computes the network of an address', () => {
     expect(networkOf({ family: 4, address: '192.168.1.101', prefixLength: 24 })).toBe('192.168.1.0/24');
     expect(networkOf({ family: 4, address: '10.1.2.3', prefixLength: 0 })).toBe('0.0.0.0/0');
     expect(networkOf({ family: 6, address: '2001:db8:1:2:3:4:5:6', prefixLength: 48 })).toBe('2001:db8:1::/48');
-    fc.assert(fc.property(fc.ipV4(), fc.integer({ min: 0, max: 32 }), (ip, len) => {
-      const net = networkOf({ family: 4, address: ip, prefixLength: len });
-      const c = parseCidrText(net);
-      expect(c && networkOf(c)).toBe(net);
-    }));
+    fc.assert(
+      fc.property(fc.ipV4(), fc.integer({ min: 0, max: 32 }), (ip, len) => {
+        const net = networkOf({ family: 4, address: ip, prefixLength: len });
+        const c = parseCidrText(net);
+        expect(c && networkOf(c)).toBe(net);
+      }),
+    );
   });
   it('knows link-local', () => {
     expect(['fe80::1', 'febf::1', 'fec0::1'].map((a) => isLinkLocal({ family: 6, address: a, prefixLength: 64 }))).toEqual([true, true, false]);
@@ -74,10 +90,19 @@ describe('mapNodeNetwork', () => {
         { kind: 'interface', value: { device, name: 'vmbr2.8', type: 'virtual', tags } },
       ],
       ipAddresses: [
-        { kind: 'ip_address', value: { address: '192.168.2.50/32', assigned_object_interface: { device: withPrimary, name: 'eno1.2', type: 'virtual' }, status: 'active', tags } },
-        { kind: 'ip_address', value: { address: '192.168.22.31/24', assigned_object_interface: { device, name: 'vmbr2.2', type: 'virtual' }, status: 'active', tags } },
+        {
+          kind: 'ip_address',
+          value: { address: '192.168.2.50/32', assigned_object_interface: { device: withPrimary, name: 'eno1.2', type: 'virtual' }, status: 'active', tags },
+        },
+        {
+          kind: 'ip_address',
+          value: { address: '192.168.22.31/24', assigned_object_interface: { device, name: 'vmbr2.2', type: 'virtual' }, status: 'active', tags },
+        },
         // The fixture's address and cidr disagree; the seed says cidr first.
-        { kind: 'ip_address', value: { address: '172.16.20.1/24', assigned_object_interface: { device, name: 'vmbr2.8', type: 'virtual' }, status: 'active', tags } },
+        {
+          kind: 'ip_address',
+          value: { address: '172.16.20.1/24', assigned_object_interface: { device, name: 'vmbr2.8', type: 'virtual' }, status: 'active', tags },
+        },
       ],
       networks: ['192.168.22.0/24', '172.16.20.0/24'],
       conflicts: 0,
@@ -96,10 +121,17 @@ describe('mapNodeNetwork', () => {
     const out = mapNodeNetwork(device, site('Proxmox'), fixtureRows('nodes_node2_network.json'), tags);
     expect(out).toEqual({
       interfaces: [{ kind: 'interface', value: { device, name: 'vmbr0', type: 'bridge', tags } }],
-      ipAddresses: [{
-        kind: 'ip_address',
-        value: { address: '192.168.1.101/24', assigned_object_interface: { device: { ...device, primary_ip4: { address: '192.168.1.101/24' } }, name: 'vmbr0', type: 'bridge' }, status: 'active', tags },
-      }],
+      ipAddresses: [
+        {
+          kind: 'ip_address',
+          value: {
+            address: '192.168.1.101/24',
+            assigned_object_interface: { device: { ...device, primary_ip4: { address: '192.168.1.101/24' } }, name: 'vmbr0', type: 'bridge' },
+            status: 'active',
+            tags,
+          },
+        },
+      ],
       networks: ['192.168.1.0/24'],
       conflicts: 0,
       vlans: [],
@@ -112,7 +144,17 @@ describe('mapNodeNetwork', () => {
     const rows: NodeNetworkRow[] = [
       { iface: 'lo', type: 'loopback', cidr: '127.0.0.1/8', priority: 1 },
       { iface: 'dummy0', type: 'eth', cidr: '127.0.0.2/8', priority: 2 },
-      { iface: 'bond0', type: 'bond', cidr: 'garbage', address: '10.9.8.7', netmask: '255.255.255.0', cidr6: '2001:db8::7/64', mtu: 9000, speedMbps: 25000, priority: 3 },
+      {
+        iface: 'bond0',
+        type: 'bond',
+        cidr: 'garbage',
+        address: '10.9.8.7',
+        netmask: '255.255.255.0',
+        cidr6: '2001:db8::7/64',
+        mtu: 9000,
+        speedMbps: 25000,
+        priority: 3,
+      },
       { iface: 'vmbr9', type: 'OVSBridge', address6: 'fe80::1', netmask6: '64', priority: 4 },
       { iface: 'vmbr1', type: 'bridge', cidr: '10.1.1.1/24', cidr6: '2001:db8:1::1/128', priority: 5 },
       { iface: 'vmbr2', type: 'bridge', cidr: '10.2.2.2/24', priority: 6 },
@@ -138,8 +180,10 @@ describe('mapNodeNetwork', () => {
     const rows = fixtureRows('nodes_node1_network.json');
     const device = deviceRef('node1', 'S', PVE_NODE);
     const expected = mapNodeNetwork(device, site('S'), rows, tags);
-    fc.assert(fc.property(fc.shuffledSubarray(rows, { minLength: rows.length, maxLength: rows.length }), (shuffled) => {
-      expect(mapNodeNetwork(device, site('S'), shuffled, tags)).toEqual(expected);
-    }));
+    fc.assert(
+      fc.property(fc.shuffledSubarray(rows, { minLength: rows.length, maxLength: rows.length }), (shuffled) => {
+        expect(mapNodeNetwork(device, site('S'), shuffled, tags)).toEqual(expected);
+      }),
+    );
   });
 });

@@ -23,7 +23,7 @@ export const NODE_INTERFACE_TYPES: Readonly<Record<string, string>> = {
 };
 
 export function nodeInterfaceType(pveType: string): string {
-  return Object.hasOwn(NODE_INTERFACE_TYPES, pveType) ? NODE_INTERFACE_TYPES[pveType] ?? 'other' : 'other';
+  return Object.hasOwn(NODE_INTERFACE_TYPES, pveType) ? (NODE_INTERFACE_TYPES[pveType] ?? 'other') : 'other';
 }
 
 export function vlanEntity(vid: number, site: Site, tags: Tag[]): EntityOf<'vlan'> {
@@ -87,13 +87,13 @@ function ipv4ToInt(addr: string): number {
   for (let i = 0; i < addr.length; i++) {
     const c = addr.charCodeAt(i);
     if (c === 46) {
-      n = (n * 256) + octet;
+      n = n * 256 + octet;
       octet = 0;
     } else {
       octet = octet * 10 + (c - 48);
     }
   }
-  return ((n * 256) + octet) >>> 0;
+  return (n * 256 + octet) >>> 0;
 }
 
 function intToIpv4(n: number): string {
@@ -157,11 +157,17 @@ function ipv6Text(groups: readonly number[]): string {
   }
   let bestStart = -1;
   let bestLen = 0;
-  for (let i = 0; i < 8;) {
-    if (g(i) !== 0) { i++; continue; }
+  for (let i = 0; i < 8; ) {
+    if (g(i) !== 0) {
+      i++;
+      continue;
+    }
     let j = i;
     while (j < 8 && g(j) === 0) j++;
-    if (j - i > bestLen && j - i >= 2) { bestStart = i; bestLen = j - i; }
+    if (j - i > bestLen && j - i >= 2) {
+      bestStart = i;
+      bestLen = j - i;
+    }
     i = j;
   }
   let out = '';
@@ -240,11 +246,13 @@ export interface NodeNetworkEntities {
 function rowAddresses(row: NodeNetworkRow): Cidr[] {
   const out: Cidr[] = [];
   // The seed: "Tries cidr first; falls back to address+netmask".
-  const v4 = (row.cidr !== undefined ? parseCidrText(row.cidr) : undefined)
-    ?? (row.address !== undefined && row.netmask !== undefined ? withPrefix(row.address, row.netmask) : undefined);
+  const v4 =
+    (row.cidr !== undefined ? parseCidrText(row.cidr) : undefined) ??
+    (row.address !== undefined && row.netmask !== undefined ? withPrefix(row.address, row.netmask) : undefined);
   if (v4) out.push(v4);
-  const v6 = (row.cidr6 !== undefined ? parseCidrText(row.cidr6) : undefined)
-    ?? (row.address6 !== undefined && row.netmask6 !== undefined ? withPrefix(row.address6, row.netmask6) : undefined);
+  const v6 =
+    (row.cidr6 !== undefined ? parseCidrText(row.cidr6) : undefined) ??
+    (row.address6 !== undefined && row.netmask6 !== undefined ? withPrefix(row.address6, row.netmask6) : undefined);
   if (v6) out.push(v6);
   return out;
 }
@@ -299,12 +307,14 @@ export function mapNodeNetwork(device: Device, site: Site, rows: readonly NodeNe
   const withIp = new Set(assignments.map((a) => a.row));
   for (const row of sorted) {
     if (!withIp.has(row)) continue;
-    out.interfaces.push(entity('interface', {
-      ...interfaceRef(device, row.iface, nodeInterfaceType(row.type)),
-      ...(row.mtu !== undefined && row.mtu > 0 && { mtu: row.mtu }),
-      ...(row.speedMbps !== undefined && row.speedMbps > 0 && { speed: Math.round(row.speedMbps * 1000) }),
-      tags,
-    }));
+    out.interfaces.push(
+      entity('interface', {
+        ...interfaceRef(device, row.iface, nodeInterfaceType(row.type)),
+        ...(row.mtu !== undefined && row.mtu > 0 && { mtu: row.mtu }),
+        ...(row.speedMbps !== undefined && row.speedMbps > 0 && { speed: Math.round(row.speedMbps * 1000) }),
+        tags,
+      }),
+    );
   }
 
   for (const a of assignments) {
@@ -316,12 +326,9 @@ export function mapNodeNetwork(device: Device, site: Site, rows: readonly NodeNe
     const isPrimary4 = a === primary4;
     const isPrimary6 = a === primary6;
     const owner: Device = isPrimary4 ? { ...device, primary_ip4: ipRef(address) } : isPrimary6 ? { ...device, primary_ip6: ipRef(address) } : device;
-    out.ipAddresses.push(entity('ip_address', {
-      address,
-      assigned_object_interface: interfaceRef(owner, a.row.iface, nodeInterfaceType(a.row.type)),
-      status: 'active',
-      tags,
-    }));
+    out.ipAddresses.push(
+      entity('ip_address', { address, assigned_object_interface: interfaceRef(owner, a.row.iface, nodeInterfaceType(a.row.type)), status: 'active', tags }),
+    );
     // "Host routes (/32, /128) and loopback excluded" (seed, Network Prefix row).
     const hostLen = a.cidr.family === 4 ? 32 : 128;
     if (a.cidr.prefixLength === hostLen) continue;

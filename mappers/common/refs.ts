@@ -1,6 +1,23 @@
 import type {
-  Cluster, ClusterType, CustomField, CustomFieldChoiceSet, CustomFieldValue, Device, DeviceRole, DeviceType, Interface, InventoryItemRole, IPAddress,
-  Manufacturer, Platform, Site, Tag, Tenant, VirtualMachine, VLAN, VMInterface,
+  Cluster,
+  ClusterType,
+  CustomField,
+  CustomFieldChoiceSet,
+  CustomFieldValue,
+  Device,
+  DeviceRole,
+  DeviceType,
+  Interface,
+  InventoryItemRole,
+  IPAddress,
+  Manufacturer,
+  Platform,
+  Site,
+  Tag,
+  Tenant,
+  VirtualMachine,
+  VLAN,
+  VMInterface,
 } from '../../proto/diode/v1/types.ts';
 import { entity, type EntityOf } from '../types.ts';
 
@@ -17,13 +34,15 @@ import { entity, type EntityOf } from '../types.ts';
 
 /** NetBox's slugify: lower-case, non-alphanumerics to '-', trimmed, at most 100 chars. */
 export function slugify(text: string): string {
-  return text
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
-    .replace(/[^a-z0-9_]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 100) || 'none';
+  return (
+    text
+      .normalize('NFKD')
+      .replace(/[\u0300-\u036f]/g, '')
+      .toLowerCase()
+      .replace(/[^a-z0-9_]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 100) || 'none'
+  );
 }
 
 /** Tags match on slug (matcher.py, extras.tag unique slug); name and slug create it. */
@@ -75,7 +94,7 @@ export function clusterTypeRef(name: string): ClusterType {
 
 /** `map[key]`, else `fallback`: the site NODE_SITE_MAP, REMOTE_SITE_MAP or CLUSTER_SITE_MAP gives a key. */
 export function siteFrom(map: Readonly<Record<string, string>>, key: string, fallback: string): string {
-  return Object.hasOwn(map, key) ? map[key] ?? fallback : fallback;
+  return Object.hasOwn(map, key) ? (map[key] ?? fallback) : fallback;
 }
 
 /** A cluster's identity: name and type, plus the site it is scoped to, if any. */
@@ -218,14 +237,16 @@ export function customFieldEntities(
   // A field's choice set reference is the whole choice set: applied before the choice set's
   // own entity, the field creates it, and NetBox refuses a choice set without choices.
   const sets = new Map((opts.choiceSets ?? []).map((c) => [c.name, c]));
-  return defs.map((f) => entity('custom_field', {
-    name: f.name,
-    label: f.label,
-    type: f.type,
-    description: f.description,
-    object_types: [...f.object_types],
-    group_name: group,
-    ...(opts.hidden === true && { ui_editable: 'hidden' as const }),
-    ...(f.choice_set !== undefined && { choice_set: sets.get(f.choice_set) ?? { name: f.choice_set } }),
-  }));
+  return defs.map((f) =>
+    entity('custom_field', {
+      name: f.name,
+      label: f.label,
+      type: f.type,
+      description: f.description,
+      object_types: [...f.object_types],
+      group_name: group,
+      ...(opts.hidden === true && { ui_editable: 'hidden' as const }),
+      ...(f.choice_set !== undefined && { choice_set: sets.get(f.choice_set) ?? { name: f.choice_set } }),
+    }),
+  );
 }

@@ -6,7 +6,15 @@ import { PACKER_CUSTOM_FIELDS, mapPacker, planTemplates, platformName } from './
 const config: PackerConfig = packerConfigSchema.parse({
   PACKER_HISTORY: 2,
   PACKER_DEFINITIONS: [
-    { name: 'ubuntu-2404', builder_type: 'proxmox-iso', target_cluster: 'pve-lab', iso_storage: 'local:iso/u.iso', os_family: 'ubuntu', os_release: '24.04', description: 'Ubuntu LTS' },
+    {
+      name: 'ubuntu-2404',
+      builder_type: 'proxmox-iso',
+      target_cluster: 'pve-lab',
+      iso_storage: 'local:iso/u.iso',
+      os_family: 'ubuntu',
+      os_release: '24.04',
+      description: 'Ubuntu LTS',
+    },
     { name: 'debian-12', builder_type: 'proxmox-clone', target_cluster: 'pve-lab', source_template_vmid: 9050, target_node: 'pve1' },
     { name: 'off', enabled: false, builder_type: 'proxmox-iso', target_cluster: 'pve-lab', iso_storage: 'local:iso/o.iso' },
   ],
@@ -14,23 +22,47 @@ const config: PackerConfig = packerConfigSchema.parse({
 const ctx = { config, scope: { nodes: ['*'] }, now: new Date('2025-01-01T00:00:00Z'), policyName: 't' };
 
 const build = (over: Partial<PackerBuild> & Pick<PackerBuild, 'id' | 'status' | 'seq'>): PackerBuild => ({
-  definition: 'ubuntu-2404', buildName: 'ubuntu-2404', source: 'manifest', ...over,
+  definition: 'ubuntu-2404',
+  buildName: 'ubuntu-2404',
+  source: 'manifest',
+  ...over,
 });
 
 const snapshot: PackerSnapshot = {
   definitions: config.PACKER_DEFINITIONS.map((d) => ({ ...d, slug: d.slug ?? d.name })),
   builds: [
     build({ id: 'r1:ubuntu-2404', status: 'completed', completedAt: 1000, outputVmid: 9000, templateName: 'tmpl-1', seq: 0 }),
-    build({ id: 'r2:ubuntu-2404', status: 'completed', completedAt: 2000, startedAt: 1800, outputVmid: 9001, templateName: 'tmpl-2', imageVersion: '2.0', targetNode: 'pve2', seq: 1 }),
-    build({ id: 'proxmox-iso.ubuntu-2404@3000', status: 'failed', startedAt: 3000, completedAt: 3100, error: 'Timeout waiting for SSH.', source: 'log', seq: 2 }),
+    build({
+      id: 'r2:ubuntu-2404',
+      status: 'completed',
+      completedAt: 2000,
+      startedAt: 1800,
+      outputVmid: 9001,
+      templateName: 'tmpl-2',
+      imageVersion: '2.0',
+      targetNode: 'pve2',
+      seq: 1,
+    }),
+    build({
+      id: 'proxmox-iso.ubuntu-2404@3000',
+      status: 'failed',
+      startedAt: 3000,
+      completedAt: 3100,
+      error: 'Timeout waiting for SSH.',
+      source: 'log',
+      seq: 2,
+    }),
   ],
 };
 
 describe('platformName', () => {
   it('uses the os-release NAME the guest agent reports, plus the release', () => {
     expect([
-      platformName({ os_family: 'ubuntu', os_release: '24.04' }), platformName({ os_family: 'debian', os_release: '12' }),
-      platformName({ os_family: 'rocky' }), platformName({ os_family: 'almalinux', os_release: '9' }), platformName({ os_family: 'freebsd', os_release: '14.2' }),
+      platformName({ os_family: 'ubuntu', os_release: '24.04' }),
+      platformName({ os_family: 'debian', os_release: '12' }),
+      platformName({ os_family: 'rocky' }),
+      platformName({ os_family: 'almalinux', os_release: '9' }),
+      platformName({ os_family: 'freebsd', os_release: '14.2' }),
       platformName({}),
     ]).toEqual(['Ubuntu 24.04', 'Debian GNU/Linux 12', 'Rocky Linux', 'AlmaLinux 9', 'FreeBSD 14.2', undefined]);
   });
@@ -47,7 +79,10 @@ describe('planTemplates', () => {
   });
 
   it('prefers the name PVE reports over custom_data.template_name', () => {
-    const s = { ...snapshot, builds: [build({ id: 'x', status: 'completed', seq: 0, templateName: 'a', template: { name: 'from-pve', node: 'pve3', isTemplate: true } })] };
+    const s = {
+      ...snapshot,
+      builds: [build({ id: 'x', status: 'completed', seq: 0, templateName: 'a', template: { name: 'from-pve', node: 'pve3', isTemplate: true } })],
+    };
     expect(planTemplates(s, config).templates[0]?.name).toBe('from-pve');
   });
 });
@@ -56,7 +91,17 @@ describe('mapPacker', () => {
   it('emits one template VM per definition with the build custom fields', () => {
     const out = mapPacker(snapshot, ctx);
     expect(out.filter((e) => e.kind === 'custom_field')).toHaveLength(PACKER_CUSTOM_FIELDS.length);
-    expect(out.filter((e) => e.kind === 'custom_field').every((e) => e.kind === 'custom_field' && e.value.ui_editable === 'hidden' && e.value.group_name === 'Packer' && e.value.object_types?.join() === 'virtualization.virtualmachine')).toBe(true);
+    expect(
+      out
+        .filter((e) => e.kind === 'custom_field')
+        .every(
+          (e) =>
+            e.kind === 'custom_field' &&
+            e.value.ui_editable === 'hidden' &&
+            e.value.group_name === 'Packer' &&
+            e.value.object_types?.join() === 'virtualization.virtualmachine',
+        ),
+    ).toBe(true);
     expect(out.filter((e) => e.kind === 'platform')).toEqual([{ kind: 'platform', value: { name: 'Ubuntu 24.04', slug: 'ubuntu-24-04' } }]);
     const vms = out.filter((e) => e.kind === 'virtual_machine');
     // Emission order (mappers/types.ts): VMs by natural key, not by definition.
@@ -72,10 +117,15 @@ describe('mapPacker', () => {
         role: { name: 'VM Template', slug: 'vm-template', vm_role: true },
         platform: { name: 'Ubuntu 24.04', slug: 'ubuntu-24-04' },
         description: 'Ubuntu LTS',
-        tags: [{ name: 'packer', slug: 'packer' }, { name: 'discovered', slug: 'discovered' }],
+        tags: [
+          { name: 'packer', slug: 'packer' },
+          { name: 'discovered', slug: 'discovered' },
+        ],
         custom_fields: {
           packer_definition: { text: 'ubuntu-2404' },
-          packer_definition_spec: { json: '{"name":"ubuntu-2404","slug":"ubuntu-2404","description":"Ubuntu LTS","enabled":true,"builder_type":"proxmox-iso","target_cluster":"pve-lab","iso_storage":"local:iso/u.iso","default_bridge":"vmbr0","os_family":"ubuntu","os_release":"24.04","default_ciuser":"ubuntu"}' },
+          packer_definition_spec: {
+            json: '{"name":"ubuntu-2404","slug":"ubuntu-2404","description":"Ubuntu LTS","enabled":true,"builder_type":"proxmox-iso","target_cluster":"pve-lab","iso_storage":"local:iso/u.iso","default_bridge":"vmbr0","os_family":"ubuntu","os_release":"24.04","default_ciuser":"ubuntu"}',
+          },
           packer_builder_type: { text: 'proxmox-iso' },
           packer_build_id: { text: 'r2:ubuntu-2404' },
           packer_build_status: { selection: 'failed' },
@@ -85,13 +135,20 @@ describe('mapPacker', () => {
           packer_output_vmid: { integer: 9001 },
           packer_target_node: { text: 'pve2' },
           packer_build_error: { long_text: 'Timeout waiting for SSH.' },
-          packer_builds: { json: '[{"id":"proxmox-iso.ubuntu-2404@3000","status":"failed","started_at":"1970-01-01T00:50:00.000Z","completed_at":"1970-01-01T00:51:40.000Z","error":"Timeout waiting for SSH."},{"id":"r2:ubuntu-2404","status":"completed","started_at":"1970-01-01T00:30:00.000Z","completed_at":"1970-01-01T00:33:20.000Z","output_vmid":9001,"image_version":"2.0","target_node":"pve2"}]' },
+          packer_builds: {
+            json: '[{"id":"proxmox-iso.ubuntu-2404@3000","status":"failed","started_at":"1970-01-01T00:50:00.000Z","completed_at":"1970-01-01T00:51:40.000Z","error":"Timeout waiting for SSH."},{"id":"r2:ubuntu-2404","status":"completed","started_at":"1970-01-01T00:30:00.000Z","completed_at":"1970-01-01T00:33:20.000Z","output_vmid":9001,"image_version":"2.0","target_node":"pve2"}]',
+          },
         },
       },
     });
-    expect(vms[0]?.kind === 'virtual_machine' && [vms[0].value.name, vms[0].value.status, vms[0].value.custom_fields?.packer_build_status, vms[0].value.custom_fields?.packer_target_node]).toEqual([
-      'debian-12', 'planned', { selection: 'pending' }, { text: 'pve1' },
-    ]);
+    expect(
+      vms[0]?.kind === 'virtual_machine' && [
+        vms[0].value.name,
+        vms[0].value.status,
+        vms[0].value.custom_fields?.packer_build_status,
+        vms[0].value.custom_fields?.packer_target_node,
+      ],
+    ).toEqual(['debian-12', 'planned', { selection: 'pending' }, { text: 'pve1' }]);
   });
 
   it('is deterministic', () => {

@@ -1,8 +1,6 @@
 import type { CustomFieldChoiceSet, CustomFieldValue, VirtualMachine } from '../../proto/diode/v1/types.ts';
 import type { BuildStatus, PackerBuild, PackerConfig, PackerSnapshot, PackerSnapshotDefinition } from '../../agent/collectors/packer/snapshot.ts';
-import {
-  cf, customFieldEntities, platformRef, siteFrom, slugify, tagEntity, tagRef, vmRef, type CustomFieldDef,
-} from '../common/refs.ts';
+import { cf, customFieldEntities, platformRef, siteFrom, slugify, tagEntity, tagRef, vmRef, type CustomFieldDef } from '../common/refs.ts';
 import { DISCOVERED_TAG, pveClusterRef } from '../common/vocabulary.ts';
 import { orderEntities } from '../order.ts';
 import { entity, type AnyEntity, type MapContext } from '../types.ts';
@@ -49,21 +47,71 @@ export function platformName(d: Pick<PackerSnapshotDefinition, 'os_family' | 'os
 
 const VM = 'virtualization.virtualmachine';
 type CfDef = Omit<CustomFieldDef, 'object_types'>;
-const BUILD_STATUS_SET: CustomFieldChoiceSet = { name: BUILD_STATUS_CHOICE_SET, description: 'netbox-packer build statuses', extra_choices: [...BUILD_STATUSES] };
+const BUILD_STATUS_SET: CustomFieldChoiceSet = {
+  name: BUILD_STATUS_CHOICE_SET,
+  description: 'netbox-packer build statuses',
+  extra_choices: [...BUILD_STATUSES],
+};
 
 export const PACKER_CUSTOM_FIELDS = [
   { name: 'packer_definition', label: 'Packer Definition', type: 'text', description: 'Name of the Packer image definition that builds this template' },
-  { name: 'packer_definition_spec', label: 'Packer Definition Spec', type: 'json', description: 'The image definition as declared: builder, source VMID or ISO, storage, bridge, OS, recipe, variables, tenants' },
+  {
+    name: 'packer_definition_spec',
+    label: 'Packer Definition Spec',
+    type: 'json',
+    description: 'The image definition as declared: builder, source VMID or ISO, storage, bridge, OS, recipe, variables, tenants',
+  },
   { name: 'packer_builder_type', label: 'Packer Builder Type', type: 'text', description: 'proxmox-clone or proxmox-iso' },
-  { name: 'packer_build_id', label: 'Packer Build ID', type: 'text', description: 'Build that produced this template (<packer_run_uuid>:<build name>), or the latest attempt when none succeeded' },
-  { name: 'packer_build_status', label: 'Packer Build Status', type: 'select', description: 'Status of the latest build attempt: pending, running, failed, completed or cancelled', choice_set: BUILD_STATUS_CHOICE_SET },
-  { name: 'packer_image_version', label: 'Packer Image Version', type: 'text', description: 'Image version of the build (manifest custom_data image_version or version)' },
+  {
+    name: 'packer_build_id',
+    label: 'Packer Build ID',
+    type: 'text',
+    description: 'Build that produced this template (<packer_run_uuid>:<build name>), or the latest attempt when none succeeded',
+  },
+  {
+    name: 'packer_build_status',
+    label: 'Packer Build Status',
+    type: 'select',
+    description: 'Status of the latest build attempt: pending, running, failed, completed or cancelled',
+    choice_set: BUILD_STATUS_CHOICE_SET,
+  },
+  {
+    name: 'packer_image_version',
+    label: 'Packer Image Version',
+    type: 'text',
+    description: 'Image version of the build (manifest custom_data image_version or version)',
+  },
   { name: 'packer_build_started_at', label: 'Packer Build Started', type: 'datetime', description: 'When the build started (from the machine-readable log)' },
-  { name: 'packer_build_completed_at', label: 'Packer Build Completed', type: 'datetime', description: 'When the build completed (manifest build_time or log)' },
-  { name: 'packer_output_vmid', label: 'Packer Output VMID', type: 'integer', description: 'Proxmox VMID of the template the build produced (the manifest artifact_id)' },
-  { name: 'packer_target_node', label: 'Packer Target Node', type: 'text', description: 'Proxmox node the template lives on (PVE lookup, build data or the definition)' },
-  { name: 'packer_build_error', label: 'Packer Build Error', type: 'longtext', description: 'Error of the latest build attempt when it failed or was cancelled' },
-  { name: 'packer_builds', label: 'Packer Builds', type: 'json', description: 'Recent builds, newest first: id, status, times, output VMID and name, version, node, error' },
+  {
+    name: 'packer_build_completed_at',
+    label: 'Packer Build Completed',
+    type: 'datetime',
+    description: 'When the build completed (manifest build_time or log)',
+  },
+  {
+    name: 'packer_output_vmid',
+    label: 'Packer Output VMID',
+    type: 'integer',
+    description: 'Proxmox VMID of the template the build produced (the manifest artifact_id)',
+  },
+  {
+    name: 'packer_target_node',
+    label: 'Packer Target Node',
+    type: 'text',
+    description: 'Proxmox node the template lives on (PVE lookup, build data or the definition)',
+  },
+  {
+    name: 'packer_build_error',
+    label: 'Packer Build Error',
+    type: 'longtext',
+    description: 'Error of the latest build attempt when it failed or was cancelled',
+  },
+  {
+    name: 'packer_builds',
+    label: 'Packer Builds',
+    type: 'json',
+    description: 'Recent builds, newest first: id, status, times, output VMID and name, version, node, error',
+  },
 ] as const satisfies ReadonlyArray<CfDef>;
 
 export type PackerCustomFieldName = (typeof PACKER_CUSTOM_FIELDS)[number]['name'];
@@ -92,7 +140,10 @@ export interface TemplateConflict {
  * cluster, or a name another definition already takes in that cluster; the one declared
  * first in the policy wins). The collector reports the conflicts as warnings.
  */
-export function planTemplates(snapshot: PackerSnapshot, config: Pick<PackerConfig, 'PACKER_CLUSTER' | 'PACKER_HISTORY'>): { templates: PlannedTemplate[]; conflicts: TemplateConflict[] } {
+export function planTemplates(
+  snapshot: PackerSnapshot,
+  config: Pick<PackerConfig, 'PACKER_CLUSTER' | 'PACKER_HISTORY'>,
+): { templates: PlannedTemplate[]; conflicts: TemplateConflict[] } {
   const templates: PlannedTemplate[] = [];
   const conflicts: TemplateConflict[] = [];
   const taken = new Map<string, string>();
@@ -104,14 +155,22 @@ export function planTemplates(snapshot: PackerSnapshot, config: Pick<PackerConfi
     if (!current && !def.enabled) continue;
     const cluster = def.target_cluster ?? config.PACKER_CLUSTER;
     if (cluster === undefined) {
-      conflicts.push({ definition: def.name, code: 'packer_no_cluster', message: 'no target_cluster and no PACKER_CLUSTER: NetBox needs a cluster for the template VM' });
+      conflicts.push({
+        definition: def.name,
+        code: 'packer_no_cluster',
+        message: 'no target_cluster and no PACKER_CLUSTER: NetBox needs a cluster for the template VM',
+      });
       continue;
     }
     const name = (current?.template?.name ?? current?.templateName ?? def.name).slice(0, 64);
     const key = `${cluster}\u0000${name}`;
     const owner = taken.get(key);
     if (owner !== undefined) {
-      conflicts.push({ definition: def.name, code: 'packer_template_conflict', message: `VM "${name}" in cluster "${cluster}" is already the template of definition "${owner}"` });
+      conflicts.push({
+        definition: def.name,
+        code: 'packer_template_conflict',
+        message: `VM "${name}" in cluster "${cluster}" is already the template of definition "${owner}"`,
+      });
       continue;
     }
     taken.set(key, def.name);
@@ -201,7 +260,11 @@ export function mapPacker(snapshot: PackerSnapshot, ctx: MapContext<PackerConfig
     tagEntity(PACKER_TAG.name, PACKER_TAG.color),
     tagEntity(DISCOVERED_TAG.name, DISCOVERED_TAG.color),
     entity('custom_field_choice_set', BUILD_STATUS_SET),
-    ...customFieldEntities(PACKER_CUSTOM_FIELDS.map((f) => ({ ...f, object_types: [VM] })), PACKER_CF_GROUP, { hidden: true, choiceSets: [BUILD_STATUS_SET] }),
+    ...customFieldEntities(
+      PACKER_CUSTOM_FIELDS.map((f) => ({ ...f, object_types: [VM] })),
+      PACKER_CF_GROUP,
+      { hidden: true, choiceSets: [BUILD_STATUS_SET] },
+    ),
   ];
   const platforms = new Set<string>();
   for (const t of templates) {

@@ -3,15 +3,29 @@ import { pbsConfigSchema, type PbsConfig } from '../../agent/collectors/pbs/conf
 import type { PbsJob, PbsSnapshot } from '../../agent/collectors/pbs/snapshot.ts';
 import type { AnyEntity } from '../types.ts';
 import {
-  formatPbsVersion, gcStatus, groupJson, hostLabel, isoTime, jobJson, jobRunState, mapPbs, PBS_CUSTOM_FIELDS, pbsDeviceName, pbsPlatformName,
+  formatPbsVersion,
+  gcStatus,
+  groupJson,
+  hostLabel,
+  isoTime,
+  jobJson,
+  jobRunState,
+  mapPbs,
+  PBS_CUSTOM_FIELDS,
+  pbsDeviceName,
+  pbsPlatformName,
 } from './index.ts';
 
 const config: PbsConfig = pbsConfigSchema.parse({ PBS_HOST: 'pbs1.lab.example', PBS_TOKEN_ID: 'root@pam!netbox', PBS_TOKEN_SECRET: 's', SITE_NAME: 'Lab' });
 const ctx = { config, scope: { nodes: ['*'] }, now: new Date('2025-01-06T12:00:00Z'), policyName: 'pbs' };
-const tags = [{ name: 'proxmox-backup', slug: 'proxmox-backup' }, { name: 'discovered', slug: 'discovered' }];
+const tags = [
+  { name: 'proxmox-backup', slug: 'proxmox-backup' },
+  { name: 'discovered', slug: 'discovered' },
+];
 // The server's reference carries what NetBox needs to create it: site, type and role.
 const device = {
-  name: 'pbs1.lab.example', site: { name: 'Lab', slug: 'lab' },
+  name: 'pbs1.lab.example',
+  site: { name: 'Lab', slug: 'lab' },
   device_type: { model: 'Proxmox Backup Server', slug: 'proxmox-backup-server', manufacturer: { name: 'Proxmox', slug: 'proxmox' } },
   role: { name: 'Backup Server', slug: 'backup-server' },
 };
@@ -52,12 +66,27 @@ describe('state vocabularies', () => {
 
   it('renders a job and a group with every key, null when unknown', () => {
     expect(jobJson(job({ lastRunState: 'x'.repeat(300), lastRunEndtime: 0 }))).toEqual({
-      type: 'verify', id: 'v', store: null, schedule: null, comment: null, disabled: false,
-      last_run_state: 'error', last_run_endtime: '1970-01-01T00:00:00Z', last_run_message: 'x'.repeat(200),
+      type: 'verify',
+      id: 'v',
+      store: null,
+      schedule: null,
+      comment: null,
+      disabled: false,
+      last_run_state: 'error',
+      last_run_endtime: '1970-01-01T00:00:00Z',
+      last_run_message: 'x'.repeat(200),
     });
     expect(groupJson({ namespace: '', type: 'vm', id: '1', count: 1, lastBackupTime: 0, protectedCount: 0 })).toEqual({
-      namespace: '', type: 'vm', id: '1', count: 1, last_backup: '1970-01-01T00:00:00Z', last_size_bytes: null, owner: null,
-      protected_count: 0, last_verification: null, comment: null,
+      namespace: '',
+      type: 'vm',
+      id: '1',
+      count: 1,
+      last_backup: '1970-01-01T00:00:00Z',
+      last_size_bytes: null,
+      owner: null,
+      protected_count: 0,
+      last_verification: null,
+      comment: null,
     });
   });
 });
@@ -69,7 +98,14 @@ describe('mapPbs', () => {
     fingerprint: 'AA:BB',
     datastores: [
       { name: 'b', error: 'cannot open', path: '/mnt/b' },
-      { name: 'a', totalBytes: 10, usedBytes: 4, availBytes: 6, comment: 'c'.repeat(250), groups: [{ namespace: '', type: 'vm', id: '1', count: 2, lastBackupTime: 0, protectedCount: 1 }] },
+      {
+        name: 'a',
+        totalBytes: 10,
+        usedBytes: 4,
+        availBytes: 6,
+        comment: 'c'.repeat(250),
+        groups: [{ namespace: '', type: 'vm', id: '1', count: 2, lastBackupTime: 0, protectedCount: 1 }],
+      },
       { name: 'usb', mountStatus: 'notmounted' },
     ],
     jobs: [job({ type: 'gc', id: 'a', store: 'a', lastRunState: 'OK' }), job({ lastRunState: 'failed' }), job({ id: 'w', lastRunState: 'WARNINGS: 1' })],
@@ -82,15 +118,40 @@ describe('mapPbs', () => {
       {
         kind: 'inventory_item',
         value: {
-          device, name: 'a', role, status: 'active', discovered: true, description: 'c'.repeat(200), tags,
+          device,
+          name: 'a',
+          role,
+          status: 'active',
+          discovered: true,
+          description: 'c'.repeat(200),
+          tags,
           custom_fields: {
-            pbs_gc_status: { text: 'ok' }, pbs_datastore_total_bytes: { integer: 10 }, pbs_datastore_used_bytes: { integer: 4 }, pbs_datastore_avail_bytes: { integer: 6 },
-            pbs_backup_groups: { json: '[{"namespace":"","type":"vm","id":"1","count":2,"last_backup":"1970-01-01T00:00:00Z","last_size_bytes":null,"owner":null,"protected_count":1,"last_verification":null,"comment":null}]' },
+            pbs_gc_status: { text: 'ok' },
+            pbs_datastore_total_bytes: { integer: 10 },
+            pbs_datastore_used_bytes: { integer: 4 },
+            pbs_datastore_avail_bytes: { integer: 6 },
+            pbs_backup_groups: {
+              json: '[{"namespace":"","type":"vm","id":"1","count":2,"last_backup":"1970-01-01T00:00:00Z","last_size_bytes":null,"owner":null,"protected_count":1,"last_verification":null,"comment":null}]',
+            },
           },
         },
       },
-      { kind: 'inventory_item', value: { device, name: 'b', role, status: 'failed', discovered: true, tags, custom_fields: { pbs_gc_status: { text: 'unknown' }, pbs_datastore_path: { text: '/mnt/b' } } } },
-      { kind: 'inventory_item', value: { device, name: 'usb', role, status: 'offline', discovered: true, tags, custom_fields: { pbs_gc_status: { text: 'unknown' } } } },
+      {
+        kind: 'inventory_item',
+        value: {
+          device,
+          name: 'b',
+          role,
+          status: 'failed',
+          discovered: true,
+          tags,
+          custom_fields: { pbs_gc_status: { text: 'unknown' }, pbs_datastore_path: { text: '/mnt/b' } },
+        },
+      },
+      {
+        kind: 'inventory_item',
+        value: { device, name: 'usb', role, status: 'offline', discovered: true, tags, custom_fields: { pbs_gc_status: { text: 'unknown' } } },
+      },
     ]);
   });
 

@@ -1,9 +1,7 @@
 import type { CustomFieldValue, Device, InventoryItem, Tag } from '../../proto/diode/v1/types.ts';
 import type { PbsBackupGroup, PbsConfig, PbsDatastore, PbsJob, PbsSnapshot } from '../../agent/collectors/pbs/snapshot.ts';
 import { mapNodeNetwork } from '../common/node-network.ts';
-import {
-  cf, customFieldEntities, deviceRef, inventoryItemRoleRef, platformRef, siteRef, tagEntity, tagRef, type CustomFieldDef,
-} from '../common/refs.ts';
+import { cf, customFieldEntities, deviceRef, inventoryItemRoleRef, platformRef, siteRef, tagEntity, tagRef, type CustomFieldDef } from '../common/refs.ts';
 import { DISCOVERED_TAG, PBS_SERVER } from '../common/vocabulary.ts';
 import { orderEntities } from '../order.ts';
 import { entity, type AnyEntity, type MapContext } from '../types.ts';
@@ -47,29 +45,83 @@ export function pbsPlatformName(version: string | undefined): string | undefined
   return m ? `Proxmox Backup Server ${m[1]}.${m[2]}` : undefined;
 }
 
-
 const DEVICE = 'dcim.device';
 const ITEM = 'dcim.inventoryitem';
 
 export const PBS_CUSTOM_FIELDS = [
   { name: 'pbs_host', label: 'PBS Host', type: 'text', object_types: [DEVICE], description: 'Host name or address the PBS API is read at' },
   { name: 'pbs_port', label: 'PBS API Port', type: 'integer', object_types: [DEVICE], description: 'TCP port of the PBS API (default 8007)' },
-  { name: 'pbs_fingerprint', label: 'PBS Fingerprint', type: 'text', object_types: [DEVICE], description: 'SHA-256 fingerprint of the PBS API certificate, as PBS shows it' },
-  { name: 'pbs_version', label: 'PBS Version', type: 'text', object_types: [DEVICE], description: 'Proxmox Backup Server version reported by the API (version-release)' },
-  { name: 'pbs_status', label: 'PBS Status', type: 'text', object_types: [DEVICE], description: 'reachable: the API answered the run that sent this (a run that cannot read it fails and sends nothing)' },
   {
-    name: 'pbs_jobs', label: 'PBS Jobs', type: 'json', object_types: [DEVICE],
+    name: 'pbs_fingerprint',
+    label: 'PBS Fingerprint',
+    type: 'text',
+    object_types: [DEVICE],
+    description: 'SHA-256 fingerprint of the PBS API certificate, as PBS shows it',
+  },
+  {
+    name: 'pbs_version',
+    label: 'PBS Version',
+    type: 'text',
+    object_types: [DEVICE],
+    description: 'Proxmox Backup Server version reported by the API (version-release)',
+  },
+  {
+    name: 'pbs_status',
+    label: 'PBS Status',
+    type: 'text',
+    object_types: [DEVICE],
+    description: 'reachable: the API answered the run that sent this (a run that cannot read it fails and sends nothing)',
+  },
+  {
+    name: 'pbs_jobs',
+    label: 'PBS Jobs',
+    type: 'json',
+    object_types: [DEVICE],
     description: 'GC, verify, prune, sync and tape jobs: type, id, store, schedule, comment, disabled, last run state, end time and message',
   },
-  { name: 'pbs_jobs_failed', label: 'PBS Failed Jobs', type: 'integer', object_types: [DEVICE], description: 'Number of jobs whose last run ended in an error' },
-  { name: 'pbs_datastore_path', label: 'Datastore Path', type: 'text', object_types: [ITEM], description: 'Filesystem path of the datastore on the PBS host' },
-  { name: 'pbs_datastore_total_bytes', label: 'Datastore Total (bytes)', type: 'integer', object_types: [ITEM], description: 'Total capacity of the datastore, in bytes' },
-  { name: 'pbs_datastore_used_bytes', label: 'Datastore Used (bytes)', type: 'integer', object_types: [ITEM], description: 'Used capacity of the datastore, in bytes' },
-  { name: 'pbs_datastore_avail_bytes', label: 'Datastore Available (bytes)', type: 'integer', object_types: [ITEM], description: 'Available capacity of the datastore, in bytes' },
-  { name: 'pbs_gc_status', label: 'Datastore GC Status', type: 'text', object_types: [ITEM], description: 'Garbage collection state: ok, running, error, pending or unknown' },
   {
-    name: 'pbs_backup_groups', label: 'Backup Groups', type: 'json', object_types: [ITEM],
-    description: 'One summary per backup group: namespace, type, id, snapshot count, last backup time and size, owner, protected count, last verification, comment',
+    name: 'pbs_jobs_failed',
+    label: 'PBS Failed Jobs',
+    type: 'integer',
+    object_types: [DEVICE],
+    description: 'Number of jobs whose last run ended in an error',
+  },
+  { name: 'pbs_datastore_path', label: 'Datastore Path', type: 'text', object_types: [ITEM], description: 'Filesystem path of the datastore on the PBS host' },
+  {
+    name: 'pbs_datastore_total_bytes',
+    label: 'Datastore Total (bytes)',
+    type: 'integer',
+    object_types: [ITEM],
+    description: 'Total capacity of the datastore, in bytes',
+  },
+  {
+    name: 'pbs_datastore_used_bytes',
+    label: 'Datastore Used (bytes)',
+    type: 'integer',
+    object_types: [ITEM],
+    description: 'Used capacity of the datastore, in bytes',
+  },
+  {
+    name: 'pbs_datastore_avail_bytes',
+    label: 'Datastore Available (bytes)',
+    type: 'integer',
+    object_types: [ITEM],
+    description: 'Available capacity of the datastore, in bytes',
+  },
+  {
+    name: 'pbs_gc_status',
+    label: 'Datastore GC Status',
+    type: 'text',
+    object_types: [ITEM],
+    description: 'Garbage collection state: ok, running, error, pending or unknown',
+  },
+  {
+    name: 'pbs_backup_groups',
+    label: 'Backup Groups',
+    type: 'json',
+    object_types: [ITEM],
+    description:
+      'One summary per backup group: namespace, type, id, snapshot count, last backup time and size, owner, protected count, last verification, comment',
   },
 ] as const satisfies readonly CustomFieldDef[];
 
@@ -171,12 +223,7 @@ export function mapPbs(snapshot: PbsSnapshot, ctx: MapContext<PbsConfig>): AnyEn
     // value "unreachable" left by an earlier version of the agent is replaced.
     pbs_status: cf.text('reachable'),
   };
-  const device: Device = {
-    ...stub,
-    status: 'active',
-    tags,
-    custom_fields: fields,
-  };
+  const device: Device = { ...stub, status: 'active', tags, custom_fields: fields };
   if (snapshot.version !== undefined) fields.pbs_version = cf.text(formatPbsVersion(snapshot.version, snapshot.release));
   if (snapshot.fingerprint !== undefined) fields.pbs_fingerprint = cf.text(snapshot.fingerprint);
   fields.pbs_jobs = cf.json(snapshot.jobs.map(jobJson));
@@ -204,25 +251,29 @@ export function mapPbs(snapshot: PbsSnapshot, ctx: MapContext<PbsConfig>): AnyEn
     if (ds.usedBytes !== undefined) dsFields.pbs_datastore_used_bytes = cf.integer(ds.usedBytes);
     if (ds.availBytes !== undefined) dsFields.pbs_datastore_avail_bytes = cf.integer(ds.availBytes);
     if (ds.groups !== undefined) dsFields.pbs_backup_groups = cf.json(ds.groups.map(groupJson));
-    out.push(entity('inventory_item', {
-      device: stub,
-      name: ds.name,
-      role: inventoryItemRoleRef(PBS_DATASTORE_ROLE),
-      status: datastoreStatus(ds),
-      discovered: true,
-      ...(ds.comment !== undefined && { description: ds.comment.slice(0, 200) }),
-      tags,
-      custom_fields: dsFields,
-    }));
+    out.push(
+      entity('inventory_item', {
+        device: stub,
+        name: ds.name,
+        role: inventoryItemRoleRef(PBS_DATASTORE_ROLE),
+        status: datastoreStatus(ds),
+        discovered: true,
+        ...(ds.comment !== undefined && { description: ds.comment.slice(0, 200) }),
+        tags,
+        custom_fields: dsFields,
+      }),
+    );
   }
 
-  out.push(entity('service', {
-    name: PBS_SERVICE_NAME,
-    protocol: 'tcp',
-    ports: [c.PBS_PORT],
-    parent_object_device: stub,
-    description: 'Proxmox Backup Server REST API',
-    tags,
-  }));
+  out.push(
+    entity('service', {
+      name: PBS_SERVICE_NAME,
+      protocol: 'tcp',
+      ports: [c.PBS_PORT],
+      parent_object_device: stub,
+      description: 'Proxmox Backup Server REST API',
+      tags,
+    }),
+  );
   return orderEntities(out);
 }

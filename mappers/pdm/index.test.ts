@@ -5,7 +5,10 @@ import { mapPdm, PDM_CUSTOM_FIELDS, pdmPlatformName, remoteClusterName, remoteDe
 
 const config = pdmConfigSchema.parse({ PDM_HOST: 'pdm.lab.example', PDM_TOKEN_ID: 'root@pam!netbox', PDM_TOKEN_SECRET: 's', SITE_NAME: 'Lab' });
 const ctx = { config, scope: { nodes: ['*'] }, now: new Date('2025-01-06T12:00:00Z'), policyName: 'pdm' };
-const tags = [{ name: 'proxmox-dcm', slug: 'proxmox-dcm' }, { name: 'discovered', slug: 'discovered' }];
+const tags = [
+  { name: 'proxmox-dcm', slug: 'proxmox-dcm' },
+  { name: 'discovered', slug: 'discovered' },
+];
 const remote = (p: Partial<PdmRemote> & Pick<PdmRemote, 'id' | 'type'>): PdmRemote => ({ hosts: [], health: 'ok', ...p });
 
 describe('remote naming', () => {
@@ -45,16 +48,29 @@ describe('mapPdm', () => {
   it('maps the manager, its service, one cluster per cluster name and the PBS device', () => {
     const out = mapPdm(snapshot, ctx).filter((e) => e.kind !== 'custom_field' && e.kind !== 'tag');
     const fields = (id: string, health: string, version: string) => ({
-      pdm_remote_id: { text: id }, pdm_manager: { text: 'pdm.lab.example' }, pdm_remote_health: { text: health }, pdm_remote_version: { text: version },
+      pdm_remote_id: { text: id },
+      pdm_manager: { text: 'pdm.lab.example' },
+      pdm_remote_health: { text: health },
+      pdm_remote_version: { text: version },
     });
     expect(out).toEqual([
       // The PVE collector's identity of the cluster: name, type and its scope site.
-      { kind: 'cluster', value: { name: 'prod', type: { name: 'Proxmox', slug: 'proxmox' }, scope_site: { name: 'Lab', slug: 'lab' }, tags, custom_fields: fields('a-prod', 'ok', '8.4.1') } },
+      {
+        kind: 'cluster',
+        value: {
+          name: 'prod',
+          type: { name: 'Proxmox', slug: 'proxmox' },
+          scope_site: { name: 'Lab', slug: 'lab' },
+          tags,
+          custom_fields: fields('a-prod', 'ok', '8.4.1'),
+        },
+      },
       { kind: 'platform', value: { name: 'Proxmox Datacenter Manager 1.0', slug: 'proxmox-datacenter-manager-1-0', tags } },
       {
         kind: 'device',
         value: {
-          name: 'pbs1.lab', site: { name: 'Lab', slug: 'lab' },
+          name: 'pbs1.lab',
+          site: { name: 'Lab', slug: 'lab' },
           device_type: { model: 'Proxmox Backup Server', slug: 'proxmox-backup-server', manufacturer: { name: 'Proxmox', slug: 'proxmox' } },
           role: { name: 'Backup Server', slug: 'backup-server' },
           platform: { name: 'Proxmox Backup Server 3.4', slug: 'proxmox-backup-server-3-4' },
@@ -65,7 +81,8 @@ describe('mapPdm', () => {
       {
         kind: 'device',
         value: {
-          name: 'pdm.lab.example', site: { name: 'Lab', slug: 'lab' },
+          name: 'pdm.lab.example',
+          site: { name: 'Lab', slug: 'lab' },
           device_type: { model: 'Proxmox Datacenter Manager', slug: 'proxmox-datacenter-manager', manufacturer: { name: 'Proxmox', slug: 'proxmox' } },
           role: { name: 'Datacenter Manager', slug: 'datacenter-manager' },
           platform: { name: 'Proxmox Datacenter Manager 1.0', slug: 'proxmox-datacenter-manager-1-0' },
@@ -86,12 +103,19 @@ describe('mapPdm', () => {
       },
       {
         kind: 'service',
-        value: { name: 'pdm-api', protocol: 'tcp', ports: [8443], parent_object_device: {
-          name: 'pdm.lab.example', site: { name: 'Lab', slug: 'lab' },
-          device_type: { model: 'Proxmox Datacenter Manager', slug: 'proxmox-datacenter-manager', manufacturer: { name: 'Proxmox', slug: 'proxmox' } },
-          role: { name: 'Datacenter Manager', slug: 'datacenter-manager' },
+        value: {
+          name: 'pdm-api',
+          protocol: 'tcp',
+          ports: [8443],
+          parent_object_device: {
+            name: 'pdm.lab.example',
+            site: { name: 'Lab', slug: 'lab' },
+            device_type: { model: 'Proxmox Datacenter Manager', slug: 'proxmox-datacenter-manager', manufacturer: { name: 'Proxmox', slug: 'proxmox' } },
+            role: { name: 'Datacenter Manager', slug: 'datacenter-manager' },
+          },
+          description: 'Proxmox Datacenter Manager REST API',
+          tags,
         },
-        description: 'Proxmox Datacenter Manager REST API', tags },
       },
     ]);
   });

@@ -1,8 +1,6 @@
 import type { Cluster, CustomFieldValue, Device, Tag } from '../../proto/diode/v1/types.ts';
 import type { PdmConfig, PdmRemote, PdmSnapshot } from '../../agent/collectors/pdm/snapshot.ts';
-import {
-  cf, customFieldEntities, deviceRef, platformRef, siteFrom, tagEntity, tagRef, type CustomFieldDef,
-} from '../common/refs.ts';
+import { cf, customFieldEntities, deviceRef, platformRef, siteFrom, tagEntity, tagRef, type CustomFieldDef } from '../common/refs.ts';
 import { DISCOVERED_TAG, PDM_MANAGER, pveClusterRef } from '../common/vocabulary.ts';
 import { naturalKey } from '../keys.ts';
 import { orderEntities } from '../order.ts';
@@ -26,16 +24,46 @@ const DEVICE = 'dcim.device';
 const CLUSTER = 'virtualization.cluster';
 
 export const PDM_CUSTOM_FIELDS = [
-  { name: 'pdm_version', label: 'PDM Version', type: 'text', object_types: [DEVICE], description: 'Proxmox Datacenter Manager version reported by the API (version-release)' },
   {
-    name: 'pdm_remotes', label: 'PDM Remotes', type: 'json', object_types: [DEVICE],
+    name: 'pdm_version',
+    label: 'PDM Version',
+    type: 'text',
+    object_types: [DEVICE],
+    description: 'Proxmox Datacenter Manager version reported by the API (version-release)',
+  },
+  {
+    name: 'pdm_remotes',
+    label: 'PDM Remotes',
+    type: 'json',
+    object_types: [DEVICE],
     description: 'Remotes this manager manages: id, type, host, health, cluster, version',
   },
-  { name: 'pdm_remote_id', label: 'PDM Remote ID', type: 'text', object_types: [CLUSTER, DEVICE], description: 'Id of the remote in Proxmox Datacenter Manager' },
-  { name: 'pdm_manager', label: 'PDM Manager', type: 'text', object_types: [CLUSTER, DEVICE], description: 'Proxmox Datacenter Manager that manages this remote' },
-  { name: 'pdm_remote_version', label: 'PDM Remote Version', type: 'text', object_types: [CLUSTER, DEVICE], description: 'Version of the remote as Proxmox Datacenter Manager reports it' },
   {
-    name: 'pdm_remote_health', label: 'PDM Remote Health', type: 'text', object_types: [CLUSTER, DEVICE],
+    name: 'pdm_remote_id',
+    label: 'PDM Remote ID',
+    type: 'text',
+    object_types: [CLUSTER, DEVICE],
+    description: 'Id of the remote in Proxmox Datacenter Manager',
+  },
+  {
+    name: 'pdm_manager',
+    label: 'PDM Manager',
+    type: 'text',
+    object_types: [CLUSTER, DEVICE],
+    description: 'Proxmox Datacenter Manager that manages this remote',
+  },
+  {
+    name: 'pdm_remote_version',
+    label: 'PDM Remote Version',
+    type: 'text',
+    object_types: [CLUSTER, DEVICE],
+    description: 'Version of the remote as Proxmox Datacenter Manager reports it',
+  },
+  {
+    name: 'pdm_remote_health',
+    label: 'PDM Remote Health',
+    type: 'text',
+    object_types: [CLUSTER, DEVICE],
     description: 'ok, degraded (a node is down), error (PDM cannot reach it) or unknown',
   },
 ] as const satisfies readonly CustomFieldDef[];
@@ -92,24 +120,25 @@ export function mapPdm(snapshot: PdmSnapshot, ctx: MapContext<PdmConfig>): AnyEn
 
   const platform = pdmPlatformName(snapshot.version);
   if (platform !== undefined) out.push(entity('platform', { ...platformRef(platform), tags }));
-  out.push(entity('device', {
-    ...stub,
-    ...(platform !== undefined && { platform: platformRef(platform) }),
-    status: 'active',
-    tags,
-    custom_fields: {
-      pdm_version: cf.text(formatPbsVersion(snapshot.version, snapshot.release)),
-      pdm_remotes: cf.json(remotesJson),
-    },
-  }));
-  out.push(entity('service', {
-    name: PDM_SERVICE_NAME,
-    protocol: 'tcp',
-    ports: [c.PDM_PORT],
-    parent_object_device: stub,
-    description: 'Proxmox Datacenter Manager REST API',
-    tags,
-  }));
+  out.push(
+    entity('device', {
+      ...stub,
+      ...(platform !== undefined && { platform: platformRef(platform) }),
+      status: 'active',
+      tags,
+      custom_fields: { pdm_version: cf.text(formatPbsVersion(snapshot.version, snapshot.release)), pdm_remotes: cf.json(remotesJson) },
+    }),
+  );
+  out.push(
+    entity('service', {
+      name: PDM_SERVICE_NAME,
+      protocol: 'tcp',
+      ports: [c.PDM_PORT],
+      parent_object_device: stub,
+      description: 'Proxmox Datacenter Manager REST API',
+      tags,
+    }),
+  );
 
   // Two remotes naming the same cluster or server: the first (by id) speaks for it.
   const seen = new Set<string>();
@@ -120,11 +149,7 @@ export function mapPdm(snapshot: PdmSnapshot, ctx: MapContext<PdmConfig>): AnyEn
     out.push(e);
   };
   for (const r of snapshot.remotes) {
-    const fields: Record<string, CustomFieldValue> = {
-      pdm_remote_id: cf.text(r.id),
-      pdm_manager: cf.text(manager),
-      pdm_remote_health: cf.text(r.health),
-    };
+    const fields: Record<string, CustomFieldValue> = { pdm_remote_id: cf.text(r.id), pdm_manager: cf.text(manager), pdm_remote_health: cf.text(r.health) };
     const version = remoteVersion(r);
     if (version !== undefined) fields.pdm_remote_version = cf.text(version);
 

@@ -24,28 +24,37 @@ const VM = ['virtualization.virtualmachine'] as const;
 
 export const PVE_HA_CUSTOM_FIELDS = [
   {
-    name: 'proxmox_ha_rules', label: 'Proxmox HA Rules', type: 'text', object_types: VM,
+    name: 'proxmox_ha_rules',
+    label: 'Proxmox HA Rules',
+    type: 'text',
+    object_types: VM,
     description: 'HA rules listing this guest (PVE 9), or its HA group as PVE 9 migrates it, ha-group-<group> (PVE 8); comma-separated, "none" when in none',
   },
 ] as const satisfies readonly CustomFieldDef[];
 
 export const PVE_REPLICATION_CUSTOM_FIELDS = [
   {
-    name: 'proxmox_replication_targets', label: 'Proxmox Replication Targets', type: 'text', object_types: VM,
+    name: 'proxmox_replication_targets',
+    label: 'Proxmox Replication Targets',
+    type: 'text',
+    object_types: VM,
     description: 'Nodes that enabled storage replication jobs copy this guest to, comma-separated; "none" when none',
   },
   {
-    name: 'proxmox_replication_jobs', label: 'Proxmox Replication Jobs', type: 'json', object_types: VM,
+    name: 'proxmox_replication_jobs',
+    label: 'Proxmox Replication Jobs',
+    type: 'json',
+    object_types: VM,
     description: 'Storage replication jobs of this guest: id (<vmid>-<n>), target node, schedule, disabled, removal',
   },
 ] as const satisfies readonly CustomFieldDef[];
 
 /** The definitions the policy's switches need (BOOTSTRAP included, so a bootstrap run creates them too). */
 export function haReplicationFieldEntities(config: Pick<PveConfig, 'HA_STATUS' | 'REPLICATION_STATUS'>): EntityOf<'custom_field'>[] {
-  return customFieldEntities([
-    ...(config.HA_STATUS ? PVE_HA_CUSTOM_FIELDS : []),
-    ...(config.REPLICATION_STATUS ? PVE_REPLICATION_CUSTOM_FIELDS : []),
-  ], CUSTOM_FIELD_GROUP);
+  return customFieldEntities(
+    [...(config.HA_STATUS ? PVE_HA_CUSTOM_FIELDS : []), ...(config.REPLICATION_STATUS ? PVE_REPLICATION_CUSTOM_FIELDS : [])],
+    CUSTOM_FIELD_GROUP,
+  );
 }
 
 /** The guest's HA and replication values; none for what was not read this run. */

@@ -1,11 +1,7 @@
 import type { Cluster, Device, Platform, Site, Tag, Tenant, VirtualMachine, VMInterface } from '../../proto/diode/v1/types.ts';
 import type { PveConfig, PveGuest, PveNode, PveSnapshot, TenantRule } from '../../agent/collectors/pve/snapshot.ts';
-import {
-  cidrText, isUsableAddress, mapNodeNetwork, prefixEntity, withPrefix, type Cidr,
-} from '../common/node-network.ts';
-import {
-  cf, deviceRef, ipRef, platformRef, siteFrom, siteRef, slugify, tagEntity, tagRef, tenantRef, vlanRef, vmInterfaceRef, vmRef,
-} from '../common/refs.ts';
+import { cidrText, isUsableAddress, mapNodeNetwork, prefixEntity, withPrefix, type Cidr } from '../common/node-network.ts';
+import { cf, deviceRef, ipRef, platformRef, siteFrom, siteRef, slugify, tagEntity, tagRef, tenantRef, vlanRef, vmInterfaceRef, vmRef } from '../common/refs.ts';
 import { PVE_NODE, pveClusterRef } from '../common/vocabulary.ts';
 import { naturalKey, vmKey } from '../keys.ts';
 import { orderEntities } from '../order.ts';
@@ -117,10 +113,12 @@ export function vmUid(cluster: string, vmid: number): string {
  * names that slugify alike are one NetBox tenant: the first written name is used for all.
  */
 export function tenantOf(g: Pick<PveGuest, 'pool' | 'tags'>, rules: readonly TenantRule[]): string | undefined {
-  const rule = (g.pool !== undefined ? rules.find((r) => r.kind === 'pool' && r.value === g.pool) : undefined) ?? (() => {
-    const tags = new Set(g.tags.map((t) => t.toLowerCase()));
-    return rules.find((r) => r.kind === 'tag' && tags.has(r.value));
-  })();
+  const rule =
+    (g.pool !== undefined ? rules.find((r) => r.kind === 'pool' && r.value === g.pool) : undefined) ??
+    (() => {
+      const tags = new Set(g.tags.map((t) => t.toLowerCase()));
+      return rules.find((r) => r.kind === 'tag' && tags.has(r.value));
+    })();
   if (!rule) return undefined;
   const slug = slugify(rule.tenant);
   return rules.find((r) => slugify(r.tenant) === slug)?.tenant ?? rule.tenant;
@@ -223,13 +221,15 @@ function mapNode(node: PveNode, config: PveConfig, tags: Tag[], em: Emitter, net
   if (node.maxmem !== undefined) customFields.proxmox_memory_mb = cf.integer(Math.round(node.maxmem / MB));
 
   // primary_ip4/6 ride on the primary IP's own entity (mapNodeNetwork), never here.
-  em.push(entity('device', {
-    ...stub,
-    ...(platform && { platform: platformRef(platform) }),
-    status: deviceStatus(node.status),
-    ...(Object.keys(customFields).length > 0 && { custom_fields: customFields }),
-    tags,
-  }));
+  em.push(
+    entity('device', {
+      ...stub,
+      ...(platform && { platform: platformRef(platform) }),
+      status: deviceStatus(node.status),
+      ...(Object.keys(customFields).length > 0 && { custom_fields: customFields }),
+      tags,
+    }),
+  );
 }
 
 interface GuestIp {
@@ -343,13 +343,15 @@ function mapGuest(g: PveGuest, run: GuestRun, em: Emitter): void {
       primary6 = address;
       owner = { ...vmStub, primary_ip6: ipRef(address) };
     }
-    em.add(entity('ip_address', {
-      address,
-      assigned_object_vm_interface: vmInterfaceRef(owner, ip.iface),
-      status: 'active',
-      ...(ownTenant !== undefined && { tenant: ownTenant }),
-      tags,
-    }));
+    em.add(
+      entity('ip_address', {
+        address,
+        assigned_object_vm_interface: vmInterfaceRef(owner, ip.iface),
+        status: 'active',
+        ...(ownTenant !== undefined && { tenant: ownTenant }),
+        tags,
+      }),
+    );
   }
 
   for (const d of g.config?.disks ?? []) {

@@ -14,18 +14,39 @@ function ctx(extra: Record<string, unknown> = {}): MapContext<PveConfig> {
 }
 
 const container: PveGuest = {
-  type: 'lxc', vmid: 300, name: 'ct300', node: 'pve1', status: 'running', tags: [],
+  type: 'lxc',
+  vmid: 300,
+  name: 'ct300',
+  node: 'pve1',
+  status: 'running',
+  tags: [],
   config: {
-    onboot: false, agentEnabled: false, disks: [],
+    onboot: false,
+    agentEnabled: false,
+    disks: [],
     nets: [
       { key: 'net0', name: 'eth0', mac: 'BC:24:11:00:03:00' },
       { key: 'net1', name: 'eth1', mac: 'BC:24:11:00:03:01', ipv4: '10.1.0.30/24', ipv6: 'fd00::30/64' },
     ],
   },
   lxcRuntime: [
-    { name: 'eth0', mac: 'bc:24:11:00:03:00', addresses: [{ address: '10.0.0.30', prefix: 24, family: 4 }, { address: 'fe80::1', prefix: 64, family: 6 }] },
+    {
+      name: 'eth0',
+      mac: 'bc:24:11:00:03:00',
+      addresses: [
+        { address: '10.0.0.30', prefix: 24, family: 4 },
+        { address: 'fe80::1', prefix: 64, family: 6 },
+      ],
+    },
     // The same host as the config's, another prefix length: one IP address, the config's.
-    { name: 'eth1', mac: 'bc:24:11:00:03:01', addresses: [{ address: '10.1.0.30', prefix: 16, family: 4 }, { address: '0.0.0.0', prefix: 0, family: 4 }] },
+    {
+      name: 'eth1',
+      mac: 'bc:24:11:00:03:01',
+      addresses: [
+        { address: '10.1.0.30', prefix: 16, family: 4 },
+        { address: '0.0.0.0', prefix: 0, family: 4 },
+      ],
+    },
   ],
 };
 
@@ -42,16 +63,25 @@ function ips(extra: Record<string, unknown>, guest: PveGuest = container): Array
 
 describe('LXC_ADDRESSES in the mapper', () => {
   it('config takes the static addresses only, whatever the container reported', () => {
-    expect(ips({})).toEqual([['10.1.0.30/24', 'eth1', '10.1.0.30/24'], ['fd00::30/64', 'eth1', 'fd00::30/64']]);
+    expect(ips({})).toEqual([
+      ['10.1.0.30/24', 'eth1', '10.1.0.30/24'],
+      ['fd00::30/64', 'eth1', 'fd00::30/64'],
+    ]);
   });
 
   it('runtime takes what the running container reported instead, without link-local or unspecified addresses', () => {
-    expect(ips({ LXC_ADDRESSES: 'runtime' })).toEqual([['10.0.0.30/24', 'eth0', '10.0.0.30/24'], ['10.1.0.30/16', 'eth1', undefined]]);
+    expect(ips({ LXC_ADDRESSES: 'runtime' })).toEqual([
+      ['10.0.0.30/24', 'eth0', '10.0.0.30/24'],
+      ['10.1.0.30/16', 'eth1', undefined],
+    ]);
   });
 
   it('runtime falls back to the config when the container was not asked or did not answer', () => {
     const { lxcRuntime: _, ...unasked } = container;
-    expect(ips({ LXC_ADDRESSES: 'runtime' }, unasked)).toEqual([['10.1.0.30/24', 'eth1', '10.1.0.30/24'], ['fd00::30/64', 'eth1', 'fd00::30/64']]);
+    expect(ips({ LXC_ADDRESSES: 'runtime' }, unasked)).toEqual([
+      ['10.1.0.30/24', 'eth1', '10.1.0.30/24'],
+      ['fd00::30/64', 'eth1', 'fd00::30/64'],
+    ]);
   });
 
   it('both takes the config addresses first (they keep the primaries), then the runtime ones whose host the config did not give', () => {
@@ -66,11 +96,13 @@ describe('LXC_ADDRESSES in the mapper', () => {
 
 describe('HA and replication fields', () => {
   const vm: PveGuest = { type: 'qemu', vmid: 100, name: 'web01', node: 'pve1', status: 'running', tags: [] };
-  const fields = (entities: ReturnType<typeof mapPve>): string[] => entities.flatMap((e) => (e.kind === 'custom_field' ? [e.value.name ?? ''] : []))
-    .filter((n) => n.startsWith('proxmox_ha_rules') || n.startsWith('proxmox_replication'));
+  const fields = (entities: ReturnType<typeof mapPve>): string[] =>
+    entities
+      .flatMap((e) => (e.kind === 'custom_field' ? [e.value.name ?? ''] : []))
+      .filter((n) => n.startsWith('proxmox_ha_rules') || n.startsWith('proxmox_replication'));
   const values = (guest: PveGuest, extra: Record<string, unknown>) => {
     const e = mapPve(snapshot([guest]), ctx(extra)).find((x) => x.kind === 'virtual_machine');
-    const cf = e?.kind === 'virtual_machine' ? e.value.custom_fields ?? {} : {};
+    const cf = e?.kind === 'virtual_machine' ? (e.value.custom_fields ?? {}) : {};
     return Object.fromEntries(Object.entries(cf).filter(([k]) => k.startsWith('proxmox_ha_rules') || k.startsWith('proxmox_replication')));
   };
 
@@ -78,8 +110,11 @@ describe('HA and replication fields', () => {
     expect(fields(mapPve(snapshot([vm]), ctx()))).toEqual([]);
     expect(fields(mapPve(snapshot([vm]), ctx({ HA_STATUS: true })))).toEqual(['proxmox_ha_rules']);
     expect(fields(mapPve(snapshot([vm]), ctx({ REPLICATION_STATUS: true })))).toEqual(['proxmox_replication_jobs', 'proxmox_replication_targets']);
-    expect(fields(mapPve({ bootstrap: true, host: '', nodes: [], guests: [] }, ctx({ BOOTSTRAP: true, HA_STATUS: true, REPLICATION_STATUS: true }))))
-      .toEqual(['proxmox_ha_rules', 'proxmox_replication_jobs', 'proxmox_replication_targets']);
+    expect(fields(mapPve({ bootstrap: true, host: '', nodes: [], guests: [] }, ctx({ BOOTSTRAP: true, HA_STATUS: true, REPLICATION_STATUS: true })))).toEqual([
+      'proxmox_ha_rules',
+      'proxmox_replication_jobs',
+      'proxmox_replication_targets',
+    ]);
   });
 
   it('says none for a guest in no rule and no job, and leaves out what was not read', () => {

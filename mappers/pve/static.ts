@@ -18,35 +18,55 @@ export function hostTagName(host: string): string {
   return `proxmox-${host}`;
 }
 
-
 /** The seed's seven custom fields ("Custom Fields" table), grouped under "Proxmox VE". */
 export const PVE_CUSTOM_FIELDS = [
   {
-    name: 'proxmox_vmid', label: 'Proxmox VM ID', type: 'text', object_types: ['virtualization.virtualmachine'],
+    name: 'proxmox_vmid',
+    label: 'Proxmox VM ID',
+    type: 'text',
+    object_types: ['virtualization.virtualmachine'],
     description: 'The unique numeric ID assigned to this VM or container by Proxmox VE',
   },
   {
-    name: 'proxmox_node', label: 'Proxmox Node', type: 'text', object_types: ['virtualization.virtualmachine'],
+    name: 'proxmox_node',
+    label: 'Proxmox Node',
+    type: 'text',
+    object_types: ['virtualization.virtualmachine'],
     description: 'The Proxmox VE cluster node that this VM or container is running on',
   },
   {
-    name: 'proxmox_ha_state', label: 'Proxmox HA State', type: 'text', object_types: ['virtualization.virtualmachine'],
+    name: 'proxmox_ha_state',
+    label: 'Proxmox HA State',
+    type: 'text',
+    object_types: ['virtualization.virtualmachine'],
     description: 'High-availability state as reported by the Proxmox VE HA manager (e.g. started, stopped, fence)',
   },
   {
-    name: 'proxmox_cpu_count', label: 'Proxmox CPU Count', type: 'integer', object_types: ['dcim.device'],
+    name: 'proxmox_cpu_count',
+    label: 'Proxmox CPU Count',
+    type: 'integer',
+    object_types: ['dcim.device'],
     description: 'Total number of logical CPU cores available on this Proxmox VE node',
   },
   {
-    name: 'proxmox_memory_mb', label: 'Proxmox Memory (MB)', type: 'integer', object_types: ['dcim.device'],
+    name: 'proxmox_memory_mb',
+    label: 'Proxmox Memory (MB)',
+    type: 'integer',
+    object_types: ['dcim.device'],
     description: 'Total physical memory installed on this Proxmox VE node, in megabytes',
   },
   {
-    name: 'proxmox_vm_type', label: 'Proxmox VM Type', type: 'text', object_types: ['virtualization.virtualmachine'],
+    name: 'proxmox_vm_type',
+    label: 'Proxmox VM Type',
+    type: 'text',
+    object_types: ['virtualization.virtualmachine'],
     description: 'Proxmox VE virtualisation type: qemu for KVM VMs or lxc for Linux containers',
   },
   {
-    name: 'proxmox_storage_pool', label: 'Proxmox Storage Pool', type: 'text', object_types: ['virtualization.virtualdisk'],
+    name: 'proxmox_storage_pool',
+    label: 'Proxmox Storage Pool',
+    type: 'text',
+    object_types: ['virtualization.virtualdisk'],
     description: 'Proxmox VE storage pool (e.g. local-lvm, ceph) from which this virtual disk is allocated',
   },
 ] as const satisfies readonly CustomFieldDef[];
@@ -61,23 +81,39 @@ export const CUSTOM_FIELD_GROUP = 'Proxmox VE';
  */
 export const PVE_EXTRA_CUSTOM_FIELDS = [
   {
-    name: 'proxmox_vm_uid', label: 'Proxmox VM UID', type: 'text', object_types: ['virtualization.virtualmachine'], unique: true,
+    name: 'proxmox_vm_uid',
+    label: 'Proxmox VM UID',
+    type: 'text',
+    object_types: ['virtualization.virtualmachine'],
+    unique: true,
     description: 'Cluster name and VMID (<cluster>/<vmid>): identifies the guest across renames and migrations between nodes',
   },
   {
-    name: 'proxmox_last_backup', label: 'Proxmox Last Backup', type: 'datetime', object_types: ['virtualization.virtualmachine'],
+    name: 'proxmox_last_backup',
+    label: 'Proxmox Last Backup',
+    type: 'datetime',
+    object_types: ['virtualization.virtualmachine'],
     description: 'Creation time of the newest backup volume of this guest on any backup storage the agent can read',
   },
   {
-    name: 'proxmox_backup_storage', label: 'Proxmox Backup Storage', type: 'text', object_types: ['virtualization.virtualmachine'],
+    name: 'proxmox_backup_storage',
+    label: 'Proxmox Backup Storage',
+    type: 'text',
+    object_types: ['virtualization.virtualmachine'],
     description: 'Storage holding the newest backup of this guest',
   },
   {
-    name: 'proxmox_backup_verification', label: 'Proxmox Backup Verification', type: 'text', object_types: ['virtualization.virtualmachine'],
+    name: 'proxmox_backup_verification',
+    label: 'Proxmox Backup Verification',
+    type: 'text',
+    object_types: ['virtualization.virtualmachine'],
     description: 'Verification state of the newest backup (ok, failed; none when not verified or not on Proxmox Backup Server)',
   },
   {
-    name: 'proxmox_backup_job', label: 'Proxmox Backup Job', type: 'boolean', object_types: ['virtualization.virtualmachine'],
+    name: 'proxmox_backup_job',
+    label: 'Proxmox Backup Job',
+    type: 'boolean',
+    object_types: ['virtualization.virtualmachine'],
     description: 'True when a backup job covers this guest (Proxmox VE: guests not in GET /cluster/backup-info/not-backed-up)',
   },
 ] as const satisfies ReadonlyArray<CustomFieldDef & { unique?: boolean }>;
@@ -94,9 +130,9 @@ export function staticEntities(): Array<EntityOf<'tag'> | EntityOf<'custom_field
     tagEntity(DISCOVERED_TAG.name, DISCOVERED_TAG.color),
     ...customFieldEntities(PVE_CUSTOM_FIELDS, CUSTOM_FIELD_GROUP),
     // Emitted in BOOTSTRAP too, so a bootstrap run creates every field a regular run sets.
-    ...customFieldEntities(PVE_EXTRA_CUSTOM_FIELDS, CUSTOM_FIELD_GROUP).map((e, i) => (
-      PVE_EXTRA_CUSTOM_FIELDS[i] && 'unique' in PVE_EXTRA_CUSTOM_FIELDS[i] ? entity('custom_field', { ...e.value, unique: true }) : e
-    )),
+    ...customFieldEntities(PVE_EXTRA_CUSTOM_FIELDS, CUSTOM_FIELD_GROUP).map((e, i) =>
+      PVE_EXTRA_CUSTOM_FIELDS[i] && 'unique' in PVE_EXTRA_CUSTOM_FIELDS[i] ? entity('custom_field', { ...e.value, unique: true }) : e,
+    ),
     entity('cluster_type', { ...clusterTypeRef(PVE_CLUSTER_TYPE), tags: staticTags }),
   ];
 }

@@ -79,9 +79,10 @@ const mark = (): Mark => {
   const m = process.memoryUsage();
   return { t: performance.now(), cpu: process.cpuUsage(), rssMb: m.rss / MB, heapMb: m.heapUsed / MB };
 };
-const span = (a: Mark | undefined, b: Mark | undefined): PhaseTime => (a && b
-  ? { wallMs: b.t - a.t, cpuMs: cpuMs(b.cpu) - cpuMs(a.cpu), rssEndMb: b.rssMb, heapEndMb: b.heapMb }
-  : { wallMs: 0, cpuMs: 0, rssEndMb: 0, heapEndMb: 0 });
+const span = (a: Mark | undefined, b: Mark | undefined): PhaseTime =>
+  a && b
+    ? { wallMs: b.t - a.t, cpuMs: cpuMs(b.cpu) - cpuMs(a.cpu), rssEndMb: b.rssMb, heapEndMb: b.heapMb }
+    : { wallMs: 0, cpuMs: 0, rssEndMb: 0, heapEndMb: 0 };
 
 async function main(): Promise<void> {
   const args = JSON.parse(process.argv[2] ?? '{}') as AgentProcessArgs;
@@ -91,7 +92,11 @@ async function main(): Promise<void> {
   const ingester = await new FakeDiodeIngester({ record: 'count' }).start();
   const fakePve = { url: `https://127.0.0.1:${args.pvePort}`, port: args.pvePort, requests: [], close: async () => {} };
   const h = harness(ingester, fakePve);
-  const config = (args.config ?? '').split('\n').filter((l) => l.trim()).map((l) => `  ${l}\n`).join('');
+  const config = (args.config ?? '')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => `  ${l}\n`)
+    .join('');
   h.writePolicy(`${config}concurrency: ${args.concurrency}\n`);
   const agent = h.agent();
   const policy = agent.policies[0];
@@ -151,7 +156,7 @@ async function main(): Promise<void> {
       run: n,
       status: r.status,
       warnings: r.warnings.length,
-      wallMs: (marks.end.t - (marks.start?.t ?? 0)),
+      wallMs: marks.end.t - (marks.start?.t ?? 0),
       cpuUserMs: cpu.user / 1000,
       cpuSystemMs: cpu.system / 1000,
       entities: sum(r.collected),
@@ -197,7 +202,7 @@ async function main(): Promise<void> {
 main().then(
   () => process.disconnect?.(),
   (err: unknown) => {
-    process.send?.({ type: 'error', message: err instanceof Error ? err.stack ?? err.message : String(err) } satisfies AgentProcessMessage);
+    process.send?.({ type: 'error', message: err instanceof Error ? (err.stack ?? err.message) : String(err) } satisfies AgentProcessMessage);
     process.exitCode = 1;
     process.disconnect?.();
   },

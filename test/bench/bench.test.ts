@@ -2,7 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { generatePveScenario } from '../fakes/pve-server.ts';
 import type { RunSample } from './agent-process.ts';
 import {
-  deriveRow, FEATURE_COLUMNS, formatReport, formatTable, nodesFor, parseBenchArgs, runBench, SCENARIO_COLUMNS, TABLE_COLUMNS, type BenchOptions,
+  deriveRow,
+  FEATURE_COLUMNS,
+  formatReport,
+  formatTable,
+  nodesFor,
+  parseBenchArgs,
+  runBench,
+  SCENARIO_COLUMNS,
+  TABLE_COLUMNS,
+  type BenchOptions,
 } from './bench.ts';
 import { estateStats, type RequestCounts } from './estate.ts';
 import { agentHangs, latencyScenario, LOGNORMAL, scheduleBound, type RequestRecord } from './scenarios.ts';
@@ -22,11 +31,19 @@ describe('benchmark options', () => {
     expect(parseBenchArgs([])).toMatchObject({ sizes: [1000, 10_000, 50_000], concurrency: [8, 32], latencyMs: 5, latency: true, cpu: true, floor: true });
     expect(parseBenchArgs(['--no-floor'])).toMatchObject({ floor: false });
     expect(parseBenchArgs([])).toMatchObject({
-      main: true, scenarios: ['lognormal', 'agent-hang', 'slow-node', 'status-3s', 'status-20s', 'queue-4'], scenarioGuests: 10_000, scenarioConcurrency: [8],
-      features: true, featureGuests: 10_000, featureConcurrency: 8,
+      main: true,
+      scenarios: ['lognormal', 'agent-hang', 'slow-node', 'status-3s', 'status-20s', 'queue-4'],
+      scenarioGuests: 10_000,
+      scenarioConcurrency: [8],
+      features: true,
+      featureGuests: 10_000,
+      featureConcurrency: 8,
     });
     expect(parseBenchArgs(['--no-main', '--scenarios', 'fixed,queue-4', '--scenario-guests', '2000', '--no-features'])).toMatchObject({
-      main: false, scenarios: ['fixed', 'queue-4'], scenarioGuests: 2000, features: false,
+      main: false,
+      scenarios: ['fixed', 'queue-4'],
+      scenarioGuests: 2000,
+      features: false,
     });
     expect(parseBenchArgs(['--no-scenarios'])).toMatchObject({ scenarios: [] });
     expect(() => parseBenchArgs(['--scenarios', 'slow'])).toThrow(/--scenarios: expected some of fixed, lognormal/);
@@ -54,16 +71,38 @@ describe('estate request formula', () => {
 
 describe('derived columns', () => {
   const sample = (over: Partial<RunSample>): RunSample => ({
-    run: 1, status: 'success', warnings: 0, wallMs: 2000, cpuUserMs: 300, cpuSystemMs: 100, entities: 1000, entitiesSent: 1000,
-    apiRequestsAgent: 400, diodeRequests: 1, diodeBytes: 12345, ingested: { requests: 1, entities: 1000, bytes: 12345 }, delivery: null,
-    phases: Object.fromEntries(['collect', 'map', 'encode', 'deliver'].map((k) => [k, { wallMs: 1, cpuMs: 1, rssEndMb: 1, heapEndMb: 1 }])) as RunSample['phases'],
-    rssBeforeMb: 100, peakRssMb: 200, heapUsedAfterMb: 50, slotBusyMs: 0, ...over,
+    run: 1,
+    status: 'success',
+    warnings: 0,
+    wallMs: 2000,
+    cpuUserMs: 300,
+    cpuSystemMs: 100,
+    entities: 1000,
+    entitiesSent: 1000,
+    apiRequestsAgent: 400,
+    diodeRequests: 1,
+    diodeBytes: 12345,
+    ingested: { requests: 1, entities: 1000, bytes: 12345 },
+    delivery: null,
+    phases: Object.fromEntries(
+      ['collect', 'map', 'encode', 'deliver'].map((k) => [k, { wallMs: 1, cpuMs: 1, rssEndMb: 1, heapEndMb: 1 }]),
+    ) as RunSample['phases'],
+    rssBeforeMb: 100,
+    peakRssMb: 200,
+    heapUsedAfterMb: 50,
+    slotBusyMs: 0,
+    ...over,
   });
   const counts: RequestCounts = { total: 400, cluster: 4, node: 4, config: 200, agent: 192, errors: 0, fakeCpuMs: 0, heldMs: 5, queuedMs: 0 };
   const estate = { guests: 200, nodes: 2, qemu: 140, lxc: 60, qemuAgentCalls: 96, expectedRequests: 400 };
 
   it('computes bound, sequential time, ratio and speed-up from the counted requests', () => {
-    const r = deriveRow({ mode: 'latency', guests: 200, nodes: 2, concurrency: 8, latencyMs: 5, estate }, counts, sample({}), sample({ run: 2, entitiesSent: 3 }));
+    const r = deriveRow(
+      { mode: 'latency', guests: 200, nodes: 2, concurrency: 8, latencyMs: 5, estate },
+      counts,
+      sample({}),
+      sample({ run: 2, entitiesSent: 3 }),
+    );
     expect(r.boundS).toBeCloseTo((400 * 0.005) / 8, 12);
     expect(r.sequentialS).toBeCloseTo(400 * 0.005, 12);
     expect(r.wallOverBound).toBeCloseTo(2 / 0.25, 12);
@@ -93,8 +132,21 @@ describe('derived columns', () => {
 describe('runBench at a smoke size', () => {
   it('counts every request of the estate, sends everything once and nothing on the unchanged second run', async () => {
     const o: BenchOptions = {
-      sizes: [50], concurrency: [4], latencyMs: 2, latency: true, cpu: false, cpuConcurrency: [4], floor: true, quiet: true,
-      main: true, scenarios: [], scenarioGuests: 50, scenarioConcurrency: [4], features: false, featureGuests: 50, featureConcurrency: 4,
+      sizes: [50],
+      concurrency: [4],
+      latencyMs: 2,
+      latency: true,
+      cpu: false,
+      cpuConcurrency: [4],
+      floor: true,
+      quiet: true,
+      main: true,
+      scenarios: [],
+      scenarioGuests: 50,
+      scenarioConcurrency: [4],
+      features: false,
+      featureGuests: 50,
+      featureConcurrency: 4,
     };
     const report = await runBench(o);
     expect(report.machine.cores).toBeGreaterThan(0);
@@ -105,9 +157,7 @@ describe('runBench at a smoke size', () => {
 
     // Requests, counted by the fake, are exactly the estate's formula and all answered 200.
     expect(r.requests).toBe(r.estate.expectedRequests);
-    expect(r.requestCounts).toMatchObject({
-      errors: 0, cluster: 4, node: 2 * r.nodes, config: r.guests, agent: 2 * r.estate.qemuAgentCalls,
-    });
+    expect(r.requestCounts).toMatchObject({ errors: 0, cluster: 4, node: 2 * r.nodes, config: r.guests, agent: 2 * r.estate.qemuAgentCalls });
     expect(first.apiRequestsAgent).toBe(r.requests);
 
     // Full first run: everything collected is sent and arrives; the unchanged second run sends nothing.
@@ -161,7 +211,8 @@ describe('latency scenarios', () => {
     expect(hung.length / 20_000).toBeLessThan(0.055);
     const vmid = hung[0] ?? 0;
     expect(s.timing(`/api2/json/nodes/pve3/qemu/${vmid}/agent/network-get-interfaces`)).toEqual({
-      ms: 5000, fail: { status: 500, reason: `VM ${vmid} qmp command 'guest-network-get-interfaces' failed - got timeout` },
+      ms: 5000,
+      fail: { status: 500, reason: `VM ${vmid} qmp command 'guest-network-get-interfaces' failed - got timeout` },
     });
     expect(s.timing(`/api2/json/nodes/pve3/qemu/${vmid}/config`)).toEqual({ ms: 5 });
     const fine = Array.from({ length: 100 }, (_, i) => 100 + i).find((v) => !agentHangs(42, v)) ?? 0;
@@ -182,9 +233,17 @@ describe('latency scenarios', () => {
 describe('scheduleBound', () => {
   const A = '/api2/json';
   const base: RequestRecord[] = [
-    [`${A}/version`, 5], [`${A}/cluster/status`, 5], [`${A}/nodes`, 10], [`${A}/cluster/resources`, 20],
-    [`${A}/nodes/a/status`, 100], [`${A}/nodes/a/network`, 5], [`${A}/nodes/b/status`, 5], [`${A}/nodes/b/network`, 5],
-    [`${A}/nodes/a/qemu/1/config`, 5], [`${A}/nodes/a/qemu/1/agent/get-osinfo`, 50], [`${A}/nodes/b/lxc/2/config`, 5],
+    [`${A}/version`, 5],
+    [`${A}/cluster/status`, 5],
+    [`${A}/nodes`, 10],
+    [`${A}/cluster/resources`, 20],
+    [`${A}/nodes/a/status`, 100],
+    [`${A}/nodes/a/network`, 5],
+    [`${A}/nodes/b/status`, 5],
+    [`${A}/nodes/b/network`, 5],
+    [`${A}/nodes/a/qemu/1/config`, 5],
+    [`${A}/nodes/a/qemu/1/agent/get-osinfo`, 50],
+    [`${A}/nodes/b/lxc/2/config`, 5],
   ];
 
   it('is the longest chain when one guest waits on a slow node status and then its config', () => {
@@ -205,11 +264,21 @@ describe('scheduleBound', () => {
 });
 
 describe('scenario and feature runs at a smoke size', () => {
-  it('bounds each scenario by the fake\'s record and prices each feature in requests', async () => {
+  it("bounds each scenario by the fake's record and prices each feature in requests", async () => {
     const guests = 40;
     const o: BenchOptions = {
-      ...parseBenchArgs([]), sizes: [], main: false, latencyMs: 2, quiet: true, floor: false,
-      scenarios: ['queue-4', 'slow-node'], scenarioGuests: guests, scenarioConcurrency: [8], features: true, featureGuests: guests, featureConcurrency: 4,
+      ...parseBenchArgs([]),
+      sizes: [],
+      main: false,
+      latencyMs: 2,
+      quiet: true,
+      floor: false,
+      scenarios: ['queue-4', 'slow-node'],
+      scenarioGuests: guests,
+      scenarioConcurrency: [8],
+      features: true,
+      featureGuests: guests,
+      featureConcurrency: 4,
     };
     const report = await runBench(o);
     expect(report.rows).toEqual([]);

@@ -178,7 +178,10 @@ export const BENCH_USAGE = `Usage: node test/bench/run.ts [options]
 `;
 
 function scenarioList(v: string): ScenarioName[] {
-  const names = v.split(',').map((x) => x.trim()).filter(Boolean);
+  const names = v
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
   const unknown = names.filter((n) => !(SCENARIO_NAMES as readonly string[]).includes(n));
   if (unknown.length || !names.length) throw new Error(`--scenarios: expected some of ${SCENARIO_NAMES.join(', ')}, got "${v}"`);
   return names as ScenarioName[];
@@ -186,10 +189,21 @@ function scenarioList(v: string): ScenarioName[] {
 
 export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   const o: BenchOptions = {
-    sizes: DEFAULT_SIZES, concurrency: DEFAULT_CONCURRENCY, latencyMs: DEFAULT_LATENCY_MS, latency: true, cpu: true,
-    cpuConcurrency: [DEFAULT_CONCURRENCY[0] ?? 8], floor: true, quiet: false,
-    main: true, scenarios: SCENARIO_NAMES.filter((n) => n !== 'fixed'), scenarioGuests: 10_000, scenarioConcurrency: [8],
-    features: true, featureGuests: 10_000, featureConcurrency: 8,
+    sizes: DEFAULT_SIZES,
+    concurrency: DEFAULT_CONCURRENCY,
+    latencyMs: DEFAULT_LATENCY_MS,
+    latency: true,
+    cpu: true,
+    cpuConcurrency: [DEFAULT_CONCURRENCY[0] ?? 8],
+    floor: true,
+    quiet: false,
+    main: true,
+    scenarios: SCENARIO_NAMES.filter((n) => n !== 'fixed'),
+    scenarioGuests: 10_000,
+    scenarioConcurrency: [8],
+    features: true,
+    featureGuests: 10_000,
+    featureConcurrency: 8,
   };
   let concurrencyGiven = false;
   for (let i = 0; i < argv.length; i++) {
@@ -197,26 +211,67 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
     const value = (): string => inline ?? argv[++i] ?? '';
     switch (flag) {
-      case '--sizes': o.sizes = list(value(), '--sizes'); break;
-      case '--concurrency': o.concurrency = list(value(), '--concurrency'); concurrencyGiven = true; break;
-      case '--latency': o.latencyMs = list(value(), '--latency')[0] ?? DEFAULT_LATENCY_MS; break;
-      case '--cpu-only': o.latency = false; o.cpu = true; break;
-      case '--no-cpu': o.cpu = false; break;
-      case '--nodes': o.nodes = list(value(), '--nodes')[0] ?? 1; break;
-      case '--json': o.json = value(); break;
-      case '--profile': o.profileDir = value(); break;
-      case '--no-floor': o.floor = false; break;
-      case '--quiet': o.quiet = true; break;
-      case '--no-main': o.main = false; break;
-      case '--scenarios': o.scenarios = scenarioList(value()); break;
-      case '--no-scenarios': o.scenarios = []; break;
-      case '--scenario-guests': o.scenarioGuests = list(value(), '--scenario-guests')[0] ?? o.scenarioGuests; break;
-      case '--scenario-concurrency': o.scenarioConcurrency = list(value(), '--scenario-concurrency'); break;
-      case '--no-features': o.features = false; break;
-      case '--feature-guests': o.featureGuests = list(value(), '--feature-guests')[0] ?? o.featureGuests; break;
-      case '--feature-concurrency': o.featureConcurrency = list(value(), '--feature-concurrency')[0] ?? o.featureConcurrency; break;
-      case '--help': case '-h': throw new Error(BENCH_USAGE);
-      default: throw new Error(`unknown option ${a}\n${BENCH_USAGE}`);
+      case '--sizes':
+        o.sizes = list(value(), '--sizes');
+        break;
+      case '--concurrency':
+        o.concurrency = list(value(), '--concurrency');
+        concurrencyGiven = true;
+        break;
+      case '--latency':
+        o.latencyMs = list(value(), '--latency')[0] ?? DEFAULT_LATENCY_MS;
+        break;
+      case '--cpu-only':
+        o.latency = false;
+        o.cpu = true;
+        break;
+      case '--no-cpu':
+        o.cpu = false;
+        break;
+      case '--nodes':
+        o.nodes = list(value(), '--nodes')[0] ?? 1;
+        break;
+      case '--json':
+        o.json = value();
+        break;
+      case '--profile':
+        o.profileDir = value();
+        break;
+      case '--no-floor':
+        o.floor = false;
+        break;
+      case '--quiet':
+        o.quiet = true;
+        break;
+      case '--no-main':
+        o.main = false;
+        break;
+      case '--scenarios':
+        o.scenarios = scenarioList(value());
+        break;
+      case '--no-scenarios':
+        o.scenarios = [];
+        break;
+      case '--scenario-guests':
+        o.scenarioGuests = list(value(), '--scenario-guests')[0] ?? o.scenarioGuests;
+        break;
+      case '--scenario-concurrency':
+        o.scenarioConcurrency = list(value(), '--scenario-concurrency');
+        break;
+      case '--no-features':
+        o.features = false;
+        break;
+      case '--feature-guests':
+        o.featureGuests = list(value(), '--feature-guests')[0] ?? o.featureGuests;
+        break;
+      case '--feature-concurrency':
+        o.featureConcurrency = list(value(), '--feature-concurrency')[0] ?? o.featureConcurrency;
+        break;
+      case '--help':
+      case '-h':
+        throw new Error(BENCH_USAGE);
+      default:
+        throw new Error(`unknown option ${a}\n${BENCH_USAGE}`);
     }
   }
   if (o.latencyMs === 0) {
@@ -224,7 +279,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     o.cpu = true;
   }
   if (concurrencyGiven) o.cpuConcurrency = o.concurrency;
-  if ([...o.concurrency, ...o.scenarioConcurrency, o.featureConcurrency].some((c) => c < 1 || c > 64)) throw new Error('--concurrency: each value must be 1..64 (the policy limit)');
+  if ([...o.concurrency, ...o.scenarioConcurrency, o.featureConcurrency].some((c) => c < 1 || c > 64))
+    throw new Error('--concurrency: each value must be 1..64 (the policy limit)');
   return o;
 }
 
@@ -379,7 +435,9 @@ export async function runBench(o: BenchOptions, onRow?: (row: BenchRow) => void)
             const row = deriveRow({ mode, guests, nodes, concurrency: c, latencyMs, estate }, counts, run1, run2, floor);
             report.rows.push(row);
             onRow?.(row);
-            log(`bench:   ${row.requests} requests, ${row.entities} entities, ${row.wallS.toFixed(2)} s, ${row.cpuUsPerEntity.toFixed(1)} µs CPU/entity, peak RSS ${row.peakRssMb.toFixed(0)} MB`);
+            log(
+              `bench:   ${row.requests} requests, ${row.entities} entities, ${row.wallS.toFixed(2)} s, ${row.cpuUsPerEntity.toFixed(1)} µs CPU/entity, peak RSS ${row.peakRssMb.toFixed(0)} MB`,
+            );
           } finally {
             // It exits by itself after the second run (writing its profile, if any).
             const timer = setTimeout(() => agent.proc.kill(), 30_000);
@@ -401,11 +459,17 @@ export async function runBench(o: BenchOptions, onRow?: (row: BenchRow) => void)
       for (const c of o.scenarioConcurrency) {
         log(`bench: scenario ${name}, ${guests} guests, ${nodes} nodes, C=${c} …`);
         await countRequests(pve);
-        const run = await singleRun(pve, { pvePort: port, concurrency: c, runs: 1 }, o.profileDir ? profileArgs(o.profileDir, `scenario-${name}-${guests}-c${c}`) : []);
+        const run = await singleRun(
+          pve,
+          { pvePort: port, concurrency: c, runs: 1 },
+          o.profileDir ? profileArgs(o.profileDir, `scenario-${name}-${guests}-c${c}`) : [],
+        );
         const scenario = latencyScenario(name, { latencyMs: L, seed: SEED, slowNode: 'pve1' });
         const row = scenarioRow(name, scenario.summary, { guests, nodes, concurrency: c }, run.counts, run.records, run.sample, scenario.serverConcurrency);
         report.scenarios.push(row);
-        log(`bench:   ${row.requests} requests, wall ${row.wallS.toFixed(2)} s, bound ${row.boundS.toFixed(2)} s (${row.bound.kind}), ${row.wallOverBound.toFixed(3)} × bound, slot use ${row.slotUse.toFixed(3)}`);
+        log(
+          `bench:   ${row.requests} requests, wall ${row.wallS.toFixed(2)} s, bound ${row.boundS.toFixed(2)} s (${row.bound.kind}), ${row.wallOverBound.toFixed(3)} × bound, slot use ${row.slotUse.toFixed(3)}`,
+        );
       }
     });
   }
@@ -443,7 +507,11 @@ async function withPve(args: PveProcessArgs, body: (pve: Child<PveProcessMessage
 }
 
 /** One agent process with one run; the fake's counts and records of that run. */
-async function singleRun(pve: Child<PveProcessMessage>, args: AgentProcessArgs, execArgv: string[]): Promise<{ sample: RunSample; counts: RequestCounts; records: RequestRecord[] }> {
+async function singleRun(
+  pve: Child<PveProcessMessage>,
+  args: AgentProcessArgs,
+  execArgv: string[],
+): Promise<{ sample: RunSample; counts: RequestCounts; records: RequestRecord[] }> {
   const agent = spawnChild<AgentProcessMessage>('./agent-process.ts', args, [...NODE_FLAGS, ...execArgv]);
   try {
     const sample = (await expect(agent, 'run')).sample;
@@ -465,20 +533,33 @@ function runSlotUse(run: RunSample, concurrency: number): number {
 }
 
 export function scenarioRow(
-  scenario: ScenarioName, summary: string, base: { guests: number; nodes: number; concurrency: number },
-  counts: RequestCounts, records: readonly RequestRecord[], run: RunSample, serverConcurrency?: number,
+  scenario: ScenarioName,
+  summary: string,
+  base: { guests: number; nodes: number; concurrency: number },
+  counts: RequestCounts,
+  records: readonly RequestRecord[],
+  run: RunSample,
+  serverConcurrency?: number,
 ): ScenarioRow {
   const bound = scheduleBound(records, base.concurrency, serverConcurrency);
   const boundS = bound.ms / 1000;
   const wallS = run.wallMs / 1000;
   const collectS = run.phases.collect.wallMs / 1000;
   return {
-    scenario, summary, ...base,
-    requests: counts.total, errors: counts.errors, bound, wallS, collectS, boundS,
+    scenario,
+    summary,
+    ...base,
+    requests: counts.total,
+    errors: counts.errors,
+    bound,
+    wallS,
+    collectS,
+    boundS,
     wallOverBound: boundS > 0 ? wallS / boundS : 0,
     collectOverBound: boundS > 0 ? collectS / boundS : 0,
     slotUse: runSlotUse(run, base.concurrency),
-    heldMs: counts.heldMs, queuedMs: counts.queuedMs,
+    heldMs: counts.heldMs,
+    queuedMs: counts.queuedMs,
     cpuS: (run.cpuUserMs + run.cpuSystemMs) / 1000,
     peakRssMb: run.peakRssMb,
     warnings: run.warnings,
@@ -486,16 +567,25 @@ export function scenarioRow(
 }
 
 export function featureRow(
-  f: { name: string; config: string }, base: { guests: number; concurrency: number }, counts: RequestCounts, run: RunSample, without?: FeatureRow,
+  f: { name: string; config: string },
+  base: { guests: number; concurrency: number },
+  counts: RequestCounts,
+  run: RunSample,
+  without?: FeatureRow,
 ): FeatureRow {
   const wallS = run.wallMs / 1000;
   const cpuS = (run.cpuUserMs + run.cpuSystemMs) / 1000;
   return {
-    feature: f.name, config: f.config, ...base,
-    requests: counts.total, requestCounts: counts,
+    feature: f.name,
+    config: f.config,
+    ...base,
+    requests: counts.total,
+    requestCounts: counts,
     extraRequests: without ? counts.total - without.requests : 0,
-    wallS, extraWallS: without ? wallS - without.wallS : 0,
-    cpuS, extraCpuS: without ? cpuS - without.cpuS : 0,
+    wallS,
+    extraWallS: without ? wallS - without.wallS : 0,
+    cpuS,
+    extraCpuS: without ? cpuS - without.cpuS : 0,
     entities: run.entities,
     warnings: run.warnings,
   };
@@ -504,19 +594,51 @@ export function featureRow(
 // ---------------------------------------------------------------------------
 // The table.
 
-const fmt = (n: number | null, digits: number): string => (n === null ? '–' : n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }));
+const fmt = (n: number | null, digits: number): string =>
+  n === null ? '–' : n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
 export const TABLE_COLUMNS = [
-  'guests', 'nodes', 'C', 'L ms', 'requests', 'entities', 'req/s', 'wall s', 'bound s', 'wall/bound', 'floor/bound', 'wall/floor',
-  'seq s', 'speed-up', 'CPU µs/entity', 'floor CPU µs/entity', 'peak RSS MB', 'Diode MB', 'delta sent',
+  'guests',
+  'nodes',
+  'C',
+  'L ms',
+  'requests',
+  'entities',
+  'req/s',
+  'wall s',
+  'bound s',
+  'wall/bound',
+  'floor/bound',
+  'wall/floor',
+  'seq s',
+  'speed-up',
+  'CPU µs/entity',
+  'floor CPU µs/entity',
+  'peak RSS MB',
+  'Diode MB',
+  'delta sent',
 ] as const;
 
 export function tableCells(r: BenchRow): string[] {
   return [
-    fmt(r.guests, 0), fmt(r.nodes, 0), fmt(r.concurrency, 0), fmt(r.latencyMs, 0), fmt(r.requests, 0), fmt(r.entities, 0),
-    fmt(r.requestsPerSec, 0), fmt(r.wallS, 2), fmt(r.boundS, 2), fmt(r.wallOverBound, 3), fmt(r.floorOverBound, 3), fmt(r.wallOverFloor, 3),
-    fmt(r.sequentialS, 1), r.speedup === null ? '–' : `${fmt(r.speedup, 1)}×`, fmt(r.cpuUsPerEntity, 1), fmt(r.floorCpuUsPerEntity, 1),
-    fmt(r.peakRssMb, 0), fmt(r.diodeBytes / 1e6, 1),
+    fmt(r.guests, 0),
+    fmt(r.nodes, 0),
+    fmt(r.concurrency, 0),
+    fmt(r.latencyMs, 0),
+    fmt(r.requests, 0),
+    fmt(r.entities, 0),
+    fmt(r.requestsPerSec, 0),
+    fmt(r.wallS, 2),
+    fmt(r.boundS, 2),
+    fmt(r.wallOverBound, 3),
+    fmt(r.floorOverBound, 3),
+    fmt(r.wallOverFloor, 3),
+    fmt(r.sequentialS, 1),
+    r.speedup === null ? '–' : `${fmt(r.speedup, 1)}×`,
+    fmt(r.cpuUsPerEntity, 1),
+    fmt(r.floorCpuUsPerEntity, 1),
+    fmt(r.peakRssMb, 0),
+    fmt(r.diodeBytes / 1e6, 1),
     fmt(r.deltaSent, 0),
   ];
 }
@@ -539,24 +661,53 @@ export function postCollectCpuUsPerEntity(r: BenchRow): number {
 }
 
 export const PHASE_COLUMNS = [
-  'guests', 'C', 'L ms', 'collect s', 'slot use', 'req ms', 'fake held ms', 'floor req ms', 'map s', 'encode s', 'deliver s',
-  'CPU collect s', 'CPU rest s', 'rest µs/entity', 'delta wall s', 'delta CPU s', 'delta peak RSS MB',
+  'guests',
+  'C',
+  'L ms',
+  'collect s',
+  'slot use',
+  'req ms',
+  'fake held ms',
+  'floor req ms',
+  'map s',
+  'encode s',
+  'deliver s',
+  'CPU collect s',
+  'CPU rest s',
+  'rest µs/entity',
+  'delta wall s',
+  'delta CPU s',
+  'delta peak RSS MB',
 ] as const;
 
 /** Where the time and CPU of the first run went, per scenario, and the delta run. */
 export function formatPhases(rows: readonly BenchRow[]): string {
-  return markdown(PHASE_COLUMNS, rows.map((r) => {
-    const [a, b] = r.runs;
-    const p = a.phases;
-    return [
-      fmt(r.guests, 0), fmt(r.concurrency, 0), fmt(r.latencyMs, 0),
-      fmt(p.collect.wallMs / 1000, 2), fmt(slotUse(r), 3), fmt(r.requests > 0 ? a.slotBusyMs / r.requests : 0, 2),
-      fmt(r.requestCounts.heldMs, 2), fmt(r.floor && r.floor.requests > 0 ? (r.floor.wallMs * r.concurrency) / r.floor.requests : null, 2),
-      fmt(p.map.wallMs / 1000, 2), fmt(p.encode.wallMs / 1000, 2), fmt(p.deliver.wallMs / 1000, 2),
-      fmt(p.collect.cpuMs / 1000, 2), fmt((p.map.cpuMs + p.encode.cpuMs + p.deliver.cpuMs) / 1000, 2), fmt(postCollectCpuUsPerEntity(r), 1),
-      fmt(b.wallMs / 1000, 2), fmt((b.cpuUserMs + b.cpuSystemMs) / 1000, 2), fmt(b.peakRssMb, 0),
-    ];
-  }));
+  return markdown(
+    PHASE_COLUMNS,
+    rows.map((r) => {
+      const [a, b] = r.runs;
+      const p = a.phases;
+      return [
+        fmt(r.guests, 0),
+        fmt(r.concurrency, 0),
+        fmt(r.latencyMs, 0),
+        fmt(p.collect.wallMs / 1000, 2),
+        fmt(slotUse(r), 3),
+        fmt(r.requests > 0 ? a.slotBusyMs / r.requests : 0, 2),
+        fmt(r.requestCounts.heldMs, 2),
+        fmt(r.floor && r.floor.requests > 0 ? (r.floor.wallMs * r.concurrency) / r.floor.requests : null, 2),
+        fmt(p.map.wallMs / 1000, 2),
+        fmt(p.encode.wallMs / 1000, 2),
+        fmt(p.deliver.wallMs / 1000, 2),
+        fmt(p.collect.cpuMs / 1000, 2),
+        fmt((p.map.cpuMs + p.encode.cpuMs + p.deliver.cpuMs) / 1000, 2),
+        fmt(postCollectCpuUsPerEntity(r), 1),
+        fmt(b.wallMs / 1000, 2),
+        fmt((b.cpuUserMs + b.cpuSystemMs) / 1000, 2),
+        fmt(b.peakRssMb, 0),
+      ];
+    }),
+  );
 }
 
 /** A Markdown table with right-aligned columns (readable on a terminal, pasteable into the README). */
@@ -569,25 +720,85 @@ function markdown(head: readonly string[], body: readonly string[][]): string {
 }
 
 export const SCENARIO_COLUMNS = [
-  'scenario', 'guests', 'nodes', 'C', 'requests', 'errors', 'work s', 'chain s', 'bound s', 'bound is', 'collect s', 'wall s',
-  'collect/bound', 'wall/bound', 'slot use', 'fake held ms', 'queued ms', 'CPU s', 'peak RSS MB',
+  'scenario',
+  'guests',
+  'nodes',
+  'C',
+  'requests',
+  'errors',
+  'work s',
+  'chain s',
+  'bound s',
+  'bound is',
+  'collect s',
+  'wall s',
+  'collect/bound',
+  'wall/bound',
+  'slot use',
+  'fake held ms',
+  'queued ms',
+  'CPU s',
+  'peak RSS MB',
 ] as const;
 
 export function formatScenarios(rows: readonly ScenarioRow[]): string {
-  return markdown(SCENARIO_COLUMNS, rows.map((r) => [
-    r.scenario, fmt(r.guests, 0), fmt(r.nodes, 0), fmt(r.concurrency, 0), fmt(r.requests, 0), fmt(r.errors, 0),
-    fmt(r.bound.workMs / 1000, 1), fmt(r.bound.chainMs / 1000, 2), fmt(r.boundS, 2), r.bound.kind, fmt(r.collectS, 2), fmt(r.wallS, 2),
-    fmt(r.collectOverBound, 3), fmt(r.wallOverBound, 3), fmt(r.slotUse, 3), fmt(r.heldMs, 2), fmt(r.queuedMs, 2), fmt(r.cpuS, 2), fmt(r.peakRssMb, 0),
-  ]));
+  return markdown(
+    SCENARIO_COLUMNS,
+    rows.map((r) => [
+      r.scenario,
+      fmt(r.guests, 0),
+      fmt(r.nodes, 0),
+      fmt(r.concurrency, 0),
+      fmt(r.requests, 0),
+      fmt(r.errors, 0),
+      fmt(r.bound.workMs / 1000, 1),
+      fmt(r.bound.chainMs / 1000, 2),
+      fmt(r.boundS, 2),
+      r.bound.kind,
+      fmt(r.collectS, 2),
+      fmt(r.wallS, 2),
+      fmt(r.collectOverBound, 3),
+      fmt(r.wallOverBound, 3),
+      fmt(r.slotUse, 3),
+      fmt(r.heldMs, 2),
+      fmt(r.queuedMs, 2),
+      fmt(r.cpuS, 2),
+      fmt(r.peakRssMb, 0),
+    ]),
+  );
 }
 
-export const FEATURE_COLUMNS = ['feature', 'policy config', 'guests', 'C', 'requests', 'extra requests', 'wall s', 'extra wall s', 'CPU s', 'extra CPU s', 'entities'] as const;
+export const FEATURE_COLUMNS = [
+  'feature',
+  'policy config',
+  'guests',
+  'C',
+  'requests',
+  'extra requests',
+  'wall s',
+  'extra wall s',
+  'CPU s',
+  'extra CPU s',
+  'entities',
+] as const;
 
 export function formatFeatures(rows: readonly FeatureRow[]): string {
-  return markdown(FEATURE_COLUMNS, rows.map((r) => [
-    r.feature, r.config || '–', fmt(r.guests, 0), fmt(r.concurrency, 0), fmt(r.requests, 0), `+${fmt(r.extraRequests, 0)}`,
-    fmt(r.wallS, 2), `${r.extraWallS >= 0 ? '+' : ''}${fmt(r.extraWallS, 2)}`, fmt(r.cpuS, 2), `${r.extraCpuS >= 0 ? '+' : ''}${fmt(r.extraCpuS, 2)}`, fmt(r.entities, 0),
-  ]));
+  return markdown(
+    FEATURE_COLUMNS,
+    rows.map((r) => [
+      r.feature,
+      r.config || '–',
+      fmt(r.guests, 0),
+      fmt(r.concurrency, 0),
+      fmt(r.requests, 0),
+      `+${fmt(r.extraRequests, 0)}`,
+      fmt(r.wallS, 2),
+      `${r.extraWallS >= 0 ? '+' : ''}${fmt(r.extraWallS, 2)}`,
+      fmt(r.cpuS, 2),
+      `${r.extraCpuS >= 0 ? '+' : ''}${fmt(r.extraCpuS, 2)}`,
+      fmt(r.entities, 0),
+    ]),
+  );
 }
 
 export function formatReport(report: BenchReport): string {
@@ -597,12 +808,24 @@ export function formatReport(report: BenchReport): string {
   const cpu = report.rows.filter((r) => r.mode === 'cpu');
   if (latency.length) out.push('', `With ${latency[0]?.latencyMs ?? 0} ms added latency per PVE request:`, '', formatTable(latency));
   if (cpu.length) out.push('', 'CPU-only (no added latency):', '', formatTable(cpu));
-  if (report.rows.length) out.push('', 'Where the first run\'s time went (slot use: requests in flight / C during collection; rest: mapping, encoding, delta, sending), and the delta run:', '', formatPhases(report.rows));
+  if (report.rows.length)
+    out.push(
+      '',
+      "Where the first run's time went (slot use: requests in flight / C during collection; rest: mapping, encoding, delta, sending), and the delta run:",
+      '',
+      formatPhases(report.rows),
+    );
   if (report.scenarios.length) {
-    out.push('', 'Latency scenarios (one full run each; the bound is the best a perfect scheduler with C slots achieves on the request times the fake recorded, scenarios.ts scheduleBound):', '');
-    for (const name of [...new Set(report.scenarios.map((r) => r.scenario))]) out.push(`- ${name}: ${report.scenarios.find((r) => r.scenario === name)?.summary ?? ''}`);
+    out.push(
+      '',
+      'Latency scenarios (one full run each; the bound is the best a perfect scheduler with C slots achieves on the request times the fake recorded, scenarios.ts scheduleBound):',
+      '',
+    );
+    for (const name of [...new Set(report.scenarios.map((r) => r.scenario))])
+      out.push(`- ${name}: ${report.scenarios.find((r) => r.scenario === name)?.summary ?? ''}`);
     out.push('', formatScenarios(report.scenarios));
   }
-  if (report.features.length) out.push('', 'What each feature costs (one full run each, fixed latency; extra: over the run without any):', '', formatFeatures(report.features));
+  if (report.features.length)
+    out.push('', 'What each feature costs (one full run each, fixed latency; extra: over the run without any):', '', formatFeatures(report.features));
   return out.join('\n');
 }

@@ -61,7 +61,11 @@ export function estateStats(s: PveScenario): EstateStats {
   }
   const nodes = s.nodes.length;
   return {
-    guests: s.guests.length, nodes, qemu, lxc: s.guests.length - qemu, qemuAgentCalls,
+    guests: s.guests.length,
+    nodes,
+    qemu,
+    lxc: s.guests.length - qemu,
+    qemuAgentCalls,
     expectedRequests: 4 + 2 * nodes + s.guests.length + 2 * qemuAgentCalls,
   };
 }
@@ -113,7 +117,12 @@ export function withBackups(s: PveScenario): PveScenario {
     const { node, type, vmid } = g.resource as { node: string; type: string; vmid: number };
     const ext = type === 'qemu' ? 'vma.zst' : 'tar.zst';
     (storageContent[`${node}/local`] ??= []).push({
-      volid: `local:backup/vzdump-${type}-${vmid}-2025_01_01-02_00_00.${ext}`, content: 'backup', format: ext, vmid, ctime, size: 1_073_741_824,
+      volid: `local:backup/vzdump-${type}-${vmid}-2025_01_01-02_00_00.${ext}`,
+      content: 'backup',
+      format: ext,
+      vmid,
+      ctime,
+      size: 1_073_741_824,
     });
   }
   return {

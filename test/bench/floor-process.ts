@@ -64,7 +64,7 @@ main().then(
     process.disconnect?.();
   },
   (err: unknown) => {
-    process.send?.({ type: 'error', message: err instanceof Error ? err.stack ?? err.message : String(err) } satisfies FloorProcessMessage);
+    process.send?.({ type: 'error', message: err instanceof Error ? (err.stack ?? err.message) : String(err) } satisfies FloorProcessMessage);
     process.exitCode = 1;
     process.disconnect?.();
   },

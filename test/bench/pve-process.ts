@@ -30,7 +30,7 @@ function holder(): (arrived: number, ms: number) => Promise<void> {
   const heap: Array<{ deadline: number; resolve: () => void }> = [];
   const push = (e: { deadline: number; resolve: () => void }): void => {
     heap.push(e);
-    for (let i = heap.length - 1; i > 0;) {
+    for (let i = heap.length - 1; i > 0; ) {
       const up = (i - 1) >> 1;
       if ((heap[up] as typeof e).deadline <= e.deadline) break;
       heap[i] = heap[up] as typeof e;
@@ -42,7 +42,7 @@ function holder(): (arrived: number, ms: number) => Promise<void> {
     const last = heap.pop();
     if (!last || heap.length === 0) return;
     heap[0] = last;
-    for (let i = 0; ;) {
+    for (let i = 0; ; ) {
       const l = 2 * i + 1;
       const r = l + 1;
       let m = i;
@@ -77,10 +77,11 @@ function holder(): (arrived: number, ms: number) => Promise<void> {
     armedFor = next.deadline;
     timer = setTimeout(tick, Math.max(0, next.deadline - lead - performance.now()));
   };
-  return (arrived, ms) => new Promise<void>((resolve) => {
-    push({ deadline: arrived + ms, resolve });
-    arm();
-  });
+  return (arrived, ms) =>
+    new Promise<void>((resolve) => {
+      push({ deadline: arrived + ms, resolve });
+      arm();
+    });
 }
 
 async function main(): Promise<void> {
@@ -126,7 +127,15 @@ async function main(): Promise<void> {
     if (m.type === 'count') {
       const cpu = process.cpuUsage(cpuFrom);
       cpuFrom = process.cpuUsage();
-      send({ type: 'count', counts: { ...counts, fakeCpuMs: (cpu.user + cpu.system) / 1000, heldMs: counts.total ? counts.heldMs / counts.total : 0, queuedMs: counts.total ? counts.queuedMs / counts.total : 0 } });
+      send({
+        type: 'count',
+        counts: {
+          ...counts,
+          fakeCpuMs: (cpu.user + cpu.system) / 1000,
+          heldMs: counts.total ? counts.heldMs / counts.total : 0,
+          queuedMs: counts.total ? counts.queuedMs / counts.total : 0,
+        },
+      });
       counts = emptyCounts();
       paths = [];
       records = [];

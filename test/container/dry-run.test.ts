@@ -28,14 +28,33 @@ describe('once --dry-run in the container', () => {
     writeFileSync(join(etc, 'policies', 'boot.yaml'), 'name: boot\ncollector: pve\nconfig: { BOOTSTRAP: true }\n');
     chmodSync(etc, 0o755);
     const r = await exec('docker', [
-      'run', '--rm', '--network', 'host', '--read-only',
-      '-v', `${etc}:/etc/diode-agent:ro`,
-      '--tmpfs', '/var/lib/diode-agent:rw,size=16m,uid=1000,gid=1000',
-      '-e', 'DIODE_CLIENT_ID=id', '-e', 'DIODE_CLIENT_SECRET=never-sent',
-      IMAGE, 'once', '--dry-run', '--quiet',
-    ]).then((x) => ({ code: 0, ...x }), (e: { code: number; stdout: string; stderr: string }) => e);
+      'run',
+      '--rm',
+      '--network',
+      'host',
+      '--read-only',
+      '-v',
+      `${etc}:/etc/diode-agent:ro`,
+      '--tmpfs',
+      '/var/lib/diode-agent:rw,size=16m,uid=1000,gid=1000',
+      '-e',
+      'DIODE_CLIENT_ID=id',
+      '-e',
+      'DIODE_CLIENT_SECRET=never-sent',
+      IMAGE,
+      'once',
+      '--dry-run',
+      '--quiet',
+    ]).then(
+      (x) => ({ code: 0, ...x }),
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    );
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
-    const lines = r.stdout.replace(/ in \d+\.\d\ds,/, ' in T,').replace(/\(\d+ bytes\)/, '(B bytes)').replace(/boot_\d{19}\.json/g, 'boot_NS.json').split('\n');
+    const lines = r.stdout
+      .replace(/ in \d+\.\d\ds,/, ' in T,')
+      .replace(/\(\d+ bytes\)/, '(B bytes)')
+      .replace(/boot_\d{19}\.json/g, 'boot_NS.json')
+      .split('\n');
     // Two files: one request per delivery phase (the tags, then custom fields and cluster type).
     expect(lines).toEqual([
       'boot (pve): success in T, 0 API requests, 0 warnings',

@@ -28,7 +28,6 @@ class HardenedContainer extends GenericContainer {
   }
 }
 
-
 let ingester: FakeDiodeIngester;
 let pve: FakeServer;
 
@@ -71,13 +70,17 @@ ${pveLabConfigYaml(pve.port, '        ')}
 `;
 }
 
-
 async function referenceEntities(): Promise<unknown[]> {
   const dir = mkdtempSync(join(tmpdir(), 'agent-ref-'));
   const out = join(dir, 'dry-run');
   mkdirSync(join(dir, 'policies'));
-  writeFileSync(join(dir, 'agent.yaml'), goodConfig().replace(/diode:\n(  .*\n)+?policies:/, `diode:\n  dry_run: true\n  dry_run_output_dir: ${out}\npolicies:`).replace('dir: ./policies', `dir: ${join(dir, 'policies')}`)
-    .replace('name: container-test', `name: container-test\n  state_dir: ${join(dir, 'state')}\n  status: { enabled: false }`));
+  writeFileSync(
+    join(dir, 'agent.yaml'),
+    goodConfig()
+      .replace(/diode:\n(  .*\n)+?policies:/, `diode:\n  dry_run: true\n  dry_run_output_dir: ${out}\npolicies:`)
+      .replace('dir: ./policies', `dir: ${join(dir, 'policies')}`)
+      .replace('name: container-test', `name: container-test\n  state_dir: ${join(dir, 'state')}\n  status: { enabled: false }`),
+  );
   await exec(process.execPath, [join(root, 'bin/diode-agent.js'), 'once', '-c', join(dir, 'agent.yaml')], { env: { ...process.env, PVE_TOKEN: TOKEN.secret } });
   return entitiesOf(listDryRunFiles(out).map(readDryRunFile));
 }
@@ -144,12 +147,25 @@ describe('container image', () => {
     await exec('docker', ['rm', '-f', container.getId()]);
   });
 
-  it('has diode-agent on PATH, running the agent with the entrypoint\'s heap flags', async () => {
+  it("has diode-agent on PATH, running the agent with the entrypoint's heap flags", async () => {
     // As an operator would use it: `kubectl exec … -- diode-agent validate`, read-only root.
-    const help = await exec('docker', ['run', '--rm', '--network', 'host', '--read-only', '--entrypoint', 'sh', IMAGE, '-c', 'command -v diode-agent && diode-agent --help']);
+    const help = await exec('docker', [
+      'run',
+      '--rm',
+      '--network',
+      'host',
+      '--read-only',
+      '--entrypoint',
+      'sh',
+      IMAGE,
+      '-c',
+      'command -v diode-agent && diode-agent --help',
+    ]);
     const [path, ...usage] = help.stdout.split('\n');
     expect(path).toBe('/usr/local/bin/diode-agent');
-    expect(usage.join('\n')).toMatch(/^diode-agent \d+\.\d+\.\d+: Proxmox discovery for NetBox through Diode\n\nUsage: diode-agent COMMAND \[OPTIONS\]\n\n {2}run {7}/);
+    expect(usage.join('\n')).toMatch(
+      /^diode-agent \d+\.\d+\.\d+: Proxmox discovery for NetBox through Diode\n\nUsage: diode-agent COMMAND \[OPTIONS\]\n\n {2}run {7}/,
+    );
     const version = await exec('docker', ['run', '--rm', '--network', 'host', '--read-only', '--entrypoint', 'diode-agent', IMAGE, 'version']);
     expect(version.stdout.trim()).toMatch(/\d+\.\d+\.\d+/);
     const wrapper = await exec('docker', ['run', '--rm', '--network', 'host', '--entrypoint', 'cat', IMAGE, '/usr/local/bin/diode-agent']);
@@ -157,8 +173,17 @@ describe('container image', () => {
   });
 
   it('leaves out what Node 24 never loads: tsx and esbuild', async () => {
-    const { stdout } = await exec('docker', ['run', '--rm', '--network', 'host', '--entrypoint', 'sh', IMAGE, '-c',
-      'node --version; ls /app/node_modules /app/node_modules/.bin; find / -xdev \\( -name tsx -o -name "esbuild*" -o -name "@esbuild" \\) -print 2>/dev/null; node -e "console.log(process.features.typescript)"; node -p "Object.keys(require(\'/app/package.json\').dependencies).join(\',\')"']);
+    const { stdout } = await exec('docker', [
+      'run',
+      '--rm',
+      '--network',
+      'host',
+      '--entrypoint',
+      'sh',
+      IMAGE,
+      '-c',
+      'node --version; ls /app/node_modules /app/node_modules/.bin; find / -xdev \\( -name tsx -o -name "esbuild*" -o -name "@esbuild" \\) -print 2>/dev/null; node -e "console.log(process.features.typescript)"; node -p "Object.keys(require(\'/app/package.json\').dependencies).join(\',\')"',
+    ]);
     const lines = stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^v24\./);
     // bin/diode-agent.js loads tsx only where Node cannot strip types; Node 24 can.
@@ -171,7 +196,27 @@ describe('container image', () => {
   it('holds no test code: no *.test.ts file and no test/ folder under /app', async () => {
     // .dockerignore leaves them out of the build context and the Dockerfile deletes any that
     // would still come with agent/ or mappers/; `find` prints what is left, nothing.
-    const { stdout } = await exec('docker', ['run', '--rm', '--network', 'host', '--entrypoint', 'find', IMAGE, '/app', '-not', '-path', '/app/node_modules/*', '(', '-name', '*.test.ts', '-o', '-path', '/app/test', ')', '-print']);
+    const { stdout } = await exec('docker', [
+      'run',
+      '--rm',
+      '--network',
+      'host',
+      '--entrypoint',
+      'find',
+      IMAGE,
+      '/app',
+      '-not',
+      '-path',
+      '/app/node_modules/*',
+      '(',
+      '-name',
+      '*.test.ts',
+      '-o',
+      '-path',
+      '/app/test',
+      ')',
+      '-print',
+    ]);
     expect(stdout).toBe('');
   });
 

@@ -27,7 +27,9 @@ function table(rows: string[][]): string {
 export function formatDemo(results: readonly RunResult[], dryRunDir: string, files: number): string {
   const out: string[] = ['', 'proxmox-diode-agent demo lab: every policy ran once in dry run', ''];
   for (const r of results) {
-    out.push(`■ ${r.policy} (collector ${r.collector}): ${r.status}, ${(r.durationMs / 1000).toFixed(2)} s, ${r.apiRequests} API requests, ${r.warnings.length} warnings`);
+    out.push(
+      `■ ${r.policy} (collector ${r.collector}): ${r.status}, ${(r.durationMs / 1000).toFixed(2)} s, ${r.apiRequests} API requests, ${r.warnings.length} warnings`,
+    );
     const rows = [['  kind', 'entities'], ...Object.entries(r.collected).map(([k, n]) => [`  ${k}`, String(n)])];
     out.push(table(rows));
     for (const w of r.warnings) out.push(`  ! ${w.subject}: ${w.message}`);
@@ -75,11 +77,18 @@ export async function runDemo(opts: { write?: (s: string) => void; quiet?: boole
   const lab = await startLab(dir);
   const dryRunDir = join(dir, 'dry-run');
   const configFile = join(dir, 'agent.yaml');
-  writeFileSync(configFile, JSON.stringify({
-    agent: { name: 'proxmox-discovery-demo', state_dir: join(dir, 'state'), status: { enabled: false } },
-    diode: { dry_run: true, dry_run_output_dir: dryRunDir },
-    policies: lab.policies,
-  }, null, 2));
+  writeFileSync(
+    configFile,
+    JSON.stringify(
+      {
+        agent: { name: 'proxmox-discovery-demo', state_dir: join(dir, 'state'), status: { enabled: false } },
+        diode: { dry_run: true, dry_run_output_dir: dryRunDir },
+        policies: lab.policies,
+      },
+      null,
+      2,
+    ),
+  );
   const env = { ...process.env, ...lab.env } as NodeJS.ProcessEnv;
   const log = opts.quiet ? pino({ level: 'silent' }) : createLogger({ level: 'error', destination: pino.destination(2) });
   const agent = new Agent(loadAgentConfig(configFile, env), COLLECTORS, log, { env });

@@ -154,7 +154,11 @@ export function cephDashboardHandler(scenario: CephDashboardScenario) {
       issued += 1;
       const token = `eyJhbGciOiJIUzI1NiJ9.${Buffer.from(JSON.stringify({ username: creds.username, jti: issued })).toString('base64url')}.fake-signature-${issued}`;
       tokens.set(token, 0);
-      return { status: 201, headers, body: { token, username: creds.username, permissions: {}, pwdExpirationDate: null, sso: false, pwdUpdateRequired: false } };
+      return {
+        status: 201,
+        headers,
+        body: { token, username: creds.username, permissions: {}, pwdExpirationDate: null, sso: false, pwdUpdateRequired: false },
+      };
     }
     const auth = /^Bearer (.+)$/.exec(String(req.headers.authorization ?? ''))?.[1];
     const uses = auth === undefined ? undefined : tokens.get(auth);
@@ -295,23 +299,51 @@ export function makeCephSpec(opts: {
 }
 
 const ipOf = (spec: CephSpec, node: string) => spec.nodes.find((n) => n.name === node)?.ip ?? '10.10.10.250';
-const monAddrvec = (ip: string) => ({ addrvec: [{ type: 'v2', addr: `${ip}:3300`, nonce: 0 }, { type: 'v1', addr: `${ip}:6789`, nonce: 0 }] });
+const monAddrvec = (ip: string) => ({
+  addrvec: [
+    { type: 'v2', addr: `${ip}:3300`, nonce: 0 },
+    { type: 'v1', addr: `${ip}:6789`, nonce: 0 },
+  ],
+});
 const inQuorum = (spec: CephSpec) => spec.mons.filter((m) => !(spec.monsDown ?? []).includes(m));
 
 /** The PVE side of a spec: every route the ceph collector reads, answered for every node. */
 export function pveScenarioFromSpec(spec: CephSpec, extra: Partial<CephPveScenario> = {}): CephPveScenario {
   const osdLeaf = (o: CephSpecOsd) => ({
-    id: o.id, name: `osd.${o.id}`, type: 'osd', leaf: 1, host: o.host, status: o.up ? 'up' : 'down', in: o.in ? 1 : 0,
-    crush_weight: o.crushWeight, reweight: o.reweight, device_class: o.deviceClass, osdtype: 'bluestore',
-    total_space: o.up ? o.sizeBytes : 0, bytes_used: o.up ? Math.round(o.sizeBytes * 0.41) : 0, percent_used: o.up ? 41.02 : 0,
-    pgs: o.up ? 97 : 0, commit_latency_ms: 1, apply_latency_ms: 1, blfsdev: '/dev/nvme0n1', ceph_version: `ceph version ${spec.version} (e7ad5345525c7aa95470c26863873b581076945d) ${spec.release} (stable)`, ceph_version_short: spec.version,
+    id: o.id,
+    name: `osd.${o.id}`,
+    type: 'osd',
+    leaf: 1,
+    host: o.host,
+    status: o.up ? 'up' : 'down',
+    in: o.in ? 1 : 0,
+    crush_weight: o.crushWeight,
+    reweight: o.reweight,
+    device_class: o.deviceClass,
+    osdtype: 'bluestore',
+    total_space: o.up ? o.sizeBytes : 0,
+    bytes_used: o.up ? Math.round(o.sizeBytes * 0.41) : 0,
+    percent_used: o.up ? 41.02 : 0,
+    pgs: o.up ? 97 : 0,
+    commit_latency_ms: 1,
+    apply_latency_ms: 1,
+    blfsdev: '/dev/nvme0n1',
+    ceph_version: `ceph version ${spec.version} (e7ad5345525c7aa95470c26863873b581076945d) ${spec.release} (stable)`,
+    ceph_version_short: spec.version,
   });
   const tree = {
     flags: [...PERMANENT_FLAGS, ...spec.flags.filter((f) => f !== 'pause')].join(','),
     root: {
-      id: -1, name: 'default', type: 'root', leaf: 0,
+      id: -1,
+      name: 'default',
+      type: 'root',
+      leaf: 0,
       children: spec.nodes.map((n, i) => ({
-        id: -3 - i, name: n.name, type: 'host', leaf: 0, version: spec.version,
+        id: -3 - i,
+        name: n.name,
+        type: 'host',
+        leaf: 0,
+        version: spec.version,
         children: spec.osds.filter((o) => o.host === n.name).map(osdLeaf),
       })),
     },
@@ -322,19 +354,42 @@ export function pveScenarioFromSpec(spec: CephSpec, extra: Partial<CephPveScenar
     const base = `/nodes/${n.name}/ceph`;
     perNode[`${base}/osd`] = tree;
     perNode[`${base}/pool`] = spec.pools.map((p) => ({
-      pool: p.id, pool_name: p.name, type: p.type, size: p.size, min_size: p.minSize, pg_num: p.pgNum, pg_num_final: p.pgNum,
-      pg_autoscale_mode: 'on', crush_rule: ruleId.get(p.rule) ?? 0, crush_rule_name: p.rule, percent_used: 0.0873, bytes_used: 2_347_113_984 * p.id,
-      application_metadata: Object.fromEntries(p.apps.map((a) => [a, {}])), autoscale_status: { would_adjust: false },
+      pool: p.id,
+      pool_name: p.name,
+      type: p.type,
+      size: p.size,
+      min_size: p.minSize,
+      pg_num: p.pgNum,
+      pg_num_final: p.pgNum,
+      pg_autoscale_mode: 'on',
+      crush_rule: ruleId.get(p.rule) ?? 0,
+      crush_rule_name: p.rule,
+      percent_used: 0.0873,
+      bytes_used: 2_347_113_984 * p.id,
+      application_metadata: Object.fromEntries(p.apps.map((a) => [a, {}])),
+      autoscale_status: { would_adjust: false },
     }));
     perNode[`${base}/fs`] = spec.filesystems.map((f) => ({ name: f.name, metadata_pool: f.metadataPool, data_pool: f.dataPools[0] }));
     perNode[`${base}/rules`] = spec.rules.map((r) => ({ name: r.name }));
     perNode[`${base}/mon`] = spec.mons.map((m, rank) => ({
-      name: m, addr: `${ipOf(spec, m)}:6789/0`, host: m, rank, quorum: inQuorum(spec).includes(m) ? 1 : 0,
-      state: (spec.monsDown ?? []).includes(m) ? 'stopped' : 'running', ceph_version_short: spec.version, direxists: 1, service: 1,
+      name: m,
+      addr: `${ipOf(spec, m)}:6789/0`,
+      host: m,
+      rank,
+      quorum: inQuorum(spec).includes(m) ? 1 : 0,
+      state: (spec.monsDown ?? []).includes(m) ? 'stopped' : 'running',
+      ceph_version_short: spec.version,
+      direxists: 1,
+      service: 1,
     }));
     perNode[`${base}/mgr`] = [spec.mgrActive, ...spec.mgrStandbys].map((m) => ({
-      name: m, addr: `${ipOf(spec, m)}:6801/3242`, host: m, state: m === spec.mgrActive ? 'active' : 'standby',
-      ceph_version_short: spec.version, direxists: 1, service: 1,
+      name: m,
+      addr: `${ipOf(spec, m)}:6801/3242`,
+      host: m,
+      state: m === spec.mgrActive ? 'active' : 'standby',
+      ceph_version_short: spec.version,
+      direxists: 1,
+      service: 1,
     }));
   }
   const up = spec.osds.filter((o) => o.up).length;
@@ -345,9 +400,12 @@ export function pveScenarioFromSpec(spec: CephSpec, extra: Partial<CephPveScenar
         fsid: spec.fsid,
         health: {
           status: spec.health.status,
-          checks: Object.fromEntries(Object.entries(spec.health.checks).map(([k, v]) => [k, {
-            severity: v.severity, summary: { message: v.message, count: v.count }, detail: (v.detail ?? []).map((message) => ({ message })), muted: false,
-          }])),
+          checks: Object.fromEntries(
+            Object.entries(spec.health.checks).map(([k, v]) => [
+              k,
+              { severity: v.severity, summary: { message: v.message, count: v.count }, detail: (v.detail ?? []).map((message) => ({ message })), muted: false },
+            ]),
+          ),
           mutes: [],
         },
         election_epoch: 42,
@@ -355,13 +413,55 @@ export function pveScenarioFromSpec(spec: CephSpec, extra: Partial<CephPveScenar
         quorum_names: inQuorum(spec),
         quorum_age: 1_234_567,
         monmap: {
-          epoch: 3, fsid: spec.fsid, min_mon_release: 18, min_mon_release_name: spec.release,
-          mons: spec.mons.map((m, rank) => ({ rank, name: m, public_addrs: monAddrvec(ipOf(spec, m)), addr: `${ipOf(spec, m)}:6789/0`, public_addr: `${ipOf(spec, m)}:6789/0`, priority: 0, weight: 0 })),
+          epoch: 3,
+          fsid: spec.fsid,
+          min_mon_release: 18,
+          min_mon_release_name: spec.release,
+          mons: spec.mons.map((m, rank) => ({
+            rank,
+            name: m,
+            public_addrs: monAddrvec(ipOf(spec, m)),
+            addr: `${ipOf(spec, m)}:6789/0`,
+            public_addr: `${ipOf(spec, m)}:6789/0`,
+            priority: 0,
+            weight: 0,
+          })),
         },
-        osdmap: { epoch: 812, num_osds: spec.osds.length, num_up_osds: up, osd_up_since: 1_733_000_000, num_in_osds: inn, osd_in_since: 1_733_000_000, num_remapped_pgs: 0 },
-        pgmap: { pgs_by_state: [{ state_name: 'active+clean', count: 209 }], num_pgs: 209, num_pools: spec.pools.length, num_objects: 812_331, data_bytes: 3_101_155_553_280, bytes_used: 9_377_431_060_480, bytes_avail: 18_000_000_000_000, bytes_total: 27_377_431_060_480 },
-        fsmap: { epoch: 12, id: 1, up: 1, in: 1, max: 1, by_rank: [{ filesystem_id: 1, rank: 0, name: spec.mons[0], status: 'up:active', gid: 24107 }], 'up:standby': 1 },
-        mgrmap: { available: true, num_standbys: spec.mgrStandbys.length, active_name: spec.mgrActive, standbys: spec.mgrStandbys.map((name) => ({ name, gid: 4100 })), modules: ['iostat', 'restful'] },
+        osdmap: {
+          epoch: 812,
+          num_osds: spec.osds.length,
+          num_up_osds: up,
+          osd_up_since: 1_733_000_000,
+          num_in_osds: inn,
+          osd_in_since: 1_733_000_000,
+          num_remapped_pgs: 0,
+        },
+        pgmap: {
+          pgs_by_state: [{ state_name: 'active+clean', count: 209 }],
+          num_pgs: 209,
+          num_pools: spec.pools.length,
+          num_objects: 812_331,
+          data_bytes: 3_101_155_553_280,
+          bytes_used: 9_377_431_060_480,
+          bytes_avail: 18_000_000_000_000,
+          bytes_total: 27_377_431_060_480,
+        },
+        fsmap: {
+          epoch: 12,
+          id: 1,
+          up: 1,
+          in: 1,
+          max: 1,
+          by_rank: [{ filesystem_id: 1, rank: 0, name: spec.mons[0], status: 'up:active', gid: 24107 }],
+          'up:standby': 1,
+        },
+        mgrmap: {
+          available: true,
+          num_standbys: spec.mgrStandbys.length,
+          active_name: spec.mgrActive,
+          standbys: spec.mgrStandbys.map((name) => ({ name, gid: 4100 })),
+          modules: ['iostat', 'restful'],
+        },
         servicemap: { epoch: 1, modified: '2025-01-01T00:00:00.000000+0000', services: {} },
         progress_events: {},
       },
@@ -381,7 +481,13 @@ export function dashboardScenarioFromSpec(spec: CephSpec, extra: Partial<CephDas
   const versionString = `ceph version ${spec.version} (e7ad5345525c7aa95470c26863873b581076945d) ${spec.release} (stable)`;
   const poolId = new Map(spec.pools.map((p) => [p.name, p.id]));
   const mon = (m: string, rank: number) => ({
-    rank, name: m, public_addrs: monAddrvec(ipOf(spec, m)), addr: `${ipOf(spec, m)}:6789/0`, public_addr: `${ipOf(spec, m)}:6789/0`, priority: 0, weight: 0,
+    rank,
+    name: m,
+    public_addrs: monAddrvec(ipOf(spec, m)),
+    addr: `${ipOf(spec, m)}:6789/0`,
+    public_addr: `${ipOf(spec, m)}:6789/0`,
+    priority: 0,
+    weight: 0,
     stats: { num_sessions: [[1_733_000_000, 12]] },
   });
   return {
@@ -392,7 +498,12 @@ export function dashboardScenarioFromSpec(spec: CephSpec, extra: Partial<CephDas
         fs_map: { filesystems: [], standbys: [] },
         health: {
           status: spec.health.status,
-          checks: Object.entries(spec.health.checks).map(([type, v]) => ({ type, severity: v.severity, summary: { message: v.message, count: v.count }, muted: false })),
+          checks: Object.entries(spec.health.checks).map(([type, v]) => ({
+            type,
+            severity: v.severity,
+            summary: { message: v.message, count: v.count },
+            muted: false,
+          })),
           mutes: [],
         },
         hosts: spec.nodes.length,
@@ -400,34 +511,88 @@ export function dashboardScenarioFromSpec(spec: CephSpec, extra: Partial<CephDas
         mgr_map: { active_name: spec.mgrActive, standbys: spec.mgrStandbys.map((name) => ({ gid: 4100, name, available: true })) },
         mon_status: { monmap: { mons: spec.mons.map(() => ({})) }, quorum: inQuorum(spec).map((m) => spec.mons.indexOf(m)) },
         osd_map: { osds: spec.osds.map((o) => ({ in: o.in ? 1 : 0, up: o.up ? 1 : 0, state: o.up ? ['exists', 'up'] : ['exists'] })) },
-        pg_info: { object_stats: { num_objects: 812_331, num_object_copies: 2_436_993, num_objects_degraded: 0, num_objects_misplaced: 0, num_objects_unfound: 0 }, pgs_per_osd: 97, statuses: { 'active+clean': 209 } },
+        pg_info: {
+          object_stats: { num_objects: 812_331, num_object_copies: 2_436_993, num_objects_degraded: 0, num_objects_misplaced: 0, num_objects_unfound: 0 },
+          pgs_per_osd: 97,
+          statuses: { 'active+clean': 209 },
+        },
         pools: spec.pools.map(() => ({})),
         rgw: 0,
         scrub_status: 'Inactive',
       },
       '/api/health/get_cluster_fsid': spec.fsid,
       '/api/summary': {
-        health_status: spec.health.status, mgr_id: spec.mgrActive, mgr_host: `https://${spec.mgrActive}:8443/`,
-        have_mon_connection: true, executing_tasks: [], finished_tasks: [], version: versionString,
+        health_status: spec.health.status,
+        mgr_id: spec.mgrActive,
+        mgr_host: `https://${spec.mgrActive}:8443/`,
+        have_mon_connection: true,
+        executing_tasks: [],
+        finished_tasks: [],
+        version: versionString,
       },
       '/api/osd': spec.osds.map((o) => ({
-        osd: o.id, id: o.id, up: o.up ? 1 : 0, in: o.in ? 1 : 0, weight: o.in ? 1 : 0, primary_affinity: 1,
-        uuid: `0b3a${String(o.id).padStart(4, '0')}-5a1e-4c7d-9f20-6c1d2e3f4a5b`, state: o.up ? ['exists', 'up'] : ['exists'],
-        public_addr: `${ipOf(spec, o.host)}:6802/1000`, cluster_addr: `${ipOf(spec, o.host)}:6803/1000`,
-        tree: { id: o.id, name: `osd.${o.id}`, type: 'osd', type_id: 0, device_class: o.deviceClass, crush_weight: o.crushWeight, depth: 2, pool_weights: {}, exists: 1, status: o.up ? 'up' : 'down', reweight: o.reweight, primary_affinity: 1 },
+        osd: o.id,
+        id: o.id,
+        up: o.up ? 1 : 0,
+        in: o.in ? 1 : 0,
+        weight: o.in ? 1 : 0,
+        primary_affinity: 1,
+        uuid: `0b3a${String(o.id).padStart(4, '0')}-5a1e-4c7d-9f20-6c1d2e3f4a5b`,
+        state: o.up ? ['exists', 'up'] : ['exists'],
+        public_addr: `${ipOf(spec, o.host)}:6802/1000`,
+        cluster_addr: `${ipOf(spec, o.host)}:6803/1000`,
+        tree: {
+          id: o.id,
+          name: `osd.${o.id}`,
+          type: 'osd',
+          type_id: 0,
+          device_class: o.deviceClass,
+          crush_weight: o.crushWeight,
+          depth: 2,
+          pool_weights: {},
+          exists: 1,
+          status: o.up ? 'up' : 'down',
+          reweight: o.reweight,
+          primary_affinity: 1,
+        },
         host: { id: -3 - spec.nodes.findIndex((n) => n.name === o.host), name: o.host, type: 'host', type_id: 1 },
-        stats: { op_w: 12.5, op_in_bytes: 51_200, op_r: 3.1, op_out_bytes: 12_288, numpg: o.up ? 97 : 0, stat_bytes: o.up ? o.sizeBytes : 0, stat_bytes_used: o.up ? Math.round(o.sizeBytes * 0.41) : 0 },
+        stats: {
+          op_w: 12.5,
+          op_in_bytes: 51_200,
+          op_r: 3.1,
+          op_out_bytes: 12_288,
+          numpg: o.up ? 97 : 0,
+          stat_bytes: o.up ? o.sizeBytes : 0,
+          stat_bytes_used: o.up ? Math.round(o.sizeBytes * 0.41) : 0,
+        },
         stats_history: { op_w: [], op_out_bytes: [], op_in_bytes: [], op_r: [] },
         operational_status: 'working',
       })),
       '/api/osd/flags': [...PERMANENT_FLAGS, ...spec.flags].sort(),
       '/api/pool': spec.pools.map((p) => ({
-        pool: p.id, pool_name: p.name, type: p.type, size: p.size, min_size: p.minSize, pg_num: p.pgNum, pg_placement_num: p.pgNum,
-        pg_autoscale_mode: 'on', crush_rule: p.rule, application_metadata: p.apps, erasure_code_profile: '', flags_names: 'hashpspool',
-        quota_max_bytes: 0, quota_max_objects: 0, options: {}, create_time: '2024-10-11T11:47:35.121704+0000',
+        pool: p.id,
+        pool_name: p.name,
+        type: p.type,
+        size: p.size,
+        min_size: p.minSize,
+        pg_num: p.pgNum,
+        pg_placement_num: p.pgNum,
+        pg_autoscale_mode: 'on',
+        crush_rule: p.rule,
+        application_metadata: p.apps,
+        erasure_code_profile: '',
+        flags_names: 'hashpspool',
+        quota_max_bytes: 0,
+        quota_max_objects: 0,
+        options: {},
+        create_time: '2024-10-11T11:47:35.121704+0000',
       })),
       '/api/host': spec.nodes.map((n) => ({
-        hostname: n.name, addr: n.ip, ceph_version: versionString, labels: [], status: '',
+        hostname: n.name,
+        addr: n.ip,
+        ceph_version: versionString,
+        labels: [],
+        status: '',
         sources: { ceph: true, orchestrator: false },
         services: [
           ...(spec.mons.includes(n.name) ? [{ type: 'mon', id: n.name }] : []),
@@ -437,7 +602,12 @@ export function dashboardScenarioFromSpec(spec: CephSpec, extra: Partial<CephDas
         service_instances: [{ type: 'osd', count: spec.osds.filter((o) => o.host === n.name).length }],
       })),
       '/api/crush_rule': spec.rules.map((r) => ({
-        rule_id: r.id, rule_name: r.name, ruleset: r.id, type: 1, min_size: 1, max_size: 10,
+        rule_id: r.id,
+        rule_name: r.name,
+        ruleset: r.id,
+        type: 1,
+        min_size: 1,
+        max_size: 10,
         steps: [
           { op: 'take', item: -1, item_name: r.deviceClass ? `${r.root}~${r.deviceClass}` : r.root },
           { op: 'chooseleaf_firstn', num: 0, type: r.failureDomain },
@@ -446,10 +616,22 @@ export function dashboardScenarioFromSpec(spec: CephSpec, extra: Partial<CephDas
       })),
       '/api/cephfs': spec.filesystems.map((f) => ({
         id: f.id,
-        mdsmap: { fs_name: f.name, metadata_pool: poolId.get(f.metadataPool) ?? -1, data_pools: f.dataPools.map((d) => poolId.get(d) ?? -1), max_mds: 1, enabled: true },
+        mdsmap: {
+          fs_name: f.name,
+          metadata_pool: poolId.get(f.metadataPool) ?? -1,
+          data_pools: f.dataPools.map((d) => poolId.get(d) ?? -1),
+          max_mds: 1,
+          enabled: true,
+        },
       })),
       '/api/monitor': {
-        mon_status: { name: spec.mons[0], rank: 0, state: 'leader', quorum: inQuorum(spec).map((m) => spec.mons.indexOf(m)), monmap: { epoch: 3, fsid: spec.fsid, mons: spec.mons.map(mon) } },
+        mon_status: {
+          name: spec.mons[0],
+          rank: 0,
+          state: 'leader',
+          quorum: inQuorum(spec).map((m) => spec.mons.indexOf(m)),
+          monmap: { epoch: 3, fsid: spec.fsid, mons: spec.mons.map(mon) },
+        },
         in_quorum: inQuorum(spec).map((m) => mon(m, spec.mons.indexOf(m))),
         out_quorum: (spec.monsDown ?? []).map((m) => mon(m, spec.mons.indexOf(m))),
       },

@@ -9,8 +9,17 @@ import { TEST_CERT, TEST_KEY } from './https-server.ts';
 
 /** gRPC status codes used by the fake (google.rpc.Code). */
 export const GrpcCode = {
-  OK: 0, UNKNOWN: 2, INVALID_ARGUMENT: 3, DEADLINE_EXCEEDED: 4, PERMISSION_DENIED: 7, RESOURCE_EXHAUSTED: 8, ABORTED: 10,
-  UNIMPLEMENTED: 12, INTERNAL: 13, UNAVAILABLE: 14, UNAUTHENTICATED: 16,
+  OK: 0,
+  UNKNOWN: 2,
+  INVALID_ARGUMENT: 3,
+  DEADLINE_EXCEEDED: 4,
+  PERMISSION_DENIED: 7,
+  RESOURCE_EXHAUSTED: 8,
+  ABORTED: 10,
+  UNIMPLEMENTED: 12,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+  UNAUTHENTICATED: 16,
 } as const;
 
 /**
@@ -123,7 +132,8 @@ export class FakeDiodeIngester {
    */
   onAccepted?: (request: RecordedIngest['request']) => void;
   /** Where RetrieveIngestionLogs gets its logs; default: every entity applied at once. */
-  reconciler: ReconcilerSource = (requestId) => (this.accepted.get(requestId)?.rec.request.entities ?? []).map((_e, index) => ({ requestId, index, state: 'reconciled' }));
+  reconciler: ReconcilerSource = (requestId) =>
+    (this.accepted.get(requestId)?.rec.request.entities ?? []).map((_e, index) => ({ requestId, index, state: 'reconciled' }));
   /** Ingest and RetrieveIngestionLogs calls in arrival order. */
   readonly events: FakeEvent[] = [];
   readonly retrieveRequests: Array<Record<string, unknown>> = [];
@@ -174,7 +184,13 @@ export class FakeDiodeIngester {
           out.push({ requestId, index, state: 'queued' });
           return;
         }
-        out.push({ requestId, index, state: s.state, ...(s.error !== undefined ? { error: s.error } : {}), ...(s.objectType !== undefined ? { objectType: s.objectType } : {}) });
+        out.push({
+          requestId,
+          index,
+          state: s.state,
+          ...(s.error !== undefined ? { error: s.error } : {}),
+          ...(s.objectType !== undefined ? { objectType: s.objectType } : {}),
+        });
       });
       return out;
     };
@@ -255,7 +271,11 @@ export class FakeDiodeIngester {
       return this.ingest(path, req, body, res as Http2ServerResponse);
     }
     // Routed by path beside the ingester, as Diode's nginx does (diode-server/docker/nginx/nginx.conf).
-    if (this.opts.reconcilerService && path === `${this.opts.pathPrefix}/diode.v1.ReconcilerService/RetrieveIngestionLogs` && String(req.headers['content-type'] ?? '').startsWith('application/grpc')) {
+    if (
+      this.opts.reconcilerService &&
+      path === `${this.opts.pathPrefix}/diode.v1.ReconcilerService/RetrieveIngestionLogs` &&
+      String(req.headers['content-type'] ?? '').startsWith('application/grpc')
+    ) {
       return this.retrieve(req, body, res as Http2ServerResponse);
     }
     (res as ServerResponse).writeHead(404, { 'content-type': 'text/plain' });
@@ -275,7 +295,12 @@ export class FakeDiodeIngester {
     const refused = asked.filter((sc) => !this.opts.allowedScopes.includes(sc));
     if (refused.length && this.opts.unallowedScope === 'reject') {
       (res as ServerResponse).writeHead(400, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: 'invalid_scope', error_description: `The requested scope is invalid, unknown, or malformed. The OAuth 2.0 Client is not allowed to request scope '${refused[0]}'.` }));
+      res.end(
+        JSON.stringify({
+          error: 'invalid_scope',
+          error_description: `The requested scope is invalid, unknown, or malformed. The OAuth 2.0 Client is not allowed to request scope '${refused[0]}'.`,
+        }),
+      );
       return;
     }
     const granted = asked.filter((sc) => this.opts.allowedScopes.includes(sc));
@@ -295,9 +320,10 @@ export class FakeDiodeIngester {
 
   private retrieve(req: IncomingMessage | Http2ServerRequest, body: Buffer, res: Http2ServerResponse): void {
     const len = body.readUInt32BE(1);
-    const q = RetrieveIngestionLogsRequestType.toObject(RetrieveIngestionLogsRequestType.decode(body.subarray(5, 5 + len)), { longs: Number, defaults: true }) as {
-      request_id: string; ingestion_ts_start: number; page_size?: number; page_token: string;
-    };
+    const q = RetrieveIngestionLogsRequestType.toObject(RetrieveIngestionLogsRequestType.decode(body.subarray(5, 5 + len)), {
+      longs: Number,
+      defaults: true,
+    }) as { request_id: string; ingestion_ts_start: number; page_size?: number; page_token: string };
     this.retrieveRequests.push({ ...q });
     const event: FakeEvent = { seq: this.events.length + 1, type: 'retrieve', requestId: q.request_id, code: GrpcCode.OK };
     this.events.push(event);
@@ -323,7 +349,9 @@ export class FakeDiodeIngester {
         .filter((a) => !q.ingestion_ts_start || a.ingestionTs >= q.ingestion_ts_start)
         .sort((a, b) => b.n - a.n);
       for (const a of requests) {
-        const logs = this.reconciler(a.rec.request.id).filter((l) => l.requestId === a.rec.request.id).sort((x, y) => y.index - x.index);
+        const logs = this.reconciler(a.rec.request.id)
+          .filter((l) => l.requestId === a.rec.request.id)
+          .sort((x, y) => y.index - x.index);
         for (const l of logs) wire.push({ model: l, acc: a });
       }
       this.listings.set(listing, wire);
@@ -333,26 +361,28 @@ export class FakeDiodeIngester {
     const size = q.page_size && q.page_size > 0 ? q.page_size : 100;
     const page = all.slice(offset, offset + size);
     const next = offset + size < all.length ? `${listing}:${offset + size}` : '';
-    const payload = RetrieveIngestionLogsResponseType.encode(RetrieveIngestionLogsResponseType.fromObject({
-      logs: page.map(({ model, acc }, i) => {
-        const entity = acc.rec.request.entities[model.index] ?? {};
-        const kind = Object.keys(entity).find((k) => k !== 'timestamp') ?? '';
-        return {
-          id: `log-${listing}-${offset + i}-${model.requestId}-${model.index}`,
-          state: STATE_NAME[model.state],
-          request_id: model.requestId,
-          ingestion_ts: acc.ingestionTs,
-          producer_app_name: acc.rec.request.producer_app_name,
-          producer_app_version: acc.rec.request.producer_app_version,
-          sdk_name: acc.rec.request.sdk_name,
-          sdk_version: acc.rec.request.sdk_version,
-          entity,
-          object_type: model.objectType ?? kind,
-          ...(model.state === 'failed' ? { error: { message: model.error ?? '', code: 'FAILED' } } : {}),
-        };
+    const payload = RetrieveIngestionLogsResponseType.encode(
+      RetrieveIngestionLogsResponseType.fromObject({
+        logs: page.map(({ model, acc }, i) => {
+          const entity = acc.rec.request.entities[model.index] ?? {};
+          const kind = Object.keys(entity).find((k) => k !== 'timestamp') ?? '';
+          return {
+            id: `log-${listing}-${offset + i}-${model.requestId}-${model.index}`,
+            state: STATE_NAME[model.state],
+            request_id: model.requestId,
+            ingestion_ts: acc.ingestionTs,
+            producer_app_name: acc.rec.request.producer_app_name,
+            producer_app_version: acc.rec.request.producer_app_version,
+            sdk_name: acc.rec.request.sdk_name,
+            sdk_version: acc.rec.request.sdk_version,
+            entity,
+            object_type: model.objectType ?? kind,
+            ...(model.state === 'failed' ? { error: { message: model.error ?? '', code: 'FAILED' } } : {}),
+          };
+        }),
+        next_page_token: next,
       }),
-      next_page_token: next,
-    })).finish();
+    ).finish();
     this.reply(res, GrpcCode.OK, '', payload);
   }
 
@@ -404,7 +434,8 @@ export class FakeDiodeIngester {
 
   /** record: 'count': the token is checked, the entities counted from the wire, nothing kept. */
   private count(req: IncomingMessage | Http2ServerRequest, bytes: Buffer, res: Http2ServerResponse): void {
-    if (!this.authorized(req, 'diode:ingest')) return this.answer(res, GrpcCode.UNAUTHENTICATED, { code: GrpcCode.UNAUTHENTICATED, message: 'invalid or expired token' });
+    if (!this.authorized(req, 'diode:ingest'))
+      return this.answer(res, GrpcCode.UNAUTHENTICATED, { code: GrpcCode.UNAUTHENTICATED, message: 'invalid or expired token' });
     this.countAccepted(countEntities(bytes), bytes.length);
     this.answer(res, GrpcCode.OK, undefined);
   }
@@ -454,7 +485,9 @@ function countEntities(b: Buffer): number {
 
 /** grpc-message encoding per the gRPC HTTP/2 spec: only '%' and bytes outside 0x20-0x7E. */
 function percentEncode(msg: string): string {
-  return Array.from(Buffer.from(msg, 'utf8')).map((b) => (b >= 0x20 && b <= 0x7e && b !== 0x25 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
+  return Array.from(Buffer.from(msg, 'utf8'))
+    .map((b) => (b >= 0x20 && b <= 0x7e && b !== 0x25 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`))
+    .join('');
 }
 
 interface ModelLogWire {

@@ -59,7 +59,13 @@ export async function startFakeHttps(handler: FakeHandler, opts: { port?: number
     req.on('end', () => {
       void (async () => {
         const url = new URL(req.url ?? '/', 'https://fake');
-        const fr: FakeRequest = { method: req.method ?? 'GET', path: decodeURIComponent(url.pathname), query: url.searchParams, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+        const fr: FakeRequest = {
+          method: req.method ?? 'GET',
+          path: decodeURIComponent(url.pathname),
+          query: url.searchParams,
+          headers: req.headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+        };
         requests.push(fr);
         let out: FakeResponse;
         try {
@@ -89,10 +95,11 @@ export async function startFakeHttps(handler: FakeHandler, opts: { port?: number
     url: `https://127.0.0.1:${port}`,
     port,
     requests,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 

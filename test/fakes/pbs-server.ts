@@ -168,7 +168,12 @@ function handle(s: PbsScenario, opts: FakePbsOptions, req: FakeRequest): FakeRes
     return ok(rows, { digest: digest(rows) });
   }
   // list_all_gc_jobs skips stores whose status cannot be read (proxmox-backup src/api2/admin/gc.rs).
-  if (path === '/admin/gc') return ok(stores(PBS_CHECKS.gc).filter((d) => d.error === undefined && d.mountStatus !== 'notmounted').map(gcRow));
+  if (path === '/admin/gc')
+    return ok(
+      stores(PBS_CHECKS.gc)
+        .filter((d) => d.error === undefined && d.mountStatus !== 'notmounted')
+        .map(gcRow),
+    );
   if (path === '/admin/verify') return ok((s.jobs?.verify ?? []).filter((j) => holds(PBS_CHECKS.verify(jobPath(j)))));
   if (path === '/admin/prune') return ok((s.jobs?.prune ?? []).filter((j) => holds(PBS_CHECKS.prune(jobPath(j)))));
   if (path === '/admin/sync') {
@@ -243,8 +248,16 @@ function usageRow(d: PbsScenarioDatastore): unknown {
 function gcCounters(d: PbsScenarioDatastore): Record<string, unknown> {
   return {
     ...(d.gc?.upid !== undefined && { upid: d.gc.upid }),
-    'index-file-count': 412, 'index-data-bytes': 2_200_000_000_000, 'disk-bytes': d.used ?? 0, 'disk-chunks': 512_000,
-    'removed-bytes': 1_048_576_000, 'removed-chunks': 250, 'pending-bytes': 0, 'pending-chunks': 0, 'removed-bad': 0, 'still-bad': 0,
+    'index-file-count': 412,
+    'index-data-bytes': 2_200_000_000_000,
+    'disk-bytes': d.used ?? 0,
+    'disk-chunks': 512_000,
+    'removed-bytes': 1_048_576_000,
+    'removed-chunks': 250,
+    'pending-bytes': 0,
+    'pending-chunks': 0,
+    'removed-bad': 0,
+    'still-bad': 0,
   };
 }
 
@@ -262,7 +275,16 @@ function gcRow(d: PbsScenarioDatastore): unknown {
 export function groupSnapshots(
   type: 'vm' | 'ct' | 'host',
   id: string,
-  opts: { count: number; last: number; intervalS?: number; size?: number; owner?: string; verified?: 'ok' | 'failed'; protectedCount?: number; comment?: string },
+  opts: {
+    count: number;
+    last: number;
+    intervalS?: number;
+    size?: number;
+    owner?: string;
+    verified?: 'ok' | 'failed';
+    protectedCount?: number;
+    comment?: string;
+  },
 ): unknown[] {
   const interval = opts.intervalS ?? 86_400;
   const archive = type === 'vm' ? 'drive-scsi0.img.fidx' : type === 'ct' ? 'root.pxar.didx' : 'root.pxar.didx';
@@ -274,7 +296,12 @@ export function groupSnapshots(
       'backup-id': id,
       'backup-time': time,
       ...(isNewest && opts.comment !== undefined && { comment: opts.comment }),
-      ...(opts.verified !== undefined && { verification: { state: isNewest ? opts.verified : 'ok', upid: `UPID:pbs1:00001F2A:0001E240:00000011:${time.toString(16).toUpperCase()}:verificationjob:${id}:root@pam:` } }),
+      ...(opts.verified !== undefined && {
+        verification: {
+          state: isNewest ? opts.verified : 'ok',
+          upid: `UPID:pbs1:00001F2A:0001E240:00000011:${time.toString(16).toUpperCase()}:verificationjob:${id}:root@pam:`,
+        },
+      }),
       files: [
         { filename: 'index.json.blob', size: 501, 'crypt-mode': 'none' },
         { filename: archive, size: opts.size ?? 34_359_738_368, 'crypt-mode': 'none' },
@@ -297,49 +324,167 @@ export const demoPbsScenario: PbsScenario = {
     { name: 'lo', type: 'loopback', method: 'loopback', autostart: true, active: true, method6: 'manual' },
     { name: 'eno1', type: 'eth', method: 'manual', method6: 'manual', autostart: false, active: true },
     { name: 'eno2', type: 'eth', method: 'manual', method6: 'manual', autostart: false, active: true },
-    { name: 'bond0', type: 'bond', method: 'manual', method6: 'manual', slaves: ['eno1', 'eno2'], bond_mode: '802.3ad', bond_xmit_hash_policy: 'layer3+4', autostart: true, active: true },
-    { name: 'vmbr0', type: 'bridge', method: 'static', method6: 'static', cidr: '10.10.0.20/24', gateway: '10.10.0.1', cidr6: 'fd00:10::20/64', bridge_ports: ['bond0'], autostart: true, active: true, mtu: 9000 },
-    { name: 'vmbr0.30', type: 'vlan', method: 'static', method6: 'manual', cidr: '10.30.0.20/24', 'vlan-id': 30, 'vlan-raw-device': 'vmbr0', autostart: true, active: true },
+    {
+      name: 'bond0',
+      type: 'bond',
+      method: 'manual',
+      method6: 'manual',
+      slaves: ['eno1', 'eno2'],
+      bond_mode: '802.3ad',
+      bond_xmit_hash_policy: 'layer3+4',
+      autostart: true,
+      active: true,
+    },
+    {
+      name: 'vmbr0',
+      type: 'bridge',
+      method: 'static',
+      method6: 'static',
+      cidr: '10.10.0.20/24',
+      gateway: '10.10.0.1',
+      cidr6: 'fd00:10::20/64',
+      bridge_ports: ['bond0'],
+      autostart: true,
+      active: true,
+      mtu: 9000,
+    },
+    {
+      name: 'vmbr0.30',
+      type: 'vlan',
+      method: 'static',
+      method6: 'manual',
+      cidr: '10.30.0.20/24',
+      'vlan-id': 30,
+      'vlan-raw-device': 'vmbr0',
+      autostart: true,
+      active: true,
+    },
   ],
   datastores: [
     {
-      name: 'backup-ssd', path: '/mnt/datastore/backup-ssd', comment: 'NVMe store for daily backups',
-      total: 3_840_000_000_000, used: 1_420_000_000_000, avail: 2_420_000_000_000,
-      gc: { schedule: 'daily', upid: `UPID:pbs1:000012AB:00ABCDEF:00000003:${(T0 - 3600).toString(16).toUpperCase()}:garbage_collection:backup-ssd:root@pam:`, 'last-run-state': 'OK', 'last-run-endtime': T0 - 1800, 'next-run': T0 + DAY, duration: 1800 },
+      name: 'backup-ssd',
+      path: '/mnt/datastore/backup-ssd',
+      comment: 'NVMe store for daily backups',
+      total: 3_840_000_000_000,
+      used: 1_420_000_000_000,
+      avail: 2_420_000_000_000,
+      gc: {
+        schedule: 'daily',
+        upid: `UPID:pbs1:000012AB:00ABCDEF:00000003:${(T0 - 3600).toString(16).toUpperCase()}:garbage_collection:backup-ssd:root@pam:`,
+        'last-run-state': 'OK',
+        'last-run-endtime': T0 - 1800,
+        'next-run': T0 + DAY,
+        duration: 1800,
+      },
       namespaces: [
         { ns: '', snapshots: [...groupSnapshots('host', 'pbs1', { count: 3, last: T0 - 7200, size: 2_147_483_648, owner: 'root@pam' })] },
         {
-          ns: 'prod', comment: 'Production cluster', snapshots: [
+          ns: 'prod',
+          comment: 'Production cluster',
+          snapshots: [
             ...groupSnapshots('vm', '100', { count: 14, last: T0 - 3600, size: 42_949_672_960, owner: 'root@pam!pve-prod', verified: 'ok', protectedCount: 1 }),
             ...groupSnapshots('vm', '101', { count: 14, last: T0 - 3500, size: 21_474_836_480, owner: 'root@pam!pve-prod', verified: 'ok' }),
             ...groupSnapshots('ct', '200', { count: 7, last: T0 - 3400, size: 4_294_967_296, owner: 'root@pam!pve-prod', comment: 'nginx reverse proxy' }),
           ],
         },
-        { ns: 'prod/db', snapshots: [...groupSnapshots('vm', '110', { count: 30, last: T0 - 3000, intervalS: 43_200, size: 214_748_364_800, owner: 'root@pam!pve-prod', verified: 'ok', protectedCount: 2 })] },
+        {
+          ns: 'prod/db',
+          snapshots: [
+            ...groupSnapshots('vm', '110', {
+              count: 30,
+              last: T0 - 3000,
+              intervalS: 43_200,
+              size: 214_748_364_800,
+              owner: 'root@pam!pve-prod',
+              verified: 'ok',
+              protectedCount: 2,
+            }),
+          ],
+        },
       ],
     },
     {
-      name: 'archive-hdd', path: '/mnt/datastore/archive-hdd', comment: 'Long-term archive (synced nightly)',
-      total: 16_000_000_000_000, used: 9_100_000_000_000, avail: 6_900_000_000_000,
-      gc: { schedule: 'sat 03:00', 'last-run-state': 'OK', upid: `UPID:pbs1:000013CD:00BCDEF0:00000004:${(T0 - 2 * DAY).toString(16).toUpperCase()}:garbage_collection:archive-hdd:root@pam:`, 'last-run-endtime': T0 - 2 * DAY + 5400 },
+      name: 'archive-hdd',
+      path: '/mnt/datastore/archive-hdd',
+      comment: 'Long-term archive (synced nightly)',
+      total: 16_000_000_000_000,
+      used: 9_100_000_000_000,
+      avail: 6_900_000_000_000,
+      gc: {
+        schedule: 'sat 03:00',
+        'last-run-state': 'OK',
+        upid: `UPID:pbs1:000013CD:00BCDEF0:00000004:${(T0 - 2 * DAY).toString(16).toUpperCase()}:garbage_collection:archive-hdd:root@pam:`,
+        'last-run-endtime': T0 - 2 * DAY + 5400,
+      },
       namespaces: [
         { ns: '', snapshots: [] },
-        { ns: 'prod', snapshots: [...groupSnapshots('vm', '100', { count: 52, last: T0 - DAY, intervalS: 7 * DAY, size: 42_949_672_960, owner: 'sync@pbs', verified: 'ok' })] },
+        {
+          ns: 'prod',
+          snapshots: [
+            ...groupSnapshots('vm', '100', { count: 52, last: T0 - DAY, intervalS: 7 * DAY, size: 42_949_672_960, owner: 'sync@pbs', verified: 'ok' }),
+          ],
+        },
       ],
     },
   ],
   jobs: {
     verify: [
-      { id: 'v-backup-ssd', store: 'backup-ssd', schedule: 'daily', 'ignore-verified': true, 'outdated-after': 30, 'next-run': T0 + DAY, 'last-run-state': 'OK', 'last-run-upid': 'UPID:pbs1:00001F2A:0001E240:00000011:677A1C00:verificationjob:v-backup-ssd:root@pam:', 'last-run-endtime': T0 - 600 },
+      {
+        id: 'v-backup-ssd',
+        store: 'backup-ssd',
+        schedule: 'daily',
+        'ignore-verified': true,
+        'outdated-after': 30,
+        'next-run': T0 + DAY,
+        'last-run-state': 'OK',
+        'last-run-upid': 'UPID:pbs1:00001F2A:0001E240:00000011:677A1C00:verificationjob:v-backup-ssd:root@pam:',
+        'last-run-endtime': T0 - 600,
+      },
     ],
     prune: [
-      { id: 'p-backup-ssd', store: 'backup-ssd', schedule: 'daily', 'keep-daily': 14, 'keep-weekly': 8, 'next-run': T0 + DAY, 'last-run-state': 'OK', 'last-run-upid': 'UPID:pbs1:00001F2B:0001E241:00000012:677A1C10:prunejob:p-backup-ssd:root@pam:', 'last-run-endtime': T0 - 900 },
+      {
+        id: 'p-backup-ssd',
+        store: 'backup-ssd',
+        schedule: 'daily',
+        'keep-daily': 14,
+        'keep-weekly': 8,
+        'next-run': T0 + DAY,
+        'last-run-state': 'OK',
+        'last-run-upid': 'UPID:pbs1:00001F2B:0001E241:00000012:677A1C10:prunejob:p-backup-ssd:root@pam:',
+        'last-run-endtime': T0 - 900,
+      },
     ],
     sync: [
-      { id: 's-archive', store: 'archive-hdd', ns: 'prod', remote: 'pbs-local', 'remote-store': 'backup-ssd', 'remote-ns': 'prod', schedule: '02:30', 'remove-vanished': false, 'sync-direction': 'pull', comment: 'Nightly copy to the archive', 'next-run': T0 + DAY, 'last-run-state': 'WARNINGS: 1', 'last-run-upid': 'UPID:pbs1:00001F2C:0001E242:00000013:677A1C20:syncjob:s-archive:root@pam:', 'last-run-endtime': T0 - 1200 },
+      {
+        id: 's-archive',
+        store: 'archive-hdd',
+        ns: 'prod',
+        remote: 'pbs-local',
+        'remote-store': 'backup-ssd',
+        'remote-ns': 'prod',
+        schedule: '02:30',
+        'remove-vanished': false,
+        'sync-direction': 'pull',
+        comment: 'Nightly copy to the archive',
+        'next-run': T0 + DAY,
+        'last-run-state': 'WARNINGS: 1',
+        'last-run-upid': 'UPID:pbs1:00001F2C:0001E242:00000013:677A1C20:syncjob:s-archive:root@pam:',
+        'last-run-endtime': T0 - 1200,
+      },
     ],
     tape: [
-      { id: 'weekly-tape', store: 'archive-hdd', pool: 'weekly', drive: 'lto8', schedule: 'sun 06:00', 'latest-only': true, 'next-run': T0 + 2 * DAY, 'last-run-state': 'OK', 'last-run-upid': 'UPID:pbs1:00001F2D:0001E243:00000014:6778C000:tape-backup-job:weekly-tape:root@pam:', 'last-run-endtime': T0 - 5 * DAY },
+      {
+        id: 'weekly-tape',
+        store: 'archive-hdd',
+        pool: 'weekly',
+        drive: 'lto8',
+        schedule: 'sun 06:00',
+        'latest-only': true,
+        'next-run': T0 + 2 * DAY,
+        'last-run-state': 'OK',
+        'last-run-upid': 'UPID:pbs1:00001F2D:0001E243:00000014:6778C000:tape-backup-job:weekly-tape:root@pam:',
+        'last-run-endtime': T0 - 5 * DAY,
+      },
     ],
   },
 };

@@ -66,7 +66,6 @@ export interface FakePdmOptions {
 
 const API = '/api2/json';
 
-
 export function startFakePdm(scenario: PdmScenario, opts: FakePdmOptions): Promise<FakeServer> {
   return startFakeHttps((req) => handle(scenario, opts, req), {
     ...(opts.latencyMs !== undefined && { latencyMs: opts.latencyMs }),
@@ -92,12 +91,35 @@ function resources(r: PdmScenarioRemote): unknown {
       remote: r.id,
       resources: pveNodes(r).flatMap((n, i) => [
         {
-          type: 'pve-node', id: `remote/${r.id}/node/${n.name}`, node: n.name, status: n.online ? 'online' : 'offline', level: '', 'cgroup-mode': 2,
-          cpu: n.online ? 0.04 : 0, maxcpu: 32, mem: n.online ? 34_359_738_368 : 0, maxmem: 137_438_953_472, uptime: n.online ? 1_209_600 : 0,
+          type: 'pve-node',
+          id: `remote/${r.id}/node/${n.name}`,
+          node: n.name,
+          status: n.online ? 'online' : 'offline',
+          level: '',
+          'cgroup-mode': 2,
+          cpu: n.online ? 0.04 : 0,
+          maxcpu: 32,
+          mem: n.online ? 34_359_738_368 : 0,
+          maxmem: 137_438_953_472,
+          uptime: n.online ? 1_209_600 : 0,
         },
         {
-          type: 'pve-qemu', id: `remote/${r.id}/guest/${100 + i}`, vmid: 100 + i, name: `vm-${100 + i}`, node: n.name, pool: '', status: n.online ? 'running' : 'unknown',
-          tags: ['prod'], template: false, cpu: 0.01, maxcpu: 4, mem: 4_294_967_296, maxmem: 8_589_934_592, disk: 0, maxdisk: 34_359_738_368, uptime: n.online ? 86_400 : 0,
+          type: 'pve-qemu',
+          id: `remote/${r.id}/guest/${100 + i}`,
+          vmid: 100 + i,
+          name: `vm-${100 + i}`,
+          node: n.name,
+          pool: '',
+          status: n.online ? 'running' : 'unknown',
+          tags: ['prod'],
+          template: false,
+          cpu: 0.01,
+          maxcpu: 4,
+          mem: 4_294_967_296,
+          maxmem: 8_589_934_592,
+          disk: 0,
+          maxdisk: 34_359_738_368,
+          uptime: n.online ? 86_400 : 0,
         },
       ]),
     };
@@ -105,9 +127,24 @@ function resources(r: PdmScenarioRemote): unknown {
   return {
     remote: r.id,
     resources: [
-      { type: 'pbs-node', id: `remote/${r.id}/node/localhost`, name: 'localhost', cpu: 0.02, maxcpu: 16, mem: 8_589_934_592, maxmem: 68_719_476_736, uptime: 2_419_200 },
+      {
+        type: 'pbs-node',
+        id: `remote/${r.id}/node/localhost`,
+        name: 'localhost',
+        cpu: 0.02,
+        maxcpu: 16,
+        mem: 8_589_934_592,
+        maxmem: 68_719_476_736,
+        uptime: 2_419_200,
+      },
       ...(r.pbsDatastores ?? []).map((d) => ({
-        type: 'pbs-datastore', id: `remote/${r.id}/datastore/${d.name}`, name: d.name, maxdisk: d.maxdisk, disk: d.disk, usage: d.maxdisk > 0 ? d.disk / d.maxdisk : 0, 'backend-type': 'filesystem',
+        type: 'pbs-datastore',
+        id: `remote/${r.id}/datastore/${d.name}`,
+        name: d.name,
+        maxdisk: d.maxdisk,
+        disk: d.disk,
+        usage: d.maxdisk > 0 ? d.disk / d.maxdisk : 0,
+        'backend-type': 'filesystem',
       })),
     ],
   };
@@ -149,7 +186,10 @@ function handle(s: PdmScenario, opts: FakePdmOptions, req: FakeRequest): FakeRes
     if (!audit(rm[1])) return forbidden();
     if (!r) return fail(404, `no such node '${rm[1]}'`);
     if (r.error !== undefined) return fail(500, r.error);
-    return ok(r.version ?? (r.type === 'pve' ? { version: '8.4.1', release: '8.4', repoid: '2a2fa54b8503f96c' } : { version: '3.4', release: '1', repoid: '4ad1b9a5b0a4f1c1' }));
+    return ok(
+      r.version ??
+        (r.type === 'pve' ? { version: '8.4.1', release: '8.4', repoid: '2a2fa54b8503f96c' } : { version: '3.4', release: '1', repoid: '4ad1b9a5b0a4f1c1' }),
+    );
   }
 
   const pm = /^\/(pve|pbs)\/remotes\/([^/]+)\/(cluster-status|status)$/.exec(path);
@@ -168,7 +208,14 @@ function handle(s: PdmScenario, opts: FakePdmOptions, req: FakeRequest): FakeRes
 /** PVE's /cluster/status through pve-api-types: real booleans, the cluster row only when clustered. */
 function clusterStatus(r: PdmScenarioRemote): unknown[] {
   const nodes = pveNodes(r).map((n, i) => ({
-    type: 'node', id: `node/${n.name}`, name: n.name, nodeid: r.cluster === undefined ? 0 : i + 1, online: n.online, local: i === 0, ip: n.ip ?? `10.10.0.${11 + i}`, level: '',
+    type: 'node',
+    id: `node/${n.name}`,
+    name: n.name,
+    nodeid: r.cluster === undefined ? 0 : i + 1,
+    online: n.online,
+    local: i === 0,
+    ip: n.ip ?? `10.10.0.${11 + i}`,
+    level: '',
   }));
   if (r.cluster === undefined) return nodes.slice(0, 1);
   return [{ type: 'cluster', id: 'cluster', name: r.cluster, nodes: nodes.length, quorate: true, version: nodes.length + 1 }, ...nodes];
@@ -198,25 +245,46 @@ export const demoPdmScenario: PdmScenario = {
   version: { version: '1.0', release: '2', repoid: '9b1e0b8f2c7d4a1e' },
   remotes: [
     {
-      type: 'pve', id: 'lab', authid: 'root@pam!pdm', cluster: 'lab-cluster',
-      nodes: ['hostname=pve1.lab.example,fingerprint=47:E8:40:64:DC:EA:A0:73:E4:64:34:F7:FA:CD:7F:AB:FA:0A:90:F0:2A:C4:58:59:BB:4B:5F:8C:4F:06:7F:89', 'hostname=pve2.lab.example', 'hostname=pve3.lab.example'],
-      pveNodes: [{ name: 'pve1', online: true }, { name: 'pve2', online: true }, { name: 'pve3', online: true }],
+      type: 'pve',
+      id: 'lab',
+      authid: 'root@pam!pdm',
+      cluster: 'lab-cluster',
+      nodes: [
+        'hostname=pve1.lab.example,fingerprint=47:E8:40:64:DC:EA:A0:73:E4:64:34:F7:FA:CD:7F:AB:FA:0A:90:F0:2A:C4:58:59:BB:4B:5F:8C:4F:06:7F:89',
+        'hostname=pve2.lab.example',
+        'hostname=pve3.lab.example',
+      ],
+      pveNodes: [
+        { name: 'pve1', online: true },
+        { name: 'pve2', online: true },
+        { name: 'pve3', online: true },
+      ],
       version: { version: '8.4.1', release: '8.4', repoid: '2a2fa54b8503f96c' },
     },
     {
-      type: 'pve', id: 'dev-solo', authid: 'root@pam!pdm',
+      type: 'pve',
+      id: 'dev-solo',
+      authid: 'root@pam!pdm',
       nodes: ['hostname=pve-dev.lab.example:8006'],
       pveNodes: [{ name: 'pve-dev', online: true }],
       version: { version: '9.0.3', release: '9.0', repoid: 'd6c3b3a0e1f24a55' },
     },
     {
-      type: 'pbs', id: 'pbs1', authid: 'root@pam!pdm',
+      type: 'pbs',
+      id: 'pbs1',
+      authid: 'root@pam!pdm',
       nodes: ['hostname=pbs1.lab.example:8007,fingerprint=47:E8:40:64:DC:EA:A0:73:E4:64:34:F7:FA:CD:7F:AB:FA:0A:90:F0:2A:C4:58:59:BB:4B:5F:8C:4F:06:7F:89'],
       version: { version: '3.4', release: '1', repoid: '4ad1b9a5b0a4f1c1' },
-      pbsDatastores: [{ name: 'backup-ssd', maxdisk: 3_840_000_000_000, disk: 1_420_000_000_000 }, { name: 'archive-hdd', maxdisk: 16_000_000_000_000, disk: 9_100_000_000_000 }],
+      pbsDatastores: [
+        { name: 'backup-ssd', maxdisk: 3_840_000_000_000, disk: 1_420_000_000_000 },
+        { name: 'archive-hdd', maxdisk: 16_000_000_000_000, disk: 9_100_000_000_000 },
+      ],
     },
     {
-      type: 'pve', id: 'edge', authid: 'root@pam!pdm', cluster: 'edge-cluster',
+      type: 'pve',
+      id: 'edge',
+      authid: 'root@pam!pdm',
+      cluster: 'edge-cluster',
       nodes: ['hostname=10.99.0.10'],
       error: 'error trying to connect: tcp connect error: Connection refused (os error 111)',
     },

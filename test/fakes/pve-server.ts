@@ -206,15 +206,11 @@ function handle(s: PveScenario, opts: Pick<FakePveOptions, 'tokenId' | 'secret'>
     for (const r of rows) {
       if (!holdsAny(s.acl, `/vms/${String(r.guest)}`, ['VM.Audit'])) return fail(403, `Permission check failed (/vms/${String(r.guest)}, VM.Audit)`);
     }
-    return ok([...rows].sort((a, b) => String(a.id) < String(b.id) ? -1 : String(a.id) > String(b.id) ? 1 : 0));
+    return ok([...rows].sort((a, b) => (String(a.id) < String(b.id) ? -1 : String(a.id) > String(b.id) ? 1 : 0)));
   }
   if (path === '/cluster/resources') {
     const type = req.query.get('type');
-    const all = (override as unknown[] | undefined) ?? [
-      ...s.guests.map((g) => g.resource),
-      ...s.nodes.map(nodeResource),
-      ...(s.extraResources ?? []),
-    ];
+    const all = (override as unknown[] | undefined) ?? [...s.guests.map((g) => g.resource), ...s.nodes.map(nodeResource), ...(s.extraResources ?? [])];
     // pve-manager PVE/API2/Cluster.pm resources: `next if !$rpcenv->check($authuser, "/vms/$vmid", ['VM.Audit'], 1)`.
     const rows = all.filter((r) => {
       const row = r as { type?: string; vmid?: unknown };
@@ -226,7 +222,7 @@ function handle(s: PveScenario, opts: Pick<FakePveOptions, 'tokenId' | 'secret'>
   }
 
   // A path the fake does not generate answers its override (recorded bodies, e.g. the Ceph endpoints), else 501.
-  const unrouted = (): FakeResponse => (override !== undefined ? denied(path) ?? ok(override) : fail(501, `Method 'GET ${path}' not implemented`));
+  const unrouted = (): FakeResponse => (override !== undefined ? (denied(path) ?? ok(override)) : fail(501, `Method 'GET ${path}' not implemented`));
   const nm = /^\/nodes\/([^/]+)(\/.*)$/.exec(path);
   if (!nm || nm[1] === undefined || nm[2] === undefined) return unrouted();
   const nodeName = nm[1];
@@ -276,15 +272,21 @@ function handle(s: PveScenario, opts: Pick<FakePveOptions, 'tokenId' | 'secret'>
   const agent = guest.agent ?? derivedAgent(guest);
   switch (agent.kind) {
     // qemu-server src/PVE/API2/Qemu/Agent.pm: VM.GuestAgent.Audit on PVE 9 (VM.Monitor on PVE 8).
-    case 'forbidden': return fail(403, `Permission check failed (/vms/${vmid}, VM.GuestAgent.Audit)`);
+    case 'forbidden':
+      return fail(403, `Permission check failed (/vms/${vmid}, VM.GuestAgent.Audit)`);
     // qemu-server src/PVE/QemuServer/Agent.pm assert_agent_available, in its order.
-    case 'not-configured': return fail(500, 'No QEMU guest agent configured');
-    case 'not-running': return fail(500, `VM ${vmid} is not running`);
-    case 'agent-not-running': return fail(500, 'QEMU guest agent is not running');
+    case 'not-configured':
+      return fail(500, 'No QEMU guest agent configured');
+    case 'not-running':
+      return fail(500, `VM ${vmid} is not running`);
+    case 'agent-not-running':
+      return fail(500, 'QEMU guest agent is not running');
     // The agent answered guest-ping but not the command within 5 s: qemu-server src/PVE/QMPClient.pm
     // cmd dies "VM $vmid qmp command '$execute' failed - got timeout" (mux_timeout sets "got timeout").
-    case 'timeout': return fail(500, `VM ${vmid} qmp command 'guest-${cmd}' failed - got timeout`);
-    case 'ok': return ok({ result: cmd === 'get-osinfo' ? agent.osinfo ?? {} : agent.interfaces ?? [] });
+    case 'timeout':
+      return fail(500, `VM ${vmid} qmp command 'guest-${cmd}' failed - got timeout`);
+    case 'ok':
+      return ok({ result: cmd === 'get-osinfo' ? (agent.osinfo ?? {}) : (agent.interfaces ?? []) });
   }
 }
 
@@ -322,7 +324,14 @@ function clusterStatus(s: PveScenario): unknown[] {
   return [
     { type: 'cluster', id: 'cluster', name: s.cluster, nodes: s.nodes.length, quorate: 1, version: s.nodes.length + 1 },
     ...s.nodes.map((n, i) => ({
-      type: 'node', id: `node/${n.name}`, name: n.name, nodeid: i + 1, online: isUp(n) ? 1 : 0, local: i === 0 ? 1 : 0, ip: n.ip ?? `192.0.2.${i + 1}`, level: '',
+      type: 'node',
+      id: `node/${n.name}`,
+      name: n.name,
+      nodeid: i + 1,
+      online: isUp(n) ? 1 : 0,
+      local: i === 0 ? 1 : 0,
+      ip: n.ip ?? `192.0.2.${i + 1}`,
+      level: '',
     })),
   ];
 }
@@ -330,7 +339,9 @@ function clusterStatus(s: PveScenario): unknown[] {
 function fingerprint(name: string): string {
   let h = 0;
   for (const ch of name) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
-  return Array.from({ length: 32 }, (_, i) => ((h >>> (i % 4) * 8) ^ (i * 37)) & 255).map((b) => b.toString(16).toUpperCase().padStart(2, '0')).join(':');
+  return Array.from({ length: 32 }, (_, i) => ((h >>> ((i % 4) * 8)) ^ (i * 37)) & 255)
+    .map((b) => b.toString(16).toUpperCase().padStart(2, '0'))
+    .join(':');
 }
 
 function nodeList(s: PveScenario): unknown[] {
@@ -339,8 +350,15 @@ function nodeList(s: PveScenario): unknown[] {
     const base = { node: n.name, status, id: `node/${n.name}`, type: 'node', ssl_fingerprint: fingerprint(n.name) };
     if (status !== 'online') return base;
     return {
-      ...base, level: '', cpu: 0.0123, maxcpu: n.maxcpu ?? 8, mem: Math.floor((n.maxmem ?? 34359738368) / 4), maxmem: n.maxmem ?? 34359738368,
-      disk: 10486546432, maxdisk: 951055941632, uptime: 872854,
+      ...base,
+      level: '',
+      cpu: 0.0123,
+      maxcpu: n.maxcpu ?? 8,
+      mem: Math.floor((n.maxmem ?? 34359738368) / 4),
+      maxmem: n.maxmem ?? 34359738368,
+      disk: 10486546432,
+      maxdisk: 951055941632,
+      uptime: 872854,
     };
   });
 }
@@ -348,8 +366,21 @@ function nodeList(s: PveScenario): unknown[] {
 function nodeResource(n: PveScenarioNode): unknown {
   const status = n.status ?? 'online';
   return {
-    id: `node/${n.name}`, type: 'node', node: n.name, status, level: '', 'cgroup-mode': 2,
-    ...(status === 'online' && { maxcpu: n.maxcpu ?? 8, maxmem: n.maxmem ?? 34359738368, cpu: 0.0123, mem: 2113265664, disk: 10486546432, maxdisk: 951055941632, uptime: 872854 }),
+    id: `node/${n.name}`,
+    type: 'node',
+    node: n.name,
+    status,
+    level: '',
+    'cgroup-mode': 2,
+    ...(status === 'online' && {
+      maxcpu: n.maxcpu ?? 8,
+      maxmem: n.maxmem ?? 34359738368,
+      cpu: 0.0123,
+      mem: 2113265664,
+      disk: 10486546432,
+      maxdisk: 951055941632,
+      uptime: 872854,
+    }),
   };
 }
 
@@ -367,7 +398,6 @@ function nodeStatus(n: PveScenarioNode): unknown {
 
 // ---------------------------------------------------------------------------
 // A large, realistic estate for the benchmark, reproducible from a seed.
-
 
 const hex2 = (n: number): string => (n & 255).toString(16).toUpperCase().padStart(2, '0');
 /** Proxmox's own OUI BC:24:11 plus 24 bits of NIC number: unique for 16M NICs. */
@@ -399,16 +429,51 @@ export function generatePveScenario(opts: { guests: number; nodes: number; seed:
     network: [
       { iface: 'eno1', type: 'eth', method: 'manual', method6: 'manual', active: 1, exists: 1, families: ['inet'], priority: 3 },
       { iface: 'eno2', type: 'eth', method: 'manual', method6: 'manual', active: 1, exists: 1, families: ['inet'], priority: 4 },
-      { iface: 'bond0', type: 'bond', method: 'manual', method6: 'manual', slaves: 'eno1 eno2', bond_mode: '802.3ad', active: 1, autostart: 1, families: ['inet'], priority: 5 },
       {
-        iface: 'vmbr0', type: 'bridge', method: 'static', method6: 'static', bridge_ports: 'bond0', bridge_vlan_aware: 1, bridge_vids: '2-4094',
-        cidr: `10.0.${(i + 10) >>> 8}.${(i + 10) & 255}/16`, address: `10.0.${(i + 10) >>> 8}.${(i + 10) & 255}`, netmask: '16', gateway: '10.0.0.1',
-        cidr6: `fd00:10::${(i + 10).toString(16)}/64`, address6: `fd00:10::${(i + 10).toString(16)}`, netmask6: '64',
-        active: 1, autostart: 1, families: ['inet', 'inet6'], priority: 6, mtu: '9000',
+        iface: 'bond0',
+        type: 'bond',
+        method: 'manual',
+        method6: 'manual',
+        slaves: 'eno1 eno2',
+        bond_mode: '802.3ad',
+        active: 1,
+        autostart: 1,
+        families: ['inet'],
+        priority: 5,
       },
       {
-        iface: 'vmbr0.20', type: 'vlan', method: 'static', method6: 'manual', 'vlan-id': '20', 'vlan-raw-device': 'vmbr0',
-        cidr: `10.20.${(i + 10) >>> 8}.${(i + 10) & 255}/16`, active: 1, autostart: 1, families: ['inet'], priority: 7,
+        iface: 'vmbr0',
+        type: 'bridge',
+        method: 'static',
+        method6: 'static',
+        bridge_ports: 'bond0',
+        bridge_vlan_aware: 1,
+        bridge_vids: '2-4094',
+        cidr: `10.0.${(i + 10) >>> 8}.${(i + 10) & 255}/16`,
+        address: `10.0.${(i + 10) >>> 8}.${(i + 10) & 255}`,
+        netmask: '16',
+        gateway: '10.0.0.1',
+        cidr6: `fd00:10::${(i + 10).toString(16)}/64`,
+        address6: `fd00:10::${(i + 10).toString(16)}`,
+        netmask6: '64',
+        active: 1,
+        autostart: 1,
+        families: ['inet', 'inet6'],
+        priority: 6,
+        mtu: '9000',
+      },
+      {
+        iface: 'vmbr0.20',
+        type: 'vlan',
+        method: 'static',
+        method6: 'manual',
+        'vlan-id': '20',
+        'vlan-raw-device': 'vmbr0',
+        cidr: `10.20.${(i + 10) >>> 8}.${(i + 10) & 255}/16`,
+        active: 1,
+        autostart: 1,
+        families: ['inet'],
+        priority: 7,
       },
     ],
   }));
@@ -428,14 +493,38 @@ export function generatePveScenario(opts: { guests: number; nodes: number; seed:
       const name = `vm-${vmid}`;
       guests.push({
         resource: {
-          id: `qemu/${vmid}`, type: 'qemu', vmid, name, node, status: running ? 'running' : 'stopped', template: 0,
-          maxcpu: 4, maxmem: 8589934592, maxdisk: 34359738368, cpu: running ? 0.02 : 0, mem: running ? 2147483648 : 0, disk: 0,
-          uptime: running ? 86400 : 0, netin: 0, netout: 0, diskread: 0, diskwrite: 0,
-          ...(tags !== undefined && { tags }), ...(ha && { hastate: running ? 'started' : 'stopped' }),
+          id: `qemu/${vmid}`,
+          type: 'qemu',
+          vmid,
+          name,
+          node,
+          status: running ? 'running' : 'stopped',
+          template: 0,
+          maxcpu: 4,
+          maxmem: 8589934592,
+          maxdisk: 34359738368,
+          cpu: running ? 0.02 : 0,
+          mem: running ? 2147483648 : 0,
+          disk: 0,
+          uptime: running ? 86400 : 0,
+          netin: 0,
+          netout: 0,
+          diskread: 0,
+          diskwrite: 0,
+          ...(tags !== undefined && { tags }),
+          ...(ha && { hastate: running ? 'started' : 'stopped' }),
         },
         config: {
-          name, ostype: 'l26', agent: '1', cores: 2, sockets: 2, memory: '8192', onboot: running ? 1 : 0, scsihw: 'virtio-scsi-single',
-          boot: 'order=scsi0;ide2;net0', ide2: 'none,media=cdrom',
+          name,
+          ostype: 'l26',
+          agent: '1',
+          cores: 2,
+          sockets: 2,
+          memory: '8192',
+          onboot: running ? 1 : 0,
+          scsihw: 'virtio-scsi-single',
+          boot: 'order=scsi0;ide2;net0',
+          ide2: 'none,media=cdrom',
           net0: `virtio=${mac0},bridge=vmbr0,firewall=1,tag=${vlan}`,
           net1: `virtio=${mac1},bridge=vmbr0,firewall=1`,
           scsi0: `local-lvm:vm-${vmid}-disk-0,iothread=1,discard=on,size=32G`,
@@ -450,14 +539,32 @@ export function generatePveScenario(opts: { guests: number; nodes: number; seed:
             kind: 'ok' as const,
             osinfo: { ...os, machine: 'x86_64', 'kernel-release': '6.8.0-45-generic', 'kernel-version': '#45-Ubuntu SMP' },
             interfaces: [
-              { name: 'lo', 'hardware-address': '00:00:00:00:00:00', 'ip-addresses': [{ 'ip-address': '127.0.0.1', 'ip-address-type': 'ipv4', prefix: 8 }, { 'ip-address': '::1', 'ip-address-type': 'ipv6', prefix: 128 }] },
               {
-                name: 'ens18', 'hardware-address': mac0.toLowerCase(), 'ip-addresses': [
+                name: 'lo',
+                'hardware-address': '00:00:00:00:00:00',
+                'ip-addresses': [
+                  { 'ip-address': '127.0.0.1', 'ip-address-type': 'ipv4', prefix: 8 },
+                  { 'ip-address': '::1', 'ip-address-type': 'ipv6', prefix: 128 },
+                ],
+              },
+              {
+                name: 'ens18',
+                'hardware-address': mac0.toLowerCase(),
+                'ip-addresses': [
                   { 'ip-address': v4a(i), 'ip-address-type': 'ipv4', prefix: 16 },
                   { 'ip-address': `fd00:64::${(i + 1).toString(16)}`, 'ip-address-type': 'ipv6', prefix: 64 },
                   { 'ip-address': `fe80::be24:11ff:fe${hex2(i >>> 8).toLowerCase()}:${hex2(i).toLowerCase()}00`, 'ip-address-type': 'ipv6', prefix: 64 },
                 ],
-                statistics: { 'rx-bytes': 1000, 'tx-bytes': 2000, 'rx-packets': 10, 'tx-packets': 20, 'rx-errs': 0, 'tx-errs': 0, 'rx-dropped': 0, 'tx-dropped': 0 },
+                statistics: {
+                  'rx-bytes': 1000,
+                  'tx-bytes': 2000,
+                  'rx-packets': 10,
+                  'tx-packets': 20,
+                  'rx-errs': 0,
+                  'tx-errs': 0,
+                  'rx-dropped': 0,
+                  'tx-dropped': 0,
+                },
               },
               { name: 'ens19', 'hardware-address': mac1.toLowerCase(), 'ip-addresses': [{ 'ip-address': v4b(i), 'ip-address-type': 'ipv4', prefix: 16 }] },
             ],
@@ -469,13 +576,36 @@ export function generatePveScenario(opts: { guests: number; nodes: number; seed:
       const name = `ct-${vmid}`;
       guests.push({
         resource: {
-          id: `lxc/${vmid}`, type: 'lxc', vmid, name, node, status: running ? 'running' : 'stopped', template: 0,
-          maxcpu: 2, maxmem: 2147483648, maxdisk: 8589934592, cpu: 0, mem: 0, disk: 0, uptime: running ? 3600 : 0,
-          netin: 0, netout: 0, diskread: 0, diskwrite: 0,
-          ...(tags !== undefined && { tags }), ...(ha && { hastate: running ? 'started' : 'stopped' }),
+          id: `lxc/${vmid}`,
+          type: 'lxc',
+          vmid,
+          name,
+          node,
+          status: running ? 'running' : 'stopped',
+          template: 0,
+          maxcpu: 2,
+          maxmem: 2147483648,
+          maxdisk: 8589934592,
+          cpu: 0,
+          mem: 0,
+          disk: 0,
+          uptime: running ? 3600 : 0,
+          netin: 0,
+          netout: 0,
+          diskread: 0,
+          diskwrite: 0,
+          ...(tags !== undefined && { tags }),
+          ...(ha && { hastate: running ? 'started' : 'stopped' }),
         },
         config: {
-          hostname: name, ostype: rand() < 0.5 ? 'debian' : 'ubuntu', arch: 'amd64', cores: 2, memory: 2048, swap: 512, onboot: 1, unprivileged: 1,
+          hostname: name,
+          ostype: rand() < 0.5 ? 'debian' : 'ubuntu',
+          arch: 'amd64',
+          cores: 2,
+          memory: 2048,
+          swap: 512,
+          onboot: 1,
+          unprivileged: 1,
           net0: `name=eth0,bridge=vmbr0,firewall=1,hwaddr=${macOf(i * 2)},ip=${v4a(i)}/16,gw=10.64.0.254,ip6=auto,tag=${vlan},type=veth`,
           rootfs: `local-lvm:vm-${vmid}-disk-0,size=8G`,
           mp0: `local-lvm:vm-${vmid}-disk-1,mp=/srv/data,backup=1,size=16G`,
@@ -486,8 +616,30 @@ export function generatePveScenario(opts: { guests: number; nodes: number; seed:
     }
   }
   const extraResources = nodes.flatMap((n) => [
-    { id: `storage/${n.name}/local`, type: 'storage', storage: 'local', node: n.name, plugintype: 'dir', content: 'iso,vztmpl,backup', shared: 0, status: 'available', disk: 10486546432, maxdisk: 100000000000 },
-    { id: `storage/${n.name}/local-lvm`, type: 'storage', storage: 'local-lvm', node: n.name, plugintype: 'lvmthin', content: 'images,rootdir', shared: 0, status: 'available', disk: 10486546432, maxdisk: 900000000000 },
+    {
+      id: `storage/${n.name}/local`,
+      type: 'storage',
+      storage: 'local',
+      node: n.name,
+      plugintype: 'dir',
+      content: 'iso,vztmpl,backup',
+      shared: 0,
+      status: 'available',
+      disk: 10486546432,
+      maxdisk: 100000000000,
+    },
+    {
+      id: `storage/${n.name}/local-lvm`,
+      type: 'storage',
+      storage: 'local-lvm',
+      node: n.name,
+      plugintype: 'lvmthin',
+      content: 'images,rootdir',
+      shared: 0,
+      status: 'available',
+      disk: 10486546432,
+      maxdisk: 900000000000,
+    },
     { id: `sdn/${n.name}/localnetwork`, type: 'sdn', sdn: 'localnetwork', node: n.name, status: 'ok' },
   ]);
   return { cluster: 'bench', version: { version: '8.4.1', release: '8.4', repoid: '2a2fa54b8503f96c' }, nodes, guests, extraResources };

@@ -12,12 +12,9 @@
  */
 import { createHash } from 'node:crypto';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import {
-  type FuncMap, type GoFunc, formatValue, goKind, goTypeName, isMap, isNil, isStruct, truth,
-} from './template.ts';
+import { type FuncMap, type GoFunc, formatValue, goKind, goTypeName, isMap, isNil, isStruct, truth } from './template.ts';
 
-const f = (params: GoFunc['params'], fn: GoFunc['fn'], variadic?: GoFunc['variadic']): GoFunc =>
-  variadic ? { params, fn, variadic } : { params, fn };
+const f = (params: GoFunc['params'], fn: GoFunc['fn'], variadic?: GoFunc['variadic']): GoFunc => (variadic ? { params, fn, variadic } : { params, fn });
 
 // ---------------------------------------------------------------------------------------
 // Go builtins (text/template/funcs.go)
@@ -40,7 +37,9 @@ function eq(a: unknown, ...others: unknown[]): boolean {
     const kb = basicKind(b);
     if (ka === 'nil' && kb === 'nil') return true;
     if (ka === 'other' || kb === 'other') {
-      if (ka === 'nil' || kb === 'nil') { continue; }
+      if (ka === 'nil' || kb === 'nil') {
+        continue;
+      }
       throw new Error('non-comparable types');
     }
     if (ka !== kb) {
@@ -117,23 +116,42 @@ export function sprintf(format: string, ...args: unknown[]): string {
     out += format.slice(last, m.index);
     last = re.lastIndex;
     const [, flags = '', width, prec, verb] = m;
-    if (verb === '%') { out += '%'; continue; }
-    if (argi >= args.length) { out += `%!${verb}(MISSING)`; continue; }
+    if (verb === '%') {
+      out += '%';
+      continue;
+    }
+    if (argi >= args.length) {
+      out += `%!${verb}(MISSING)`;
+      continue;
+    }
     const a = args[argi++];
     const bad = () => `%!${verb}(${isNil(a) ? '<nil>' : `${goTypeName(a)}=${formatValue(a)}`})`;
     let s: string;
     switch (verb) {
-      case 'v': s = formatValue(a); break;
+      case 'v':
+        s = formatValue(a);
+        break;
       case 's':
         s = typeof a === 'string' ? a : Array.isArray(a) || isMap(a) ? formatValue(a) : bad();
         if (prec !== undefined && typeof a === 'string') s = [...s].slice(0, Number(prec)).join('');
         break;
-      case 'd': s = typeof a === 'bigint' ? a.toString() : bad(); break;
-      case 'q': s = typeof a === 'string' ? goQuote(a) : bad(); break;
-      case 't': s = typeof a === 'boolean' ? String(a) : bad(); break;
-      case 'x': s = typeof a === 'bigint' ? a.toString(16) : typeof a === 'string' ? Buffer.from(a).toString('hex') : bad(); break;
-      case 'f': s = typeof a === 'number' ? a.toFixed(prec === undefined ? 6 : Number(prec)) : bad(); break;
-      default: throw new Error(`printf verb %${verb} is not supported by this renderer`);
+      case 'd':
+        s = typeof a === 'bigint' ? a.toString() : bad();
+        break;
+      case 'q':
+        s = typeof a === 'string' ? goQuote(a) : bad();
+        break;
+      case 't':
+        s = typeof a === 'boolean' ? String(a) : bad();
+        break;
+      case 'x':
+        s = typeof a === 'bigint' ? a.toString(16) : typeof a === 'string' ? Buffer.from(a).toString('hex') : bad();
+        break;
+      case 'f':
+        s = typeof a === 'number' ? a.toFixed(prec === undefined ? 6 : Number(prec)) : bad();
+        break;
+      default:
+        throw new Error(`printf verb %${verb} is not supported by this renderer`);
     }
     if (width !== undefined && s.length < Number(width)) {
       const pad = (flags.includes('0') && !flags.includes('-') && verb !== 's' ? '0' : ' ').repeat(Number(width) - s.length);
@@ -142,7 +160,11 @@ export function sprintf(format: string, ...args: unknown[]): string {
     out += s;
   }
   out += format.slice(last);
-  if (argi < args.length) out += `%!(EXTRA ${args.slice(argi).map((a) => `${goTypeName(a)}=${formatValue(a)}`).join(', ')})`;
+  if (argi < args.length)
+    out += `%!(EXTRA ${args
+      .slice(argi)
+      .map((a) => `${goTypeName(a)}=${formatValue(a)}`)
+      .join(', ')})`;
   return out;
 }
 
@@ -157,8 +179,32 @@ function sprint(...args: unknown[]): string {
 }
 
 const goBuiltins: FuncMap = {
-  and: { params: ['any'], variadic: 'any', lazy: true, fn: (...ts: Array<() => unknown>) => { let v: unknown; for (const t of ts) { v = t(); if (!truth(v)) return v; } return v; } },
-  or: { params: ['any'], variadic: 'any', lazy: true, fn: (...ts: Array<() => unknown>) => { let v: unknown; for (const t of ts) { v = t(); if (truth(v)) return v; } return v; } },
+  and: {
+    params: ['any'],
+    variadic: 'any',
+    lazy: true,
+    fn: (...ts: Array<() => unknown>) => {
+      let v: unknown;
+      for (const t of ts) {
+        v = t();
+        if (!truth(v)) return v;
+      }
+      return v;
+    },
+  },
+  or: {
+    params: ['any'],
+    variadic: 'any',
+    lazy: true,
+    fn: (...ts: Array<() => unknown>) => {
+      let v: unknown;
+      for (const t of ts) {
+        v = t();
+        if (truth(v)) return v;
+      }
+      return v;
+    },
+  },
   not: f(['any'], (v) => !truth(v)),
   len: f(['any'], len),
   index: f(['any'], index, 'any'),
@@ -215,7 +261,10 @@ function toFloat64(v: unknown): number {
   if (typeof v === 'number') return v;
   if (typeof v === 'bigint') return Number(v);
   if (typeof v === 'boolean') return v ? 1 : 0;
-  if (typeof v === 'string') { const n = Number(v); return Number.isNaN(n) || v.trim() === '' ? 0 : n; }
+  if (typeof v === 'string') {
+    const n = Number(v);
+    return Number.isNaN(n) || v.trim() === '' ? 0 : n;
+  }
   return 0;
 }
 
@@ -247,8 +296,14 @@ export function deepCopy<T>(v: T): T {
 function mergeInto(dst: Record<string, unknown>, src: Record<string, unknown>, overwrite: boolean): void {
   for (const [k, sv] of Object.entries(src)) {
     const dv = dst[k];
-    if (isMap(dv) && isMap(sv)) { mergeInto(dv, sv, overwrite); continue; }
-    if (!Object.hasOwn(dst, k) || empty(dv)) { dst[k] = sv; continue; }
+    if (isMap(dv) && isMap(sv)) {
+      mergeInto(dv, sv, overwrite);
+      continue;
+    }
+    if (!Object.hasOwn(dst, k) || empty(dv)) {
+      dst[k] = sv;
+      continue;
+    }
     if (overwrite && !empty(sv)) dst[k] = sv;
   }
 }
@@ -276,11 +331,18 @@ export function goJson(v: unknown, indent = ''): string {
     if (typeof x === 'bigint') return Number(x);
     if (Array.isArray(x)) return x.map(norm);
     if (isStruct(x)) return norm(Object.fromEntries(Object.entries(x.fields).filter(([, y]) => typeof y !== 'function')));
-    if (isMap(x)) return Object.fromEntries(Object.keys(x).sort().map((k) => [k, norm(x[k])]));
+    if (isMap(x))
+      return Object.fromEntries(
+        Object.keys(x)
+          .sort()
+          .map((k) => [k, norm(x[k])]),
+      );
     return isNil(x) ? null : x;
   };
   return JSON.stringify(norm(v), null, indent || undefined)
-    .replaceAll('<', '\\u003c').replaceAll('>', '\\u003e').replaceAll('&', '\\u0026');
+    .replaceAll('<', '\\u003c')
+    .replaceAll('>', '\\u003e')
+    .replaceAll('&', '\\u0026');
 }
 
 /** Go's json.Unmarshal into interface{}: numbers are float64 (JS numbers). */
@@ -319,12 +381,42 @@ const sprig: FuncMap = {
   ternary: f(['any', 'any', 'bool'], (t, e, c) => (c ? t : e)),
   toJson: f(['any'], (v) => goJson(v)),
   toPrettyJson: f(['any'], (v) => goJson(v, '  ')),
-  fromJson: f(['string'], (s: string) => { try { return fromJsonValue(s); } catch { return null; } }),
+  fromJson: f(['string'], (s: string) => {
+    try {
+      return fromJsonValue(s);
+    } catch {
+      return null;
+    }
+  }),
   deepCopy: f(['any'], deepCopy),
   // strings.go and functions.go (argument order as Sprig switches it for pipelines)
-  quote: f([], (...v: unknown[]) => v.filter((x) => !isNil(x)).map((x) => goQuote(strval(x))).join(' '), 'any'),
-  squote: f([], (...v: unknown[]) => v.filter((x) => !isNil(x)).map((x) => `'${formatValue(x)}'`).join(' '), 'any'),
-  cat: f([], (...v: unknown[]) => v.filter((x) => !isNil(x)).map((x) => formatValue(x)).join(' '), 'any'),
+  quote: f(
+    [],
+    (...v: unknown[]) =>
+      v
+        .filter((x) => !isNil(x))
+        .map((x) => goQuote(strval(x)))
+        .join(' '),
+    'any',
+  ),
+  squote: f(
+    [],
+    (...v: unknown[]) =>
+      v
+        .filter((x) => !isNil(x))
+        .map((x) => `'${formatValue(x)}'`)
+        .join(' '),
+    'any',
+  ),
+  cat: f(
+    [],
+    (...v: unknown[]) =>
+      v
+        .filter((x) => !isNil(x))
+        .map((x) => formatValue(x))
+        .join(' '),
+    'any',
+  ),
   trunc: f(['int', 'string'], (c: bigint, s: string) => {
     // Byte offsets, as Go slices strings.
     const b = Buffer.from(s);
@@ -342,8 +434,14 @@ const sprig: FuncMap = {
   hasPrefix: f(['string', 'string'], (sub: string, s: string) => s.startsWith(sub)),
   hasSuffix: f(['string', 'string'], (sub: string, s: string) => s.endsWith(sub)),
   replace: f(['string', 'string', 'string'], (o: string, n: string, s: string) => s.replaceAll(o, n)),
-  indent: f(['int', 'string'], (n: bigint, s: string) => { const pad = ' '.repeat(Number(n)); return pad + s.replaceAll('\n', `\n${pad}`); }),
-  nindent: f(['int', 'string'], (n: bigint, s: string) => { const pad = ' '.repeat(Number(n)); return `\n${pad}${s.replaceAll('\n', `\n${pad}`)}`; }),
+  indent: f(['int', 'string'], (n: bigint, s: string) => {
+    const pad = ' '.repeat(Number(n));
+    return pad + s.replaceAll('\n', `\n${pad}`);
+  }),
+  nindent: f(['int', 'string'], (n: bigint, s: string) => {
+    const pad = ' '.repeat(Number(n));
+    return `\n${pad}${s.replaceAll('\n', `\n${pad}`)}`;
+  }),
   plural: f(['string', 'string', 'int'], (one: string, many: string, n: bigint) => (n === 1n ? one : many)),
   toString: f(['any'], strval),
   splitList: f(['string', 'string'], (sep: string, s: string) => s.split(sep)),
@@ -364,17 +462,40 @@ const sprig: FuncMap = {
   // dict.go
   dict: f([], dict, 'any'),
   get: f(['map', 'string'], (d: Record<string, unknown>, k: string) => (Object.hasOwn(d, k) ? d[k] : '')),
-  set: f(['map', 'string', 'any'], (d: Record<string, unknown>, k: string, v: unknown) => { d[k] = v; return d; }),
-  unset: f(['map', 'string'], (d: Record<string, unknown>, k: string) => { delete d[k]; return d; }),
+  set: f(['map', 'string', 'any'], (d: Record<string, unknown>, k: string, v: unknown) => {
+    d[k] = v;
+    return d;
+  }),
+  unset: f(['map', 'string'], (d: Record<string, unknown>, k: string) => {
+    delete d[k];
+    return d;
+  }),
   hasKey: f(['map', 'string'], (d: Record<string, unknown>, k: string) => Object.hasOwn(d, k)),
   keys: f([], (...ds: Array<Record<string, unknown>>) => ds.flatMap((d) => Object.keys(d)), 'map'),
-  merge: f(['map'], (dst: Record<string, unknown>, ...srcs: Array<Record<string, unknown>>) => { for (const s of srcs) mergeInto(dst, s, false); return dst; }, 'map'),
-  mergeOverwrite: f(['map'], (dst: Record<string, unknown>, ...srcs: Array<Record<string, unknown>>) => { for (const s of srcs) mergeInto(dst, s, true); return dst; }, 'map'),
+  merge: f(
+    ['map'],
+    (dst: Record<string, unknown>, ...srcs: Array<Record<string, unknown>>) => {
+      for (const s of srcs) mergeInto(dst, s, false);
+      return dst;
+    },
+    'map',
+  ),
+  mergeOverwrite: f(
+    ['map'],
+    (dst: Record<string, unknown>, ...srcs: Array<Record<string, unknown>>) => {
+      for (const s of srcs) mergeInto(dst, s, true);
+      return dst;
+    },
+    'map',
+  ),
   // list.go
   list: f([], (...v: unknown[]) => v, 'any'),
   has: f(['any', 'any'], (needle, hay) => (isNil(hay) ? false : listOf(hay, 'find has').some((x) => deepEqual(needle, x)))),
   first: f(['any'], (l) => listOf(l, 'find first')[0] ?? null),
-  last: f(['any'], (l) => { const a = listOf(l, 'find last'); return a.length ? a[a.length - 1] : null; }),
+  last: f(['any'], (l) => {
+    const a = listOf(l, 'find last');
+    return a.length ? a[a.length - 1] : null;
+  }),
   append: f(['any', 'any'], (l, v) => [...listOf(l, 'push'), v]),
   uniq: f(['any'], (l) => listOf(l, 'find uniq').reduce<unknown[]>((acc, x) => (acc.some((y) => deepEqual(x, y)) ? acc : [...acc, x]), [])),
   // reflect.go
@@ -382,7 +503,9 @@ const sprig: FuncMap = {
   kindIs: f(['string', 'any'], (k: string, v: unknown) => goKind(v) === k),
   typeOf: f(['any'], goTypeName),
   // functions.go flow control
-  fail: f(['string'], (msg: string) => { throw new Error(msg); }),
+  fail: f(['string'], (msg: string) => {
+    throw new Error(msg);
+  }),
 };
 
 // ---------------------------------------------------------------------------------------
@@ -405,7 +528,14 @@ export function helmFuncs(b: HelmBindings): FuncMap {
     toYaml: f(['any'], toYaml),
     fromYaml: f(['string'], fromYaml),
     toJson: f(['any'], (v) => goJson(v)),
-    fromJson: f(['string'], (s: string) => { try { const v = fromJsonValue(s); return isMap(v) ? v : {}; } catch (e) { return { Error: (e as Error).message }; } }),
+    fromJson: f(['string'], (s: string) => {
+      try {
+        const v = fromJsonValue(s);
+        return isMap(v) ? v : {};
+      } catch (e) {
+        return { Error: (e as Error).message };
+      }
+    }),
     include: f(['string', 'any'], (name: string, data: unknown) => b.include(name, data)),
     tpl: f(['string', 'any'], (text: string, data: unknown) => b.tpl(text, data)),
     required: f(['string', 'any'], (warn: string, val: unknown) => {

@@ -38,9 +38,20 @@ export type Values = Record<string, unknown>;
 
 /** Core API groups a current cluster serves; CRD groups (monitoring.coreos.com) are absent. */
 export const DEFAULT_API_VERSIONS = [
-  'v1', 'apps/v1', 'batch/v1', 'policy/v1', 'autoscaling/v1', 'autoscaling/v2', 'networking.k8s.io/v1',
-  'rbac.authorization.k8s.io/v1', 'storage.k8s.io/v1', 'apiextensions.k8s.io/v1', 'coordination.k8s.io/v1',
-  'discovery.k8s.io/v1', 'scheduling.k8s.io/v1', 'admissionregistration.k8s.io/v1',
+  'v1',
+  'apps/v1',
+  'batch/v1',
+  'policy/v1',
+  'autoscaling/v1',
+  'autoscaling/v2',
+  'networking.k8s.io/v1',
+  'rbac.authorization.k8s.io/v1',
+  'storage.k8s.io/v1',
+  'apiextensions.k8s.io/v1',
+  'coordination.k8s.io/v1',
+  'discovery.k8s.io/v1',
+  'scheduling.k8s.io/v1',
+  'admissionregistration.k8s.io/v1',
 ];
 
 export interface RenderOptions {
@@ -107,10 +118,23 @@ export function coalesceValues(chartValues: Values, user: Values): Values {
 }
 
 const CHART_FIELDS: Record<string, string> = {
-  name: 'Name', home: 'Home', sources: 'Sources', version: 'Version', description: 'Description',
-  keywords: 'Keywords', maintainers: 'Maintainers', icon: 'Icon', apiVersion: 'APIVersion', condition: 'Condition',
-  tags: 'Tags', appVersion: 'AppVersion', deprecated: 'Deprecated', annotations: 'Annotations',
-  kubeVersion: 'KubeVersion', dependencies: 'Dependencies', type: 'Type',
+  name: 'Name',
+  home: 'Home',
+  sources: 'Sources',
+  version: 'Version',
+  description: 'Description',
+  keywords: 'Keywords',
+  maintainers: 'Maintainers',
+  icon: 'Icon',
+  apiVersion: 'APIVersion',
+  condition: 'Condition',
+  tags: 'Tags',
+  appVersion: 'AppVersion',
+  deprecated: 'Deprecated',
+  annotations: 'Annotations',
+  kubeVersion: 'KubeVersion',
+  dependencies: 'Dependencies',
+  type: 'Type',
 };
 
 /** pkg/chart/metadata.go Metadata: absent fields are Go zero values. */
@@ -134,7 +158,9 @@ export class SchemaError extends Error {
   override name = 'SchemaError';
   readonly errors: ErrorObject[];
   constructor(errors: ErrorObject[], chart: string) {
-    super(`values don't meet the specifications of the schema(s) in the following chart(s):\n${chart}:\n${errors.map((e) => `- ${e.instancePath || '(root)'}: ${e.message}${e.params && 'additionalProperty' in e.params ? ` (${String(e.params.additionalProperty)})` : ''}`).join('\n')}`);
+    super(
+      `values don't meet the specifications of the schema(s) in the following chart(s):\n${chart}:\n${errors.map((e) => `- ${e.instancePath || '(root)'}: ${e.message}${e.params && 'additionalProperty' in e.params ? ` (${String(e.params.additionalProperty)})` : ''}`).join('\n')}`,
+    );
     this.errors = errors;
   }
 }
@@ -153,7 +179,8 @@ export function validateValues(chartDir: string, values: Values): void {
   const validate = ajv.compile(schema);
   // Helm validates the JSON form of the values (yaml.Marshal then YAMLToJSON).
   const json = JSON.parse(JSON.stringify(values ?? {})) as unknown;
-  if (!validate(json)) throw new SchemaError(validate.errors ?? [], String((parseYaml(readFileSync(join(chartDir, 'Chart.yaml'), 'utf8')) as { name: string }).name));
+  if (!validate(json))
+    throw new SchemaError(validate.errors ?? [], String((parseYaml(readFileSync(join(chartDir, 'Chart.yaml'), 'utf8')) as { name: string }).name));
 }
 
 export function renderChart(chartDir: string, opts: RenderOptions = {}): RenderResult {
@@ -189,15 +216,17 @@ export function renderChart(chartDir: string, opts: RenderOptions = {}): RenderR
   });
 
   let tplCount = 0;
-  const set: TemplateSet = new TemplateSet(helmFuncs({
-    include: (name, data) => set.execute(name, data),
-    tpl: (text, data) => {
-      const name = `${chartName}/tpl#${++tplCount}`;
-      set.add(name, text);
-      return set.execute(name, data).replaceAll('<no value>', '');
-    },
-    lintMode: Boolean(opts.lint),
-  }));
+  const set: TemplateSet = new TemplateSet(
+    helmFuncs({
+      include: (name, data) => set.execute(name, data),
+      tpl: (text, data) => {
+        const name = `${chartName}/tpl#${++tplCount}`;
+        set.add(name, text);
+        return set.execute(name, data).replaceAll('<no value>', '');
+      },
+      lintMode: Boolean(opts.lint),
+    }),
+  );
   const templatesDir = join(chartDir, 'templates');
   const files = listFiles(templatesDir).map((p) => ({ path: p, name: `${chartName}/templates/${relative(templatesDir, p).split('\\').join('/')}` }));
   for (const file of files) set.add(file.name, readFileSync(file.path, 'utf8'));
@@ -217,7 +246,10 @@ export function renderChart(chartDir: string, opts: RenderOptions = {}): RenderR
   const manifests: RenderedManifest[] = [];
   let notes = '';
   for (const [name, text] of rendered) {
-    if (name.endsWith('NOTES.txt')) { notes = text; continue; }
+    if (name.endsWith('NOTES.txt')) {
+      notes = text;
+      continue;
+    }
     if (!/\.ya?ml$/.test(name)) continue;
     for (const part of text.split(/(?:^|\s*\n)---\s*/)) {
       if (!part.trim()) continue;

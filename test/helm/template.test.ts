@@ -29,8 +29,17 @@ async function oracle(src: string, data: unknown): Promise<{ ok: true; out: stri
 }
 
 const data = {
-  s: 'str', e: '', t: true, f: false, nil: null, l: ['a', 'b', 'c'], empty: [], m: { b: 'x', a: 'y', c: 'z' },
-  ms: { k: { name: 'inner' } }, nested: { list: [{ n: 'one' }, { n: 'two' }] }, uni: 'héllo',
+  s: 'str',
+  e: '',
+  t: true,
+  f: false,
+  nil: null,
+  l: ['a', 'b', 'c'],
+  empty: [],
+  m: { b: 'x', a: 'y', c: 'z' },
+  ms: { k: { name: 'inner' } },
+  nested: { list: [{ n: 'one' }, { n: 'two' }] },
+  uni: 'héllo',
 };
 
 const SAME: Array<[string, string]> = [
@@ -38,7 +47,10 @@ const SAME: Array<[string, string]> = [
   ['a dash without a space is a number', '{{-3}} {{ -3 }}'],
   ['comments, trimmed and not', 'a {{- /* gone */ -}} b {{/* also gone */}}c'],
   ['if / else if / else', '{{ if .f }}F{{ else if .e }}E{{ else if .t }}T{{ else }}X{{ end }}'],
-  ['truth of empty things', '{{ if .empty }}1{{ end }}{{ if .m }}2{{ end }}{{ if .nil }}3{{ end }}{{ if .e }}4{{ end }}{{ if 0 }}5{{ end }}{{ if 0.0 }}6{{ end }}'],
+  [
+    'truth of empty things',
+    '{{ if .empty }}1{{ end }}{{ if .m }}2{{ end }}{{ if .nil }}3{{ end }}{{ if .e }}4{{ end }}{{ if 0 }}5{{ end }}{{ if 0.0 }}6{{ end }}',
+  ],
   ['range over a map sorts its keys', '{{ range $k, $v := .m }}{{ $k }}={{ $v }};{{ end }}'],
   ['range over a slice with index and element', '{{ range $i, $e := .l }}{{ $i }}:{{ $e }} {{ end }}'],
   ['range with one variable takes the element', '{{ range $e := .l }}{{ $e }}{{ end }}'],
@@ -103,8 +115,18 @@ describe('Go text/template subset, against Go itself (WebAssembly)', () => {
 describe('Go semantics that the WebAssembly build cannot show', () => {
   it('prints float64 values as fmt %v does (strconv.FormatFloat g, shortest)', () => {
     // Go: fmt.Sprint(1e6) == "1e+06", the reason charts write {{ int .Values.x }}.
-    expect([1e6, 123456, 1.5, 0.0001, 0.00001, 1234567, -2.5, 100, 1e21, 0].map(formatFloat))
-      .toEqual(['1e+06', '123456', '1.5', '0.0001', '1e-05', '1.234567e+06', '-2.5', '100', '1e+21', '0']);
+    expect([1e6, 123456, 1.5, 0.0001, 0.00001, 1234567, -2.5, 100, 1e21, 0].map(formatFloat)).toEqual([
+      '1e+06',
+      '123456',
+      '1.5',
+      '0.0001',
+      '1e-05',
+      '1.234567e+06',
+      '-2.5',
+      '100',
+      '1e+21',
+      '0',
+    ]);
   });
 
   it('treats numbers from values files as float64: they do not compare with int literals', () => {
@@ -135,8 +157,12 @@ describe('Sprig functions (Masterminds/sprig v3)', () => {
   const s = (src: string, d: unknown = {}) => run(src, d, goAndSprigFuncs);
 
   it('default and empty (defaults.go): zero values, empty strings, lists and maps are unset', () => {
-    expect(s('{{ default "d" "" }} {{ default "d" .f }} {{ default "d" 0 }} {{ default "d" .l }} {{ default "d" .m }} {{ default "d" "v" }} {{ "" | default "p" }}', { f: false, l: [], m: {} }))
-      .toBe('d d d d d v p');
+    expect(
+      s(
+        '{{ default "d" "" }} {{ default "d" .f }} {{ default "d" 0 }} {{ default "d" .l }} {{ default "d" .m }} {{ default "d" "v" }} {{ "" | default "p" }}',
+        { f: false, l: [], m: {} },
+      ),
+    ).toBe('d d d d d v p');
     expect(s('{{ empty .z }} {{ empty 0.0 }} {{ empty "x" }}', { z: null })).toBe('true true false');
   });
 
@@ -149,8 +175,11 @@ describe('Sprig functions (Masterminds/sprig v3)', () => {
   });
 
   it('dict.go and list.go: dict, set, get, hasKey, keys, has, merge', () => {
-    expect(s('{{ $d := dict "b" 1 "a" "x" }}{{ $_ := set $d "c" true }}{{ $d }} {{ get $d "a" }} [{{ get $d "zz" }}] {{ hasKey $d "c" }} {{ keys $d | sortAlpha | join "," }}'))
-      .toBe('map[a:x b:1 c:true] x [] true a,b,c');
+    expect(
+      s(
+        '{{ $d := dict "b" 1 "a" "x" }}{{ $_ := set $d "c" true }}{{ $d }} {{ get $d "a" }} [{{ get $d "zz" }}] {{ hasKey $d "c" }} {{ keys $d | sortAlpha | join "," }}',
+      ),
+    ).toBe('map[a:x b:1 c:true] x [] true a,b,c');
     expect(s('{{ has "b" .l }} {{ has "z" .l }} {{ list 1 "a" }}', { l: ['a', 'b'] })).toBe('true false [1 a]');
     expect(s('{{ merge (dict "a" 1 "n" (dict "x" 1)) (dict "a" 2 "b" 3 "n" (dict "y" 2)) }}')).toBe('map[a:1 b:3 n:map[x:1 y:2]]');
     expect(s('{{ mergeOverwrite (dict "a" 1) (dict "a" 2 "b" 3) }}')).toBe('map[a:2 b:3]');
@@ -158,7 +187,9 @@ describe('Sprig functions (Masterminds/sprig v3)', () => {
 
   it('numeric.go and reflect.go: int, kindIs, kindOf', () => {
     expect(s('{{ int "12" }} {{ int 3.9 }} {{ int .z }} {{ add 1 2 3 }}', { z: null })).toBe('12 3 0 6');
-    expect(s('{{ kindIs "string" "x" }} {{ kindOf .n }} {{ kindOf .m }} {{ kindOf .l }} {{ kindOf 1 }}', { n: 1, m: {}, l: [] })).toBe('true float64 map slice int');
+    expect(s('{{ kindIs "string" "x" }} {{ kindOf .n }} {{ kindOf .m }} {{ kindOf .l }} {{ kindOf 1 }}', { n: 1, m: {}, l: [] })).toBe(
+      'true float64 map slice int',
+    );
   });
 
   it('crypto.go and encoding: sha256sum and b64enc', () => {
@@ -178,9 +209,11 @@ describe('Helm functions (pkg/engine)', () => {
     return set.execute('h', d);
   };
 
-  it('toYaml: keys sorted, lists at their key\'s indentation, no trailing newline, YAML 1.1 booleans quoted', () => {
+  it("toYaml: keys sorted, lists at their key's indentation, no trailing newline, YAML 1.1 booleans quoted", () => {
     // go-yaml v2 resolves y/n/yes/no/on/off as booleans, so it quotes them as strings and keys.
-    expect(toYaml({ b: [1, 'x'], a: { z: true, y: null }, n: 3n, f: 1.5, s: 'yes', e: {} })).toBe('a:\n  "y": null\n  z: true\nb:\n- 1\n- x\ne: {}\nf: 1.5\n"n": 3\ns: "yes"');
+    expect(toYaml({ b: [1, 'x'], a: { z: true, y: null }, n: 3n, f: 1.5, s: 'yes', e: {} })).toBe(
+      'a:\n  "y": null\n  z: true\nb:\n- 1\n- x\ne: {}\nf: 1.5\n"n": 3\ns: "yes"',
+    );
   });
 
   it('include renders a define into a string that pipes on', () => {
@@ -196,7 +229,7 @@ describe('Helm functions (pkg/engine)', () => {
 });
 
 describe('values (pkg/cli/values mergeMaps, pkg/chartutil coalesce)', () => {
-  it('merges the user\'s maps into the chart\'s key by key: a default entry reaches every user', () => {
+  it("merges the user's maps into the chart's key by key: a default entry reaches every user", () => {
     const chart = { policies: { 'default.yaml': 'x' }, list: [1, 2], n: 1, keep: { a: 1 } };
     const v = coalesceValues(chart, { policies: { 'mine.yaml': 'y' }, list: [3] });
     expect(v).toEqual({ policies: { 'default.yaml': 'x', 'mine.yaml': 'y' }, list: [3], n: 1, keep: { a: 1 } });

@@ -58,8 +58,7 @@ export class GoStruct {
   }
 }
 export const isStruct = (v: unknown): v is GoStruct => v instanceof GoStruct;
-export const isMap = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof GoStruct);
+export const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof GoStruct);
 export const isNil = (v: unknown): v is null | undefined => v === null || v === undefined;
 
 export class TemplateError extends Error {
@@ -120,9 +119,12 @@ export function formatFloat(f: number): string {
   const exp = Number(e);
   if (exp < -4 || exp >= 6) return `${mant}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
   const digits = mant.replace('-', '').replace('.', '');
-  const body = exp >= 0
-    ? (digits.length > exp + 1 ? `${digits.slice(0, exp + 1)}.${digits.slice(exp + 1)}` : digits + '0'.repeat(exp + 1 - digits.length))
-    : `0.${'0'.repeat(-exp - 1)}${digits}`;
+  const body =
+    exp >= 0
+      ? digits.length > exp + 1
+        ? `${digits.slice(0, exp + 1)}.${digits.slice(exp + 1)}`
+        : digits + '0'.repeat(exp + 1 - digits.length)
+      : `0.${'0'.repeat(-exp - 1)}${digits}`;
   return (f < 0 ? '-' : '') + body;
 }
 
@@ -134,10 +136,17 @@ export function formatValue(v: unknown, top = false): string {
   if (typeof v === 'number') return formatFloat(v);
   if (typeof v === 'boolean') return v ? 'true' : 'false';
   if (Array.isArray(v)) return `[${v.map((x) => formatValue(x)).join(' ')}]`;
-  if (isStruct(v)) return `{${Object.values(v.fields).filter((x) => typeof x !== 'function').map((x) => formatValue(x)).join(' ')}}`;
+  if (isStruct(v))
+    return `{${Object.values(v.fields)
+      .filter((x) => typeof x !== 'function')
+      .map((x) => formatValue(x))
+      .join(' ')}}`;
   if (typeof v === 'function') return '0x0';
   // fmt prints maps with their keys sorted (fmt/print.go, internal/fmtsort).
-  return `map[${Object.keys(v as object).sort().map((k) => `${k}:${formatValue((v as Record<string, unknown>)[k])}`).join(' ')}]`;
+  return `map[${Object.keys(v as object)
+    .sort()
+    .map((k) => `${k}:${formatValue((v as Record<string, unknown>)[k])}`)
+    .join(' ')}]`;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -165,7 +174,12 @@ type Node =
 
 type Tok =
   | { k: 'space' }
-  | { k: 'pipe' } | { k: 'lparen' } | { k: 'rparen' } | { k: 'declare' } | { k: 'assign' } | { k: 'comma' }
+  | { k: 'pipe' }
+  | { k: 'lparen' }
+  | { k: 'rparen' }
+  | { k: 'declare' }
+  | { k: 'assign' }
+  | { k: 'comma' }
   | { k: 'string'; v: string }
   | { k: 'number'; text: string; isInt: boolean }
   | { k: 'dot' }
@@ -183,19 +197,34 @@ function unquote(body: string, where: string): string {
   let out = '';
   for (let i = 0; i < body.length; i++) {
     const c = body[i]!;
-    if (c !== '\\') { out += c; continue; }
+    if (c !== '\\') {
+      out += c;
+      continue;
+    }
     const n = body[++i];
     const simple: Record<string, string> = { a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\', '"': '"', "'": "'" };
-    if (n !== undefined && n in simple) { out += simple[n]; continue; }
+    if (n !== undefined && n in simple) {
+      out += simple[n];
+      continue;
+    }
     const hex = (len: number) => {
       const h = body.slice(i + 1, i + 1 + len);
       if (!new RegExp(`^[0-9a-fA-F]{${len}}$`).test(h)) throw new TemplateError(`${where}: invalid syntax in string escape`);
       i += len;
       return parseInt(h, 16);
     };
-    if (n === 'x') { out += String.fromCharCode(hex(2)); continue; }
-    if (n === 'u') { out += String.fromCodePoint(hex(4)); continue; }
-    if (n === 'U') { out += String.fromCodePoint(hex(8)); continue; }
+    if (n === 'x') {
+      out += String.fromCharCode(hex(2));
+      continue;
+    }
+    if (n === 'u') {
+      out += String.fromCodePoint(hex(4));
+      continue;
+    }
+    if (n === 'U') {
+      out += String.fromCodePoint(hex(8));
+      continue;
+    }
     if (n !== undefined && /[0-7]/.test(n)) {
       const o = body.slice(i, i + 3);
       if (!/^[0-7]{3}$/.test(o)) throw new TemplateError(`${where}: invalid syntax in string escape`);
@@ -220,12 +249,36 @@ function tokenize(a: RawAction, name: string): Tok[] {
       toks.push({ k: 'space' });
       continue;
     }
-    if (c === '|') { toks.push({ k: 'pipe' }); i++; continue; }
-    if (c === '(') { toks.push({ k: 'lparen' }); i++; continue; }
-    if (c === ')') { toks.push({ k: 'rparen' }); i++; continue; }
-    if (c === ',') { toks.push({ k: 'comma' }); i++; continue; }
-    if (c === ':' && s[i + 1] === '=') { toks.push({ k: 'declare' }); i += 2; continue; }
-    if (c === '=') { toks.push({ k: 'assign' }); i++; continue; }
+    if (c === '|') {
+      toks.push({ k: 'pipe' });
+      i++;
+      continue;
+    }
+    if (c === '(') {
+      toks.push({ k: 'lparen' });
+      i++;
+      continue;
+    }
+    if (c === ')') {
+      toks.push({ k: 'rparen' });
+      i++;
+      continue;
+    }
+    if (c === ',') {
+      toks.push({ k: 'comma' });
+      i++;
+      continue;
+    }
+    if (c === ':' && s[i + 1] === '=') {
+      toks.push({ k: 'declare' });
+      i += 2;
+      continue;
+    }
+    if (c === '=') {
+      toks.push({ k: 'assign' });
+      i++;
+      continue;
+    }
     if (c === '"') {
       let j = i + 1;
       while (j < s.length && s[j] !== '"') {
@@ -308,7 +361,10 @@ function scan(src: string, name: string): Array<{ text: string } | RawAction> {
     }
     let j = open + 2;
     const trimLeft = src[j] === '-' && isSpace(src[j + 1]);
-    if (trimLeft) { text = text.replace(/[ \t\r\n]+$/, ''); j += 2; }
+    if (trimLeft) {
+      text = text.replace(/[ \t\r\n]+$/, '');
+      j += 2;
+    }
     if (text) out.push({ text });
     line += (src.slice(i, open).match(/\n/g) ?? []).length;
     const startLine = line;
@@ -318,8 +374,10 @@ function scan(src: string, name: string): Array<{ text: string } | RawAction> {
       if (end < 0) throw new TemplateError(`template: ${name}:${startLine}: unclosed comment`);
       let e = end + 2;
       let trimRight = false;
-      if (src.startsWith(' -}}', e) || src.startsWith('\t-}}', e) || src.startsWith('\n-}}', e)) { trimRight = true; e += 4; }
-      else if (src.startsWith('}}', e)) e += 2;
+      if (src.startsWith(' -}}', e) || src.startsWith('\t-}}', e) || src.startsWith('\n-}}', e)) {
+        trimRight = true;
+        e += 4;
+      } else if (src.startsWith('}}', e)) e += 2;
       else throw new TemplateError(`template: ${name}:${startLine}: comment ends before closing delimiter`);
       line += (src.slice(open, e).match(/\n/g) ?? []).length;
       trimNext = trimRight;
@@ -332,11 +390,38 @@ function scan(src: string, name: string): Array<{ text: string } | RawAction> {
     let trimRight = false;
     while (q < src.length) {
       const c = src[q];
-      if (c === '"') { q++; while (q < src.length && src[q] !== '"') { if (src[q] === '\\') q++; q++; } q++; continue; }
-      if (c === '`') { const e = src.indexOf('`', q + 1); q = e < 0 ? src.length : e + 1; continue; }
-      if (c === "'") { q++; while (q < src.length && src[q] !== "'") { if (src[q] === '\\') q++; q++; } q++; continue; }
-      if (isSpace(c) && src[q + 1] === '-' && src.startsWith('}}', q + 2)) { close = q; trimRight = true; break; }
-      if (src.startsWith('}}', q)) { close = q; break; }
+      if (c === '"') {
+        q++;
+        while (q < src.length && src[q] !== '"') {
+          if (src[q] === '\\') q++;
+          q++;
+        }
+        q++;
+        continue;
+      }
+      if (c === '`') {
+        const e = src.indexOf('`', q + 1);
+        q = e < 0 ? src.length : e + 1;
+        continue;
+      }
+      if (c === "'") {
+        q++;
+        while (q < src.length && src[q] !== "'") {
+          if (src[q] === '\\') q++;
+          q++;
+        }
+        q++;
+        continue;
+      }
+      if (isSpace(c) && src[q + 1] === '-' && src.startsWith('}}', q + 2)) {
+        close = q;
+        trimRight = true;
+        break;
+      }
+      if (src.startsWith('}}', q)) {
+        close = q;
+        break;
+      }
       q++;
     }
     if (close < 0) throw new TemplateError(`template: ${name}:${startLine}: unclosed action`);
@@ -374,7 +459,10 @@ class Parser {
     const nodes: Node[] = [];
     while (this.pos < this.items.length) {
       const item = this.items[this.pos++]!;
-      if (!('line' in item)) { nodes.push({ t: 'text', v: item.text }); continue; }
+      if (!('line' in item)) {
+        nodes.push({ t: 'text', v: item.text });
+        continue;
+      }
       const toks = tokenize(item, this.name).filter((t, idx, all) => !(t.k === 'space' && (idx === 0 || idx === all.length - 1)));
       if (toks.length === 0) throw new TemplateError(`template: ${this.name}:${item.line}: missing value for command`);
       const first = toks[0]!;
@@ -430,7 +518,11 @@ class Parser {
       const chained = end.rest[0];
       if (chained && chained.k === 'ident' && (chained.name === 'if' || (chained.name === 'with' && kw === 'with'))) {
         // {{else if …}} / {{else with …}}: a nested control sharing this one's {{end}}.
-        const nested = this.control(chained.name, end.rest.slice(1).filter((t, i) => !(i === 0 && t.k === 'space')), end.line);
+        const nested = this.control(
+          chained.name,
+          end.rest.slice(1).filter((t, i) => !(i === 0 && t.k === 'space')),
+          end.line,
+        );
         elseList = [nested];
       } else {
         if (end.rest.length) throw new TemplateError(`template: ${this.name}:${end.line}: unexpected tokens after else`);
@@ -447,7 +539,9 @@ class Parser {
   private pipeline(toks: Tok[], line: number, allowDecl: boolean, range = false): Pipe {
     const t = toks;
     let i = 0;
-    const skip = () => { while (t[i]?.k === 'space') i++; };
+    const skip = () => {
+      while (t[i]?.k === 'space') i++;
+    };
     const decl: string[] = [];
     let assign = false;
     // Variable declarations: $x := …, $x = …, and (range) $k, $v := ….
@@ -459,7 +553,11 @@ class Parser {
         vars.push((t[i] as { name: string }).name);
         i++;
         skip();
-        if (t[i]?.k === 'comma' && range && vars.length < 2) { i++; skip(); continue; }
+        if (t[i]?.k === 'comma' && range && vars.length < 2) {
+          i++;
+          skip();
+          continue;
+        }
         break;
       }
       if (vars.length && (t[i]?.k === 'declare' || t[i]?.k === 'assign')) {
@@ -478,9 +576,15 @@ class Parser {
       if (!tok) throw new TemplateError(`${where}: missing value`);
       let arg: Arg;
       switch (tok.k) {
-        case 'dot': arg = { t: 'dot' }; break;
-        case 'string': arg = { t: 'string', v: tok.v }; break;
-        case 'number': arg = { t: 'number', text: tok.text, isInt: tok.isInt }; break;
+        case 'dot':
+          arg = { t: 'dot' };
+          break;
+        case 'string':
+          arg = { t: 'string', v: tok.v };
+          break;
+        case 'number':
+          arg = { t: 'number', text: tok.text, isInt: tok.isInt };
+          break;
         case 'field': {
           const chain = [tok.name];
           while (t[i]?.k === 'field') chain.push((t[i++] as { name: string }).name);
@@ -545,8 +649,8 @@ class Parser {
 // ---------------------------------------------------------------------------------------
 // Execution
 
-class BreakSignal { }
-class ContinueSignal { }
+class BreakSignal {}
+class ContinueSignal {}
 const NO_FINAL = Symbol('no-final');
 
 type Vars = Array<{ name: string; value: unknown }>;
@@ -700,7 +804,8 @@ export class TemplateSet {
         return this.chain(where, this.variable(where, first!.name, vars), first!.chain, rest, dot, vars, final);
       case 'pipe': {
         const v = this.pipeline(tpl, first!.pipe, dot, vars);
-        if (!first!.chain.length && (rest.length || final !== NO_FINAL)) throw new TemplateError(`${where}: can't give argument to non-function ${formatValue(v)}`);
+        if (!first!.chain.length && (rest.length || final !== NO_FINAL))
+          throw new TemplateError(`${where}: can't give argument to non-function ${formatValue(v)}`);
         return this.chain(where, v, first!.chain, rest, dot, vars, final);
       }
       case 'ident':
@@ -757,10 +862,14 @@ export class TemplateSet {
 
   private constant(a: Arg, kind: ParamKind, where: string): unknown {
     switch (a.t) {
-      case 'nil': return null;
-      case 'bool': return a.v;
-      case 'string': return a.v;
-      case 'dot': return undefined;
+      case 'nil':
+        return null;
+      case 'bool':
+        return a.v;
+      case 'string':
+        return a.v;
+      case 'dot':
+        return undefined;
       case 'number': {
         // parse/node.go NumberNode: an integer literal is int, float64 and complex at once;
         // the parameter's type picks one. For interface{} an integer literal is an int.
@@ -773,7 +882,8 @@ export class TemplateSet {
         if (a.isInt) return BigInt(a.text.replace(/^\+/, ''));
         return Number(a.text);
       }
-      default: throw new TemplateError(`${where}: not a constant`);
+      default:
+        throw new TemplateError(`${where}: not a constant`);
     }
   }
 
@@ -781,12 +891,23 @@ export class TemplateSet {
   private arg(where: string, a: Arg, kind: ParamKind, dot: unknown, vars: Vars): unknown {
     let v: unknown;
     switch (a.t) {
-      case 'dot': v = dot; break;
-      case 'field': v = this.chain(where, dot, a.chain, [], dot, vars, NO_FINAL); break;
-      case 'var': v = this.chain(where, this.variable(where, a.name, vars), a.chain, [], dot, vars, NO_FINAL); break;
-      case 'pipe': v = this.chain(where, this.pipeline(where.replace(/^template: /, '').replace(/:\d+$/, ''), a.pipe, dot, vars), a.chain, [], dot, vars, NO_FINAL); break;
-      case 'ident': v = this.call(where, a.name, [], dot, vars, NO_FINAL); break;
-      default: return checkKind(where, this.constant(a, kind, where), kind);
+      case 'dot':
+        v = dot;
+        break;
+      case 'field':
+        v = this.chain(where, dot, a.chain, [], dot, vars, NO_FINAL);
+        break;
+      case 'var':
+        v = this.chain(where, this.variable(where, a.name, vars), a.chain, [], dot, vars, NO_FINAL);
+        break;
+      case 'pipe':
+        v = this.chain(where, this.pipeline(where.replace(/^template: /, '').replace(/:\d+$/, ''), a.pipe, dot, vars), a.chain, [], dot, vars, NO_FINAL);
+        break;
+      case 'ident':
+        v = this.call(where, a.name, [], dot, vars, NO_FINAL);
+        break;
+      default:
+        return checkKind(where, this.constant(a, kind, where), kind);
     }
     return checkKind(where, v, kind);
   }
@@ -811,21 +932,37 @@ export class TemplateSet {
       return f.fn(...vals);
     } catch (e) {
       if (e instanceof TemplateError || e instanceof BreakSignal || e instanceof ContinueSignal) throw e;
-      throw new TemplateError(`${where}: executing "${where.replace(/^template: /, '').replace(/:\d+$/, '')}" at <${name}>: error calling ${name}: ${(e as Error).message}`);
+      throw new TemplateError(
+        `${where}: executing "${where.replace(/^template: /, '').replace(/:\d+$/, '')}" at <${name}>: error calling ${name}: ${(e as Error).message}`,
+      );
     }
   }
 }
 
 /** exec.go validateType: values are not converted between Go types, only checked. */
 function checkKind(where: string, v: unknown, kind: ParamKind): unknown {
-  const bad = (want: string) => new TemplateError(isNil(v) ? `${where}: invalid value; expected ${want}` : `${where}: wrong type for value; expected ${want}; got ${goTypeName(v)}`);
+  const bad = (want: string) =>
+    new TemplateError(isNil(v) ? `${where}: invalid value; expected ${want}` : `${where}: wrong type for value; expected ${want}; got ${goTypeName(v)}`);
   switch (kind) {
-    case 'any': return v;
-    case 'string': if (typeof v === 'string') return v; throw bad('string');
-    case 'int': if (typeof v === 'bigint') return v; throw bad('int');
-    case 'float': if (typeof v === 'number') return v; throw bad('float64');
-    case 'bool': if (typeof v === 'boolean') return v; throw bad('bool');
-    case 'map': if (isMap(v)) return v; throw bad('map[string]interface {}');
-    case 'list': if (Array.isArray(v)) return v; throw bad('[]interface {}');
+    case 'any':
+      return v;
+    case 'string':
+      if (typeof v === 'string') return v;
+      throw bad('string');
+    case 'int':
+      if (typeof v === 'bigint') return v;
+      throw bad('int');
+    case 'float':
+      if (typeof v === 'number') return v;
+      throw bad('float64');
+    case 'bool':
+      if (typeof v === 'boolean') return v;
+      throw bad('bool');
+    case 'map':
+      if (isMap(v)) return v;
+      throw bad('map[string]interface {}');
+    case 'list':
+      if (Array.isArray(v)) return v;
+      throw bad('[]interface {}');
   }
 }

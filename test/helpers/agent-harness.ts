@@ -24,7 +24,9 @@ export function pveLabConfigYaml(port: number, indent = '  '): string {
     'PROXMOX_TOKEN_VALUE: ${env:PVE_TOKEN}',
     `PROXMOX_FINGERPRINT: "${TEST_CERT_FINGERPRINT}"`,
     'SITE_NAME: Lab',
-  ].map((l) => `${indent}${l}`).join('\n');
+  ]
+    .map((l) => `${indent}${l}`)
+    .join('\n');
 }
 
 export interface Harness {
@@ -42,7 +44,9 @@ export function harness(ingester: FakeDiodeIngester, pve: FakeServer, opts: { sc
   mkdirSync(join(dir, 'policies'));
   const configFile = join(dir, 'agent.yaml');
   const policyFile = join(dir, 'policies', 'pve.yaml');
-  writeFileSync(configFile, `
+  writeFileSync(
+    configFile,
+    `
 agent:
   name: harness
   state_dir: ./state
@@ -57,17 +61,25 @@ diode:
 ${opts.diodeExtra ?? ''}
 policies:
   dir: ./policies
-`);
+`,
+  );
   const env = { ...process.env, PVE_TOKEN: PVE_TOKEN.secret, DIODE_CLIENT_ID: ingester.opts.clientId, DIODE_CLIENT_SECRET: ingester.opts.clientSecret };
   const h: Harness = {
-    dir, configFile, policyFile, env,
-    writePolicy: (extra = '') => writeFileSync(policyFile, `
+    dir,
+    configFile,
+    policyFile,
+    env,
+    writePolicy: (extra = '') =>
+      writeFileSync(
+        policyFile,
+        `
 name: pve
 collector: pve
 ${opts.schedule ? `schedule: "${opts.schedule}"` : ''}
 config:
 ${pveLabConfigYaml(pve.port)}
-${extra}`),
+${extra}`,
+      ),
     agent: (o = {}) => {
       const a = new Agent(loadAgentConfig(configFile, env), COLLECTORS, o.log ?? pino({ level: 'silent' }), { env, ...o });
       a.loadPolicies();
@@ -80,8 +92,11 @@ ${extra}`),
 
 /** Entities of raw IngestRequests, without their timestamps, in order. */
 export function entitiesOf(requests: readonly Uint8Array[]): Array<Record<string, unknown>> {
-  return requests.flatMap((b) => (IngestRequestType.toObject(IngestRequestType.decode(b), { longs: Number, arrays: true }).entities as Array<Record<string, unknown>>)
-    .map(({ timestamp: _t, ...rest }) => rest));
+  return requests.flatMap((b) =>
+    (IngestRequestType.toObject(IngestRequestType.decode(b), { longs: Number, arrays: true }).entities as Array<Record<string, unknown>>).map(
+      ({ timestamp: _t, ...rest }) => rest,
+    ),
+  );
 }
 
 export function kindOf(e: Record<string, unknown>): string {

@@ -19,7 +19,10 @@ export interface CliResult {
 /** Runs `diode-agent ARGS` to its end; env holds only PATH plus `env`. */
 export async function agentCli(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; nodeArgs?: string[] } = {}): Promise<CliResult> {
   try {
-    const r = await exec(process.execPath, [...(opts.nodeArgs ?? []), BIN, ...args], { env: { PATH: process.env.PATH, ...opts.env }, ...(opts.cwd ? { cwd: opts.cwd } : {}) });
+    const r = await exec(process.execPath, [...(opts.nodeArgs ?? []), BIN, ...args], {
+      env: { PATH: process.env.PATH, ...opts.env },
+      ...(opts.cwd ? { cwd: opts.cwd } : {}),
+    });
     return { code: 0, stdout: r.stdout, stderr: r.stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -38,7 +41,10 @@ export function tempAgent(agentYaml: string, policies: Record<string, string> = 
 
 /** JSON log lines of a stderr text (other lines, such as a progress line, are skipped). */
 export function logLines(stderr: string): Array<Record<string, unknown>> {
-  return stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+  return stderr
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 /** A running `diode-agent run`, its stderr collected as it comes. */
@@ -59,7 +65,8 @@ export function startAgent(args: string[], env: NodeJS.ProcessEnv = {}): Running
     err += d;
   });
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  const find = (msg: string, fields: Record<string, unknown>) => logLines(err).find((l) => l.msg === msg && Object.entries(fields).every(([k, v]) => JSON.stringify(l[k]) === JSON.stringify(v)));
+  const find = (msg: string, fields: Record<string, unknown>) =>
+    logLines(err).find((l) => l.msg === msg && Object.entries(fields).every(([k, v]) => JSON.stringify(l[k]) === JSON.stringify(v)));
   return {
     proc,
     stderr: () => err,

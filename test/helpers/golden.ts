@@ -36,5 +36,8 @@ export function sortWarnings<W extends { code: string; subject: string; message:
 
 /** The case directories under `root`, sorted. */
 export function caseNames(root: URL): string[] {
-  return readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  return readdirSync(root, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort();
 }

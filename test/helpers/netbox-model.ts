@@ -48,17 +48,20 @@ export function deliverWire(model: NetBoxDiodeModel, entities: ReadonlyArray<Rec
 
 /** One run of mapped entities as the agent delivers it (see deliverWire). */
 export function applyRun(model: NetBoxDiodeModel, entities: readonly Mapped[]): IngestionLog[] {
-  return deliverWire(model, entities.map((e) => wireEntity(e.kind, e.value)));
+  return deliverWire(
+    model,
+    entities.map((e) => wireEntity(e.kind, e.value)),
+  );
 }
 
 export const describeFailures = (logs: IngestionLog[]) => logs.filter((l) => l.state === 'failed').map((l) => `${l.member}: ${l.error ?? ''}`);
-export const changed = (logs: IngestionLog[]) => logs.filter((l) => l.state !== 'no_changes').map((l) => `${l.member} ${l.state}: ${JSON.stringify(l.changes)}`);
+export const changed = (logs: IngestionLog[]) =>
+  logs.filter((l) => l.state !== 'no_changes').map((l) => `${l.member} ${l.state}: ${JSON.stringify(l.changes)}`);
 
 /** Object types with two rows of one identity. */
 export function duplicatesIn(model: NetBoxDiodeModel): string[] {
   return Object.keys(model.dump()).flatMap((type) => model.duplicates(type).map((rows) => `${type}: ${rows.map((r) => model.keyOf(type, r)).join(' = ')}`));
 }
-
 
 /**
  * Puts the model behind a fake Diode: every accepted request is ingested into it, and the
@@ -69,6 +72,8 @@ export function modelBehind(ingester: FakeDiodeIngester, model: NetBoxDiodeModel
   ingester.onAccepted = (r) => model.ingest(r);
   ingester.reconciler = (requestId) => {
     model.drain();
-    return model.logs({ requestId }).map((l) => ({ requestId: l.requestId, index: l.index, objectType: l.objectType, state: l.state, ...(l.error !== undefined && { error: l.error }) }));
+    return model
+      .logs({ requestId })
+      .map((l) => ({ requestId: l.requestId, index: l.index, objectType: l.objectType, state: l.state, ...(l.error !== undefined && { error: l.error }) }));
   };
 }

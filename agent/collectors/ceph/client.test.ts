@@ -5,15 +5,22 @@ import { redactSecrets } from '../../log.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HttpStatusError, HttpTarget } from '../../http/client.ts';
 import {
-  FAKE_DASHBOARD_USER, dashboardScenarioFromSpec, makeCephSpec, startFakeCephDashboard, type CephDashboardScenario,
+  FAKE_DASHBOARD_USER,
+  dashboardScenarioFromSpec,
+  makeCephSpec,
+  startFakeCephDashboard,
+  type CephDashboardScenario,
 } from '../../../test/fakes/ceph-server.ts';
 import type { FakeServer } from '../../../test/fakes/https-server.ts';
 import { CephAuthError, CephDashboardClient, cephAbsence, cephMime, versionAfter415 } from './client.ts';
 
 describe('cephAbsence', () => {
-  it('recognises PVE\'s not-installed and not-initialised 500s, old and new wording', () => {
+  it("recognises PVE's not-installed and not-initialised 500s, old and new wording", () => {
     const e = (status: number, reason: string) => new HttpStatusError('GET', '/cluster/ceph/status', status, reason);
-    expect(cephAbsence(e(500, 'binary not installed: /usr/bin/ceph-mon'))).toEqual({ reason: 'not_installed', message: 'binary not installed: /usr/bin/ceph-mon' });
+    expect(cephAbsence(e(500, 'binary not installed: /usr/bin/ceph-mon'))).toEqual({
+      reason: 'not_installed',
+      message: 'binary not installed: /usr/bin/ceph-mon',
+    });
     expect(cephAbsence(e(500, 'ceph binaries not installed'))).toEqual({ reason: 'not_installed', message: 'ceph binaries not installed' });
     expect(cephAbsence(e(500, "pveceph configuration not initialized - missing '/etc/pve/ceph.conf'"))?.reason).toBe('not_initialized');
     expect(cephAbsence(e(500, 'pveceph configuration not enabled'))?.reason).toBe('not_initialized');
@@ -26,11 +33,11 @@ describe('cephAbsence', () => {
 });
 
 describe('versionAfter415', () => {
-  it('takes the endpoint version from the dashboard\'s message', () => {
+  it("takes the endpoint version from the dashboard's message", () => {
     expect(versionAfter415("Incorrect version: endpoint is '1.0', client requested '1.1'", '1.1')).toBe('1.0');
     expect(versionAfter415("Incorrect version: endpoint is '2.0', client requested '1.0'", '1.0')).toBe('2.0');
   });
-  it('falls back to the same major\'s .0 when the reason has no version, and gives up after that', () => {
+  it("falls back to the same major's .0 when the reason has no version, and gives up after that", () => {
     expect(versionAfter415('Unsupported Media Type', '1.3')).toBe('1.0');
     expect(versionAfter415('Unsupported Media Type', '2.0')).toBeUndefined();
     expect(versionAfter415("Incorrect version: endpoint is '1.1', client requested '1.1'", '1.1')).toBeUndefined();
@@ -46,7 +53,10 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function dashboard(scenario: Partial<CephDashboardScenario>, auth: ConstructorParameters<typeof CephDashboardClient>[1] = { user: FAKE_DASHBOARD_USER.user, password: FAKE_DASHBOARD_USER.password }) {
+async function dashboard(
+  scenario: Partial<CephDashboardScenario>,
+  auth: ConstructorParameters<typeof CephDashboardClient>[1] = { user: FAKE_DASHBOARD_USER.user, password: FAKE_DASHBOARD_USER.password },
+) {
   const spec = makeCephSpec({ nodes: ['ceph1', 'ceph2', 'ceph3', 'ceph4'], osdsPerNode: 6 });
   server = await startFakeCephDashboard(dashboardScenarioFromSpec(spec, scenario));
   const t = new HttpTarget({ baseUrl: server.url, tls: { verify: false }, timeoutMs: 2000, concurrency: 4, backoffBaseMs: 1, backoffMaxMs: 5 });
@@ -54,7 +64,11 @@ async function dashboard(scenario: Partial<CephDashboardScenario>, auth: Constru
   return new CephDashboardClient(t, auth);
 }
 
-const lines = () => (server?.requests ?? []).map((r) => `${r.method} ${r.path}${r.query.size ? `?${decodeURIComponent(r.query.toString())}` : ''} ${String(r.headers.accept)} ${String(r.headers.authorization ?? '-').replace(/^Bearer .*fake-signature-(\d+)$/, 'Bearer #$1')}`);
+const lines = () =>
+  (server?.requests ?? []).map(
+    (r) =>
+      `${r.method} ${r.path}${r.query.size ? `?${decodeURIComponent(r.query.toString())}` : ''} ${String(r.headers.accept)} ${String(r.headers.authorization ?? '-').replace(/^Bearer .*fake-signature-(\d+)$/, 'Bearer #$1')}`,
+  );
 
 describe('CephDashboardClient', () => {
   it('logs in once, then sends the bearer token and the endpoint version', async () => {
@@ -73,7 +87,7 @@ describe('CephDashboardClient', () => {
     expect(redactSecrets(`echoed ${jwt} back`)).toBe('echoed [REDACTED] back');
   });
 
-  it('retries a 415 once with the endpoint\'s version and remembers it for the next call', async () => {
+  it("retries a 415 once with the endpoint's version and remembers it for the next call", async () => {
     const c = await dashboard({ versions: { '/api/host': '1.2' } });
     await c.get('/api/host', '1.3');
     await c.get('/api/host', '1.3');
@@ -134,15 +148,19 @@ describe('CephDashboardClient', () => {
     targets.push(t);
     server?.requests.splice(0);
     await new CephDashboardClient(t, { tokenFile: join(dir, 'good') }).get('/api/monitor', '1.0');
-    await new CephDashboardClient(t, { tokenFile: join(dir, 'bad'), user: FAKE_DASHBOARD_USER.user, password: FAKE_DASHBOARD_USER.password }).get('/api/monitor', '1.0');
+    await new CephDashboardClient(t, { tokenFile: join(dir, 'bad'), user: FAKE_DASHBOARD_USER.user, password: FAKE_DASHBOARD_USER.password }).get(
+      '/api/monitor',
+      '1.0',
+    );
     expect(lines()).toEqual([
       'GET /api/monitor application/vnd.ceph.api.v1.0+json Bearer #1',
       'GET /api/monitor application/vnd.ceph.api.v1.0+json Bearer expired.jwt.token',
       'POST /api/auth application/vnd.ceph.api.v1.0+json -',
       'GET /api/monitor application/vnd.ceph.api.v1.0+json Bearer #2',
     ]);
-    await expect(new CephDashboardClient(t, { tokenFile: join(dir, 'bad') }).get('/api/monitor', '1.0'))
-      .rejects.toThrow(`the dashboard rejected the token in ${join(dir, 'bad')} and no CEPH_USER/CEPH_PASSWORD is set to log in`);
+    await expect(new CephDashboardClient(t, { tokenFile: join(dir, 'bad') }).get('/api/monitor', '1.0')).rejects.toThrow(
+      `the dashboard rejected the token in ${join(dir, 'bad')} and no CEPH_USER/CEPH_PASSWORD is set to log in`,
+    );
   });
 
   it('reads every OSD with limit=-1 (the default page is 10)', async () => {

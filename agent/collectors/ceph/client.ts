@@ -7,9 +7,25 @@ import { bearerHeader, describeError, ProxmoxApi, type ApiService, type ApiSessi
 import type { TargetRequest } from '../types.ts';
 import type { CephConfig } from './config.ts';
 import {
-  dashAuthSchema, dashCephfsSchema, dashCrushRuleSchema, dashFlagsSchema, dashFsidSchema, dashHealthSchema,
-  dashHostSchema, dashMonitorSchema, dashOsdSchema, dashPoolSchema, dashSummarySchema, pveDaemonSchema, pveFlagSchema,
-  pveFsSchema, pveNodeSchema, pveOsdTreeSchema, pvePoolSchema, pveRuleSchema, pveStatusSchema,
+  dashAuthSchema,
+  dashCephfsSchema,
+  dashCrushRuleSchema,
+  dashFlagsSchema,
+  dashFsidSchema,
+  dashHealthSchema,
+  dashHostSchema,
+  dashMonitorSchema,
+  dashOsdSchema,
+  dashPoolSchema,
+  dashSummarySchema,
+  pveDaemonSchema,
+  pveFlagSchema,
+  pveFsSchema,
+  pveNodeSchema,
+  pveOsdTreeSchema,
+  pvePoolSchema,
+  pveRuleSchema,
+  pveStatusSchema,
 } from './schema.ts';
 
 /*
@@ -27,7 +43,6 @@ export const CEPH_SERVICE: ApiService = { id: 'ceph', product: 'Ceph', hint: () 
 const CEPH = new ProxmoxApi(CEPH_SERVICE);
 
 /* ------------------------------------------------------------------ PVE */
-
 
 function pveGet<T extends z.ZodType>(api: ApiSession, path: string, schema: T): Promise<z.output<T>> {
   return CEPH.get(api, path, schema);
@@ -144,7 +159,8 @@ export class CephDashboardClient {
         registerSecret(fromFile);
         return fromFile;
       }
-      if (!this.auth.user) throw new CephAuthError(`the dashboard rejected the token in ${this.auth.tokenFile} and no CEPH_USER/CEPH_PASSWORD is set to log in`);
+      if (!this.auth.user)
+        throw new CephAuthError(`the dashboard rejected the token in ${this.auth.tokenFile} and no CEPH_USER/CEPH_PASSWORD is set to log in`);
     }
     let res: HttpResponse;
     try {
@@ -263,8 +279,13 @@ export function dashboardTarget(c: CephConfig): TargetRequest {
  * a 403 means the user's role has no `read` on it.
  */
 export const DASHBOARD_SCOPES: Readonly<Record<string, string>> = {
-  '/api/osd': 'osd', '/api/osd/flags': 'osd', '/api/pool': 'pool', '/api/host': 'hosts',
-  '/api/crush_rule': 'pool', '/api/cephfs': 'cephfs', '/api/monitor': 'monitor',
+  '/api/osd': 'osd',
+  '/api/osd/flags': 'osd',
+  '/api/pool': 'pool',
+  '/api/host': 'hosts',
+  '/api/crush_rule': 'pool',
+  '/api/cephfs': 'cephfs',
+  '/api/monitor': 'monitor',
 };
 
 /* Endpoint versions from the dashboard's openapi.yaml (ceph src/pybind/mgr/dashboard/openapi.yaml). */

@@ -1,6 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  FAKE_DASHBOARD_USER, FAKE_PVE_TOKEN, NODE_DOWN, dashboardScenarioFromSpec, makeCephSpec, pveScenarioFromSpec, startFakeCephDashboard, startFakeCephPve,
+  FAKE_DASHBOARD_USER,
+  FAKE_PVE_TOKEN,
+  NODE_DOWN,
+  dashboardScenarioFromSpec,
+  makeCephSpec,
+  pveScenarioFromSpec,
+  startFakeCephDashboard,
+  startFakeCephPve,
 } from '../../../test/fakes/ceph-server.ts';
 import type { FakeServer } from '../../../test/fakes/https-server.ts';
 import { testCollectContext, type TestCollectContext } from '../../../test/helpers/collect-context.ts';
@@ -17,7 +24,7 @@ describe('parsePorts', () => {
 });
 
 describe('parseCephVersion / clusterVersion', () => {
-  it('parses the dashboard\'s version banner', () => {
+  it("parses the dashboard's version banner", () => {
     expect(parseCephVersion('ceph version 18.2.4 (e7ad5345525c7aa95470c26863873b581076945d) reef (stable)')).toEqual({ version: '18.2.4', release: 'reef' });
     expect(parseCephVersion('ceph version 19.2.0-1 (abc) squid (stable)')).toEqual({ version: '19.2.0-1', release: 'squid' });
     expect(parseCephVersion('garbage')).toEqual({});
@@ -33,17 +40,29 @@ describe('parseCephVersion / clusterVersion', () => {
 
 describe('summarizeCrushRule', () => {
   it('keeps id, name, type, root, device class and failure domain', () => {
-    expect(summarizeCrushRule({
-      rule_id: 3, rule_name: 'ec-hdd', type: 3,
-      steps: [{ op: 'set_chooseleaf_tries', num: 5 }, { op: 'take', item: -2, item_name: 'default~hdd' }, { op: 'chooseleaf_indep', num: 0, type: 'host' }, { op: 'emit' }],
-    })).toEqual({ id: 3, name: 'ec-hdd', type: 'erasure', root: 'default', deviceClass: 'hdd', failureDomain: 'host' });
+    expect(
+      summarizeCrushRule({
+        rule_id: 3,
+        rule_name: 'ec-hdd',
+        type: 3,
+        steps: [
+          { op: 'set_chooseleaf_tries', num: 5 },
+          { op: 'take', item: -2, item_name: 'default~hdd' },
+          { op: 'chooseleaf_indep', num: 0, type: 'host' },
+          { op: 'emit' },
+        ],
+      }),
+    ).toEqual({ id: 3, name: 'ec-hdd', type: 'erasure', root: 'default', deviceClass: 'hdd', failureDomain: 'host' });
     expect(summarizeCrushRule({ rule_name: 'odd', type: 'replicated', steps: [] })).toEqual({ name: 'odd', type: 'replicated' });
   });
 });
 
 describe('operationalFlags', () => {
   it('drops release-feature flags and folds pauserd+pausewr', () => {
-    expect(operationalFlags(['sortbitwise', 'pausewr', 'noout', 'pauserd', 'recovery_deletes', 'pglog_hardlimit', 'purged_snapdirs'])).toEqual(['noout', 'pause']);
+    expect(operationalFlags(['sortbitwise', 'pausewr', 'noout', 'pauserd', 'recovery_deletes', 'pglog_hardlimit', 'purged_snapdirs'])).toEqual([
+      'noout',
+      'pause',
+    ]);
     expect(operationalFlags(['pauserd'])).toEqual(['pauserd']);
   });
 });
@@ -57,53 +76,86 @@ afterEach(async () => {
   server = undefined;
 });
 
-const pveConfig = (port: number) => cephConfigSchema.parse({
-  CEPH_SOURCE: 'pve', PROXMOX_HOST: '127.0.0.1', PROXMOX_PORT: port, PROXMOX_TOKEN_NAME: FAKE_PVE_TOKEN.tokenName, PROXMOX_TOKEN_VALUE: FAKE_PVE_TOKEN.secret,
-});
+const pveConfig = (port: number) =>
+  cephConfigSchema.parse({
+    CEPH_SOURCE: 'pve',
+    PROXMOX_HOST: '127.0.0.1',
+    PROXMOX_PORT: port,
+    PROXMOX_TOKEN_NAME: FAKE_PVE_TOKEN.tokenName,
+    PROXMOX_TOKEN_VALUE: FAKE_PVE_TOKEN.secret,
+  });
 
 describe('collectCeph (pve)', () => {
   const spec = makeCephSpec({ nodes: ['pve1', 'pve2'], osdsPerNode: 1 });
 
   it('fails the run when the cluster status itself fails for another reason', async () => {
-    server = await startFakeCephPve(pveScenarioFromSpec(spec, { errors: { '/cluster/ceph/status': { status: 403, reason: 'Permission check failed (/, Sys.Audit)' } } }));
+    server = await startFakeCephPve(
+      pveScenarioFromSpec(spec, { errors: { '/cluster/ceph/status': { status: 403, reason: 'Permission check failed (/, Sys.Audit)' } } }),
+    );
     ctx = testCollectContext(pveConfig(server.port));
     await expect(collectCeph(ctx)).rejects.toThrow('GET /cluster/ceph/status: HTTP 403 Permission check failed (/, Sys.Audit)');
   });
 
   it('keeps the cluster when no node answers the per-node calls', async () => {
-    server = await startFakeCephPve(pveScenarioFromSpec(spec, { errors: { '/nodes/pve1/ceph/osd': NODE_DOWN, '/nodes/pve2/ceph/osd': { status: 500, reason: 'binary not installed: /usr/bin/ceph-osd' } } }));
+    server = await startFakeCephPve(
+      pveScenarioFromSpec(spec, {
+        errors: { '/nodes/pve1/ceph/osd': NODE_DOWN, '/nodes/pve2/ceph/osd': { status: 500, reason: 'binary not installed: /usr/bin/ceph-osd' } },
+      }),
+    );
     ctx = testCollectContext(pveConfig(server.port));
     const snap = await collectCeph(ctx);
     expect(snap.present && [snap.osds, snap.daemons, snap.pools, snap.hosts, snap.fsid]).toEqual([[], [], [], [], spec.fsid]);
     expect(ctx.warnings).toEqual([
       { code: 'ceph_node_unavailable', subject: 'node pve1', message: 'GET /nodes/pve1/ceph/osd: HTTP 595 No route to host; asking the next node' },
-      { code: 'ceph_node_unavailable', subject: 'node pve2', message: 'GET /nodes/pve2/ceph/osd: HTTP 500 binary not installed: /usr/bin/ceph-osd; asking the next node' },
-      { code: 'ceph_section_unavailable', subject: 'per-node Ceph calls', message: 'no node answered GET /nodes/{node}/ceph/osd; OSDs, pools, file systems, rules and daemons are left out' },
+      {
+        code: 'ceph_node_unavailable',
+        subject: 'node pve2',
+        message: 'GET /nodes/pve2/ceph/osd: HTTP 500 binary not installed: /usr/bin/ceph-osd; asking the next node',
+      },
+      {
+        code: 'ceph_section_unavailable',
+        subject: 'per-node Ceph calls',
+        message: 'no node answered GET /nodes/{node}/ceph/osd; OSDs, pools, file systems, rules and daemons are left out',
+      },
     ]);
   });
 
   it('asks the next node when an OSD tree is not JSON, and loses only the section whose answer is not', async () => {
-    server = await startFakeCephPve(pveScenarioFromSpec(spec, {
-      rawBodies: { '/nodes/pve1/ceph/osd': '<html><body>Bad Gateway</body></html>', '/nodes/pve2/ceph/pool': '[{"data":' },
-    }));
+    server = await startFakeCephPve(
+      pveScenarioFromSpec(spec, { rawBodies: { '/nodes/pve1/ceph/osd': '<html><body>Bad Gateway</body></html>', '/nodes/pve2/ceph/pool': '[{"data":' } }),
+    );
     ctx = testCollectContext(pveConfig(server.port));
     const snap = await collectCeph(ctx);
     expect(snap.present && [snap.osds.map((o) => o.name), snap.pools, snap.filesystems.length]).toEqual([['osd.0', 'osd.1'], [], 1]);
     expect(ctx.warnings).toEqual([
-      { code: 'ceph_node_unavailable', subject: 'node pve1', message: 'GET /nodes/pve1/ceph/osd: unexpected response: not JSON (Unexpected token \'<\', "<html><bod"... is not valid JSON); asking the next node' },
-      { code: 'ceph_section_unavailable', subject: 'GET /nodes/pve2/ceph/pool', message: 'GET /nodes/pve2/ceph/pool: unexpected response: not JSON (Unexpected end of JSON input)' },
+      {
+        code: 'ceph_node_unavailable',
+        subject: 'node pve1',
+        message: 'GET /nodes/pve1/ceph/osd: unexpected response: not JSON (Unexpected token \'<\', "<html><bod"... is not valid JSON); asking the next node',
+      },
+      {
+        code: 'ceph_section_unavailable',
+        subject: 'GET /nodes/pve2/ceph/pool',
+        message: 'GET /nodes/pve2/ceph/pool: unexpected response: not JSON (Unexpected end of JSON input)',
+      },
     ]);
   });
 
   it('names the privilege on a 403: a section costs only itself, the OSD tree stops the per-node calls', async () => {
-    server = await startFakeCephPve(pveScenarioFromSpec(spec, { errors: { '/nodes/pve1/ceph/pool': { status: 403, reason: 'Permission check failed (/, Sys.Audit|Datastore.Audit)' } } }));
+    server = await startFakeCephPve(
+      pveScenarioFromSpec(spec, { errors: { '/nodes/pve1/ceph/pool': { status: 403, reason: 'Permission check failed (/, Sys.Audit|Datastore.Audit)' } } }),
+    );
     ctx = testCollectContext(pveConfig(server.port));
     const snap = await collectCeph(ctx);
     expect(snap.present && [snap.pools, snap.osds.length]).toEqual([[], 2]);
-    expect(ctx.warnings).toEqual([{
-      code: 'ceph_permission_denied', subject: 'GET /nodes/pve1/ceph/pool',
-      message: 'GET /nodes/pve1/ceph/pool: HTTP 403 Permission check failed (/, Sys.Audit|Datastore.Audit); the token lacks Sys.Audit or Datastore.Audit on /; no pools',
-    }]);
+    expect(ctx.warnings).toEqual([
+      {
+        code: 'ceph_permission_denied',
+        subject: 'GET /nodes/pve1/ceph/pool',
+        message:
+          'GET /nodes/pve1/ceph/pool: HTTP 403 Permission check failed (/, Sys.Audit|Datastore.Audit); the token lacks Sys.Audit or Datastore.Audit on /; no pools',
+      },
+    ]);
     await ctx.close();
     await server.close();
 
@@ -111,10 +163,14 @@ describe('collectCeph (pve)', () => {
     ctx = testCollectContext(pveConfig(server.port));
     const snap2 = await collectCeph(ctx);
     expect(snap2.present && [snap2.osds, snap2.pools, snap2.fsid]).toEqual([[], [], spec.fsid]);
-    expect(ctx.warnings).toEqual([{
-      code: 'ceph_permission_denied', subject: 'GET /nodes/pve1/ceph/osd',
-      message: 'GET /nodes/pve1/ceph/osd: HTTP 403 Permission check failed; the token lacks Sys.Audit or Datastore.Audit on /; OSDs, pools, file systems, rules and daemons are left out',
-    }]);
+    expect(ctx.warnings).toEqual([
+      {
+        code: 'ceph_permission_denied',
+        subject: 'GET /nodes/pve1/ceph/osd',
+        message:
+          'GET /nodes/pve1/ceph/osd: HTTP 403 Permission check failed; the token lacks Sys.Audit or Datastore.Audit on /; OSDs, pools, file systems, rules and daemons are left out',
+      },
+    ]);
     expect(server.requests.map((r) => r.path).filter((p) => p.startsWith('/api2/json/nodes/pve2/'))).toEqual([]);
   });
 
@@ -140,14 +196,26 @@ describe('collectCeph (pve)', () => {
 
 describe('collectCeph (dashboard)', () => {
   const spec = makeCephSpec({ nodes: ['ceph1', 'ceph2', 'ceph3'], osdsPerNode: 1 });
-  const dashConfig = () => cephConfigSchema.parse({ CEPH_SOURCE: 'dashboard', CEPH_URL: server?.url, CEPH_USER: FAKE_DASHBOARD_USER.user, CEPH_PASSWORD: FAKE_DASHBOARD_USER.password });
+  const dashConfig = () =>
+    cephConfigSchema.parse({
+      CEPH_SOURCE: 'dashboard',
+      CEPH_URL: server?.url,
+      CEPH_USER: FAKE_DASHBOARD_USER.user,
+      CEPH_PASSWORD: FAKE_DASHBOARD_USER.password,
+    });
 
   it('degrades a section the user may not read (403) to a warning naming the scope', async () => {
     server = await startFakeCephDashboard(dashboardScenarioFromSpec(spec, { errors: { '/api/pool': { status: 403, detail: 'Access denied' } } }));
     ctx = testCollectContext(dashConfig());
     const snap = await collectCeph(ctx);
     expect(snap.present && [snap.pools, snap.osds.length, snap.filesystems]).toEqual([[], 3, [{ name: 'cephfs', metadataPool: '4', dataPools: ['3'] }]]);
-    expect(ctx.warnings).toEqual([{ code: 'ceph_permission_denied', subject: 'GET /api/pool', message: "GET /api/pool: HTTP 403 Access denied; the dashboard user's role lacks read on the pool scope; no pools" }]);
+    expect(ctx.warnings).toEqual([
+      {
+        code: 'ceph_permission_denied',
+        subject: 'GET /api/pool',
+        message: "GET /api/pool: HTTP 403 Access denied; the dashboard user's role lacks read on the pool scope; no pools",
+      },
+    ]);
   });
 
   it('degrades a section whose 200 answer is not JSON to a warning', async () => {
@@ -155,15 +223,29 @@ describe('collectCeph (dashboard)', () => {
     ctx = testCollectContext(dashConfig());
     const snap = await collectCeph(ctx);
     expect(snap.present && [snap.osds, snap.pools.length]).toEqual([[], 4]);
-    expect(ctx.warnings).toEqual([{ code: 'ceph_section_unavailable', subject: 'GET /api/osd', message: 'GET /api/osd: unexpected response: not JSON (Unexpected token \'<\', "<html><bod"... is not valid JSON)' }]);
+    expect(ctx.warnings).toEqual([
+      {
+        code: 'ceph_section_unavailable',
+        subject: 'GET /api/osd',
+        message: 'GET /api/osd: unexpected response: not JSON (Unexpected token \'<\', "<html><bod"... is not valid JSON)',
+      },
+    ]);
   });
 
   it('degrades a section whose answer is past CEPH_API_MAX_RESPONSE_BYTES to a warning', async () => {
-    server = await startFakeCephDashboard(dashboardScenarioFromSpec(spec, { rawBodies: { '/api/monitor': `{"in_quorum":[],"out_quorum":[]}${' '.repeat(5000)}` } }));
+    server = await startFakeCephDashboard(
+      dashboardScenarioFromSpec(spec, { rawBodies: { '/api/monitor': `{"in_quorum":[],"out_quorum":[]}${' '.repeat(5000)}` } }),
+    );
     ctx = testCollectContext(cephConfigSchema.parse({ ...dashConfig(), CEPH_API_MAX_RESPONSE_BYTES: 4096 }));
     const snap = await collectCeph(ctx);
     expect(snap.present && [snap.osds.length, snap.daemons.filter((d) => d.type === 'mon')]).toEqual([3, []]);
-    expect(ctx.warnings).toEqual([{ code: 'ceph_section_unavailable', subject: 'GET /api/monitor', message: 'GET /api/monitor: unexpected response: larger than 4096 bytes (CEPH_API_MAX_RESPONSE_BYTES); not read' }]);
+    expect(ctx.warnings).toEqual([
+      {
+        code: 'ceph_section_unavailable',
+        subject: 'GET /api/monitor',
+        message: 'GET /api/monitor: unexpected response: larger than 4096 bytes (CEPH_API_MAX_RESPONSE_BYTES); not read',
+      },
+    ]);
   });
 
   it('fails at once, naming CEPH_CA_FILE and its path, when the CA file is missing', async () => {

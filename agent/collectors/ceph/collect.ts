@@ -4,14 +4,43 @@ import { HttpConnectError, HttpStatusError } from '../../http/client.ts';
 import type { CollectContext } from '../types.ts';
 import type { CephConfig } from './config.ts';
 import {
-  CephDashboardClient, cephAbsence, DASHBOARD_SCOPES, dashboardTarget, PVE_CEPH_PRIVILEGE, getDashCephfs, getDashCrushRules, getDashFlags, getDashFsid, getDashHealth, getDashMonitor, getDashPools, getDashSummary, getPveCephFlags, getPveCephStatus, getPveFilesystems, getPveMgrs, getPveMons, getPveNodes, getPveOsdTree, getPvePools, getPveRules, listDashHosts, listDashOsds, type OnDrop,
+  CephDashboardClient,
+  cephAbsence,
+  DASHBOARD_SCOPES,
+  dashboardTarget,
+  PVE_CEPH_PRIVILEGE,
+  getDashCephfs,
+  getDashCrushRules,
+  getDashFlags,
+  getDashFsid,
+  getDashHealth,
+  getDashMonitor,
+  getDashPools,
+  getDashSummary,
+  getPveCephFlags,
+  getPveCephStatus,
+  getPveFilesystems,
+  getPveMgrs,
+  getPveMons,
+  getPveNodes,
+  getPveOsdTree,
+  getPvePools,
+  getPveRules,
+  listDashHosts,
+  listDashOsds,
+  type OnDrop,
 } from './client.ts';
 import {
-  dashHealthCheckSchema, dashMonSchema, parseHealthCheck, pveOsdNodeSchema, summarizeIssues, type DashCrushRule, type DashHost, type PveDaemon,
+  dashHealthCheckSchema,
+  dashMonSchema,
+  parseHealthCheck,
+  pveOsdNodeSchema,
+  summarizeIssues,
+  type DashCrushRule,
+  type DashHost,
+  type PveDaemon,
 } from './schema.ts';
-import type {
-  CephClusterSnapshot, CephCrushRule, CephDaemon, CephFilesystem, CephHealthCheck, CephOsd, CephPool, CephSnapshot,
-} from './snapshot.ts';
+import type { CephClusterSnapshot, CephCrushRule, CephDaemon, CephFilesystem, CephHealthCheck, CephOsd, CephPool, CephSnapshot } from './snapshot.ts';
 
 /*
  * Orchestration: which calls, in which order, and what a failure of each costs. Only the
@@ -32,7 +61,10 @@ export function parsePorts(addrs: ReadonlyArray<string | undefined>): number[] {
     if (!raw) continue;
     const inner = /^\[(v[12]:.*)\]$/.exec(raw.trim())?.[1] ?? raw.trim();
     for (const part of inner.split(',')) {
-      const addr = part.trim().replace(/^v[12]:/, '').replace(/\/\d+$/, '');
+      const addr = part
+        .trim()
+        .replace(/^v[12]:/, '')
+        .replace(/\/\d+$/, '');
       const m = /:(\d{1,5})$/.exec(addr);
       const port = m ? Number(m[1]) : NaN;
       if (port > 0 && port <= 65535) ports.add(port);
@@ -83,7 +115,13 @@ function healthChecksFromRecord(checks: Record<string, unknown>, onDrop: (name: 
       onDrop(name, summarizeIssues(p.error));
       continue;
     }
-    out.push({ name, severity: p.data.severity, summary: p.data.summary.message, ...(p.data.summary.count !== undefined && { count: p.data.summary.count }), muted: p.data.muted });
+    out.push({
+      name,
+      severity: p.data.severity,
+      summary: p.data.summary.message,
+      ...(p.data.summary.count !== undefined && { count: p.data.summary.count }),
+      muted: p.data.muted,
+    });
   }
   return out.sort(byName);
 }
@@ -97,7 +135,13 @@ const byRuleId = (a: CephCrushRule, b: CephCrushRule) => (a.id ?? Infinity) - (b
  * Left out so both sources agree and the field shows what an operator set.
  */
 export const FEATURE_FLAGS: ReadonlySet<string> = new Set([
-  'sortbitwise', 'recovery_deletes', 'purged_snapdirs', 'pglog_hardlimit', 'require_jewel_osds', 'require_kraken_osds', 'require_luminous_osds',
+  'sortbitwise',
+  'recovery_deletes',
+  'purged_snapdirs',
+  'pglog_hardlimit',
+  'require_jewel_osds',
+  'require_kraken_osds',
+  'require_luminous_osds',
 ]);
 
 export function operationalFlags(flags: readonly string[]): string[] {
@@ -178,7 +222,9 @@ async function collectFromPve(ctx: CollectContext<CephConfig>): Promise<CephSnap
     return { source: 'pve', present: false, reason: absent.reason, message: absent.message };
   }
 
-  const healthChecks = healthChecksFromRecord(status.health.checks, (name, why) => ctx.warn({ code: 'ceph_item_dropped', subject: `health check ${name}`, message: why }));
+  const healthChecks = healthChecksFromRecord(status.health.checks, (name, why) =>
+    ctx.warn({ code: 'ceph_item_dropped', subject: `health check ${name}`, message: why }),
+  );
   const [flags, nodes] = await Promise.all([
     optional(ctx, '/cluster/ceph/flags', 'no flags', [] as string[], async () => (await getPveCephFlags(api)).filter((f) => f.value).map((f) => f.name)),
     getPveNodes(api),
@@ -186,7 +232,9 @@ async function collectFromPve(ctx: CollectContext<CephConfig>): Promise<CephSnap
 
   // Per-node calls answer for the whole cluster; any node with Ceph will do. Online nodes
   // first, by name, so the choice is stable from run to run.
-  const candidates = [...nodes].sort((a, b) => Number(b.status === 'online') - Number(a.status === 'online') || (a.node < b.node ? -1 : a.node > b.node ? 1 : 0)).map((n) => n.node);
+  const candidates = [...nodes]
+    .sort((a, b) => Number(b.status === 'online') - Number(a.status === 'online') || (a.node < b.node ? -1 : a.node > b.node ? 1 : 0))
+    .map((n) => n.node);
   let node: string | undefined;
   let tree: Awaited<ReturnType<typeof getPveOsdTree>> | undefined;
   let denied = false;
@@ -200,7 +248,8 @@ async function collectFromPve(ctx: CollectContext<CephConfig>): Promise<CephSnap
       // The ACL is on /, the same for every node: asking the next one would only repeat the 403.
       if (isForbidden(err)) {
         ctx.warn({
-          code: 'ceph_permission_denied', subject: `GET /nodes/${candidate}/ceph/osd`,
+          code: 'ceph_permission_denied',
+          subject: `GET /nodes/${candidate}/ceph/osd`,
           message: `${err.message}; ${missingPermission(ctx, err, '')}; OSDs, pools, file systems, rules and daemons are left out`,
         });
         denied = true;
@@ -211,44 +260,51 @@ async function collectFromPve(ctx: CollectContext<CephConfig>): Promise<CephSnap
     }
   }
   if (!denied && (node === undefined || tree === undefined)) {
-    ctx.warn({ code: 'ceph_section_unavailable', subject: 'per-node Ceph calls', message: 'no node answered GET /nodes/{node}/ceph/osd; OSDs, pools, file systems, rules and daemons are left out' });
+    ctx.warn({
+      code: 'ceph_section_unavailable',
+      subject: 'per-node Ceph calls',
+      message: 'no node answered GET /nodes/{node}/ceph/osd; OSDs, pools, file systems, rules and daemons are left out',
+    });
   }
 
   const osds = tree ? osdsFromTree(ctx, tree.root) : [];
-  const [pools, fsRows, rules, mons, mgrs] = node === undefined
-    ? [[], [], [], [], []] as const
-    : await Promise.all([
-      optional(ctx, `/nodes/${node}/ceph/pool`, 'no pools', [], () => getPvePools(api, node)),
-      optional(ctx, `/nodes/${node}/ceph/fs`, 'no file systems', [], () => getPveFilesystems(api, node)),
-      optional(ctx, `/nodes/${node}/ceph/rules`, 'no CRUSH rules', [], () => getPveRules(api, node)),
-      optional(ctx, `/nodes/${node}/ceph/mon`, 'no monitors', [], () => getPveMons(api, node)),
-      optional(ctx, `/nodes/${node}/ceph/mgr`, 'no managers', [], () => getPveMgrs(api, node)),
-    ]);
+  const [pools, fsRows, rules, mons, mgrs] =
+    node === undefined
+      ? ([[], [], [], [], []] as const)
+      : await Promise.all([
+          optional(ctx, `/nodes/${node}/ceph/pool`, 'no pools', [], () => getPvePools(api, node)),
+          optional(ctx, `/nodes/${node}/ceph/fs`, 'no file systems', [], () => getPveFilesystems(api, node)),
+          optional(ctx, `/nodes/${node}/ceph/rules`, 'no CRUSH rules', [], () => getPveRules(api, node)),
+          optional(ctx, `/nodes/${node}/ceph/mon`, 'no monitors', [], () => getPveMons(api, node)),
+          optional(ctx, `/nodes/${node}/ceph/mgr`, 'no managers', [], () => getPveMgrs(api, node)),
+        ]);
 
-  const cephPools: CephPool[] = pools.map((p) => ({
-    id: p.pool,
-    name: p.pool_name,
-    ...(p.type && p.type !== 'unknown' && { type: p.type }),
-    ...(p.size !== undefined && { size: p.size }),
-    ...(p.min_size !== undefined && { minSize: p.min_size }),
-    ...(p.pg_num !== undefined && { pgNum: p.pg_num }),
-    ...(p.pg_autoscale_mode && { pgAutoscaleMode: p.pg_autoscale_mode }),
-    ...((p.crush_rule_name ?? p.crush_rule) !== undefined && { crushRule: String(p.crush_rule_name ?? p.crush_rule) }),
-    applications: Object.keys(p.application_metadata ?? {}).sort(),
-  })).sort((a, b) => a.id - b.id);
+  const cephPools: CephPool[] = pools
+    .map((p) => ({
+      id: p.pool,
+      name: p.pool_name,
+      ...(p.type && p.type !== 'unknown' && { type: p.type }),
+      ...(p.size !== undefined && { size: p.size }),
+      ...(p.min_size !== undefined && { minSize: p.min_size }),
+      ...(p.pg_num !== undefined && { pgNum: p.pg_num }),
+      ...(p.pg_autoscale_mode && { pgAutoscaleMode: p.pg_autoscale_mode }),
+      ...((p.crush_rule_name ?? p.crush_rule) !== undefined && { crushRule: String(p.crush_rule_name ?? p.crush_rule) }),
+      applications: Object.keys(p.application_metadata ?? {}).sort(),
+    }))
+    .sort((a, b) => a.id - b.id);
 
   // /ceph/rules names only; the pools tell each used rule's id.
   const ruleIds = new Map(pools.filter((p) => p.crush_rule_name && p.crush_rule !== undefined).map((p) => [p.crush_rule_name, p.crush_rule]));
-  const crushRules: CephCrushRule[] = rules.map((r) => {
-    const id = ruleIds.get(r.name);
-    return { name: r.name, ...(id !== undefined && { id }) };
-  }).sort(byRuleId);
+  const crushRules: CephCrushRule[] = rules
+    .map((r) => {
+      const id = ruleIds.get(r.name);
+      return { name: r.name, ...(id !== undefined && { id }) };
+    })
+    .sort(byRuleId);
 
-  const filesystems: CephFilesystem[] = fsRows.map((f) => ({
-    name: f.name,
-    ...(f.metadata_pool && { metadataPool: f.metadata_pool }),
-    dataPools: f.data_pools ?? (f.data_pool ? [f.data_pool] : []),
-  })).sort(byName);
+  const filesystems: CephFilesystem[] = fsRows
+    .map((f) => ({ name: f.name, ...(f.metadata_pool && { metadataPool: f.metadata_pool }), dataPools: f.data_pools ?? (f.data_pool ? [f.data_pool] : []) }))
+    .sort(byName);
 
   const monAddrs = new Map((status.monmap?.mons ?? []).map((m) => [m.name, [...(m.public_addrs?.addrvec.map((a) => a.addr) ?? []), m.addr]]));
   const quorum = new Set(status.quorum_names);
@@ -264,7 +320,12 @@ async function collectFromPve(ctx: CollectContext<CephConfig>): Promise<CephSnap
     health: status.health.status,
     healthChecks,
     flags: operationalFlags(flags),
-    ...withVersion(clusterVersion(mons.map((m) => m.ceph_version_short), status.monmap?.min_mon_release_name)),
+    ...withVersion(
+      clusterVersion(
+        mons.map((m) => m.ceph_version_short),
+        status.monmap?.min_mon_release_name,
+      ),
+    ),
     quorum: sortedUnique(status.quorum_names),
     pools: cephPools,
     crushRules,
@@ -293,7 +354,13 @@ function sortDaemons(ds: CephDaemon[]): CephDaemon[] {
   return ds.sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
-function pveDaemon(ctx: CollectContext<CephConfig>, type: 'mon' | 'mgr', d: PveDaemon, addrs: Array<string | undefined>, state: string | undefined): CephDaemon | undefined {
+function pveDaemon(
+  ctx: CollectContext<CephConfig>,
+  type: 'mon' | 'mgr',
+  d: PveDaemon,
+  addrs: Array<string | undefined>,
+  state: string | undefined,
+): CephDaemon | undefined {
   const ports = parsePorts(addrs);
   if (ports.length === 0) {
     ctx.warn({ code: 'ceph_item_dropped', subject: `${type}.${d.name}`, message: 'no address with a port; NetBox needs at least one port for a service' });
@@ -361,7 +428,9 @@ async function collectFromDashboard(ctx: CollectContext<CephConfig>): Promise<Ce
   // Log in once before the parallel calls, so a bad password is one clear error.
   const [health, fsid] = await Promise.all([getDashHealth(client), getDashFsid(client)]);
   const [summary, osdsRaw, flags, pools, hostsRaw, rulesRaw, fsRaw, monitor] = await Promise.all([
-    optional(ctx, '/api/summary', 'no version; the manager port comes from CEPH_URL', {} as { version?: string; mgr_host?: string }, () => getDashSummary(client)),
+    optional(ctx, '/api/summary', 'no version; the manager port comes from CEPH_URL', {} as { version?: string; mgr_host?: string }, () =>
+      getDashSummary(client),
+    ),
     optional(ctx, '/api/osd', 'no OSDs', [], () => listDashOsds(client, onDrop)),
     optional(ctx, '/api/osd/flags', 'no flags', [] as string[], () => getDashFlags(client)),
     optional(ctx, '/api/pool', 'no pools', [], () => getDashPools(client, onDrop)),
@@ -375,7 +444,13 @@ async function collectFromDashboard(ctx: CollectContext<CephConfig>): Promise<Ce
   health.health.checks.forEach((raw, i) => {
     const p = dashHealthCheckSchema.safeParse(raw);
     if (!p.success) return onDrop('/api/health/minimal checks', i, summarizeIssues(p.error));
-    healthChecks.push({ name: p.data.type, severity: p.data.severity, summary: p.data.summary.message, ...(p.data.summary.count !== undefined && { count: p.data.summary.count }), muted: p.data.muted });
+    healthChecks.push({
+      name: p.data.type,
+      severity: p.data.severity,
+      summary: p.data.summary.message,
+      ...(p.data.summary.count !== undefined && { count: p.data.summary.count }),
+      muted: p.data.muted,
+    });
   });
 
   const osds: CephOsd[] = [];
@@ -399,26 +474,30 @@ async function collectFromDashboard(ctx: CollectContext<CephConfig>): Promise<Ce
   osds.sort((a, b) => a.id - b.id);
 
   const poolNames = new Map(pools.map((p) => [p.pool, p.pool_name]));
-  const cephPools: CephPool[] = pools.map((p) => ({
-    id: p.pool,
-    name: p.pool_name,
-    ...(p.type && { type: p.type }),
-    ...(p.size !== undefined && { size: p.size }),
-    ...(p.min_size !== undefined && { minSize: p.min_size }),
-    ...(p.pg_num !== undefined && { pgNum: p.pg_num }),
-    ...(p.pg_autoscale_mode && { pgAutoscaleMode: p.pg_autoscale_mode }),
-    ...(p.crush_rule !== undefined && { crushRule: String(p.crush_rule) }),
-    applications: (Array.isArray(p.application_metadata) ? [...p.application_metadata] : Object.keys(p.application_metadata ?? {})).sort(),
-  })).sort((a, b) => a.id - b.id);
+  const cephPools: CephPool[] = pools
+    .map((p) => ({
+      id: p.pool,
+      name: p.pool_name,
+      ...(p.type && { type: p.type }),
+      ...(p.size !== undefined && { size: p.size }),
+      ...(p.min_size !== undefined && { minSize: p.min_size }),
+      ...(p.pg_num !== undefined && { pgNum: p.pg_num }),
+      ...(p.pg_autoscale_mode && { pgAutoscaleMode: p.pg_autoscale_mode }),
+      ...(p.crush_rule !== undefined && { crushRule: String(p.crush_rule) }),
+      applications: (Array.isArray(p.application_metadata) ? [...p.application_metadata] : Object.keys(p.application_metadata ?? {})).sort(),
+    }))
+    .sort((a, b) => a.id - b.id);
 
-  const filesystems: CephFilesystem[] = fsRaw.map((f) => {
-    const pool = (id: number) => poolNames.get(id) ?? String(id);
-    return {
-      name: f.mdsmap.fs_name,
-      ...(f.mdsmap.metadata_pool !== undefined && { metadataPool: pool(f.mdsmap.metadata_pool) }),
-      dataPools: f.mdsmap.data_pools.map(pool),
-    };
-  }).sort(byName);
+  const filesystems: CephFilesystem[] = fsRaw
+    .map((f) => {
+      const pool = (id: number) => poolNames.get(id) ?? String(id);
+      return {
+        name: f.mdsmap.fs_name,
+        ...(f.mdsmap.metadata_pool !== undefined && { metadataPool: pool(f.mdsmap.metadata_pool) }),
+        dataPools: f.mdsmap.data_pools.map(pool),
+      };
+    })
+    .sort(byName);
 
   // Which host runs which daemon: /api/host `services: [{type, id}]`.
   const hostOf = new Map<string, string>();
@@ -437,7 +516,8 @@ async function collectFromDashboard(ctx: CollectContext<CephConfig>): Promise<Ce
     const m = p.data;
     if (state === 'in-quorum') quorum.push(m.name);
     const ports = parsePorts([...(m.public_addrs?.addrvec.map((a) => a.addr) ?? []), m.public_addr, m.addr]);
-    if (ports.length === 0) return ctx.warn({ code: 'ceph_item_dropped', subject: `mon.${m.name}`, message: 'no address with a port; NetBox needs at least one port for a service' });
+    if (ports.length === 0)
+      return ctx.warn({ code: 'ceph_item_dropped', subject: `mon.${m.name}`, message: 'no address with a port; NetBox needs at least one port for a service' });
     const host = daemonHost('mon', m.name);
     const version = versionOf.get(host);
     daemons.push({ type: 'mon', id: m.name, host, ports, state, ...(version && { version }) });

@@ -2,7 +2,6 @@ import { z } from 'zod';
 import { apiTimeout, boolish, hostname, intish, sha256Fingerprint } from '../../config/coerce.ts';
 import { maxResponseBytesSetting, nodeSiteMapSchema, pveConnectionShape, splitPveTokenId } from '../proxmox-config.ts';
 
-
 /*
  * The policy's `config:` block for the ceph collector. `CEPH_SOURCE: pve` takes the PVE
  * collector's connection parameters with the same names and defaults (agent/collectors/pve/config.ts),
@@ -52,7 +51,8 @@ const cephConfigObject = z
     if (c.CEPH_URL === undefined) ctx.addIssue({ code: 'custom', path: ['CEPH_URL'], message: 'CEPH_URL is required when CEPH_SOURCE is dashboard' });
     if (c.CEPH_TOKEN_FILE === undefined) {
       if (c.CEPH_USER === undefined) ctx.addIssue({ code: 'custom', path: ['CEPH_USER'], message: 'CEPH_USER is required unless CEPH_TOKEN_FILE is given' });
-      if (c.CEPH_PASSWORD === undefined) ctx.addIssue({ code: 'custom', path: ['CEPH_PASSWORD'], message: 'CEPH_PASSWORD is required unless CEPH_TOKEN_FILE is given' });
+      if (c.CEPH_PASSWORD === undefined)
+        ctx.addIssue({ code: 'custom', path: ['CEPH_PASSWORD'], message: 'CEPH_PASSWORD is required unless CEPH_TOKEN_FILE is given' });
     } else if ((c.CEPH_USER === undefined) !== (c.CEPH_PASSWORD === undefined)) {
       const missing = c.CEPH_USER === undefined ? 'CEPH_USER' : 'CEPH_PASSWORD';
       ctx.addIssue({ code: 'custom', path: [missing], message: 'CEPH_USER and CEPH_PASSWORD go together (they re-login when the token file stops working)' });

@@ -6,7 +6,30 @@ import { pveTargetRequest } from '../proxmox-config.ts';
 import { mapCeph } from '../../../mappers/ceph/index.ts';
 import { cephConfigSchema, type CephConfig } from './config.ts';
 import {
-  CephAuthError, CephDashboardClient, cephAbsence, DASHBOARD_SCOPES, dashboardTarget, getDashCephfs, getDashCrushRules, getDashFlags, getDashFsid, getDashHealth, getDashMonitor, getDashPools, getDashSummary, getPveCephFlags, getPveCephStatus, getPveFilesystems, getPveMgrs, getPveMons, getPveNodes, getPveOsdTree, getPvePools, getPveRules, listDashHosts, listDashOsds,
+  CephAuthError,
+  CephDashboardClient,
+  cephAbsence,
+  DASHBOARD_SCOPES,
+  dashboardTarget,
+  getDashCephfs,
+  getDashCrushRules,
+  getDashFlags,
+  getDashFsid,
+  getDashHealth,
+  getDashMonitor,
+  getDashPools,
+  getDashSummary,
+  getPveCephFlags,
+  getPveCephStatus,
+  getPveFilesystems,
+  getPveMgrs,
+  getPveMons,
+  getPveNodes,
+  getPveOsdTree,
+  getPvePools,
+  getPveRules,
+  listDashHosts,
+  listDashOsds,
 } from './client.ts';
 import { collectCeph } from './collect.ts';
 
@@ -36,14 +59,17 @@ async function cephPveProbes(ctx: PreflightContext<CephConfig>): Promise<void> {
   const spec = <T>(endpoint: string, extra: Partial<ProbeSpec<T>> = {}): ProbeSpec<T> => ({ endpoint, privilege: PVE_CEPH, hint, ...extra });
 
   let absent: string | undefined;
-  await ctx.probe(spec('GET /cluster/ceph/status', {
-    accept: (err) => {
-      const a = cephAbsence(err);
-      if (!a) return undefined;
-      absent = a.reason === 'not_installed' ? 'Ceph is not installed on this cluster' : 'Ceph is not initialised on this cluster';
-      return `${absent} (HTTP 500 ${a.message}); the policy reports it absent`;
-    },
-  }), () => getPveCephStatus(api));
+  await ctx.probe(
+    spec('GET /cluster/ceph/status', {
+      accept: (err) => {
+        const a = cephAbsence(err);
+        if (!a) return undefined;
+        absent = a.reason === 'not_installed' ? 'Ceph is not installed on this cluster' : 'Ceph is not initialised on this cluster';
+        return `${absent} (HTTP 500 ${a.message}); the policy reports it absent`;
+      },
+    }),
+    () => getPveCephStatus(api),
+  );
   if (absent !== undefined) {
     for (const e of ['GET /cluster/ceph/flags', 'GET /nodes', 'GET /nodes/{node}/ceph/osd']) ctx.skip(e, `not called: ${absent}, the collector stops there`);
     return;
@@ -52,7 +78,9 @@ async function cephPveProbes(ctx: PreflightContext<CephConfig>): Promise<void> {
   const nodes = await ctx.probe({ endpoint: 'GET /nodes' }, () => getPveNodes(api));
 
   // As the collector: online nodes first, by name; a node that cannot answer (down, no Ceph) gives way to the next.
-  const candidates = [...(nodes ?? [])].sort((a, b) => Number(b.status === 'online') - Number(a.status === 'online') || (a.node < b.node ? -1 : a.node > b.node ? 1 : 0)).map((n) => n.node);
+  const candidates = [...(nodes ?? [])]
+    .sort((a, b) => Number(b.status === 'online') - Number(a.status === 'online') || (a.node < b.node ? -1 : a.node > b.node ? 1 : 0))
+    .map((n) => n.node);
   const passed: string[] = [];
   let node: string | undefined;
   let outcome: { value: Awaited<ReturnType<typeof getPveOsdTree>> } | { err: unknown } | undefined;
@@ -118,7 +146,8 @@ async function cephDashboardProbes(ctx: PreflightContext<CephConfig>): Promise<v
     check: () => ({ ok: true, message: c.CEPH_TOKEN_FILE !== undefined ? 'the dashboard took the token' : `logged in as ${c.CEPH_USER ?? ''}` }),
   };
   await ctx.probe(login, async () => {
-    if ('err' in f && (f.err instanceof CephAuthError || (f.err instanceof HttpStatusError && f.err.status === 401) || f.err instanceof HttpConnectError)) throw f.err;
+    if ('err' in f && (f.err instanceof CephAuthError || (f.err instanceof HttpStatusError && f.err.status === 401) || f.err instanceof HttpConnectError))
+      throw f.err;
   });
   await ctx.probe(spec('/api/health/minimal'), async () => {
     if ('err' in f) throw f.err;
@@ -144,9 +173,12 @@ export const cephCollector = defineCollector<CephConfig, CephSnapshot>({
   collect: collectCeph,
   map: mapCeph,
   preflight: {
-    credentials: (c) => (c.CEPH_SOURCE === 'pve'
-      ? 'PROXMOX_USER, PROXMOX_TOKEN_NAME and PROXMOX_TOKEN_VALUE'
-      : c.CEPH_TOKEN_FILE !== undefined ? 'CEPH_TOKEN_FILE (and CEPH_USER/CEPH_PASSWORD)' : 'CEPH_USER and CEPH_PASSWORD'),
+    credentials: (c) =>
+      c.CEPH_SOURCE === 'pve'
+        ? 'PROXMOX_USER, PROXMOX_TOKEN_NAME and PROXMOX_TOKEN_VALUE'
+        : c.CEPH_TOKEN_FILE !== undefined
+          ? 'CEPH_TOKEN_FILE (and CEPH_USER/CEPH_PASSWORD)'
+          : 'CEPH_USER and CEPH_PASSWORD',
     probes: (ctx) => (ctx.config.CEPH_SOURCE === 'pve' ? cephPveProbes(ctx) : cephDashboardProbes(ctx)),
   },
 });

@@ -98,12 +98,7 @@ export const pvePoolSchema = z.object({
 });
 export type PvePool = z.output<typeof pvePoolSchema>;
 
-export const pveFsSchema = z.object({
-  name: text,
-  metadata_pool: text.optional(),
-  data_pool: text.optional(),
-  data_pools: z.array(z.string()).optional(),
-});
+export const pveFsSchema = z.object({ name: text, metadata_pool: text.optional(), data_pool: text.optional(), data_pools: z.array(z.string()).optional() });
 
 export const pveRuleSchema = z.object({ name: text });
 
@@ -125,10 +120,7 @@ export const dashAuthSchema = z.object({ token: text });
 export const dashHealthSchema = z.object({
   health: z.object({ status: text, checks: z.array(z.unknown()).default([]) }),
   mgr_map: z
-    .object({
-      active_name: text.optional(),
-      standbys: z.array(z.union([z.object({ name: text }), text.transform((name) => ({ name }))])).default([]),
-    })
+    .object({ active_name: text.optional(), standbys: z.array(z.union([z.object({ name: text }), text.transform((name) => ({ name }))])).default([]) })
     .optional(),
 });
 
@@ -147,14 +139,7 @@ export const dashOsdSchema = z.object({
   osd: looseInt,
   up: looseBool,
   in: looseBool,
-  tree: z
-    .object({
-      name: text.optional(),
-      device_class: text.optional(),
-      crush_weight: looseNumber.optional(),
-      reweight: looseNumber.optional(),
-    })
-    .optional(),
+  tree: z.object({ name: text.optional(), device_class: text.optional(), crush_weight: looseNumber.optional(), reweight: looseNumber.optional() }).optional(),
   host: z.object({ name: text }).optional(),
   stats: z.object({ stat_bytes: looseNumber.optional() }).optional(),
 });
@@ -185,17 +170,9 @@ export const dashCephfsSchema = z.object({
 });
 
 /** One monitor of /api/monitor `in_quorum` / `out_quorum` (the monmap entry plus stats). */
-export const dashMonSchema = z.object({
-  name: text,
-  public_addrs: addrvecSchema.optional(),
-  public_addr: z.string().optional(),
-  addr: z.string().optional(),
-});
+export const dashMonSchema = z.object({ name: text, public_addrs: addrvecSchema.optional(), public_addr: z.string().optional(), addr: z.string().optional() });
 /** GET /api/monitor (controllers/monitor.py): monitors split by quorum membership. */
-export const dashMonitorSchema = z.object({
-  in_quorum: z.array(z.unknown()).default([]),
-  out_quorum: z.array(z.unknown()).default([]),
-});
+export const dashMonitorSchema = z.object({ in_quorum: z.array(z.unknown()).default([]), out_quorum: z.array(z.unknown()).default([]) });
 
 /** GET /api/host (v1.3): the daemons each host runs, as `services: [{type, id}]`. */
 export const dashHostSchema = z.object({

@@ -29,7 +29,14 @@ function dir(files: Record<string, string>): string {
   return d;
 }
 
-const row = (over: Record<string, unknown>) => ({ name: 'ubuntu-2404', builder_type: 'proxmox-iso', files: null, packer_run_uuid: 'run-1', custom_data: null, ...over });
+const row = (over: Record<string, unknown>) => ({
+  name: 'ubuntu-2404',
+  builder_type: 'proxmox-iso',
+  files: null,
+  packer_run_uuid: 'run-1',
+  custom_data: null,
+  ...over,
+});
 const manifest = (rows: unknown[], last = 'run-1') => JSON.stringify({ builds: rows, last_run_uuid: last });
 
 async function run(input: Partial<PackerConfigInput>) {
@@ -43,7 +50,9 @@ describe('expandPaths', () => {
     const warnings: unknown[] = [];
     const out = await expandPaths([join(d, '*/packer-manifest.json'), join(d, 'missing.json'), join(d, 'none/*.json')], 'manifest', (w) => warnings.push(w));
     expect(out).toEqual([join(d, 'a/packer-manifest.json'), join(d, 'b/packer-manifest.json'), join(d, 'missing.json')]);
-    expect(warnings).toEqual([{ code: 'packer_glob_empty', subject: join(d, 'none/*.json'), message: `no manifest matches this pattern (relative to ${process.cwd()})` }]);
+    expect(warnings).toEqual([
+      { code: 'packer_glob_empty', subject: join(d, 'none/*.json'), message: `no manifest matches this pattern (relative to ${process.cwd()})` },
+    ]);
   });
 });
 
@@ -67,17 +76,25 @@ describe('collectPacker', () => {
     const { snap, warnings } = await run({ PACKER_MANIFESTS: join(d, 'm.json') });
     expect(snap.builds.map((b) => b.outputVmid)).toEqual([undefined]);
     expect(warnings).toEqual([
-      { code: 'packer_manifest_row_dropped', subject: `${join(d, 'm.json')} builds[1]`, message: 'name: Invalid input: expected string, received number; builder_type: Invalid input: expected string, received undefined' },
-      { code: 'packer_artifact_not_vmid', subject: `${join(d, 'm.json')} builds[0]`, message: 'artifact_id "local:9000/base-9000-disk-0" is not a Proxmox VMID; the output VMID is left out' },
+      {
+        code: 'packer_manifest_row_dropped',
+        subject: `${join(d, 'm.json')} builds[1]`,
+        message: 'name: Invalid input: expected string, received number; builder_type: Invalid input: expected string, received undefined',
+      },
+      {
+        code: 'packer_artifact_not_vmid',
+        subject: `${join(d, 'm.json')} builds[0]`,
+        message: 'artifact_id "local:9000/base-9000-disk-0" is not a Proxmox VMID; the output VMID is left out',
+      },
     ]);
   });
 
   it('folds a log build into the manifest row of the same build, not into an older row with the reused VMID', async () => {
     const d = dir({
-      'm.json': manifest([
-        row({ packer_run_uuid: 'run-1', build_time: 1000, artifact_id: '9000' }),
-        row({ packer_run_uuid: 'run-2', build_time: 5000, artifact_id: '9000' }),
-      ], 'run-2'),
+      'm.json': manifest(
+        [row({ packer_run_uuid: 'run-1', build_time: 1000, artifact_id: '9000' }), row({ packer_run_uuid: 'run-2', build_time: 5000, artifact_id: '9000' })],
+        'run-2',
+      ),
       'b.log': [
         '4700,,ui,say,==> proxmox-iso.ubuntu-2404: Creating VM',
         '5001,proxmox-iso.ubuntu-2404,artifact,0,id,9000',
@@ -96,11 +113,22 @@ describe('collectPacker', () => {
     const d = dir({ 'm.json': manifest([row({ builder_type: 'docker' }), row({ name: 'legacy' }), row({ name: 'legacy', packer_run_uuid: 'run-2' })]) });
     const { snap, warnings } = await run({ PACKER_MANIFESTS: join(d, 'm.json') });
     expect(snap.builds).toEqual([]);
-    expect(warnings).toEqual([{ code: 'packer_build_unmatched', subject: 'build "legacy"', message: `${join(d, 'm.json')}: no definition in PACKER_DEFINITIONS matches this build; set build_name on the definition that produces it` }]);
+    expect(warnings).toEqual([
+      {
+        code: 'packer_build_unmatched',
+        subject: 'build "legacy"',
+        message: `${join(d, 'm.json')}: no definition in PACKER_DEFINITIONS matches this build; set build_name on the definition that produces it`,
+      },
+    ]);
   });
 
-  it('reports definitions that cannot become a VM (the definition, from the mapper\'s plan), and collectPacker alone does not', async () => {
-    const d = dir({ 'm.json': manifest([row({ artifact_id: '9000', custom_data: { template_name: 'tmpl' } }), row({ name: 'b', artifact_id: '9001', custom_data: { template_name: 'tmpl' } })]) });
+  it("reports definitions that cannot become a VM (the definition, from the mapper's plan), and collectPacker alone does not", async () => {
+    const d = dir({
+      'm.json': manifest([
+        row({ artifact_id: '9000', custom_data: { template_name: 'tmpl' } }),
+        row({ name: 'b', artifact_id: '9001', custom_data: { template_name: 'tmpl' } }),
+      ]),
+    });
     const input = {
       PACKER_MANIFESTS: join(d, 'm.json'),
       PACKER_DEFINITIONS: [iso, { ...iso, name: 'b' }, { name: 'c', builder_type: 'proxmox-iso' as const, iso_storage: 'local:iso/c.iso' }],
@@ -110,7 +138,11 @@ describe('collectPacker', () => {
     ctx = testCollectContext(packerConfigSchema.parse(input));
     await packerCollector.collect(ctx);
     expect(ctx.warnings).toEqual([
-      { code: 'packer_template_conflict', subject: 'definition "b"', message: 'VM "tmpl" in cluster "pve-lab" is already the template of definition "ubuntu-2404"' },
+      {
+        code: 'packer_template_conflict',
+        subject: 'definition "b"',
+        message: 'VM "tmpl" in cluster "pve-lab" is already the template of definition "ubuntu-2404"',
+      },
       { code: 'packer_no_cluster', subject: 'definition "c"', message: 'no target_cluster and no PACKER_CLUSTER: NetBox needs a cluster for the template VM' },
     ]);
   });
@@ -121,13 +153,21 @@ describe('collectPacker', () => {
     server = await startFakeCephPve({ routes: {}, errors: { '/cluster/resources': { status: 403, reason: 'Permission check failed (/vms, VM.Audit)' } } });
     let r = await run({ PACKER_MANIFESTS: join(d, 'm.json'), ...pve, PROXMOX_PORT: server.port });
     expect(r.snap.builds[0]?.template).toBeUndefined();
-    expect(r.warnings).toEqual([{ code: 'packer_pve_unavailable', subject: 'PVE 127.0.0.1', message: 'GET /cluster/resources?type=vm: HTTP 403 Permission check failed (/vms, VM.Audit); template names and nodes come from the build records' }]);
+    expect(r.warnings).toEqual([
+      {
+        code: 'packer_pve_unavailable',
+        subject: 'PVE 127.0.0.1',
+        message: 'GET /cluster/resources?type=vm: HTTP 403 Permission check failed (/vms, VM.Audit); template names and nodes come from the build records',
+      },
+    ]);
     await ctx?.close();
     await server.close();
     server = await startFakeCephPve({ routes: { '/cluster/resources': [{ type: 'qemu', vmid: 9000, name: 'ubuntu-tmpl', node: 'pve2', template: 0 }] } });
     r = await run({ PACKER_MANIFESTS: join(d, 'm.json'), ...pve, PROXMOX_PORT: server.port });
     expect([r.snap.builds[0]?.template, r.snap.builds[0]?.targetNode]).toEqual([{ name: 'ubuntu-tmpl', node: 'pve2', isTemplate: false }, 'pve2']);
-    expect(r.warnings).toEqual([{ code: 'packer_not_a_template', subject: 'VMID 9000', message: 'guest 9000 "ubuntu-tmpl" on pve2 is not a template (skip_convert_to_template?)' }]);
+    expect(r.warnings).toEqual([
+      { code: 'packer_not_a_template', subject: 'VMID 9000', message: 'guest 9000 "ubuntu-tmpl" on pve2 is not a template (skip_convert_to_template?)' },
+    ]);
     expect(server.requests.map((q) => `${q.path}?${q.query.toString()}`)).toEqual(['/api2/json/cluster/resources?type=vm']);
   });
 });

@@ -57,7 +57,14 @@ async function readSource(file: string, what: string): Promise<string> {
     return await readFile(file, 'utf8');
   } catch (err) {
     const code = (err as { code?: string }).code;
-    const reason = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : `cannot be read (${code ?? (err as Error).message})`;
+    const reason =
+      code === 'ENOENT'
+        ? 'file not found'
+        : code === 'EISDIR'
+          ? 'is a directory'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : `cannot be read (${code ?? (err as Error).message})`;
     throw new PackerSourceError(file, `packer ${what} ${file}: ${reason}`, { cause: err });
   }
 }
@@ -148,7 +155,11 @@ export async function collectPacker(ctx: CollectContext<PackerConfig>): Promise<
   const noMatch = (file: string, name: string) => {
     if (unmatched.has(`${file}\u0000${name}`)) return;
     unmatched.add(`${file}\u0000${name}`);
-    ctx.warn({ code: 'packer_build_unmatched', subject: `build "${name}"`, message: `${file}: no definition in PACKER_DEFINITIONS matches this build; set build_name on the definition that produces it` });
+    ctx.warn({
+      code: 'packer_build_unmatched',
+      subject: `build "${name}"`,
+      message: `${file}: no definition in PACKER_DEFINITIONS matches this build; set build_name on the definition that produces it`,
+    });
   };
 
   const fromManifests: PackerBuild[] = [];
@@ -163,7 +174,11 @@ export async function collectPacker(ctx: CollectContext<PackerConfig>): Promise<
         continue;
       }
       if (row.artifactId !== undefined && artifactVmid(row.artifactId) === undefined) {
-        ctx.warn({ code: 'packer_artifact_not_vmid', subject: `${file} builds[${row.index}]`, message: `artifact_id "${row.artifactId}" is not a Proxmox VMID; the output VMID is left out` });
+        ctx.warn({
+          code: 'packer_artifact_not_vmid',
+          subject: `${file} builds[${row.index}]`,
+          message: `artifact_id "${row.artifactId}" is not a Proxmox VMID; the output VMID is left out`,
+        });
       }
       fromManifests.push(manifestBuild(row, m, def, seq++));
     }
@@ -212,7 +227,11 @@ async function resolveTemplates(ctx: CollectContext<PackerConfig>, builds: Packe
   } catch (err) {
     if (ctx.signal.aborted) throw err;
     // The files are the record; PVE only adds names. Without it the run goes on.
-    ctx.warn({ code: 'packer_pve_unavailable', subject: `PVE ${ctx.config.PROXMOX_HOST ?? ''}`, message: `${(err as Error).message}; template names and nodes come from the build records` });
+    ctx.warn({
+      code: 'packer_pve_unavailable',
+      subject: `PVE ${ctx.config.PROXMOX_HOST ?? ''}`,
+      message: `${(err as Error).message}; template names and nodes come from the build records`,
+    });
     return;
   }
   const latest = new Map<string, PackerBuild>();
@@ -221,10 +240,19 @@ async function resolveTemplates(ctx: CollectContext<PackerConfig>, builds: Packe
     const vmid = b.outputVmid ?? 0;
     const g = guests.get(vmid);
     if (!g) {
-      ctx.warn({ code: 'packer_template_missing', subject: `VMID ${vmid}`, message: `PVE has no guest ${vmid} (the latest build of "${b.definition}"); it may have been deleted` });
+      ctx.warn({
+        code: 'packer_template_missing',
+        subject: `VMID ${vmid}`,
+        message: `PVE has no guest ${vmid} (the latest build of "${b.definition}"); it may have been deleted`,
+      });
       continue;
     }
-    if (!g.isTemplate) ctx.warn({ code: 'packer_not_a_template', subject: `VMID ${vmid}`, message: `guest ${vmid} "${g.name}" on ${g.node} is not a template (skip_convert_to_template?)` });
+    if (!g.isTemplate)
+      ctx.warn({
+        code: 'packer_not_a_template',
+        subject: `VMID ${vmid}`,
+        message: `guest ${vmid} "${g.name}" on ${g.node} is not a template (skip_convert_to_template?)`,
+      });
     b.template = { name: g.name, node: g.node, isTemplate: g.isTemplate };
     b.targetNode = g.node;
   }

@@ -26,8 +26,15 @@ describe('packerConfigSchema', () => {
     });
   });
 
-  it('applies the seed\'s builder validation at the offending key', () => {
-    expect(issues({ PACKER_DEFINITIONS: [{ name: 'c', builder_type: 'proxmox-clone' }, { name: 'i', builder_type: 'proxmox-iso' }] })).toEqual([
+  it("applies the seed's builder validation at the offending key", () => {
+    expect(
+      issues({
+        PACKER_DEFINITIONS: [
+          { name: 'c', builder_type: 'proxmox-clone' },
+          { name: 'i', builder_type: 'proxmox-iso' },
+        ],
+      }),
+    ).toEqual([
       'PACKER_DEFINITIONS.0.target_cluster: proxmox-clone definitions need target_cluster',
       'PACKER_DEFINITIONS.0.source_template_vmid: proxmox-clone definitions need source_template_vmid (the VMID to clone)',
       'PACKER_DEFINITIONS.1.iso_url: proxmox-iso definitions need iso_url or iso_storage',
@@ -36,7 +43,14 @@ describe('packerConfigSchema', () => {
   });
 
   it('checks field formats: VMID range, checksum, URL, enums, unknown keys', () => {
-    expect(issues({ PACKER_DEFINITIONS: [{ ...clone, source_template_vmid: 42, os_family: 'arch', extra: 1 }, { ...iso, iso_checksum: 'abc', iso_url: 'ubuntu.iso' }] })).toEqual([
+    expect(
+      issues({
+        PACKER_DEFINITIONS: [
+          { ...clone, source_template_vmid: 42, os_family: 'arch', extra: 1 },
+          { ...iso, iso_checksum: 'abc', iso_url: 'ubuntu.iso' },
+        ],
+      }),
+    ).toEqual([
       'PACKER_DEFINITIONS.0.source_template_vmid: Too small: expected number to be >=100',
       'PACKER_DEFINITIONS.0.os_family: Invalid option: expected one of "ubuntu"|"debian"|"rocky"|"almalinux"|"freebsd"',
       'PACKER_DEFINITIONS.0: Unrecognized key: "extra"',

@@ -26,7 +26,11 @@ const ISO_CHECKSUM = /^(?:(?:md5|sha1|sha256|sha512):[0-9a-fA-F]+|file:\S+|none)
 export const packerDefinitionSchema = z
   .object({
     name: z.string().trim().min(1).max(100),
-    slug: z.string().regex(/^[-a-zA-Z0-9_]+$/, 'a slug is letters, digits, "-" and "_"').max(100).optional(),
+    slug: z
+      .string()
+      .regex(/^[-a-zA-Z0-9_]+$/, 'a slug is letters, digits, "-" and "_"')
+      .max(100)
+      .optional(),
     description: z.string().optional(),
     enabled: boolish.default(true),
     builder_type: z.enum(BUILDER_TYPES),
@@ -60,7 +64,8 @@ export const packerDefinitionSchema = z
     // netbox-packer "Builder validation".
     if (d.builder_type === 'proxmox-clone') {
       if (d.target_cluster === undefined) ctx.addIssue({ code: 'custom', path: ['target_cluster'], message: 'proxmox-clone definitions need target_cluster' });
-      if (d.source_template_vmid === undefined) ctx.addIssue({ code: 'custom', path: ['source_template_vmid'], message: 'proxmox-clone definitions need source_template_vmid (the VMID to clone)' });
+      if (d.source_template_vmid === undefined)
+        ctx.addIssue({ code: 'custom', path: ['source_template_vmid'], message: 'proxmox-clone definitions need source_template_vmid (the VMID to clone)' });
     } else if (d.iso_url === undefined && d.iso_storage === undefined) {
       ctx.addIssue({ code: 'custom', path: ['iso_url'], message: 'proxmox-iso definitions need iso_url or iso_storage' });
     }
@@ -69,7 +74,13 @@ export const packerDefinitionSchema = z
 export type PackerDefinition = z.output<typeof packerDefinitionSchema>;
 
 /** One path or glob, or a list of them. */
-const pathList = z.union([z.string().min(1).transform((s) => [s]), z.array(z.string().min(1))]);
+const pathList = z.union([
+  z
+    .string()
+    .min(1)
+    .transform((s) => [s]),
+  z.array(z.string().min(1)),
+]);
 
 const packerConfigObject = z
   .object({
@@ -94,29 +105,41 @@ const packerConfigObject = z
     ...pveConnectionShape,
   })
   .strict()
-  .superRefine((c, ctx) => {
-    // Runs even when a definition failed its own checks (`when` below), so a duplicate is
-    // reported together with everything else; hence the defensive reads.
-    const names = new Map<string, number>();
-    const slugs = new Map<string, number>();
-    (Array.isArray(c.PACKER_DEFINITIONS) ? c.PACKER_DEFINITIONS : []).forEach((d: Partial<PackerDefinition> | undefined, i) => {
-      if (typeof d?.name !== 'string') return;
-      const name = d.name.trim().toLowerCase();
-      const slug = typeof d.slug === 'string' ? d.slug : slugify(d.name);
-      if (names.has(name)) {
-        ctx.addIssue({ code: 'custom', path: ['PACKER_DEFINITIONS', i, 'name'], message: `duplicate definition name "${d.name}" (also PACKER_DEFINITIONS.${names.get(name)})` });
-        return;
+  .superRefine(
+    (c, ctx) => {
+      // Runs even when a definition failed its own checks (`when` below), so a duplicate is
+      // reported together with everything else; hence the defensive reads.
+      const names = new Map<string, number>();
+      const slugs = new Map<string, number>();
+      (Array.isArray(c.PACKER_DEFINITIONS) ? c.PACKER_DEFINITIONS : []).forEach((d: Partial<PackerDefinition> | undefined, i) => {
+        if (typeof d?.name !== 'string') return;
+        const name = d.name.trim().toLowerCase();
+        const slug = typeof d.slug === 'string' ? d.slug : slugify(d.name);
+        if (names.has(name)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['PACKER_DEFINITIONS', i, 'name'],
+            message: `duplicate definition name "${d.name}" (also PACKER_DEFINITIONS.${names.get(name)})`,
+          });
+          return;
+        }
+        names.set(name, i);
+        if (slugs.has(slug))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['PACKER_DEFINITIONS', i, 'slug'],
+            message: `duplicate slug "${slug}" (also PACKER_DEFINITIONS.${slugs.get(slug)})`,
+          });
+        else slugs.set(slug, i);
+      });
+      if (typeof c.PROXMOX_HOST === 'string') {
+        for (const key of ['PROXMOX_TOKEN_NAME', 'PROXMOX_TOKEN_VALUE'] as const) {
+          if (c[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: `${key} is required when PROXMOX_HOST is set (template lookup)` });
+        }
       }
-      names.set(name, i);
-      if (slugs.has(slug)) ctx.addIssue({ code: 'custom', path: ['PACKER_DEFINITIONS', i, 'slug'], message: `duplicate slug "${slug}" (also PACKER_DEFINITIONS.${slugs.get(slug)})` });
-      else slugs.set(slug, i);
-    });
-    if (typeof c.PROXMOX_HOST === 'string') {
-      for (const key of ['PROXMOX_TOKEN_NAME', 'PROXMOX_TOKEN_VALUE'] as const) {
-        if (c[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: `${key} is required when PROXMOX_HOST is set (template lookup)` });
-      }
-    }
-  }, { when: () => true });
+    },
+    { when: () => true },
+  );
 
 /** PROXMOX_TOKEN_NAME takes the whole token id too (splitPveTokenId). */
 export const packerConfigSchema = z.preprocess(splitPveTokenId, packerConfigObject);

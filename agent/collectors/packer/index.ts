@@ -34,13 +34,26 @@ async function unreadable(file: string): Promise<string | undefined> {
  */
 async function packerProbes(ctx: PreflightContext<PackerConfig>): Promise<void> {
   const c = ctx.config;
-  for (const [what, patterns] of [['manifest', c.PACKER_MANIFESTS], ['log', c.PACKER_LOGS]] as const) {
+  for (const [what, patterns] of [
+    ['manifest', c.PACKER_MANIFESTS],
+    ['log', c.PACKER_LOGS],
+  ] as const) {
     const empty: string[] = [];
     const files = await expandPaths(patterns, `${what} file`, (w) => empty.push(w.subject));
-    for (const p of empty) ctx.record({ endpoint: `${what} ${p}`, ok: false, skipped: true, message: `no file matches yet (relative to ${process.cwd()}); runs warn packer_glob_empty until one does` });
+    for (const p of empty)
+      ctx.record({
+        endpoint: `${what} ${p}`,
+        ok: false,
+        skipped: true,
+        message: `no file matches yet (relative to ${process.cwd()}); runs warn packer_glob_empty until one does`,
+      });
     for (const f of files) {
       const why = await unreadable(f);
-      ctx.record(why === undefined ? { endpoint: `${what} ${f}`, ok: true, message: 'readable' } : { endpoint: `${what} ${f}`, ok: false, message: `${why}; the run fails on it` });
+      ctx.record(
+        why === undefined
+          ? { endpoint: `${what} ${f}`, ok: true, message: 'readable' }
+          : { endpoint: `${what} ${f}`, ok: false, message: `${why}; the run fails on it` },
+      );
     }
   }
   if (c.PROXMOX_HOST === undefined) {
@@ -48,18 +61,23 @@ async function packerProbes(ctx: PreflightContext<PackerConfig>): Promise<void> 
     return;
   }
   const api = { target: ctx.target(pveTargetRequest(c)), onDrop: () => {} };
-  await ctx.probe({
-    endpoint: 'GET /cluster/resources?type=vm',
-    check: (rows: ReadonlyArray<{ type: string; template?: boolean }>) => {
-      const guests = rows.filter((r) => r.type === 'qemu' || r.type === 'lxc');
-      if (guests.length > 0) return { ok: true, message: `${count(guests.length, 'guest')} visible, ${count(guests.filter((g) => g.template).length, 'template')}` };
-      return {
-        ok: false,
-        privilege: 'VM.Audit on /vms',
-        message: 'no guest visible: PVE lists only the guests the token has VM.Audit on (/vms/{vmid}), so the token likely lacks VM.Audit on /vms and no template would be found',
-      };
+  await ctx.probe(
+    {
+      endpoint: 'GET /cluster/resources?type=vm',
+      check: (rows: ReadonlyArray<{ type: string; template?: boolean }>) => {
+        const guests = rows.filter((r) => r.type === 'qemu' || r.type === 'lxc');
+        if (guests.length > 0)
+          return { ok: true, message: `${count(guests.length, 'guest')} visible, ${count(guests.filter((g) => g.template).length, 'template')}` };
+        return {
+          ok: false,
+          privilege: 'VM.Audit on /vms',
+          message:
+            'no guest visible: PVE lists only the guests the token has VM.Audit on (/vms/{vmid}), so the token likely lacks VM.Audit on /vms and no template would be found',
+        };
+      },
     },
-  }, () => getClusterGuests(api));
+    () => getClusterGuests(api),
+  );
 }
 
 /** Packer image definitions (policy), build records (manifests, machine-readable logs), optional PVE lookup. */
@@ -82,8 +100,5 @@ export const packerCollector = defineCollector<PackerConfig, PackerSnapshot>({
     return snapshot;
   },
   map: mapPacker,
-  preflight: {
-    credentials: () => 'PROXMOX_USER, PROXMOX_TOKEN_NAME and PROXMOX_TOKEN_VALUE',
-    probes: packerProbes,
-  },
+  preflight: { credentials: () => 'PROXMOX_USER, PROXMOX_TOKEN_NAME and PROXMOX_TOKEN_VALUE', probes: packerProbes },
 });

@@ -60,7 +60,8 @@ function parse(text: string, file: string): PackerManifest {
   } catch (err) {
     throw new PackerManifestError(file, `is not JSON (${(err as Error).message})`, { cause: err });
   }
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new PackerManifestError(file, `expected an object with "builds" and "last_run_uuid", got ${describe(raw)}`);
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw))
+    throw new PackerManifestError(file, `expected an object with "builds" and "last_run_uuid", got ${describe(raw)}`);
   const top = raw as { builds?: unknown; last_run_uuid?: unknown };
   if (!Array.isArray(top.builds)) throw new PackerManifestError(file, `"builds" must be a list, got ${describe(top.builds)}`);
   const out: PackerManifest = { file, builds: [], dropped: [] };
@@ -68,7 +69,13 @@ function parse(text: string, file: string): PackerManifest {
   top.builds.forEach((row, index) => {
     const p = rowSchema.safeParse(row);
     if (!p.success) {
-      out.dropped.push({ index, why: p.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || 'row'}: ${i.message}`).join('; ') });
+      out.dropped.push({
+        index,
+        why: p.error.issues
+          .slice(0, 3)
+          .map((i) => `${i.path.join('.') || 'row'}: ${i.message}`)
+          .join('; '),
+      });
       return;
     }
     const r = p.data;

@@ -8,9 +8,13 @@ import { looseBool, looseInt, opt, text } from '../../http/loose.ts';
  */
 
 /** Go's map[string]string; hand-edited files sometimes carry numbers or booleans. */
-const customData = z
-  .union([z.null(), z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]))])
-  .transform((m) => Object.fromEntries(Object.entries(m ?? {}).filter(([, v]) => v !== null).map(([k, v]) => [k, String(v)])));
+const customData = z.union([z.null(), z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]))]).transform((m) =>
+  Object.fromEntries(
+    Object.entries(m ?? {})
+      .filter(([, v]) => v !== null)
+      .map(([k, v]) => [k, String(v)]),
+  ),
+);
 
 export const manifestRowSchema = z.object({
   name: z.string().min(1),
@@ -23,16 +27,9 @@ export const manifestRowSchema = z.object({
   custom_data: customData.optional().transform((m) => m ?? {}),
 });
 
-
 /**
  * A row of PVE's GET /cluster/resources?type=vm, the fields the lookup uses: `type` is
  * qemu or lxc, `template` 0/1 (pve-manager PVE/API2/Cluster.pm resources).
  */
-export const pveGuestRowSchema = z.object({
-  type: z.string(),
-  vmid: opt(looseInt),
-  name: opt(text),
-  node: opt(text),
-  template: opt(looseBool),
-});
+export const pveGuestRowSchema = z.object({ type: z.string(), vmid: opt(looseInt), name: opt(text), node: opt(text), template: opt(looseBool) });
 export type PveGuestRow = z.output<typeof pveGuestRowSchema>;

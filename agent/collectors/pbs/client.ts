@@ -3,10 +3,23 @@ import { HttpConnectError, HttpStatusError } from '../../http/client.ts';
 import { apiTargetRequest, apiTokenHeader, hostPort, ProxmoxApi, type ApiService, type ApiSession } from '../../http/proxmox.ts';
 import type { PbsConfig } from './config.ts';
 import {
-  datastoreConfigSchema, datastoreUsageSchema, gcJobSchema, jobSchema, namespaceSchema,
-  networkRowSchema, nodeStatusSchema, snapshotSchema, versionSchema,
-  type DatastoreConfig, type DatastoreUsage, type GcJobItem, type JobItem, type NamespaceItem, type PbsNodeStatus,
-  type PbsVersion, type SnapshotItem,
+  datastoreConfigSchema,
+  datastoreUsageSchema,
+  gcJobSchema,
+  jobSchema,
+  namespaceSchema,
+  networkRowSchema,
+  nodeStatusSchema,
+  snapshotSchema,
+  versionSchema,
+  type DatastoreConfig,
+  type DatastoreUsage,
+  type GcJobItem,
+  type JobItem,
+  type NamespaceItem,
+  type PbsNodeStatus,
+  type PbsVersion,
+  type SnapshotItem,
 } from './schema.ts';
 import type { NodeNetworkRow } from '../snapshot.ts';
 
@@ -16,7 +29,6 @@ import type { NodeNetworkRow } from '../snapshot.ts';
  * HttpStatusError (whose reason is PBS's plain-text body) / HttpConnectError, a body of the
  * wrong shape as ApiResponseError. Paths are relative to /api2/json.
  */
-
 
 /** `PBSAPIToken=USER@REALM!TOKEN:SECRET` (agent/http/proxmox.ts apiTokenHeader). */
 export function authorizationHeader(tokenId: string, secret: string): string {
@@ -53,7 +65,8 @@ export const PBS_SERVICE: ApiService = {
   hint: (err) => {
     if (isUnreachable(err)) return ' (check PBS_HOST and PBS_PORT; nothing was sent, so NetBox keeps the server as it was)';
     if (err instanceof HttpStatusError && err.status === 401) return ' (check PBS_TOKEN_ID and PBS_TOKEN_SECRET)';
-    if (err instanceof HttpStatusError && err.status === 403) return ' (the token needs the Audit role on /; with privilege separation the token itself needs the ACL)';
+    if (err instanceof HttpStatusError && err.status === 403)
+      return ' (the token needs the Audit role on /; with privilege separation the token itself needs the ACL)';
     return '';
   },
 };

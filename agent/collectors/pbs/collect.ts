@@ -2,7 +2,22 @@ import { AgentError } from '../../errors.ts';
 import { HttpStatusError } from '../../http/client.ts';
 import type { CollectContext } from '../types.ts';
 import {
-  getDatastoreConfigs, getDatastoreUsage, getGcJobs, getNamespaces, getNetwork, getNodeStatus, getPruneJobs, getSnapshots, getSyncJobs, getTapeBackupJobs, getVerifyJobs, getVersion, isUnreachable, PBS_PRIVILEGES, PBS_SERVICE, pbsTargetRequest,
+  getDatastoreConfigs,
+  getDatastoreUsage,
+  getGcJobs,
+  getNamespaces,
+  getNetwork,
+  getNodeStatus,
+  getPruneJobs,
+  getSnapshots,
+  getSyncJobs,
+  getTapeBackupJobs,
+  getVerifyJobs,
+  getVersion,
+  isUnreachable,
+  PBS_PRIVILEGES,
+  PBS_SERVICE,
+  pbsTargetRequest,
 } from './client.ts';
 import { ApiUnreachableError, describeError as describe, hostPort, type ApiSession } from '../../http/proxmox.ts';
 import type { PbsConfig } from './config.ts';
@@ -111,13 +126,20 @@ export async function collectPbs(ctx: CollectContext<PbsConfig>): Promise<PbsSna
    * Runs an optional call; an API failure becomes a warning, `code` with what is `lost`, or
    * `pbs_permission_denied` naming the privilege on a 403, and undefined. Anything else is thrown.
    */
-  async function optional<T>(p: Promise<T>, w: { code: string; subject: string; lost: string; privilege: string; lostWhenDenied?: string }): Promise<T | undefined> {
+  async function optional<T>(
+    p: Promise<T>,
+    w: { code: string; subject: string; lost: string; privilege: string; lostWhenDenied?: string },
+  ): Promise<T | undefined> {
     try {
       return await p;
     } catch (err) {
       if (!(err instanceof AgentError)) throw err;
       if (err instanceof HttpStatusError && err.status === 403) {
-        ctx.warn({ code: 'pbs_permission_denied', subject: w.subject, message: `${describe(err)}; the token lacks ${w.privilege}; ${w.lostWhenDenied ?? w.lost}` });
+        ctx.warn({
+          code: 'pbs_permission_denied',
+          subject: w.subject,
+          message: `${describe(err)}; the token lacks ${w.privilege}; ${w.lostWhenDenied ?? w.lost}`,
+        });
       } else {
         ctx.warn({ code: w.code, subject: w.subject, message: `${describe(err)}; ${w.lost}` });
       }
@@ -125,16 +147,45 @@ export async function collectPbs(ctx: CollectContext<PbsConfig>): Promise<PbsSna
     }
   }
 
-  const jobList = (type: Exclude<PbsJobType, 'gc'>, p: Promise<JobItem[]>) => optional(p, type === 'tape'
-    ? { code: 'pbs_tape_unavailable', subject: 'tape backup jobs', lost: 'no tape subsystem, no tape jobs reported', privilege: PBS_PRIVILEGES.tape, lostWhenDenied: 'no tape jobs reported' }
-    : { code: 'pbs_jobs_unreadable', subject: `${type} jobs`, lost: `${type} jobs are left out of pbs_jobs`, privilege: PBS_PRIVILEGES.jobs },
-  ).then((rows) => (rows ?? []).map((j) => toJob(type, j)));
+  const jobList = (type: Exclude<PbsJobType, 'gc'>, p: Promise<JobItem[]>) =>
+    optional(
+      p,
+      type === 'tape'
+        ? {
+            code: 'pbs_tape_unavailable',
+            subject: 'tape backup jobs',
+            lost: 'no tape subsystem, no tape jobs reported',
+            privilege: PBS_PRIVILEGES.tape,
+            lostWhenDenied: 'no tape jobs reported',
+          }
+        : { code: 'pbs_jobs_unreadable', subject: `${type} jobs`, lost: `${type} jobs are left out of pbs_jobs`, privilege: PBS_PRIVILEGES.jobs },
+    ).then((rows) => (rows ?? []).map((j) => toJob(type, j)));
 
   const [status, network, usage, configs, gcRows, verify, prune, sync, tape] = await Promise.all([
-    optional(getNodeStatus(api), { code: 'pbs_node_status_unreadable', subject: 'node localhost', lost: 'no certificate fingerprint', privilege: PBS_PRIVILEGES.nodeStatus }),
-    optional(getNetwork(api), { code: 'pbs_network_unreadable', subject: 'node localhost', lost: 'no interfaces or IP addresses', privilege: PBS_PRIVILEGES.network }),
-    optional(getDatastoreUsage(api), { code: 'pbs_datastores_unreadable', subject: 'datastores', lost: 'datastores without usage', privilege: PBS_PRIVILEGES.datastores }),
-    optional(getDatastoreConfigs(api), { code: 'pbs_datastore_config_unreadable', subject: 'datastores', lost: 'datastores without path', privilege: PBS_PRIVILEGES.datastores }),
+    optional(getNodeStatus(api), {
+      code: 'pbs_node_status_unreadable',
+      subject: 'node localhost',
+      lost: 'no certificate fingerprint',
+      privilege: PBS_PRIVILEGES.nodeStatus,
+    }),
+    optional(getNetwork(api), {
+      code: 'pbs_network_unreadable',
+      subject: 'node localhost',
+      lost: 'no interfaces or IP addresses',
+      privilege: PBS_PRIVILEGES.network,
+    }),
+    optional(getDatastoreUsage(api), {
+      code: 'pbs_datastores_unreadable',
+      subject: 'datastores',
+      lost: 'datastores without usage',
+      privilege: PBS_PRIVILEGES.datastores,
+    }),
+    optional(getDatastoreConfigs(api), {
+      code: 'pbs_datastore_config_unreadable',
+      subject: 'datastores',
+      lost: 'datastores without path',
+      privilege: PBS_PRIVILEGES.datastores,
+    }),
     optional(getGcJobs(api), { code: 'pbs_jobs_unreadable', subject: 'gc jobs', lost: 'no GC status', privilege: PBS_PRIVILEGES.jobs }),
     jobList('verify', getVerifyJobs(api)),
     jobList('prune', getPruneJobs(api)),
@@ -153,8 +204,7 @@ export async function collectPbs(ctx: CollectContext<PbsConfig>): Promise<PbsSna
     ...((g['last-run-upid'] ?? g.upid) !== undefined && { lastRunUpid: g['last-run-upid'] ?? g.upid }),
     ...(g['last-run-endtime'] !== undefined && { lastRunEndtime: g['last-run-endtime'] }),
   }));
-  const jobs = [...gcJobs, ...verify, ...prune, ...sync, ...tape]
-    .sort((a, b) => compareText(a.type, b.type) || compareText(a.id, b.id));
+  const jobs = [...gcJobs, ...verify, ...prune, ...sync, ...tape].sort((a, b) => compareText(a.type, b.type) || compareText(a.id, b.id));
 
   // The stores to report: datastore-usage lists them with sizes; the config list stands in when it failed.
   const configByName = new Map<string, DatastoreConfig>((configs ?? []).map((d) => [d.name, d]));
@@ -163,13 +213,15 @@ export async function collectPbs(ctx: CollectContext<PbsConfig>): Promise<PbsSna
 
   let done = 0;
   ctx.progress(0, unique.length);
-  const datastores = await Promise.all(unique.map(async (row) => {
-    try {
-      return await readDatastore(row, configByName.get(row.store));
-    } finally {
-      ctx.progress(++done, unique.length);
-    }
-  }));
+  const datastores = await Promise.all(
+    unique.map(async (row) => {
+      try {
+        return await readDatastore(row, configByName.get(row.store));
+      } finally {
+        ctx.progress(++done, unique.length);
+      }
+    }),
+  );
 
   return {
     version: version.version,
@@ -201,15 +253,22 @@ export async function collectPbs(ctx: CollectContext<PbsConfig>): Promise<PbsSna
     if (row['mount-status'] === 'notmounted') return ds;
 
     const listed = await optional(getNamespaces(api, name), {
-      code: 'pbs_namespaces_unreadable', subject: `datastore ${name}`, lost: 'only the root namespace is read', privilege: PBS_PRIVILEGES.namespaces(name),
+      code: 'pbs_namespaces_unreadable',
+      subject: `datastore ${name}`,
+      lost: 'only the root namespace is read',
+      privilege: PBS_PRIVILEGES.namespaces(name),
     });
     const namespaces = [...new Set(['', ...(listed ?? []).map((n) => n.ns)])].sort(compareText);
-    const perNs = await Promise.all(namespaces.map((ns) => optional(getSnapshots(api, name, ns), {
-      code: 'pbs_namespace_unreadable',
-      subject: `namespace ${ns === '' ? '(root)' : ns} of datastore ${name}`,
-      lost: 'its backup groups are left out of pbs_backup_groups',
-      privilege: PBS_PRIVILEGES.snapshots(name, ns),
-    }).then((snaps) => (snaps === undefined ? undefined : summarizeGroups(ns, snaps)))));
+    const perNs = await Promise.all(
+      namespaces.map((ns) =>
+        optional(getSnapshots(api, name, ns), {
+          code: 'pbs_namespace_unreadable',
+          subject: `namespace ${ns === '' ? '(root)' : ns} of datastore ${name}`,
+          lost: 'its backup groups are left out of pbs_backup_groups',
+          privilege: PBS_PRIVILEGES.snapshots(name, ns),
+        }).then((snaps) => (snaps === undefined ? undefined : summarizeGroups(ns, snaps))),
+      ),
+    );
     const read = perNs.filter((g): g is PbsBackupGroup[] => g !== undefined);
     if (read.length > 0) ds.groups = read.flat().sort(compareGroups);
     return ds;

@@ -4,7 +4,19 @@ import { count } from '../../preflight/run.ts';
 import type { PreflightContext, PrivilegeCheck, ProbeSpec } from '../../preflight/types.ts';
 import { mapPbs } from '../../../mappers/pbs/index.ts';
 import {
-  getDatastoreConfigs, getDatastoreUsage, getGcJobs, getNamespaces, getNetwork, getNodeStatus, getPruneJobs, getSnapshots, getSyncJobs, getTapeBackupJobs, getVerifyJobs, getVersion, pbsTargetRequest,
+  getDatastoreConfigs,
+  getDatastoreUsage,
+  getGcJobs,
+  getNamespaces,
+  getNetwork,
+  getNodeStatus,
+  getPruneJobs,
+  getSnapshots,
+  getSyncJobs,
+  getTapeBackupJobs,
+  getVerifyJobs,
+  getVersion,
+  pbsTargetRequest,
 } from './client.ts';
 import { collectPbs } from './collect.ts';
 import { pbsConfigSchema, type PbsConfig } from './config.ts';
@@ -41,31 +53,46 @@ async function pbsProbes(ctx: PreflightContext<PbsConfig>): Promise<void> {
     ...extra,
   });
   const datastoreAudit: PrivilegeCheck = { name: 'Datastore.Audit', on: '/datastore' };
-  const storeList = (what: string) => (rows: readonly unknown[]) => (rows.length > 0
-    ? { ok: true as const, message: `${count(rows.length, 'datastore')} visible` }
-    : {
-      ok: false as const,
-      privilege: 'Datastore.Audit on /datastore',
-      message: `no datastore visible: PBS lists only the stores the token has ${what} on (/datastore/{store}), so the token likely lacks Datastore.Audit on /datastore (expected only when the server has no datastore); ${grant(datastoreAudit)}`,
-    });
-  const jobs = (rows: readonly unknown[]) => ({ ok: true as const, message: `${count(rows.length, 'job')} visible (PBS lists only the jobs the token may see)` });
+  const storeList = (what: string) => (rows: readonly unknown[]) =>
+    rows.length > 0
+      ? { ok: true as const, message: `${count(rows.length, 'datastore')} visible` }
+      : {
+          ok: false as const,
+          privilege: 'Datastore.Audit on /datastore',
+          message: `no datastore visible: PBS lists only the stores the token has ${what} on (/datastore/{store}), so the token likely lacks Datastore.Audit on /datastore (expected only when the server has no datastore); ${grant(datastoreAudit)}`,
+        };
+  const jobs = (rows: readonly unknown[]) => ({
+    ok: true as const,
+    message: `${count(rows.length, 'job')} visible (PBS lists only the jobs the token may see)`,
+  });
 
-  await ctx.probe(spec('GET /version', undefined, {
-    check: (v: { version: string; release?: string }) => ({ ok: true, message: `Proxmox Backup Server ${v.version}${v.release !== undefined ? `-${v.release}` : ''}` }),
-  }), () => getVersion(api));
+  await ctx.probe(
+    spec('GET /version', undefined, {
+      check: (v: { version: string; release?: string }) => ({
+        ok: true,
+        message: `Proxmox Backup Server ${v.version}${v.release !== undefined ? `-${v.release}` : ''}`,
+      }),
+    }),
+    () => getVersion(api),
+  );
   await ctx.probe(spec('GET /nodes/localhost/status', { name: 'Sys.Audit', on: '/system/status' }), () => getNodeStatus(api));
   await ctx.probe(spec('GET /nodes/localhost/network', { name: 'Sys.Audit', on: '/system/network/interfaces' }), () => getNetwork(api));
-  const usage = await ctx.probe(spec('GET /status/datastore-usage', undefined, { check: storeList('Datastore.Audit or Datastore.Backup') }), () => getDatastoreUsage(api));
+  const usage = await ctx.probe(spec('GET /status/datastore-usage', undefined, { check: storeList('Datastore.Audit or Datastore.Backup') }), () =>
+    getDatastoreUsage(api),
+  );
   const configs = await ctx.probe(spec('GET /config/datastore', undefined, { check: storeList('Datastore.Audit') }), () => getDatastoreConfigs(api));
   await ctx.probe(spec('GET /admin/gc', undefined, { check: jobs }), () => getGcJobs(api));
   await ctx.probe(spec('GET /admin/verify', undefined, { check: jobs }), () => getVerifyJobs(api));
   await ctx.probe(spec('GET /admin/prune', undefined, { check: jobs }), () => getPruneJobs(api));
   await ctx.probe(spec('GET /admin/sync', undefined, { check: jobs }), () => getSyncJobs(api));
-  await ctx.probe(spec('GET /tape/backup', undefined, {
-    check: jobs,
-    // The collector's pbs_tape_unavailable: a server without the tape subsystem has no /tape.
-    accept: (err) => (err.status === 404 ? `no tape subsystem (HTTP 404 ${err.reason}); the policy reports no tape jobs` : undefined),
-  }), () => getTapeBackupJobs(api));
+  await ctx.probe(
+    spec('GET /tape/backup', undefined, {
+      check: jobs,
+      // The collector's pbs_tape_unavailable: a server without the tape subsystem has no /tape.
+      accept: (err) => (err.status === 404 ? `no tape subsystem (HTTP 404 ${err.reason}); the policy reports no tape jobs` : undefined),
+    }),
+    () => getTapeBackupJobs(api),
+  );
 
   // One store the collector would read: listed without an error and not an unplugged removable one.
   const store = (usage ?? []).find((r) => r.error === undefined && r['mount-status'] !== 'notmounted')?.store ?? configs?.[0]?.name;
@@ -75,7 +102,9 @@ async function pbsProbes(ctx: PreflightContext<PbsConfig>): Promise<void> {
     ctx.skip('GET /admin/datastore/{store}/snapshots', `not called: ${why}`);
     return;
   }
-  await ctx.probe(spec(`GET /admin/datastore/${store}/namespace`, { name: 'Datastore.Audit or Datastore.Backup', on: `/datastore/${store}` }), () => getNamespaces(api, store));
+  await ctx.probe(spec(`GET /admin/datastore/${store}/namespace`, { name: 'Datastore.Audit or Datastore.Backup', on: `/datastore/${store}` }), () =>
+    getNamespaces(api, store),
+  );
   await ctx.probe(spec(`GET /admin/datastore/${store}/snapshots`, { name: 'Datastore.Audit', on: `/datastore/${store}` }), () => getSnapshots(api, store, ''));
 }
 
@@ -86,8 +115,5 @@ export const pbsCollector = defineCollector({
   configSchema: pbsConfigSchema,
   collect: collectPbs,
   map: mapPbs,
-  preflight: {
-    credentials: () => 'PBS_TOKEN_ID and PBS_TOKEN_SECRET',
-    probes: pbsProbes,
-  },
+  preflight: { credentials: () => 'PBS_TOKEN_ID and PBS_TOKEN_SECRET', probes: pbsProbes },
 });

@@ -20,9 +20,7 @@ export type PbsVersion = z.output<typeof versionSchema>;
 
 // GET /nodes/localhost/status: the certificate fingerprint is `info.fingerprint`
 // (pbs-api-types src/node.rs NodeStatus); uptime, load and memory are not read on purpose.
-export const nodeStatusSchema = z.object({
-  info: z.object({ fingerprint: text.optional() }).optional(),
-});
+export const nodeStatusSchema = z.object({ info: z.object({ fingerprint: text.optional() }).optional() });
 export type PbsNodeStatus = z.output<typeof nodeStatusSchema>;
 
 /*
@@ -43,15 +41,17 @@ export const networkRowSchema = z
     mtu: looseInt.optional(),
   })
   .refine((r) => r.name !== undefined || r.iface !== undefined, { message: 'no interface name', path: ['name'] })
-  .transform((r): NodeNetworkRow => ({
-    iface: r.name ?? r.iface ?? '',
-    type: r.type,
-    ...(r.method !== undefined && { method: r.method }),
-    ...(r.cidr !== undefined && { cidr: r.cidr }),
-    ...(r.cidr6 !== undefined && { cidr6: r.cidr6 }),
-    ...(r['vlan-id'] !== undefined && { vlanId: r['vlan-id'] }),
-    ...(r.mtu !== undefined && { mtu: r.mtu }),
-  }));
+  .transform(
+    (r): NodeNetworkRow => ({
+      iface: r.name ?? r.iface ?? '',
+      type: r.type,
+      ...(r.method !== undefined && { method: r.method }),
+      ...(r.cidr !== undefined && { cidr: r.cidr }),
+      ...(r.cidr6 !== undefined && { cidr6: r.cidr6 }),
+      ...(r['vlan-id'] !== undefined && { vlanId: r['vlan-id'] }),
+      ...(r.mtu !== undefined && { mtu: r.mtu }),
+    }),
+  );
 
 /*
  * GET /status/datastore-usage (pbs-api-types DataStoreStatusListItem): sizes are omitted
@@ -69,11 +69,7 @@ export const datastoreUsageSchema = z.object({
 export type DatastoreUsage = z.output<typeof datastoreUsageSchema>;
 
 // GET /config/datastore (pbs-api-types DataStoreConfig): the only place the path is listed.
-export const datastoreConfigSchema = z.object({
-  name: z.string().min(1),
-  path: text.optional(),
-  comment: text.optional(),
-});
+export const datastoreConfigSchema = z.object({ name: z.string().min(1), path: text.optional(), comment: text.optional() });
 export type DatastoreConfig = z.output<typeof datastoreConfigSchema>;
 
 // GET /admin/datastore/{store}/namespace (NamespaceListItem): the root namespace is "".
@@ -99,12 +95,7 @@ export type SnapshotItem = z.output<typeof snapshotSchema>;
  * has `last-run-upid` but no state yet (proxmox-backup src/server/jobstate.rs
  * compute_schedule_status).
  */
-const runState = {
-  schedule: text.optional(),
-  'last-run-state': text.optional(),
-  'last-run-upid': text.optional(),
-  'last-run-endtime': looseInt.optional(),
-};
+const runState = { schedule: text.optional(), 'last-run-state': text.optional(), 'last-run-upid': text.optional(), 'last-run-endtime': looseInt.optional() };
 
 // GET /admin/gc (PBS ≥ 3.2, GarbageCollectionJobStatus): one row per datastore; the running
 // job's UPID is the flattened `upid` of GarbageCollectionStatus.
@@ -112,11 +103,5 @@ export const gcJobSchema = z.object({ store: z.string().min(1), upid: text.optio
 export type GcJobItem = z.output<typeof gcJobSchema>;
 
 // GET /admin/verify, /admin/prune, /admin/sync, /tape/backup: job config and state flattened.
-export const jobSchema = z.object({
-  id: z.string().min(1),
-  store: text.optional(),
-  comment: text.optional(),
-  disable: looseBool.optional(),
-  ...runState,
-});
+export const jobSchema = z.object({ id: z.string().min(1), store: text.optional(), comment: text.optional(), disable: looseBool.optional(), ...runState });
 export type JobItem = z.output<typeof jobSchema>;

@@ -3,8 +3,16 @@ import { HttpStatusError } from '../../http/client.ts';
 import { apiTargetRequest, apiTokenHeader, ProxmoxApi, type ApiService, type ApiSession } from '../../http/proxmox.ts';
 import type { PdmConfig } from './config.ts';
 import {
-  clusterStatusRowSchema, isSubdirListing, pbsRemoteStatusSchema, remoteResourcesSchema, remoteSchema,
-  versionSchema, type ClusterStatusRow, type PdmVersion, type RemoteItem, type RemoteResourcesItem,
+  clusterStatusRowSchema,
+  isSubdirListing,
+  pbsRemoteStatusSchema,
+  remoteResourcesSchema,
+  remoteSchema,
+  versionSchema,
+  type ClusterStatusRow,
+  type PdmVersion,
+  type RemoteItem,
+  type RemoteResourcesItem,
 } from './schema.ts';
 import type { PdmGeneration } from './snapshot.ts';
 
@@ -14,7 +22,6 @@ import type { PdmGeneration } from './snapshot.ts';
  * HttpStatusError (reason = PDM's plain-text body) / HttpConnectError, a body of the wrong
  * shape as ApiResponseError.
  */
-
 
 /** `PDMAPIToken=USER@REALM!TOKEN:SECRET` (agent/http/proxmox.ts apiTokenHeader). */
 export function authorizationHeader(tokenId: string, secret: string): string {

@@ -27,7 +27,17 @@ const requested = (s: FakeServer) => s.requests.map((r) => `${r.path}${r.query.s
 
 const scenario: PdmScenario = {
   remotes: [
-    { type: 'pve', id: 'prod', authid: 'root@pam!pdm', cluster: 'prod-cluster', nodes: ['hostname=pve1.lab:8006'], pveNodes: [{ name: 'pve1', online: true }, { name: 'pve2', online: false }] },
+    {
+      type: 'pve',
+      id: 'prod',
+      authid: 'root@pam!pdm',
+      cluster: 'prod-cluster',
+      nodes: ['hostname=pve1.lab:8006'],
+      pveNodes: [
+        { name: 'pve1', online: true },
+        { name: 'pve2', online: false },
+      ],
+    },
     { type: 'pbs', id: 'backup', authid: 'root@pam!pdm', nodes: ['hostname=pbs1.lab'] },
     { type: 'pve', id: 'down', authid: 'root@pam!pdm', nodes: ['hostname=10.0.0.9'], error: 'tcp connect error: Connection refused (os error 111)' },
   ],
@@ -55,7 +65,16 @@ describe('collectPdm', () => {
       remotes: [
         { id: 'backup', type: 'pbs', hosts: ['pbs1.lab'], health: 'ok', version: '3.4', release: '1' },
         { id: 'down', type: 'pve', hosts: ['10.0.0.9'], health: 'error', error: 'tcp connect error: Connection refused (os error 111)' },
-        { id: 'prod', type: 'pve', hosts: ['pve1.lab'], health: 'degraded', version: '8.4.1', release: '8.4', clusterStatusRead: true, clusterName: 'prod-cluster' },
+        {
+          id: 'prod',
+          type: 'pve',
+          hosts: ['pve1.lab'],
+          health: 'degraded',
+          version: '8.4.1',
+          release: '8.4',
+          clusterStatusRead: true,
+          clusterName: 'prod-cluster',
+        },
       ],
     });
     expect(ctx.warnings).toEqual([
@@ -89,36 +108,74 @@ describe('collectPdm', () => {
   });
 
   it('warns once per remote whose own calls fail, and maps no cluster without its status', async () => {
-    server = await startFakePdm({
-      remotes: [scenario.remotes[0]!],
-      failures: {
-        '/pve/remotes/prod/cluster-status': { status: 500, message: 'error trying to connect: operation timed out' },
-        '/remotes/remote/prod/version': { status: 500, message: 'error trying to connect: operation timed out' },
+    server = await startFakePdm(
+      {
+        remotes: [scenario.remotes[0]!],
+        failures: {
+          '/pve/remotes/prod/cluster-status': { status: 500, message: 'error trying to connect: operation timed out' },
+          '/remotes/remote/prod/version': { status: 500, message: 'error trying to connect: operation timed out' },
+        },
       },
-    }, TOKEN);
+      TOKEN,
+    );
     ctx = testCollectContext(config(server.port));
     const snapshot = await collectPdm(ctx);
-    expect(snapshot.remotes).toEqual([{ id: 'prod', type: 'pve', hosts: ['pve1.lab'], health: 'error', error: 'GET /remotes/remote/prod/version: HTTP 500 error trying to connect: operation timed out; GET /pve/remotes/prod/cluster-status: HTTP 500 error trying to connect: operation timed out' }]);
+    expect(snapshot.remotes).toEqual([
+      {
+        id: 'prod',
+        type: 'pve',
+        hosts: ['pve1.lab'],
+        health: 'error',
+        error:
+          'GET /remotes/remote/prod/version: HTTP 500 error trying to connect: operation timed out; GET /pve/remotes/prod/cluster-status: HTTP 500 error trying to connect: operation timed out',
+      },
+    ]);
     expect(ctx.warnings).toEqual([{ code: 'pdm_remote_error', subject: 'remote prod', message: snapshot.remotes[0]?.error }]);
   });
 
   it('costs only that remote when a 200 answer about it is not JSON', async () => {
-    server = await startFakePdm({ remotes: scenario.remotes.slice(0, 2), rawBodies: { '/pve/remotes/prod/cluster-status': '<html><body>502 Bad Gateway</body></html>' } }, TOKEN);
+    server = await startFakePdm(
+      { remotes: scenario.remotes.slice(0, 2), rawBodies: { '/pve/remotes/prod/cluster-status': '<html><body>502 Bad Gateway</body></html>' } },
+      TOKEN,
+    );
     ctx = testCollectContext(config(server.port));
     const snapshot = await collectPdm(ctx);
     expect(snapshot.remotes).toEqual([
       { id: 'backup', type: 'pbs', hosts: ['pbs1.lab'], health: 'ok', version: '3.4', release: '1' },
-      { id: 'prod', type: 'pve', hosts: ['pve1.lab'], health: 'error', version: '8.4.1', release: '8.4', error: 'GET /pve/remotes/prod/cluster-status: unexpected response: not JSON (Unexpected token \'<\', "<html><bod"... is not valid JSON)' },
+      {
+        id: 'prod',
+        type: 'pve',
+        hosts: ['pve1.lab'],
+        health: 'error',
+        version: '8.4.1',
+        release: '8.4',
+        error: 'GET /pve/remotes/prod/cluster-status: unexpected response: not JSON (Unexpected token \'<\', "<html><bod"... is not valid JSON)',
+      },
     ]);
     expect(ctx.warnings).toEqual([{ code: 'pdm_remote_error', subject: 'remote prod', message: snapshot.remotes[1]?.error }]);
   });
 
   it('costs only that remote when an answer about it is past PDM_API_MAX_RESPONSE_BYTES', async () => {
-    server = await startFakePdm({ remotes: scenario.remotes.slice(0, 2), rawBodies: { '/remotes/remote/backup/version': `${JSON.stringify({ data: { version: '3.4' } })}${' '.repeat(5000)}` } }, TOKEN);
+    server = await startFakePdm(
+      {
+        remotes: scenario.remotes.slice(0, 2),
+        rawBodies: { '/remotes/remote/backup/version': `${JSON.stringify({ data: { version: '3.4' } })}${' '.repeat(5000)}` },
+      },
+      TOKEN,
+    );
     ctx = testCollectContext(config(server.port, { PDM_API_MAX_RESPONSE_BYTES: 4096 }));
     const snapshot = await collectPdm(ctx);
-    expect(snapshot.remotes.map((r) => [r.id, r.health, r.version])).toEqual([['backup', 'error', undefined], ['prod', 'degraded', '8.4.1']]);
-    expect(ctx.warnings).toEqual([{ code: 'pdm_remote_error', subject: 'remote backup', message: 'GET /remotes/remote/backup/version: unexpected response: larger than 4096 bytes (PDM_API_MAX_RESPONSE_BYTES); not read' }]);
+    expect(snapshot.remotes.map((r) => [r.id, r.health, r.version])).toEqual([
+      ['backup', 'error', undefined],
+      ['prod', 'degraded', '8.4.1'],
+    ]);
+    expect(ctx.warnings).toEqual([
+      {
+        code: 'pdm_remote_error',
+        subject: 'remote backup',
+        message: 'GET /remotes/remote/backup/version: unexpected response: larger than 4096 bytes (PDM_API_MAX_RESPONSE_BYTES); not read',
+      },
+    ]);
   });
 
   it('fails the run when the remote list is not JSON', async () => {
@@ -126,40 +183,68 @@ describe('collectPdm', () => {
     ctx = testCollectContext(config(server.port));
     const err = await collectPdm(ctx).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApiUnreachableError);
-    expect((err as Error).message).toBe(`Proxmox Datacenter Manager at 127.0.0.1:${server.port} could not be read: GET /remotes/remote: unexpected response: not JSON (Unexpected end of JSON input)`);
+    expect((err as Error).message).toBe(
+      `Proxmox Datacenter Manager at 127.0.0.1:${server.port} could not be read: GET /remotes/remote: unexpected response: not JSON (Unexpected end of JSON input)`,
+    );
     expect(ctx.warnings).toEqual([]);
   });
 
-  it('names the privilege on a 403 about one remote, and leaves its health to PDM\'s own view', async () => {
+  it("names the privilege on a 403 about one remote, and leaves its health to PDM's own view", async () => {
     const denied = { status: 403, message: 'permission check failed' };
-    server = await startFakePdm({ remotes: scenario.remotes.slice(0, 2), failures: { '/pve/remotes/prod/cluster-status': denied, '/remotes/remote/prod/version': denied } }, TOKEN);
+    server = await startFakePdm(
+      { remotes: scenario.remotes.slice(0, 2), failures: { '/pve/remotes/prod/cluster-status': denied, '/remotes/remote/prod/version': denied } },
+      TOKEN,
+    );
     ctx = testCollectContext(config(server.port));
     const snapshot = await collectPdm(ctx);
-    expect(snapshot.remotes.map((r) => [r.id, r.health, r.version, r.clusterStatusRead, r.error])).toEqual([['backup', 'ok', '3.4', undefined, undefined], ['prod', 'degraded', undefined, undefined, undefined]]);
-    expect(ctx.warnings).toEqual([{
-      code: 'pdm_permission_denied', subject: 'remote prod',
-      message: 'GET /remotes/remote/prod/version: HTTP 403 permission check failed; GET /pve/remotes/prod/cluster-status: HTTP 403 permission check failed; the token lacks Resource.Audit on /resource/prod; no version for this remote, no cluster name for this remote',
-    }]);
+    expect(snapshot.remotes.map((r) => [r.id, r.health, r.version, r.clusterStatusRead, r.error])).toEqual([
+      ['backup', 'ok', '3.4', undefined, undefined],
+      ['prod', 'degraded', undefined, undefined, undefined],
+    ]);
+    expect(ctx.warnings).toEqual([
+      {
+        code: 'pdm_permission_denied',
+        subject: 'remote prod',
+        message:
+          'GET /remotes/remote/prod/version: HTTP 403 permission check failed; GET /pve/remotes/prod/cluster-status: HTTP 403 permission check failed; the token lacks Resource.Audit on /resource/prod; no version for this remote, no cluster name for this remote',
+      },
+    ]);
   });
 
   it('goes on without /resources/list, health unknown', async () => {
-    server = await startFakePdm({ remotes: [scenario.remotes[1]!], failures: { '/resources/list': { status: 403, message: 'permission check failed' } } }, TOKEN);
+    server = await startFakePdm(
+      { remotes: [scenario.remotes[1]!], failures: { '/resources/list': { status: 403, message: 'permission check failed' } } },
+      TOKEN,
+    );
     ctx = testCollectContext(config(server.port));
     const snapshot = await collectPdm(ctx);
     expect(snapshot.remotes.map((r) => r.health)).toEqual(['unknown']);
-    expect(ctx.warnings).toEqual([{ code: 'pdm_resources_unreadable', subject: 'resources', message: 'GET /resources/list: HTTP 403 permission check failed; remote health unknown' }]);
+    expect(ctx.warnings).toEqual([
+      { code: 'pdm_resources_unreadable', subject: 'resources', message: 'GET /resources/list: HTTP 403 permission check failed; remote health unknown' },
+    ]);
   });
 
   it('skips remotes of other types and drops malformed ones with a warning', async () => {
     server = await startFakeHttps((req) => {
       if (req.path === '/api2/json/version') return { status: 200, body: { data: { version: '1.1', release: '3' } } };
-      if (req.path === '/api2/json/remotes/remote') return { status: 200, body: { data: [{ type: 'pmg', id: 'mail', nodes: ['mx1'] }, { type: 'pve', nodes: [] }] } };
+      if (req.path === '/api2/json/remotes/remote')
+        return {
+          status: 200,
+          body: {
+            data: [
+              { type: 'pmg', id: 'mail', nodes: ['mx1'] },
+              { type: 'pve', nodes: [] },
+            ],
+          },
+        };
       if (req.path === '/api2/json/resources/list') return { status: 200, body: { data: [] } };
       return { status: 404, body: 'not found' };
     });
     ctx = testCollectContext(config(server.port));
     expect((await collectPdm(ctx)).remotes).toEqual([]);
-    expect(ctx.warnings).toEqual([{ code: 'pdm_item_invalid', subject: 'GET /remotes/remote item 1', message: 'item dropped: id: Invalid input: expected string, received undefined' }]);
+    expect(ctx.warnings).toEqual([
+      { code: 'pdm_item_invalid', subject: 'GET /remotes/remote item 1', message: 'item dropped: id: Invalid input: expected string, received undefined' },
+    ]);
   });
 
   it('names PDM_CA_FILE, PDM_FINGERPRINT and PDM_SSL_VERIFY when the certificate does not verify', async () => {
@@ -167,7 +252,9 @@ describe('collectPdm', () => {
     ctx = testCollectContext(config(server.port, { PDM_SSL_VERIFY: true }));
     const err = await collectPdm(ctx).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApiUnreachableError);
-    expect((err as Error).message).toBe(`Proxmox Datacenter Manager at 127.0.0.1:${server.port} could not be read: GET /version: TLS: unable to verify the first certificate (UNABLE_TO_VERIFY_LEAF_SIGNATURE); set PDM_CA_FILE to the CA that signed it, or pin the certificate with PDM_FINGERPRINT and set PDM_SSL_VERIFY: false`);
+    expect((err as Error).message).toBe(
+      `Proxmox Datacenter Manager at 127.0.0.1:${server.port} could not be read: GET /version: TLS: unable to verify the first certificate (UNABLE_TO_VERIFY_LEAF_SIGNATURE); set PDM_CA_FILE to the CA that signed it, or pin the certificate with PDM_FINGERPRINT and set PDM_SSL_VERIFY: false`,
+    );
   });
 
   it('fails the run when PDM itself cannot be read', async () => {
@@ -175,7 +262,9 @@ describe('collectPdm', () => {
     ctx = testCollectContext(config(server.port));
     const err = await collectPdm(ctx).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApiUnreachableError);
-    expect((err as Error).message).toBe(`Proxmox Datacenter Manager at 127.0.0.1:${server.port} could not be read: GET /version: HTTP 401 authentication failed - invalid token (check PDM_TOKEN_ID and PDM_TOKEN_SECRET)`);
+    expect((err as Error).message).toBe(
+      `Proxmox Datacenter Manager at 127.0.0.1:${server.port} could not be read: GET /version: HTTP 401 authentication failed - invalid token (check PDM_TOKEN_ID and PDM_TOKEN_SECRET)`,
+    );
   });
 });
 
@@ -188,7 +277,13 @@ describe('helpers', () => {
       tls: { verify: false, caFile: undefined, fingerprint: undefined },
       timeoutMs: 30_000,
       maxResponseBytes: 67_108_864,
-      settings: { timeout: 'PDM_API_TIMEOUT', maxResponseBytes: 'PDM_API_MAX_RESPONSE_BYTES', verify: 'PDM_SSL_VERIFY', caFile: 'PDM_CA_FILE', fingerprint: 'PDM_FINGERPRINT' },
+      settings: {
+        timeout: 'PDM_API_TIMEOUT',
+        maxResponseBytes: 'PDM_API_MAX_RESPONSE_BYTES',
+        verify: 'PDM_SSL_VERIFY',
+        caFile: 'PDM_CA_FILE',
+        fingerprint: 'PDM_FINGERPRINT',
+      },
     });
   });
 

@@ -3,7 +3,15 @@ import { HttpStatusError } from '../../http/client.ts';
 import type { CollectContext } from '../types.ts';
 import { ApiUnreachableError, describeError as describe, hostPort, type ApiSession } from '../../http/proxmox.ts';
 import {
-  getPbsStatus, getPveClusterStatus, getRemotes, getRemoteVersion, getResources, getVersion, PDM_SERVICE, pdmTargetRequest, remotePrivilege,
+  getPbsStatus,
+  getPveClusterStatus,
+  getRemotes,
+  getRemoteVersion,
+  getResources,
+  getVersion,
+  PDM_SERVICE,
+  pdmTargetRequest,
+  remotePrivilege,
 } from './client.ts';
 import type { PdmConfig } from './config.ts';
 import { resourceSchema, type RemoteItem, type RemoteResourcesItem } from './schema.ts';
@@ -70,20 +78,17 @@ export async function collectPdm(ctx: CollectContext<PdmConfig>): Promise<PdmSna
 
   let done = 0;
   ctx.progress(0, unique.length);
-  const remotes = await Promise.all(unique.map(async (r) => {
-    try {
-      return await readRemote(r);
-    } finally {
-      ctx.progress(++done, unique.length);
-    }
-  }));
+  const remotes = await Promise.all(
+    unique.map(async (r) => {
+      try {
+        return await readRemote(r);
+      } finally {
+        ctx.progress(++done, unique.length);
+      }
+    }),
+  );
 
-  return {
-    version: version.version,
-    ...(version.release !== undefined && { release: version.release }),
-    generation,
-    remotes,
-  };
+  return { version: version.version, ...(version.release !== undefined && { release: version.release }), generation, remotes };
 
   async function readRemote(r: RemoteItem): Promise<PdmRemote> {
     const type = r.type as PdmRemoteType;

@@ -36,34 +36,51 @@ async function pdmProbes(ctx: PreflightContext<PdmConfig>): Promise<void> {
   const reached = (err: { status: number; reason: string }): string | undefined =>
     err.status >= 500 ? `the token has Resource.Audit (checked first); PDM could not read the remote: HTTP ${err.status} ${err.reason}` : undefined;
 
-  await ctx.probe(spec('GET /version', undefined, {
-    check: (v: { version: string; release?: string }) => ({ ok: true, message: `Proxmox Datacenter Manager ${v.version}${v.release !== undefined ? `-${v.release}` : ''}` }),
-  }), () => getVersion(api));
-  const listed = await ctx.probe(spec<Awaited<ReturnType<typeof getRemotes>>>(`GET ${remotesBase('new')}`, undefined, {
-    check: ({ generation, remotes }) => {
-      const paths = generation === 'new' ? '' : ' (a 0.x beta: the list is at /remotes)';
-      if (remotes.length > 0) return { ok: true, message: `${count(remotes.length, 'remote')} visible${paths}` };
-      return {
-        ok: false,
-        privilege: 'Resource.Audit on /resource',
-        message: `no remote visible${paths}: PDM lists only the remotes the token has a privilege on (/resource/{remote}), so the token likely lacks Resource.Audit on /resource (expected only when PDM manages no remote); ${hint}`,
-      };
-    },
-  }), () => getRemotes(api));
-  const resources = await ctx.probe(spec('GET /resources/list', undefined, {
-    check: (rows: readonly unknown[]) => ({ ok: true, message: `resources of ${count(rows.length, 'remote')}` }),
-  }), () => getResources(api));
+  await ctx.probe(
+    spec('GET /version', undefined, {
+      check: (v: { version: string; release?: string }) => ({
+        ok: true,
+        message: `Proxmox Datacenter Manager ${v.version}${v.release !== undefined ? `-${v.release}` : ''}`,
+      }),
+    }),
+    () => getVersion(api),
+  );
+  const listed = await ctx.probe(
+    spec<Awaited<ReturnType<typeof getRemotes>>>(`GET ${remotesBase('new')}`, undefined, {
+      check: ({ generation, remotes }) => {
+        const paths = generation === 'new' ? '' : ' (a 0.x beta: the list is at /remotes)';
+        if (remotes.length > 0) return { ok: true, message: `${count(remotes.length, 'remote')} visible${paths}` };
+        return {
+          ok: false,
+          privilege: 'Resource.Audit on /resource',
+          message: `no remote visible${paths}: PDM lists only the remotes the token has a privilege on (/resource/{remote}), so the token likely lacks Resource.Audit on /resource (expected only when PDM manages no remote); ${hint}`,
+        };
+      },
+    }),
+    () => getRemotes(api),
+  );
+  const resources = await ctx.probe(
+    spec('GET /resources/list', undefined, { check: (rows: readonly unknown[]) => ({ ok: true, message: `resources of ${count(rows.length, 'remote')}` }) }),
+    () => getResources(api),
+  );
 
   // Remotes the collector asks further: of a type it maps, and not already failing in PDM's own view.
   const failing = new Set((resources ?? []).filter((r) => r.error !== undefined).map((r) => r.remote));
-  const remotes = (listed?.remotes ?? []).filter((r) => (r.type === 'pve' || r.type === 'pbs') && !failing.has(r.id)).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const remotes = (listed?.remotes ?? [])
+    .filter((r) => (r.type === 'pve' || r.type === 'pbs') && !failing.has(r.id))
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const first = remotes[0];
-  const why = listed === undefined
-    ? 'not called: the remote list failed'
-    : listed.remotes.length === 0 ? 'not called: no remote visible' : 'no remote of type pve or pbs that PDM can reach';
+  const why =
+    listed === undefined
+      ? 'not called: the remote list failed'
+      : listed.remotes.length === 0
+        ? 'not called: no remote visible'
+        : 'no remote of type pve or pbs that PDM can reach';
   const audit = (id: string): PrivilegeCheck => ({ name: 'Resource.Audit', on: `/resource/${id}` });
   if (first && listed) {
-    await ctx.probe(spec(`GET ${remotesBase(listed.generation)}/${first.id}/version`, audit(first.id), { accept: reached }), () => getRemoteVersion(api, listed.generation, first.id));
+    await ctx.probe(spec(`GET ${remotesBase(listed.generation)}/${first.id}/version`, audit(first.id), { accept: reached }), () =>
+      getRemoteVersion(api, listed.generation, first.id),
+    );
   } else {
     ctx.skip(`GET ${remotesBase('new')}/{remote}/version`, why);
   }
@@ -82,8 +99,5 @@ export const pdmCollector = defineCollector({
   configSchema: pdmConfigSchema,
   collect: collectPdm,
   map: mapPdm,
-  preflight: {
-    credentials: () => 'PDM_TOKEN_ID and PDM_TOKEN_SECRET',
-    probes: pdmProbes,
-  },
+  preflight: { credentials: () => 'PDM_TOKEN_ID and PDM_TOKEN_SECRET', probes: pdmProbes },
 });

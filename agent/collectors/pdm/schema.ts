@@ -46,16 +46,8 @@ export function nodeHost(entry: string | { hostname: string }): string | undefin
  * the fields used keeps it out of the snapshot either way.
  */
 export const remoteSchema = z
-  .object({
-    type: z.string().min(1),
-    id: z.string().min(1),
-    nodes: z.array(z.union([z.string(), z.object({ hostname: z.string() })])).default([]),
-  })
-  .transform((r) => ({
-    type: r.type,
-    id: r.id,
-    hosts: r.nodes.map(nodeHost).filter((h): h is string => h !== undefined),
-  }));
+  .object({ type: z.string().min(1), id: z.string().min(1), nodes: z.array(z.union([z.string(), z.object({ hostname: z.string() })])).default([]) })
+  .transform((r) => ({ type: r.type, id: r.id, hosts: r.nodes.map(nodeHost).filter((h): h is string => h !== undefined) }));
 export type RemoteItem = z.output<typeof remoteSchema>;
 
 /**
@@ -64,8 +56,7 @@ export type RemoteItem = z.output<typeof remoteSchema>;
  * list_subdirs_api_method), instead of a 404.
  */
 export function isSubdirListing(data: unknown): boolean {
-  return Array.isArray(data) && data.length > 0
-    && data.every((d) => d !== null && typeof d === 'object' && 'subdir' in d && !('id' in d));
+  return Array.isArray(data) && data.length > 0 && data.every((d) => d !== null && typeof d === 'object' && 'subdir' in d && !('id' in d));
 }
 
 // GET /pve/remotes/{remote}/cluster-status: PVE's /cluster/status decoded through
@@ -82,16 +73,8 @@ export const pbsRemoteStatusSchema = z.object({});
  * node rows matter here: a pve-node's `status`, a pbs-node's `uptime` (PDM itself calls a
  * PBS node online when uptime > 0, resource.rs `Resource::status`).
  */
-export const resourceSchema = z.object({
-  type: z.string(),
-  status: z.string().optional(),
-  uptime: looseNumber.optional(),
-});
+export const resourceSchema = z.object({ type: z.string(), status: z.string().optional(), uptime: looseNumber.optional() });
 export type ResourceItem = z.output<typeof resourceSchema>;
 
-export const remoteResourcesSchema = z.object({
-  remote: z.string().min(1),
-  error: text.optional(),
-  resources: z.array(z.unknown()).default([]),
-});
+export const remoteResourcesSchema = z.object({ remote: z.string().min(1), error: text.optional(), resources: z.array(z.unknown()).default([]) });
 export type RemoteResourcesItem = z.output<typeof remoteResourcesSchema>;

@@ -4,15 +4,43 @@ import { namedPrivilege, ProxmoxApi, type ApiSession } from '../../http/proxmox.
 import { PVE_SERVICE } from '../proxmox-config.ts';
 import { parseEach } from '../../http/loose.ts';
 import {
-  agentInterfaceSchema, agentOsInfoSchema, backupJobSchema, backupVolumeSchema, clusterStatusRowSchema, notBackedUpRowSchema, storageRowSchema,
-  type BackupJob, type BackupVolume, type NotBackedUpRow, type StorageRow, guestConfigSchema,
-  networkRowSchema, nodeRowSchema, nodeStatusSchema, resourceRowSchema, versionSchema,
-  type AgentInterface, type AgentOsInfo, type ClusterStatusRow, type GuestConfigRaw, type NodeRow, type NodeStatus, type PveVersion, type ResourceRow,
-  haGroupSchema, haResourceSchema, haRuleSchema, lxcInterfaceSchema, replicationJobSchema,
-  type HaGroup, type HaResource, type HaRule, type LxcInterface, type ReplicationJob,
+  agentInterfaceSchema,
+  agentOsInfoSchema,
+  backupJobSchema,
+  backupVolumeSchema,
+  clusterStatusRowSchema,
+  notBackedUpRowSchema,
+  storageRowSchema,
+  type BackupJob,
+  type BackupVolume,
+  type NotBackedUpRow,
+  type StorageRow,
+  guestConfigSchema,
+  networkRowSchema,
+  nodeRowSchema,
+  nodeStatusSchema,
+  resourceRowSchema,
+  versionSchema,
+  type AgentInterface,
+  type AgentOsInfo,
+  type ClusterStatusRow,
+  type GuestConfigRaw,
+  type NodeRow,
+  type NodeStatus,
+  type PveVersion,
+  type ResourceRow,
+  haGroupSchema,
+  haResourceSchema,
+  haRuleSchema,
+  lxcInterfaceSchema,
+  replicationJobSchema,
+  type HaGroup,
+  type HaResource,
+  type HaRule,
+  type LxcInterface,
+  type ReplicationJob,
 } from './schema.ts';
 import type { NodeNetworkRow } from '../snapshot.ts';
-
 
 /*
  * One function per PVE endpoint the collector calls, over the shared Proxmox API layer
@@ -20,7 +48,6 @@ import type { NodeNetworkRow } from '../snapshot.ts';
  * HttpStatusError / HttpConnectError from the target, a body of the wrong shape (or not
  * JSON) as ApiResponseError. Paths are relative to /api2/json.
  */
-
 
 const PVE = new ProxmoxApi(PVE_SERVICE);
 

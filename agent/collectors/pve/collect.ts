@@ -3,9 +3,24 @@ import { HttpConnectError, HttpStatusError } from '../../http/client.ts';
 import { mapWhenReady } from '../../http/ready-queue.ts';
 import type { CollectContext, Warning } from '../types.ts';
 import {
-  backupJobsPrivilege, getBackupJobs, getBackupVolumes, getNotBackedUp, getStorageResources, storageContentPrivilege,
-  getClusterResources, getClusterStatus, getLxcConfig, getNodeNetwork, getNodes,
-  getNodeStatus, getQemuConfig, getVersion, guestConfigPrivilege, missingPrivilege, nodeNetworkPrivilege, nodeStatusPrivilege,
+  backupJobsPrivilege,
+  getBackupJobs,
+  getBackupVolumes,
+  getNotBackedUp,
+  getStorageResources,
+  storageContentPrivilege,
+  getClusterResources,
+  getClusterStatus,
+  getLxcConfig,
+  getNodeNetwork,
+  getNodes,
+  getNodeStatus,
+  getQemuConfig,
+  getVersion,
+  guestConfigPrivilege,
+  missingPrivilege,
+  nodeNetworkPrivilege,
+  nodeStatusPrivilege,
 } from './client.ts';
 import { pveTargetRequest, PVE_SERVICE } from '../proxmox-config.ts';
 import { ApiUnreachableError, describeError as describe, type ApiSession, ApiResponseError } from '../../http/proxmox.ts';
@@ -76,8 +91,14 @@ export function selectGuests(rows: readonly ResourceRow[], inScope: (node: strin
   const seen = new Set<number>();
   for (const row of rows) {
     if (!GUEST_TYPES.has(row.type)) continue;
-    if (row.template) { skipped.templates++; continue; }
-    if (row.vmid === undefined || row.name === undefined || row.node === undefined) { skipped.incomplete++; continue; }
+    if (row.template) {
+      skipped.templates++;
+      continue;
+    }
+    if (row.vmid === undefined || row.name === undefined || row.node === undefined) {
+      skipped.incomplete++;
+      continue;
+    }
     if (!inScope(row.node) || seen.has(row.vmid)) continue;
     seen.add(row.vmid);
     const reason = exclusionOf({ vmid: row.vmid, tags: parseTags(row.tags ?? ''), pool: row.pool }, selection);
@@ -194,7 +215,8 @@ export async function collectPve(ctx: CollectContext<PveConfig>): Promise<PveSna
     }
     const known = new Set(nodes.map((r) => r.node));
     for (const n of ctx.scope.nodes) {
-      if (n !== '*' && !known.has(n)) warn({ code: 'scope_node_unknown', subject: `node ${n}`, message: `scope.nodes names "${n}", which GET /nodes does not list` });
+      if (n !== '*' && !known.has(n))
+        warn({ code: 'scope_node_unknown', subject: `node ${n}`, message: `scope.nodes names "${n}", which GET /nodes does not list` });
     }
     /*
      * A guest starts once its node's /status probe has settled, and waits for it in its
@@ -202,7 +224,13 @@ export async function collectPve(ctx: CollectContext<PveConfig>): Promise<PveSna
      * would otherwise fill every worker with its own guests and stall the other nodes' work.
      * The snapshot keeps the guests in vmid order whatever order they ran in.
      */
-    return mapWhenReady(guests, api.target.concurrency * GUEST_WORKERS_PER_SLOT, (g) => g.node, (node) => probes.get(node), (g) => guestTask(g));
+    return mapWhenReady(
+      guests,
+      api.target.concurrency * GUEST_WORKERS_PER_SLOT,
+      (g) => g.node,
+      (node) => probes.get(node),
+      (g) => guestTask(g),
+    );
   });
   // Handled below; these stop Node from reporting a rejection that lands while we wait elsewhere.
   nodeWork.catch(() => {});
@@ -261,9 +289,15 @@ export async function collectPve(ctx: CollectContext<PveConfig>): Promise<PveSna
       if (!canCall(row.node)) return node;
       const statusCall = getNodeStatus(api, row.node);
       const networkCall = getNodeNetwork(api, row.node);
-      probes.set(row.node, statusCall.then(() => {}, (err: unknown) => {
-        if ((err instanceof HttpStatusError || err instanceof HttpConnectError) && !isForbidden(err)) markDown(row.node, describe(err));
-      }));
+      probes.set(
+        row.node,
+        statusCall.then(
+          () => {},
+          (err: unknown) => {
+            if ((err instanceof HttpStatusError || err instanceof HttpConnectError) && !isForbidden(err)) markDown(row.node, describe(err));
+          },
+        ),
+      );
       const [st, net] = await Promise.allSettled([statusCall, networkCall]);
       const calls = [
         { r: st, hint: nodeStatusPrivilege(row.node), lost: 'no PVE version or platform for this node' },
@@ -323,9 +357,15 @@ export async function collectPve(ctx: CollectContext<PveConfig>): Promise<PveSna
       } catch (err) {
         if (isNodeLevel(err)) markDown(g.node, describe(err));
         else if (isForbidden(err)) {
-          warn({ code: 'pve_permission_denied', subject, message: `${err.message}; ${missingPrivilege(err, guestConfigPrivilege(g.vmid))}; emitted without interfaces, IPs, disks or platform` });
-        } else if (err instanceof HttpStatusError) warn({ code: 'guest_config_unavailable', subject, message: `${err.message}; emitted without interfaces, IPs, disks or platform` });
-        else if (err instanceof ApiResponseError) warn({ code: 'guest_config_invalid', subject, message: `${err.message}; emitted without interfaces, IPs, disks or platform` });
+          warn({
+            code: 'pve_permission_denied',
+            subject,
+            message: `${err.message}; ${missingPrivilege(err, guestConfigPrivilege(g.vmid))}; emitted without interfaces, IPs, disks or platform`,
+          });
+        } else if (err instanceof HttpStatusError)
+          warn({ code: 'guest_config_unavailable', subject, message: `${err.message}; emitted without interfaces, IPs, disks or platform` });
+        else if (err instanceof ApiResponseError)
+          warn({ code: 'guest_config_invalid', subject, message: `${err.message}; emitted without interfaces, IPs, disks or platform` });
         else throw err;
         return guest;
       }
@@ -367,13 +407,19 @@ function backupFailure(err: unknown, subject: string, hint: string, lost: string
  * online node in scope that lists it, a local one on each such node. Nothing here fails the
  * run: a call that fails costs what it would have told, with a warning.
  */
-async function collectBackups(api: ApiSession, warn: (w: Warning) => void, nodes: readonly NodeRow[], inScope: (node: string) => boolean): Promise<BackupFacts> {
+async function collectBackups(
+  api: ApiSession,
+  warn: (w: Warning) => void,
+  nodes: readonly NodeRow[],
+  inScope: (node: string) => boolean,
+): Promise<BackupFacts> {
   const online = new Set(nodes.filter((n) => n.status === 'online' && inScope(n.node)).map((n) => n.node));
   const [jobs, notBacked, storages] = await Promise.allSettled([getBackupJobs(api), getNotBackedUp(api), getStorageResources(api)]);
   const facts: BackupFacts = { last: new Map() };
   if (notBacked.status === 'fulfilled') facts.notInJob = new Set(notBacked.value.map((r) => r.vmid));
   else backupFailure(notBacked.reason, 'GET /cluster/backup-info/not-backed-up', backupJobsPrivilege(), 'no guest is said to be in a backup job or not', warn);
-  if (jobs.status === 'rejected') backupFailure(jobs.reason, 'GET /cluster/backup', backupJobsPrivilege(), 'job targets are not checked for visible backups', warn);
+  if (jobs.status === 'rejected')
+    backupFailure(jobs.reason, 'GET /cluster/backup', backupJobsPrivilege(), 'job targets are not checked for visible backups', warn);
   if (storages.status === 'rejected') {
     backupFailure(storages.reason, 'GET /cluster/resources?type=storage', 'the token lacks Datastore.Audit on /storage', 'no backup volume is read', warn);
     return facts;
@@ -423,7 +469,8 @@ async function collectBackups(api: ApiSession, warn: (w: Warning) => void, nodes
       warn({
         code: 'pve_backup_none_visible',
         subject: `storage ${t}`,
-        message: 'a backup job writes here but PVE lists no backup volume; PVE leaves out the backups the token may not read (it needs Datastore.AllocateSpace on /storage/' +
+        message:
+          'a backup job writes here but PVE lists no backup volume; PVE leaves out the backups the token may not read (it needs Datastore.AllocateSpace on /storage/' +
           `${t} and VM.Backup on /vms), so guests may look unprotected`,
       });
     }

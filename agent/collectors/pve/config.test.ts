@@ -39,14 +39,21 @@ describe('pveConfigSchema', () => {
 
   it('accepts strings from ${env:} substitution for booleans and numbers', () => {
     expect(pveConfigSchema.parse({ ...required, PROXMOX_PORT: '8443', PROXMOX_SSL_VERIFY: 'true', PROXMOX_API_TIMEOUT: '5', BOOTSTRAP: 'no' })).toMatchObject({
-      PROXMOX_PORT: 8443, PROXMOX_SSL_VERIFY: true, PROXMOX_API_TIMEOUT: 5, BOOTSTRAP: false,
+      PROXMOX_PORT: 8443,
+      PROXMOX_SSL_VERIFY: true,
+      PROXMOX_API_TIMEOUT: 5,
+      BOOTSTRAP: false,
     });
   });
 
   it('bounds PROXMOX_API_MAX_RESPONSE_BYTES between 1 KiB and 256 MiB', () => {
     expect(pveConfigSchema.parse({ ...required, PROXMOX_API_MAX_RESPONSE_BYTES: '1048576' })).toMatchObject({ PROXMOX_API_MAX_RESPONSE_BYTES: 1_048_576 });
-    expect(issues({ ...required, PROXMOX_API_MAX_RESPONSE_BYTES: 64 })).toEqual([{ path: 'PROXMOX_API_MAX_RESPONSE_BYTES', message: 'Too small: expected number to be >=1024' }]);
-    expect(issues({ ...required, PROXMOX_API_MAX_RESPONSE_BYTES: 2 ** 29 })).toEqual([{ path: 'PROXMOX_API_MAX_RESPONSE_BYTES', message: 'Too big: expected number to be <=268435456' }]);
+    expect(issues({ ...required, PROXMOX_API_MAX_RESPONSE_BYTES: 64 })).toEqual([
+      { path: 'PROXMOX_API_MAX_RESPONSE_BYTES', message: 'Too small: expected number to be >=1024' },
+    ]);
+    expect(issues({ ...required, PROXMOX_API_MAX_RESPONSE_BYTES: 2 ** 29 })).toEqual([
+      { path: 'PROXMOX_API_MAX_RESPONSE_BYTES', message: 'Too big: expected number to be <=268435456' },
+    ]);
   });
 
   it('requires host and token unless BOOTSTRAP, naming each key', () => {
@@ -78,18 +85,38 @@ describe('pveConfigSchema', () => {
     expect(issues({ ...required, PROXMOX_FINGERPRINT: 'AB:CD' })).toEqual([
       { path: 'PROXMOX_FINGERPRINT', message: 'expected a SHA-256 fingerprint: 32 colon-separated hex bytes, as GET /nodes shows ssl_fingerprint' },
     ]);
-    expect(pveConfigSchema.parse({ ...required, PROXMOX_FINGERPRINT: '80:D4:F2:DF:64:95:CD:8D:A0:82:82:AC:48:BA:C0:7A:1B:6B:87:8B:FE:B9:83:1C:95:4E:79:58:77:99:69:F5' }).PROXMOX_FINGERPRINT)
-      .toBe('80:D4:F2:DF:64:95:CD:8D:A0:82:82:AC:48:BA:C0:7A:1B:6B:87:8B:FE:B9:83:1C:95:4E:79:58:77:99:69:F5');
+    expect(
+      pveConfigSchema.parse({
+        ...required,
+        PROXMOX_FINGERPRINT: '80:D4:F2:DF:64:95:CD:8D:A0:82:82:AC:48:BA:C0:7A:1B:6B:87:8B:FE:B9:83:1C:95:4E:79:58:77:99:69:F5',
+      }).PROXMOX_FINGERPRINT,
+    ).toBe('80:D4:F2:DF:64:95:CD:8D:A0:82:82:AC:48:BA:C0:7A:1B:6B:87:8B:FE:B9:83:1C:95:4E:79:58:77:99:69:F5');
   });
 
   it('parses the selection settings, as lists or as one comma-separated string', () => {
-    expect(pveConfigSchema.parse({ ...required, EXCLUDE_TAGS: ['No-NetBox', 'tmp.build', 'no-netbox'], EXCLUDE_VMIDS: ['100-199', 250, ' 300 - 300 '], EXCLUDE_POOLS: ['lab', 'dev/ci'] })).toMatchObject({
+    expect(
+      pveConfigSchema.parse({
+        ...required,
+        EXCLUDE_TAGS: ['No-NetBox', 'tmp.build', 'no-netbox'],
+        EXCLUDE_VMIDS: ['100-199', 250, ' 300 - 300 '],
+        EXCLUDE_POOLS: ['lab', 'dev/ci'],
+      }),
+    ).toMatchObject({
       EXCLUDE_TAGS: ['no-netbox', 'tmp.build'],
-      EXCLUDE_VMIDS: [{ from: 100, to: 199 }, { from: 250, to: 250 }, { from: 300, to: 300 }],
+      EXCLUDE_VMIDS: [
+        { from: 100, to: 199 },
+        { from: 250, to: 250 },
+        { from: 300, to: 300 },
+      ],
       EXCLUDE_POOLS: ['lab', 'dev/ci'],
     });
     expect(pveConfigSchema.parse({ ...required, EXCLUDE_TAGS: 'no-netbox, tmp', EXCLUDE_VMIDS: '100-199,250', EXCLUDE_POOLS: 'lab' })).toMatchObject({
-      EXCLUDE_TAGS: ['no-netbox', 'tmp'], EXCLUDE_VMIDS: [{ from: 100, to: 199 }, { from: 250, to: 250 }], EXCLUDE_POOLS: ['lab'],
+      EXCLUDE_TAGS: ['no-netbox', 'tmp'],
+      EXCLUDE_VMIDS: [
+        { from: 100, to: 199 },
+        { from: 250, to: 250 },
+      ],
+      EXCLUDE_POOLS: ['lab'],
     });
     expect(pveConfigSchema.parse({ ...required, TENANT_MAP: { 'pool/finance': ' Finance ', 'tag/Team-A': 'Team A' } }).TENANT_MAP).toEqual([
       { kind: 'pool', value: 'finance', tenant: 'Finance' },
@@ -106,9 +133,15 @@ describe('pveConfigSchema', () => {
   it('reports each bad selection entry with the field, the entry and the reason', () => {
     expect(issues({ ...required, EXCLUDE_VMIDS: ['100-199', 'web', 99, '300-200', 1_000_000_000] })).toEqual([
       { path: 'EXCLUDE_VMIDS.1', message: 'EXCLUDE_VMIDS entry "web": expected a VMID (100 to 999999999) or a range of them, e.g. "100-199"' },
-      { path: 'EXCLUDE_VMIDS.2', message: 'EXCLUDE_VMIDS entry "99": expected a VMID (100 to 999999999) or a range of them, e.g. "100-199"; VMIDs are 100 to 999999999' },
+      {
+        path: 'EXCLUDE_VMIDS.2',
+        message: 'EXCLUDE_VMIDS entry "99": expected a VMID (100 to 999999999) or a range of them, e.g. "100-199"; VMIDs are 100 to 999999999',
+      },
       { path: 'EXCLUDE_VMIDS.3', message: 'EXCLUDE_VMIDS entry "300-200": a range goes from the lower VMID to the higher one' },
-      { path: 'EXCLUDE_VMIDS.4', message: 'EXCLUDE_VMIDS entry "1000000000": expected a VMID (100 to 999999999) or a range of them, e.g. "100-199"; VMIDs are 100 to 999999999' },
+      {
+        path: 'EXCLUDE_VMIDS.4',
+        message: 'EXCLUDE_VMIDS entry "1000000000": expected a VMID (100 to 999999999) or a range of them, e.g. "100-199"; VMIDs are 100 to 999999999',
+      },
     ]);
     expect(issues({ ...required, EXCLUDE_VMIDS: '100-199,1x' })).toEqual([
       { path: 'EXCLUDE_VMIDS', message: 'EXCLUDE_VMIDS entry "1x": expected a VMID (100 to 999999999) or a range of them, e.g. "100-199"' },
@@ -127,7 +160,7 @@ describe('pveConfigSchema', () => {
       { path: 'TENANT_MAP.finance', message: 'TENANT_MAP entry "finance": expected pool/<pool> or tag/<tag>, e.g. pool/finance' },
       { path: 'TENANT_MAP.pool/a', message: 'TENANT_MAP entry "pool/a": the tenant name is empty' },
       { path: 'TENANT_MAP.tag/x y', message: 'TENANT_MAP entry "tag/x y": not a Proxmox tag (letters, digits and _ - + ., not starting with - + or .)' },
-      { path: 'TENANT_MAP.pool/b', message: "TENANT_MAP entry \"pool/b\": the tenant name is longer than 100 characters (NetBox's limit)" },
+      { path: 'TENANT_MAP.pool/b', message: 'TENANT_MAP entry "pool/b": the tenant name is longer than 100 characters (NetBox\'s limit)' },
     ]);
     expect(issues({ ...required, TENANT_MAP: { 'tag/Team-A': 'A', 'tag/team-a': 'B' } })).toEqual([
       { path: 'TENANT_MAP.tag/team-a', message: 'TENANT_MAP entry "tag/team-a": tag "team-a" has a rule already' },
@@ -139,7 +172,11 @@ describe('pveConfigSchema', () => {
 
   it('validates the example policy', () => {
     const policy = parseYaml(readFileSync(new URL('../../../policies/pve.example.yaml', import.meta.url), 'utf8')) as {
-      name: string; collector: string; schedule: string; config: Record<string, unknown>; scope: { nodes: string[] };
+      name: string;
+      collector: string;
+      schedule: string;
+      config: Record<string, unknown>;
+      scope: { nodes: string[] };
     };
     expect(policy.collector).toBe('pve');
     expect(policy.scope).toEqual({ nodes: ['*'] });

@@ -31,7 +31,18 @@ const snapIfaces = (vmid: number, ip: string) => [
 
 function vm(vmid: number, uptime: number, agent: PveScenarioGuest['agent']): PveScenarioGuest {
   return {
-    resource: { id: `qemu/${vmid}`, type: 'qemu', vmid, name: `vm${vmid}`, node: 'pve1', status: 'running', template: 0, maxcpu: 2, maxmem: 4294967296, uptime },
+    resource: {
+      id: `qemu/${vmid}`,
+      type: 'qemu',
+      vmid,
+      name: `vm${vmid}`,
+      node: 'pve1',
+      status: 'running',
+      template: 0,
+      maxcpu: 2,
+      maxmem: 4294967296,
+      uptime,
+    },
     config: { agent: 1, ostype: 'l26', net0: `virtio=BC:24:11:00:00:${vmid - 100}0,bridge=vmbr0` },
     ...(agent && { agent }),
   };
@@ -46,7 +57,13 @@ function runner(scenario: PveScenario, extra: Record<string, unknown> = {}) {
   let seen = 0;
   return async (at: number): Promise<{ snap: PveSnapshot; warnings: Warning[]; agentCalls: string[]; memory: PveMemory }> => {
     server ??= await startFakePve(scenario, TOKEN);
-    const config = pveConfigSchema.parse({ PROXMOX_HOST: '127.0.0.1', PROXMOX_PORT: server.port, PROXMOX_TOKEN_NAME: 'netbox', PROXMOX_TOKEN_VALUE: TOKEN.secret, ...extra });
+    const config = pveConfigSchema.parse({
+      PROXMOX_HOST: '127.0.0.1',
+      PROXMOX_PORT: server.port,
+      PROXMOX_TOKEN_NAME: 'netbox',
+      PROXMOX_TOKEN_VALUE: TOKEN.secret,
+      ...extra,
+    });
     const ctx = testCollectContext(config);
     const recalled = memory;
     ctx.recall = () => Promise.resolve(recalled);
@@ -56,7 +73,11 @@ function runner(scenario: PveScenario, extra: Record<string, unknown> = {}) {
     ctx.now = () => at;
     try {
       const snap = await collectPve(ctx);
-      const agentCalls = server.requests.slice(seen).map((r) => r.path.replace('/api2/json', '')).filter((p) => p.includes('/agent/')).sort();
+      const agentCalls = server.requests
+        .slice(seen)
+        .map((r) => r.path.replace('/api2/json', ''))
+        .filter((p) => p.includes('/agent/'))
+        .sort();
       seen = server.requests.length;
       const warnings = [...ctx.warnings].sort((a, b) => a.subject.localeCompare(b.subject));
       return { snap, warnings, agentCalls, memory: memory as PveMemory };
@@ -83,21 +104,35 @@ describe('guest agent across runs', () => {
     // Run 1: both calls for the answering agents; the hung one gets one call, not two.
     const r1 = await run(T0);
     expect(r1.agentCalls).toEqual([
-      '/nodes/pve1/qemu/100/agent/get-osinfo', '/nodes/pve1/qemu/100/agent/network-get-interfaces',
+      '/nodes/pve1/qemu/100/agent/get-osinfo',
+      '/nodes/pve1/qemu/100/agent/network-get-interfaces',
       '/nodes/pve1/qemu/101/agent/network-get-interfaces',
-      '/nodes/pve1/qemu/102/agent/get-osinfo', '/nodes/pve1/qemu/102/agent/network-get-interfaces',
+      '/nodes/pve1/qemu/102/agent/get-osinfo',
+      '/nodes/pve1/qemu/102/agent/network-get-interfaces',
     ]);
-    expect(r1.warnings).toEqual([{
-      code: 'guest_agent_unavailable', subject: 'qemu 101 on pve1',
-      message: "GET /nodes/pve1/qemu/101/agent/network-get-interfaces: HTTP 500 VM 101 qmp command 'guest-network-get-interfaces' failed - got timeout; not asked again for 3 runs (AGENT_RECHECK_RUNS); platform from ostype, no guest IPs",
-    }]);
+    expect(r1.warnings).toEqual([
+      {
+        code: 'guest_agent_unavailable',
+        subject: 'qemu 101 on pve1',
+        message:
+          "GET /nodes/pve1/qemu/101/agent/network-get-interfaces: HTTP 500 VM 101 qmp command 'guest-network-get-interfaces' failed - got timeout; not asked again for 3 runs (AGENT_RECHECK_RUNS); platform from ostype, no guest IPs",
+      },
+    ]);
     expect(agentOf(r1.snap, 101)).toBeUndefined();
     expect(r1.memory).toEqual({
       v: 1,
       agents: {
-        100: { name: 'vm100', interfaces: { at: T0, value: snapIfaces(100, '10.0.0.100') }, osinfo: { at: T0, boot: T0 / 1000 - 3600, value: { id: 'ubuntu', name: 'Ubuntu', versionId: '22.04' } } },
+        100: {
+          name: 'vm100',
+          interfaces: { at: T0, value: snapIfaces(100, '10.0.0.100') },
+          osinfo: { at: T0, boot: T0 / 1000 - 3600, value: { id: 'ubuntu', name: 'Ubuntu', versionId: '22.04' } },
+        },
         101: { name: 'vm101', hung: { at: T0, skipped: 0 } },
-        102: { name: 'vm102', interfaces: { at: T0, value: snapIfaces(102, '10.0.0.102') }, osinfo: { at: T0, boot: T0 / 1000 - 600, value: { id: 'ubuntu', name: 'Ubuntu', versionId: '22.04' } } },
+        102: {
+          name: 'vm102',
+          interfaces: { at: T0, value: snapIfaces(102, '10.0.0.102') },
+          osinfo: { at: T0, boot: T0 / 1000 - 600, value: { id: 'ubuntu', name: 'Ubuntu', versionId: '22.04' } },
+        },
       },
     });
 
@@ -111,12 +146,16 @@ describe('guest agent across runs', () => {
     expect(r2.agentCalls).toEqual(['/nodes/pve1/qemu/100/agent/network-get-interfaces', '/nodes/pve1/qemu/102/agent/network-get-interfaces']);
     expect(r2.warnings).toEqual([
       {
-        code: 'pve_agent_skipped', subject: 'qemu 101 on pve1',
-        message: 'not asked this run: it timed out 15 min ago (2025-06-01T12:00:00.000Z) and is asked again in 3 runs (AGENT_RECHECK_RUNS); platform from ostype, no guest IPs',
+        code: 'pve_agent_skipped',
+        subject: 'qemu 101 on pve1',
+        message:
+          'not asked this run: it timed out 15 min ago (2025-06-01T12:00:00.000Z) and is asked again in 3 runs (AGENT_RECHECK_RUNS); platform from ostype, no guest IPs',
       },
       {
-        code: 'pve_agent_data_reused', subject: 'qemu 102 on pve1',
-        message: 'GET /nodes/pve1/qemu/102/agent/network-get-interfaces: HTTP 500 QEMU guest agent is not running; the platform and IPs it reported 15 min ago (2025-06-01T12:00:00.000Z) are kept',
+        code: 'pve_agent_data_reused',
+        subject: 'qemu 102 on pve1',
+        message:
+          'GET /nodes/pve1/qemu/102/agent/network-get-interfaces: HTTP 500 QEMU guest agent is not running; the platform and IPs it reported 15 min ago (2025-06-01T12:00:00.000Z) are kept',
       },
     ]);
     expect(agentOf(r2.snap, 100)).toEqual({ interfaces: snapIfaces(100, '10.0.0.100'), osinfo: { id: 'ubuntu', name: 'Ubuntu', versionId: '22.04' } });
@@ -136,14 +175,23 @@ describe('guest agent across runs', () => {
     const r3 = await run(T0 + 30 * MIN);
     expect(r3.agentCalls).toEqual([
       '/nodes/pve1/qemu/100/agent/network-get-interfaces',
-      '/nodes/pve1/qemu/102/agent/get-osinfo', '/nodes/pve1/qemu/102/agent/network-get-interfaces',
+      '/nodes/pve1/qemu/102/agent/get-osinfo',
+      '/nodes/pve1/qemu/102/agent/network-get-interfaces',
     ]);
-    expect(r3.warnings).toEqual([{
-      code: 'pve_agent_skipped', subject: 'qemu 101 on pve1',
-      message: 'not asked this run: it timed out 30 min ago (2025-06-01T12:00:00.000Z) and is asked again in 2 runs (AGENT_RECHECK_RUNS); platform from ostype, no guest IPs',
-    }]);
+    expect(r3.warnings).toEqual([
+      {
+        code: 'pve_agent_skipped',
+        subject: 'qemu 101 on pve1',
+        message:
+          'not asked this run: it timed out 30 min ago (2025-06-01T12:00:00.000Z) and is asked again in 2 runs (AGENT_RECHECK_RUNS); platform from ostype, no guest IPs',
+      },
+    ]);
     expect(agentOf(r3.snap, 102)).toEqual({ interfaces: snapIfaces(102, '10.0.0.112'), osinfo: { id: 'ubuntu', name: 'Ubuntu', versionId: '24.04' } });
-    expect(r3.memory.agents['102']?.osinfo).toEqual({ at: T0 + 30 * MIN, boot: (T0 + 30 * MIN) / 1000 - 60, value: { id: 'ubuntu', name: 'Ubuntu', versionId: '24.04' } });
+    expect(r3.memory.agents['102']?.osinfo).toEqual({
+      at: T0 + 30 * MIN,
+      boot: (T0 + 30 * MIN) / 1000 - 60,
+      value: { id: 'ubuntu', name: 'Ubuntu', versionId: '24.04' },
+    });
 
     // Run 4 skips 101 for the third time; run 5 asks it again, and it answers.
     uptime(g100, 3600 + 2700);
@@ -161,12 +209,15 @@ describe('guest agent across runs', () => {
     const r5 = await run(T0 + 60 * MIN);
     expect(r5.agentCalls).toEqual([
       '/nodes/pve1/qemu/100/agent/network-get-interfaces',
-      '/nodes/pve1/qemu/101/agent/get-osinfo', '/nodes/pve1/qemu/101/agent/network-get-interfaces',
+      '/nodes/pve1/qemu/101/agent/get-osinfo',
+      '/nodes/pve1/qemu/101/agent/network-get-interfaces',
       '/nodes/pve1/qemu/102/agent/network-get-interfaces',
     ]);
     expect(r5.warnings).toEqual([]);
     expect(r5.memory.agents['101']).toEqual({
-      name: 'vm101', interfaces: { at: T0 + 60 * MIN, value: snapIfaces(101, '10.0.0.101') }, osinfo: { at: T0 + 60 * MIN, boot: T0 / 1000 - 7200, value: { id: 'ubuntu', name: 'Ubuntu', versionId: '22.04' } },
+      name: 'vm101',
+      interfaces: { at: T0 + 60 * MIN, value: snapIfaces(101, '10.0.0.101') },
+      osinfo: { at: T0 + 60 * MIN, boot: T0 / 1000 - 7200, value: { id: 'ubuntu', name: 'Ubuntu', versionId: '22.04' } },
     });
   });
 
@@ -177,24 +228,34 @@ describe('guest agent across runs', () => {
     g.agent = { kind: 'timeout' };
     const r2 = await run(T0 + 2 * 3600_000);
     expect(r2.agentCalls).toEqual(['/nodes/pve1/qemu/100/agent/network-get-interfaces']);
-    expect(r2.warnings).toEqual([{
-      code: 'pve_agent_data_reused', subject: 'qemu 100 on pve1',
-      message: "GET /nodes/pve1/qemu/100/agent/network-get-interfaces: HTTP 500 VM 100 qmp command 'guest-network-get-interfaces' failed - got timeout; not asked again for 3 runs (AGENT_RECHECK_RUNS); the platform and IPs it reported 2 h ago (2025-06-01T12:00:00.000Z) are kept",
-    }]);
+    expect(r2.warnings).toEqual([
+      {
+        code: 'pve_agent_data_reused',
+        subject: 'qemu 100 on pve1',
+        message:
+          "GET /nodes/pve1/qemu/100/agent/network-get-interfaces: HTTP 500 VM 100 qmp command 'guest-network-get-interfaces' failed - got timeout; not asked again for 3 runs (AGENT_RECHECK_RUNS); the platform and IPs it reported 2 h ago (2025-06-01T12:00:00.000Z) are kept",
+      },
+    ]);
     expect(agentOf(r2.snap, 100)).toEqual({ interfaces: snapIfaces(100, '10.0.0.100'), osinfo: { id: 'ubuntu', name: 'Ubuntu', versionId: '22.04' } });
     const r3 = await run(T0 + 3 * 3600_000);
     expect(r3.agentCalls).toEqual([]);
-    expect(r3.warnings).toEqual([{
-      code: 'pve_agent_data_reused', subject: 'qemu 100 on pve1',
-      message: 'not asked this run: it timed out 60 min ago (2025-06-01T14:00:00.000Z) and is asked again in 3 runs (AGENT_RECHECK_RUNS); the platform and IPs it reported 3 h ago (2025-06-01T12:00:00.000Z) are kept',
-    }]);
+    expect(r3.warnings).toEqual([
+      {
+        code: 'pve_agent_data_reused',
+        subject: 'qemu 100 on pve1',
+        message:
+          'not asked this run: it timed out 60 min ago (2025-06-01T14:00:00.000Z) and is asked again in 3 runs (AGENT_RECHECK_RUNS); the platform and IPs it reported 3 h ago (2025-06-01T12:00:00.000Z) are kept',
+      },
+    ]);
     expect(agentOf(r3.snap, 100)).toEqual(agentOf(r2.snap, 100));
 
     await server?.close();
     server = undefined;
     const every = runner({ cluster: 'lab', nodes: [{ name: 'pve1' }], guests: [vm(100, 3600, { kind: 'timeout' })] }, { AGENT_RECHECK_RUNS: 1 });
     const e1 = await every(T0);
-    expect(e1.warnings.map((w) => w.message)).toEqual(["GET /nodes/pve1/qemu/100/agent/network-get-interfaces: HTTP 500 VM 100 qmp command 'guest-network-get-interfaces' failed - got timeout; platform from ostype, no guest IPs"]);
+    expect(e1.warnings.map((w) => w.message)).toEqual([
+      "GET /nodes/pve1/qemu/100/agent/network-get-interfaces: HTTP 500 VM 100 qmp command 'guest-network-get-interfaces' failed - got timeout; platform from ostype, no guest IPs",
+    ]);
     const e2 = await every(T0 + 15 * MIN);
     expect(e2.agentCalls).toEqual(['/nodes/pve1/qemu/100/agent/network-get-interfaces']);
   });
@@ -208,10 +269,14 @@ describe('guest agent across runs', () => {
     g.resource.uptime = 30;
     scenario.rawBodies = { '/nodes/pve1/qemu/100/agent/get-osinfo': '' };
     const r2 = await run(T0 + 10 * MIN);
-    expect(r2.warnings).toEqual([{
-      code: 'pve_agent_data_reused', subject: 'qemu 100 on pve1',
-      message: 'GET /nodes/pve1/qemu/100/agent/get-osinfo: unexpected response: not JSON (Unexpected end of JSON input); the platform it reported 10 min ago (2025-06-01T12:00:00.000Z) is kept',
-    }]);
+    expect(r2.warnings).toEqual([
+      {
+        code: 'pve_agent_data_reused',
+        subject: 'qemu 100 on pve1',
+        message:
+          'GET /nodes/pve1/qemu/100/agent/get-osinfo: unexpected response: not JSON (Unexpected end of JSON input); the platform it reported 10 min ago (2025-06-01T12:00:00.000Z) is kept',
+      },
+    ]);
     expect(agentOf(r2.snap, 100)).toEqual({ interfaces: snapIfaces(100, '10.0.0.100'), osinfo: { id: 'ubuntu', name: 'Ubuntu', versionId: '22.04' } });
     // The remembered osinfo keeps its old boot, so the next run asks again.
     expect(r2.memory.agents['100']?.osinfo?.boot).toBe(T0 / 1000 - 3600);
@@ -219,13 +284,15 @@ describe('guest agent across runs', () => {
     scenario.rawBodies = { '/nodes/pve1/qemu/100/agent/network-get-interfaces': '<html>' };
     const r3 = await run(T0 + 20 * MIN);
     expect(r3.agentCalls).toEqual(['/nodes/pve1/qemu/100/agent/get-osinfo', '/nodes/pve1/qemu/100/agent/network-get-interfaces']);
-    expect(r3.warnings.map((w) => [w.code, w.message])).toEqual([[
-      'pve_agent_data_reused',
-      'GET /nodes/pve1/qemu/100/agent/network-get-interfaces: unexpected response: not JSON (Unexpected token \'<\', "<html>" is not valid JSON); the IPs it reported 10 min ago (2025-06-01T12:10:00.000Z) are kept',
-    ]]);
+    expect(r3.warnings.map((w) => [w.code, w.message])).toEqual([
+      [
+        'pve_agent_data_reused',
+        'GET /nodes/pve1/qemu/100/agent/network-get-interfaces: unexpected response: not JSON (Unexpected token \'<\', "<html>" is not valid JSON); the IPs it reported 10 min ago (2025-06-01T12:10:00.000Z) are kept',
+      ],
+    ]);
   });
 
-  it('remembers only this run\'s guests: gone, agent switched off, or a vmid reused under another name are forgotten; stopped guests are kept', async () => {
+  it("remembers only this run's guests: gone, agent switched off, or a vmid reused under another name are forgotten; stopped guests are kept", async () => {
     const a = vm(100, 3600, { kind: 'ok', osinfo: ubuntu, interfaces: ifaces(100, '10.0.0.100') });
     const b = vm(101, 3600, { kind: 'ok', osinfo: ubuntu, interfaces: ifaces(101, '10.0.0.101') });
     const c = vm(102, 3600, { kind: 'ok', osinfo: ubuntu, interfaces: ifaces(102, '10.0.0.102') });
@@ -242,7 +309,13 @@ describe('guest agent across runs', () => {
     const r2 = await run(T0 + MIN);
     expect(r2.memory.agents).toEqual({ 100: r1.memory.agents['100'] });
     // The new guest 103 does not inherit vm103's data.
-    expect(r2.warnings).toEqual([{ code: 'guest_agent_unavailable', subject: 'qemu 103 on pve1', message: 'GET /nodes/pve1/qemu/103/agent/network-get-interfaces: HTTP 500 QEMU guest agent is not running; platform from ostype, no guest IPs' }]);
+    expect(r2.warnings).toEqual([
+      {
+        code: 'guest_agent_unavailable',
+        subject: 'qemu 103 on pve1',
+        message: 'GET /nodes/pve1/qemu/103/agent/network-get-interfaces: HTTP 500 QEMU guest agent is not running; platform from ostype, no guest IPs',
+      },
+    ]);
     expect(agentOf(r2.snap, 103)).toBeUndefined();
   });
 
@@ -254,7 +327,7 @@ describe('guest agent across runs', () => {
     expect([...m]).toEqual([[101, { name: 'vm101', hung: { at: 1, skipped: 2 } }]]);
   });
 
-  it('recognises PVE\'s agent timeouts only', () => {
+  it("recognises PVE's agent timeouts only", () => {
     const e = (reason: string) => new HttpStatusError('GET', '/x', 500, reason);
     expect(isAgentTimeout(e("VM 100 qmp command 'guest-network-get-interfaces' failed - got timeout"))).toBe(true);
     expect(isAgentTimeout(e("VM 100 qga command 'guest-get-osinfo' failed - got timeout"))).toBe(true);

@@ -43,23 +43,32 @@ export function isAgentTimeout(err: unknown): boolean {
 /** Agent GETs need VM.GuestAgent.Audit on PVE 9, VM.Monitor on PVE 8 (qemu-server src/PVE/API2/Qemu/Agent.pm register_command; b92a40ce). */
 const AGENT_PRIVILEGE_HINT = 'the token needs VM.GuestAgent.Audit (PVE 9) or VM.Monitor (PVE 8) on /vms';
 
-const osinfoSchema = z.object({ id: z.string().optional(), name: z.string().optional(), prettyName: z.string().optional(), versionId: z.string().optional() }).strict();
-const interfaceSchema = z.object({
-  name: z.string(),
-  mac: z.string().optional(),
-  addresses: z.array(z.object({ address: z.string(), family: z.string(), prefix: z.number() }).strict()),
-}).strict();
+const osinfoSchema = z
+  .object({ id: z.string().optional(), name: z.string().optional(), prettyName: z.string().optional(), versionId: z.string().optional() })
+  .strict();
+const interfaceSchema = z
+  .object({
+    name: z.string(),
+    mac: z.string().optional(),
+    addresses: z.array(z.object({ address: z.string(), family: z.string(), prefix: z.number() }).strict()),
+  })
+  .strict();
 
 /** What one guest's agent answered, and when (ms since the epoch). */
-const entrySchema = z.object({
-  /** The guest's name then: a vmid reused by another guest does not inherit the data. */
-  name: z.string(),
-  interfaces: z.object({ at: z.number(), value: z.array(interfaceSchema) }).strict().optional(),
-  /** `boot`: the boot (epoch seconds, now − uptime) the answer belongs to. */
-  osinfo: z.object({ at: z.number(), boot: z.number().optional(), value: osinfoSchema }).strict().optional(),
-  /** The agent timed out at `at`; `skipped` runs have not asked it since. */
-  hung: z.object({ at: z.number(), skipped: z.number().int().nonnegative() }).strict().optional(),
-}).strict();
+const entrySchema = z
+  .object({
+    /** The guest's name then: a vmid reused by another guest does not inherit the data. */
+    name: z.string(),
+    interfaces: z
+      .object({ at: z.number(), value: z.array(interfaceSchema) })
+      .strict()
+      .optional(),
+    /** `boot`: the boot (epoch seconds, now − uptime) the answer belongs to. */
+    osinfo: z.object({ at: z.number(), boot: z.number().optional(), value: osinfoSchema }).strict().optional(),
+    /** The agent timed out at `at`; `skipped` runs have not asked it since. */
+    hung: z.object({ at: z.number(), skipped: z.number().int().nonnegative() }).strict().optional(),
+  })
+  .strict();
 
 export type AgentMemoryEntry = z.output<typeof entrySchema>;
 
@@ -190,7 +199,10 @@ export class GuestAgents {
     if (timedOut) entry.hung = { at: now, skipped: 0 };
     if (entry.interfaces || entry.osinfo || entry.hung) this.next.set(g.vmid, entry);
 
-    const recheck = timedOut && this.c.recheckRuns > 1 ? `; not asked again for ${this.c.recheckRuns - 1} run${this.c.recheckRuns === 2 ? '' : 's'} (AGENT_RECHECK_RUNS)` : '';
+    const recheck =
+      timedOut && this.c.recheckRuns > 1
+        ? `; not asked again for ${this.c.recheckRuns - 1} run${this.c.recheckRuns === 2 ? '' : 's'} (AGENT_RECHECK_RUNS)`
+        : '';
     const forbidden = failure instanceof HttpStatusError && failure.status === 403;
     const why = `${failure.message}${forbidden ? `; ${AGENT_PRIVILEGE_HINT}` : ''}${recheck}`;
     const fresh = { interfaces: interfaces !== undefined, osinfo: osinfo !== undefined };
@@ -201,7 +213,14 @@ export class GuestAgents {
    * Sets what `data` holds on the guest and warns once: pve_agent_data_reused when any of
    * it is older than this run, else `code` with what is missing.
    */
-  private fallBack(g: PveGuest, subject: string, data: AgentMemoryEntry | undefined, why: string, code: string, fresh = { interfaces: false, osinfo: false }): void {
+  private fallBack(
+    g: PveGuest,
+    subject: string,
+    data: AgentMemoryEntry | undefined,
+    why: string,
+    code: string,
+    fresh = { interfaces: false, osinfo: false },
+  ): void {
     const agent: PveAgentData = {};
     if (data?.interfaces) agent.interfaces = data.interfaces.value;
     if (data?.osinfo) agent.osinfo = data.osinfo.value;
@@ -216,7 +235,8 @@ export class GuestAgents {
       return;
     }
     const at = Math.min(reused.osinfo ?? Infinity, reused.interfaces ?? Infinity);
-    const what = reused.osinfo !== undefined && reused.interfaces !== undefined ? 'the platform and IPs' : reused.osinfo !== undefined ? 'the platform' : 'the IPs';
+    const what =
+      reused.osinfo !== undefined && reused.interfaces !== undefined ? 'the platform and IPs' : reused.osinfo !== undefined ? 'the platform' : 'the IPs';
     const kept = `${what} it reported ${formatAge(this.c.now - at)} ago (${iso(at)}) ${what === 'the platform' ? 'is' : 'are'} kept`;
     this.c.warn({ code: 'pve_agent_data_reused', subject, message: `${why}; ${[kept, ...lost].join(', ')}` });
   }

@@ -1,8 +1,6 @@
 import { HttpConnectError, HttpStatusError } from '../../http/client.ts';
 import type { Warning } from '../types.ts';
-import {
-  getHaGroups, getHaResources, getHaRules, getReplicationJobs, haPrivilege, missingPrivilege, replicationPrivilege,
-} from './client.ts';
+import { getHaGroups, getHaResources, getHaRules, getReplicationJobs, haPrivilege, missingPrivilege, replicationPrivilege } from './client.ts';
 import type { HaResource, HaRule, ReplicationJob } from './schema.ts';
 import type { PveGuest, PveReplicationJob } from './snapshot.ts';
 import { ApiResponseError, type ApiSession } from '../../http/proxmox.ts';
@@ -46,7 +44,12 @@ export function rulesByGuest(rules: readonly HaRule[]): Map<number, string[]> {
   const out = new Map<number, string[]>();
   for (const r of rules) {
     if (r.disable === true) continue;
-    const vmids = new Set((r.resources ?? '').split(',').map(sidVmid).filter((v): v is number => v !== undefined));
+    const vmids = new Set(
+      (r.resources ?? '')
+        .split(',')
+        .map(sidVmid)
+        .filter((v): v is number => v !== undefined),
+    );
     for (const vmid of vmids) push(out, vmid, r.rule);
   }
   for (const list of out.values()) list.sort(byText);
@@ -110,7 +113,12 @@ async function collectHa(api: ApiSession, version: Promise<{ version: string }>,
    * 9.0); /version tells which to ask. A PVE 8 has no rules handler (pveproxy: 501 "Method
    * … not implemented"), so a rules call that answers 501 or 404 falls back to groups too.
    */
-  const major = majorOf(await version.then((v) => v.version, () => undefined));
+  const major = majorOf(
+    await version.then(
+      (v) => v.version,
+      () => undefined,
+    ),
+  );
   if (major === undefined || major >= 9) {
     try {
       return rulesByGuest(await getHaRules(api));
@@ -132,7 +140,14 @@ async function collectReplication(api: ApiSession, warn: (w: Warning) => void): 
   try {
     return jobsByGuest(await getReplicationJobs(api));
   } catch (err) {
-    failure('pve_replication_unavailable', err, 'GET /cluster/replication', replicationPrivilege(), 'proxmox_replication_targets and proxmox_replication_jobs are not set this run', warn);
+    failure(
+      'pve_replication_unavailable',
+      err,
+      'GET /cluster/replication',
+      replicationPrivilege(),
+      'proxmox_replication_targets and proxmox_replication_jobs are not set this run',
+      warn,
+    );
     return undefined;
   }
 }
@@ -144,10 +159,7 @@ export async function collectHaReplication(
   version: Promise<{ version: string }>,
   warn: (w: Warning) => void,
 ): Promise<HaReplicationFacts> {
-  const [ha, replication] = await Promise.all([
-    on.ha ? collectHa(api, version, warn) : undefined,
-    on.replication ? collectReplication(api, warn) : undefined,
-  ]);
+  const [ha, replication] = await Promise.all([on.ha ? collectHa(api, version, warn) : undefined, on.replication ? collectReplication(api, warn) : undefined]);
   return { ...(ha && { ha }), ...(replication && { replication }) };
 }
 

@@ -5,7 +5,16 @@ import type { PreflightContext, PrivilegeCheck, ProbeSpec } from '../../prefligh
 import { mapPve, mapPveEach } from '../../../mappers/pve/index.ts';
 import { backupGauges } from './measures.ts';
 import {
-  getAgentNetworkInterfaces, getAgentOsInfo, getClusterResources, getClusterStatus, getLxcConfig, getNodeNetwork, getNodes, getNodeStatus, getQemuConfig, getVersion,
+  getAgentNetworkInterfaces,
+  getAgentOsInfo,
+  getClusterResources,
+  getClusterStatus,
+  getLxcConfig,
+  getNodeNetwork,
+  getNodes,
+  getNodeStatus,
+  getQemuConfig,
+  getVersion,
 } from './client.ts';
 import { pveTargetRequest } from '../proxmox-config.ts';
 import { collectPve, scopeFilter, selectGuests } from './collect.ts';
@@ -59,24 +68,37 @@ async function pveProbes(ctx: PreflightContext<PveConfig>): Promise<void> {
     ...extra,
   });
 
-  const version = await ctx.probe(spec('GET /version', undefined, { check: (v: { version: string }) => ({ ok: true, message: `Proxmox VE ${v.version}` }) }), () => getVersion(api));
+  const version = await ctx.probe(
+    spec('GET /version', undefined, { check: (v: { version: string }) => ({ ok: true, message: `Proxmox VE ${v.version}` }) }),
+    () => getVersion(api),
+  );
   await ctx.probe(spec('GET /cluster/status', { name: 'Sys.Audit', on: '/' }), () => getClusterStatus(api));
 
   const inScope = scopeFilter(ctx.scope.nodes);
-  const resources = await ctx.probe(spec<Awaited<ReturnType<typeof getClusterResources>>>('GET /cluster/resources?type=vm', undefined, {
-    check: (rows) => {
-      const guests = rows.filter((r) => r.type === 'qemu' || r.type === 'lxc').length;
-      if (guests > 0) return { ok: true, message: `${count(guests, 'guest')} visible` };
-      return {
-        ok: false,
-        privilege: 'VM.Audit on /vms',
-        message: 'no guest visible: PVE lists only the guests the token has VM.Audit on (/vms/{vmid}), so the token likely lacks VM.Audit on /vms (expected only when the cluster has no guest)',
-      };
-    },
-  }), () => getClusterResources(api));
-  const nodes = await ctx.probe(spec<Awaited<ReturnType<typeof getNodes>>>('GET /nodes', undefined, { check: (rows) => ({ ok: true, message: count(rows.length, 'node') }) }), () => getNodes(api));
+  const resources = await ctx.probe(
+    spec<Awaited<ReturnType<typeof getClusterResources>>>('GET /cluster/resources?type=vm', undefined, {
+      check: (rows) => {
+        const guests = rows.filter((r) => r.type === 'qemu' || r.type === 'lxc').length;
+        if (guests > 0) return { ok: true, message: `${count(guests, 'guest')} visible` };
+        return {
+          ok: false,
+          privilege: 'VM.Audit on /vms',
+          message:
+            'no guest visible: PVE lists only the guests the token has VM.Audit on (/vms/{vmid}), so the token likely lacks VM.Audit on /vms (expected only when the cluster has no guest)',
+        };
+      },
+    }),
+    () => getClusterResources(api),
+  );
+  const nodes = await ctx.probe(
+    spec<Awaited<ReturnType<typeof getNodes>>>('GET /nodes', undefined, { check: (rows) => ({ ok: true, message: count(rows.length, 'node') }) }),
+    () => getNodes(api),
+  );
 
-  const online = (nodes ?? []).filter((r) => inScope(r.node) && r.status === 'online').map((r) => r.node).sort();
+  const online = (nodes ?? [])
+    .filter((r) => inScope(r.node) && r.status === 'online')
+    .map((r) => r.node)
+    .sort();
   const node = online[0];
   if (node === undefined) {
     const why = nodes === undefined ? 'GET /nodes failed' : 'no node in scope is online';
@@ -92,14 +114,19 @@ async function pveProbes(ctx: PreflightContext<PveConfig>): Promise<void> {
   const guests = selectGuests(resources ?? [], inScope, c).guests.filter((g) => up.has(g.node));
   const qemu = guests.find((g) => g.type === 'qemu' && g.row.status === 'running') ?? guests.find((g) => g.type === 'qemu');
   const lxc = guests.find((g) => g.type === 'lxc');
-  const noGuest = (type: string): string => (resources === undefined ? 'not called: GET /cluster/resources?type=vm failed' : `no ${type} guest in scope on an online node`);
+  const noGuest = (type: string): string =>
+    resources === undefined ? 'not called: GET /cluster/resources?type=vm failed' : `no ${type} guest in scope on an online node`;
   if (qemu) {
-    await ctx.probe(spec(`GET /nodes/${qemu.node}/qemu/${qemu.vmid}/config`, { name: 'VM.Audit', on: `/vms/${qemu.vmid}` }), () => getQemuConfig(api, qemu.node, qemu.vmid));
+    await ctx.probe(spec(`GET /nodes/${qemu.node}/qemu/${qemu.vmid}/config`, { name: 'VM.Audit', on: `/vms/${qemu.vmid}` }), () =>
+      getQemuConfig(api, qemu.node, qemu.vmid),
+    );
   } else {
     ctx.skip('GET /nodes/{node}/qemu/{vmid}/config', noGuest('QEMU'));
   }
   if (lxc) {
-    await ctx.probe(spec(`GET /nodes/${lxc.node}/lxc/${lxc.vmid}/config`, { name: 'VM.Audit', on: `/vms/${lxc.vmid}` }), () => getLxcConfig(api, lxc.node, lxc.vmid));
+    await ctx.probe(spec(`GET /nodes/${lxc.node}/lxc/${lxc.vmid}/config`, { name: 'VM.Audit', on: `/vms/${lxc.vmid}` }), () =>
+      getLxcConfig(api, lxc.node, lxc.vmid),
+    );
   } else {
     ctx.skip('GET /nodes/{node}/lxc/{vmid}/config', noGuest('LXC'));
   }
@@ -107,16 +134,19 @@ async function pveProbes(ctx: PreflightContext<PveConfig>): Promise<void> {
   const major = majorOf(version?.version);
   const agentPriv = agentPrivilege(major);
   if (!qemu) {
-    for (const cmd of ['network-get-interfaces', 'get-osinfo']) ctx.skip(`GET /nodes/{node}/qemu/{vmid}/agent/${cmd}`, `${noGuest('QEMU')}: ${agentPriv} is not checked`);
+    for (const cmd of ['network-get-interfaces', 'get-osinfo'])
+      ctx.skip(`GET /nodes/{node}/qemu/{vmid}/agent/${cmd}`, `${noGuest('QEMU')}: ${agentPriv} is not checked`);
     return;
   }
   const agentCheck: PrivilegeCheck = { name: agentPriv, on: `/vms/${qemu.vmid}` };
   const agentRole = `pveum role add DiodeGuestAgent --privs ${major === undefined ? '<VM.Monitor on PVE 8, VM.GuestAgent.Audit on PVE 9>' : major >= 9 ? 'VM.GuestAgent.Audit' : 'VM.Monitor'}; `;
-  const agentHint = `${major === undefined
-    ? 'the privilege depends on the PVE version, which GET /version did not tell'
-    : major >= 9
-      ? 'PVE 9 checks VM.GuestAgent.Audit for guest-agent reads (VM.Monitor is gone)'
-      : 'PVE 8 checks VM.Monitor for guest-agent reads (PVE 9 replaces it with VM.GuestAgent.Audit), which PVEAuditor does not have'}; ${agentRole}${grant('/vms', 'DiodeGuestAgent')}`;
+  const agentHint = `${
+    major === undefined
+      ? 'the privilege depends on the PVE version, which GET /version did not tell'
+      : major >= 9
+        ? 'PVE 9 checks VM.GuestAgent.Audit for guest-agent reads (VM.Monitor is gone)'
+        : 'PVE 8 checks VM.Monitor for guest-agent reads (PVE 9 replaces it with VM.GuestAgent.Audit), which PVEAuditor does not have'
+  }; ${agentRole}${grant('/vms', 'DiodeGuestAgent')}`;
   // PVE checks the privilege before the handler runs; the agent's own 500s ("No QEMU guest
   // agent configured", "VM 100 is not running", "QEMU guest agent is not running") come after it.
   const passed = (err: { status: number; reason: string }): string | undefined =>
@@ -125,10 +155,16 @@ async function pveProbes(ctx: PreflightContext<PveConfig>): Promise<void> {
     ['network-get-interfaces', () => getAgentNetworkInterfaces(api, qemu.node, qemu.vmid)],
     ['get-osinfo', () => getAgentOsInfo(api, qemu.node, qemu.vmid)],
   ] as const) {
-    await ctx.probe<unknown>({
-      endpoint: `GET /nodes/${qemu.node}/qemu/${qemu.vmid}/agent/${cmd}`, privilege: agentCheck, hint: agentHint, accept: passed,
-      check: () => ({ ok: true, message: 'the agent answered' }),
-    }, call);
+    await ctx.probe<unknown>(
+      {
+        endpoint: `GET /nodes/${qemu.node}/qemu/${qemu.vmid}/agent/${cmd}`,
+        privilege: agentCheck,
+        hint: agentHint,
+        accept: passed,
+        check: () => ({ ok: true, message: 'the agent answered' }),
+      },
+      call,
+    );
   }
 }
 
@@ -145,8 +181,5 @@ export const pveCollector = defineCollector({
     const b = backupGauges(snapshot, ctx.config, ctx.now);
     return b && { guests_without_recent_backup: b.withoutRecentBackup, guests_in_no_backup_job: b.notInJob };
   },
-  preflight: {
-    credentials: () => 'PROXMOX_USER, PROXMOX_TOKEN_NAME and PROXMOX_TOKEN_VALUE',
-    probes: pveProbes,
-  },
+  preflight: { credentials: () => 'PROXMOX_USER, PROXMOX_TOKEN_NAME and PROXMOX_TOKEN_VALUE', probes: pveProbes },
 });

@@ -23,7 +23,13 @@ afterEach(async () => {
 });
 
 function context(port: number, extra: Record<string, unknown> = {}): TestCollectContext<PveConfig> {
-  const config = pveConfigSchema.parse({ PROXMOX_HOST: '127.0.0.1', PROXMOX_PORT: port, PROXMOX_TOKEN_NAME: 'netbox', PROXMOX_TOKEN_VALUE: TOKEN.secret, ...extra });
+  const config = pveConfigSchema.parse({
+    PROXMOX_HOST: '127.0.0.1',
+    PROXMOX_PORT: port,
+    PROXMOX_TOKEN_NAME: 'netbox',
+    PROXMOX_TOKEN_VALUE: TOKEN.secret,
+    ...extra,
+  });
   ctx = testCollectContext(config, { scope: { nodes: ['*'] } });
   return ctx;
 }
@@ -32,8 +38,28 @@ const paths = (s: FakeServer): string[] => s.requests.map((r) => `${r.path.repla
 /** The requests every run makes for this one-node scenario with its guests' configs. */
 const FIRST = ['/cluster/resources?type=vm', '/cluster/status', '/nodes', '/nodes/pve1/network', '/nodes/pve1/status', '/version'];
 
-const lxc = (vmid: number, status = 'running') => ({ id: `lxc/${vmid}`, type: 'lxc', vmid, name: `ct${vmid}`, node: 'pve1', status, template: 0, maxcpu: 1, maxmem: 1073741824 });
-const qemu = (vmid: number) => ({ id: `qemu/${vmid}`, type: 'qemu', vmid, name: `vm${vmid}`, node: 'pve1', status: 'running', template: 0, maxcpu: 2, maxmem: 2147483648 });
+const lxc = (vmid: number, status = 'running') => ({
+  id: `lxc/${vmid}`,
+  type: 'lxc',
+  vmid,
+  name: `ct${vmid}`,
+  node: 'pve1',
+  status,
+  template: 0,
+  maxcpu: 1,
+  maxmem: 1073741824,
+});
+const qemu = (vmid: number) => ({
+  id: `qemu/${vmid}`,
+  type: 'qemu',
+  vmid,
+  name: `vm${vmid}`,
+  node: 'pve1',
+  status: 'running',
+  template: 0,
+  maxcpu: 2,
+  maxmem: 2147483648,
+});
 
 const containers: PveScenario = {
   cluster: 'lab',
@@ -71,17 +97,37 @@ describe('LXC_ADDRESSES', () => {
     const snap = await collectPve(c);
     // 202 is static only, 203 is stopped: neither is asked.
     expect(paths(server)).toEqual([...FIRST, ...CONFIGS, '/nodes/pve1/lxc/200/interfaces', '/nodes/pve1/lxc/201/interfaces'].sort());
-    expect(c.warnings).toEqual([{
-      code: 'pve_permission_denied',
-      subject: 'lxc 200 on pve1',
-      message: 'GET /nodes/pve1/lxc/200/interfaces: HTTP 403 Permission check failed (/vms/200, VM.Audit); the token lacks VM.Audit on /vms/200; addresses from its config only',
-    }]);
+    expect(c.warnings).toEqual([
+      {
+        code: 'pve_permission_denied',
+        subject: 'lxc 200 on pve1',
+        message:
+          'GET /nodes/pve1/lxc/200/interfaces: HTTP 403 Permission check failed (/vms/200, VM.Audit); the token lacks VM.Audit on /vms/200; addresses from its config only',
+      },
+    ]);
     expect(snap.guests.map((g) => [g.vmid, g.lxcRuntime])).toEqual([
       [200, undefined],
-      [201, [
-        { name: 'lo', mac: '00:00:00:00:00:00', addresses: [{ address: '127.0.0.1', prefix: 8, family: 4 }, { address: '::1', prefix: 128, family: 6 }] },
-        { name: 'eth0', mac: 'bc:24:11:00:02:01', addresses: [{ address: '10.0.0.201', prefix: 24, family: 4 }, { address: '2001:db8::201', prefix: 64, family: 6 }] },
-      ]],
+      [
+        201,
+        [
+          {
+            name: 'lo',
+            mac: '00:00:00:00:00:00',
+            addresses: [
+              { address: '127.0.0.1', prefix: 8, family: 4 },
+              { address: '::1', prefix: 128, family: 6 },
+            ],
+          },
+          {
+            name: 'eth0',
+            mac: 'bc:24:11:00:02:01',
+            addresses: [
+              { address: '10.0.0.201', prefix: 24, family: 4 },
+              { address: '2001:db8::201', prefix: 64, family: 6 },
+            ],
+          },
+        ],
+      ],
       [202, undefined],
       [203, undefined],
     ]);
@@ -91,19 +137,30 @@ describe('LXC_ADDRESSES', () => {
     server = await startFakePve({ ...containers, failures: { '/nodes/pve1/lxc/201/interfaces': { status: 595, reason: 'Connection timed out' } } }, TOKEN);
     const c = context(server.port, { LXC_ADDRESSES: 'both' });
     await collectPve(c);
-    expect(c.warnings).toEqual([{
-      code: 'node_unreachable',
-      subject: 'node pve1',
-      message: "GET /nodes/pve1/lxc/201/interfaces: HTTP 595 Connection timed out; node data and its guests' details skipped",
-    }]);
+    expect(c.warnings).toEqual([
+      {
+        code: 'node_unreachable',
+        subject: 'node pve1',
+        message: "GET /nodes/pve1/lxc/201/interfaces: HTTP 595 Connection timed out; node data and its guests' details skipped",
+      },
+    ]);
   });
 
   it('drops an interface of the wrong shape and keeps the others', async () => {
     const guest = containers.guests[1]!;
-    server = await startFakePve({ ...containers, failures: {}, guests: [{ ...guest, interfaces: [{ hwaddr: 'bc:24:11:00:02:01' }, { name: 'eth0', inet: '10.0.0.9/24' }] }] }, TOKEN);
+    server = await startFakePve(
+      { ...containers, failures: {}, guests: [{ ...guest, interfaces: [{ hwaddr: 'bc:24:11:00:02:01' }, { name: 'eth0', inet: '10.0.0.9/24' }] }] },
+      TOKEN,
+    );
     const c = context(server.port, { LXC_ADDRESSES: 'runtime' });
     const snap = await collectPve(c);
-    expect(c.warnings).toEqual([{ code: 'pve_item_invalid', subject: 'GET /nodes/pve1/lxc/201/interfaces item 0', message: 'item dropped: name: Invalid input: expected string, received undefined' }]);
+    expect(c.warnings).toEqual([
+      {
+        code: 'pve_item_invalid',
+        subject: 'GET /nodes/pve1/lxc/201/interfaces item 0',
+        message: 'item dropped: name: Invalid input: expected string, received undefined',
+      },
+    ]);
     expect(snap.guests[0]?.lxcRuntime).toEqual([{ name: 'eth0', addresses: [{ address: '10.0.0.9', prefix: 24, family: 4 }] }]);
   });
 });
@@ -112,11 +169,17 @@ const cluster: PveScenario = {
   cluster: 'prod',
   version: { version: '9.0.3', release: '9.0', repoid: '025864202ebb6109' },
   nodes: [{ name: 'pve1', network: [] }],
-  guests: [{ resource: qemu(100), config: { ostype: 'l26' } }, { resource: qemu(105), config: { ostype: 'l26' } }],
+  guests: [
+    { resource: qemu(100), config: { ostype: 'l26' } },
+    { resource: qemu(105), config: { ostype: 'l26' } },
+  ],
   haRules: [{ rule: 'keep-apart', type: 'resource-affinity', affinity: 'negative', resources: 'vm:100,vm:105', order: 1 }],
   haGroups: [{ group: 'prod', nodes: 'pve1' }],
   haResources: [{ sid: 'vm:100', type: 'vm', state: 'started', group: 'prod' }],
-  replication: [{ id: '100-0', type: 'local', target: 'pve2', guest: 100, jobnum: 0 }, { id: '105-0', type: 'local', target: 'pve2', guest: 105, jobnum: 0 }],
+  replication: [
+    { id: '100-0', type: 'local', target: 'pve2', guest: 100, jobnum: 0 },
+    { id: '105-0', type: 'local', target: 'pve2', guest: 105, jobnum: 0 },
+  ],
 };
 const GUEST_CONFIGS = ['/nodes/pve1/qemu/100/config', '/nodes/pve1/qemu/105/config'];
 
@@ -126,7 +189,10 @@ describe('HA_STATUS and REPLICATION_STATUS', () => {
     const c = context(server.port);
     const snap = await collectPve(c);
     expect(paths(server)).toEqual([...FIRST, ...GUEST_CONFIGS].sort());
-    expect(snap.guests.map((g) => [g.ha, g.replication])).toEqual([[undefined, undefined], [undefined, undefined]]);
+    expect(snap.guests.map((g) => [g.ha, g.replication])).toEqual([
+      [undefined, undefined],
+      [undefined, undefined],
+    ]);
   });
 
   it('PVE 9: one rules call; a rules call that answers 501 falls back to groups and resources', async () => {
@@ -138,7 +204,10 @@ describe('HA_STATUS and REPLICATION_STATUS', () => {
     await ctx?.close();
     await server.close();
 
-    server = await startFakePve({ ...cluster, failures: { '/cluster/ha/rules': { status: 501, reason: "Method 'GET /cluster/ha/rules' not implemented" } } }, TOKEN);
+    server = await startFakePve(
+      { ...cluster, failures: { '/cluster/ha/rules': { status: 501, reason: "Method 'GET /cluster/ha/rules' not implemented" } } },
+      TOKEN,
+    );
     c = context(server.port, { HA_STATUS: true });
     snap = await collectPve(c);
     expect(paths(server)).toEqual([...FIRST, ...GUEST_CONFIGS, '/cluster/ha/groups', '/cluster/ha/resources', '/cluster/ha/rules'].sort());
@@ -147,15 +216,24 @@ describe('HA_STATUS and REPLICATION_STATUS', () => {
   });
 
   it('a 403 on an HA list names Sys.Audit on /, leaves the HA field out this run and keeps replication', async () => {
-    server = await startFakePve({ ...cluster, version: { version: '8.4.1', release: '8.4', repoid: '2a2fa54b8503f96c' }, failures: { '/cluster/ha/groups': { status: 403, reason: 'Permission check failed' } } }, TOKEN);
+    server = await startFakePve(
+      {
+        ...cluster,
+        version: { version: '8.4.1', release: '8.4', repoid: '2a2fa54b8503f96c' },
+        failures: { '/cluster/ha/groups': { status: 403, reason: 'Permission check failed' } },
+      },
+      TOKEN,
+    );
     const c = context(server.port, { HA_STATUS: true, REPLICATION_STATUS: true });
     const snap = await collectPve(c);
     expect(paths(server)).toEqual([...FIRST, ...GUEST_CONFIGS, '/cluster/ha/groups', '/cluster/ha/resources', '/cluster/replication'].sort());
-    expect(c.warnings).toEqual([{
-      code: 'pve_ha_unavailable',
-      subject: 'GET /cluster/ha/groups',
-      message: 'GET /cluster/ha/groups: HTTP 403 Permission check failed; the token lacks Sys.Audit on /; proxmox_ha_rules is not set this run',
-    }]);
+    expect(c.warnings).toEqual([
+      {
+        code: 'pve_ha_unavailable',
+        subject: 'GET /cluster/ha/groups',
+        message: 'GET /cluster/ha/groups: HTTP 403 Permission check failed; the token lacks Sys.Audit on /; proxmox_ha_rules is not set this run',
+      },
+    ]);
     expect(snap.guests.map((g) => [g.vmid, g.ha, g.replication])).toEqual([
       [100, undefined, [{ id: '100-0', target: 'pve2', schedule: '*/15' }]],
       [105, undefined, [{ id: '105-0', target: 'pve2', schedule: '*/15' }]],
@@ -168,11 +246,14 @@ describe('HA_STATUS and REPLICATION_STATUS', () => {
     const c = context(server.port, { HA_STATUS: true, REPLICATION_STATUS: true });
     const snap = await collectPve(c);
     expect(paths(server)).toEqual([...FIRST, '/nodes/pve1/qemu/100/config', '/cluster/ha/rules', '/cluster/replication'].sort());
-    expect(sortWarnings(c.warnings)).toEqual([{
-      code: 'pve_replication_unavailable',
-      subject: 'GET /cluster/replication',
-      message: 'GET /cluster/replication: HTTP 403 Permission check failed (/vms/105, VM.Audit); the token lacks VM.Audit on /vms/105; proxmox_replication_targets and proxmox_replication_jobs are not set this run',
-    }]);
+    expect(sortWarnings(c.warnings)).toEqual([
+      {
+        code: 'pve_replication_unavailable',
+        subject: 'GET /cluster/replication',
+        message:
+          'GET /cluster/replication: HTTP 403 Permission check failed (/vms/105, VM.Audit); the token lacks VM.Audit on /vms/105; proxmox_replication_targets and proxmox_replication_jobs are not set this run',
+      },
+    ]);
     expect(snap.guests.map((g) => [g.vmid, g.ha, g.replication])).toEqual([[100, { rules: ['keep-apart'] }, undefined]]);
   });
 });

@@ -58,7 +58,11 @@ export function lxcRuntimeReader(api: ApiSession, warn: (w: Warning) => void, no
       try {
         const rows = await getLxcInterfaces(api, node, vmid);
         if (rows === null) {
-          warn({ code: 'pve_lxc_not_running', subject, message: `GET /nodes/${node}/lxc/${vmid}/interfaces answered no data: the container stopped since /cluster/resources was read; ${lost}` });
+          warn({
+            code: 'pve_lxc_not_running',
+            subject,
+            message: `GET /nodes/${node}/lxc/${vmid}/interfaces answered no data: the container stopped since /cluster/resources was read; ${lost}`,
+          });
           return undefined;
         }
         return rows;

@@ -8,13 +8,22 @@ const config = (extra: Record<string, unknown> = {}): PveConfig =>
 
 describe('backupGauges (issue #17)', () => {
   const g = (vmid: number, backup?: PveSnapshot['guests'][number]['backup']): PveSnapshot['guests'][number] => ({
-    type: 'qemu', vmid, name: `g${vmid}`, node: 'pve1', status: 'running', tags: [], ...(backup && { backup }),
+    type: 'qemu',
+    vmid,
+    name: `g${vmid}`,
+    node: 'pve1',
+    status: 'running',
+    tags: [],
+    ...(backup && { backup }),
   });
   const now = new Date('2025-06-01T12:00:00Z');
   const at = (hoursAgo: number) => now.getTime() / 1000 - hoursAgo * 3600;
   it('counts guests without a backup newer than BACKUP_MAX_AGE hours, and guests in no job', () => {
     const snap: PveSnapshot = {
-      bootstrap: false, host: 'h', nodes: [], backupStatus: true,
+      bootstrap: false,
+      host: 'h',
+      nodes: [],
+      backupStatus: true,
       guests: [
         g(100, { last: { time: at(25), storage: 'pbs' }, inJob: true }),
         g(101, { last: { time: at(27), storage: 'pbs' }, inJob: true }),

@@ -1,8 +1,19 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  compareConfigKeys, parseAgentEnabled, parseDisk, parseGuestConfig, parseGuestIp, parseLxcNet, parsePropertyString,
-  parsePveVersion, parseQemuNet, parseSizeMb, parseTags, PveParseError, QEMU_NIC_MODELS,
+  compareConfigKeys,
+  parseAgentEnabled,
+  parseDisk,
+  parseGuestConfig,
+  parseGuestIp,
+  parseLxcNet,
+  parsePropertyString,
+  parsePveVersion,
+  parseQemuNet,
+  parseSizeMb,
+  parseTags,
+  PveParseError,
+  QEMU_NIC_MODELS,
 } from './parsers.ts';
 
 /** Calls `fn`; passes when it returns or throws PveParseError, fails on any other throw. */
@@ -23,7 +34,9 @@ const anyText = fc.oneof(fc.string({ maxLength: 80 }), fc.string({ unit: 'binary
 describe('parsePropertyString', () => {
   it('reads key=value pairs and the default key, ignoring empty parts', () => {
     expect([...parsePropertyString('x', 'local-lvm:vm-1-disk-0,,size=32G, ssd=1', 'file')]).toEqual([
-      ['file', 'local-lvm:vm-1-disk-0'], ['size', '32G'], ['ssd', '1'],
+      ['file', 'local-lvm:vm-1-disk-0'],
+      ['size', '32G'],
+      ['ssd', '1'],
     ]);
   });
   it('rejects duplicates, key-less parts without a default key, and empty values', () => {
@@ -37,7 +50,10 @@ describe('parsePropertyString', () => {
 describe('parseQemuNet', () => {
   it('reads the short form <model>=<MAC>', () => {
     expect(parseQemuNet('virtio=bc:24:11:2e:c5:4a,bridge=vmbr0,firewall=1,tag=10,trunks=20;30,mtu=9000,queues=4')).toEqual({
-      model: 'virtio', mac: 'BC:24:11:2E:C5:4A', bridge: 'vmbr0', vlan: 10,
+      model: 'virtio',
+      mac: 'BC:24:11:2E:C5:4A',
+      bridge: 'vmbr0',
+      vlan: 10,
     });
   });
   it('reads the long form model=…,macaddr=…', () => {
@@ -53,24 +69,36 @@ describe('parseQemuNet', () => {
     expect(() => parseQemuNet('virtio=BC:24:11:2E:C5:4A,e1000=BC:24:11:2E:C5:4B')).toThrow('more than one model');
   });
   it('recovers MAC and tag from any generated NIC string', () => {
-    const mac = fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 6, maxLength: 6 })
-      .map((b) => b.map((x) => x.toString(16).padStart(2, '0')).join(':'));
-    fc.assert(fc.property(fc.constantFrom(...QEMU_NIC_MODELS), mac, fc.option(fc.integer({ min: 1, max: 4094 }), { nil: undefined }), fc.boolean(), (model, m, tag, long) => {
-      const head = long ? `model=${model},macaddr=${m}` : `${model}=${m}`;
-      const parsed = parseQemuNet(`${head},bridge=vmbr0${tag !== undefined ? `,tag=${tag}` : ''}`);
-      expect(parsed).toEqual({ model, mac: m.toUpperCase(), bridge: 'vmbr0', ...(tag !== undefined && { vlan: tag }) });
-    }));
+    const mac = fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 6, maxLength: 6 }).map((b) => b.map((x) => x.toString(16).padStart(2, '0')).join(':'));
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...QEMU_NIC_MODELS),
+        mac,
+        fc.option(fc.integer({ min: 1, max: 4094 }), { nil: undefined }),
+        fc.boolean(),
+        (model, m, tag, long) => {
+          const head = long ? `model=${model},macaddr=${m}` : `${model}=${m}`;
+          const parsed = parseQemuNet(`${head},bridge=vmbr0${tag !== undefined ? `,tag=${tag}` : ''}`);
+          expect(parsed).toEqual({ model, mac: m.toUpperCase(), bridge: 'vmbr0', ...(tag !== undefined && { vlan: tag }) });
+        },
+      ),
+    );
   });
   it('throws nothing but PveParseError on arbitrary input', () => {
-    fc.assert(fc.property(anyText, (s) => onlyTypedErrors(() => parseQemuNet(s))), { numRuns: 2000 });
+    fc.assert(
+      fc.property(anyText, (s) => onlyTypedErrors(() => parseQemuNet(s))),
+      { numRuns: 2000 },
+    );
   });
 });
 
 describe('parseLxcNet', () => {
   it('reads name, hwaddr, static addresses and tag', () => {
-    expect(parseLxcNet('name=eth0,bridge=vmbr0,hwaddr=BC:24:11:2E:C5:7E,ip=192.168.3.102/20,gw=192.168.2.1,ip6=2001:db8::10/64,gw6=2001:db8::1,tag=10,firewall=1,type=veth')).toEqual({
-      name: 'eth0', bridge: 'vmbr0', mac: 'BC:24:11:2E:C5:7E', ipv4: '192.168.3.102/20', ipv6: '2001:db8::10/64', vlan: 10,
-    });
+    expect(
+      parseLxcNet(
+        'name=eth0,bridge=vmbr0,hwaddr=BC:24:11:2E:C5:7E,ip=192.168.3.102/20,gw=192.168.2.1,ip6=2001:db8::10/64,gw6=2001:db8::1,tag=10,firewall=1,type=veth',
+      ),
+    ).toEqual({ name: 'eth0', bridge: 'vmbr0', mac: 'BC:24:11:2E:C5:7E', ipv4: '192.168.3.102/20', ipv6: '2001:db8::10/64', vlan: 10 });
   });
   it('skips dhcp, manual and auto', () => {
     expect(parseLxcNet('name=eth0,hwaddr=BC:24:11:2E:C5:7E,ip=dhcp,ip6=auto')).toEqual({ name: 'eth0', mac: 'BC:24:11:2E:C5:7E' });
@@ -83,7 +111,10 @@ describe('parseLxcNet', () => {
     expect(() => parseLxcNet('eth0,bridge=vmbr0')).toThrow('"eth0" is not a key=value pair');
   });
   it('throws nothing but PveParseError on arbitrary input', () => {
-    fc.assert(fc.property(anyText, (s) => onlyTypedErrors(() => parseLxcNet(s))), { numRuns: 2000 });
+    fc.assert(
+      fc.property(anyText, (s) => onlyTypedErrors(() => parseLxcNet(s))),
+      { numRuns: 2000 },
+    );
   });
 });
 
@@ -100,23 +131,39 @@ describe('parseGuestIp', () => {
     expect(() => parseGuestIp('fd00::1/129', 6)).toThrow('IPv6 address "fd00::1/129": bad IPv6 prefix length');
   });
   it('round-trips any valid IPv4 CIDR', () => {
-    fc.assert(fc.property(fc.ipV4(), fc.integer({ min: 0, max: 32 }), (ip, len) => {
-      expect(parseGuestIp(`${ip}/${len}`, 4)).toBe(`${ip}/${len}`);
-    }));
+    fc.assert(
+      fc.property(fc.ipV4(), fc.integer({ min: 0, max: 32 }), (ip, len) => {
+        expect(parseGuestIp(`${ip}/${len}`, 4)).toBe(`${ip}/${len}`);
+      }),
+    );
   });
   it('throws nothing but PveParseError on arbitrary input', () => {
-    fc.assert(fc.property(anyText, fc.constantFrom(4 as const, 6 as const), (s, f) => onlyTypedErrors(() => parseGuestIp(s, f))), { numRuns: 2000 });
+    fc.assert(
+      fc.property(anyText, fc.constantFrom(4 as const, 6 as const), (s, f) => onlyTypedErrors(() => parseGuestIp(s, f))),
+      { numRuns: 2000 },
+    );
   });
 });
 
 describe('parseDisk', () => {
   it('reads storage, size and flags of the forms qemu-server and pve-container write', () => {
     expect(parseDisk('scsi0', 'local-lvm:vm-100-disk-0,iothread=1,discard=on,ssd=1,size=32G')).toEqual({
-      key: 'scsi0', volume: 'local-lvm:vm-100-disk-0', storage: 'local-lvm', sizeMb: 32768, cdrom: false, cloudinit: false, none: false,
+      key: 'scsi0',
+      volume: 'local-lvm:vm-100-disk-0',
+      storage: 'local-lvm',
+      sizeMb: 32768,
+      cdrom: false,
+      cloudinit: false,
+      none: false,
     });
     expect(parseDisk('scsi1', 'local:8006/vm-8006-disk-0.qcow2,discard=on,size=104858K')).toMatchObject({ storage: 'local', sizeMb: 103 });
     expect(parseDisk('ide2', 'local:iso/debian-12.iso,media=cdrom')).toEqual({
-      key: 'ide2', volume: 'local:iso/debian-12.iso', storage: 'local', cdrom: true, cloudinit: false, none: false,
+      key: 'ide2',
+      volume: 'local:iso/debian-12.iso',
+      storage: 'local',
+      cdrom: true,
+      cloudinit: false,
+      none: false,
     });
     expect(parseDisk('ide2', 'none,media=cdrom')).toEqual({ key: 'ide2', volume: 'none', cdrom: true, cloudinit: false, none: true });
     expect(parseDisk('ide0', 'local-lvm:vm-100-cloudinit,media=cdrom')).toMatchObject({ cloudinit: true, cdrom: true });
@@ -130,7 +177,10 @@ describe('parseDisk', () => {
     expect(() => parseDisk('scsi0', 'local-lvm:vm-1-disk-0,size=32X')).toThrow('disk scsi0 "local-lvm:vm-1-disk-0,size=32X": size is not <number>[K|M|G|T]');
   });
   it('throws nothing but PveParseError on arbitrary input', () => {
-    fc.assert(fc.property(anyText, (s) => onlyTypedErrors(() => parseDisk('scsi0', s))), { numRuns: 2000 });
+    fc.assert(
+      fc.property(anyText, (s) => onlyTypedErrors(() => parseDisk('scsi0', s))),
+      { numRuns: 2000 },
+    );
   });
 });
 
@@ -144,15 +194,20 @@ describe('parseSizeMb', () => {
     expect(parseSizeMb('s', '0')).toBe(0);
   });
   it('is exact for whole numbers in every unit', () => {
-    fc.assert(fc.property(fc.integer({ min: 0, max: 1_000_000 }), (n) => {
-      expect(parseSizeMb('s', `${n}M`)).toBe(n);
-      expect(parseSizeMb('s', `${n}G`)).toBe(n * 1024);
-      expect(parseSizeMb('s', `${n}T`)).toBe(n * 1024 * 1024);
-      expect(parseSizeMb('s', `${n * 1024}K`)).toBe(n);
-    }));
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1_000_000 }), (n) => {
+        expect(parseSizeMb('s', `${n}M`)).toBe(n);
+        expect(parseSizeMb('s', `${n}G`)).toBe(n * 1024);
+        expect(parseSizeMb('s', `${n}T`)).toBe(n * 1024 * 1024);
+        expect(parseSizeMb('s', `${n * 1024}K`)).toBe(n);
+      }),
+    );
   });
   it('throws nothing but PveParseError on arbitrary input', () => {
-    fc.assert(fc.property(anyText, (s) => onlyTypedErrors(() => parseSizeMb('s', s))), { numRuns: 2000 });
+    fc.assert(
+      fc.property(anyText, (s) => onlyTypedErrors(() => parseSizeMb('s', s))),
+      { numRuns: 2000 },
+    );
   });
 });
 
@@ -163,12 +218,14 @@ describe('parseTags', () => {
     expect(parseTags('')).toEqual([]);
   });
   it('returns separator-free, non-empty, unique tags that survive a ;-join', () => {
-    fc.assert(fc.property(anyText, (s) => {
-      const tags = parseTags(s);
-      for (const t of tags) expect(t).toMatch(/^[^;,\s]+$/);
-      expect(new Set(tags).size).toBe(tags.length);
-      expect(parseTags(tags.join(';'))).toEqual(tags);
-    }));
+    fc.assert(
+      fc.property(anyText, (s) => {
+        const tags = parseTags(s);
+        for (const t of tags) expect(t).toMatch(/^[^;,\s]+$/);
+        expect(new Set(tags).size).toBe(tags.length);
+        expect(parseTags(tags.join(';'))).toEqual(tags);
+      }),
+    );
   });
 });
 
@@ -183,12 +240,23 @@ describe('parsePveVersion', () => {
     expect(() => parsePveVersion('pve-manager/unknown')).toThrow('pveversion "pve-manager/unknown": expected pve-manager/X.Y.Z/<hash>');
   });
   it('reads any X.Y.Z back as X.Y', () => {
-    fc.assert(fc.property(fc.nat(99), fc.nat(99), fc.nat(99), fc.string({ unit: fc.constantFrom(...'0123456789abcdef'.split('')), minLength: 8, maxLength: 16 }), (x, y, z, h) => {
-      expect(parsePveVersion(`pve-manager/${x}.${y}.${z}/${h}`)).toBe(`${x}.${y}`);
-    }));
+    fc.assert(
+      fc.property(
+        fc.nat(99),
+        fc.nat(99),
+        fc.nat(99),
+        fc.string({ unit: fc.constantFrom(...'0123456789abcdef'.split('')), minLength: 8, maxLength: 16 }),
+        (x, y, z, h) => {
+          expect(parsePveVersion(`pve-manager/${x}.${y}.${z}/${h}`)).toBe(`${x}.${y}`);
+        },
+      ),
+    );
   });
   it('throws nothing but PveParseError on arbitrary input', () => {
-    fc.assert(fc.property(anyText, (s) => onlyTypedErrors(() => parsePveVersion(s))), { numRuns: 2000 });
+    fc.assert(
+      fc.property(anyText, (s) => onlyTypedErrors(() => parsePveVersion(s))),
+      { numRuns: 2000 },
+    );
   });
 });
 
@@ -204,20 +272,35 @@ describe('parseAgentEnabled', () => {
     expect(parseAgentEnabled('type=virtio')).toBe(false);
   });
   it('throws nothing but PveParseError on arbitrary input', () => {
-    fc.assert(fc.property(anyText, (s) => onlyTypedErrors(() => parseAgentEnabled(s))), { numRuns: 2000 });
+    fc.assert(
+      fc.property(anyText, (s) => onlyTypedErrors(() => parseAgentEnabled(s))),
+      { numRuns: 2000 },
+    );
   });
 });
 
 describe('parseGuestConfig', () => {
   it('parses a QEMU config (go-proxmox pve9x nodes_node1_qemu_100_config.json)', () => {
     const { config, errors } = parseGuestConfig('qemu', {
-      digest: 'abc123def456', name: 'test-vm', vmid: 100, cores: 2, memory: 2048, sockets: 1, ostype: 'l26',
-      boot: 'order=scsi0;ide2;net0', scsi0: 'local-lvm:vm-100-disk-0,size=32G', ide2: 'local:iso/debian-12.iso,media=cdrom',
-      net0: 'virtio=BC:24:11:2E:C5:4A,bridge=vmbr0', scsihw: 'virtio-scsi-pci', tags: 'production;webserver',
+      digest: 'abc123def456',
+      name: 'test-vm',
+      vmid: 100,
+      cores: 2,
+      memory: 2048,
+      sockets: 1,
+      ostype: 'l26',
+      boot: 'order=scsi0;ide2;net0',
+      scsi0: 'local-lvm:vm-100-disk-0,size=32G',
+      ide2: 'local:iso/debian-12.iso,media=cdrom',
+      net0: 'virtio=BC:24:11:2E:C5:4A,bridge=vmbr0',
+      scsihw: 'virtio-scsi-pci',
+      tags: 'production;webserver',
     });
     expect(errors).toEqual([]);
     expect(config).toEqual({
-      ostype: 'l26', onboot: false, agentEnabled: false,
+      ostype: 'l26',
+      onboot: false,
+      agentEnabled: false,
       nets: [{ key: 'net0', name: 'net0', mac: 'BC:24:11:2E:C5:4A' }],
       disks: [
         { key: 'ide2', volume: 'local:iso/debian-12.iso', storage: 'local', cdrom: true, cloudinit: false, none: false },
@@ -227,14 +310,29 @@ describe('parseGuestConfig', () => {
   });
   it('parses an LXC config, names NICs by name= and ignores QEMU-only keys', () => {
     const { config, errors } = parseGuestConfig('lxc', {
-      arch: 'amd64', hostname: 'ct', onboot: true, agent: 1, ostype: 'ubuntu', description: 'web\n',
-      net1: 'bridge=vmbr0,hwaddr=BC:24:11:00:00:02,ip=10.0.0.2/24', net0: 'name=eth0,hwaddr=BC:24:11:00:00:01,ip=dhcp',
-      rootfs: 'local-lvm:vm-101-disk-0,size=8G', mp10: 'local-lvm:vm-101-disk-2,mp=/b,size=1G', mp2: 'local-lvm:vm-101-disk-1,mp=/a,size=2G', scsi0: 'x:y,size=1G',
+      arch: 'amd64',
+      hostname: 'ct',
+      onboot: true,
+      agent: 1,
+      ostype: 'ubuntu',
+      description: 'web\n',
+      net1: 'bridge=vmbr0,hwaddr=BC:24:11:00:00:02,ip=10.0.0.2/24',
+      net0: 'name=eth0,hwaddr=BC:24:11:00:00:01,ip=dhcp',
+      rootfs: 'local-lvm:vm-101-disk-0,size=8G',
+      mp10: 'local-lvm:vm-101-disk-2,mp=/b,size=1G',
+      mp2: 'local-lvm:vm-101-disk-1,mp=/a,size=2G',
+      scsi0: 'x:y,size=1G',
     });
     expect(errors).toEqual([]);
     expect(config).toEqual({
-      ostype: 'ubuntu', description: 'web\n', onboot: true, agentEnabled: false,
-      nets: [{ key: 'net0', name: 'eth0', mac: 'BC:24:11:00:00:01' }, { key: 'net1', name: 'net1', mac: 'BC:24:11:00:00:02', ipv4: '10.0.0.2/24' }],
+      ostype: 'ubuntu',
+      description: 'web\n',
+      onboot: true,
+      agentEnabled: false,
+      nets: [
+        { key: 'net0', name: 'eth0', mac: 'BC:24:11:00:00:01' },
+        { key: 'net1', name: 'net1', mac: 'BC:24:11:00:00:02', ipv4: '10.0.0.2/24' },
+      ],
       disks: [
         { key: 'rootfs', volume: 'local-lvm:vm-101-disk-0', storage: 'local-lvm', sizeMb: 8192, cdrom: false, cloudinit: false, none: false },
         { key: 'mp2', volume: 'local-lvm:vm-101-disk-1', storage: 'local-lvm', sizeMb: 2048, cdrom: false, cloudinit: false, none: false },
@@ -244,7 +342,11 @@ describe('parseGuestConfig', () => {
   });
   it('leaves out a bad entry and reports it, keeping the rest', () => {
     const { config, errors } = parseGuestConfig('qemu', {
-      agent: 'enabled=maybe', net0: 'virtio=zz', net1: 'virtio=BC:24:11:00:00:01', scsi0: 42, scsi1: 'l:v,size=1G',
+      agent: 'enabled=maybe',
+      net0: 'virtio=zz',
+      net1: 'virtio=BC:24:11:00:00:01',
+      scsi0: 42,
+      scsi1: 'l:v,size=1G',
     });
     expect(errors.map((e) => e.message)).toEqual([
       'agent "enabled=maybe": enabled is not a boolean',
@@ -256,17 +358,28 @@ describe('parseGuestConfig', () => {
     expect(config.agentEnabled).toBe(false);
   });
   it('orders keys the way PVE lists them', () => {
-    expect(['net10', 'net2', 'scsi0', 'ide2', 'rootfs', 'mp1', 'virtio0', 'sata1'].sort(compareConfigKeys))
-      .toEqual(['rootfs', 'ide2', 'mp1', 'net2', 'net10', 'sata1', 'scsi0', 'virtio0']);
+    expect(['net10', 'net2', 'scsi0', 'ide2', 'rootfs', 'mp1', 'virtio0', 'sata1'].sort(compareConfigKeys)).toEqual([
+      'rootfs',
+      'ide2',
+      'mp1',
+      'net2',
+      'net10',
+      'sata1',
+      'scsi0',
+      'virtio0',
+    ]);
   });
   it('throws nothing but PveParseError on arbitrary configs', () => {
     const value = fc.oneof(anyText, fc.integer(), fc.boolean(), fc.constant(null));
     const key = fc.constantFrom('net0', 'net1', 'scsi0', 'ide2', 'virtio3', 'sata0', 'rootfs', 'mp0', 'agent', 'ostype', 'other');
-    fc.assert(fc.property(fc.constantFrom('qemu' as const, 'lxc' as const), fc.dictionary(key, value), (type, raw) => {
-      const cfg = { ...raw } as Record<string, unknown>;
-      if (typeof cfg.agent !== 'string' && typeof cfg.agent !== 'number' && typeof cfg.agent !== 'boolean') delete cfg.agent;
-      if (typeof cfg.ostype !== 'string') delete cfg.ostype;
-      return onlyTypedErrors(() => parseGuestConfig(type, cfg));
-    }), { numRuns: 1000 });
+    fc.assert(
+      fc.property(fc.constantFrom('qemu' as const, 'lxc' as const), fc.dictionary(key, value), (type, raw) => {
+        const cfg = { ...raw } as Record<string, unknown>;
+        if (typeof cfg.agent !== 'string' && typeof cfg.agent !== 'number' && typeof cfg.agent !== 'boolean') delete cfg.agent;
+        if (typeof cfg.ostype !== 'string') delete cfg.ostype;
+        return onlyTypedErrors(() => parseGuestConfig(type, cfg));
+      }),
+      { numRuns: 1000 },
+    );
   });
 });

@@ -79,8 +79,20 @@ export function parseVlanTag(what: string, input: string): number {
  * https://git.proxmox.com/?p=qemu-server.git;a=blob;f=src/PVE/QemuServer/Network.pm ($nic_model_list)
  */
 export const QEMU_NIC_MODELS = [
-  'e1000', 'e1000-82540em', 'e1000-82544gc', 'e1000-82545em', 'e1000e', 'i82551', 'i82557b', 'i82559er',
-  'ne2k_isa', 'ne2k_pci', 'pcnet', 'rtl8139', 'virtio', 'vmxnet3',
+  'e1000',
+  'e1000-82540em',
+  'e1000-82544gc',
+  'e1000-82545em',
+  'e1000e',
+  'i82551',
+  'i82557b',
+  'i82559er',
+  'ne2k_isa',
+  'ne2k_pci',
+  'pcnet',
+  'rtl8139',
+  'virtio',
+  'vmxnet3',
 ] as const;
 const MODEL_SET = new Set<string>(QEMU_NIC_MODELS);
 
@@ -217,13 +229,7 @@ export function parseDisk(key: string, input: string): GuestDisk {
   const props = parsePropertyString(what, input, 'file');
   const volume = props.get('file') ?? props.get('volume');
   if (volume === undefined) throw new PveParseError(what, input, 'no volume');
-  const disk: GuestDisk = {
-    key,
-    volume,
-    cdrom: props.get('media') === 'cdrom',
-    cloudinit: false,
-    none: volume === 'none',
-  };
+  const disk: GuestDisk = { key, volume, cdrom: props.get('media') === 'cdrom', cloudinit: false, none: volume === 'none' };
   const m = STORAGE_VOLUME.exec(volume);
   if (m && m[1] !== undefined && m[2] !== undefined) {
     disk.storage = m[1];
@@ -243,7 +249,7 @@ const UNIT_BYTES: Record<string, number> = { K: 1024, M: 1024 ** 2, G: 1024 ** 3
 export function parseSizeMb(what: string, input: string): number {
   const m = /^(\d+(?:\.\d+)?)([KMGT])?$/i.exec(input.trim());
   if (!m || m[1] === undefined) throw new PveParseError(what, input, 'size is not <number>[K|M|G|T]');
-  const bytes = Number(m[1]) * (m[2] ? UNIT_BYTES[m[2].toUpperCase()] ?? 1 : 1);
+  const bytes = Number(m[1]) * (m[2] ? (UNIT_BYTES[m[2].toUpperCase()] ?? 1) : 1);
   if (!Number.isFinite(bytes)) throw new PveParseError(what, input, 'size is out of range');
   // Subtracting a hair keeps exact multiples (1.5G → 1536) from rounding up on float noise.
   const mb = Math.ceil(bytes / 1024 ** 2 - 1e-9);
@@ -340,8 +346,8 @@ export interface ParsedGuestConfig {
 export function compareConfigKeys(a: string, b: string): number {
   const pa = /^(\D*)(\d*)$/.exec(a);
   const pb = /^(\D*)(\d*)$/.exec(b);
-  const na = a === 'rootfs' ? '' : pa?.[1] ?? a;
-  const nb = b === 'rootfs' ? '' : pb?.[1] ?? b;
+  const na = a === 'rootfs' ? '' : (pa?.[1] ?? a);
+  const nb = b === 'rootfs' ? '' : (pb?.[1] ?? b);
   if (na !== nb) return na < nb ? -1 : 1;
   const ia = Number(pa?.[2] || -1);
   const ib = Number(pb?.[2] || -1);
@@ -367,10 +373,12 @@ export function parseGuestConfig(type: 'qemu' | 'lxc', raw: GuestConfigInput): {
   }
   const diskKey = type === 'qemu' ? QEMU_DISK_KEY : LXC_DISK_KEY;
   // Only NIC and disk keys matter; sorting just those keeps the comparisons few.
-  for (const key of Object.keys(raw).filter((k) => NET_KEY.test(k) || diskKey.test(k)).sort(compareConfigKeys)) {
+  for (const key of Object.keys(raw)
+    .filter((k) => NET_KEY.test(k) || diskKey.test(k))
+    .sort(compareConfigKeys)) {
     const value = raw[key];
     const isNet = NET_KEY.test(key);
-    const shown = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+    const shown = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
     try {
       if (typeof value !== 'string') throw new PveParseError(key, shown, 'expected a property string');
       if (isNet) {

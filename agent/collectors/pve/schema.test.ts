@@ -2,8 +2,19 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
-  agentInterfaceSchema, agentOsInfoSchema, clusterStatusRowSchema, envelope, guestConfigSchema, lenientList, looseBool, looseNumber,
-  networkRowSchema, nodeRowSchema, nodeStatusSchema, resourceRowSchema, versionSchema,
+  agentInterfaceSchema,
+  agentOsInfoSchema,
+  clusterStatusRowSchema,
+  envelope,
+  guestConfigSchema,
+  lenientList,
+  looseBool,
+  looseNumber,
+  networkRowSchema,
+  nodeRowSchema,
+  nodeStatusSchema,
+  resourceRowSchema,
+  versionSchema,
 } from './schema.ts';
 
 const fixture = (path: string): unknown => JSON.parse(readFileSync(new URL(`../../../test/fixtures/pve/${path}`, import.meta.url), 'utf8'));
@@ -27,7 +38,10 @@ describe('loose scalars', () => {
 describe('lenientList', () => {
   it('drops a bad item, reports it, and keeps the others', () => {
     const { data, dropped } = strictList(nodeRowSchema, { data: [{ node: 'a', status: 'online' }, { status: 'online' }, { node: 'b' }] });
-    expect(data).toEqual([{ node: 'a', status: 'online' }, { node: 'b', status: 'unknown' }]);
+    expect(data).toEqual([
+      { node: 'a', status: 'online' },
+      { node: 'b', status: 'unknown' },
+    ]);
     expect(dropped).toEqual([[1, 'node: Invalid input: expected string, received undefined']]);
   });
   it('still fails when the list itself is not a list', () => {
@@ -41,7 +55,10 @@ describe('real PVE 9 answers (go-proxmox fixtures)', () => {
     expect(dropped).toEqual([]);
     expect(data).toEqual([
       { type: 'cluster', name: 'clustername' },
-      { type: 'node', name: 'node2' }, { type: 'node', name: 'node3' }, { type: 'node', name: 'node1' }, { type: 'node', name: 'node4' },
+      { type: 'node', name: 'node2' },
+      { type: 'node', name: 'node3' },
+      { type: 'node', name: 'node1' },
+      { type: 'node', name: 'node4' },
     ]);
   });
   it('/nodes', () => {
@@ -60,7 +77,18 @@ describe('real PVE 9 answers (go-proxmox fixtures)', () => {
     expect(data.filter((r) => r.type === 'qemu')).toEqual([
       { type: 'qemu', vmid: 100, name: 'server1', node: 'node2', status: 'running', template: false, maxcpu: 1, maxmem: 1073741824, uptime: 874350 },
       { type: 'qemu', vmid: 101, name: 'leap154', node: 'node1', status: 'stopped', template: true, maxcpu: 4, maxmem: 16777216000, uptime: 0 },
-      { type: 'qemu', vmid: 102, name: 'machine-test', node: 'node1', status: 'stopped', template: false, maxcpu: 4, maxmem: 8388608000, tags: 'go-proxmox+cloud-init', uptime: 0 },
+      {
+        type: 'qemu',
+        vmid: 102,
+        name: 'machine-test',
+        node: 'node1',
+        status: 'stopped',
+        template: false,
+        maxcpu: 4,
+        maxmem: 8388608000,
+        tags: 'go-proxmox+cloud-init',
+        uptime: 0,
+      },
       { type: 'qemu', vmid: 200, name: 'VM 200', node: 'node1', status: 'stopped', template: false, maxcpu: 4, maxmem: 8388608000, uptime: 0 },
     ]);
     expect(data.map((r) => r.type)).toEqual(['qemu', 'qemu', 'qemu', 'qemu', ...Array<string>(4).fill('node'), ...Array<string>(12).fill('storage')]);
@@ -82,15 +110,23 @@ describe('real PVE 9 answers (go-proxmox fixtures)', () => {
   });
   it('guest configs', () => {
     expect(envelope(guestConfigSchema).parse(fixture('go-proxmox/pve9x/nodes_node1_qemu_100_config.json')).data).toMatchObject({
-      ostype: 'l26', net0: 'virtio=BC:24:11:2E:C5:4A,bridge=vmbr0', scsi0: 'local-lvm:vm-100-disk-0,size=32G', memory: 2048,
+      ostype: 'l26',
+      net0: 'virtio=BC:24:11:2E:C5:4A,bridge=vmbr0',
+      scsi0: 'local-lvm:vm-100-disk-0,size=32G',
+      memory: 2048,
     });
     expect(envelope(guestConfigSchema).parse(fixture('go-proxmox/pve9x/nodes_node1_lxc_101_config.json')).data).toMatchObject({
-      ostype: 'ubuntu', rootfs: 'local-lvm:vm-101-disk-0,size=8G', net0: 'name=eth0,bridge=vmbr0,firewall=1,hwaddr=BC:24:11:2E:C5:7E,ip=dhcp,type=veth',
+      ostype: 'ubuntu',
+      rootfs: 'local-lvm:vm-101-disk-0,size=8G',
+      net0: 'name=eth0,bridge=vmbr0,firewall=1,hwaddr=BC:24:11:2E:C5:7E,ip=dhcp,type=veth',
     });
   });
   it('guest agent answers', () => {
     expect(envelope(agentOsInfoSchema).parse(fixture('go-proxmox/pve9x/nodes_node1_qemu_101_agent_get-osinfo.json')).data).toEqual({
-      id: 'debian', name: 'Debian GNU/Linux', prettyName: 'Debian GNU/Linux 12 (bookworm)', versionId: '12',
+      id: 'debian',
+      name: 'Debian GNU/Linux',
+      prettyName: 'Debian GNU/Linux 12 (bookworm)',
+      versionId: '12',
     });
     const body = fixture('go-proxmox/pve9x/nodes_node1_qemu_101_agent_network-get-interfaces.json');
     expect(envelope(z.object({ result: z.array(agentInterfaceSchema) })).parse(body).data.result).toEqual([
@@ -113,8 +149,31 @@ describe('real PVE 8.4.1 answers (DataDog fixtures)', () => {
     expect(data).toEqual([
       { type: 'pool', pool: 'pool-1' },
       { type: 'qemu', vmid: 100, name: 'VM 100', node: 'ip-122-82-3-112', status: 'running', template: false, maxcpu: 2, maxmem: 2147483648, uptime: 12 },
-      { type: 'lxc', vmid: 101, name: 'test-container', node: 'ip-122-82-3-112', status: 'stopped', template: false, tags: 'sarah-wiit;test;testtag', maxcpu: 1, maxmem: 536870912, pool: 'pool-1', uptime: 0 },
-      { type: 'lxc', vmid: 111, name: 'CT111', node: 'ip-122-82-3-112', status: 'stopped', template: false, tags: 'tag1;test', maxcpu: 72, maxmem: 536870912, uptime: 0 },
+      {
+        type: 'lxc',
+        vmid: 101,
+        name: 'test-container',
+        node: 'ip-122-82-3-112',
+        status: 'stopped',
+        template: false,
+        tags: 'sarah-wiit;test;testtag',
+        maxcpu: 1,
+        maxmem: 536870912,
+        pool: 'pool-1',
+        uptime: 0,
+      },
+      {
+        type: 'lxc',
+        vmid: 111,
+        name: 'CT111',
+        node: 'ip-122-82-3-112',
+        status: 'stopped',
+        template: false,
+        tags: 'tag1;test',
+        maxcpu: 72,
+        maxmem: 536870912,
+        uptime: 0,
+      },
       { type: 'node', node: 'ip-122-82-3-112', status: 'online', maxcpu: 72, maxmem: 540883783680, uptime: 2624 },
       { type: 'storage', node: 'ip-122-82-3-112', status: 'available' },
       { type: 'sdn', node: 'ip-122-82-3-112', status: 'ok' },
@@ -128,7 +187,10 @@ describe('real PVE 8.4.1 answers (DataDog fixtures)', () => {
         { id: 'qemu/301', type: 'qemu', vmid: '301', name: '', node: 'pve1', template: '0' },
       ],
     });
-    expect(data).toEqual([{ type: 'network', status: 'ok' }, { type: 'qemu', vmid: 301, node: 'pve1', template: false }]);
+    expect(data).toEqual([
+      { type: 'network', status: 'ok' },
+      { type: 'qemu', vmid: 301, node: 'pve1', template: false },
+    ]);
     expect(dropped).toEqual([[1, 'vmid: Invalid input']]);
   });
 });

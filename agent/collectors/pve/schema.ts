@@ -84,21 +84,23 @@ export const networkRowSchema = z
     speed: opt(looseNumber),
     priority: opt(looseNumber),
   })
-  .transform((r): NodeNetworkRow => ({
-    iface: r.iface,
-    type: r.type,
-    ...(r.method !== undefined && { method: r.method }),
-    ...(r.cidr !== undefined && { cidr: r.cidr }),
-    ...(r.address !== undefined && { address: r.address }),
-    ...(r.netmask !== undefined && { netmask: r.netmask }),
-    ...(r.cidr6 !== undefined && { cidr6: r.cidr6 }),
-    ...(r.address6 !== undefined && { address6: r.address6 }),
-    ...(r.netmask6 !== undefined && { netmask6: r.netmask6 }),
-    ...(r['vlan-id'] !== undefined && { vlanId: r['vlan-id'] }),
-    ...(r.mtu !== undefined && { mtu: r.mtu }),
-    ...(r.speed !== undefined && { speedMbps: r.speed }),
-    ...(r.priority !== undefined && { priority: r.priority }),
-  }));
+  .transform(
+    (r): NodeNetworkRow => ({
+      iface: r.iface,
+      type: r.type,
+      ...(r.method !== undefined && { method: r.method }),
+      ...(r.cidr !== undefined && { cidr: r.cidr }),
+      ...(r.address !== undefined && { address: r.address }),
+      ...(r.netmask !== undefined && { netmask: r.netmask }),
+      ...(r.cidr6 !== undefined && { cidr6: r.cidr6 }),
+      ...(r.address6 !== undefined && { address6: r.address6 }),
+      ...(r.netmask6 !== undefined && { netmask6: r.netmask6 }),
+      ...(r['vlan-id'] !== undefined && { vlanId: r['vlan-id'] }),
+      ...(r.mtu !== undefined && { mtu: r.mtu }),
+      ...(r.speed !== undefined && { speedMbps: r.speed }),
+      ...(r.priority !== undefined && { priority: r.priority }),
+    }),
+  );
 
 /*
  * GET /nodes/{node}/{qemu|lxc}/{vmid}/config: a flat map. Named keys are coerced; the
@@ -108,25 +110,13 @@ export const networkRowSchema = z
  * assumed to be a number.
  */
 export const guestConfigSchema = z
-  .object({
-    ostype: opt(z.string()),
-    description: opt(z.string()),
-    onboot: opt(looseBool),
-    agent: opt(z.union([z.string(), z.number(), z.boolean()])),
-  })
+  .object({ ostype: opt(z.string()), description: opt(z.string()), onboot: opt(looseBool), agent: opt(z.union([z.string(), z.number(), z.boolean()])) })
   .catchall(z.unknown());
 export type GuestConfigRaw = z.output<typeof guestConfigSchema>;
 
 // GET …/agent/get-osinfo: every member of QAPI GuestOSInfo is optional.
 export const agentOsInfoSchema = z
-  .object({
-    result: z.object({
-      id: opt(text),
-      name: opt(text),
-      'pretty-name': opt(text),
-      'version-id': opt(text),
-    }),
-  })
+  .object({ result: z.object({ id: opt(text), name: opt(text), 'pretty-name': opt(text), 'version-id': opt(text) }) })
   .transform(({ result: r }) => ({
     ...(r.id !== undefined && { id: r.id }),
     ...(r.name !== undefined && { name: r.name }),
@@ -135,18 +125,10 @@ export const agentOsInfoSchema = z
   }));
 export type AgentOsInfo = z.output<typeof agentOsInfoSchema>;
 
-const agentIpSchema = z.object({
-  'ip-address': z.string(),
-  'ip-address-type': z.string(),
-  prefix: looseInt,
-});
+const agentIpSchema = z.object({ 'ip-address': z.string(), 'ip-address-type': z.string(), prefix: looseInt });
 
 export const agentInterfaceSchema = z
-  .object({
-    name: z.string(),
-    'hardware-address': opt(z.string()),
-    'ip-addresses': opt(z.array(z.unknown())),
-  })
+  .object({ name: z.string(), 'hardware-address': opt(z.string()), 'ip-addresses': opt(z.array(z.unknown())) })
   .transform((r) => ({
     name: r.name,
     ...(r['hardware-address'] !== undefined && { mac: r['hardware-address'] }),
@@ -186,12 +168,7 @@ export type StorageRow = z.output<typeof storageRowSchema>;
  * src/PVE/API2/Storage/Content.pm index): `vmid` and `ctime` are optional in the schema
  * (a file whose name does not parse has neither); `verification` only on PBS storages.
  */
-export const backupVolumeSchema = z.object({
-  volid: z.string(),
-  vmid: opt(looseInt),
-  ctime: opt(looseInt),
-  verification: opt(z.object({ state: opt(text) })),
-});
+export const backupVolumeSchema = z.object({ volid: z.string(), vmid: opt(looseInt), ctime: opt(looseInt), verification: opt(z.object({ state: opt(text) })) });
 export type BackupVolume = z.output<typeof backupVolumeSchema>;
 
 /*
@@ -228,14 +205,15 @@ export const lxcInterfaceSchema = z
   .transform((r) => {
     const mac = r['hardware-address'] ?? r.hwaddr;
     const list = r['ip-addresses'];
-    const addresses = list !== undefined
-      ? list.flatMap((a) => {
-        // One odd address does not cost the interface its other addresses.
-        const p = lxcAddressSchema.safeParse(a);
-        const family = p.success ? familyOf(p.data['ip-address-type']) : undefined;
-        return p.success && family !== undefined ? [{ address: p.data['ip-address'], prefix: p.data.prefix, family }] : [];
-      })
-      : [...splitCidr(r.inet, 4), ...splitCidr(r.inet6, 6)];
+    const addresses =
+      list !== undefined
+        ? list.flatMap((a) => {
+            // One odd address does not cost the interface its other addresses.
+            const p = lxcAddressSchema.safeParse(a);
+            const family = p.success ? familyOf(p.data['ip-address-type']) : undefined;
+            return p.success && family !== undefined ? [{ address: p.data['ip-address'], prefix: p.data.prefix, family }] : [];
+          })
+        : [...splitCidr(r.inet, 4), ...splitCidr(r.inet6, 6)];
     return { name: r.name, ...(mac !== undefined && { mac }), addresses };
   });
 export type LxcInterface = z.output<typeof lxcInterfaceSchema>;
@@ -248,12 +226,7 @@ export type LxcInterface = z.output<typeof lxcInterfaceSchema>;
  * `disable` when switched off. The answer already holds the rules PVE derives from HA groups
  * not migrated yet ("ha-group-<group>", src/PVE/HA/Groups.pm migrate_groups_to_rules).
  */
-export const haRuleSchema = z.object({
-  rule: z.string().min(1),
-  type: opt(z.string()),
-  resources: opt(z.string()),
-  disable: opt(looseBool),
-});
+export const haRuleSchema = z.object({ rule: z.string().min(1), type: opt(z.string()), resources: opt(z.string()), disable: opt(looseBool) });
 export type HaRule = z.output<typeof haRuleSchema>;
 
 // PVE 8 GET /cluster/ha/groups: `group` (src/PVE/API2/HA/Groups.pm index).

@@ -46,11 +46,18 @@ type Entry = { value: unknown; path: Array<string | number> };
 /** The entries of a list setting: list items (with their index) or the parts of one string. */
 function entries(v: string | ReadonlyArray<string | number>): Entry[] {
   if (typeof v !== 'string') return v.map((value, i) => ({ value, path: [i] }));
-  return v.split(',').map((s) => s.trim()).filter((s) => s !== '').map((value) => ({ value, path: [] }));
+  return v
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map((value) => ({ value, path: [] }));
 }
 
 function listSetting<T>(field: string, item: z.ZodType, parse: (text: string) => T | string) {
-  return z.union([z.string(), z.array(item)], { error: `expected a list (or a comma-separated string) of ${field === 'EXCLUDE_VMIDS' ? 'VMIDs and VMID ranges' : field === 'EXCLUDE_TAGS' ? 'Proxmox tags' : 'pool names'}` })
+  return z
+    .union([z.string(), z.array(item)], {
+      error: `expected a list (or a comma-separated string) of ${field === 'EXCLUDE_VMIDS' ? 'VMIDs and VMID ranges' : field === 'EXCLUDE_TAGS' ? 'Proxmox tags' : 'pool names'}`,
+    })
     .transform((v, ctx) => {
       const out: T[] = [];
       for (const e of entries(v as string | Array<string | number>)) {
@@ -112,7 +119,10 @@ export const tenantMapSchema = z
   .transform((v, ctx) => {
     const pairs: Array<{ key: string; tenant: string; path: Array<string | number> }> = [];
     if (typeof v === 'string') {
-      for (const raw of v.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+      for (const raw of v
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '')) {
         const colon = raw.indexOf(':');
         if (colon === -1) {
           ctx.addIssue({ code: 'custom', message: `TENANT_MAP entry "${raw}": expected <pool/name or tag/name>:<tenant>, e.g. "pool/finance:Finance"` });
@@ -128,10 +138,16 @@ export const tenantMapSchema = z
     for (const p of pairs) {
       const k = ruleKey(p.key);
       const tenant = p.tenant.trim();
-      const problem = typeof k === 'string' ? k
-        : tenant === '' ? 'the tenant name is empty'
-          : tenant.length > TENANT_NAME_MAX ? `the tenant name is longer than ${TENANT_NAME_MAX} characters (NetBox's limit)`
-            : seen.has(`${k.kind}/${k.value}`) ? `${k.kind} "${k.value}" has a rule already` : undefined;
+      const problem =
+        typeof k === 'string'
+          ? k
+          : tenant === ''
+            ? 'the tenant name is empty'
+            : tenant.length > TENANT_NAME_MAX
+              ? `the tenant name is longer than ${TENANT_NAME_MAX} characters (NetBox's limit)`
+              : seen.has(`${k.kind}/${k.value}`)
+                ? `${k.kind} "${k.value}" has a rule already`
+                : undefined;
       if (problem !== undefined || typeof k === 'string') {
         ctx.addIssue({ code: 'custom', path: p.path, message: `TENANT_MAP entry "${p.key}": ${problem ?? ''}` });
         continue;

@@ -45,7 +45,10 @@ export function applyChanges(nb: NetBox, changes: Change[]): AppliedChange[] {
         // first and apply the payload to it (`_try_find_and_update_existing_instance`).
         if (spec.autoCreatedComponent || spec.preSaveMatch) {
           const hit = findExisting(nb, c.objectType, { data });
-          if (hit) { row = nb.update(c.objectType, hit.id, data); action = 'update'; }
+          if (hit) {
+            row = nb.update(c.objectType, hit.id, data);
+            action = 'update';
+          }
         }
         if (!row) {
           try {
@@ -73,7 +76,11 @@ export function applyChanges(nb: NetBox, changes: Change[]): AppliedChange[] {
   } catch (e) {
     nb.restore(tx);
     if (e instanceof ValidationError) {
-      throw new ApplyError(Object.entries(e.errors).map(([f, m]) => `${e.objectType}: ${f}: ${m.join(' ')}`).join('; '));
+      throw new ApplyError(
+        Object.entries(e.errors)
+          .map(([f, m]) => `${e.objectType}: ${f}: ${m.join(' ')}`)
+          .join('; '),
+      );
     }
     throw e;
   }

@@ -50,12 +50,19 @@ export function formatNet(n: IpNet): string {
   const g: string[] = [];
   for (let i = 7; i >= 0; i--) g.push(((n.value >> BigInt(i * 16)) & 0xffffn).toString(16));
   // RFC 5952 compression of the longest zero run, as netaddr prints.
-  let best = -1, bestLen = 0;
-  for (let i = 0; i < 8;) {
-    if (g[i] !== '0') { i++; continue; }
+  let best = -1,
+    bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (g[i] !== '0') {
+      i++;
+      continue;
+    }
     let j = i;
     while (j < 8 && g[j] === '0') j++;
-    if (j - i > bestLen && j - i > 1) { best = i; bestLen = j - i; }
+    if (j - i > bestLen && j - i > 1) {
+      best = i;
+      bestLen = j - i;
+    }
     i = j;
   }
   const text = best < 0 ? g.join(':') : `${g.slice(0, best).join(':')}::${g.slice(best + bestLen).join(':')}`;

@@ -25,16 +25,16 @@ export interface MatchInput {
   autoSlug?: string | undefined;
 }
 
-type Matcher =
-  | MatcherSpec
-  | { kind: 'custom-field'; name: string; field: string };
+type Matcher = MatcherSpec | { kind: 'custom-field'; name: string; field: string };
 
 function matchersOf(nb: NetBox, type: string): Matcher[] {
   const spec = specOf(type);
   if (!spec) return [];
   const base = spec.matchers.filter((m) => m.kind !== 'autoslug');
   // P matcher.py `get_model_matchers`: model matchers, then unique custom fields, then autoslug.
-  const cfs: Matcher[] = nb.customFieldsFor(type).filter((cf) => cf.unique === true)
+  const cfs: Matcher[] = nb
+    .customFieldsFor(type)
+    .filter((cf) => cf.unique === true)
     .map((cf) => ({ kind: 'custom-field', name: `unique_custom_field_${String(cf.name)}`, field: String(cf.name) }));
   return [...base, ...cfs, ...spec.matchers.filter((m) => m.kind === 'autoslug')];
 }
@@ -109,7 +109,10 @@ export function fingerprints(nb: NetBox, type: string, data: Record<string, unkn
     }
     // The autoslug fingerprint needs `_auto_slug`, which is set only after dedupe.
   }
-  const all = Object.keys(data).filter((k) => !k.startsWith('_')).sort().map((k) => [k, data[k]]);
+  const all = Object.keys(data)
+    .filter((k) => !k.startsWith('_'))
+    .sort()
+    .map((k) => [k, data[k]]);
   out.push(`${type}|all|${key(all)}`);
   return out;
 }

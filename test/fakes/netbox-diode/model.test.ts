@@ -18,7 +18,8 @@ const hq = { name: 'HQ', slug: 'hq' };
 const proxmoxType = { name: 'Proxmox', slug: 'proxmox' };
 const cluster = { name: 'prod', type: proxmoxType, scope_site: hq };
 const deviceRef = (name: string, site = hq) => ({
-  name, site,
+  name,
+  site,
   device_type: { model: 'Proxmox Node', slug: 'proxmox-node', manufacturer: { name: 'Proxmox', slug: 'proxmox' } },
   role: { name: 'Hypervisor', slug: 'hypervisor' },
 });
@@ -102,7 +103,7 @@ describe('creation', () => {
     expect(dt.error).toContain('dcim.devicetype: manufacturer: Field manufacturer is required');
   });
 
-  it('drops zero values as the reconciler\'s protoJSON does: a 0-size disk has no size', () => {
+  it("drops zero values as the reconciler's protoJSON does: a 0-size disk has no size", () => {
     const m = new NetBoxDiodeModel();
     const l = only(run(m, ent('virtual_disk', { virtual_machine: vmRef('vm1'), name: 'scsi0', size: 0 })));
     expect(l.state).toBe('failed');
@@ -116,7 +117,8 @@ describe('merge rules', () => {
     const op = m.seed('tag', { name: 'operator', slug: 'operator' });
     m.seed('site', { ...hq, tags: [op.id] });
     expect(only(run(m, ent('site', { ...hq, tags: [{ name: 'discovered', slug: 'discovered' }] }))).state).toBe('reconciled');
-    const tagNames = (): string[] => ((m.find('site', 'HQ')?.tags as number[]) ?? []).map((id) => String(m.objects('tag').find((t) => t.id === id)?.name)).sort();
+    const tagNames = (): string[] =>
+      ((m.find('site', 'HQ')?.tags as number[]) ?? []).map((id) => String(m.objects('tag').find((t) => t.id === id)?.name)).sort();
     expect(tagNames()).toEqual(['discovered', 'operator']);
     expect(only(run(m, ent('site', { ...hq, description: 'x' }))).state).toBe('reconciled');
     expect(tagNames()).toEqual(['discovered', 'operator']);
@@ -146,7 +148,13 @@ describe('merge rules', () => {
 describe('custom field values', () => {
   function withChoices(): NetBoxDiodeModel {
     const m = new NetBoxDiodeModel();
-    const cs = m.seed('custom_field_choice_set', { name: 'cs', extra_choices: [['x', 'x'], ['y', 'y']] });
+    const cs = m.seed('custom_field_choice_set', {
+      name: 'cs',
+      extra_choices: [
+        ['x', 'x'],
+        ['y', 'y'],
+      ],
+    });
     m.seed('custom_field', { name: 'm', type: 'multiselect', choice_set: cs.id, object_types: ['dcim.site'] });
     m.seed('custom_field', { name: 'j', type: 'json', object_types: ['dcim.site'] });
     m.seed('custom_field', { name: 'dev_only', type: 'text', object_types: ['dcim.device'] });
@@ -203,32 +211,44 @@ describe('NetBox clean() rules', () => {
     expect(m.objects('ip_address')).toHaveLength(0);
     expect(m.objects('virtual_machine')).toHaveLength(0);
 
-    run(m,
+    run(
+      m,
       ent('vm_interface', { virtual_machine: vmRef('vm1'), name: 'net0' }),
-      ent('ip_address', { address: '10.0.0.5/24', assigned_object_vm_interface: { virtual_machine: vmRef('vm1'), name: 'net0' } }));
+      ent('ip_address', { address: '10.0.0.5/24', assigned_object_vm_interface: { virtual_machine: vmRef('vm1'), name: 'net0' } }),
+    );
     expect(only(run(m, ent('virtual_machine', { name: 'vm1', cluster, primary_ip4: { address: '10.0.0.5/24' } }))).state).toBe('reconciled');
     expect(m.find('virtual_machine', 'vm1@prod@dcim.site:HQ')?.primary_ip4).toBe(m.objects('ip_address')[0]?.id);
   });
 
   it('an IP entity whose nested VM / device reference carries primary_ip4 assigns and sets it in one entity', () => {
     const m = new NetBoxDiodeModel();
-    const vmIp = only(run(m, ent('ip_address', {
-      address: '10.0.0.5/24',
-      assigned_object_vm_interface: { virtual_machine: { ...vmRef('vm1'), primary_ip4: { address: '10.0.0.5/24' } }, name: 'net0' },
-    })));
+    const vmIp = only(
+      run(
+        m,
+        ent('ip_address', {
+          address: '10.0.0.5/24',
+          assigned_object_vm_interface: { virtual_machine: { ...vmRef('vm1'), primary_ip4: { address: '10.0.0.5/24' } }, name: 'net0' },
+        }),
+      ),
+    );
     expect(vmIp.state).toBe('reconciled');
     expect(m.objects('ip_address')).toHaveLength(1); // the nested {address} merged with the entity
     expect(m.find('virtual_machine', 'vm1@prod@dcim.site:HQ')?.primary_ip4).toBe(m.find('ip_address', '10.0.0.5')?.id);
 
-    const devIp = only(run(m, ent('ip_address', {
-      address: '10.0.1.5/24',
-      assigned_object_interface: { device: { ...deviceRef('pve1'), primary_ip4: { address: '10.0.1.5/24' } }, name: 'vmbr0', type: 'bridge' },
-    })));
+    const devIp = only(
+      run(
+        m,
+        ent('ip_address', {
+          address: '10.0.1.5/24',
+          assigned_object_interface: { device: { ...deviceRef('pve1'), primary_ip4: { address: '10.0.1.5/24' } }, name: 'vmbr0', type: 'bridge' },
+        }),
+      ),
+    );
     expect(devIp.state).toBe('reconciled');
     expect(m.find('device', 'pve1@HQ')?.primary_ip4).toBe(m.find('ip_address', '10.0.1.5')?.id);
   });
 
-  it('rejects a VM site that is not its cluster\'s scope site', () => {
+  it("rejects a VM site that is not its cluster's scope site", () => {
     const m = new NetBoxDiodeModel();
     const l = only(run(m, ent('virtual_machine', { name: 'vm1', cluster, site: { name: 'Elsewhere', slug: 'elsewhere' } })));
     expect(l.error).toContain('The selected cluster (prod) is not assigned to this site (Elsewhere).');
@@ -237,9 +257,21 @@ describe('NetBox clean() rules', () => {
   it('rejects an untagged VLAN from another site; a global VLAN is fine', () => {
     const m = new NetBoxDiodeModel();
     run(m, ent('virtual_machine', { name: 'vm1', cluster }));
-    const other = only(run(m, ent('vm_interface', { virtual_machine: vmRef('vm1'), name: 'net0', mode: 'access', untagged_vlan: { vid: 10, name: 'VLAN 10', site: { name: 'B', slug: 'b' } } })));
+    const other = only(
+      run(
+        m,
+        ent('vm_interface', {
+          virtual_machine: vmRef('vm1'),
+          name: 'net0',
+          mode: 'access',
+          untagged_vlan: { vid: 10, name: 'VLAN 10', site: { name: 'B', slug: 'b' } },
+        }),
+      ),
+    );
     expect(other.error).toContain("must belong to the same site as the interface's parent virtual machine, or it must be global.");
-    const global = only(run(m, ent('vm_interface', { virtual_machine: vmRef('vm1'), name: 'net0', mode: 'access', untagged_vlan: { vid: 10, name: 'VLAN 10' } })));
+    const global = only(
+      run(m, ent('vm_interface', { virtual_machine: vmRef('vm1'), name: 'net0', mode: 'access', untagged_vlan: { vid: 10, name: 'VLAN 10' } })),
+    );
     expect(global.state).toBe('reconciled');
   });
 

@@ -73,7 +73,6 @@ export function wireEntity(kind: string, value: object, seconds = 1_700_000_000)
   return EntityType.toObject(EntityType.decode(EntityType.encode(msg).finish()), { longs: Number, arrays: true, defaults: false }) as Record<string, unknown>;
 }
 
-
 interface Worker {
   log?: IngestionLog;
   plan?: Plan;
@@ -101,8 +100,16 @@ export class NetBoxDiodeModel {
     const logs = request.entities.map((entity, index): IngestionLog => {
       const member = Object.keys(entity).find((k) => k !== 'timestamp') ?? '?';
       return {
-        seq: this.all.length + index + 1, requestId: request.id, index, member,
-        objectType: memberTypes[member] ?? member, state: 'queued', changes: [], warnings: [], attempts: 0, entity,
+        seq: this.all.length + index + 1,
+        requestId: request.id,
+        index,
+        member,
+        objectType: memberTypes[member] ?? member,
+        state: 'queued',
+        changes: [],
+        warnings: [],
+        attempts: 0,
+        entity,
       };
     });
     this.all.push(...logs);
@@ -229,19 +236,34 @@ export class NetBoxDiodeModel {
     };
     const generic = (f: string): string => (row[`${f}_type`] ? `${String(row[`${f}_type`])}:${ref(String(row[`${f}_type`]), row[`${f}_id`])}` : '-');
     switch (type) {
-      case 'dcim.devicetype': return `${ref('dcim.manufacturer', row.manufacturer)}/${String(row.model)}`;
-      case 'dcim.device': return `${String(row.name)}@${ref('dcim.site', row.site)}`;
-      case 'virtualization.cluster': return `${String(row.name)}@${generic('scope')}`;
-      case 'virtualization.virtualmachine': return `${String(row.name)}@${row.cluster != null ? ref('virtualization.cluster', row.cluster) : ref('dcim.site', row.site)}`;
-      case 'virtualization.vminterface': case 'virtualization.virtualdisk': return `${ref('virtualization.virtualmachine', row.virtual_machine)}/${String(row.name)}`;
-      case 'dcim.interface': case 'dcim.inventoryitem': return `${ref('dcim.device', row.device)}/${String(row.name)}`;
-      case 'ipam.vlan': return `${String(row.vid)}@${ref('dcim.site', row.site)}`;
-      case 'ipam.ipaddress': return String(row.address).split('/')[0] ?? '';
-      case 'ipam.prefix': return String(row.prefix);
-      case 'ipam.service': return `${generic('parent_object')}/${String(row.name)}`;
-      case 'extras.journalentry': return `${generic('assigned_object')}/${String(row.comments)}`;
-      case 'dcim.macaddress': return `${String(row.mac_address)}@${generic('assigned_object')}`;
-      default: return String(row.name ?? row.id);
+      case 'dcim.devicetype':
+        return `${ref('dcim.manufacturer', row.manufacturer)}/${String(row.model)}`;
+      case 'dcim.device':
+        return `${String(row.name)}@${ref('dcim.site', row.site)}`;
+      case 'virtualization.cluster':
+        return `${String(row.name)}@${generic('scope')}`;
+      case 'virtualization.virtualmachine':
+        return `${String(row.name)}@${row.cluster != null ? ref('virtualization.cluster', row.cluster) : ref('dcim.site', row.site)}`;
+      case 'virtualization.vminterface':
+      case 'virtualization.virtualdisk':
+        return `${ref('virtualization.virtualmachine', row.virtual_machine)}/${String(row.name)}`;
+      case 'dcim.interface':
+      case 'dcim.inventoryitem':
+        return `${ref('dcim.device', row.device)}/${String(row.name)}`;
+      case 'ipam.vlan':
+        return `${String(row.vid)}@${ref('dcim.site', row.site)}`;
+      case 'ipam.ipaddress':
+        return String(row.address).split('/')[0] ?? '';
+      case 'ipam.prefix':
+        return String(row.prefix);
+      case 'ipam.service':
+        return `${generic('parent_object')}/${String(row.name)}`;
+      case 'extras.journalentry':
+        return `${generic('assigned_object')}/${String(row.comments)}`;
+      case 'dcim.macaddress':
+        return `${String(row.mac_address)}@${generic('assigned_object')}`;
+      default:
+        return String(row.name ?? row.id);
     }
   }
 
@@ -268,14 +290,23 @@ export class NetBoxDiodeModel {
             const target = this.netbox.get(t, v);
             r[k] = target ? this.keyOf(t, target) : v;
           } else if (ref && ref.many) {
-            r[k] = ((v as number[] | undefined) ?? []).map((id) => { const t = this.netbox.get(ref.type, id); return t ? this.keyOf(ref.type, t) : id; }).sort();
+            r[k] = ((v as number[] | undefined) ?? [])
+              .map((id) => {
+                const t = this.netbox.get(ref.type, id);
+                return t ? this.keyOf(ref.type, t) : id;
+              })
+              .sort();
           } else if (ref && !ref.generic) {
             const t = this.netbox.get(ref.type, v);
             r[k] = t ? this.keyOf(ref.type, t) : v;
           } else if (k === 'custom_fields' && v && typeof v === 'object') {
             // A null value and a missing key read the same (N extras CustomFieldsMixin: .get() is None),
             // and which keys hold null depends on the fields defined when the row was made.
-            r[k] = Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null).sort(([a], [b]) => (a < b ? -1 : 1)));
+            r[k] = Object.fromEntries(
+              Object.entries(v)
+                .filter(([, x]) => x !== null)
+                .sort(([a], [b]) => (a < b ? -1 : 1)),
+            );
           } else r[k] = v;
         }
         return r;

@@ -14,7 +14,11 @@ export class ValidationError extends Error {
   readonly errors: Record<string, string[]>;
   readonly objectType: string;
   constructor(objectType: string, errors: Record<string, string[]>) {
-    super(Object.entries(errors).map(([f, m]) => `${f}: ${m.join(' ')}`).join('; '));
+    super(
+      Object.entries(errors)
+        .map(([f, m]) => `${f}: ${m.join(' ')}`)
+        .join('; '),
+    );
     this.objectType = objectType;
     this.errors = errors;
   }
@@ -95,7 +99,7 @@ export class NetBox {
       for (const cf of this.customFieldsFor(type)) cfs[String(cf.name)] = cf.default ?? null;
       row.custom_fields = { ...cfs, ...((data.custom_fields as Record<string, unknown> | undefined) ?? {}) };
     }
-    const id = (this.nextIds.get(type) ?? 1);
+    const id = this.nextIds.get(type) ?? 1;
     const candidate = { ...row, id } as Row;
     this.fullClean(spec, candidate, undefined);
     this.nextIds.set(type, id + 1);
@@ -138,7 +142,9 @@ export class NetBox {
 
   private fullClean(spec: TypeSpec, row: Row, before: Row | undefined): void {
     const errors: Record<string, string[]> = {};
-    const add = (f: string, m: string): void => { (errors[f] ??= []).push(m); };
+    const add = (f: string, m: string): void => {
+      (errors[f] ??= []).push(m);
+    };
     this.cleanFields(spec, row, add);
     this.cleanRefs(spec, row, add);
     if (spec.customFields) this.cleanCustomFields(spec.type, row, add);
@@ -174,7 +180,8 @@ export class NetBox {
         const id = row[`${ref.field}_id`];
         if (t === ref.type && id != null && !this.get(ref.type, id)) add(`${ref.field}_id`, `Invalid pk "${String(id)}" - object does not exist.`);
       } else if (ref.many) {
-        for (const id of (row[ref.field] as unknown[] | undefined) ?? []) if (!this.get(ref.type, id)) add(ref.field, `Invalid pk "${String(id)}" - object does not exist.`);
+        for (const id of (row[ref.field] as unknown[] | undefined) ?? [])
+          if (!this.get(ref.type, id)) add(ref.field, `Invalid pk "${String(id)}" - object does not exist.`);
       } else if (row[ref.field] != null && !this.get(ref.type, row[ref.field])) {
         add(ref.field, `Invalid pk "${String(row[ref.field])}" - object does not exist.`);
       }
@@ -190,7 +197,10 @@ export class NetBox {
     const data = (row.custom_fields as Record<string, unknown> | undefined) ?? {};
     for (const [name, value] of Object.entries(data)) {
       const cf = defs.get(name);
-      if (!cf) { add('custom_fields', `Unknown field name '${name}' in custom field data.`); continue; }
+      if (!cf) {
+        add('custom_fields', `Unknown field name '${name}' in custom field data.`);
+        continue;
+      }
       const err = this.validateCustomFieldValue(cf, value);
       if (err) add('custom_fields', `Invalid value for custom field '${name}': ${err}`);
     }
@@ -199,19 +209,32 @@ export class NetBox {
 
   private validateCustomFieldValue(cf: Row, value: unknown): string | undefined {
     if (value === null || value === '' || value === undefined) return undefined;
-    const choices = (): string[] => ((this.get('extras.customfieldchoiceset', cf.choice_set)?.extra_choices as string[][] | undefined) ?? []).map((c) => String(c[0]));
+    const choices = (): string[] =>
+      ((this.get('extras.customfieldchoiceset', cf.choice_set)?.extra_choices as string[][] | undefined) ?? []).map((c) => String(c[0]));
     switch (cf.type) {
-      case 'text': case 'longtext': case 'url': return typeof value === 'string' ? undefined : 'Value must be a string.';
-      case 'integer': return Number.isInteger(value) ? undefined : 'Value must be an integer.';
-      case 'decimal': return typeof value === 'number' || (typeof value === 'string' && !Number.isNaN(Number(value))) ? undefined : 'Value must be a decimal.';
-      case 'boolean': return [true, false, 1, 0].includes(value as never) ? undefined : 'Value must be true or false.';
-      case 'date': return typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value) ? undefined : 'Date values must be in ISO 8601 format (YYYY-MM-DD).';
-      case 'datetime': return typeof value === 'string' && !Number.isNaN(Date.parse(value)) ? undefined : 'Date and time values must be in ISO 8601 format (YYYY-MM-DD HH:MM:SS).';
-      case 'select': return choices().includes(String(value)) ? undefined : `Invalid choice (${String(value)}) for choice set.`;
+      case 'text':
+      case 'longtext':
+      case 'url':
+        return typeof value === 'string' ? undefined : 'Value must be a string.';
+      case 'integer':
+        return Number.isInteger(value) ? undefined : 'Value must be an integer.';
+      case 'decimal':
+        return typeof value === 'number' || (typeof value === 'string' && !Number.isNaN(Number(value))) ? undefined : 'Value must be a decimal.';
+      case 'boolean':
+        return [true, false, 1, 0].includes(value as never) ? undefined : 'Value must be true or false.';
+      case 'date':
+        return typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value) ? undefined : 'Date values must be in ISO 8601 format (YYYY-MM-DD).';
+      case 'datetime':
+        return typeof value === 'string' && !Number.isNaN(Date.parse(value))
+          ? undefined
+          : 'Date and time values must be in ISO 8601 format (YYYY-MM-DD HH:MM:SS).';
+      case 'select':
+        return choices().includes(String(value)) ? undefined : `Invalid choice (${String(value)}) for choice set.`;
       case 'multiselect':
         if (!Array.isArray(value)) return `Invalid choice(s) (${String(value)}) for choice set.`;
         return value.every((v) => choices().includes(String(v))) ? undefined : `Invalid choice(s) (${value.join(', ')}) for choice set.`;
-      default: return undefined; // json accepts anything
+      default:
+        return undefined; // json accepts anything
     }
   }
 
@@ -236,14 +259,23 @@ export class NetBox {
         if (cluster && site !== null && cluster._site != null && cluster._site !== site) {
           add('cluster', `The selected cluster (${String(cluster.name)}) is not assigned to this site (${this.label('dcim.site', site)}).`);
         }
-        if (device && site !== null && device.site !== site) add('site', `The selected device (${String(device.name)}) is not assigned to this site (${this.label('dcim.site', site)}).`);
-        if (device && !cluster && device.cluster != null) add('cluster', `Must specify the assigned device's cluster (${this.label('virtualization.cluster', device.cluster)}) when assigning host device ${String(device.name)}.`);
-        if (device && cluster && device.cluster !== cluster.id) add('device', `The selected device (${String(device.name)}) is not assigned to this cluster (${String(cluster.name)}).`);
+        if (device && site !== null && device.site !== site)
+          add('site', `The selected device (${String(device.name)}) is not assigned to this site (${this.label('dcim.site', site)}).`);
+        if (device && !cluster && device.cluster != null)
+          add(
+            'cluster',
+            `Must specify the assigned device's cluster (${this.label('virtualization.cluster', device.cluster)}) when assigning host device ${String(device.name)}.`,
+          );
+        if (device && cluster && device.cluster !== cluster.id)
+          add('device', `The selected device (${String(device.name)}) is not assigned to this cluster (${String(cluster.name)}).`);
         if (before) {
           // Aggregate disk size, only for an existing VM ("if not self._state.adding").
-          const total = this.rows('virtualization.virtualdisk').filter((d) => d.virtual_machine === row.id).reduce((s, d) => s + Number(d.size ?? 0), 0);
+          const total = this.rows('virtualization.virtualdisk')
+            .filter((d) => d.virtual_machine === row.id)
+            .reduce((s, d) => s + Number(d.size ?? 0), 0);
           if (total && row.disk == null) row.disk = total;
-          else if (total && row.disk !== total) add('disk', `The specified disk size (${String(row.disk)}) must match the aggregate size of assigned virtual disks (${total}).`);
+          else if (total && row.disk !== total)
+            add('disk', `The specified disk size (${String(row.disk)}) must match the aggregate size of assigned virtual disks (${total}).`);
         }
         this.checkPrimaryIps(row, 'virtualization.vminterface', 'virtual_machine', 'VM', add);
         break;
@@ -259,24 +291,33 @@ export class NetBox {
         // Interface.clean / VMInterface.clean: the untagged VLAN is global or at the parent's site.
         const untagged = this.get('ipam.vlan', row.untagged_vlan);
         if (untagged && untagged.site != null && untagged.site !== parentSite) {
-          add('untagged_vlan', `The untagged VLAN (${String(untagged.name)}) must belong to the same site as the interface's parent ${noun}, or it must be global.`);
+          add(
+            'untagged_vlan',
+            `The untagged VLAN (${String(untagged.name)}) must belong to the same site as the interface's parent ${noun}, or it must be global.`,
+          );
         }
         // N dcim/api + virtualization/api serializers (InterfaceSerializer / VMInterfaceSerializer.validate):
         // the same rule for tagged VLANs.
         for (const id of (row.tagged_vlans as unknown[] | undefined) ?? []) {
           const v = this.get('ipam.vlan', id);
-          if (v && v.site != null && v.site !== parentSite) add('tagged_vlans', `VLAN ${String(v.name)} must belong to the same site as the interface's parent ${noun}, or it must be global.`);
+          if (v && v.site != null && v.site !== parentSite)
+            add('tagged_vlans', `VLAN ${String(v.name)} must belong to the same site as the interface's parent ${noun}, or it must be global.`);
         }
         break;
       }
       case 'ipam.ipaddress': {
         // N ipam/models/ip.py IPAddress.clean.
         const n = parseIpNet(String(row.address ?? ''));
-        if (!n) { add('address', `Invalid IP address: ${String(row.address)}`); break; }
+        if (!n) {
+          add('address', `Invalid IP address: ${String(row.address)}`);
+          break;
+        }
         if (n.len === 0) add('address', 'Cannot create IP address with /0 mask.');
         const nonUnique = ['anycast', 'vip', 'vrrp', 'hsrp', 'glbp', 'carp'];
         if (row.vrf == null && this.enforceGlobalUnique) {
-          const dups = this.rows('ipam.ipaddress').filter((o) => o.id !== row.id && o.vrf == null && hostKey(String(o.address)) === hostKey(String(row.address)));
+          const dups = this.rows('ipam.ipaddress').filter(
+            (o) => o.id !== row.id && o.vrf == null && hostKey(String(o.address)) === hostKey(String(row.address)),
+          );
           if (dups.length && (!nonUnique.includes(String(row.role)) || dups.some((d) => !nonUnique.includes(String(d.role))))) {
             add('address', `Duplicate IP address found in global table: ${String(dups[0]?.address)}`);
           }
@@ -293,7 +334,10 @@ export class NetBox {
       case 'ipam.prefix': {
         // N ipam/models/ip.py Prefix.clean.
         const n = parseIpNet(String(row.prefix ?? ''));
-        if (!n) { add('prefix', `Invalid prefix: ${String(row.prefix)}`); break; }
+        if (!n) {
+          add('prefix', `Invalid prefix: ${String(row.prefix)}`);
+          break;
+        }
         if (n.len === 0) add('prefix', 'Cannot create prefix with /0 mask.');
         if (row.vrf == null && this.enforceGlobalUnique) {
           const net = formatNet(cidr(n));
@@ -331,13 +375,20 @@ export class NetBox {
 
   /** Device/VM.clean: a primary IP of the right family, assigned to one of the object's interfaces. */
   private checkPrimaryIps(row: Row, ifaceType: string, ifaceParent: string, noun: string, add: (f: string, m: string) => void): void {
-    const ifaces = new Set(this.rows(ifaceType).filter((i) => i[ifaceParent] === row.id).map((i) => i.id));
+    const ifaces = new Set(
+      this.rows(ifaceType)
+        .filter((i) => i[ifaceParent] === row.id)
+        .map((i) => i.id),
+    );
     for (const family of [4, 6] as const) {
       const field = `primary_ip${family}`;
       const ip = this.get('ipam.ipaddress', row[field]);
       if (!ip) continue;
       const n = parseIpNet(String(ip.address));
-      if (n && n.family !== family) { add(field, `Must be an IPv${family} address. (${String(ip.address)} is an IPv${n.family} address.)`); continue; }
+      if (n && n.family !== family) {
+        add(field, `Must be an IPv${family} address. (${String(ip.address)} is an IPv${n.family} address.)`);
+        continue;
+      }
       const assigned = (x: Row | undefined): boolean => !!x && x.assigned_object_type === ifaceType && ifaces.has(x.assigned_object_id as number);
       if (!assigned(ip) && !assigned(this.get('ipam.ipaddress', ip.nat_inside))) {
         add(field, `The specified IP address (${String(ip.address)}) is not assigned to this ${noun}.`);
@@ -348,7 +399,10 @@ export class NetBox {
   private parentOf(ip: Row): { type: string; row: Row } | undefined {
     const iface = this.get(String(ip.assigned_object_type), ip.assigned_object_id);
     if (!iface) return undefined;
-    if (ip.assigned_object_type === 'dcim.interface') { const d = this.get('dcim.device', iface.device); return d && { type: 'dcim.device', row: d }; }
+    if (ip.assigned_object_type === 'dcim.interface') {
+      const d = this.get('dcim.device', iface.device);
+      return d && { type: 'dcim.device', row: d };
+    }
     const vm = this.get('virtualization.virtualmachine', iface.virtual_machine);
     return vm && { type: 'virtualization.virtualmachine', row: vm };
   }
@@ -375,7 +429,7 @@ export class NetBox {
       case 'virtualization.cluster':
       case 'ipam.prefix':
         // N dcim/models/mixins.py CachedScopeMixin.cache_related_objects: `_site` from the scope.
-        row._site = row.scope_type === 'dcim.site' ? row.scope_id ?? null : null;
+        row._site = row.scope_type === 'dcim.site' ? (row.scope_id ?? null) : null;
         if (spec.type === 'ipam.prefix') {
           // N ipam/models/ip.py Prefix.save: `self.prefix = self.prefix.cidr`.
           const n = parseIpNet(String(row.prefix));
@@ -394,7 +448,10 @@ export class NetBox {
       case 'virtualization.virtualdisk': {
         // N virtualization/signals.py: a saved VirtualDisk sets its VM's disk to the sum.
         const vm = this.get('virtualization.virtualmachine', row.virtual_machine);
-        if (vm) vm.disk = this.rows('virtualization.virtualdisk').filter((d) => d.virtual_machine === vm.id).reduce((s, d) => s + Number(d.size ?? 0), 0);
+        if (vm)
+          vm.disk = this.rows('virtualization.virtualdisk')
+            .filter((d) => d.virtual_machine === vm.id)
+            .reduce((s, d) => s + Number(d.size ?? 0), 0);
         break;
       }
       case 'dcim.interface':

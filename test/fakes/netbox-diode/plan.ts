@@ -72,7 +72,11 @@ function canon(v: unknown): string {
   return JSON.stringify(v, (_k, x: unknown) => {
     if (x instanceof Unresolved) return `ref:${x.uuid}`;
     if (x !== null && typeof x === 'object' && !Array.isArray(x)) {
-      return Object.fromEntries(Object.keys(x).sort().map((k) => [k, (x as Record<string, unknown>)[k]]));
+      return Object.fromEntries(
+        Object.keys(x)
+          .sort()
+          .map((k) => [k, (x as Record<string, unknown>)[k]]),
+      );
     }
     return x;
   });
@@ -102,7 +106,10 @@ export function plan(nb: NetBox, type: string, json: Record<string, unknown>): P
   let any = false;
   for (const n of nodes) {
     const change = diff(nb, n, byUuid);
-    if (change) { changes.push(change); any = true; }
+    if (change) {
+      changes.push(change);
+      any = true;
+    }
   }
   if (!any) return { changes: [], warnings };
   validate(nb, changes);
@@ -150,7 +157,8 @@ function validate(nb: NetBox, changes: Change[]): void {
       for (const name of Object.keys(d.custom_fields as object)) {
         if (!defs.has(name)) errors.push(`${c.objectType}: custom_fields: Unknown field name '${name}' in custom field data.`);
       }
-      for (const [name, cf] of defs) if (cf.required && !(name in (d.custom_fields as object))) errors.push(`${c.objectType}: custom_fields: Custom field '${name}' is required.`);
+      for (const [name, cf] of defs)
+        if (cf.required && !(name in (d.custom_fields as object))) errors.push(`${c.objectType}: custom_fields: Custom field '${name}' is required.`);
     }
     for (const f of spec.required ?? []) {
       const missing = missingMessage(f, d[f]);

@@ -55,10 +55,17 @@ function formatValue(type: string, field: string, value: unknown): unknown {
   if (field === 'object_types' && Array.isArray(value)) return [...value].map(String).sort();
   if (type === 'extras.customfieldchoiceset' && field === 'extra_choices' && Array.isArray(value)) {
     // delimited_tuples(v, 2, ':'): "value:label", a bare value is its own label.
-    return value.map((v) => { const [a, b] = String(v).split(/(?<!\\):/, 2); return b === undefined ? [a, a] : [a, b]; });
+    return value.map((v) => {
+      const [a, b] = String(v).split(/(?<!\\):/, 2);
+      return b === undefined ? [a, a] : [a, b];
+    });
   }
   if (field === 'default' && type === 'extras.customfield' && typeof value === 'string') {
-    try { return JSON.parse(value); } catch { return value; }
+    try {
+      return JSON.parse(value);
+    } catch {
+      return value;
+    }
   }
   return structuredClone(value);
 }
@@ -75,14 +82,31 @@ function prepareCustomFields(type: string, cfs: Record<string, unknown>): Record
     if (typeof raw !== 'object' || raw === null || Object.keys(raw).length !== 1) throw invalid('custom field value must be a dictionary with a single key');
     const [[kind, value]] = Object.entries(raw) as [[string, unknown]];
     switch (kind) {
-      case 'text': case 'long_text': case 'decimal': case 'boolean': case 'datetime': case 'selection': case 'url': case 'multiple_selection':
-        out[name] = value; break;
-      case 'date': out[name] = String(value).slice(0, 10); break;
-      case 'integer': out[name] = Number(value); break;
-      case 'json':
-        try { out[name] = JSON.parse(String(value)); } catch { throw invalid('failed to parse as JSON'); }
+      case 'text':
+      case 'long_text':
+      case 'decimal':
+      case 'boolean':
+      case 'datetime':
+      case 'selection':
+      case 'url':
+      case 'multiple_selection':
+        out[name] = value;
         break;
-      default: throw new PlanError(`${type}: ${name}: Custom field ${name} has unknown type: ${kind} (object references are not modelled)`);
+      case 'date':
+        out[name] = String(value).slice(0, 10);
+        break;
+      case 'integer':
+        out[name] = Number(value);
+        break;
+      case 'json':
+        try {
+          out[name] = JSON.parse(String(value));
+        } catch {
+          throw invalid('failed to parse as JSON');
+        }
+        break;
+      default:
+        throw new PlanError(`${type}: ${name}: Custom field ${name} has unknown type: ${kind} (object references are not modelled)`);
     }
   }
   return out;
@@ -101,7 +125,10 @@ function transformOne(type: string, json: Record<string, unknown>, context?: Rec
   for (const [key, value] of Object.entries(json)) {
     if (key === 'metadata') continue;
     if (key === 'custom_fields') {
-      if (!spec.customFields) { node.warnings.push(`${type}.${key}: not modelled`); continue; }
+      if (!spec.customFields) {
+        node.warnings.push(`${type}.${key}: not modelled`);
+        continue;
+      }
       node.data.custom_fields = prepareCustomFields(type, value as Record<string, unknown>);
       continue;
     }
@@ -111,7 +138,10 @@ function transformOne(type: string, json: Record<string, unknown>, context?: Rec
       else node.warnings.push(`${type}.${key}: not modelled`);
       continue;
     }
-    if (!specOf(ref.type)) { node.warnings.push(`${type}.${key}: references ${ref.type}, which is not modelled`); continue; }
+    if (!specOf(ref.type)) {
+      node.warnings.push(`${type}.${key}: references ${ref.type}, which is not modelled`);
+      continue;
+    }
     let field = ref.field;
     if (ref.generic) {
       node.data[`${field}_type`] = ref.type;
@@ -184,8 +214,10 @@ function remapNode(n: Node, map: Map<string, string>): void {
 }
 
 function same(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a, (_k, x: unknown) => (x instanceof Unresolved ? `ref:${x.uuid}` : x)) ===
-    JSON.stringify(b, (_k, x: unknown) => (x instanceof Unresolved ? `ref:${x.uuid}` : x));
+  return (
+    JSON.stringify(a, (_k, x: unknown) => (x instanceof Unresolved ? `ref:${x.uuid}` : x)) ===
+    JSON.stringify(b, (_k, x: unknown) => (x instanceof Unresolved ? `ref:${x.uuid}` : x))
+  );
 }
 
 /** `_fingerprint_dedupe` + `_merge_nodes`: nodes sharing any fingerprint are one node; a field two of them set differently is an error. */
@@ -230,7 +262,9 @@ function resolveRefs(v: unknown, ids: Map<string, number>): unknown {
   if (Array.isArray(v)) {
     const out = v.map((x) => resolveRefs(x, ids));
     // sort_ints_first
-    return out.some((x) => typeof x === 'number') ? [...out].sort((p, q) => (typeof p === 'number' ? (typeof q === 'number' ? p - q : -1) : typeof q === 'number' ? 1 : 0)) : out;
+    return out.some((x) => typeof x === 'number')
+      ? [...out].sort((p, q) => (typeof p === 'number' ? (typeof q === 'number' ? p - q : -1) : typeof q === 'number' ? 1 : 0))
+      : out;
   }
   return v;
 }
@@ -290,7 +324,10 @@ function handlePostCreates(nodes: Node[]): Node[] {
   const byUuid = new Map(nodes.map((n) => [n.uuid, n]));
   const out: Node[] = [];
   for (const n of nodes) {
-    if (!n.postCreateOf) { out.push(n); continue; }
+    if (!n.postCreateOf) {
+      out.push(n);
+      continue;
+    }
     const prior = byUuid.get(n.postCreateOf) as Node;
     const priorIndex = index.get(prior.uuid) ?? 0;
     if ([...n.refs].every((r) => (index.get(r) ?? 0) <= priorIndex)) Object.assign(prior.data, n.data);
