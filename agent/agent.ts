@@ -401,6 +401,8 @@ export class Agent {
                 delivery: r.delivery ?? null,
                 warnings: r.warnings.map((w) => ({ code: w.code, subject: w.subject, reason: w.message })),
                 error: r.error ?? null,
+                // A failed run that a later one may pass with nothing changed (agent/errors.ts).
+                retryable: r.retryable === true,
                 state_error: r.stateError ?? null,
               }
             : null,

@@ -77,7 +77,7 @@ export const RUN_SUMMARY: SummarySection[] = [
     if (failed.length > 20) lines.push(`  failed in diode: ${failed.length - 20} more (see /status)`);
     return lines;
   },
-  (r) => (r.error ? [`  error: ${r.error}`] : []),
+  (r) => (r.error ? [`  error: ${r.error}${r.retryable ? ' (retryable: a later run may succeed with nothing changed)' : ''}`] : []),
   (r) => (r.stateError ? [`  state not saved: ${r.stateError}`] : []),
 ];
 

@@ -22,6 +22,13 @@ describe('AgentError', () => {
     expect(new DiodeError(status.RESOURCE_EXHAUSTED, 'x').retryable).toBe(true);
     expect(new DiodeError(status.INVALID_ARGUMENT, 'x').retryable).toBe(false);
     expect(new DiodeError(status.UNAUTHENTICATED, 'x').retryable).toBe(false);
+    // TLS spoken to a plaintext port is UNAVAILABLE to grpc-js, and diode.target to fix.
+    expect(
+      new DiodeError(
+        status.UNAVAILABLE,
+        'No connection established. Last error: Error: 00A8B4F7:error:0A00010B:SSL routines:ssl3_get_record:wrong version number',
+      ).retryable,
+    ).toBe(false);
     expect(new DiodeAuthError('no answer').retryable).toBe(true);
     expect(new DiodeAuthError('HTTP 502', 502).retryable).toBe(true);
     expect(new DiodeAuthError('invalid_client', 401).retryable).toBe(false);
@@ -35,8 +42,8 @@ describe('AgentError', () => {
 });
 
 describe('exit codes', () => {
-  it('are one table: 0 done, 1 failed, 2 nothing ran, 130 a second signal', () => {
-    expect(EXIT).toEqual({ ok: 0, failed: 1, usage: 2, interrupted: 130 });
+  it('are one table: 0 done, 1 failed, 2 nothing ran, 75 failed but retryable, 130 a second signal', () => {
+    expect(EXIT).toEqual({ ok: 0, failed: 1, usage: 2, tempfail: 75, interrupted: 130 });
   });
 
   it('fail `once` on a failed or cancelled run, a state not saved or a policy file not loaded; success and partial runs exit 0', () => {
@@ -46,6 +53,20 @@ describe('exit codes', () => {
     expect(runsExitCode([{ status: 'cancelled' }])).toBe(1);
     expect(runsExitCode([{ status: 'partial', stateError: 'cannot save' }])).toBe(1);
     expect(runsExitCode([{ status: 'success' }], 1)).toBe(1);
+  });
+
+  it('exit 75 (EX_TEMPFAIL) only when every failure is a failed run that is retryable', () => {
+    expect(runsExitCode([{ status: 'success' }, { status: 'failed', retryable: true }])).toBe(75);
+    expect(
+      runsExitCode([
+        { status: 'failed', retryable: true },
+        { status: 'failed', retryable: true },
+      ]),
+    ).toBe(75);
+    expect(runsExitCode([{ status: 'failed', retryable: true }, { status: 'failed' }])).toBe(1);
+    expect(runsExitCode([{ status: 'failed', retryable: true }, { status: 'cancelled' }])).toBe(1);
+    expect(runsExitCode([{ status: 'failed', retryable: true, stateError: 'cannot save' }])).toBe(1);
+    expect(runsExitCode([{ status: 'failed', retryable: true }], 1)).toBe(1);
   });
 });
 

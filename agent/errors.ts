@@ -30,20 +30,26 @@ export function isRetryable(err: unknown): boolean {
  * The exit codes of every command (README "Commands"): 0 done; 1 something the command was
  * to do failed (a run failed or was cancelled, a state was not saved, a policy file did not
  * load, a problem `validate` found, a request `replay` could not deliver); 2 nothing ran
- * (usage or configuration error); 130 a second SIGTERM/SIGINT, 128 + SIGINT's 2 as a shell
- * reports a process killed by it.
+ * (usage or configuration error); 75 every failure was retryable (sysexits.h EX_TEMPFAIL, "the
+ * user is invited to retry the operation later"): a cron job or a Kubernetes Job can retry on 75
+ * and alert on 1; 130 a second SIGTERM/SIGINT, 128 + SIGINT's 2 as a shell reports a process
+ * killed by it.
  */
-export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
+export const EXIT = { ok: 0, failed: 1, usage: 2, tempfail: 75, interrupted: 130 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 /**
  * `once` (and `demo`): failed when a run failed or was cancelled, a state was not saved, or a
  * policy file did not load. A `partial` run (warnings, Diode errors on some entities) exits
- * 0: its data landed, and the warnings say what is missing.
+ * 0: its data landed, and the warnings say what is missing. When every failure is a failed run
+ * that says it is retryable (Diode or a target did not answer), the exit code is 75 instead of 1:
+ * running again later, with nothing changed, may succeed. Anything permanent among them is 1.
  */
-export function runsExitCode(results: ReadonlyArray<{ status: string; stateError?: string }>, policiesNotLoaded = 0): ExitCode {
-  const bad = results.some((r) => r.status === 'failed' || r.status === 'cancelled' || r.stateError !== undefined);
-  return bad || policiesNotLoaded > 0 ? EXIT.failed : EXIT.ok;
+export function runsExitCode(results: ReadonlyArray<{ status: string; stateError?: string; retryable?: boolean }>, policiesNotLoaded = 0): ExitCode {
+  const bad = results.filter((r) => r.status === 'failed' || r.status === 'cancelled' || r.stateError !== undefined);
+  if (bad.length === 0 && policiesNotLoaded === 0) return EXIT.ok;
+  const allRetryable = policiesNotLoaded === 0 && bad.every((r) => r.status === 'failed' && r.retryable === true && r.stateError === undefined);
+  return allRetryable ? EXIT.tempfail : EXIT.failed;
 }
 
 /** One problem in a config or policy file, positioned for `file:line:col: path: reason`. */

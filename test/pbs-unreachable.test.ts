@@ -36,11 +36,11 @@ const reason = () =>
   `collection failed: Proxmox Backup Server at 127.0.0.1:${port} could not be read: GET /version: ECONNREFUSED connect ECONNREFUSED 127.0.0.1:${port} (check PBS_HOST and PBS_PORT; nothing was sent, so NetBox keeps the server as it was)`;
 
 describe('an unreachable PBS', () => {
-  it('once: a failed run, nothing sent, the reason in the summary, exit 1', async () => {
+  it('once: a failed run, nothing sent, the reason in the summary, retryable: exit 75', async () => {
     const r = await agentCli(['once', '-q', '-c', config().file], { env: { S: ingester.opts.clientSecret } });
     expect({ ...r, stdout: r.stdout.replace(/ in \d+\.\d\ds, \d+ API/, ' in T, N API') }).toEqual({
-      code: 1,
-      stdout: `pbs-down (pbs): failed in T, N API requests, 0 warnings\n  sent: 0 entities in 0 requests (0 bytes)\n  error: ${reason()}\n`,
+      code: 75,
+      stdout: `pbs-down (pbs): failed in T, N API requests, 0 warnings\n  sent: 0 entities in 0 requests (0 bytes)\n  error: ${reason()} (retryable: a later run may succeed with nothing changed)\n`,
       stderr: '',
     });
     expect(ingester.ingests).toEqual([]);
@@ -53,10 +53,11 @@ describe('an unreachable PBS', () => {
     a.loadPolicies();
     const [r] = await a.once();
     await a.stop(0);
-    expect(r).toMatchObject({ status: 'failed', error: reason(), collected: {}, warnings: [] });
+    expect(r).toMatchObject({ status: 'failed', error: reason(), retryable: true, collected: {}, warnings: [] });
     expect((a.status() as { policies: Array<{ last_run: unknown }> }).policies[0]?.last_run).toMatchObject({
       result: 'failed',
       error: reason(),
+      retryable: true,
       entities_collected: {},
       warnings: [],
     });

@@ -8,8 +8,12 @@ export class DiodeAuthError extends AgentError {
   /** The OAuth2 error code of a refused request (RFC 6749 §5.2), e.g. invalid_scope. */
   readonly oauthError?: string;
   constructor(message: string, status?: number, cause?: unknown, oauthError?: string) {
-    // No answer or a 5xx: the token endpoint is down, not refusing the credential.
-    super('diode_auth_failed', message, { cause, retryable: status === undefined || status >= 500 });
+    // No answer or a 5xx: the token endpoint is down, not refusing the credential. TLS spoken
+    // to a plaintext port is no answer too, but diode.target to fix: permanent.
+    super('diode_auth_failed', message, {
+      cause,
+      retryable: (status === undefined || status >= 500) && !isPlaintextServer(cause) && !PLAINTEXT_MESSAGE.test(message),
+    });
     if (status !== undefined) this.status = status;
     if (oauthError !== undefined) this.oauthError = oauthError;
   }
@@ -19,6 +23,9 @@ export class DiodeAuthError extends AgentError {
  * A TLS client that gets a plaintext answer: OpenSSL reads the first bytes of an HTTP
  * response as a record header and reports "wrong version number" (ERR_SSL_WRONG_VERSION_NUMBER).
  */
+/** The same, as grpc-js and the token request word it in a message ("wrong version number", ERR_SSL_WRONG_VERSION_NUMBER). */
+export const PLAINTEXT_MESSAGE = /wrong[ _]version[ _]number/i;
+
 export function isPlaintextServer(err: unknown): boolean {
   for (
     let e = err as { code?: unknown; message?: unknown; details?: unknown; cause?: unknown } | undefined, depth = 0;
@@ -26,7 +33,7 @@ export function isPlaintextServer(err: unknown): boolean {
     e = e.cause as typeof e, depth++
   ) {
     if (e.code === 'ERR_SSL_WRONG_VERSION_NUMBER') return true;
-    if ([e.message, e.details].some((t) => typeof t === 'string' && /wrong version number/i.test(t))) return true;
+    if ([e.message, e.details].some((t) => typeof t === 'string' && PLAINTEXT_MESSAGE.test(t))) return true;
   }
   return false;
 }

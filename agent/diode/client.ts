@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { AgentError } from '../errors.ts';
 import { BACKOFF, backoffDelay } from '../backoff.ts';
 import { currentRun } from '../run-context.ts';
-import { DiodeAuthError, isPlaintextServer, PLAINTEXT_HINT, TokenProvider } from './auth.ts';
+import { DiodeAuthError, isPlaintextServer, PLAINTEXT_HINT, PLAINTEXT_MESSAGE, TokenProvider } from './auth.ts';
 import { IngestResponseType } from './codec.ts';
 import { decodeRetrieveResponse, encodeRetrieveRequest, type RetrievePage, type RetrieveRequest } from './reconciler.ts';
 import { grpcCodeName, readBackFailure, RETRYABLE_GRPC, shouldRetryGrpc } from './retry.ts';
@@ -14,8 +14,13 @@ import { parseTarget, type DiodeTarget } from './target.ts';
 export class DiodeError extends AgentError {
   readonly grpcCode: number;
   constructor(grpcCode: number, message: string, cause?: unknown) {
-    // Retryable exactly when the client retries the code (agent/diode/retry.ts).
-    super('diode_rejected', `Diode ${grpcCodeName(grpcCode)}: ${message}`, { cause, retryable: RETRYABLE_GRPC.has(grpcCode) });
+    // Retryable when the client retries the code (agent/diode/retry.ts), except TLS spoken to a
+    // plaintext port: grpc-js reports that UNAVAILABLE too, but it is diode.target to fix, and
+    // no later run succeeds with nothing changed.
+    super('diode_rejected', `Diode ${grpcCodeName(grpcCode)}: ${message}`, {
+      cause,
+      retryable: RETRYABLE_GRPC.has(grpcCode) && !isPlaintextServer(cause) && !PLAINTEXT_MESSAGE.test(message),
+    });
     this.grpcCode = grpcCode;
   }
 }

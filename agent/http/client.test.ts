@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { HttpBadJsonError, HttpConnectError, HttpStatusError, HttpTarget, HttpTooLargeError, TlsConfigError, errorReason, targetSettings } from './client.ts';
 import { DEFAULT_MAX_RESPONSE_BYTES } from './client.ts';
 import { backoffDelay } from '../backoff.ts';
-import { parseRetryAfter, shouldRetryHttp } from './retry.ts';
+import { parseRetryAfter, retryableConnectError, retryableStatus, shouldRetryHttp } from './retry.ts';
 import { startFakeHttps, TEST_CA_FILE, TEST_CERT_FINGERPRINT, type FakeServer } from '../../test/fakes/https-server.ts';
 
 const SERVER_PEM = new URL('../../test/tls/server.pem', import.meta.url).pathname;
@@ -48,6 +48,23 @@ describe('shouldRetryHttp', () => {
     expect(parseRetryAfter('2', 30_000)).toBe(2000);
     expect(parseRetryAfter('3600', 30_000)).toBe(30_000);
     expect(parseRetryAfter('soon', 30_000)).toBeUndefined();
+  });
+});
+
+describe('retryable across runs (AgentError.retryable)', () => {
+  it('is a 408, 429 or 5xx (595 too: the node may be up by the next run), never another 4xx', () => {
+    expect([408, 429, 500, 502, 503, 504, 595].map(retryableStatus)).toEqual([true, true, true, true, true, true, true]);
+    expect([400, 401, 403, 404, 409].map(retryableStatus)).toEqual([false, false, false, false, false]);
+  });
+  it('is a refused, reset or timed-out connection, never a TLS failure or an unknown host', () => {
+    expect(['ECONNREFUSED', 'ECONNRESET', 'TIMEOUT', 'EHOSTUNREACH', 'EAI_AGAIN'].map(retryableConnectError)).toEqual([true, true, true, true, true]);
+    expect(['TLS_PIN', 'TLS_VERIFY', 'ENOTFOUND', 'ERR_SSL_WRONG_VERSION_NUMBER'].map(retryableConnectError)).toEqual([false, false, false, false]);
+  });
+  it('is carried by the errors themselves, and by an unreachable API as its cause says', () => {
+    expect(new HttpStatusError('GET', '/nodes', 503, 'busy').retryable).toBe(true);
+    expect(new HttpStatusError('GET', '/nodes', 401, 'no ticket').retryable).toBe(false);
+    expect(new HttpConnectError('GET', '/version', 'ECONNREFUSED', 'refused').retryable).toBe(true);
+    expect(new HttpConnectError('GET', '/version', 'TLS_VERIFY', 'self-signed').retryable).toBe(false);
   });
 });
 

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool, buildConnector, errors as undiciErrors, type Dispatcher } from 'undici';
 import { AgentError } from '../errors.ts';
 import { BACKOFF, backoffDelay } from '../backoff.ts';
-import { parseRetryAfter, shouldRetryHttp } from './retry.ts';
+import { parseRetryAfter, retryableConnectError, retryableStatus, shouldRetryHttp } from './retry.ts';
 import { Semaphore } from './semaphore.ts';
 
 /** An HTTP answer outside 2xx. `reason` is what the API said: PVE's status line or JSON
@@ -16,7 +16,7 @@ export class HttpStatusError extends AgentError {
   readonly method: string;
   readonly path: string;
   constructor(method: string, path: string, status: number, reason: string) {
-    super('http_status', `${method} ${path}: HTTP ${status} ${reason}`.trim());
+    super('http_status', `${method} ${path}: HTTP ${status} ${reason}`.trim(), { retryable: retryableStatus(status) });
     this.status = status;
     this.reason = reason;
     this.method = method;
@@ -30,7 +30,7 @@ export class HttpConnectError extends AgentError {
   readonly path: string;
   readonly errorCode: string;
   constructor(method: string, path: string, errorCode: string, message: string, cause?: unknown) {
-    super('http_connect', `${method} ${path}: ${message}`, { cause });
+    super('http_connect', `${method} ${path}: ${message}`, { cause, retryable: retryableConnectError(errorCode) });
     this.method = method;
     this.path = path;
     this.errorCode = errorCode;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AgentError } from '../errors.ts';
+import { AgentError, isRetryable } from '../errors.ts';
 import { HttpBodyError, targetSettings, type HttpTarget, type TargetOptions } from './client.ts';
 import { parseEach, summarizeIssues } from './loose.ts';
 
@@ -48,7 +48,11 @@ export class ApiUnreachableError extends AgentError {
   /** `host:port` as the message shows it. */
   readonly endpoint: string;
   constructor(service: ApiService, endpoint: string, cause: unknown) {
-    super(`${service.id}_unreachable`, `${service.product} at ${endpoint} could not be read: ${describeError(cause)}${service.hint(cause)}`, { cause });
+    // As retryable as what made it unreachable: refused or timed out may pass, a certificate or a 401 does not.
+    super(`${service.id}_unreachable`, `${service.product} at ${endpoint} could not be read: ${describeError(cause)}${service.hint(cause)}`, {
+      cause,
+      retryable: isRetryable(cause),
+    });
     this.endpoint = endpoint;
   }
 }

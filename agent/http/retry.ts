@@ -25,6 +25,33 @@ export function shouldRetryHttp(a: HttpAttempt): boolean {
   return a.errorCode !== undefined && RETRYABLE_ERROR_CODES.has(a.errorCode);
 }
 
+/*
+ * Retryable across runs (agent/errors.ts AgentError.retryable): the next run may succeed with
+ * nothing changed. Wider than the in-run rule above: a 595 (PVE: the proxied node is down) or
+ * a timeout is not worth retrying within the run, but a later run may well find the node up.
+ * A TLS failure (certificate, pin), an unknown host name or a 4xx is a setting, a credential
+ * or a privilege to fix: permanent.
+ */
+export function retryableStatus(status: number): boolean {
+  return status === 408 || status === 429 || status >= 500;
+}
+
+const TRANSIENT_CONNECT_CODES = new Set([
+  ...RETRYABLE_ERROR_CODES,
+  'TIMEOUT',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+]);
+
+export function retryableConnectError(errorCode: string): boolean {
+  return TRANSIENT_CONNECT_CODES.has(errorCode);
+}
+
 /** Retry-After in seconds or as an HTTP date, capped; undefined when absent or unparsable. */
 export function parseRetryAfter(value: string | string[] | undefined, capMs: number, now = Date.now()): number | undefined {
   const v = Array.isArray(value) ? value[0] : value;

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { CollectContext, Warning } from '../collectors/types.ts';
 import type { Policy } from '../config/load.ts';
 import type { EncodedEntity } from '../diode/codec.ts';
-import { errorMessage } from '../errors.ts';
+import { errorMessage, isRetryable } from '../errors.ts';
 import { HttpTarget } from '../http/client.ts';
 import { mapAndEncode, type EncodedRun } from './encode.ts';
 import { orderRun } from './order.ts';
@@ -135,7 +135,8 @@ export async function collectRun(policy: Policy, deps: RunDeps): Promise<Collect
       // The failure is the run's result, not an exception: its message goes to the result and the log.
       result.status = 'failed';
       result.error = `collection failed: ${errorMessage(err)}`;
-      log.error({ err, reason: result.error }, 'run failed');
+      if (isRetryable(err)) result.retryable = true;
+      log.error({ err, reason: result.error, retryable: isRetryable(err) }, 'run failed');
     }
   } finally {
     await Promise.all(targets.map((t) => t.close().catch(() => {})));

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { attemptsLeft, BACKOFF, backoffDelay } from '../backoff.ts';
 import type { Policy } from '../config/load.ts';
-import { errorMessage } from '../errors.ts';
+import { errorMessage, isRetryable } from '../errors.ts';
 import { DiodeAuthError } from '../diode/auth.ts';
 import { DiodeError, type IngestSink } from '../diode/client.ts';
 import type { EncodedEntity } from '../diode/codec.ts';
@@ -323,6 +323,7 @@ export class Deliverer {
       // Diode has everything, but the state does not know it: not a success.
       r.status = r.warnings.length || !complete || saveError || r.diode.failed?.length ? 'partial' : 'success';
       delete r.error;
+      delete r.retryable;
       setStateError(r, saveError);
       if (r.delivery) r.delivery.pending = false;
       if (p.attempts > 1) this.opts.onDelivered?.(r);
@@ -331,6 +332,8 @@ export class Deliverer {
       r.diode = { ...p.delivery.result };
       r.sent = countByKind([...p.accepted.values()]);
       r.status = 'failed';
+      if (isRetryable(err)) r.retryable = true;
+      else delete r.retryable;
       // Stopping: no retry will come, so the snapshot is given up, and said so (once: an
       // attempt abandoned at the end of the grace period was reported then).
       const decision = outboxDecision(err, { background: this.opts.background, stopping: this.stopped, attempt: p.attempts });

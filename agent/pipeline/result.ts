@@ -17,6 +17,11 @@ export interface RunResult {
   warnings: Warning[];
   error?: string;
   /**
+   * A failed run whose error is retryable (agent/errors.ts AgentError): Diode or the target did
+   * not answer, and the same run may succeed later with nothing changed. Absent otherwise.
+   */
+  retryable?: boolean;
+  /**
    * The state could not be saved after the delivery (the reason and what it means for the
    * next run); the status is then at best 'partial' and `once` exits non-zero.
    */
