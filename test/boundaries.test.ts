@@ -38,7 +38,7 @@ interface Import {
 const STATIC = /^\s*(import|export)\s+(type\s+)?([^'";]*?)\s*from\s*'([^']+)'/gm;
 const DYNAMIC = /\bimport\(\s*'([^']+)'\s*\)|new URL\(\s*'([^']+\.ts)'\s*,\s*import\.meta\.url\s*\)/g;
 
-export function importsOf(from: string, text: string): Import[] {
+function importsOf(from: string, text: string): Import[] {
   const out: Import[] = [];
   const add = (spec: string, typeOnly: boolean) => {
     if (!spec.startsWith('.')) return;
@@ -69,7 +69,7 @@ const isTest = (f: string) => f.endsWith('.test.ts');
 const collectorOf = (f: string): string | undefined => /^agent\/collectors\/([^/]+)\//.exec(f)?.[1];
 
 /** What is wrong with one import, or undefined. */
-export function violation(i: Import): string | undefined {
+function violation(i: Import): string | undefined {
   const { from, to } = i;
   const fromCollector = collectorOf(from);
   const toCollector = collectorOf(to);

@@ -99,7 +99,7 @@ describe('example policies load', () => {
       const src = new YamlSource(file, readFileSync(file, 'utf8'));
       const r = parsePolicy(src, src.toJS(), [], new Map([[packerCollector.id, packerCollector]]), { PVE_TOKEN: 'secret' });
       expect(r.issues.map(formatIssue)).toEqual([]);
-      expect((r.policy?.config as PackerConfig).PACKER_DEFINITIONS.map((d) => d.name)).toEqual(['ubuntu-2404', 'debian-12']);
+      expect((r.policy!.config as PackerConfig).PACKER_DEFINITIONS.map((d) => d.name)).toEqual(['ubuntu-2404', 'debian-12']);
     });
   });
 });

@@ -91,7 +91,7 @@ describe('proxmox_vm_uid: a renamed or migrated guest is the same NetBox VM', ()
       .map((d) =>
         d.virtual_machine
           ? `vm ${String(d.virtual_machine.name)}`
-          : `vm_interface ${String((d.vm_interface?.virtual_machine as { name?: string }).name)}/${String(d.vm_interface?.name)}`,
+          : `vm_interface ${String((d.vm_interface!.virtual_machine as { name?: string }).name)}/${String(d.vm_interface!.name)}`,
       );
     expect(staleSent.sort()).toEqual(['vm db01', 'vm_interface db01/net0']);
   });

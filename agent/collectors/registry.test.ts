@@ -18,7 +18,7 @@ const dirs = (path: string): string[] =>
     .sort();
 
 /** What each collector has, `<id>` standing for its id. */
-export const REQUIRED_FILES = [
+const REQUIRED_FILES = [
   'agent/collectors/<id>/index.ts',
   'agent/collectors/<id>/config.ts',
   'agent/collectors/<id>/client.ts',
@@ -34,7 +34,7 @@ export const REQUIRED_FILES = [
 ] as const;
 
 /** The headings every collector README has, once each (among its own). */
-export const README_HEADINGS = ['## What lands in NetBox', '## Warnings', '## Limits'] as const;
+const README_HEADINGS = ['## What lands in NetBox', '## Warnings', '## Limits'] as const;
 
 const ids = dirs('agent/collectors');
 

@@ -10,8 +10,8 @@ import { pveCollector } from './pve/index.ts';
  * Every collector, keyed by id. The id is also the folder name under agent/collectors/ and
  * mappers/, and the policy's `collector:` value.
  */
-export const COLLECTORS: ReadonlyMap<string, CollectorDefinition<any, any>> = new Map<string, CollectorDefinition<any, any>>(
-  [pveCollector, pbsCollector, pdmCollector, cephCollector, packerCollector].map((c) => [c.id, c as CollectorDefinition<any, any>]),
+export const COLLECTORS: ReadonlyMap<string, CollectorDefinition> = new Map<string, CollectorDefinition>(
+  [pveCollector, pbsCollector, pdmCollector, cephCollector, packerCollector].map((c) => [c.id, c as CollectorDefinition]),
 );
 
 // Their secret config keys, for the logger's redaction and ${…} substitution (agent/log.ts).

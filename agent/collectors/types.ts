@@ -78,7 +78,7 @@ export interface CollectorDefinition<C = unknown, S = unknown> {
    * a time and in any order. The run encodes each as it comes instead of holding every
    * mapped object at once, and orders the encoded entities itself.
    */
-  mapEach?(snapshot: S, ctx: MapContext<C>): Generator<AnyEntity, MapSummary | void, undefined>;
+  mapEach?(snapshot: S, ctx: MapContext<C>): Generator<AnyEntity, MapSummary | undefined, undefined>;
   /**
    * Optional: counts about the inventory (not entities) that the agent exports as gauges
    * `diode_agent_inventory_<name>{policy}` (agent/telemetry/metrics.ts INVENTORY_MEASURES).

@@ -13,7 +13,7 @@ import { substitute, type SubstitutionProblem } from './substitute.ts';
 import { dirWriteProblem } from './writable.ts';
 import { YamlSource } from './yaml-source.ts';
 
-export type Registry = ReadonlyMap<string, CollectorDefinition<any, any>>;
+export type Registry = ReadonlyMap<string, CollectorDefinition>;
 
 type Envelope = z.output<z.ZodObject<typeof policyEnvelope>>;
 
@@ -21,7 +21,7 @@ export interface Policy extends Envelope {
   collector: string;
   /** Validated by `def.configSchema`; only the definition reads it, typed there (CollectorDefinition<C>). */
   config: unknown;
-  def: CollectorDefinition<any, any>;
+  def: CollectorDefinition;
   /** Where it came from, for messages. */
   source: string;
   /** Content hash of the validated policy; a change forces a full resync. */
@@ -182,9 +182,9 @@ export function loadAgentConfig(file: string, env: NodeJS.ProcessEnv = process.e
   };
 }
 
-const schemaCache = new WeakMap<CollectorDefinition<any, any>, z.ZodType>();
+const schemaCache = new WeakMap<CollectorDefinition, z.ZodType>();
 
-export function policySchemaFor(def: CollectorDefinition<any, any>): z.ZodType {
+export function policySchemaFor(def: CollectorDefinition): z.ZodType {
   let s = schemaCache.get(def);
   if (!s) {
     s = z.object({ ...policyEnvelope, collector: z.literal(def.id), config: def.configSchema }).strict();
@@ -326,7 +326,7 @@ export function loadPolicies(cfg: PolicySource, registry: Registry, env: NodeJS.
   if (cfg.inlinePolicies.length) {
     const src = readSource(cfg.file);
     const inlineBase: Array<string | number> = Array.isArray((src.toJS() as { policies?: unknown }).policies) ? ['policies'] : ['policies', 'inline'];
-    cfg.inlinePolicies.forEach((p, i) => accept(parsePolicy(src, p, [...inlineBase, i], registry, env), src, [...inlineBase, i]));
+    for (const [i, p] of cfg.inlinePolicies.entries()) accept(parsePolicy(src, p, [...inlineBase, i], registry, env), src, [...inlineBase, i]);
   }
   out.issues = sortIssues(out.issues);
   return out;

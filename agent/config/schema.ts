@@ -91,7 +91,6 @@ export const agentConfigSchema = z
   })
   .strict();
 
-export type AgentConfigInput = z.input<typeof agentConfigSchema>;
 export type DiodeConfig = z.output<typeof diodeSchema>;
 
 /** The policy envelope shared by every collector; `config` comes from the collector. */

@@ -192,7 +192,7 @@ describe('dry run', () => {
     // Tags are the first delivery phase: requests of their own (1000 + 500), the VM in a third.
     expect(files).toHaveLength(3);
     expect(files.every((f) => /diode-agent-test_\d{19}\.json$/.test(f))).toBe(true);
-    files.forEach((f, i) => expect(Buffer.from(readDryRunFile(f)).equals(Buffer.from(sent[i]!))).toBe(true));
+    for (const [i, f] of files.entries()) expect(Buffer.from(readDryRunFile(f)).equals(Buffer.from(sent[i]!))).toBe(true);
     const json = JSON.parse(readFileSync(files[2]!, 'utf8'));
     expect(json.producer_app_name).toBe('diode-agent-test');
     expect(json.entities).toHaveLength(1);

@@ -217,8 +217,14 @@ export class MessageEncoder {
    * fraction dropped, NaN and infinities as 0, negative values two's complement in ten bytes.
    */
   private signed(n: number): void {
-    if (!Number.isFinite(n)) return this.varint(0);
-    if (n >= 0) return this.varint(Math.trunc(n));
+    if (!Number.isFinite(n)) {
+      this.varint(0);
+      return;
+    }
+    if (n >= 0) {
+      this.varint(Math.trunc(n));
+      return;
+    }
     let v = BigInt.asUintN(64, BigInt(Math.trunc(n)));
     this.ensure(10);
     while (v >= 0x80n) {
@@ -264,18 +270,24 @@ export class MessageEncoder {
   private scalar(kind: ScalarKind, v: unknown): void {
     switch (kind) {
       case 'string':
-        return this.string(String(v));
+        this.string(String(v));
+        return;
       case 'bool':
-        return this.varint(v ? 1 : 0);
+        this.varint(v ? 1 : 0);
+        return;
       // protobufjs Writer: uint32 is `value >>> 0`; int32 is ToInt32, negative in ten bytes.
       case 'uint32':
-        return this.varint(Number(v) >>> 0);
+        this.varint(Number(v) >>> 0);
+        return;
       case 'int32': {
         const n = Number(v) | 0;
-        return n < 0 ? this.signed(n) : this.varint(n);
+        if (n < 0) this.signed(n);
+        else this.varint(n);
+        return;
       }
       case 'int64':
-        return this.signed(Number(v));
+        this.signed(Number(v));
+        return;
       case 'double':
         this.ensure(8);
         this.buf.writeDoubleLE(Number(v), this.pos);
@@ -289,7 +301,8 @@ export class MessageEncoder {
       case 'bytes': {
         const b = v as Uint8Array;
         this.varint(b.length);
-        return this.raw(b);
+        this.raw(b);
+        return;
       }
     }
   }
@@ -299,12 +312,14 @@ export class MessageEncoder {
     if (!plan.shared || !this.cache) {
       const lenAt = this.reserveLength();
       this.message(plan, value);
-      return this.fixLength(lenAt);
+      this.fixLength(lenAt);
+      return;
     }
     const cached = this.cache.get(value);
     if (cached && cached.plan === plan) {
       this.varint(cached.bytes.length);
-      return this.raw(cached.bytes);
+      this.raw(cached.bytes);
+      return;
     }
     const lenAt = this.reserveLength();
     this.message(plan, value);

@@ -88,7 +88,7 @@ export function toProto3Json(type: protobuf.Type, msg: Msg): Record<string, unkn
     field.resolve();
     // Decoded protobufjs messages expose defaults through the prototype; only fields that
     // were on the wire are own properties.
-    if (!Object.prototype.hasOwnProperty.call(msg, field.name)) continue;
+    if (!Object.hasOwn(msg, field.name)) continue;
     const v = msg[field.name];
     if (v === undefined || v === null) continue;
     const rt = field.resolvedType;

@@ -33,7 +33,7 @@ export function parseTarget(target: string): DiodeTarget {
   let url: URL;
   try {
     url = new URL(target);
-  } catch (err) {
+  } catch (_err) {
     throw new DiodeTargetError(target, 'not a URL');
   }
   if (url.protocol !== 'grpc:' && url.protocol !== 'grpcs:') throw new DiodeTargetError(target, 'scheme must be grpc:// or grpcs://');

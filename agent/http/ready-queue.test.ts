@@ -76,7 +76,7 @@ describe('mapWhenReady', () => {
     await expect(run).resolves.toEqual(['done a0', 'done a1', 'done a2', 'done b3', 'done a4', 'done c5', 'done b6']);
   });
 
-  it("is mapLimit's order when every group is ready, and never has more than the limit in flight", async () => {
+  it("is a plain worker pool's order when every group is ready, and never has more than the limit in flight", async () => {
     const h = harness(['a0', 'b1', 'a2', 'b3', 'c4']);
     const run = mapWhenReady(
       h.items,

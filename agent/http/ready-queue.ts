@@ -1,11 +1,11 @@
 /**
- * Runs `fn` over `items` with at most `limit` in flight, like mapLimit, but an item starts
+ * Runs `fn` over `items` with at most `limit` in flight, like a plain worker pool, but an item starts
  * only once its group is ready (`readyOf(group)` settled, fulfilled or rejected; undefined
  * is ready at once). Items of a group that is not ready wait in that group's queue
  * without holding one of the `limit` workers, so a group that is slow to become ready
  * (a node whose liveness probe answers late) delays only its own items, never the other
  * groups' ones behind it. A free worker takes, of the items whose group is ready, the one
- * first in `items`: when everything is ready this is mapLimit's order. Results come back in
+ * first in `items`: when everything is ready this is a plain pool's order. Results come back in
  * `items` order whatever order things start or end in. The first rejection of `fn` rejects
  * the whole and nothing more is started (what is running goes on).
  *

@@ -10,8 +10,6 @@
  *
  * Each collector declares its probes beside it (agent/collectors/<id>/index.ts, `preflight`).
  */
-export { runPreflight, classifyFailure, count, failed, type PreflightDeps } from './run.ts';
-export { probeDiodeToken } from './diode.ts';
+export { runPreflight } from './run.ts';
 export { formatPreflight } from './format.ts';
-export { validateLive, type ValidateLiveOptions, type ValidateLiveResult } from './validate.ts';
-export type { CollectorPreflight, PolicyPreflight, PreflightContext, PreflightReport, PrivilegeCheck, ProbeResult, ProbeSpec, ProbeVerdict } from './types.ts';
+export { validateLive } from './validate.ts';

@@ -40,7 +40,7 @@ export class StatusServer {
       if (path === '/readyz') {
         if (this.source.ready()) return send(200, 'text/plain', 'ready\n');
         const reasons = this.source.notReadyReasons?.() ?? [];
-        return send(503, 'text/plain', redactSecrets(['not ready', ...reasons].join('\n') + '\n'));
+        return send(503, 'text/plain', redactSecrets(`${['not ready', ...reasons].join('\n')}\n`));
       }
       if (path === '/status') return send(200, 'application/json', redactSecrets(`${JSON.stringify(this.source.status(), null, 2)}\n`));
       if (path === '/metrics') {

@@ -27,7 +27,7 @@ export const PDM_MANAGER: DeviceKind = { model: 'Proxmox Datacenter Manager', ma
 export const CEPH_HOST: DeviceKind = { model: 'Ceph Node', manufacturer: 'Generic', role: 'Ceph Node' };
 
 /** Cluster types ("Proxmox": agent/collectors/pve/README.md; "Ceph": agent/collectors/ceph/README.md). */
-export const PVE_CLUSTER_TYPE = PROXMOX;
+export const PVE_CLUSTER_TYPE = 'Proxmox';
 export const CEPH_CLUSTER_TYPE = 'Ceph';
 
 /**

@@ -24,7 +24,7 @@ export const BUILD_STATUS_CHOICE_SET = 'packer_build_statuses';
 const BUILD_STATUSES = ['pending', 'running', 'failed', 'completed', 'cancelled'] as const satisfies readonly BuildStatus[];
 // A BuildStatus missing from the list fails to compile here.
 type MissingStatus = Exclude<BuildStatus, (typeof BUILD_STATUSES)[number]>;
-export const BUILD_STATUSES_COMPLETE: [MissingStatus] extends [never] ? true : never = true;
+const _BUILD_STATUSES_COMPLETE: [MissingStatus] extends [never] ? true : never = true;
 
 /**
  * os-release NAME of each family, the string the QEMU guest agent reports as `name`, so a

@@ -125,8 +125,6 @@ export const PBS_CUSTOM_FIELDS = [
   },
 ] as const satisfies readonly CustomFieldDef[];
 
-export type PbsFieldName = (typeof PBS_CUSTOM_FIELDS)[number]['name'];
-
 // ---------------------------------------------------------------------------
 // State vocabularies of the netbox-pbs models (agent/collectors/pbs/README.md "Where every netbox-pbs field lands").
 

@@ -148,7 +148,7 @@ export function mapPve(snapshot: PveSnapshot, ctx: MapContext<PveConfig>): AnyEn
  * order, not emission order: the run encodes each as it comes, so the mapped objects of
  * a whole estate are never alive at once (the runtime sorts the encoded entities).
  */
-export function* mapPveEach(snapshot: PveSnapshot, ctx: MapContext<PveConfig>): Generator<AnyEntity, MapSummary | void, undefined> {
+export function* mapPveEach(snapshot: PveSnapshot, ctx: MapContext<PveConfig>): Generator<AnyEntity, MapSummary | undefined, undefined> {
   const out: AnyEntity[] = [];
   const em = emitter(out);
   const flush = function* (): Generator<AnyEntity, void, undefined> {
@@ -157,7 +157,10 @@ export function* mapPveEach(snapshot: PveSnapshot, ctx: MapContext<PveConfig>): 
   };
   for (const e of staticEntities()) em.push(e);
   for (const e of haReplicationFieldEntities(ctx.config)) em.push(e);
-  if (snapshot.bootstrap) return yield* flush();
+  if (snapshot.bootstrap) {
+    yield* flush();
+    return undefined;
+  }
 
   const config = ctx.config;
   const host = config.PROXMOX_HOST ?? snapshot.host;
@@ -205,7 +208,10 @@ function mapNode(node: PveNode, config: PveConfig, tags: Tag[], em: Emitter, net
   for (const e of [...net.interfaces, ...net.vlans]) em.push(e);
   for (const n of net.networks) {
     let sites = networks.get(n);
-    if (sites === undefined) networks.set(n, (sites = new Set()));
+    if (sites === undefined) {
+      sites = new Set();
+      networks.set(n, sites);
+    }
     sites.add(site);
   }
   for (const ip of net.ipAddresses) {

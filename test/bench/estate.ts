@@ -116,14 +116,9 @@ export function withBackups(s: PveScenario): PveScenario {
   for (const g of s.guests) {
     const { node, type, vmid } = g.resource as { node: string; type: string; vmid: number };
     const ext = type === 'qemu' ? 'vma.zst' : 'tar.zst';
-    (storageContent[`${node}/local`] ??= []).push({
-      volid: `local:backup/vzdump-${type}-${vmid}-2025_01_01-02_00_00.${ext}`,
-      content: 'backup',
-      format: ext,
-      vmid,
-      ctime,
-      size: 1_073_741_824,
-    });
+    const volumes = storageContent[`${node}/local`] ?? [];
+    storageContent[`${node}/local`] = volumes;
+    volumes.push({ volid: `local:backup/vzdump-${type}-${vmid}-2025_01_01-02_00_00.${ext}`, content: 'backup', format: ext, vmid, ctime, size: 1_073_741_824 });
   }
   return {
     ...s,

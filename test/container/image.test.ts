@@ -77,7 +77,7 @@ async function referenceEntities(): Promise<unknown[]> {
   writeFileSync(
     join(dir, 'agent.yaml'),
     goodConfig()
-      .replace(/diode:\n(  .*\n)+?policies:/, `diode:\n  dry_run: true\n  dry_run_output_dir: ${out}\npolicies:`)
+      .replace(/diode:\n( {2}.*\n)+?policies:/, `diode:\n  dry_run: true\n  dry_run_output_dir: ${out}\npolicies:`)
       .replace('dir: ./policies', `dir: ${join(dir, 'policies')}`)
       .replace('name: container-test', `name: container-test\n  state_dir: ${join(dir, 'state')}\n  status: { enabled: false }`),
   );

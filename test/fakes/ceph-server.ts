@@ -1,4 +1,4 @@
-import { holdsAny, type FakeTokenAcl } from './acl.ts';
+import type { FakeTokenAcl } from './acl.ts';
 import { startFakeHttps, type FakeRequest, type FakeResponse, type FakeServer } from './https-server.ts';
 import { startFakePve, type PveScenario } from './pve-server.ts';
 
@@ -42,9 +42,8 @@ export interface CephPveScenario {
 
 export const FAKE_PVE_TOKEN = { user: 'root@pam', tokenName: 'netbox', secret: '5f1d1f2c-0c8e-4a7e-9d6b-2b5e7b0c9a11' } as const;
 
-/** pve-manager PVE/Ceph/Tools.pm check_ceph_installed / check_ceph_inited. */
+/** pve-manager PVE/Ceph/Tools.pm check_ceph_installed. */
 export const CEPH_NOT_INSTALLED: PveError = { status: 500, reason: 'binary not installed: /usr/bin/ceph-mon' };
-export const CEPH_NOT_INITIALIZED: PveError = { status: 500, reason: "pveceph configuration not initialized - missing '/etc/pve/ceph.conf'" };
 /** A proxied node that is down: AnyEvent::HTTP's pseudo-status, passed on by pve-http-server src/PVE/APIServer/AnyEvent.pm proxy_request. */
 export const NODE_DOWN: PveError = { status: 595, reason: 'No route to host' };
 
@@ -162,7 +161,7 @@ export function cephDashboardHandler(scenario: CephDashboardScenario) {
     }
     const auth = /^Bearer (.+)$/.exec(String(req.headers.authorization ?? ''))?.[1];
     const uses = auth === undefined ? undefined : tokens.get(auth);
-    const expired = scenario.firstTokenUses !== undefined && auth !== undefined && auth.endsWith('fake-signature-1') && (uses ?? 0) >= scenario.firstTokenUses;
+    const expired = scenario.firstTokenUses !== undefined && auth?.endsWith('fake-signature-1') === true && (uses ?? 0) >= scenario.firstTokenUses;
     if (auth === undefined || uses === undefined || expired) {
       return dashError(401, 'Unauthorized', 'You are not authorized to access that resource');
     }

@@ -3,7 +3,7 @@ import { createServer as createH2c, createSecureServer, type Http2ServerRequest,
 import { createServer as createNet, type AddressInfo, type Server, type Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { IngestRequestType, IngestResponseType, EntityType } from '../../agent/diode/codec.ts';
+import { IngestRequestType, IngestResponseType } from '../../agent/diode/codec.ts';
 import { RetrieveIngestionLogsRequestType, RetrieveIngestionLogsResponseType } from '../../agent/diode/reconciler.ts';
 import { TEST_CERT, TEST_KEY } from './https-server.ts';
 
@@ -330,7 +330,8 @@ export class FakeDiodeIngester {
     // Every reconciler RPC requires diode:read (netboxlabs/diode diode-server/cmd/reconciler/main.go).
     if (!this.authorized(req, 'diode:read')) {
       event.code = GrpcCode.UNAUTHENTICATED;
-      return this.reply(res, GrpcCode.UNAUTHENTICATED, 'missing or invalid authorization: scope diode:read required');
+      this.reply(res, GrpcCode.UNAUTHENTICATED, 'missing or invalid authorization: scope diode:read required');
+      return;
     }
     let listing: string;
     let offset: number;
@@ -338,7 +339,10 @@ export class FakeDiodeIngester {
       const [id, off] = q.page_token.split(':');
       listing = id ?? '';
       offset = Number(off);
-      if (!this.listings.has(listing) || !Number.isInteger(offset)) return this.reply(res, GrpcCode.INVALID_ARGUMENT, 'error decoding page token');
+      if (!this.listings.has(listing) || !Number.isInteger(offset)) {
+        this.reply(res, GrpcCode.INVALID_ARGUMENT, 'error decoding page token');
+        return;
+      }
     } else {
       // A listing is read once, at its first page: later pages serve that picture.
       listing = String(++this.listingCounter);
@@ -434,8 +438,10 @@ export class FakeDiodeIngester {
 
   /** record: 'count': the token is checked, the entities counted from the wire, nothing kept. */
   private count(req: IncomingMessage | Http2ServerRequest, bytes: Buffer, res: Http2ServerResponse): void {
-    if (!this.authorized(req, 'diode:ingest'))
-      return this.answer(res, GrpcCode.UNAUTHENTICATED, { code: GrpcCode.UNAUTHENTICATED, message: 'invalid or expired token' });
+    if (!this.authorized(req, 'diode:ingest')) {
+      this.answer(res, GrpcCode.UNAUTHENTICATED, { code: GrpcCode.UNAUTHENTICATED, message: 'invalid or expired token' });
+      return;
+    }
     this.countAccepted(countEntities(bytes), bytes.length);
     this.answer(res, GrpcCode.OK, undefined);
   }
@@ -541,5 +547,3 @@ function validate(r: RecordedIngest['request']): Fault | undefined {
   }
   return problems.length ? { code: GrpcCode.INVALID_ARGUMENT, message: problems.slice(0, 5).join('; ') } : undefined;
 }
-
-export { EntityType };

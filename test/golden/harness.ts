@@ -47,7 +47,7 @@ export interface GoldenRun<C> {
   mapConfig: C;
 }
 
-export interface GoldenHarness<C = any, S = any> {
+export interface GoldenHarness<C = unknown, S = unknown> {
   /** The mapper's clock. */
   now: Date;
   /** `sorted`: the collector's calls run concurrently, so warnings arrive in any order. */

@@ -497,7 +497,11 @@ const sprig: FuncMap = {
     return a.length ? a[a.length - 1] : null;
   }),
   append: f(['any', 'any'], (l, v) => [...listOf(l, 'push'), v]),
-  uniq: f(['any'], (l) => listOf(l, 'find uniq').reduce<unknown[]>((acc, x) => (acc.some((y) => deepEqual(x, y)) ? acc : [...acc, x]), [])),
+  uniq: f(['any'], (l) => {
+    const out: unknown[] = [];
+    for (const x of listOf(l, 'find uniq')) if (!out.some((y) => deepEqual(x, y))) out.push(x);
+    return out;
+  }),
   // reflect.go
   kindOf: f(['any'], goKind),
   kindIs: f(['string', 'any'], (k: string, v: unknown) => goKind(v) === k),

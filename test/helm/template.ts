@@ -480,9 +480,9 @@ class Parser {
         case 'define':
         case 'block': {
           const [nameTok, ...after] = rest.filter((t) => t.k !== 'space');
-          if (!nameTok || nameTok.k !== 'string') throw new TemplateError(`template: ${this.name}:${item.line}: ${kw} needs a quoted name`);
+          if (nameTok?.k !== 'string') throw new TemplateError(`template: ${this.name}:${item.line}: ${kw} needs a quoted name`);
           const [body, end] = this.list();
-          if (!end || end.word !== 'end') throw new TemplateError(`template: ${this.name}:${item.line}: unexpected EOF in ${kw}`);
+          if (end?.word !== 'end') throw new TemplateError(`template: ${this.name}:${item.line}: unexpected EOF in ${kw}`);
           this.defines.set(nameTok.v, body);
           if (kw === 'block') {
             const pipeToks = rest.slice(rest.indexOf(nameTok) + 1);
@@ -492,7 +492,7 @@ class Parser {
         }
         case 'template': {
           const nameTok = rest[0];
-          if (!nameTok || nameTok.k !== 'string') throw new TemplateError(`template: ${this.name}:${item.line}: template needs a quoted name`);
+          if (nameTok?.k !== 'string') throw new TemplateError(`template: ${this.name}:${item.line}: template needs a quoted name`);
           const pipeToks = rest.slice(1);
           const hasPipe = pipeToks.some((t) => t.k !== 'space');
           nodes.push({ t: 'template', name: nameTok.v, pipe: hasPipe ? this.pipeline(pipeToks, item.line, false) : null, line: item.line });
@@ -527,7 +527,7 @@ class Parser {
       } else {
         if (end.rest.length) throw new TemplateError(`template: ${this.name}:${end.line}: unexpected tokens after else`);
         const [eList, eEnd] = this.list();
-        if (!eEnd || eEnd.word !== 'end') throw new TemplateError(`template: ${this.name}:${end.line}: expected end; found ${eEnd?.word ?? 'EOF'}`);
+        if (eEnd?.word !== 'end') throw new TemplateError(`template: ${this.name}:${end.line}: expected end; found ${eEnd?.word ?? 'EOF'}`);
         elseList = eList;
       }
     } else if (end.rest.length) {
@@ -751,7 +751,7 @@ export class TemplateSet {
     const decl = n.pipe.decl;
     const v = this.pipeline(tpl, { ...n.pipe, decl: [] }, dot, vars);
     const items: Array<[unknown, unknown]> = [];
-    if (Array.isArray(v)) v.forEach((x, i) => items.push([BigInt(i), x]));
+    if (Array.isArray(v)) for (const [i, x] of v.entries()) items.push([BigInt(i), x]);
     else if (isMap(v)) for (const k of Object.keys(v).sort()) items.push([k, v[k]]);
     else if (typeof v === 'bigint') for (let i = 0n; i < v; i++) items.push([i, i]);
     else if (!isNil(v)) throw new TemplateError(`template: ${tpl}:${n.line}: range can't iterate over ${formatValue(v)}`);

@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { NetBoxDiodeModel, wireEntity, type IngestionLog } from '../fakes/netbox-diode/model.ts';
+import { type NetBoxDiodeModel, wireEntity, type IngestionLog } from '../fakes/netbox-diode/model.ts';
 import { deliveryPhase, DELIVERY_PHASES } from '../../mappers/order.ts';
 import type { FakeDiodeIngester } from '../fakes/diode-ingester.ts';
 import type { EntityKind } from '../../mappers/types.ts';

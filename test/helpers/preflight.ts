@@ -26,7 +26,7 @@ export function writeAgent(policies: readonly string[], diode = diodeYaml()): { 
   mkdirSync(join(dir, 'policies'));
   const file = join(dir, 'agent.yaml');
   writeFileSync(file, `agent: { state_dir: ./state, status: { enabled: false } }\n${diode}\npolicies: { dir: ./policies }\n`);
-  policies.forEach((p, i) => writeFileSync(join(dir, 'policies', `p${i}.yaml`), p));
+  for (const [i, p] of policies.entries()) writeFileSync(join(dir, 'policies', `p${i}.yaml`), p);
   return { dir, file };
 }
 

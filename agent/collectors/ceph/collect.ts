@@ -412,7 +412,7 @@ function osdsFromTree(ctx: CollectContext<CephConfig>, root: unknown): CephOsd[]
       });
       return;
     }
-    (n.children ?? []).forEach((child, i) => walk(child, n.type === 'host' ? n.name : host, `${where}/${n.name}[${i}]`));
+    for (const [i, child] of (n.children ?? []).entries()) walk(child, n.type === 'host' ? n.name : host, `${where}/${n.name}[${i}]`);
   };
   walk(root, undefined, 'root');
   return out.sort((a, b) => a.id - b.id);
@@ -441,9 +441,12 @@ async function collectFromDashboard(ctx: CollectContext<CephConfig>): Promise<Ce
   ]);
 
   const healthChecks: CephHealthCheck[] = [];
-  health.health.checks.forEach((raw, i) => {
+  for (const [i, raw] of health.health.checks.entries()) {
     const p = dashHealthCheckSchema.safeParse(raw);
-    if (!p.success) return onDrop('/api/health/minimal checks', i, summarizeIssues(p.error));
+    if (!p.success) {
+      onDrop('/api/health/minimal checks', i, summarizeIssues(p.error));
+      continue;
+    }
     healthChecks.push({
       name: p.data.type,
       severity: p.data.severity,
@@ -451,7 +454,7 @@ async function collectFromDashboard(ctx: CollectContext<CephConfig>): Promise<Ce
       ...(p.data.summary.count !== undefined && { count: p.data.summary.count }),
       muted: p.data.muted,
     });
-  });
+  }
 
   const osds: CephOsd[] = [];
   for (const o of osdsRaw) {
@@ -522,8 +525,8 @@ async function collectFromDashboard(ctx: CollectContext<CephConfig>): Promise<Ce
     const version = versionOf.get(host);
     daemons.push({ type: 'mon', id: m.name, host, ports, state, ...(version && { version }) });
   };
-  monitor.in_quorum.forEach((m, i) => addMon(m, i, 'in-quorum'));
-  monitor.out_quorum.forEach((m, i) => addMon(m, i, 'out-of-quorum'));
+  for (const [i, m] of monitor.in_quorum.entries()) addMon(m, i, 'in-quorum');
+  for (const [i, m] of monitor.out_quorum.entries()) addMon(m, i, 'out-of-quorum');
 
   // The dashboard shows no manager's messenger address; the one port the agent knows a
   // manager listens on is the dashboard's, as the active manager reports it in `mgr_host`

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { apiTimeout, boolish, hostname, intish, sha256Fingerprint } from '../../config/coerce.ts';
+import { apiTimeout, boolish, sha256Fingerprint } from '../../config/coerce.ts';
 import { maxResponseBytesSetting, nodeSiteMapSchema, pveConnectionShape, splitPveTokenId } from '../proxmox-config.ts';
 
 /*
@@ -66,4 +66,3 @@ const cephConfigObject = z
 export const cephConfigSchema = z.preprocess(splitPveTokenId, cephConfigObject);
 
 export type CephConfig = z.output<typeof cephConfigSchema>;
-export type CephConfigInput = z.input<typeof cephConfigObject>;

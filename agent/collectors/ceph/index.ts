@@ -36,7 +36,7 @@ import { collectCeph } from './collect.ts';
 import type { CephSnapshot } from './snapshot.ts';
 import { ApiResponseError, type ApiSession } from '../../http/proxmox.ts';
 
-export type { CephConfig, CephConfigInput } from './config.ts';
+export type { CephConfig } from './config.ts';
 export type { CephSnapshot } from './snapshot.ts';
 
 /*

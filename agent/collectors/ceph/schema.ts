@@ -23,7 +23,6 @@ const healthCheckSchema = z.object({
   summary: z.object({ message: z.string().default(''), count: looseInt.optional() }).default({ message: '' }),
   muted: looseBool.default(false),
 });
-export type HealthCheckRaw = z.output<typeof healthCheckSchema>;
 
 const addrvecSchema = z.object({ addrvec: z.array(z.object({ addr: z.string(), type: z.string().optional() })) });
 
@@ -43,7 +42,6 @@ export const pveStatusSchema = z.object({
     })
     .optional(),
 });
-export type PveCephStatus = z.output<typeof pveStatusSchema>;
 
 export function parseHealthCheck(raw: unknown) {
   return healthCheckSchema.safeParse(raw);
@@ -74,7 +72,6 @@ export const pveOsdNodeSchema = z.object({
   host: text.optional(),
   children: z.array(z.unknown()).optional(),
 });
-export type PveOsdNode = z.output<typeof pveOsdNodeSchema>;
 
 export const pveOsdTreeSchema = z.object({ root: z.unknown(), flags: z.string().optional() });
 
@@ -96,7 +93,6 @@ export const pvePoolSchema = z.object({
   // `{rbd: {}}` on PVE (the pool's application_metadata map).
   application_metadata: z.record(z.string(), z.unknown()).optional(),
 });
-export type PvePool = z.output<typeof pvePoolSchema>;
 
 export const pveFsSchema = z.object({ name: text, metadata_pool: text.optional(), data_pool: text.optional(), data_pools: z.array(z.string()).optional() });
 
@@ -143,7 +139,6 @@ export const dashOsdSchema = z.object({
   host: z.object({ name: text }).optional(),
   stats: z.object({ stat_bytes: looseNumber.optional() }).optional(),
 });
-export type DashOsd = z.output<typeof dashOsdSchema>;
 
 /** GET /api/osd/flags: the schema says `{list_of_flags}`, the code returns a bare array; accept both. */
 export const dashFlagsSchema = z.union([z.array(z.string()), z.object({ list_of_flags: z.array(z.string()) }).transform((o) => o.list_of_flags)]);
@@ -154,7 +149,6 @@ export const dashPoolSchema = z.object({
   crush_rule: z.union([z.string(), z.number()]).optional(),
   application_metadata: z.union([z.array(z.string()), z.record(z.string(), z.unknown())]).optional(),
 });
-export type DashPool = z.output<typeof dashPoolSchema>;
 
 export const dashCrushRuleSchema = z.object({
   rule_id: looseInt.optional(),

@@ -11,7 +11,7 @@ import { getClusterGuests } from './client.ts';
 import { collectPacker, expandPaths } from './collect.ts';
 import type { PackerSnapshot } from './snapshot.ts';
 
-export type { PackerConfig, PackerConfigInput } from './config.ts';
+export type { PackerConfig } from './config.ts';
 export type { PackerSnapshot } from './snapshot.ts';
 
 /** Why a file the policy names cannot be read, or undefined when it can. */

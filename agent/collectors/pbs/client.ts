@@ -1,6 +1,6 @@
 import type { TargetRequest } from '../types.ts';
 import { HttpConnectError, HttpStatusError } from '../../http/client.ts';
-import { apiTargetRequest, apiTokenHeader, hostPort, ProxmoxApi, type ApiService, type ApiSession } from '../../http/proxmox.ts';
+import { apiTargetRequest, apiTokenHeader, ProxmoxApi, type ApiService, type ApiSession } from '../../http/proxmox.ts';
 import type { PbsConfig } from './config.ts';
 import {
   datastoreConfigSchema,

@@ -14,7 +14,6 @@ import {
   getTapeBackupJobs,
   getVerifyJobs,
   getVersion,
-  isUnreachable,
   PBS_PRIVILEGES,
   PBS_SERVICE,
   pbsTargetRequest,

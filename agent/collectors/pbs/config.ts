@@ -32,4 +32,3 @@ export const pbsConfigSchema = z
 
 export type PbsConfig = z.output<typeof pbsConfigSchema>;
 /** What a policy file may contain. */
-export type PbsConfigInput = z.input<typeof pbsConfigSchema>;

@@ -22,9 +22,6 @@ import { collectPbs } from './collect.ts';
 import { pbsConfigSchema, type PbsConfig } from './config.ts';
 import type { ApiSession } from '../../http/proxmox.ts';
 
-export type { PbsConfig, PbsConfigInput } from './config.ts';
-export type { PbsSnapshot } from './snapshot.ts';
-
 /*
  * Preflight probes: each endpoint collectPbs calls, once. PBS answers a missing privilege
  * with a 403 "permission check failed" that names none, so each probe names what the

@@ -36,4 +36,3 @@ export const pdmConfigSchema = z
 
 export type PdmConfig = z.output<typeof pdmConfigSchema>;
 /** What a policy file may contain. */
-export type PdmConfigInput = z.input<typeof pdmConfigSchema>;

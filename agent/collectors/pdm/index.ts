@@ -8,9 +8,6 @@ import { collectPdm } from './collect.ts';
 import { pdmConfigSchema, type PdmConfig } from './config.ts';
 import type { ApiSession } from '../../http/proxmox.ts';
 
-export type { PdmConfig, PdmConfigInput } from './config.ts';
-export type { PdmSnapshot } from './snapshot.ts';
-
 /*
  * Preflight probes: each endpoint collectPdm calls, once. PDM answers a missing privilege
  * with a 403 that names none (proxmox-rest-server), so each probe names what the method's

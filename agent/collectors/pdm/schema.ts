@@ -74,7 +74,6 @@ export const pbsRemoteStatusSchema = z.object({});
  * PBS node online when uptime > 0, resource.rs `Resource::status`).
  */
 export const resourceSchema = z.object({ type: z.string(), status: z.string().optional(), uptime: looseNumber.optional() });
-export type ResourceItem = z.output<typeof resourceSchema>;
 
 export const remoteResourcesSchema = z.object({ remote: z.string().min(1), error: text.optional(), resources: z.array(z.unknown()).default([]) });
 export type RemoteResourcesItem = z.output<typeof remoteResourcesSchema>;

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { HttpStatusError, HttpTarget } from '../../http/client.ts';
+import { type HttpStatusError, HttpTarget } from '../../http/client.ts';
 import { startFakePve, type PveScenario } from '../../../test/fakes/pve-server.ts';
 import { startFakeHttps, TEST_CERT_FINGERPRINT, type FakeServer } from '../../../test/fakes/https-server.ts';
 import {

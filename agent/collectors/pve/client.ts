@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { HttpStatusError } from '../../http/client.ts';
+import type { HttpStatusError } from '../../http/client.ts';
 import { namedPrivilege, ProxmoxApi, type ApiSession } from '../../http/proxmox.ts';
 import { PVE_SERVICE } from '../proxmox-config.ts';
 import { parseEach } from '../../http/loose.ts';

@@ -61,4 +61,3 @@ export const pveConfigSchema = z.preprocess(splitPveTokenId, pveConfigObject);
 
 export type PveConfig = z.output<typeof pveConfigSchema>;
 /** What a policy file may contain. */
-export type PveConfigInput = z.input<typeof pveConfigObject>;

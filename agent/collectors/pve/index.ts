@@ -21,9 +21,6 @@ import { collectPve, scopeFilter, selectGuests } from './collect.ts';
 import { pveConfigSchema, type PveConfig } from './config.ts';
 import type { ApiSession } from '../../http/proxmox.ts';
 
-export type { PveConfig } from './config.ts';
-export type { PveSnapshot } from './snapshot.ts';
-
 /*
  * Preflight probes: each endpoint collectPve calls, once, with what PVE checks for it.
  * - /version: any authenticated user (pve-manager PVE/API2.pm version, `permissions => { user => 'all' }`).

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { lenientList, looseBool, looseInt, looseNumber, opt, summarizeIssues, text } from '../../http/loose.ts';
+import { lenientList, looseBool, looseInt, looseNumber, opt, text } from '../../http/loose.ts';
 import type { NodeNetworkRow } from '../snapshot.ts';
 
-export { lenientList, looseBool, looseInt, looseNumber, opt, summarizeIssues };
+export { lenientList, looseBool, looseInt, looseNumber, opt };
 
 /*
  * zod schemas of the PVE answers the collector reads, naming only the fields it uses.

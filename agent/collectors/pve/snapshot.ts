@@ -1,5 +1,5 @@
 import type { NodeNetworkRow } from '../snapshot.ts';
-import type { ParsedGuestConfig, ParsedGuestNet } from './parsers.ts';
+import type { ParsedGuestConfig } from './parsers.ts';
 
 /** The policy's config, as the mapper reads it (MapContext.config): part of the contract too. */
 export type { PveConfig } from './config.ts';
@@ -121,7 +121,6 @@ export interface PveReplicationJob {
 
 /** Parsed config; see parsers.ts for the field notes. */
 export type PveGuestConfig = ParsedGuestConfig;
-export type PveGuestNet = ParsedGuestNet;
 
 export interface PveAgentData {
   osinfo?: { id?: string; name?: string; prettyName?: string; versionId?: string };

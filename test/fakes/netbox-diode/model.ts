@@ -289,7 +289,7 @@ export class NetBoxDiodeModel {
             const t = String(row[`${ref.field}_type`] ?? '');
             const target = this.netbox.get(t, v);
             r[k] = target ? this.keyOf(t, target) : v;
-          } else if (ref && ref.many) {
+          } else if (ref?.many) {
             r[k] = ((v as number[] | undefined) ?? [])
               .map((id) => {
                 const t = this.netbox.get(ref.type, id);

@@ -136,14 +136,19 @@ export class NetBox {
 
   private table(type: string): Map<number, Row> {
     let t = this.tables.get(type);
-    if (!t) this.tables.set(type, (t = new Map()));
+    if (!t) {
+      t = new Map();
+      this.tables.set(type, t);
+    }
     return t;
   }
 
   private fullClean(spec: TypeSpec, row: Row, before: Row | undefined): void {
     const errors: Record<string, string[]> = {};
     const add = (f: string, m: string): void => {
-      (errors[f] ??= []).push(m);
+      const list = errors[f] ?? [];
+      list.push(m);
+      errors[f] = list;
     };
     this.cleanFields(spec, row, add);
     this.cleanRefs(spec, row, add);
@@ -358,7 +363,7 @@ export class NetBox {
       case 'extras.customfieldchoiceset': {
         // N extras/models/customfields.py CustomFieldChoiceSet.clean.
         const extra = row.extra_choices as unknown[] | undefined;
-        if (!row.base_choices && !(extra && extra.length)) add('__all__', 'Must define base or extra choices.');
+        if (!row.base_choices && !extra?.length) add('__all__', 'Must define base or extra choices.');
         break;
       }
       case 'virtualization.cluster': {

@@ -703,7 +703,7 @@ export const messageNames: Record<string, string> = {
 export function slugify(text: string): string {
   return text
     .normalize('NFKD')
-    .replace(/[^\x00-\x7f]/g, '')
+    .replace(/[^\p{ASCII}]/gu, '')
     .toLowerCase()
     .replace(/[^\w\s-]/g, '')
     .replace(/[-\s]+/g, '-')

@@ -6,7 +6,7 @@
 import { ipNetworkDefaulting } from './ip.ts';
 import { findExisting, fingerprints, Unresolved } from './matcher.ts';
 import type { NetBox, Row } from './netbox.ts';
-import { slugify, specOf, type RefSpec } from './schema.ts';
+import { slugify, specOf } from './schema.ts';
 
 export interface Node {
   uuid: string;
@@ -150,8 +150,10 @@ function transformOne(type: string, json: Record<string, unknown>, context?: Rec
     // An explicit null or an empty message clears the reference.
     if (value === null || (typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length === 0)) {
       if (ref.generic) node.data[`${ref.field}_type`] = null;
-      if (ref.circular) (post ??= postNode(node)).data[field] = null;
-      else node.data[field] = null;
+      if (ref.circular) {
+        post ??= postNode(node);
+        post.data[field] = null;
+      } else node.data[field] = null;
       continue;
     }
     const ctx = nestedContext(type, ref.field, node.uuid);
@@ -314,7 +316,8 @@ export function transformEntity(nb: NetBox, type: string, json: Record<string, u
 export function setCustomFieldDefaults(nb: NetBox, type: string, data: Record<string, unknown>): void {
   const cfs = nb.customFieldsFor(type);
   if (!cfs.length) return;
-  const cur = (data.custom_fields ??= {}) as Record<string, unknown>;
+  data.custom_fields ??= {};
+  const cur = data.custom_fields as Record<string, unknown>;
   for (const cf of cfs) if (cur[String(cf.name)] == null) cur[String(cf.name)] = cf.default ?? null;
 }
 
@@ -348,5 +351,3 @@ function handlePostCreates(nodes: Node[]): Node[] {
   }
   return out;
 }
-
-export type { RefSpec };
