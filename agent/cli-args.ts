@@ -116,13 +116,6 @@ export const COMMANDS = {
     },
     positionals: [],
   },
-  demo: {
-    summary: 'the built-in demo lab (dry run, no network)',
-    synopsis: 'demo',
-    about: 'Runs the built-in demo lab: fake PVE, PBS, PDM and Ceph servers, every policy once in dry run (needs a clone of the repository).',
-    options: { help },
-    positionals: [],
-  },
   version: { summary: 'the agent version', synopsis: 'version', about: 'Prints the agent version.', options: { help }, positionals: [] },
 } satisfies Record<string, CommandSpec>;
 

@@ -231,17 +231,6 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         await client.close();
       }
     }
-    case 'demo': {
-      // The lab is built from the test fakes, which the container image does not ship.
-      const lab = new URL('../test/demo/lab.ts', import.meta.url);
-      if (!existsSync(lab)) {
-        process.stderr.write('the demo lab is not part of this installation (run it from a clone of the repository)\n');
-        return EXIT.usage;
-      }
-      const { runDemo } = (await import(lab.href)) as typeof import('../test/demo/lab.ts');
-      const { results } = await runDemo();
-      return runsExitCode(results);
-    }
     case 'once':
     case 'run': {
       const cfg = configFor(args, env);

@@ -10,7 +10,7 @@ import { createLogger } from '../../agent/log.ts';
 import type { RunResult } from '../../agent/pipeline/result.ts';
 import type { CollectorLab, LabService } from './site.ts';
 
-export type { CollectorLab, LabService } from './site.ts';
+export type { CollectorLab } from './site.ts';
 
 export interface DemoResult {
   results: RunResult[];
