@@ -201,6 +201,8 @@ export class HttpTarget {
   private readonly sem: Semaphore;
   private readonly opts: TargetOptions;
   private readonly basePath: string;
+  /** The headers of every request, built once (undici only reads them). */
+  private readonly headers: Record<string, string>;
   /**
    * The abort controllers of the attempts and retry waits under way. The run signal gets
    * one listener per target, which aborts them all, instead of one per attempt: a run
@@ -228,6 +230,7 @@ export class HttpTarget {
     this.opts = opts;
     this.baseUrl = new URL(opts.baseUrl);
     this.basePath = this.baseUrl.pathname.replace(/\/$/, '');
+    this.headers = { accept: 'application/json', ...opts.headers };
     this.sem = new Semaphore(opts.concurrency);
     const pin = opts.tls.fingerprint ? normalizeFingerprint(opts.tls.fingerprint) : undefined;
     const ca = opts.tls.caFile ? readCaFile(opts.tls.caFile, opts.settings?.caFile) : undefined;
@@ -294,7 +297,7 @@ export class HttpTarget {
         const res = await this.pool.request({
           method: method as 'GET',
           path: fullPath,
-          headers: { accept: 'application/json', ...this.opts.headers, ...init.headers },
+          headers: init.headers ? { ...this.headers, ...init.headers } : this.headers,
           body: init.body,
           signal: deadline.signal,
         });
@@ -409,20 +412,36 @@ export class HttpTarget {
   }
 }
 
-/** The first `limit` bytes of a body; `truncated` when there was more (the rest is not read). */
-async function readCapped(body: Dispatcher.ResponseData['body'], limit: number): Promise<{ bytes: Buffer; truncated: boolean }> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    if (size + chunk.length > limit) {
-      chunks.push(chunk.subarray(0, limit - size));
-      // Leaving the loop destroys the stream: undici closes the connection, nothing more is read.
-      return { bytes: Buffer.concat(chunks, limit), truncated: true };
-    }
-    chunks.push(chunk);
-    size += chunk.length;
-  }
-  return { bytes: Buffer.concat(chunks, size), truncated: false };
+/**
+ * The first `limit` bytes of a body; `truncated` when there was more (the rest is not read).
+ * Read with 'data' events rather than `for await`: the async iterator costs a promise and a
+ * result object per chunk, on every answer of a run.
+ */
+function readCapped(body: Dispatcher.ResponseData['body'], limit: number): Promise<{ bytes: Buffer; truncated: boolean }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      if (size + chunk.length > limit) {
+        chunks.push(chunk.subarray(0, limit - size));
+        body.off('data', onData);
+        body.off('end', onEnd);
+        // Destroying the stream makes undici close the connection: nothing more is read.
+        // It reports that as an abort error, which the listener below swallows once settled.
+        body.destroy();
+        resolve({ bytes: Buffer.concat(chunks, limit), truncated: true });
+        return;
+      }
+      chunks.push(chunk);
+      size += chunk.length;
+    };
+    const onEnd = (): void => {
+      resolve({ bytes: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size), truncated: false });
+    };
+    body.on('data', onData);
+    body.once('end', onEnd);
+    body.on('error', reject);
+  });
 }
 
 /** "64 MiB", or bytes when not whole MiB. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { AgentError, isRetryable } from '../errors.ts';
 import { HttpBodyError, targetSettings, type HttpTarget, type TargetOptions } from './client.ts';
-import { parseEach, summarizeIssues } from './loose.ts';
+import { isJsonObject, parseEach, safeParseFast, summarizeIssues, UNSURE, withFastPath } from './loose.ts';
 
 /*
  * The one API layer of the Proxmox family (PVE, PBS, PDM, and Ceph through PVE or its MGR
@@ -135,8 +135,9 @@ export function namedPrivilege(reason: string): string | undefined {
  * attributes such as `total` or `digest` (proxmox-rs proxmox-rest-server src/formatter.rs
  * JsonFormatter). Built once: zod compiles a schema on its first parse.
  */
-const envelope = z.object({ data: z.unknown().optional() });
-const rawList = z.array(z.unknown());
+const envelope = withFastPath(z.object({ data: z.unknown().optional() }), (v) => (isJsonObject(v) ? { data: v.data } : UNSURE));
+// The list itself, not a copy: parseEach only reads it.
+const rawList = withFastPath(z.array(z.unknown()), (v) => (Array.isArray(v) ? (v as unknown[]) : UNSURE));
 
 /** The zod issues as one line, their paths below `under` (`data` for an enveloped answer). */
 function issues(err: z.ZodError, under: string | undefined): string {
@@ -176,7 +177,7 @@ export class ProxmoxApi {
   /** `data` of the envelope, not checked further. */
   async data(api: ApiSession, path: string, query?: Record<string, string>): Promise<unknown> {
     const body = await this.json(api.target, path, query);
-    const env = envelope.safeParse(body);
+    const env = safeParseFast(envelope, body);
     if (!env.success) throw this.responseError(path, summarizeIssues(env.error), env.error);
     if (env.data.data === undefined) throw this.responseError(path, 'no "data" member');
     return env.data.data;
@@ -194,7 +195,7 @@ export class ProxmoxApi {
 
   /** `value` checked against `schema`; issues are named below `under` (`data` for an envelope's data). */
   check<T extends z.ZodType>(path: string, schema: T, value: unknown, under?: string): z.output<T> {
-    const parsed = schema.safeParse(value);
+    const parsed = safeParseFast(schema, value);
     if (!parsed.success) throw this.responseError(path, issues(parsed.error, under), parsed.error);
     return parsed.data as z.output<T>;
   }

@@ -1,17 +1,22 @@
+import { fork } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { FakeDiodeIngester } from '../fakes/diode-ingester.ts';
+import { fileURLToPath } from 'node:url';
+import type { FakeDiodeIngester } from '../fakes/diode-ingester.ts';
 import { harness } from '../helpers/agent-harness.ts';
 import type { CollectContext } from '../../agent/collectors/types.ts';
 import type { HttpTarget } from '../../agent/http/client.ts';
 import type { RunResult } from '../../agent/pipeline/result.ts';
+import type { DiodeCounted, DiodeProcessMessage } from './diode-process.ts';
 
 /*
  * The agent side of one benchmark scenario, in a fresh process so that its CPU time and
  * peak RSS are this scenario's alone. Started with child_process.fork and one JSON
- * argument (AgentProcessArgs). It runs the policy twice into an in-process Diode
- * ingester that only counts: the first run (the measured one, a full sync) and, after
- * the parent's { type: 'continue' }, the second (a delta run over the unchanged estate).
- * After each run it sends { type: 'run', sample }; then it exits.
+ * argument (AgentProcessArgs). It runs the policy twice into a Diode ingester that only
+ * counts, in a child process of its own (diode-process.ts), so that the ingester's CPU
+ * and memory are not the agent's (getrusage and process.cpuUsage count this process
+ * alone): the first run (the measured one, a full sync) and, after the parent's
+ * { type: 'continue' }, the second (a delta run over the unchanged estate). After each
+ * run it sends { type: 'run', sample }; then it exits.
  */
 
 export interface AgentProcessArgs {
@@ -84,12 +89,53 @@ const span = (a: Mark | undefined, b: Mark | undefined): PhaseTime =>
     ? { wallMs: b.t - a.t, cpuMs: cpuMs(b.cpu) - cpuMs(a.cpu), rssEndMb: b.rssMb, heapEndMb: b.heapMb }
     : { wallMs: 0, cpuMs: 0, rssEndMb: 0, heapEndMb: 0 };
 
+/** The ingester's process: its address and credentials, and its totals on request. */
+interface DiodeChild {
+  ready: Extract<DiodeProcessMessage, { type: 'ready' }>;
+  counted(): Promise<DiodeCounted>;
+  stop(): Promise<void>;
+}
+
+async function startDiode(): Promise<DiodeChild> {
+  // Not this process's flags (heap flags, --cpu-prof): the ingester is not what is measured.
+  const proc = fork(fileURLToPath(new URL('./diode-process.ts', import.meta.url)), [], {
+    execArgv: process.features.typescript ? [] : ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  const next = <T extends DiodeProcessMessage['type']>(type: T): Promise<Extract<DiodeProcessMessage, { type: T }>> =>
+    new Promise((resolve, reject) => {
+      const onExit = (): void => reject(new Error('diode-process.ts exited before answering'));
+      proc.once('exit', onExit);
+      proc.once('message', (m: DiodeProcessMessage) => {
+        proc.off('exit', onExit);
+        if (m.type === type) resolve(m as Extract<DiodeProcessMessage, { type: T }>);
+        else reject(new Error(`diode-process.ts: expected "${type}", got ${JSON.stringify(m)}`));
+      });
+    });
+  const ready = await next('ready');
+  return {
+    ready,
+    counted: async () => {
+      const answer = next('count');
+      proc.send({ type: 'count' });
+      return (await answer).counted;
+    },
+    stop: async () => {
+      if (proc.connected) proc.disconnect();
+      await exited;
+    },
+  };
+}
+
 async function main(): Promise<void> {
   const args = JSON.parse(process.argv[2] ?? '{}') as AgentProcessArgs;
   const send = (m: AgentProcessMessage): void => {
     process.send?.(m);
   };
-  const ingester = await new FakeDiodeIngester({ record: 'count' }).start();
+  const diode = await startDiode();
+  // The harness reads only the target and the client credentials of its ingester.
+  const ingester = { target: diode.ready.target, opts: { clientId: diode.ready.clientId, clientSecret: diode.ready.clientSecret } } as FakeDiodeIngester;
   const fakePve = { url: `https://127.0.0.1:${args.pvePort}`, port: args.pvePort, requests: [], close: async () => {} };
   const h = harness(ingester, fakePve);
   const config = (args.config ?? '')
@@ -142,7 +188,7 @@ async function main(): Promise<void> {
   };
 
   const runOnce = async (n: 1 | 2): Promise<RunSample> => {
-    const before = { ...ingester.counted };
+    const before = await diode.counted();
     const rssBefore = process.memoryUsage.rss();
     marks = { start: mark() };
     targets = [];
@@ -151,6 +197,9 @@ async function main(): Promise<void> {
     if (!r) throw new Error('the policy did not run');
     const sum = (o: Record<string, number>): number => Object.values(o).reduce((a, b) => a + b, 0);
     const cpu = process.cpuUsage(marks.start?.cpu);
+    // maxRSS is in kilobytes; read before the IPC round trip below, which allocates a little.
+    const peakRssMb = process.resourceUsage().maxRSS / 1024;
+    const after = await diode.counted();
     const deliverFrom = marks.firstIngest ?? marks.end;
     return {
       run: n,
@@ -164,11 +213,7 @@ async function main(): Promise<void> {
       apiRequestsAgent: r.apiRequests,
       diodeRequests: r.diode.requests,
       diodeBytes: r.diode.bytes,
-      ingested: {
-        requests: ingester.counted.requests - before.requests,
-        entities: ingester.counted.entities - before.entities,
-        bytes: ingester.counted.bytes - before.bytes,
-      },
+      ingested: { requests: after.requests - before.requests, entities: after.entities - before.entities, bytes: after.bytes - before.bytes },
       delivery: r.delivery ?? null,
       phases: {
         collect: span(marks.start, marks.collected),
@@ -177,8 +222,7 @@ async function main(): Promise<void> {
         deliver: span(deliverFrom, marks.end),
       },
       rssBeforeMb: rssBefore / MB,
-      // maxRSS is in kilobytes.
-      peakRssMb: process.resourceUsage().maxRSS / 1024,
+      peakRssMb,
       heapUsedAfterMb: process.memoryUsage().heapUsed / MB,
       slotBusyMs: targets.reduce((a, t) => a + t.busyMs, 0),
     };
@@ -194,7 +238,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await agent.stop(1000);
-    await ingester.stop();
+    await diode.stop();
     rmSync(h.dir, { recursive: true, force: true });
   }
 }

@@ -165,7 +165,7 @@ export const BENCH_USAGE = `Usage: node test/bench/run.ts [options]
   --nodes N                  nodes per estate (default 16/32/64 by size)
   --no-floor                 skip the bare-client run that measures the machine's floor
   --json FILE                where to write the JSON results
-  --profile DIR              write a CPU profile (.cpuprofile) of each agent process to DIR
+  --profile DIR              write a CPU profile (.cpuprofile) of each agent and floor process to DIR
   --no-main                  skip the fixed-latency and CPU-only tables
   --scenarios a,b            latency scenarios (${SCENARIO_NAMES.join(', ')}; default all but fixed)
   --no-scenarios             skip them
@@ -426,7 +426,11 @@ export async function runBench(o: BenchOptions, onRow?: (row: BenchRow) => void)
             let floor: FloorSample | null = null;
             if (o.floor) {
               const floorArgs: FloorProcessArgs = { pvePort: port, concurrency: c, authorization: `PVEAPIToken=${PVE_AUTH.tokenId}=${PVE_AUTH.secret}` };
-              const child = spawnChild<FloorProcessMessage>('./floor-process.ts', floorArgs);
+              // Profiled too, so the two profiles can be compared request for request.
+              const floorProfile = o.profileDir
+                ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`, `--cpu-prof-name=floor-${mode}-${guests}-c${c}.cpuprofile`]
+                : [];
+              const child = spawnChild<FloorProcessMessage>('./floor-process.ts', floorArgs, floorProfile);
               child.proc.send({ type: 'paths', paths });
               floor = (await expect(child, 'floor')).sample;
               await child.exited;

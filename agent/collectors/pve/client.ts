@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { HttpStatusError } from '../../http/client.ts';
 import { namedPrivilege, ProxmoxApi, type ApiSession } from '../../http/proxmox.ts';
 import { PVE_SERVICE } from '../proxmox-config.ts';
-import { parseEach } from '../../http/loose.ts';
+import { isJsonObject, parseEach, UNSURE, withFastPath } from '../../http/loose.ts';
 import {
   agentInterfaceSchema,
   agentOsInfoSchema,
@@ -129,7 +129,10 @@ export function getAgentOsInfo(api: ApiSession, node: string, vmid: number): Pro
   return get(api, `/nodes/${seg(node)}/qemu/${vmid}/agent/get-osinfo`, agentOsInfoSchema);
 }
 
-const agentResultList = z.object({ result: rawList });
+// One per running guest with the agent; the list is read as it is (parseEach copies what it keeps).
+const agentResultList = withFastPath(z.object({ result: rawList }), (v) =>
+  isJsonObject(v) && Array.isArray(v.result) ? { result: v.result as unknown[] } : UNSURE,
+);
 
 /** QGA `guest-network-get-interfaces`, `{"data":{"result":[…]}}`. */
 export async function getAgentNetworkInterfaces(api: ApiSession, node: string, vmid: number): Promise<AgentInterface[]> {

@@ -1,5 +1,20 @@
 import { z } from 'zod';
-import { lenientList, looseBool, looseInt, looseNumber, opt, text } from '../../http/loose.ts';
+import {
+  fastBool,
+  fastInt,
+  fastNumber,
+  fastString,
+  fastText,
+  isJsonObject,
+  lenientList,
+  looseBool,
+  looseInt,
+  looseNumber,
+  opt,
+  text,
+  UNSURE,
+  withFastPath,
+} from '../../http/loose.ts';
 import type { NodeNetworkRow } from '../snapshot.ts';
 
 export { lenientList, looseBool, looseInt, looseNumber, opt };
@@ -41,7 +56,7 @@ export type NodeRow = z.output<typeof nodeRowSchema>;
  * PVE/API2Tools.pm extract_vm_stats sets `name` only from the guest's RRD entry, which a down
  * node stops feeding).
  */
-export const resourceRowSchema = z.object({
+const resourceRowZod = z.object({
   type: z.string(),
   vmid: opt(looseInt),
   name: opt(text),
@@ -56,6 +71,46 @@ export const resourceRowSchema = z.object({
   pool: opt(text),
   // Seconds since the guest started (0 when stopped); the collector's boot identity (guest-agent.ts).
   uptime: opt(looseInt),
+});
+
+/** How each optional field of a row is read on the fast path (fast-path readers of loose.ts), in the schema's key order. */
+type FieldReaders = ReadonlyArray<readonly [string, (v: unknown) => unknown]>;
+
+/**
+ * z.object's output for a JSON object: the fields of `readers` the input has, in the
+ * schema's order, unknown keys left out; UNSURE when a field is not of its plain type
+ * (the schema then decides). A field JSON gives as null goes to the schema too.
+ */
+function readFields(v: Record<string, unknown>, out: Record<string, unknown>, readers: FieldReaders): boolean {
+  for (const [key, read] of readers) {
+    const raw = v[key];
+    if (raw === undefined) continue;
+    const x = read(raw);
+    if (x === UNSURE) return false;
+    out[key] = x;
+  }
+  return true;
+}
+
+const RESOURCE_FIELDS: FieldReaders = [
+  ['vmid', fastInt],
+  ['name', fastText],
+  ['node', fastText],
+  ['status', fastString],
+  ['template', fastBool],
+  ['tags', fastString],
+  ['maxcpu', fastNumber],
+  ['maxmem', fastNumber],
+  ['hastate', fastText],
+  ['pool', fastText],
+  ['uptime', fastInt],
+];
+
+// One row per guest of the cluster: the largest answer of a run.
+export const resourceRowSchema = withFastPath(resourceRowZod, (v) => {
+  if (!isJsonObject(v) || typeof v.type !== 'string') return UNSURE;
+  const out: Record<string, unknown> = { type: v.type };
+  return readFields(v, out, RESOURCE_FIELDS) ? (out as z.output<typeof resourceRowZod>) : UNSURE;
 });
 export type ResourceRow = z.output<typeof resourceRowSchema>;
 
@@ -109,13 +164,34 @@ export const networkRowSchema = z
  * config's dozens of keys). `memory` became a property string in PVE 8.1, so no value is
  * assumed to be a number.
  */
-export const guestConfigSchema = z
+const guestConfigZod = z
   .object({ ostype: opt(z.string()), description: opt(z.string()), onboot: opt(looseBool), agent: opt(z.union([z.string(), z.number(), z.boolean()])) })
   .catchall(z.unknown());
+
+const GUEST_CONFIG_FIELDS: FieldReaders = [
+  ['ostype', fastString],
+  ['description', fastString],
+  ['onboot', fastBool],
+  ['agent', (v) => (typeof v === 'string' || typeof v === 'boolean' ? v : fastNumber(v))],
+];
+const GUEST_CONFIG_KEYS: ReadonlySet<string> = new Set(GUEST_CONFIG_FIELDS.map(([k]) => k));
+
+// One per guest. The catchall keys follow the named ones, in the answer's order, as zod gives them.
+export const guestConfigSchema = withFastPath(guestConfigZod, (v) => {
+  if (!isJsonObject(v)) return UNSURE;
+  const out: Record<string, unknown> = {};
+  if (!readFields(v, out, GUEST_CONFIG_FIELDS)) return UNSURE;
+  for (const k of Object.keys(v)) {
+    // An own "__proto__" key (JSON.parse makes one) would set the copy's prototype here.
+    if (k === '__proto__') return UNSURE;
+    if (!GUEST_CONFIG_KEYS.has(k)) out[k] = v[k];
+  }
+  return out as z.output<typeof guestConfigZod>;
+});
 export type GuestConfigRaw = z.output<typeof guestConfigSchema>;
 
 // GET …/agent/get-osinfo: every member of QAPI GuestOSInfo is optional.
-export const agentOsInfoSchema = z
+const agentOsInfoZod = z
   .object({ result: z.object({ id: opt(text), name: opt(text), 'pretty-name': opt(text), 'version-id': opt(text) }) })
   .transform(({ result: r }) => ({
     ...(r.id !== undefined && { id: r.id }),
@@ -123,21 +199,53 @@ export const agentOsInfoSchema = z
     ...(r['pretty-name'] !== undefined && { prettyName: r['pretty-name'] }),
     ...(r['version-id'] !== undefined && { versionId: r['version-id'] }),
   }));
+const OSINFO_FIELDS = [
+  ['id', 'id'],
+  ['name', 'name'],
+  ['pretty-name', 'prettyName'],
+  ['version-id', 'versionId'],
+] as const;
+export const agentOsInfoSchema = withFastPath(agentOsInfoZod, (v) => {
+  const r = isJsonObject(v) ? v.result : undefined;
+  if (!isJsonObject(r)) return UNSURE;
+  const out: Record<string, string> = {};
+  for (const [from, to] of OSINFO_FIELDS) {
+    if (r[from] === undefined) continue;
+    const x = fastText(r[from]);
+    if (x === UNSURE) return UNSURE;
+    if (x !== undefined) out[to] = x;
+  }
+  return out as z.output<typeof agentOsInfoZod>;
+});
 export type AgentOsInfo = z.output<typeof agentOsInfoSchema>;
 
 const agentIpSchema = z.object({ 'ip-address': z.string(), 'ip-address-type': z.string(), prefix: looseInt });
 
-export const agentInterfaceSchema = z
-  .object({ name: z.string(), 'hardware-address': opt(z.string()), 'ip-addresses': opt(z.array(z.unknown())) })
-  .transform((r) => ({
-    name: r.name,
-    ...(r['hardware-address'] !== undefined && { mac: r['hardware-address'] }),
-    // One odd address does not cost the interface its other addresses.
-    addresses: (r['ip-addresses'] ?? []).flatMap((a) => {
-      const p = agentIpSchema.safeParse(a);
-      return p.success ? [{ address: p.data['ip-address'], family: p.data['ip-address-type'], prefix: p.data.prefix }] : [];
-    }),
-  }));
+/** One address of an agent interface, or none when agentIpSchema drops it. */
+function agentAddress(a: unknown): Array<{ address: string; family: string; prefix: number }> {
+  if (isJsonObject(a)) {
+    const address = a['ip-address'];
+    const family = a['ip-address-type'];
+    const prefix = fastInt(a.prefix);
+    if (typeof address === 'string' && typeof family === 'string' && prefix !== UNSURE) return [{ address, family, prefix }];
+  }
+  const p = agentIpSchema.safeParse(a);
+  return p.success ? [{ address: p.data['ip-address'], family: p.data['ip-address-type'], prefix: p.data.prefix }] : [];
+}
+
+const agentInterfaceZod = z.object({ name: z.string(), 'hardware-address': opt(z.string()), 'ip-addresses': opt(z.array(z.unknown())) }).transform((r) => ({
+  name: r.name,
+  ...(r['hardware-address'] !== undefined && { mac: r['hardware-address'] }),
+  // One odd address does not cost the interface its other addresses.
+  addresses: (r['ip-addresses'] ?? []).flatMap(agentAddress),
+}));
+export const agentInterfaceSchema = withFastPath(agentInterfaceZod, (v) => {
+  if (!isJsonObject(v) || typeof v.name !== 'string') return UNSURE;
+  const mac = v['hardware-address'];
+  const ips = v['ip-addresses'];
+  if ((mac !== undefined && typeof mac !== 'string') || (ips !== undefined && !Array.isArray(ips))) return UNSURE;
+  return { name: v.name, ...(mac !== undefined && { mac }), addresses: ips === undefined ? [] : (ips as unknown[]).flatMap(agentAddress) };
+});
 export type AgentInterface = z.output<typeof agentInterfaceSchema>;
 
 /*
