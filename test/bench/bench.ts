@@ -682,6 +682,8 @@ export const PHASE_COLUMNS = [
   'delta wall s',
   'delta CPU s',
   'delta peak RSS MB',
+  'RSS before MB',
+  'growth KB/guest',
 ] as const;
 
 /** Where the time and CPU of the first run went, per scenario, and the delta run. */
@@ -709,9 +711,17 @@ export function formatPhases(rows: readonly BenchRow[]): string {
         fmt(b.wallMs / 1000, 2),
         fmt((b.cpuUserMs + b.cpuSystemMs) / 1000, 2),
         fmt(b.peakRssMb, 0),
+        fmt(a.rssBeforeMb, 0),
+        fmt(rssGrowthKbPerGuest(r), 1),
       ];
     }),
   );
+}
+
+/** What the full run adds to the resident set per guest: (peak − RSS before the run) / guests, KB. */
+export function rssGrowthKbPerGuest(r: BenchRow): number {
+  const a = r.runs[0];
+  return r.guests > 0 ? ((a.peakRssMb - a.rssBeforeMb) * 1024) / r.guests : 0;
 }
 
 /** A Markdown table with right-aligned columns (readable on a terminal, pasteable into the README). */
