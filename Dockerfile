@@ -29,7 +29,8 @@ COPY mappers ./mappers
 COPY proto ./proto
 # `diode-agent …` on PATH (kubectl exec … -- diode-agent validate), with the entrypoint's
 # heap flags (a test keeps both equal to agent/node-flags.ts).
-RUN find agent mappers -name '*.test.ts' -delete \
+RUN find agent mappers \( -name '*.test.ts' -o -path 'agent/collectors/*/fake.ts' \) -delete \
+ && rm -rf agent/collectors/*/cases \
  && printf '#!/bin/sh\nexec node --max-semi-space-size=16 --heap-growing-percent=30 /app/bin/diode-agent.js "$@"\n' > /usr/local/bin/diode-agent \
  && chmod 0755 /usr/local/bin/diode-agent \
  && mkdir -p /var/lib/diode-agent /etc/diode-agent/policies \

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeDiodeIngester } from './fakes/diode-ingester.ts';
 import { startFakeHttps, type FakeServer } from './fakes/https-server.ts';
 import { NetBoxDiodeModel } from './fakes/netbox-diode/model.ts';
-import { generatePveScenario, pveHandler } from './fakes/pve-server.ts';
+import { generatePveScenario, pveHandler } from '../agent/collectors/pve/fake.ts';
 import { harness, PVE_TOKEN } from './helpers/agent-harness.ts';
 import { duplicatesIn, modelBehind } from './helpers/netbox-model.ts';
 

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeDiodeIngester } from './fakes/diode-ingester.ts';
 import { startFakeHttps, type FakeServer } from './fakes/https-server.ts';
 import { NetBoxDiodeModel } from './fakes/netbox-diode/model.ts';
-import { pveHandler, type PveScenario, type PveScenarioGuest } from './fakes/pve-server.ts';
+import { pveHandler, type PveScenario, type PveScenarioGuest } from '../agent/collectors/pve/fake.ts';
 import { harness, PVE_TOKEN, type Harness } from './helpers/agent-harness.ts';
 import { duplicatesIn, modelBehind } from './helpers/netbox-model.ts';
 import type { PveMemory } from '../agent/collectors/pve/guest-agent.ts';

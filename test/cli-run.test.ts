@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeDiodeIngester } from './fakes/diode-ingester.ts';
 import { startFakeHttps, type FakeServer } from './fakes/https-server.ts';
-import { generatePveScenario, pveHandler } from './fakes/pve-server.ts';
+import { generatePveScenario, pveHandler } from '../agent/collectors/pve/fake.ts';
 import { freePort, harness, PVE_TOKEN, pveLabConfigYaml, waitFor } from './helpers/agent-harness.ts';
 import { agentCli, getStatus, startAgent, tempAgent } from './helpers/cli.ts';
 

@@ -6,12 +6,12 @@ import type { PdmConfig } from '../agent/collectors/pdm/config.ts';
 import { pveConfigSchema } from '../agent/collectors/pve/config.ts';
 import type { PveSnapshot } from '../agent/collectors/pve/snapshot.ts';
 import { naturalKey } from '../mappers/keys.ts';
-import { mapPve } from '../mappers/pve/index.ts';
-import { DISCOVERED_TAG as PVE_DISCOVERED_TAG } from '../mappers/pve/static.ts';
+import { mapPve } from '../agent/collectors/pve/map/index.ts';
+import { DISCOVERED_TAG as PVE_DISCOVERED_TAG } from '../agent/collectors/pve/map/static.ts';
 import type { AnyEntity, EntityOf } from '../mappers/types.ts';
 import type { FakeServer } from './fakes/https-server.ts';
-import { demoPbsScenario, startFakePbs, type PbsScenario } from './fakes/pbs-server.ts';
-import { demoPdmScenario, startFakePdm, type PdmScenario } from './fakes/pdm-server.ts';
+import { demoPbsScenario, startFakePbs, type PbsScenario } from '../agent/collectors/pbs/fake.ts';
+import { demoPdmScenario, startFakePdm, type PdmScenario } from '../agent/collectors/pdm/fake.ts';
 import { testCollectContext } from './helpers/collect-context.ts';
 
 /*

@@ -7,15 +7,9 @@ import { packerCollector } from '../agent/collectors/packer/index.ts';
 import type { PackerConfig } from '../agent/collectors/packer/config.ts';
 import { pveConfigSchema } from '../agent/collectors/pve/config.ts';
 import { naturalKey } from '../mappers/keys.ts';
-import { mapPve } from '../mappers/pve/index.ts';
-import {
-  FAKE_DASHBOARD_USER,
-  FAKE_PVE_TOKEN,
-  demoCephDashboardScenario,
-  demoCephScenario,
-  startFakeCephDashboard,
-  startFakeCephPve,
-} from './fakes/ceph-server.ts';
+import { mapPve } from '../agent/collectors/pve/map/index.ts';
+import { FAKE_PVE_TOKEN, startFakePveRoutes } from '../agent/collectors/pve/fake.ts';
+import { FAKE_DASHBOARD_USER, demoCephDashboardScenario, demoCephScenario, startFakeCephDashboard } from '../agent/collectors/ceph/fake.ts';
 import { testCollectContext, type TestCollectContext } from './helpers/collect-context.ts';
 import { demoPackerFiles } from './fixtures/packer/demo.ts';
 
@@ -32,7 +26,7 @@ afterEach(async () => {
 
 describe('ceph demo', () => {
   it('the demo scenario reads the same cluster through both sources', async () => {
-    const pve = await startFakeCephPve(demoCephScenario);
+    const pve = await startFakePveRoutes(demoCephScenario);
     const dash = await startFakeCephDashboard(demoCephDashboardScenario);
     const configs = [
       cephCollector.configSchema.parse({
@@ -83,7 +77,7 @@ describe('hyperconverged convergence', () => {
     const pveDevices = new Set(pveEntities.filter((e) => e.kind === 'device').map(naturalKey));
     expect(pveDevices.size).toBe(3);
 
-    const server = await startFakeCephPve(demoCephScenario);
+    const server = await startFakePveRoutes(demoCephScenario);
     const config = cephCollector.configSchema.parse({
       PROXMOX_HOST: '127.0.0.1',
       PROXMOX_PORT: server.port,

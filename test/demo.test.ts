@@ -12,7 +12,7 @@ const root = new URL('..', import.meta.url).pathname;
 describe('demo lab', () => {
   it('runs every collector once in dry run and writes files that decode as IngestRequests', async () => {
     const demo = await runDemo({ quiet: true, write: () => {} });
-    // One policy per collector, in registry order, each with what its lab (test/cases/<id>/lab.ts) says its run gives:
+    // One policy per collector, in registry order, each with what its lab (agent/collectors/<id>/cases/lab.ts) says its run gives:
     // the status, one request per delivery phase it has entities in (mappers/order.ts DELIVERY_PHASES), its measures.
     const labs = (await collectorLabs()).map(({ id, lab }) => ({ id, ...lab.demo }));
     expect(labs.map((l) => l.id)).toEqual([...COLLECTORS.keys()]);

@@ -9,7 +9,7 @@ import type { EntityKind } from '../mappers/types.ts';
 import { FakeDiodeIngester } from './fakes/diode-ingester.ts';
 import type { FakeServer } from './fakes/https-server.ts';
 import { pveLabConfigYaml } from './helpers/agent-harness.ts';
-import { generatePveScenario, startFakePve } from './fakes/pve-server.ts';
+import { generatePveScenario, startFakePve } from '../agent/collectors/pve/fake.ts';
 
 /*
  * `diode-agent once` as a user runs it, against the fake PVE cluster and the in-process

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,7 @@ import { parsePolicy } from '../agent/config/load.ts';
 import { YamlSource } from '../agent/config/yaml-source.ts';
 import { formatIssue } from '../agent/errors.ts';
 import { TEST_CERT_FINGERPRINT } from './fakes/https-server.ts';
+import { collectorFolders, examplePolicy } from './helpers/collectors.ts';
 
 /*
  * The example policies are what operators copy. A pinned fingerprint in them is someone
@@ -18,13 +19,11 @@ import { TEST_CERT_FINGERPRINT } from './fakes/https-server.ts';
  * example's advice on BOOTSTRAP agrees with the README.
  */
 const root = new URL('..', import.meta.url).pathname;
-const examples = readdirSync(join(root, 'policies'))
-  .filter((f) => f.endsWith('.example.yaml'))
-  .sort();
-const text = (f: string) => readFileSync(join(root, 'policies', f), 'utf8');
+const examples = collectorFolders();
+const text = (id: string) => readFileSync(examplePolicy(id), 'utf8');
 
 describe('example policies', () => {
-  it.each(examples)("%s pins no certificate: a *_FINGERPRINT is a commented placeholder, never the test certificate's", (f) => {
+  it.each(examples)("%s's example pins no certificate: a *_FINGERPRINT is a commented placeholder, never the test certificate's", (f) => {
     const hex = TEST_CERT_FINGERPRINT.replace(/:/g, '');
     expect(text(f).replace(/:/g, '')).not.toContain(hex);
     expect(
@@ -35,8 +34,8 @@ describe('example policies', () => {
   });
 
   it('pbs and pdm show where the fingerprint goes', () => {
-    expect(text('pbs.example.yaml')).toContain('  # PBS_FINGERPRINT: "AA:BB:CC:…:FF"');
-    expect(text('pdm.example.yaml')).toContain('  # PDM_FINGERPRINT: "AA:BB:CC:…:FF"');
+    expect(text('pbs')).toContain('  # PBS_FINGERPRINT: "AA:BB:CC:…:FF"');
+    expect(text('pdm')).toContain('  # PDM_FINGERPRINT: "AA:BB:CC:…:FF"');
   });
 
   it('pve: BOOTSTRAP is not a step before the first discovery, as the README says', () => {
@@ -44,7 +43,7 @@ describe('example policies', () => {
     expect(readme).toContain(
       'Nothing else needs creating by hand: the agent sends the custom fields and tags it uses\n   before the objects that carry them, phase by phase',
     );
-    const pve = text('pve.example.yaml');
+    const pve = text('pve');
     expect(pve).not.toMatch(/run it once before the first/);
     expect(pve).toContain('  # first discovery: a normal run sends them itself, before the objects that use them.\n  BOOTSTRAP: false\n');
   });
@@ -52,11 +51,11 @@ describe('example policies', () => {
 
 /* What each collector's example policy must say, read through the real loader. */
 describe('example policies load', () => {
-  describe('policies/pbs.example.yaml', () => {
+  describe('agent/collectors/pbs/example.yaml', () => {
     it('is a valid pbs policy', () => {
-      const file = new URL('../policies/pbs.example.yaml', import.meta.url);
+      const file = new URL('../agent/collectors/pbs/example.yaml', import.meta.url);
       const text = readFileSync(file, 'utf8');
-      expect(text.split('\n')[0]).toBe('# yaml-language-server: $schema=./policy.schema.json');
+      expect(text.split('\n')[0]).toBe('# yaml-language-server: $schema=../../../policies/policy.schema.json');
       const src = new YamlSource(file.pathname, text);
       const r = parsePolicy(src, src.toJS(), [], new Map([[pbsCollector.id, pbsCollector]]), { PBS_TOKEN_SECRET: 'from-the-environment' });
       expect(r.issues).toEqual([]);
@@ -65,11 +64,11 @@ describe('example policies load', () => {
     });
   });
 
-  describe('policies/pdm.example.yaml', () => {
+  describe('agent/collectors/pdm/example.yaml', () => {
     it('is a valid pdm policy', () => {
-      const file = new URL('../policies/pdm.example.yaml', import.meta.url);
+      const file = new URL('../agent/collectors/pdm/example.yaml', import.meta.url);
       const text = readFileSync(file, 'utf8');
-      expect(text.split('\n')[0]).toBe('# yaml-language-server: $schema=./policy.schema.json');
+      expect(text.split('\n')[0]).toBe('# yaml-language-server: $schema=../../../policies/policy.schema.json');
       const src = new YamlSource(file.pathname, text);
       const r = parsePolicy(src, src.toJS(), [], new Map([[pdmCollector.id, pdmCollector]]), { PDM_TOKEN_SECRET: 'from-the-environment' });
       expect(r.issues).toEqual([]);
@@ -78,9 +77,9 @@ describe('example policies load', () => {
     });
   });
 
-  describe('policies/ceph.example.yaml', () => {
-    it('policies/ceph.example.yaml is a valid policy', () => {
-      const file = fileURLToPath(new URL('../policies/ceph.example.yaml', import.meta.url));
+  describe('agent/collectors/ceph/example.yaml', () => {
+    it('agent/collectors/ceph/example.yaml is a valid policy', () => {
+      const file = fileURLToPath(new URL('../agent/collectors/ceph/example.yaml', import.meta.url));
       const src = new YamlSource(file, readFileSync(file, 'utf8'));
       const r = parsePolicy(src, src.toJS(), [], new Map([[cephCollector.id, cephCollector]]), { PVE_TOKEN: 'secret' });
       expect(r.issues).toEqual([]);
@@ -93,9 +92,9 @@ describe('example policies load', () => {
     });
   });
 
-  describe('policies/packer.example.yaml', () => {
-    it('policies/packer.example.yaml is a valid policy', () => {
-      const file = fileURLToPath(new URL('../policies/packer.example.yaml', import.meta.url));
+  describe('agent/collectors/packer/example.yaml', () => {
+    it('agent/collectors/packer/example.yaml is a valid policy', () => {
+      const file = fileURLToPath(new URL('../agent/collectors/packer/example.yaml', import.meta.url));
       const src = new YamlSource(file, readFileSync(file, 'utf8'));
       const r = parsePolicy(src, src.toJS(), [], new Map([[packerCollector.id, packerCollector]]), { PVE_TOKEN: 'secret' });
       expect(r.issues.map(formatIssue)).toEqual([]);

@@ -15,15 +15,15 @@ import { orderRun } from '../agent/pipeline/order.ts';
 import type { AnyEntity } from '../mappers/types.ts';
 import type { FakeServer } from './fakes/https-server.ts';
 import { testCollectContext, type TestCollectContext } from './helpers/collect-context.ts';
+import { casesDir } from './helpers/collectors.ts';
 import { caseNames, expectGolden, readJson, sortWarnings } from './helpers/golden.ts';
 import { plainRequestLine, type GoldenCase, type GoldenHarness } from './golden/harness.ts';
 
 /*
- * The golden cases of every collector the registry lists: test/cases/<collector>/<case>/,
+ * The golden cases of every collector the registry lists: agent/collectors/<collector>/cases/<case>/,
  * run by that folder's harness.ts. The case format is described in test/golden/harness.ts.
  */
 
-const CASES = new URL('./cases/', import.meta.url);
 const REPO = fileURLToPath(new URL('../', import.meta.url)).replace(/\/$/, '');
 
 /** A `{"$file": …, "$pick": …}` object stands for that file (under test/fixtures/<collector>/) or one of its members. */
@@ -69,14 +69,14 @@ describe('golden cases', () => {
 
   it('every collector has a harness and cases', () => {
     for (const def of collectors) {
-      expect(existsSync(new URL(`${def.id}/harness.ts`, CASES)), `test/cases/${def.id}/harness.ts`).toBe(true);
-      expect(caseNames(new URL(`${def.id}/`, CASES)).length, `cases of ${def.id}`).toBeGreaterThan(0);
+      expect(existsSync(new URL('harness.ts', casesDir(def.id))), `agent/collectors/${def.id}/cases/harness.ts`).toBe(true);
+      expect(caseNames(casesDir(def.id)).length, `cases of ${def.id}`).toBeGreaterThan(0);
     }
   });
 
   for (const def of collectors) {
     describe(def.id, () => {
-      const root = new URL(`${def.id}/`, CASES);
+      const root = casesDir(def.id);
       it('has the cases its harness requires', async () => {
         const { harness } = (await import(new URL('harness.ts', root).href)) as { harness: GoldenHarness };
         const names = caseNames(root);

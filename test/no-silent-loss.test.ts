@@ -13,7 +13,7 @@ import { listDryRunFiles, readDryRunFile } from '../agent/diode/dry-run.ts';
 import { FileStateStore, parseState } from '../agent/state/store.ts';
 import { FakeDiodeIngester, GrpcCode } from './fakes/diode-ingester.ts';
 import { startFakeHttps, type FakeServer } from './fakes/https-server.ts';
-import { generatePveScenario, pveHandler, type PveScenario } from './fakes/pve-server.ts';
+import { generatePveScenario, pveHandler, type PveScenario } from '../agent/collectors/pve/fake.ts';
 import { entitiesOf, harness, PVE_TOKEN, waitFor } from './helpers/agent-harness.ts';
 
 /*

@@ -1,21 +1,25 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { COLLECTORS } from '../agent/collectors/registry.ts';
 import { agentJsonSchema, policyJsonSchema, SCHEMA_FILES } from '../agent/config/json-schema.ts';
 import { loadAgentConfig, loadPolicies } from '../agent/config/load.ts';
+import { collectorFolders, examplePolicy } from './helpers/collectors.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 
 describe('example policies', () => {
   it('all validate, with their ${env:} variables set', () => {
+    // Each collector's example, as an operator would gather them in one policy directory.
     const dir = mkdtempSync(join(tmpdir(), 'examples-'));
-    writeFileSync(join(dir, 'agent.yaml'), `diode:\n  dry_run: true\npolicies:\n  dir: ${join(root, 'policies')}\n`);
+    mkdirSync(join(dir, 'policies'));
+    writeFileSync(join(dir, 'agent.yaml'), `diode:\n  dry_run: true\npolicies:\n  dir: ${join(dir, 'policies')}\n`);
     const env: NodeJS.ProcessEnv = {};
-    for (const f of readdirSync(join(root, 'policies'))) {
-      if (!f.endsWith('.yaml')) continue;
-      for (const m of readFileSync(join(root, 'policies', f), 'utf8').matchAll(/\$\{env:([A-Z0-9_]+)\}/g)) env[m[1]!] = 'example-value';
+    for (const id of collectorFolders()) {
+      const text = readFileSync(examplePolicy(id), 'utf8');
+      writeFileSync(join(dir, 'policies', `${id}.yaml`), text);
+      for (const m of text.matchAll(/\$\{env:([A-Z0-9_]+)\}/g)) env[m[1]!] = 'example-value';
     }
     const set = loadPolicies(loadAgentConfig(join(dir, 'agent.yaml'), env), COLLECTORS, env);
     expect(set.issues).toEqual([]);
@@ -23,8 +27,8 @@ describe('example policies', () => {
   });
 
   it('point editors at the committed JSON Schema, which is up to date', () => {
-    for (const f of readdirSync(join(root, 'policies')).filter((x) => x.endsWith('.example.yaml'))) {
-      expect(readFileSync(join(root, 'policies', f), 'utf8').split('\n')[0]).toBe('# yaml-language-server: $schema=./policy.schema.json');
+    for (const id of collectorFolders()) {
+      expect(readFileSync(examplePolicy(id), 'utf8').split('\n')[0]).toBe('# yaml-language-server: $schema=../../../policies/policy.schema.json');
     }
     const committed = (file: string) => JSON.parse(readFileSync(join(root, file), 'utf8'));
     expect(committed(SCHEMA_FILES.policy), 'run `npx diode-agent schema --write`').toEqual(policyJsonSchema(COLLECTORS));

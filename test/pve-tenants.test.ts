@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { pveConfigSchema } from '../agent/collectors/pve/config.ts';
 import type { PveGuest, PveSnapshot } from '../agent/collectors/pve/snapshot.ts';
-import { excludedVmKeys, mapPve, mapPveEach, tenantOf } from '../mappers/pve/index.ts';
+import { excludedVmKeys, mapPve, mapPveEach, tenantOf } from '../agent/collectors/pve/map/index.ts';
 import { NetBoxDiodeModel } from './fakes/netbox-diode/model.ts';
 import { applyRun, changed, describeFailures, duplicatesIn } from './helpers/netbox-model.ts';
 
@@ -56,7 +56,7 @@ const rows = (model: NetBoxDiodeModel, type: string) =>
   [...model.objects(type)].sort((a, b) => String(a.name ?? a.address).localeCompare(String(b.name ?? b.address)));
 const tenantName = (model: NetBoxDiodeModel, id: unknown) => (id == null ? null : rows(model, 'tenancy.tenant').find((t) => t.id === id)?.name);
 
-describe('TENANT_MAP precedence (mappers/pve tenantOf)', () => {
+describe('TENANT_MAP precedence (agent/collectors/pve/map tenantOf)', () => {
   const rules = withMap.config.TENANT_MAP ?? [];
   it('the pool rule wins, then the first tag rule in written order, tags case-insensitive', () => {
     expect(tenantOf({ pool: 'finance', tags: ['team-a'] }, rules)).toBe('Finance');

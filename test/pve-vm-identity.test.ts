@@ -4,7 +4,7 @@ import type { PveGuest, PveSnapshot } from '../agent/collectors/pve/snapshot.ts'
 import { encodeEntity, EntityType, type EncodedEntity } from '../agent/diode/codec.ts';
 import { commitDelta, planDelta, type DeltaOptions } from '../agent/pipeline/delta.ts';
 import type { PolicyState } from '../agent/state/store.ts';
-import { mapPve } from '../mappers/pve/index.ts';
+import { mapPve } from '../agent/collectors/pve/map/index.ts';
 import type { AnyEntity } from '../mappers/types.ts';
 import { NetBoxDiodeModel } from './fakes/netbox-diode/model.ts';
 import { applyRun, duplicatesIn } from './helpers/netbox-model.ts';

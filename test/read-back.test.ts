@@ -8,7 +8,7 @@ import type { AnyEntity, EntityKind } from '../mappers/types.ts';
 import { StatusServer } from '../agent/telemetry/status-server.ts';
 import { FakeDiodeIngester, GrpcCode, type FakeEvent, type RecordedIngest } from './fakes/diode-ingester.ts';
 import { startFakeHttps, type FakeServer } from './fakes/https-server.ts';
-import { generatePveScenario, pveHandler } from './fakes/pve-server.ts';
+import { generatePveScenario, pveHandler } from '../agent/collectors/pve/fake.ts';
 import { entitiesOf, harness, kindOf, PVE_TOKEN } from './helpers/agent-harness.ts';
 
 /*

@@ -4,7 +4,7 @@ import { StatusServer } from '../agent/telemetry/status-server.ts';
 import { AGENT_VERSION } from '../agent/version.ts';
 import { FakeDiodeIngester } from './fakes/diode-ingester.ts';
 import { startFakeHttps, type FakeServer } from './fakes/https-server.ts';
-import { pveHandler, type PveScenario } from './fakes/pve-server.ts';
+import { pveHandler, type PveScenario } from '../agent/collectors/pve/fake.ts';
 import { harness, PVE_TOKEN } from './helpers/agent-harness.ts';
 
 /*

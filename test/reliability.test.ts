@@ -8,7 +8,7 @@ import type { EntityKind } from '../mappers/types.ts';
 import { parseState } from '../agent/state/store.ts';
 import { FakeDiodeIngester, GrpcCode, type RecordedIngest } from './fakes/diode-ingester.ts';
 import { startFakeHttps, type FakeServer } from './fakes/https-server.ts';
-import { generatePveScenario, pveHandler, type PveScenario } from './fakes/pve-server.ts';
+import { generatePveScenario, pveHandler, type PveScenario } from '../agent/collectors/pve/fake.ts';
 import { entitiesOf, harness, kindOf, PVE_TOKEN, waitFor } from './helpers/agent-harness.ts';
 
 /*

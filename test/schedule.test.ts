@@ -3,7 +3,7 @@ import { pino, type Logger } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FakeDiodeIngester } from './fakes/diode-ingester.ts';
 import { startFakeHttps, type FakeServer } from './fakes/https-server.ts';
-import { generatePveScenario, pveHandler } from './fakes/pve-server.ts';
+import { generatePveScenario, pveHandler } from '../agent/collectors/pve/fake.ts';
 import { harness, PVE_TOKEN, waitFor } from './helpers/agent-harness.ts';
 
 /*

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeDiodeIngester, GrpcCode } from './fakes/diode-ingester.ts';
 import { startFakeHttps, type FakeServer } from './fakes/https-server.ts';
-import { generatePveScenario, pveHandler } from './fakes/pve-server.ts';
+import { generatePveScenario, pveHandler } from '../agent/collectors/pve/fake.ts';
 import { pveLabConfigYaml } from './helpers/agent-harness.ts';
 
 /*

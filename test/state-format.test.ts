@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeDiodeIngester, GrpcCode } from './fakes/diode-ingester.ts';
 import { startFakeHttps, type FakeServer } from './fakes/https-server.ts';
-import { generatePveScenario, pveHandler } from './fakes/pve-server.ts';
+import { generatePveScenario, pveHandler } from '../agent/collectors/pve/fake.ts';
 import { entitiesOf, harness, PVE_TOKEN } from './helpers/agent-harness.ts';
 
 /*

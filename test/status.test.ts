@@ -8,7 +8,7 @@ import { StatusServer } from '../agent/telemetry/status-server.ts';
 import { listDryRunFiles, readDryRunFile } from '../agent/diode/dry-run.ts';
 import { FakeDiodeIngester, GrpcCode } from './fakes/diode-ingester.ts';
 import { startFakeHttps, type FakeServer } from './fakes/https-server.ts';
-import { generatePveScenario, pveHandler } from './fakes/pve-server.ts';
+import { generatePveScenario, pveHandler } from '../agent/collectors/pve/fake.ts';
 import { entitiesOf, harness, PVE_TOKEN } from './helpers/agent-harness.ts';
 
 const exec = promisify(execFile);

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { PVE_AUDIT_PRIVILEGES, without } from './fakes/acl.ts';
 import { FakeDiodeIngester } from './fakes/diode-ingester.ts';
 import type { FakeServer } from './fakes/https-server.ts';
-import { startFakePve } from './fakes/pve-server.ts';
+import { startFakePve } from '../agent/collectors/pve/fake.ts';
 
 const exec = promisify(execFile);
 const BIN = new URL('../bin/diode-agent.js', import.meta.url).pathname;

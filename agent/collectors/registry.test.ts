@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { COLLECTORS } from './registry.ts';
 
 /*
- * A collector is its folders and one registry line (Renovate's lib/modules/datasource model:
+ * A collector is one folder and one registry line (Renovate's lib/modules/datasource model:
  * the list comes from the folders). Every folder under agent/collectors/ must be registered
  * and have each file below; README.md's "Adding a collector" lists the same files.
  */
@@ -27,10 +27,10 @@ const REQUIRED_FILES = [
   'agent/collectors/<id>/snapshot.ts',
   'agent/collectors/<id>/warnings.ts',
   'agent/collectors/<id>/README.md',
-  'mappers/<id>/index.ts',
-  'policies/<id>.example.yaml',
-  'test/cases/<id>/harness.ts',
-  'test/cases/<id>/lab.ts',
+  'agent/collectors/<id>/map/index.ts',
+  'agent/collectors/<id>/example.yaml',
+  'agent/collectors/<id>/cases/harness.ts',
+  'agent/collectors/<id>/cases/lab.ts',
 ] as const;
 
 /** The headings every collector README has, once each (among its own). */
@@ -45,16 +45,9 @@ describe('collector registry', () => {
     for (const [id, def] of COLLECTORS) expect(def.id).toBe(id);
   });
 
-  it('has a mapper folder per collector and no other (besides mappers/common)', () => {
-    expect(dirs('mappers').filter((d) => d !== 'common')).toEqual(ids);
-  });
-
-  it('has one example policy per collector, of that collector', () => {
-    expect(
-      readdirSync(new URL('policies/', ROOT))
-        .filter((f) => f.endsWith('.example.yaml'))
-        .sort(),
-    ).toEqual(ids.map((id) => `${id}.example.yaml`));
+  it('keeps nothing of a collector outside its folder: mappers/ is the shared NetBox vocabulary, policies/ the JSON Schemas', () => {
+    expect(dirs('mappers')).toEqual(['common']);
+    expect(readdirSync(new URL('policies/', ROOT)).sort()).toEqual(['agent.schema.json', 'policy.schema.json']);
   });
 
   for (const id of ids) {
@@ -64,7 +57,7 @@ describe('collector registry', () => {
       });
 
       it('its example policy names the collector', () => {
-        expect(read(`policies/${id}.example.yaml`)).toMatch(new RegExp(`^collector: ${id}$`, 'm'));
+        expect(read(`agent/collectors/${id}/example.yaml`)).toMatch(new RegExp(`^collector: ${id}$`, 'm'));
       });
 
       it('its README names it in the title and has each fixed heading once', () => {
@@ -74,10 +67,10 @@ describe('collector registry', () => {
         expect(README_HEADINGS.map((h) => [h, lines.filter((l) => l === h).length])).toEqual(README_HEADINGS.map((h) => [h, 1]));
       });
 
-      it('its golden cases run against a fake of test/fakes/', () => {
-        expect(dirs(`test/cases/${id}`).length).toBeGreaterThan(0);
-        const fakes = [...read(`test/cases/${id}/harness.ts`).matchAll(/from '\.\.\/\.\.\/fakes\/([a-z0-9-]+)\.ts'/g)].map(
-          (m) => `test/fakes/${m[1] ?? ''}.ts`,
+      it("its golden cases run against a fake of an upstream API (its own fake.ts, or the PVE API's)", () => {
+        expect(dirs(`agent/collectors/${id}/cases`).length).toBeGreaterThan(0);
+        const fakes = [...read(`agent/collectors/${id}/cases/harness.ts`).matchAll(/from '\.\.\/(?:\.\.\/([a-z0-9-]+)\/)?fake\.ts'/g)].map(
+          (m) => `agent/collectors/${m[1] ?? id}/fake.ts`,
         );
         expect(fakes.length).toBeGreaterThan(0);
         expect(fakes.filter((f) => !exists(f))).toEqual([]);

@@ -1,10 +1,10 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
 import type { AnyEntity } from '../../mappers/types.ts';
 import { EntityType, encodeEntity, encodeEntityWith, protoRoot } from './codec.ts';
 import { MessageEncoder } from './message-encoder.ts';
+import { goldenCases } from '../../test/helpers/netbox-model.ts';
 
 /*
  * The encoder must write exactly what protobufjs writes: fingerprints, dry-run files and
@@ -15,21 +15,7 @@ import { MessageEncoder } from './message-encoder.ts';
 
 const reference = (e: AnyEntity): Uint8Array => EntityType.encode({ [e.kind]: e.value }).finish();
 
-const cases = new URL('../../test/cases/', import.meta.url);
-const goldenEntities: AnyEntity[] = readdirSync(cases, { withFileTypes: true })
-  .filter((d) => d.isDirectory() && d.name !== 'config')
-  .flatMap((collector) =>
-    readdirSync(new URL(`${collector.name}/`, cases), { withFileTypes: true })
-      .filter((d) => d.isDirectory())
-      .flatMap((c) => {
-        const file = new URL(`${collector.name}/${c.name}/expected.json`, cases);
-        try {
-          return JSON.parse(readFileSync(file, 'utf8')) as AnyEntity[];
-        } catch {
-          return [];
-        }
-      }),
-  );
+const goldenEntities = goldenCases().flatMap((c) => c.entities) as AnyEntity[];
 
 /** Replaces equal nested objects by one instance, as the mappers' memoized references are. */
 function share(entities: AnyEntity[]): AnyEntity[] {

@@ -37,7 +37,7 @@ export const STALE_FIELD_ENTITY: AnyEntity = {
   },
 };
 /*
- * Unique identity custom fields of VMs (mappers/pve `proxmox_vm_uid`, issue #17). Diode
+ * Unique identity custom fields of VMs (agent/collectors/pve/map `proxmox_vm_uid`, issue #17). Diode
  * matches a VM on them when (name, cluster) finds nothing (netboxlabs/diode-netbox-plugin
  * netbox_diode_plugin/api/matcher.py `CustomFieldMatcher`), so a guest renamed in PVE updates
  * its NetBox VM. Its old-name VM and interfaces are then gone from the run but not gone from

@@ -6,14 +6,11 @@ import {
   CEPH_NOT_INSTALLED,
   DEMO_CEPH_SPEC,
   FAKE_DASHBOARD_USER,
-  FAKE_PVE_TOKEN,
-  NODE_DOWN,
   dashboardScenarioFromSpec,
   pveScenarioFromSpec,
   startFakeCephDashboard,
-  startFakeCephPve,
-} from '../../test/fakes/ceph-server.ts';
-import { startFakePve } from '../../test/fakes/pve-server.ts';
+} from '../collectors/ceph/fake.ts';
+import { startFakePve, FAKE_PVE_TOKEN, NODE_DOWN, startFakePveRoutes } from '../collectors/pve/fake.ts';
 import type { FakeServer } from '../../test/fakes/https-server.ts';
 import { policyYaml, preflight, received } from '../../test/helpers/preflight.ts';
 import type { ProbeResult } from './types.ts';
@@ -42,14 +39,14 @@ describe('Ceph preflight (PVE source)', () => {
   ];
 
   it('calls each endpoint once and reports each OK', async () => {
-    server = await startFakeCephPve(pveScenarioFromSpec(DEMO_CEPH_SPEC, { acl: { user: { '/': ['Datastore.Audit'] } } }));
+    server = await startFakePveRoutes(pveScenarioFromSpec(DEMO_CEPH_SPEC, { acl: { user: { '/': ['Datastore.Audit'] } } }));
     const report = await preflight([policyYaml('ceph', 'ceph', config(server.port))]);
     expect(report.policies[0]).toEqual({ policy: 'ceph', collector: 'ceph', target: `https://127.0.0.1:${server.port}/api2/json`, ok: true, results: ALL_OK });
     expect(received(server)).toEqual(ALL_OK.map((r) => r.endpoint));
   });
 
   it('a token with neither Sys.Audit nor Datastore.Audit: PVE names both, the node calls are not made', async () => {
-    server = await startFakeCephPve(pveScenarioFromSpec(DEMO_CEPH_SPEC, { acl: { user: { '/': ['VM.Audit'] } } }));
+    server = await startFakePveRoutes(pveScenarioFromSpec(DEMO_CEPH_SPEC, { acl: { user: { '/': ['VM.Audit'] } } }));
     const report = await preflight([policyYaml('ceph', 'ceph', config(server.port))]);
     const hint =
       'grant it (PVEAuditor on / has both); a privilege-separated token (privsep=1) needs it on the token itself: pveum acl modify / --tokens root@pam!netbox --roles PVEAuditor';
@@ -76,7 +73,7 @@ describe('Ceph preflight (PVE source)', () => {
   });
 
   it('Ceph not installed passes (the check came first) and stops there; a down node gives way to the next', async () => {
-    server = await startFakeCephPve(pveScenarioFromSpec(DEMO_CEPH_SPEC, { errors: { '/cluster/ceph/status': CEPH_NOT_INSTALLED } }));
+    server = await startFakePveRoutes(pveScenarioFromSpec(DEMO_CEPH_SPEC, { errors: { '/cluster/ceph/status': CEPH_NOT_INSTALLED } }));
     const report = await preflight([policyYaml('ceph', 'ceph', config(server.port))]);
     expect(report.policies[0]!.results).toEqual([
       {
@@ -95,7 +92,7 @@ describe('Ceph preflight (PVE source)', () => {
     expect(report.ok).toBe(true);
     await server.close();
 
-    server = await startFakeCephPve(pveScenarioFromSpec(DEMO_CEPH_SPEC, { errors: { '/nodes/pve1/ceph/osd': NODE_DOWN } }));
+    server = await startFakePveRoutes(pveScenarioFromSpec(DEMO_CEPH_SPEC, { errors: { '/nodes/pve1/ceph/osd': NODE_DOWN } }));
     const down = await preflight([policyYaml('ceph', 'ceph', config(server.port))]);
     expect(down.policies[0]!.results.slice(3)).toEqual([
       {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { demoPbsScenario, startFakePbs, type PbsScenario } from '../../test/fakes/pbs-server.ts';
-import { demoPdmScenario, startFakePdm, type PdmScenario } from '../../test/fakes/pdm-server.ts';
+import { demoPbsScenario, startFakePbs, type PbsScenario } from '../collectors/pbs/fake.ts';
+import { demoPdmScenario, startFakePdm, type PdmScenario } from '../collectors/pdm/fake.ts';
 import type { FakeTokenAcl } from '../../test/fakes/acl.ts';
 import type { FakeServer } from '../../test/fakes/https-server.ts';
 import { policyYaml, preflight, received } from '../../test/helpers/preflight.ts';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startFakePve, type PveScenario } from '../../test/fakes/pve-server.ts';
+import { startFakePve, type PveScenario } from '../collectors/pve/fake.ts';
 import { PVE_AUDIT_PRIVILEGES, without, type FakeTokenAcl } from '../../test/fakes/acl.ts';
 import { TEST_CERT_FINGERPRINT, type FakeServer } from '../../test/fakes/https-server.ts';
 import { freePort } from '../../test/helpers/agent-harness.ts';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeDiodeIngester } from '../../test/fakes/diode-ingester.ts';
 import { startFakeHttps, type FakeServer } from '../../test/fakes/https-server.ts';
-import { startFakePve } from '../../test/fakes/pve-server.ts';
+import { startFakePve } from '../collectors/pve/fake.ts';
 import { freePort } from '../../test/helpers/agent-harness.ts';
 import { diodeYaml, policyYaml, preflight, writeAgent } from '../../test/helpers/preflight.ts';
 import { formatPreflight, validateLive } from './index.ts';

@@ -20,6 +20,7 @@ import type {
   VMInterface,
 } from '../../proto/diode/v1/types.ts';
 import { entity, type EntityOf } from '../types.ts';
+import { slugify } from './slug.ts';
 
 /*
  * One helper per kind of nested reference. Today's Diode turns every nested reference into
@@ -31,19 +32,6 @@ import { entity, type EntityOf } from '../types.ts';
  * entity, and every entity that points at an object builds the reference here, so the
  * same object is always the same reference (the identities are listed in README.md "What lands in NetBox").
  */
-
-/** NetBox's slugify: lower-case, non-alphanumerics to '-', trimmed, at most 100 chars. */
-export function slugify(text: string): string {
-  return (
-    text
-      .normalize('NFKD')
-      .replace(/[\u0300-\u036f]/g, '')
-      .toLowerCase()
-      .replace(/[^a-z0-9_]+/g, '-')
-      .replace(/^-+|-+$/g, '')
-      .slice(0, 100) || 'none'
-  );
-}
 
 /** Tags match on slug (matcher.py, extras.tag unique slug); name and slug create it. */
 export function tagRef(name: string): Tag {

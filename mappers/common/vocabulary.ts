@@ -1,5 +1,5 @@
-import type { Cluster } from '../../proto/diode/v1/types.ts';
-import { clusterRef, type DeviceKind } from './refs.ts';
+import type { Cluster, Device } from '../../proto/diode/v1/types.ts';
+import { clusterRef, deviceRef, type DeviceKind } from './refs.ts';
 
 /*
  * The NetBox objects more than one collector points at, named once: a host that two
@@ -18,6 +18,29 @@ export const PROXMOX = 'Proxmox';
 export const PVE_NODE: DeviceKind = { model: 'Proxmox Node', manufacturer: PROXMOX, role: 'Hypervisor' };
 /** A Proxmox Backup Server (agent/collectors/pbs/README.md "What lands in NetBox"). */
 export const PBS_SERVER: DeviceKind = { model: 'Proxmox Backup Server', manufacturer: PROXMOX, role: 'Backup Server' };
+
+/** A PBS server's Device reference: the PBS collector's server and PDM's PBS remote are one device. */
+export function pbsDeviceRef(name: string, site: string): Device {
+  return deviceRef(name, site, PBS_SERVER);
+}
+
+/** A host as a name: IPv6 literals lose their brackets, anything else stays as written. */
+export function hostLabel(host: string): string {
+  const h = host.trim();
+  return h.startsWith('[') && h.endsWith(']') ? h.slice(1, -1) : h;
+}
+
+/** "3.2" + "7" → "3.2-7", the way PBS shows its own version (proxmox-backup pbs-buildcfg/src/lib.rs: PROXMOX_PKG_VERSION is MAJOR.MINOR, PROXMOX_PKG_RELEASE the patch). */
+export function formatPbsVersion(version: string, release?: string): string {
+  return release === undefined ? version : `${version}-${release}`;
+}
+
+/** "Proxmox Backup Server X.Y" from any version string starting with MAJOR.MINOR. */
+export function pbsPlatformName(version: string | undefined): string | undefined {
+  const m = version === undefined ? null : /^(\d+)\.(\d+)/.exec(version.trim());
+  return m ? `Proxmox Backup Server ${m[1]}.${m[2]}` : undefined;
+}
+
 /** A Proxmox Datacenter Manager (agent/collectors/pdm/README.md "What lands in NetBox"). */
 export const PDM_MANAGER: DeviceKind = { model: 'Proxmox Datacenter Manager', manufacturer: PROXMOX, role: 'Datacenter Manager' };
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { generatePveScenario } from '../fakes/pve-server.ts';
+import { generatePveScenario } from '../../agent/collectors/pve/fake.ts';
 import type { RunSample } from './agent-process.ts';
 import {
   deriveRow,

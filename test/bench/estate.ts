@@ -1,4 +1,4 @@
-import { pveHandler, type PveScenario, type PveScenarioGuest } from '../fakes/pve-server.ts';
+import { pveHandler, type PveScenario, type PveScenarioGuest } from '../../agent/collectors/pve/fake.ts';
 import type { FakeRequest, FakeResponse } from '../fakes/https-server.ts';
 import type { RequestRecord, ScenarioName } from './scenarios.ts';
 

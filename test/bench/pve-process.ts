@@ -1,4 +1,4 @@
-import { generatePveScenario } from '../fakes/pve-server.ts';
+import { generatePveScenario } from '../../agent/collectors/pve/fake.ts';
 import { startFakeHttps } from '../fakes/https-server.ts';
 import { Semaphore } from '../../agent/http/semaphore.ts';
 import { classify, emptyCounts, estateStats, indexedPveHandler, pveFailure, withBackups, type PveProcessArgs, type PveProcessMessage } from './estate.ts';

@@ -9,7 +9,7 @@ import { listDryRunFiles, readDryRunFile } from '../../agent/diode/dry-run.ts';
 import { NODE_FLAGS } from '../../agent/node-flags.ts';
 import { FakeDiodeIngester } from '../fakes/diode-ingester.ts';
 import type { FakeServer } from '../fakes/https-server.ts';
-import { generatePveScenario, startFakePve } from '../fakes/pve-server.ts';
+import { generatePveScenario, startFakePve } from '../../agent/collectors/pve/fake.ts';
 import { entitiesOf, freePort, pveLabConfigYaml } from '../helpers/agent-harness.ts';
 
 /*
@@ -193,7 +193,7 @@ describe('container image', () => {
     expect(lines.at(-1)).not.toMatch(/tsx/);
   });
 
-  it('holds no test code: no *.test.ts file and no test/ folder under /app', async () => {
+  it("holds no test code: no *.test.ts file, no collector's fake.ts or cases/, no test/ folder under /app", async () => {
     // .dockerignore leaves them out of the build context and the Dockerfile deletes any that
     // would still come with agent/ or mappers/; `find` prints what is left, nothing.
     const { stdout } = await exec('docker', [
@@ -214,6 +214,12 @@ describe('container image', () => {
       '-o',
       '-path',
       '/app/test',
+      '-o',
+      '-path',
+      '/app/agent/collectors/*/fake.ts',
+      '-o',
+      '-path',
+      '/app/agent/collectors/*/cases',
       ')',
       '-print',
     ]);

@@ -48,11 +48,11 @@ export interface Lab {
   close(): Promise<void>;
 }
 
-/** Each collector's part of the lab, test/cases/<id>/lab.ts, in registry order. */
+/** Each collector's part of the lab, agent/collectors/<id>/cases/lab.ts, in registry order. */
 export async function collectorLabs(): Promise<Array<{ id: string; lab: CollectorLab }>> {
   const out: Array<{ id: string; lab: CollectorLab }> = [];
   for (const id of COLLECTORS.keys()) {
-    const { lab } = (await import(new URL(`../cases/${id}/lab.ts`, import.meta.url).href)) as { lab: CollectorLab };
+    const { lab } = (await import(new URL(`../../agent/collectors/${id}/cases/lab.ts`, import.meta.url).href)) as { lab: CollectorLab };
     out.push({ id, lab });
   }
   return out;

@@ -1,6 +1,6 @@
 import type { FakeServer } from '../fakes/https-server.ts';
 
-/* What every collector's part of the demo lab (test/cases/<id>/lab.ts) shares. */
+/* What every collector's part of the demo lab (agent/collectors/<id>/cases/lab.ts) shares. */
 
 export const CLUSTER = 'lab-cluster';
 export const SITE = 'Lab';

@@ -3,7 +3,7 @@ import type { Scope } from '../../agent/collectors/types.ts';
 
 /*
  * How the one golden runner (test/golden.test.ts) runs the cases of one collector,
- * test/cases/<collector>/<case>/ (the Telegraf testcases model: fixed file names, one loop):
+ * agent/collectors/<collector>/cases/<case>/ (the Telegraf testcases model: fixed file names, one loop):
  *   policy.yaml     the policy, through the real loader (a legacy policy.json {config, scope}
  *                   is read as written, for the PVE cases written before this format)
  *   case.json       optional: {description, …what the harness reads (server, generation…)}

@@ -1,4 +1,6 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { casesDir, collectorFolders } from './collectors.ts';
+import { caseNames } from './golden.ts';
 import { type NetBoxDiodeModel, wireEntity, type IngestionLog } from '../fakes/netbox-diode/model.ts';
 import { deliveryPhase, DELIVERY_PHASES } from '../../mappers/order.ts';
 import type { FakeDiodeIngester } from '../fakes/diode-ingester.ts';
@@ -9,16 +11,13 @@ import type { EntityKind } from '../../mappers/types.ts';
  * phase by phase (mappers/order.ts DELIVERY_PHASES), each applied before the next.
  */
 
-const ROOT = new URL('../cases/', import.meta.url);
-
 type Mapped = { kind: string; value: object };
 
 export function goldenCases(): Array<{ collector: string; name: string; entities: Mapped[] }> {
   const out: Array<{ collector: string; name: string; entities: Mapped[] }> = [];
-  for (const collector of readdirSync(ROOT).sort()) {
-    const dir = new URL(`${collector}/`, ROOT);
-    if (!statSync(dir).isDirectory()) continue;
-    for (const name of readdirSync(dir).sort()) {
+  for (const collector of collectorFolders()) {
+    const dir = casesDir(collector);
+    for (const name of caseNames(dir)) {
       const file = new URL(`${name}/expected.json`, dir);
       let text: string;
       try {

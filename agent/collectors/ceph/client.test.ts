@@ -4,13 +4,7 @@ import { join } from 'node:path';
 import { redactSecrets } from '../../log.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HttpStatusError, HttpTarget } from '../../http/client.ts';
-import {
-  FAKE_DASHBOARD_USER,
-  dashboardScenarioFromSpec,
-  makeCephSpec,
-  startFakeCephDashboard,
-  type CephDashboardScenario,
-} from '../../../test/fakes/ceph-server.ts';
+import { FAKE_DASHBOARD_USER, dashboardScenarioFromSpec, makeCephSpec, startFakeCephDashboard, type CephDashboardScenario } from './fake.ts';
 import type { FakeServer } from '../../../test/fakes/https-server.ts';
 import { CephAuthError, CephDashboardClient, cephAbsence, cephMime, versionAfter415 } from './client.ts';
 

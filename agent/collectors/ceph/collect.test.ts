@@ -1,14 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  FAKE_DASHBOARD_USER,
-  FAKE_PVE_TOKEN,
-  NODE_DOWN,
-  dashboardScenarioFromSpec,
-  makeCephSpec,
-  pveScenarioFromSpec,
-  startFakeCephDashboard,
-  startFakeCephPve,
-} from '../../../test/fakes/ceph-server.ts';
+import { FAKE_PVE_TOKEN, NODE_DOWN, startFakePveRoutes } from '../pve/fake.ts';
+import { FAKE_DASHBOARD_USER, dashboardScenarioFromSpec, makeCephSpec, pveScenarioFromSpec, startFakeCephDashboard } from './fake.ts';
 import type { FakeServer } from '../../../test/fakes/https-server.ts';
 import { testCollectContext, type TestCollectContext } from '../../../test/helpers/collect-context.ts';
 import { clusterVersion, collectCeph, operationalFlags, parseCephVersion, parsePorts, summarizeCrushRule } from './collect.ts';
@@ -89,7 +81,7 @@ describe('collectCeph (pve)', () => {
   const spec = makeCephSpec({ nodes: ['pve1', 'pve2'], osdsPerNode: 1 });
 
   it('fails the run when the cluster status itself fails for another reason', async () => {
-    server = await startFakeCephPve(
+    server = await startFakePveRoutes(
       pveScenarioFromSpec(spec, { errors: { '/cluster/ceph/status': { status: 403, reason: 'Permission check failed (/, Sys.Audit)' } } }),
     );
     ctx = testCollectContext(pveConfig(server.port));
@@ -97,7 +89,7 @@ describe('collectCeph (pve)', () => {
   });
 
   it('keeps the cluster when no node answers the per-node calls', async () => {
-    server = await startFakeCephPve(
+    server = await startFakePveRoutes(
       pveScenarioFromSpec(spec, {
         errors: { '/nodes/pve1/ceph/osd': NODE_DOWN, '/nodes/pve2/ceph/osd': { status: 500, reason: 'binary not installed: /usr/bin/ceph-osd' } },
       }),
@@ -121,7 +113,7 @@ describe('collectCeph (pve)', () => {
   });
 
   it('asks the next node when an OSD tree is not JSON, and loses only the section whose answer is not', async () => {
-    server = await startFakeCephPve(
+    server = await startFakePveRoutes(
       pveScenarioFromSpec(spec, { rawBodies: { '/nodes/pve1/ceph/osd': '<html><body>Bad Gateway</body></html>', '/nodes/pve2/ceph/pool': '[{"data":' } }),
     );
     ctx = testCollectContext(pveConfig(server.port));
@@ -142,7 +134,7 @@ describe('collectCeph (pve)', () => {
   });
 
   it('names the privilege on a 403: a section costs only itself, the OSD tree stops the per-node calls', async () => {
-    server = await startFakeCephPve(
+    server = await startFakePveRoutes(
       pveScenarioFromSpec(spec, { errors: { '/nodes/pve1/ceph/pool': { status: 403, reason: 'Permission check failed (/, Sys.Audit|Datastore.Audit)' } } }),
     );
     ctx = testCollectContext(pveConfig(server.port));
@@ -159,7 +151,7 @@ describe('collectCeph (pve)', () => {
     await ctx.close();
     await server.close();
 
-    server = await startFakeCephPve(pveScenarioFromSpec(spec, { errors: { '/nodes/pve1/ceph/osd': { status: 403, reason: 'Permission check failed' } } }));
+    server = await startFakePveRoutes(pveScenarioFromSpec(spec, { errors: { '/nodes/pve1/ceph/osd': { status: 403, reason: 'Permission check failed' } } }));
     ctx = testCollectContext(pveConfig(server.port));
     const snap2 = await collectCeph(ctx);
     expect(snap2.present && [snap2.osds, snap2.pools, snap2.fsid]).toEqual([[], [], spec.fsid]);
@@ -182,7 +174,7 @@ describe('collectCeph (pve)', () => {
     status.health.checks.BROKEN = { severity: 42 };
     const tree = sc.routes['/nodes/pve1/ceph/osd'] as { root: { children: Array<{ children: unknown[] }> } };
     tree.root.children[0]?.children.push({ id: 'x', type: 'osd' });
-    server = await startFakeCephPve(sc);
+    server = await startFakePveRoutes(sc);
     ctx = testCollectContext(pveConfig(server.port));
     const snap = await collectCeph(ctx);
     expect(snap.present && [snap.pools.length, snap.osds.map((o) => o.name), snap.healthChecks]).toEqual([4, ['osd.0', 'osd.1'], []]);

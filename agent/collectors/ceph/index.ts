@@ -3,7 +3,7 @@ import { CEPH_WARNINGS } from './warnings.ts';
 import type { PreflightContext, PrivilegeCheck, ProbeSpec } from '../../preflight/types.ts';
 import { HttpConnectError, HttpStatusError } from '../../http/client.ts';
 import { pveTargetRequest } from '../proxmox-config.ts';
-import { mapCeph } from '../../../mappers/ceph/index.ts';
+import { mapCeph } from './map/index.ts';
 import { cephConfigSchema, type CephConfig } from './config.ts';
 import {
   CephAuthError,

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FAKE_PVE_TOKEN, startFakeCephPve } from '../../../test/fakes/ceph-server.ts';
+import { FAKE_PVE_TOKEN, startFakePveRoutes } from '../pve/fake.ts';
 import type { FakeServer } from '../../../test/fakes/https-server.ts';
 import { testCollectContext, type TestCollectContext } from '../../../test/helpers/collect-context.ts';
 import { collectPacker, expandPaths, PackerSourceError } from './collect.ts';
@@ -150,7 +150,7 @@ describe('collectPacker', () => {
   it('goes on with the build records when the PVE lookup fails, and says a guest is not a template', async () => {
     const d = dir({ 'm.json': manifest([row({ artifact_id: '9000' })]) });
     const pve = { PROXMOX_HOST: '127.0.0.1', PROXMOX_TOKEN_NAME: FAKE_PVE_TOKEN.tokenName, PROXMOX_TOKEN_VALUE: FAKE_PVE_TOKEN.secret };
-    server = await startFakeCephPve({ routes: {}, errors: { '/cluster/resources': { status: 403, reason: 'Permission check failed (/vms, VM.Audit)' } } });
+    server = await startFakePveRoutes({ routes: {}, errors: { '/cluster/resources': { status: 403, reason: 'Permission check failed (/vms, VM.Audit)' } } });
     let r = await run({ PACKER_MANIFESTS: join(d, 'm.json'), ...pve, PROXMOX_PORT: server.port });
     expect(r.snap.builds[0]?.template).toBeUndefined();
     expect(r.warnings).toEqual([
@@ -162,7 +162,7 @@ describe('collectPacker', () => {
     ]);
     await ctx?.close();
     await server.close();
-    server = await startFakeCephPve({ routes: { '/cluster/resources': [{ type: 'qemu', vmid: 9000, name: 'ubuntu-tmpl', node: 'pve2', template: 0 }] } });
+    server = await startFakePveRoutes({ routes: { '/cluster/resources': [{ type: 'qemu', vmid: 9000, name: 'ubuntu-tmpl', node: 'pve2', template: 0 }] } });
     r = await run({ PACKER_MANIFESTS: join(d, 'm.json'), ...pve, PROXMOX_PORT: server.port });
     expect([r.snap.builds[0]?.template, r.snap.builds[0]?.targetNode]).toEqual([{ name: 'ubuntu-tmpl', node: 'pve2', isTemplate: false }, 'pve2']);
     expect(r.warnings).toEqual([

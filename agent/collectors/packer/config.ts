@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { boolish, intish } from '../../config/coerce.ts';
-import { slugify } from '../../../mappers/common/refs.ts';
+import { slugify } from '../../../mappers/common/slug.ts';
 import { nodeSiteMapSchema, pveConnectionShape, splitPveTokenId } from '../proxmox-config.ts';
 
 /*

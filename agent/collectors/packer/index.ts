@@ -5,7 +5,7 @@ import { PACKER_WARNINGS } from './warnings.ts';
 import { count } from '../../preflight/run.ts';
 import type { PreflightContext } from '../../preflight/types.ts';
 import { pveTargetRequest } from '../proxmox-config.ts';
-import { mapPacker, planTemplates } from '../../../mappers/packer/index.ts';
+import { mapPacker, planTemplates } from './map/index.ts';
 import { packerConfigSchema, type PackerConfig } from './config.ts';
 import { getClusterGuests } from './client.ts';
 import { collectPacker, expandPaths } from './collect.ts';

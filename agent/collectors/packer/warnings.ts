@@ -2,7 +2,7 @@ import type { WarningDoc } from '../types.ts';
 
 /**
  * Every warning a packer run can emit (collect.ts, and the template conflicts
- * mappers/packer/index.ts plans). Rendered into README.md "## Warnings" (test/vocabulary.test.ts).
+ * agent/collectors/packer/map/index.ts plans). Rendered into README.md "## Warnings" (test/vocabulary.test.ts).
  */
 export const PACKER_WARNINGS: readonly WarningDoc[] = [
   {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeHttps, TEST_CERT_FINGERPRINT, type FakeServer } from '../../../test/fakes/https-server.ts';
-import { groupSnapshots, startFakePbs, type PbsScenario } from '../../../test/fakes/pbs-server.ts';
+import { groupSnapshots, startFakePbs, type PbsScenario } from './fake.ts';
 import { testCollectContext, type TestCollectContext } from '../../../test/helpers/collect-context.ts';
 import { authorizationHeader, isUnreachable, pbsTargetRequest } from './client.ts';
 import { collectPbs, compareIds, summarizeGroups } from './collect.ts';

@@ -2,7 +2,7 @@ import { defineCollector } from '../types.ts';
 import { PBS_WARNINGS } from './warnings.ts';
 import { count } from '../../preflight/run.ts';
 import type { PreflightContext, PrivilegeCheck, ProbeSpec } from '../../preflight/types.ts';
-import { mapPbs } from '../../../mappers/pbs/index.ts';
+import { mapPbs } from './map/index.ts';
 import {
   getDatastoreConfigs,
   getDatastoreUsage,

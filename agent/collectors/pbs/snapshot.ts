@@ -4,7 +4,7 @@ import type { NodeNetworkRow } from '../snapshot.ts';
 export type { PbsConfig } from './config.ts';
 
 /*
- * What one PBS run saw, as plain JSON-able data: the collector fills it, mappers/pbs turns
+ * What one PBS run saw, as plain JSON-able data: the collector fills it, agent/collectors/pbs/map turns
  * it into entities. Snapshot lists are already reduced to one summary per backup group
  * (high-cardinality history is summarised, see this folder's README.md), which keeps the snapshot small
  * on stores with tens of thousands of snapshots.

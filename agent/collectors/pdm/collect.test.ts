@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeHttps, type FakeServer } from '../../../test/fakes/https-server.ts';
-import { startFakePdm, type PdmScenario } from '../../../test/fakes/pdm-server.ts';
+import { startFakePdm, type PdmScenario } from './fake.ts';
 import { testCollectContext, type TestCollectContext } from '../../../test/helpers/collect-context.ts';
 import { authorizationHeader, pdmTargetRequest } from './client.ts';
 import { collectPdm, resourceHealth } from './collect.ts';

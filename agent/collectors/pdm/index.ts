@@ -2,7 +2,7 @@ import { defineCollector } from '../types.ts';
 import { PDM_WARNINGS } from './warnings.ts';
 import { count } from '../../preflight/run.ts';
 import type { PreflightContext, PrivilegeCheck, ProbeSpec } from '../../preflight/types.ts';
-import { mapPdm } from '../../../mappers/pdm/index.ts';
+import { mapPdm } from './map/index.ts';
 import { getPbsStatus, getPveClusterStatus, getRemotes, getRemoteVersion, getResources, getVersion, pdmTargetRequest, remotesBase } from './client.ts';
 import { collectPdm } from './collect.ts';
 import { pdmConfigSchema, type PdmConfig } from './config.ts';

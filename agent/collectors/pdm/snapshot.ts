@@ -2,7 +2,7 @@
 export type { PdmConfig } from './config.ts';
 
 /*
- * What one PDM run saw, as plain JSON-able data: the collector fills it, mappers/pdm turns
+ * What one PDM run saw, as plain JSON-able data: the collector fills it, agent/collectors/pdm/map turns
  * it into entities. Remotes of other types than pve and pbs are left out.
  */
 

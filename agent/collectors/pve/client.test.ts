@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type HttpStatusError, HttpTarget } from '../../http/client.ts';
-import { startFakePve, type PveScenario } from '../../../test/fakes/pve-server.ts';
+import { startFakePve, type PveScenario } from './fake.ts';
 import { startFakeHttps, TEST_CERT_FINGERPRINT, type FakeServer } from '../../../test/fakes/https-server.ts';
 import {
   getAgentNetworkInterfaces,

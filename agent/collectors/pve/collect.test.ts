@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { generatePveScenario, pveHandler, startFakePve, type PveScenario } from '../../../test/fakes/pve-server.ts';
-import { mapPve } from '../../../mappers/pve/index.ts';
+import { generatePveScenario, pveHandler, startFakePve, type PveScenario } from './fake.ts';
+import { mapPve } from './map/index.ts';
 import { startFakeHttps, type FakeServer } from '../../../test/fakes/https-server.ts';
 import { TlsConfigError } from '../../http/client.ts';
 import { testCollectContext, type TestCollectContext } from '../../../test/helpers/collect-context.ts';

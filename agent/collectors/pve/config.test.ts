@@ -171,7 +171,7 @@ describe('pveConfigSchema', () => {
   });
 
   it('validates the example policy', () => {
-    const policy = parseYaml(readFileSync(new URL('../../../policies/pve.example.yaml', import.meta.url), 'utf8')) as {
+    const policy = parseYaml(readFileSync(new URL('./example.yaml', import.meta.url), 'utf8')) as {
       name: string;
       collector: string;
       schedule: string;

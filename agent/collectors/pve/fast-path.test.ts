@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { z } from 'zod';
-import { generatePveScenario } from '../../../test/fakes/pve-server.ts';
+import { generatePveScenario } from './fake.ts';
 import { parseEach, safeParseFast } from '../../http/loose.ts';
 import { agentInterfaceSchema, agentOsInfoSchema, guestConfigSchema, resourceRowSchema } from './schema.ts';
 

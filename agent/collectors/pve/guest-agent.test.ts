@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startFakePve, type PveScenario, type PveScenarioGuest } from '../../../test/fakes/pve-server.ts';
+import { startFakePve, type PveScenario, type PveScenarioGuest } from './fake.ts';
 import type { FakeServer } from '../../../test/fakes/https-server.ts';
 import { testCollectContext } from '../../../test/helpers/collect-context.ts';
 import { collectPve } from './collect.ts';

@@ -2,7 +2,7 @@ import { defineCollector } from '../types.ts';
 import { PVE_WARNINGS } from './warnings.ts';
 import { count } from '../../preflight/run.ts';
 import type { PreflightContext, PrivilegeCheck, ProbeSpec } from '../../preflight/types.ts';
-import { mapPve, mapPveEach } from '../../../mappers/pve/index.ts';
+import { mapPve, mapPveEach } from './map/index.ts';
 import { backupGauges } from './measures.ts';
 import {
   getAgentNetworkInterfaces,

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startFakePve, type PveScenario } from '../../../test/fakes/pve-server.ts';
+import { startFakePve, type PveScenario } from './fake.ts';
 import type { FakeServer } from '../../../test/fakes/https-server.ts';
 import { sortWarnings } from '../../../test/helpers/golden.ts';
 import { testCollectContext, type TestCollectContext } from '../../../test/helpers/collect-context.ts';

@@ -112,7 +112,7 @@ function ruleKey(key: string): Pick<TenantRule, 'kind' | 'value'> | string {
 /**
  * TENANT_MAP: `{ pool/finance: Finance, tag/team-a: Team A }`, or the string
  * "pool/finance:Finance,tag/team-a:Team A". Rules keep the order they are written in: among
- * tag rules, the first written that a guest carries wins (mappers/pve tenantOf).
+ * tag rules, the first written that a guest carries wins (agent/collectors/pve/map tenantOf).
  */
 export const tenantMapSchema = z
   .union([z.string(), z.record(z.string(), z.string())], { error: 'expected a mapping of pool/<pool> or tag/<tag> to a NetBox tenant name' })

@@ -8,7 +8,7 @@ export type { TenantRule } from './selection.ts';
 
 /*
  * What one PVE run saw, as plain JSON-able data: the collector fills it, the mapper
- * (mappers/pve) turns it into entities. Guests are already filtered (scope, templates,
+ * (agent/collectors/pve/map) turns it into entities. Guests are already filtered (scope, templates,
  * qemu/lxc only, vmid and name present); everything else is as the API said it, parsed.
  */
 export interface PveSnapshot {
