@@ -1,3 +1,4 @@
+import { COLLECTORS } from '../agent/collectors/registry.ts';
 import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -6,6 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listDryRunFiles, readDryRunFile } from '../agent/diode/dry-run.ts';
 import { FakeDiodeIngester, GrpcCode } from './fakes/diode-ingester.ts';
 import { agentCli, BIN, logLines, root, tempAgent } from './helpers/cli.ts';
+
+/** The registry's ids, as the unknown-collector error lists them. */
+const KNOWN_COLLECTORS = [...COLLECTORS.keys()].join(', ');
 
 /*
  * What `diode-agent once` tells the operator: every policy, also one that did not load; in
@@ -51,7 +55,7 @@ describe('once: a policy that did not load', () => {
     expect(await agentCli(['once', '-q', '--policy', 'bad', '-c', file])).toEqual({
       code: 1,
       stdout: '',
-      stderr: `no such policy: bad (loaded: good)\nnot loaded: ${dir}/policies/b.yaml:2:12: collector: unknown collector "pvx" (known: pve, pbs, pdm, ceph, packer); did you mean "pve"?\n`,
+      stderr: `no such policy: bad (loaded: good)\nnot loaded: ${dir}/policies/b.yaml:2:12: collector: unknown collector "pvx" (known: ${KNOWN_COLLECTORS}); did you mean "pve"?\n`,
     });
   });
 });

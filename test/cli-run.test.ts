@@ -1,3 +1,4 @@
+import { COLLECTORS } from '../agent/collectors/registry.ts';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -7,6 +8,9 @@ import { startFakeHttps, type FakeServer } from './fakes/https-server.ts';
 import { generatePveScenario, pveHandler } from '../agent/collectors/pve/fake.ts';
 import { freePort, harness, PVE_TOKEN, pveLabConfigYaml, waitFor } from './helpers/agent-harness.ts';
 import { agentCli, getStatus, startAgent, tempAgent } from './helpers/cli.ts';
+
+/** The registry's ids, as the unknown-collector error lists them. */
+const KNOWN_COLLECTORS = [...COLLECTORS.keys()].join(', ');
 
 /*
  * `diode-agent run` as a Deployment sees it: up without a valid policy (and not ready),
@@ -39,7 +43,7 @@ describe('run with no valid policy', () => {
       const waiting = await a.waitForLog('no valid policy yet; waiting for one in policies.dir (not ready until then)');
       expect(waiting).toMatchObject({ level: 50, dir: join(dir, 'policies'), problems: 1 });
       await a.waitForLog('agent started');
-      const problem = `${dir}/policies/bad.yaml:2:12: collector: unknown collector "pvx" (known: pve, pbs, pdm, ceph, packer); did you mean "pve"?`;
+      const problem = `${dir}/policies/bad.yaml:2:12: collector: unknown collector "pvx" (known: ${KNOWN_COLLECTORS}); did you mean "pve"?`;
       expect(await getStatus(port, '/readyz')).toEqual({ status: 503, body: 'not ready\nno valid policy loaded (see /status)\n' });
       expect(await statusOf(port)).toMatchObject({ agent: { ready: false }, policies: [], policy_errors: [problem] });
       // Hot reload picks the new file up; a scheduled policy runs at once (run_at_start).
@@ -66,7 +70,7 @@ describe('run with no valid policy', () => {
       .split('\n')
       .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.map((l) => [l.level, l.msg])).toEqual([
-      [50, `${file}:7:29: policies.0.collector: unknown collector "pvx" (known: pve, pbs, pdm, ceph, packer); did you mean "pve"?`],
+      [50, `${file}:7:29: policies.0.collector: unknown collector "pvx" (known: ${KNOWN_COLLECTORS}); did you mean "pve"?`],
       [60, 'no valid policy to run, and no policies.dir to wait for one in'],
     ]);
   });

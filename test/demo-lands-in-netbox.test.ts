@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { IngestRequestType } from '../agent/diode/codec.ts';
 import { readDryRunFile } from '../agent/diode/dry-run.ts';
-import { runDemo } from './demo/lab.ts';
+import { collectorLabs, runDemo } from './demo/lab.ts';
 import { NetBoxDiodeModel, type IngestionLog } from './fakes/netbox-diode/model.ts';
 import { deliverWire, duplicatesIn } from './helpers/netbox-model.ts';
 
@@ -36,7 +36,8 @@ beforeAll(async () => {
       ),
   }));
   expect(files).toEqual([]);
-  expect(policies.map((p) => p.policy)).toEqual(['pve-lab', 'pbs-lab', 'pdm-lab', 'ceph-lab', 'packer-lab']);
+  // One policy per collector, in registry order, each the one its lab part names.
+  expect(policies.map((p) => p.policy)).toEqual((await collectorLabs()).map((c) => c.lab.demo.policy));
 }, 60_000);
 
 describe('the demo lab lands in one NetBox', () => {
