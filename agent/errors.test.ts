@@ -2,7 +2,7 @@ import { status } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
 import { DiodeAuthError } from './diode/auth.ts';
 import { DiodeError } from './diode/client.ts';
-import { AgentError, ConfigError, EXIT, isRetryable, runsExitCode } from './errors.ts';
+import { AgentError, ConfigError, errorCode, EXIT, isRetryable, runsExitCode } from './errors.ts';
 import { DeliveryError } from './pipeline/requests.ts';
 
 const partial = { requests: 0, entities: 0, bytes: 0, errors: [] };
@@ -77,5 +77,23 @@ describe('README "Exit codes"', () => {
     const section = readme.split('\n### Exit codes\n')[1]?.split('\n#')[0] ?? '';
     const codes = [...section.matchAll(/^\| (\d+) \|/gm)].map((m) => Number(m[1]));
     expect(codes).toEqual(Object.values(EXIT));
+  });
+});
+
+describe('errorCode', () => {
+  it("reads a system error's string code and nothing else", async () => {
+    const enoent = await import('node:fs/promises').then((fs) =>
+      fs.readFile('/no/such/file').then(
+        () => undefined,
+        (e: unknown) => e,
+      ),
+    );
+    expect([
+      errorCode(enoent),
+      errorCode(Object.assign(new Error('x'), { code: 42 })),
+      errorCode(new Error('x')),
+      errorCode('ENOENT'),
+      errorCode(null),
+    ]).toEqual(['ENOENT', undefined, undefined, undefined, undefined]);
   });
 });

@@ -21,6 +21,11 @@ export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** The `code` of what was thrown (Node's system errors: ENOENT, EACCES…; undici's UND_ERR_*), if it has a string one. */
+export function errorCode(err: unknown): string | undefined {
+  return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' ? err.code : undefined;
+}
+
 /** Retryable (see AgentError); anything the agent did not raise on purpose is permanent. */
 export function isRetryable(err: unknown): boolean {
   return err instanceof AgentError && err.retryable;

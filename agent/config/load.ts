@@ -3,7 +3,7 @@ import { lstatSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { CollectorDefinition } from '../collectors/types.ts';
-import { ConfigError, sortIssues, type ConfigIssue } from '../errors.ts';
+import { ConfigError, sortIssues, type ConfigIssue, errorCode } from '../errors.ts';
 import { logLevelFromEnv, registerSecret } from '../log.ts';
 import { errorMap, didYouMean, toConfigIssues } from './issues.ts';
 import { FileTooLargeError, readLimited } from './read-limited.ts';
@@ -64,7 +64,7 @@ function readSource(file: string): YamlSource {
   } catch (err) {
     if (err instanceof FileTooLargeError)
       throw new ConfigError([{ file, path: '', message: `file is too large (${err.size} bytes; configuration files are limited to 1 MiB)` }], { cause: err });
-    const code = (err as { code?: string }).code;
+    const code = errorCode(err);
     throw new ConfigError([{ file, path: '', message: code === 'ENOENT' ? 'file not found' : `cannot read file (${code ?? 'error'})` }], { cause: err });
   }
   return new YamlSource(file, text);
@@ -235,7 +235,7 @@ export function parsePolicy(
 
 /** Why a directory entry that looked like a policy file cannot be opened. */
 function entryProblem(file: string, err: unknown): string | undefined {
-  const code = (err as { code?: string }).code ?? 'error';
+  const code = errorCode(err) ?? 'error';
   if (code === 'ELOOP') return 'cannot read file: symlink loop';
   if (code === 'ENOENT') {
     let target: string | undefined;
@@ -295,11 +295,7 @@ export function loadPolicies(cfg: PolicySource, registry: Registry, env: NodeJS.
       out.issues.push(...found.issues);
     } catch (err) {
       out.unreadableDir = cfg.policiesDir;
-      out.issues.push({
-        file: cfg.file,
-        path: 'policies.dir',
-        message: `cannot read directory ${cfg.policiesDir} (${(err as { code?: string }).code ?? 'error'})`,
-      });
+      out.issues.push({ file: cfg.file, path: 'policies.dir', message: `cannot read directory ${cfg.policiesDir} (${errorCode(err) ?? 'error'})` });
     }
     for (const f of files) {
       let src: YamlSource;

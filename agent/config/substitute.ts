@@ -1,6 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { declaredSecretKeys, registerSecret } from '../log.ts';
 import { FileTooLargeError, readLimited } from './read-limited.ts';
+import { errorCode } from '../errors.ts';
 
 export interface SubstitutionProblem {
   path: Array<string | number>;
@@ -48,7 +49,7 @@ export function substitute(
           problems.push({ path, message: `cannot read ${name} (${err.size} bytes; values read with \${file:} are limited to 1 MiB)` });
           return '';
         }
-        const code = (err as { code?: string }).code ?? 'error';
+        const code = errorCode(err) ?? 'error';
         problems.push({ path, message: `cannot read ${name} (${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code})` });
         return '';
       }

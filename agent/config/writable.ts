@@ -1,5 +1,6 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { errorCode } from '../errors.ts';
 
 export interface FsProbe {
   stat(path: string): { isDirectory(): boolean };
@@ -16,7 +17,7 @@ const REASONS: Record<string, string> = {
   ENAMETOOLONG: 'name too long',
 };
 
-const codeOf = (err: unknown): string => (err as { code?: string }).code ?? 'error';
+const codeOf = (err: unknown): string => errorCode(err) ?? 'error';
 const reason = (code: string): string => REASONS[code] ?? code;
 
 /**

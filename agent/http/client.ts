@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { TLSSocket } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool, buildConnector, errors as undiciErrors, type Dispatcher } from 'undici';
-import { AgentError } from '../errors.ts';
+import { AgentError, errorCode } from '../errors.ts';
 import { BACKOFF, backoffDelay } from '../backoff.ts';
 import { parseRetryAfter, retryableConnectError, retryableStatus, shouldRetryHttp } from './retry.ts';
 import { Semaphore } from './semaphore.ts';
@@ -467,11 +467,7 @@ function formatMs(ms: number): string {
 
 /** undici's own timers (the gap between two pieces, the TCP connect) are set to the deadline too. */
 function isUndiciTimeout(err: unknown): boolean {
-  return (
-    err instanceof undiciErrors.HeadersTimeoutError ||
-    err instanceof undiciErrors.BodyTimeoutError ||
-    (err as { code?: string }).code === 'UND_ERR_CONNECT_TIMEOUT'
-  );
+  return err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError || errorCode(err) === 'UND_ERR_CONNECT_TIMEOUT';
 }
 
 function toConnectError(method: string, path: string, err: unknown, opts: Pick<TargetOptions, 'tls' | 'settings'>): HttpConnectError {

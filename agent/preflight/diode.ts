@@ -2,6 +2,7 @@ import { DiodeAuthError, TokenProvider } from '../diode/auth.ts';
 import { parseTarget } from '../diode/target.ts';
 import type { DiodeConfig } from '../config/schema.ts';
 import type { ProbeResult } from './types.ts';
+import { errorCode } from '../errors.ts';
 
 /** What a refused token request means, by HTTP status. */
 function refusalHint(status: number, target: string): string {
@@ -45,11 +46,7 @@ export async function probeDiodeToken(diode: DiodeConfig): Promise<ProbeResult> 
     });
   } catch (err) {
     // The CA file is read when the provider is made.
-    return {
-      endpoint,
-      ok: false,
-      message: `diode.ca_file "${diode.ca_file ?? ''}" cannot be read: ${(err as { code?: string }).code ?? (err as Error).message}`,
-    };
+    return { endpoint, ok: false, message: `diode.ca_file "${diode.ca_file ?? ''}" cannot be read: ${errorCode(err) ?? (err as Error).message}` };
   }
   try {
     await provider.get();
@@ -57,7 +54,7 @@ export async function probeDiodeToken(diode: DiodeConfig): Promise<ProbeResult> 
   } catch (err) {
     if (!(err instanceof DiodeAuthError)) throw err;
     if (err.status === undefined) {
-      const code = (err.cause as { code?: string } | undefined)?.code ?? (err.cause as Error | undefined)?.message ?? 'no answer';
+      const code = errorCode(err.cause) ?? (err.cause as Error | undefined)?.message ?? 'no answer';
       return {
         endpoint,
         ok: false,

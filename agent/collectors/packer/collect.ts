@@ -1,6 +1,6 @@
 import { glob, readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { AgentError } from '../../errors.ts';
+import { AgentError, errorCode } from '../../errors.ts';
 import type { CollectContext } from '../types.ts';
 import { lookupGuests, type PveGuestRef } from './client.ts';
 import { definitionBuildNames, definitionSlug, type PackerConfig, type PackerDefinition } from './config.ts';
@@ -56,7 +56,7 @@ async function readSource(file: string, what: string): Promise<string> {
   try {
     return await readFile(file, 'utf8');
   } catch (err) {
-    const code = (err as { code?: string }).code;
+    const code = errorCode(err);
     const reason =
       code === 'ENOENT'
         ? 'file not found'

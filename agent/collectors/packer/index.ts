@@ -10,6 +10,7 @@ import { packerConfigSchema, type PackerConfig } from './config.ts';
 import { getClusterGuests } from './client.ts';
 import { collectPacker, expandPaths } from './collect.ts';
 import type { PackerSnapshot } from './snapshot.ts';
+import { errorCode } from '../../errors.ts';
 
 export type { PackerConfig } from './config.ts';
 export type { PackerSnapshot } from './snapshot.ts';
@@ -21,7 +22,7 @@ async function unreadable(file: string): Promise<string | undefined> {
     await access(file, constants.R_OK);
     return undefined;
   } catch (err) {
-    const code = (err as { code?: string }).code;
+    const code = errorCode(err);
     return code === 'ENOENT' ? 'file not found' : code === 'EACCES' ? 'permission denied' : `cannot be read (${code ?? (err as Error).message})`;
   }
 }
