@@ -278,9 +278,11 @@ export function commitDelta(
   state.agentVersion = o.agentVersion;
   state.policyHash = o.policyHash;
   const sentFor = plan.sentFor;
+  // A first state: nothing to look up, nothing to forget (tens of thousands of misses saved).
+  const fresh = prev === null;
   for (const e of collected) {
     const id = e.id;
-    const old = state.objects[id];
+    const old = fresh ? undefined : state.objects[id];
     const acc = accepted.has(sentFor.size === 0 ? e : (sentFor.get(id) ?? e));
     // An unchanged entity keeps its stored body (a view of the loaded state), no second copy.
     const body = acc && STALE_KINDS.has(e.kind) && !(old?.body && old.fp === e.fingerprint) ? e.body : old?.body;
@@ -305,7 +307,7 @@ export function commitDelta(
     if (sent && accepted.has(sent) && old) state.objects[id] = { ...old, fp: sent.fingerprint, stale: true };
   }
   for (const id of plan.forgetIds) delete state.objects[id];
-  for (const id in state.objects) if (run - (state.objects[id]?.seen ?? run) > FORGET_AFTER_RUNS) delete state.objects[id];
+  if (!fresh) for (const id in state.objects) if (run - (state.objects[id]?.seen ?? run) > FORGET_AFTER_RUNS) delete state.objects[id];
   if (deliveryComplete) {
     state.forceFull = false;
     if (plan.full) state.lastFullSync = o.now;
