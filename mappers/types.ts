@@ -28,3 +28,17 @@ export interface MapSummary {
    */
   forgetVms?: string[];
 }
+
+/**
+ * A mapper fed while its collector still runs (CollectorDefinition.mapParts): the collector
+ * hands over each part of the snapshot once it is final, in the order the mapper needs
+ * (what a part is, and that order, is the collector's and its mapper's contract), and the
+ * run encodes each entity as it comes. Entities go to `emit` in any order; the run orders
+ * them. `end` gets the whole snapshot once collected (the parts it was handed among it)
+ * and maps what no part carried: its entities with those of the parts are exactly
+ * mapEach's on that snapshot.
+ */
+export interface PartMapper<S, P> {
+  part(p: P, emit: (e: AnyEntity) => void): void;
+  end(snapshot: S, emit: (e: AnyEntity) => void): MapSummary | undefined;
+}

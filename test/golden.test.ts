@@ -126,6 +126,12 @@ describe('golden cases', () => {
           const mctx = { config: run.mapConfig, scope: c.scope, now: harness.now, policyName };
           let snapshot: unknown;
           let error: string | undefined;
+          // A collector that maps while collecting: its parts mapped and encoded as a run does, checked below.
+          const parts = def.mapParts && { mapper: def.mapParts(mctx), encoder: new MessageEncoder({ shareNested: true }), encoded: [] as EncodedEntity[] };
+          const takePart = (e: AnyEntity): void => {
+            if (parts) parts.encoded.push(encodeEntityWith(parts.encoder, e));
+          };
+          if (parts) collectCtx.part = (p) => parts.mapper.part(p, takePart);
           try {
             snapshot = await def.collect(collectCtx);
           } catch (err) {
@@ -153,6 +159,15 @@ describe('golden cases', () => {
               for (const e of def.mapEach(snapshot, mctx) as Iterable<AnyEntity>) streamed.push(encodeEntityWith(encoder, e));
               const hex = (list: EncodedEntity[]) => list.map((e) => `${e.id} ${Buffer.from(e.body).toString('hex')}`);
               expect(hex(orderRun(streamed))).toEqual(hex(entities.map(encodeEntity)));
+              if (parts) {
+                // …and so is what was mapped part by part while collecting, with the rest mapped at the end.
+                const summary = parts.mapper.end(snapshot, takePart);
+                expect(hex(orderRun(parts.encoded))).toEqual(hex(entities.map(encodeEntity)));
+                const each = def.mapEach(snapshot, mctx);
+                let step = each.next();
+                while (!step.done) step = each.next();
+                expect(summary).toStrictEqual(step.value);
+              }
             }
             harness.check?.(c, snapshot, entities);
           }

@@ -76,7 +76,7 @@ describe('proxmox_vm_uid: a renamed or migrated guest is the same NetBox VM', ()
     const cycle = (state: PolicyState | null, ents: AnyEntity[]): { state: PolicyState; sent: EncodedEntity[] } => {
       const encoded = ents.map(encodeEntity);
       const plan = planDelta(state, encoded, o);
-      return { state: commitDelta(state, o, plan, encoded, new Map(plan.send.map((e) => [e.id, e])), true), sent: plan.send };
+      return { state: commitDelta(state, o, plan, encoded, new Set(plan.send), true), sent: plan.send };
     };
     const other: PveGuest = {
       ...guest('db01'),

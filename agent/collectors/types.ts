@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { HttpTarget, TargetOptions } from '../http/client.ts';
-import type { AnyEntity, MapContext, MapSummary } from '../../mappers/types.ts';
+import type { AnyEntity, MapContext, MapSummary, PartMapper } from '../../mappers/types.ts';
 import type { CollectorPreflight } from '../preflight/types.ts';
 
 /** Something the run went on without: a down node, a guest agent that is not running… */
@@ -19,7 +19,7 @@ export interface Scope {
 export type TargetRequest = Omit<TargetOptions, 'concurrency' | 'signal' | 'onRequest'>;
 
 /** What the runtime hands a collector; HTTP, retries, TLS and limits live here, not in it. */
-export interface CollectContext<C> {
+export interface CollectContext<C, P = unknown> {
   policyName: string;
   config: C;
   scope: Scope;
@@ -42,6 +42,12 @@ export interface CollectContext<C> {
   remember?(value: unknown): void;
   /** The clock, ms since the epoch (tests pin it); Date.now when absent. */
   now?(): number;
+  /**
+   * Present when the run maps while collecting (the definition has `mapParts`): hands the
+   * mapper a part of the snapshot that is final, in the order the mapper needs. Mapping
+   * runs inside the call; it never throws (a mapping failure fails the run once collected).
+   */
+  part?(p: P): void;
 }
 
 /** One entry of a collector's warning catalog: a code its runs can emit. */
@@ -56,7 +62,7 @@ export interface WarningDoc {
   lost: string;
 }
 
-export interface CollectorDefinition<C = unknown, S = unknown> {
+export interface CollectorDefinition<C = unknown, S = unknown, P = unknown> {
   id: string;
   /**
    * The `config:` keys whose values are secrets: the logger redacts them wherever they
@@ -70,7 +76,7 @@ export interface CollectorDefinition<C = unknown, S = unknown> {
   warnings: readonly WarningDoc[];
   /** zod schema of the policy's `config:` block (the collector's upper-case parameters). */
   configSchema: z.ZodType<C>;
-  collect(ctx: CollectContext<C>): Promise<S>;
+  collect(ctx: CollectContext<C, P>): Promise<S>;
   /** The snapshot's entities in emission order. */
   map(snapshot: S, ctx: MapContext<C>): AnyEntity[];
   /**
@@ -79,6 +85,13 @@ export interface CollectorDefinition<C = unknown, S = unknown> {
    * mapped object at once, and orders the encoded entities itself.
    */
   mapEach?(snapshot: S, ctx: MapContext<C>): Generator<AnyEntity, MapSummary | undefined, undefined>;
+  /**
+   * Optional, with `mapEach`: the same entities, mapped while collection runs, from the parts
+   * `collect` hands to CollectContext.part, so that little is left to map once the last
+   * answer is in. The run uses it instead of `mapEach`. Its MapContext is made when the run
+   * starts (`now`: the run's start, not the collection time).
+   */
+  mapParts?(ctx: MapContext<C>): PartMapper<S, P>;
   /**
    * Optional: counts about the inventory (not entities) that the agent exports as gauges
    * `diode_agent_inventory_<name>{policy}` (agent/telemetry/metrics.ts INVENTORY_MEASURES).
@@ -89,6 +102,6 @@ export interface CollectorDefinition<C = unknown, S = unknown> {
 }
 
 /** Identity helper that keeps the generic parameters of a definition checked. */
-export function defineCollector<C, S>(def: CollectorDefinition<C, S>): CollectorDefinition<C, S> {
+export function defineCollector<C, S, P = unknown>(def: CollectorDefinition<C, S, P>): CollectorDefinition<C, S, P> {
   return def;
 }

@@ -5,7 +5,7 @@ import type { Policy } from '../config/load.ts';
 import type { EncodedEntity } from '../diode/codec.ts';
 import { errorMessage, isRetryable } from '../errors.ts';
 import { HttpTarget } from '../http/client.ts';
-import { mapAndEncode, type EncodedRun } from './encode.ts';
+import { mapAndEncode, startMapping, type EncodedRun } from './encode.ts';
 import { orderRun } from './order.ts';
 import { countByKind, type RunResult } from './result.ts';
 
@@ -37,12 +37,18 @@ export interface CollectedRun {
 }
 
 /**
- * Collect, then map and encode (encode.ts). The snapshot lives only in this frame: once
- * mapped it is garbage.
+ * Collect, then map and encode (encode.ts); a collector with `mapParts` has its parts mapped
+ * and encoded while it runs, and only the rest once it returns. The snapshot lives only in
+ * this frame: once mapped it is garbage.
  */
-async function collectAndEncode(policy: Policy, ctx: CollectContext<unknown>, now: () => Date): Promise<EncodedRun> {
-  const snapshot = await policy.def.collect(ctx);
-  return mapAndEncode(policy, snapshot, now());
+async function collectAndEncode(policy: Policy, ctx: CollectContext<unknown>, now: () => Date, started: Date): Promise<EncodedRun> {
+  const mapping = startMapping(policy, started);
+  if (!mapping) {
+    const snapshot = await policy.def.collect(ctx);
+    return mapAndEncode(policy, snapshot, now());
+  }
+  const snapshot = await policy.def.collect({ ...ctx, part: mapping.part });
+  return mapping.finish(snapshot, now());
 }
 
 /** Collect → snapshot → map (pure) and encode → order. Delivery is the caller's (deliver.ts). */
@@ -117,7 +123,7 @@ export async function collectRun(policy: Policy, deps: RunDeps): Promise<Collect
   let at = started;
   let forgetVms: ReadonlySet<string> | undefined;
   try {
-    const run = await collectAndEncode(policy, ctx, now);
+    const run = await collectAndEncode(policy, ctx, now, started);
     at = run.at;
     // Each entity is encoded once, its natural key with it; ordering uses that key.
     encoded = orderRun(run.encoded);

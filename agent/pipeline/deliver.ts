@@ -73,7 +73,8 @@ interface Pending {
   run: CollectedRun;
   plan: DeltaPlan;
   delivery: ChunkedDelivery;
-  accepted: Map<string, EncodedEntity>;
+  /** The entities of the plan Diode accepted, by object (commitDelta). */
+  accepted: Set<EncodedEntity>;
   /** diode.read_back on: the delivery's ingestion logs. */
   session?: ReadBackSession;
   /** Ids whose fingerprint is cleared in the state: Diode failed them, the next run resends them. */
@@ -213,7 +214,7 @@ export class Deliverer {
     const plan = planDelta(state, run.encoded, opts);
     run.result.delivery = { full: plan.full, reason: plan.reason, planned: plan.send.length, stale: plan.staleIds.size, pending: false };
     if (plan.staleIds.size) this.opts.onStale?.(policy.name, plan.staleIds.size);
-    const accepted = new Map<string, EncodedEntity>();
+    const accepted = new Set<EncodedEntity>();
     const reader = this.opts.sink.logs;
     const rb = this.opts.readBack;
     const session =
@@ -232,7 +233,7 @@ export class Deliverer {
       at: run.at,
       log: run.log,
       onAccepted: (req) => {
-        for (const e of req.entities) accepted.set(e.id, e);
+        for (const e of req.entities) accepted.add(e);
         session?.add(req);
       },
       // Ids are assigned per request by the reconciler's stream workers, several requests at
@@ -289,8 +290,8 @@ export class Deliverer {
     const failed = session.failed();
     r.diode.failed = failed.map(({ entity, error }) => ({ kind: entity.kind, key: entity.key, error }));
     p.failedIds = new Set(failed.map((f) => f.entity.id));
-    for (const id of p.failedIds) p.accepted.delete(id);
-    for (const e of session.unconfirmed()) if (p.prev?.objects[e.id]?.fp === '') p.accepted.delete(e.id);
+    for (const f of failed) p.accepted.delete(f.entity);
+    for (const e of session.unconfirmed()) if (p.prev?.objects[e.id]?.fp === '') p.accepted.delete(e);
     if (failed.length)
       p.run.log.warn({ failed: failed.length, entities: r.diode.failed.slice(0, 20) }, 'diode failed to apply entities; the next run sends them again');
     if (summary.unconfirmed)
@@ -319,7 +320,7 @@ export class Deliverer {
       await this.settleReadBack(p);
       const complete = p.delivery.result.errors.length === 0;
       const saveError = await this.commit(p, complete);
-      r.sent = countByKind([...p.accepted.values()]);
+      r.sent = countByKind(p.accepted);
       // Diode has everything, but the state does not know it: not a success.
       r.status = r.warnings.length || !complete || saveError || r.diode.failed?.length ? 'partial' : 'success';
       delete r.error;
@@ -330,7 +331,7 @@ export class Deliverer {
       return r;
     } catch (err) {
       r.diode = { ...p.delivery.result };
-      r.sent = countByKind([...p.accepted.values()]);
+      r.sent = countByKind(p.accepted);
       r.status = 'failed';
       if (isRetryable(err)) r.retryable = true;
       else delete r.retryable;

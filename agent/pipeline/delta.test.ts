@@ -27,7 +27,7 @@ const tag = entity('tag', { name: 'discovered', slug: 'discovered', color: '1987
 function cycle(state: PolicyState | null, ents: AnyEntity[], o: DeltaOptions = opts()): { state: PolicyState; sent: EncodedEntity[] } {
   const encoded = orderRun(ents.map(encodeEntity));
   const plan = planDelta(state, encoded, o);
-  const accepted = new Map(plan.send.map((e) => [e.id, e]));
+  const accepted = new Set(plan.send);
   return { state: commitDelta(state, o, plan, encoded, accepted, true), sent: plan.send };
 }
 
@@ -54,7 +54,7 @@ describe('delta sync', () => {
     const ents = [tag, vm('a')];
     const { state } = cycle(null, ents);
     const encoded = ents.map(encodeEntity);
-    const failed = commitDelta(structuredClone(state), opts(), planDelta(state, encoded, opts()), encoded, new Map(), false);
+    const failed = commitDelta(structuredClone(state), opts(), planDelta(state, encoded, opts()), encoded, new Set(), false);
     expect(planDelta(failed, encoded, opts())).toMatchObject({ full: true, reason: 'previous delivery incomplete' });
     expect(planDelta(state, encoded, opts({ policyHash: 'h2' }))).toMatchObject({ full: true, reason: 'policy changed' });
     expect(planDelta(state, encoded, opts({ agentVersion: '1.0.1' }))).toMatchObject({ full: true, reason: 'agent version changed' });
@@ -66,7 +66,7 @@ describe('delta sync', () => {
   it('advances fingerprints only for accepted entities', () => {
     const ents = [vm('a'), vm('b')].map(encodeEntity);
     const plan = planDelta(null, ents, opts());
-    const accepted = new Map([[ents[0]!.id, ents[0]!]]);
+    const accepted = new Set([ents[0]!]);
     const state = commitDelta(null, opts(), plan, ents, accepted, false);
     expect(state.objects['virtual_machine|/c/a']?.fp).toBe(ents[0]!.fingerprint);
     expect(state.objects['virtual_machine|/c/b']?.fp).toBe('');

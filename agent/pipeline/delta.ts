@@ -101,10 +101,11 @@ const VM_CHILD_KINDS: ReadonlySet<string> = new Set(['vm_interface', 'virtual_di
  * assigned to its interfaces (by the stored entity's VM reference). NetBox keeps them as they
  * are; the agent just stops tracking them, so they are never reported stale.
  */
-function excludedAway(objects: PolicyState['objects'], present: ReadonlySet<string>, forget: ReadonlySet<string>): Set<string> {
+function excludedAway(objects: PolicyState['objects'], present: ReadonlySet<ObjectState>, forget: ReadonlySet<string>): Set<string> {
   const out = new Set<string>();
   for (const id in objects) {
-    if (present.has(id)) continue;
+    const obj = objects[id];
+    if (!obj || present.has(obj)) continue;
     const bar = id.indexOf('|');
     const kind = id.slice(0, bar);
     const key = id.slice(bar + 1);
@@ -148,6 +149,12 @@ export interface DeltaPlan {
   send: EncodedEntity[];
   /** Ids of the objects sent as stale in this plan. */
   staleIds: Set<string>;
+  /**
+   * The entity sent for an id when it is not the collected one: a returned object's (its
+   * stale mark cleared) and each stale object's. Every other entity of `send` is the
+   * collected object itself, which is what a delivery records as accepted.
+   */
+  sentFor: Map<string, EncodedEntity>;
   /** Ids of the objects to drop from the state without a word to Diode (an excluded guest's). */
   forgetIds: Set<string>;
 }
@@ -189,32 +196,44 @@ export function planDelta(state: PolicyState | null, encoded: readonly EncodedEn
   const reason = fullReason(state, o);
   const full = reason !== undefined;
   const objects = state?.objects ?? {};
-  const send = full ? [...encoded] : encoded.filter((e) => objects[e.id]?.fp !== e.fingerprint);
   const staleIds = new Set<string>();
-  let present: Set<string> | undefined;
-  const presentIds = (): Set<string> => (present ??= new Set(encoded.map((e) => e.id)));
-  const forgetIds = state && o.forgetVms?.size ? excludedAway(objects, presentIds(), o.forgetVms) : new Set<string>();
+  const sentFor = new Map<string, EncodedEntity>();
+  /*
+   * One pass over the run: what to send, and the stored objects the run collected (by
+   * object: a set of tens of thousands of ids would cost more than the lookups themselves).
+   * An object marked stale that is back is sent (its fingerprint is the stale one's) with
+   * the mark cleared. Without a state everything is sent as it is.
+   */
+  let send: EncodedEntity[];
+  const present = new Set<ObjectState>();
   let staleField = false;
-  // An object marked stale that is back is sent (its fingerprint is the stale one's) with the mark cleared.
-  for (let i = 0; i < send.length; i++) {
-    const e = send[i]!;
-    if (objects[e.id]?.stale) {
-      send[i] = returnedEntity(e);
-      staleField = true;
+  if (!state) send = [...encoded];
+  else {
+    send = [];
+    for (const e of encoded) {
+      const obj = objects[e.id];
+      if (obj) present.add(obj);
+      if (!full && obj?.fp === e.fingerprint) continue;
+      if (obj?.stale) {
+        const back = returnedEntity(e);
+        send.push(back);
+        sentFor.set(e.id, back);
+        staleField = true;
+      } else send.push(e);
     }
   }
+  const forgetIds = state && o.forgetVms?.size ? excludedAway(objects, present, o.forgetVms) : new Set<string>();
   // What the run did not collect (stale entities, the stale field), merged into the order.
   const extra: EncodedEntity[] = [];
   if (o.staleAction === 'mark' && state) {
     const run = state.runs + 1;
-    const present = presentIds();
     const stale: EncodedEntity[] = [];
     const candidates: string[] = [];
     for (const id in objects) {
       const obj = objects[id];
-      if (!obj) continue;
-      const kind = id.slice(0, id.indexOf('|'));
-      if (!STALE_KINDS.has(kind) || obj.stale || !obj.body || present.has(id) || forgetIds.has(id)) continue;
+      // The cheap tests first: nearly every stored object is present.
+      if (!obj || obj.stale || !obj.body || present.has(obj)) continue;
+      if (!STALE_KINDS.has(id.slice(0, id.indexOf('|'))) || forgetIds.has(id)) continue;
       if (run - obj.seen < o.staleAfterRuns) continue;
       candidates.push(id);
     }
@@ -223,8 +242,10 @@ export function planDelta(state: PolicyState | null, encoded: readonly EncodedEn
       if (renamed.has(id)) continue;
       const body = objects[id]?.body;
       if (!body) continue;
-      stale.push(staleEntity(id.slice(0, id.indexOf('|')), body));
+      const e = staleEntity(id.slice(0, id.indexOf('|')), body);
+      stale.push(e);
       staleIds.add(id);
+      sentFor.set(id, e);
     }
     if (stale.length) {
       extra.push(...stale);
@@ -232,7 +253,7 @@ export function planDelta(state: PolicyState | null, encoded: readonly EncodedEn
     }
   }
   if (staleField) extra.push(encodeEntity(STALE_FIELD_ENTITY));
-  return { full, reason: reason ?? 'delta', send: mergeInOrder(send, extra), staleIds, forgetIds };
+  return { full, reason: reason ?? 'delta', send: mergeInOrder(send, extra), staleIds, forgetIds, sentFor };
 }
 
 /**
@@ -240,13 +261,15 @@ export function planDelta(state: PolicyState | null, encoded: readonly EncodedEn
  * collected object is marked seen; an incomplete delivery forces the next run to be full.
  * `prev` is updated in place (it is the run's own copy, loaded for this delivery): copying
  * tens of thousands of entries per run would double the state's memory for nothing.
+ * `accepted` holds the entity objects of `plan.send` that Diode accepted (by object, not
+ * by id: a delivery adds tens of thousands).
  */
 export function commitDelta(
   prev: PolicyState | null,
   o: DeltaOptions,
   plan: DeltaPlan,
   collected: readonly EncodedEntity[],
-  accepted: ReadonlyMap<string, EncodedEntity>,
+  accepted: ReadonlySet<EncodedEntity>,
   deliveryComplete: boolean,
 ): PolicyState {
   const state: PolicyState = prev ?? emptyState(o.agentVersion, o.policyHash);
@@ -254,10 +277,13 @@ export function commitDelta(
   state.runs = run;
   state.agentVersion = o.agentVersion;
   state.policyHash = o.policyHash;
+  const sentFor = plan.sentFor;
+  // A first state: nothing to look up, nothing to forget (tens of thousands of misses saved).
+  const fresh = prev === null;
   for (const e of collected) {
     const id = e.id;
-    const old = state.objects[id];
-    const acc = accepted.get(id);
+    const old = fresh ? undefined : state.objects[id];
+    const acc = accepted.has(sentFor.size === 0 ? e : (sentFor.get(id) ?? e));
     // An unchanged entity keeps its stored body (a view of the loaded state), no second copy.
     const body = acc && STALE_KINDS.has(e.kind) && !(old?.body && old.fp === e.fingerprint) ? e.body : old?.body;
     if (!old) {
@@ -276,12 +302,12 @@ export function commitDelta(
     if (body) old.body = body;
   }
   for (const id of plan.staleIds) {
-    const acc = accepted.get(id);
+    const sent = sentFor.get(id);
     const old = state.objects[id];
-    if (acc && old) state.objects[id] = { ...old, fp: acc.fingerprint, stale: true };
+    if (sent && accepted.has(sent) && old) state.objects[id] = { ...old, fp: sent.fingerprint, stale: true };
   }
   for (const id of plan.forgetIds) delete state.objects[id];
-  for (const id in state.objects) if (run - (state.objects[id]?.seen ?? run) > FORGET_AFTER_RUNS) delete state.objects[id];
+  if (!fresh) for (const id in state.objects) if (run - (state.objects[id]?.seen ?? run) > FORGET_AFTER_RUNS) delete state.objects[id];
   if (deliveryComplete) {
     state.forceFull = false;
     if (plan.full) state.lastFullSync = o.now;

@@ -39,7 +39,7 @@ export interface RunResult {
   delivery?: { full: boolean; reason: string; planned: number; stale: number; pending: boolean };
 }
 
-export function countByKind(items: ReadonlyArray<{ kind: string }>): Record<string, number> {
+export function countByKind(items: Iterable<{ kind: string }>): Record<string, number> {
   const out: Record<string, number> = {};
   for (const i of items) out[i.kind] = (out[i.kind] ?? 0) + 1;
   return out;

@@ -673,6 +673,7 @@ export const PHASE_COLUMNS = [
   'req ms',
   'fake held ms',
   'floor req ms',
+  'map in collect s',
   'map s',
   'encode s',
   'deliver s',
@@ -702,6 +703,7 @@ export function formatPhases(rows: readonly BenchRow[]): string {
         fmt(r.requests > 0 ? a.slotBusyMs / r.requests : 0, 2),
         fmt(r.requestCounts.heldMs, 2),
         fmt(r.floor && r.floor.requests > 0 ? (r.floor.wallMs * r.concurrency) / r.floor.requests : null, 2),
+        fmt(a.mapWhileCollecting ? a.mapWhileCollecting.wallMs / 1000 : null, 2),
         fmt(p.map.wallMs / 1000, 2),
         fmt(p.encode.wallMs / 1000, 2),
         fmt(p.deliver.wallMs / 1000, 2),
@@ -825,7 +827,7 @@ export function formatReport(report: BenchReport): string {
   if (report.rows.length)
     out.push(
       '',
-      "Where the first run's time went (slot use: requests in flight / C during collection; rest: mapping, encoding, delta, sending), and the delta run:",
+      "Where the first run's time went (slot use: requests in flight / C during collection; map in collect: mapping and encoding done while collecting, part of collect; rest: mapping, encoding, delta, sending after it), and the delta run:",
       '',
       formatPhases(report.rows),
     );

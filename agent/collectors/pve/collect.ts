@@ -26,10 +26,10 @@ import { pveTargetRequest, PVE_SERVICE } from '../proxmox-config.ts';
 import { ApiUnreachableError, describeError as describe, type ApiSession, ApiResponseError } from '../../http/proxmox.ts';
 import type { PveConfig } from './config.ts';
 import { parseGuestConfig, parsePveVersion, parseTags, PveParseError } from './parsers.ts';
-import type { NodeRow, ResourceRow } from './schema.ts';
+import type { ClusterStatusRow, NodeRow, PveVersion, ResourceRow } from './schema.ts';
 import { exclusionOf, type GuestSelectionConfig } from './selection.ts';
-import type { GuestType, PveExcludedGuest, PveGuest, PveGuestBackup, PveNode, PveSnapshot } from './snapshot.ts';
-import { applyHaReplication, collectHaReplication } from './ha.ts';
+import type { GuestType, PveExcludedGuest, PveGuest, PveGuestBackup, PveNode, PveSnapshot, PveSnapshotHead, PveSnapshotPart } from './snapshot.ts';
+import { applyHaReplication, collectHaReplication, type HaReplicationFacts } from './ha.ts';
 import { hasDynamicNic, lxcRuntimeReader } from './lxc-runtime.ts';
 import { GuestAgents } from './guest-agent.ts';
 
@@ -142,7 +142,7 @@ const GUEST_WORKERS_PER_SLOT = 4;
  * cap. Only those four first calls are fatal; a down node, a failing guest config or
  * guest agent becomes a warning.
  */
-export async function collectPve(ctx: CollectContext<PveConfig>): Promise<PveSnapshot> {
+export async function collectPve(ctx: CollectContext<PveConfig, PveSnapshotPart>): Promise<PveSnapshot> {
   const c = ctx.config;
   if (c.BOOTSTRAP) return { bootstrap: true, host: c.PROXMOX_HOST ?? '', nodes: [], guests: [] };
   const host = c.PROXMOX_HOST;
@@ -224,12 +224,13 @@ export async function collectPve(ctx: CollectContext<PveConfig>): Promise<PveSna
      * would otherwise fill every worker with its own guests and stall the other nodes' work.
      * The snapshot keeps the guests in vmid order whatever order they ran in.
      */
+    const handOver = ctx.part ? guestHandOver(guests.length) : undefined;
     return mapWhenReady(
       guests,
       api.target.concurrency * GUEST_WORKERS_PER_SLOT,
       (g) => g.node,
       (node) => probes.get(node),
-      (g) => guestTask(g),
+      handOver ? (g, i) => guestTask(g).then((guest) => handOver(i, guest)) : (g) => guestTask(g),
     );
   });
   // Handled below; these stop Node from reporting a rejection that lands while we wait elsewhere.
@@ -242,41 +243,74 @@ export async function collectPve(ctx: CollectContext<PveConfig>): Promise<PveSna
   haWork.catch(() => {});
   const lxcRuntime = lxcRuntimeReader(api, warn, markDown);
 
+  /*
+   * Mapping while collecting (ctx.part): the head goes to the mapper once everything but the
+   * guests is in (nodes, cluster name, and the backup and HA facts each guest carries), then
+   * each guest once it and every guest before it (by vmid) are done, so the mapper sees what
+   * it would see in the finished snapshot, in the same order.
+   */
+  let head: PveSnapshotHead | undefined;
+  let facts: { backups: BackupFacts | undefined; ha: HaReplicationFacts } | undefined;
+  const finished: Array<PveGuest | undefined> = [];
+  let handedOver = 0;
+  // Off once the collection failed or ended: the mapper's `end` then maps what was not handed over.
+  let handing = ctx.part !== undefined;
+  const handOverReady = (): void => {
+    if (!facts || !handing || !ctx.part) return;
+    for (let g = finished[handedOver]; g !== undefined; g = finished[++handedOver]) {
+      finished[handedOver] = undefined;
+      completeGuest(g, facts.backups, facts.ha);
+      ctx.part({ guest: g });
+    }
+  };
+  function guestHandOver(count: number): (i: number, guest: PveGuest) => PveGuest {
+    finished.length = count;
+    return (i, guest) => {
+      finished[i] = guest;
+      if (i === handedOver) handOverReady();
+      return guest;
+    };
+  }
+  if (ctx.part) {
+    const part = ctx.part;
+    Promise.all([versionP, statusP, nodeWork, backupWork, haWork]).then(
+      ([version, status, nodes, backups, ha]) => {
+        if (stopped || !handing) return;
+        head = snapshotHead(host, version, status, nodes, backups);
+        part({ head });
+        facts = { backups, ha };
+        handOverReady();
+      },
+      // The collection fails below, with this error.
+      () => {},
+    );
+  }
+
   let version: Awaited<typeof versionP>;
   let status: Awaited<typeof statusP>;
   try {
     [version, status] = await Promise.all([versionP, statusP, nodesP, resourcesP]);
   } catch (err) {
     stopped = true;
+    handing = false;
     await Promise.allSettled([nodeWork, guestWork, backupWork, haWork]);
     if (err instanceof HttpStatusError || err instanceof HttpConnectError || err instanceof ApiResponseError) {
       throw new ApiUnreachableError(PVE_SERVICE, `${host}:${c.PROXMOX_PORT}`, err);
     }
     throw err;
   }
-  const [nodes, guests, backups, haFacts] = await Promise.all([nodeWork, guestWork, backupWork, haWork]);
-  applyHaReplication(guests, haFacts);
-  if (backups) {
-    for (const g of guests) {
-      const b: PveGuestBackup = {};
-      const last = backups.last.get(g.vmid);
-      if (last) b.last = last;
-      if (backups.notInJob) b.inJob = !backups.notInJob.has(g.vmid);
-      g.backup = b;
-    }
+  let collected: [PveNode[], PveGuest[], BackupFacts | undefined, HaReplicationFacts];
+  try {
+    collected = await Promise.all([nodeWork, guestWork, backupWork, haWork]);
+  } finally {
+    handing = false;
   }
+  const [nodes, guests, backups, haFacts] = collected;
+  // The guests handed over were completed then; the mapper's `end` maps the others from the snapshot.
+  for (let i = handedOver; i < guests.length; i++) completeGuest(guests[i] as PveGuest, backups, haFacts);
   ctx.remember?.(await agents.memory(guests));
-  const clusterName = status.find((r) => r.type === 'cluster')?.name;
-  return {
-    bootstrap: false,
-    host,
-    apiVersion: version.version,
-    ...(clusterName !== undefined && { clusterName }),
-    nodes,
-    guests,
-    ...(backups && { backupStatus: true }),
-    ...(excluded.length > 0 && { excluded }),
-  };
+  const { backupStatus, ...rest } = head ?? snapshotHead(host, version, status, nodes, backups);
+  return { ...rest, guests, ...(backupStatus && { backupStatus }), ...(excluded.length > 0 && { excluded }) };
 
   async function nodeTask(row: NodeRow): Promise<PveNode> {
     const node: PveNode = {
@@ -386,6 +420,36 @@ export async function collectPve(ctx: CollectContext<PveConfig>): Promise<PveSna
       tick();
     }
   }
+}
+
+/** Everything of the snapshot but its guests (and the excluded ones). */
+function snapshotHead(
+  host: string,
+  version: PveVersion,
+  status: readonly ClusterStatusRow[],
+  nodes: PveNode[],
+  backups: BackupFacts | undefined,
+): PveSnapshotHead {
+  const clusterName = status.find((r) => r.type === 'cluster')?.name;
+  return {
+    bootstrap: false,
+    host,
+    apiVersion: version.version,
+    ...(clusterName !== undefined && { clusterName }),
+    nodes,
+    ...(backups && { backupStatus: true }),
+  };
+}
+
+/** A collected guest's cluster-wide facts: HA and replication (issue #17), backups (BACKUP_STATUS). */
+function completeGuest(g: PveGuest, backups: BackupFacts | undefined, ha: HaReplicationFacts): void {
+  applyHaReplication([g], ha);
+  if (!backups) return;
+  const b: PveGuestBackup = {};
+  const last = backups.last.get(g.vmid);
+  if (last) b.last = last;
+  if (backups.notInJob) b.inJob = !backups.notInJob.has(g.vmid);
+  g.backup = b;
 }
 
 interface BackupFacts {

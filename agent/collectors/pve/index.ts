@@ -2,7 +2,7 @@ import { defineCollector } from '../types.ts';
 import { PVE_WARNINGS } from './warnings.ts';
 import { count } from '../../preflight/run.ts';
 import type { PreflightContext, PrivilegeCheck, ProbeSpec } from '../../preflight/types.ts';
-import { mapPve, mapPveEach } from './map/index.ts';
+import { mapPve, mapPveEach, mapPveParts } from './map/index.ts';
 import { backupGauges } from './measures.ts';
 import {
   getAgentNetworkInterfaces,
@@ -173,6 +173,7 @@ export const pveCollector = defineCollector({
   collect: collectPve,
   map: mapPve,
   mapEach: mapPveEach,
+  mapParts: mapPveParts,
   // Backup coverage as gauges (issue #17): guests without a backup in BACKUP_MAX_AGE, guests in no job.
   measures: (snapshot, ctx) => {
     const b = backupGauges(snapshot, ctx.config, ctx.now);

@@ -34,6 +34,17 @@ export interface PveSnapshot {
   excluded?: PveExcludedGuest[];
 }
 
+/** What a PVE snapshot holds besides its guests: final before the first guest is. */
+export type PveSnapshotHead = Omit<PveSnapshot, 'guests' | 'excluded'>;
+
+/**
+ * A part of a snapshot handed to the mapper while collection runs (CollectContext.part):
+ * first the head, then guests one by one in the snapshot's order (by vmid), each once it is
+ * final (its HA, replication and backup facts applied). Nodes are mapped before any guest
+ * and guests in vmid order, so the first owner of an address is the one mapPveEach picks.
+ */
+export type PveSnapshotPart = { head: PveSnapshotHead } | { guest: PveGuest };
+
 /** A guest left out by the policy's selection. */
 export interface PveExcludedGuest {
   vmid: number;

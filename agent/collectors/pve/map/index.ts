@@ -1,5 +1,5 @@
 import type { Cluster, Device, Platform, Site, Tag, Tenant, VirtualMachine, VMInterface } from '../../../../proto/diode/v1/types.ts';
-import type { PveConfig, PveGuest, PveNode, PveSnapshot, TenantRule } from '../snapshot.ts';
+import type { PveConfig, PveGuest, PveNode, PveSnapshot, PveSnapshotHead, PveSnapshotPart, TenantRule } from '../snapshot.ts';
 import { cidrText, isUsableAddress, mapNodeNetwork, prefixEntity, withPrefix, type Cidr } from '../../../../mappers/common/node-network.ts';
 import {
   cf,
@@ -19,7 +19,7 @@ import { slugify } from '../../../../mappers/common/slug.ts';
 import { PVE_NODE, pveClusterRef } from '../../../../mappers/common/vocabulary.ts';
 import { naturalKey, vmKey } from '../../../../mappers/keys.ts';
 import { orderEntities } from '../../../../mappers/order.ts';
-import { entity, type AnyEntity, type EntityOf, type MapContext, type MapSummary } from '../../../../mappers/types.ts';
+import { entity, type AnyEntity, type EntityOf, type MapContext, type MapSummary, type PartMapper } from '../../../../mappers/types.ts';
 import { guestPlatformName, nodePlatformName } from './platforms.ts';
 import { DISCOVERED_TAG, HOST_TAG_COLOR, hostTagName, PVE_TAG, staticEntities } from './static.ts';
 import { haReplicationFieldEntities, haReplicationValues } from './ha.ts';
@@ -44,7 +44,7 @@ export function deviceStatus(pve: string): NonNullable<Device['status']> {
 }
 
 /** Resolution order of the seed's "Cluster Name Resolution". */
-export function clusterName(snapshot: PveSnapshot, config: PveConfig): string {
+export function clusterName(snapshot: PveSnapshotHead, config: PveConfig): string {
   return config.CLUSTER_NAME ?? snapshot.clusterName ?? config.PROXMOX_HOST ?? snapshot.host;
 }
 
@@ -158,60 +158,126 @@ export function mapPve(snapshot: PveSnapshot, ctx: MapContext<PveConfig>): AnyEn
 }
 
 /**
- * The same entities as mapPve, handed out node by node and guest by guest in mapping
- * order, not emission order: the run encodes each as it comes, so the mapped objects of
- * a whole estate are never alive at once (the runtime sorts the encoded entities).
+ * One run's mapping state: what every guest of the run shares, and what earlier objects
+ * claimed (names, addresses). Fed the head, then guests in snapshot order; each step's
+ * entities collect in `out` until the caller takes them.
  */
-export function* mapPveEach(snapshot: PveSnapshot, ctx: MapContext<PveConfig>): Generator<AnyEntity, MapSummary | undefined, undefined> {
-  const out: AnyEntity[] = [];
-  const em = emitter(out);
-  const flush = function* (): Generator<AnyEntity, void, undefined> {
-    yield* out;
-    out.length = 0;
-  };
-  for (const e of staticEntities()) em.push(e);
-  for (const e of haReplicationFieldEntities(ctx.config)) em.push(e);
-  if (snapshot.bootstrap) {
-    yield* flush();
-    return undefined;
-  }
-
-  const config = ctx.config;
-  const host = config.PROXMOX_HOST ?? snapshot.host;
-  const hostTag = hostTagName(host);
-  em.push(tagEntity(hostTag, HOST_TAG_COLOR));
-  const tags: Tag[] = [tagRef(PVE_TAG.name), tagRef(DISCOVERED_TAG.name), tagRef(hostTag)];
-  // The cluster this policy's guests are in, as every reference to it carries it.
-  const cluster = pveClusterRef(clusterName(snapshot, config), config.SITE_NAME);
-
-  em.push(entity('cluster', { ...cluster, status: 'active', tags }));
-  yield* flush();
-
-  // Nodes first, then guests by vmid: when two objects report one address, the first keeps it.
-  const networks = new Map<string, Set<string>>();
-  for (const node of snapshot.nodes) {
-    mapNode(node, config, tags, em, networks);
-    yield* flush();
-  }
-  // One Prefix per network, scoped to a site only when every node carrying it is there.
-  for (const [network, sites] of networks) {
-    const [only] = sites;
-    em.push(prefixEntity(network, sites.size === 1 && only !== undefined ? em.site(only) : undefined, tags));
-  }
-  yield* flush();
+class PveMapping {
+  readonly out: AnyEntity[] = [];
+  private readonly em = emitter(this.out);
+  private readonly config: PveConfig;
+  /** Set once the head is mapped, unless it is a bootstrap snapshot (no guests then). */
+  private run: GuestRun | undefined;
+  headDone = false;
+  /** Guests of the snapshot fed so far (mapped, or skipped as a repeated name). */
+  guests = 0;
+  /** The last guest fed: `end` checks the snapshot's guests start with what was fed. */
+  lastGuest: PveGuest | undefined;
   // The collector already drops same-name guests; this keeps a hand-made snapshot from
   // merging two guests' interfaces and disks into one VM.
-  const vmNames = new Set<string>();
-  const run: GuestRun = { cluster, config, tags, tagSlugs: new Set(tags.map((t) => t.slug ?? '')) };
-  for (const guest of snapshot.guests) {
-    const key = guest.name.toLowerCase();
-    if (vmNames.has(key)) continue;
-    vmNames.add(key);
-    mapGuest(guest, run, em);
-    yield* flush();
+  private readonly vmNames = new Set<string>();
+
+  constructor(ctx: MapContext<PveConfig>) {
+    this.config = ctx.config;
   }
-  const forget = excludedVmKeys(snapshot, config);
-  return { measures: { addresses_dropped: em.conflicts }, ...(forget.length > 0 && { forgetVms: forget }) };
+
+  /** The static entities, the cluster, its nodes and their networks' prefixes. */
+  head(snapshot: PveSnapshotHead): void {
+    this.headDone = true;
+    const em = this.em;
+    for (const e of staticEntities()) em.push(e);
+    for (const e of haReplicationFieldEntities(this.config)) em.push(e);
+    if (snapshot.bootstrap) return;
+    const config = this.config;
+    const host = config.PROXMOX_HOST ?? snapshot.host;
+    const hostTag = hostTagName(host);
+    em.push(tagEntity(hostTag, HOST_TAG_COLOR));
+    const tags: Tag[] = [tagRef(PVE_TAG.name), tagRef(DISCOVERED_TAG.name), tagRef(hostTag)];
+    // The cluster this policy's guests are in, as every reference to it carries it.
+    const cluster = pveClusterRef(clusterName(snapshot, config), config.SITE_NAME);
+    em.push(entity('cluster', { ...cluster, status: 'active', tags }));
+    // Nodes first, then guests by vmid: when two objects report one address, the first keeps it.
+    const networks = new Map<string, Set<string>>();
+    for (const node of snapshot.nodes) mapNode(node, config, tags, em, networks);
+    // One Prefix per network, scoped to a site only when every node carrying it is there.
+    for (const [network, sites] of networks) {
+      const [only] = sites;
+      em.push(prefixEntity(network, sites.size === 1 && only !== undefined ? em.site(only) : undefined, tags));
+    }
+    this.run = { cluster, config, tags, tagSlugs: new Set(tags.map((t) => t.slug ?? '')) };
+  }
+
+  guest(guest: PveGuest): void {
+    this.guests++;
+    this.lastGuest = guest;
+    if (!this.run) return;
+    const key = guest.name.toLowerCase();
+    if (this.vmNames.has(key)) return;
+    this.vmNames.add(key);
+    mapGuest(guest, this.run, this.em);
+  }
+
+  summary(snapshot: PveSnapshot): MapSummary | undefined {
+    if (!this.run) return undefined;
+    const forget = excludedVmKeys(snapshot, this.config);
+    return { measures: { addresses_dropped: this.em.conflicts }, ...(forget.length > 0 && { forgetVms: forget }) };
+  }
+
+  /** Hands what was mapped since the last call to `emit`. */
+  drain(emit: (e: AnyEntity) => void): void {
+    for (const e of this.out) emit(e);
+    this.out.length = 0;
+  }
+}
+
+/**
+ * The same entities as mapPve, handed out in mapping order, not emission order: the run
+ * encodes each as it comes, so the mapped objects of a whole estate are never alive at
+ * once (the runtime sorts the encoded entities).
+ */
+export function* mapPveEach(snapshot: PveSnapshot, ctx: MapContext<PveConfig>): Generator<AnyEntity, MapSummary | undefined, undefined> {
+  const m = new PveMapping(ctx);
+  m.head(snapshot);
+  yield* m.out;
+  m.out.length = 0;
+  for (const guest of snapshot.guests) {
+    m.guest(guest);
+    yield* m.out;
+    m.out.length = 0;
+  }
+  return m.summary(snapshot);
+}
+
+/**
+ * mapPveEach while collecting (CollectorDefinition.mapParts): the collector hands over the
+ * head and then each guest in vmid order (PveSnapshotPart); `end` maps what was not handed
+ * over. The same steps on the same objects in the same order, so the same entities.
+ */
+export function mapPveParts(ctx: MapContext<PveConfig>): PartMapper<PveSnapshot, PveSnapshotPart> {
+  const m = new PveMapping(ctx);
+  return {
+    part(p, emit) {
+      if ('head' in p) {
+        if (m.headDone) throw new Error('mapPveParts: a second head');
+        m.head(p.head);
+      } else {
+        if (!m.headDone) throw new Error('mapPveParts: a guest before the head');
+        m.guest(p.guest);
+      }
+      m.drain(emit);
+    },
+    end(snapshot, emit) {
+      if (!m.headDone) m.head(snapshot);
+      else if (m.guests > 0 && snapshot.guests[m.guests - 1] !== m.lastGuest)
+        throw new Error("mapPveParts: the snapshot's guests do not start with the guests handed over");
+      m.drain(emit);
+      for (let i = m.guests; i < snapshot.guests.length; i++) {
+        m.guest(snapshot.guests[i] as PveGuest);
+        m.drain(emit);
+      }
+      return m.summary(snapshot);
+    },
+  };
 }
 
 function mapNode(node: PveNode, config: PveConfig, tags: Tag[], em: Emitter, networks: Map<string, Set<string>>): void {
