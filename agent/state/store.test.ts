@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStateStore } from '../coordination/redis.ts';
 import { hasRedis } from '../../test/helpers/redis.ts';
 import { crc32 } from 'node:zlib';
+import { encodeState, encodeStatePieces, PIECE_BYTES } from './format.ts';
 import { emptyState, FileStateStore, parseState, StateLoadError, StateSaveError, type PolicyState } from './store.ts';
 
 const stateWith = (n: number): PolicyState => {
@@ -169,6 +170,32 @@ describe('state format version 2 (agent/state/format.ts)', () => {
     await store.save('pve', state!);
     expect(readdirSync(dir)).toEqual(['pve.state']);
     expect(await store.load('pve')).toEqual(richState());
+  });
+
+  it('the file store writes one reused buffer, byte for byte what the pieces a caller may keep make', async () => {
+    // A head of several pieces (collector memory in two- to four-byte UTF-8; `{"ss":"` is 7
+    // characters, so the first cut of the head's text falls inside a surrogate pair), small
+    // bodies, and a body larger than a piece.
+    const s = stateWith(30_000);
+    s.memory = { ss: '😀'.repeat(300_000), agents: Array.from({ length: 60_000 }, (_, i) => ({ n: i, os: i % 7 === 0 ? 'Windows Server ™ 😀' : 'Debian' })) };
+    for (let i = 0; i < 30_000; i += 3) (s.objects[`virtual_machine|vm${i}`] as { body?: Uint8Array }).body = Buffer.alloc(40 + (i % 90), i % 251);
+    s.objects['virtual_machine|huge'] = { fp: 'h', seen: 1, body: Buffer.alloc(PIECE_BYTES + 7, 9) };
+    const copies: Buffer[] = [];
+    const seen = new Set<ArrayBufferLike>();
+    for (const piece of encodeStatePieces(s, { reuse: true })) {
+      expect(piece.length).toBeLessThanOrEqual(PIECE_BYTES + 7);
+      seen.add(piece.buffer);
+      copies.push(Buffer.from(piece));
+    }
+    const whole = encodeState(s);
+    expect(Buffer.concat(copies).equals(whole)).toBe(true);
+    // One piece buffer, the huge body's own (a view, no copy) and the head's first piece at most.
+    expect(seen.size).toBeLessThanOrEqual(3);
+    const dir = mkdtempSync(join(tmpdir(), 'state-store-'));
+    const store = new FileStateStore(dir);
+    await store.save('pve', s);
+    expect(readFileSync(store.file('pve')).equals(whole)).toBe(true);
+    expect(await store.load('pve')).toEqual(s);
   });
 
   it('list names a policy with both files once; remove deletes both', async () => {

@@ -152,7 +152,8 @@ export class FileStateStore implements StateStore {
     try {
       const fd = openSync(tmp, 'w', 0o600);
       try {
-        for (const piece of encodeStatePieces(state)) this.write(fd, piece);
+        // Each piece is written before the next is made: one buffer serves them all.
+        for (const piece of encodeStatePieces(state, { reuse: true })) this.write(fd, piece);
         fsyncSync(fd);
       } finally {
         closeSync(fd);
