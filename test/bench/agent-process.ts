@@ -1,12 +1,11 @@
-import { fork } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { FakeDiodeIngester } from '../fakes/diode-ingester.ts';
 import { harness } from '../helpers/agent-harness.ts';
 import type { CollectContext } from '../../agent/collectors/types.ts';
 import type { HttpTarget } from '../../agent/http/client.ts';
 import type { RunResult } from '../../agent/pipeline/result.ts';
 import type { DiodeCounted, DiodeProcessMessage } from './diode-process.ts';
+import { expect, spawnChild } from './child.ts';
 
 /*
  * The agent side of one benchmark scenario, in a fresh process so that its CPU time and
@@ -103,32 +102,17 @@ interface DiodeChild {
 
 async function startDiode(): Promise<DiodeChild> {
   // Not this process's flags (heap flags, --cpu-prof): the ingester is not what is measured.
-  const proc = fork(fileURLToPath(new URL('./diode-process.ts', import.meta.url)), [], {
-    execArgv: process.features.typescript ? [] : ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  const next = <T extends DiodeProcessMessage['type']>(type: T): Promise<Extract<DiodeProcessMessage, { type: T }>> =>
-    new Promise((resolve, reject) => {
-      const onExit = (): void => reject(new Error('diode-process.ts exited before answering'));
-      proc.once('exit', onExit);
-      proc.once('message', (m: DiodeProcessMessage) => {
-        proc.off('exit', onExit);
-        if (m.type === type) resolve(m as Extract<DiodeProcessMessage, { type: T }>);
-        else reject(new Error(`diode-process.ts: expected "${type}", got ${JSON.stringify(m)}`));
-      });
-    });
-  const ready = await next('ready');
+  const child = spawnChild<DiodeProcessMessage>('./diode-process.ts');
+  const ready = await expect(child, 'ready');
   return {
     ready,
     counted: async () => {
-      const answer = next('count');
-      proc.send({ type: 'count' });
-      return (await answer).counted;
+      child.proc.send({ type: 'count' });
+      return (await expect(child, 'count')).counted;
     },
     stop: async () => {
-      if (proc.connected) proc.disconnect();
-      await exited;
+      if (child.proc.connected) child.proc.disconnect();
+      await child.exited;
     },
   };
 }
