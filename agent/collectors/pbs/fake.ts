@@ -1,6 +1,6 @@
 import { holdsAny, type FakeTokenAcl } from '../../../test/fakes/acl.ts';
 import { startFakeHttps, TEST_CERT_FINGERPRINT, type FakeRequest, type FakeResponse, type FakeServer } from '../../../test/fakes/https-server.ts';
-import { fail, ok } from '../../../test/fakes/proxmox-rest-server.ts';
+import { fail, ok, restServerPreamble } from '../../../test/fakes/proxmox-rest-server.ts';
 
 /*
  * A fake Proxmox Backup Server API over HTTPS, driven by a scenario written as data. It
@@ -104,8 +104,6 @@ export interface FakePbsOptions {
   port?: number;
 }
 
-const API = '/api2/json';
-
 function digest(data: unknown): string {
   let h = 0x811c9dc5;
   for (const ch of JSON.stringify(data)) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
@@ -120,18 +118,9 @@ export function startFakePbs(scenario: PbsScenario, opts: FakePbsOptions): Promi
 }
 
 function handle(s: PbsScenario, opts: FakePbsOptions, req: FakeRequest): FakeResponse {
-  // proxmox-auth-api extract_auth_data: `PBSAPIToken=` or `PBSAPIToken ` then `USER@REALM!TOKEN:SECRET`.
-  const auth = req.headers.authorization;
-  const m = typeof auth === 'string' ? /^PBSAPIToken[= ]([^:]+):(.*)$/.exec(auth) : null;
-  if (!m) return fail(401, 'authentication failed - no valid credentials found'); // [inferred]
-  if (m[1] !== opts.tokenId || m[2] !== opts.secret) return fail(401, 'authentication failed - invalid token'); // [inferred]
-
-  if (!req.path.startsWith(`${API}/`) || req.method !== 'GET') return fail(404, `Path '${req.path}' not found.`);
-  const path = req.path.slice(API.length);
-  const injected = s.failures?.[path];
-  if (injected) return fail(injected.status, injected.message);
-  const raw = s.rawBodies?.[path];
-  if (raw !== undefined) return { status: 200, body: raw };
+  const pre = restServerPreamble('PBSAPIToken', opts, s, req);
+  if ('answer' in pre) return pre.answer;
+  const path = pre.path;
   const holds = (c: { on: string; privileges: readonly string[] }): boolean => holdsAny(s.acl, c.on, c.privileges);
   // proxmox-rest-server: a failed `access` check is a 403 whose body names no privilege.
   const forbidden = (): FakeResponse => fail(403, 'permission check failed');

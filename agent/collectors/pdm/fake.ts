@@ -1,5 +1,5 @@
 import { startFakeHttps, type FakeRequest, type FakeResponse, type FakeServer } from '../../../test/fakes/https-server.ts';
-import { fail, ok } from '../../../test/fakes/proxmox-rest-server.ts';
+import { fail, ok, restServerPreamble } from '../../../test/fakes/proxmox-rest-server.ts';
 import { holdsAny, holdsSome, type FakeTokenAcl } from '../../../test/fakes/acl.ts';
 
 /*
@@ -63,8 +63,6 @@ export interface FakePdmOptions {
   latencyMs?: number;
   port?: number;
 }
-
-const API = '/api2/json';
 
 export function startFakePdm(scenario: PdmScenario, opts: FakePdmOptions): Promise<FakeServer> {
   return startFakeHttps((req) => handle(scenario, opts, req), {
@@ -152,17 +150,9 @@ function resources(r: PdmScenarioRemote): unknown {
 
 function handle(s: PdmScenario, opts: FakePdmOptions, req: FakeRequest): FakeResponse {
   const generation = opts.generation ?? 'new';
-  const auth = req.headers.authorization;
-  const m = typeof auth === 'string' ? /^PDMAPIToken[= ]([^:]+):(.*)$/.exec(auth) : null;
-  if (!m) return fail(401, 'authentication failed - no valid credentials found'); // [inferred]
-  if (m[1] !== opts.tokenId || m[2] !== opts.secret) return fail(401, 'authentication failed - invalid token'); // [inferred]
-
-  if (!req.path.startsWith(`${API}/`) || req.method !== 'GET') return fail(404, `Path '${req.path}' not found.`);
-  const path = req.path.slice(API.length);
-  const injected = s.failures?.[path];
-  if (injected) return fail(injected.status, injected.message);
-  const raw = s.rawBodies?.[path];
-  if (raw !== undefined) return { status: 200, body: raw };
+  const pre = restServerPreamble('PDMAPIToken', opts, s, req);
+  if ('answer' in pre) return pre.answer;
+  const path = pre.path;
 
   const audit = (remote: string): boolean => holdsAny(s.acl, `/resource/${remote}`, ['Resource.Audit']);
   const forbidden = (): FakeResponse => fail(403, 'permission check failed');
