@@ -1,6 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodeEntity, type EncodedEntity } from '../diode/codec.ts';
-import { entity } from '../../mappers/types.ts';
+import { compareEmission, sortByEmission } from '../../mappers/order.ts';
+import { entity, type EntityKind } from '../../mappers/types.ts';
 import { mergeInOrder, orderRun } from './order.ts';
 
 const tag = (name: string) => encodeEntity(entity('tag', { name, slug: name }));
@@ -11,6 +13,18 @@ const ids = (list: readonly EncodedEntity[]) => list.map((e) => e.id);
 describe('order once', () => {
   it('orderRun sorts by the emission table: kind rank, then natural key', () => {
     expect(ids(orderRun([vm('b'), tag('x'), vm('a'), field('f')]))).toEqual(['tag|x', 'custom_field|f', 'virtual_machine|/c/a', 'virtual_machine|/c/b']);
+  });
+
+  it('sortByEmission is a stable sort by compareEmission, for kinds in and outside the table and equal keys', () => {
+    const kinds = ['virtual_machine', 'tag', 'custom_field', 'device', 'ip_address', 'zz_unknown', 'aa_unknown'] as unknown as EntityKind[];
+    const item = fc.record({ kind: fc.constantFrom(...kinds), key: fc.constantFrom('a', 'b', 'c', '/x/a', '') });
+    fc.assert(
+      fc.property(fc.array(item, { maxLength: 60 }), (raw) => {
+        const items = raw.map((x, n) => ({ ...x, n }));
+        const stable = [...items].sort((a, b) => compareEmission(a.kind, a.key, b.kind, b.key) || a.n - b.n);
+        expect(sortByEmission([...items]).map((x) => x.n)).toEqual(stable.map((x) => x.n));
+      }),
+    );
   });
 
   it('orderRun returns an ordered list itself, unsorted', () => {
