@@ -41,6 +41,8 @@ interface MessagePlan {
   fields: FieldPlan[];
   /** A field type this encoder does not handle: protobufjs encodes the message. */
   fallback: boolean;
+  /** Index in `fields` of each field, by name. */
+  byName: Map<string, number>;
 }
 
 const SCALAR: Record<string, ScalarKind | undefined> = {
@@ -83,7 +85,7 @@ const plans = new Map<protobuf.Type, MessagePlan>();
 function planOf(type: protobuf.Type): MessagePlan {
   let plan = plans.get(type);
   if (plan) return plan;
-  plan = { type, shared: SHARED_TYPES.has(type.name), fields: [], fallback: false };
+  plan = { type, shared: SHARED_TYPES.has(type.name), fields: [], fallback: false, byName: new Map() };
   plans.set(type, plan);
   for (const f of [...type.fieldsArray].sort((a, b) => a.id - b.id)) {
     f.resolve();
@@ -115,10 +117,9 @@ function planOf(type: protobuf.Type): MessagePlan {
     const wire = kind === 'message' || packed ? 2 : WIRE[kind];
     plan.fields.push({ name: f.name, tag: (f.id << 3) | wire, kind, ...(message && { message }), repeated: f.repeated, packed });
   }
+  for (const [i, f] of plan.fields.entries()) plan.byName.set(f.name, i);
   return plan;
 }
-
-const hasOwn = Object.prototype.hasOwnProperty;
 
 export function varintLength(n: number): number {
   let len = 1;
@@ -155,6 +156,8 @@ export class MessageEncoder {
    */
   private slab = Buffer.allocUnsafeSlow(0);
   private slabPos = 0;
+  /** Field indices of the messages being written, innermost last (message()). */
+  private readonly present: number[] = [];
   /** Content bytes of nested message objects seen more than once, with the type they were written as. */
   private readonly cache: WeakMap<object, { plan: MessagePlan; bytes: Uint8Array }> | undefined;
   /** Nested message objects seen once: the second sighting caches them. */
@@ -334,11 +337,30 @@ export class MessageEncoder {
       return;
     }
     const m = value as Record<string, unknown>;
-    for (const f of plan.fields) {
+    /*
+     * The object's own keys, as field indices in field-number order: a message type has
+     * dozens of fields (an Interface over fifty) of which an entity sets a few, and looking
+     * up every absent one cost more than the writing.
+     */
+    const present = this.present;
+    const from = present.length;
+    for (const k in m) {
+      const i = plan.byName.get(k);
+      if (i === undefined) continue;
+      let j = present.length;
+      present.push(i);
+      while (j > from && (present[j - 1] as number) > i) {
+        present[j] = present[j - 1] as number;
+        j--;
+      }
+      present[j] = i;
+    }
+    const to = present.length;
+    for (let p = from; p < to; p++) {
+      const f = plan.fields[present[p] as number] as FieldPlan;
       const v = m[f.name];
       if (v == null) continue;
       if (f.mapKey) {
-        if (!hasOwn.call(m, f.name)) continue;
         const entries = v as Record<string, unknown>;
         for (const k of Object.keys(entries)) {
           const item = entries[k];
@@ -374,11 +396,11 @@ export class MessageEncoder {
         }
         continue;
       }
-      if (!hasOwn.call(m, f.name)) continue;
       this.varint(f.tag);
       if (f.message) this.delimited(f.message, v as object);
       else if (f.kind !== 'message') this.scalar(f.kind, v);
     }
+    present.length = from;
   }
 
   /** Writes the length of what follows the byte reserved at `lenAt`, moving it up when the length needs more bytes. */

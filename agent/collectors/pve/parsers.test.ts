@@ -369,6 +369,27 @@ describe('parseGuestConfig', () => {
       'virtio0',
     ]);
   });
+  it('orders any keys as name, then trailing number, then the key itself', () => {
+    // The rule as a regex, the way it was first written; the parser splits keys by hand.
+    const reference = (a: string, b: string): number => {
+      const pa = /^(\D*)(\d*)$/.exec(a);
+      const pb = /^(\D*)(\d*)$/.exec(b);
+      const na = a === 'rootfs' ? '' : (pa?.[1] ?? a);
+      const nb = b === 'rootfs' ? '' : (pb?.[1] ?? b);
+      if (na !== nb) return na < nb ? -1 : 1;
+      return Number(pa?.[2] || -1) - Number(pb?.[2] || -1) || (a < b ? -1 : a > b ? 1 : 0);
+    };
+    // A small alphabet, so that two keys often share their name or number.
+    const key = fc.oneof(
+      fc.constantFrom('rootfs', 'net', 'mp0', 'scsi10', 'a1b2', 'a1b10'),
+      fc.array(fc.constantFrom('a', 'b', '0', '1', '2'), { maxLength: 5 }).map((cs) => cs.join('')),
+    );
+    fc.assert(
+      fc.property(key, key, (a, b) => {
+        expect(Math.sign(compareConfigKeys(a, b))).toBe(Math.sign(reference(a, b)));
+      }),
+    );
+  });
   it('throws nothing but PveParseError on arbitrary configs', () => {
     const value = fc.oneof(anyText, fc.integer(), fc.boolean(), fc.constant(null));
     const key = fc.constantFrom('net0', 'net1', 'scsi0', 'ide2', 'virtio3', 'sata0', 'rootfs', 'mp0', 'agent', 'ostype', 'other');

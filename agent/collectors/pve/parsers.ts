@@ -342,16 +342,25 @@ export interface ParsedGuestConfig {
   disks: GuestDisk[];
 }
 
+/** A config key as its name and trailing number (-1 when none): `net10` → ["net", 10]; `rootfs` sorts first. */
+function splitConfigKey(key: string): { name: string; num: number } {
+  let i = key.length;
+  while (i > 0 && isDigit(key.charCodeAt(i - 1))) i--;
+  // A digit before the trailing ones: not name + number; the whole key is the name.
+  for (let j = 0; j < i; j++) if (isDigit(key.charCodeAt(j))) return { name: key, num: -1 };
+  return { name: key === 'rootfs' ? '' : key.slice(0, i), num: i < key.length ? Number(key.slice(i)) : -1 };
+}
+
+const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+
+function compareSplit(a: string, sa: { name: string; num: number }, b: string, sb: { name: string; num: number }): number {
+  if (sa.name !== sb.name) return sa.name < sb.name ? -1 : 1;
+  return sa.num - sb.num || (a < b ? -1 : a > b ? 1 : 0);
+}
+
 /** net2 < net10, rootfs before mp0, then bus name: the order PVE's GUI lists them. */
 export function compareConfigKeys(a: string, b: string): number {
-  const pa = /^(\D*)(\d*)$/.exec(a);
-  const pb = /^(\D*)(\d*)$/.exec(b);
-  const na = a === 'rootfs' ? '' : (pa?.[1] ?? a);
-  const nb = b === 'rootfs' ? '' : (pb?.[1] ?? b);
-  if (na !== nb) return na < nb ? -1 : 1;
-  const ia = Number(pa?.[2] || -1);
-  const ib = Number(pb?.[2] || -1);
-  return ia - ib || (a < b ? -1 : a > b ? 1 : 0);
+  return compareSplit(a, splitConfigKey(a), b, splitConfigKey(b));
 }
 
 /**
@@ -373,11 +382,15 @@ export function parseGuestConfig(type: 'qemu' | 'lxc', raw: GuestConfigInput): {
   }
   const diskKey = type === 'qemu' ? QEMU_DISK_KEY : LXC_DISK_KEY;
   // Only NIC and disk keys matter; sorting just those keeps the comparisons few.
-  for (const key of Object.keys(raw)
-    .filter((k) => NET_KEY.test(k) || diskKey.test(k))
-    .sort(compareConfigKeys)) {
-    const value = raw[key];
+  // Each key split once, not once per comparison.
+  const keys: Array<{ key: string; isNet: boolean; split: { name: string; num: number } }> = [];
+  for (const key in raw) {
     const isNet = NET_KEY.test(key);
+    if (isNet || diskKey.test(key)) keys.push({ key, isNet, split: splitConfigKey(key) });
+  }
+  keys.sort((x, y) => compareSplit(x.key, x.split, y.key, y.split));
+  for (const { key, isNet } of keys) {
+    const value = raw[key];
     const shown = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
     try {
       if (typeof value !== 'string') throw new PveParseError(key, shown, 'expected a property string');
