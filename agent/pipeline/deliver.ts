@@ -291,7 +291,7 @@ export class Deliverer {
     r.diode.failed = failed.map(({ entity, error }) => ({ kind: entity.kind, key: entity.key, error }));
     p.failedIds = new Set(failed.map((f) => f.entity.id));
     for (const f of failed) p.accepted.delete(f.entity);
-    for (const e of session.unconfirmed()) if (p.prev?.objects[e.id]?.fp === '') p.accepted.delete(e);
+    for (const e of session.unconfirmed()) if (p.prev?.objects.get(e.id)?.fp === '') p.accepted.delete(e);
     if (failed.length)
       p.run.log.warn({ failed: failed.length, entities: r.diode.failed.slice(0, 20) }, 'diode failed to apply entities; the next run sends them again');
     if (summary.unconfirmed)
@@ -381,7 +381,7 @@ export class Deliverer {
     // commitDelta left a failed entity's fingerprint as it was, which is its current one
     // when a full sync resent it unchanged: cleared, the next delta run sends it again.
     for (const id of p.failedIds ?? []) {
-      const obj = state.objects[id];
+      const obj = state.objects.get(id);
       if (obj) obj.fp = '';
     }
     // The memory is the run's, delivered or not: it is about the target, not about Diode.

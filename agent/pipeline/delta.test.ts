@@ -35,7 +35,7 @@ function cycle(state: PolicyState | null, ents: AnyEntity[], o: DeltaOptions = o
 const asV1 = (state: PolicyState): Record<string, unknown> => ({
   ...state,
   version: 1,
-  objects: Object.fromEntries(Object.entries(state.objects).map(([id, o]) => [id, { ...o, ...(o.body && { body: Buffer.from(o.body).toString('base64') }) }])),
+  objects: Object.fromEntries([...state.objects].map(([id, o]) => [id, { ...o, ...(o.body && { body: Buffer.from(o.body).toString('base64') }) }])),
 });
 
 const decode = (e: EncodedEntity) => EntityType.toObject(EntityType.decode(e.body), { longs: Number }) as Record<string, Record<string, unknown>>;
@@ -68,8 +68,8 @@ describe('delta sync', () => {
     const plan = planDelta(null, ents, opts());
     const accepted = new Set([ents[0]!]);
     const state = commitDelta(null, opts(), plan, ents, accepted, false);
-    expect(state.objects['virtual_machine|/c/a']?.fp).toBe(ents[0]!.fingerprint);
-    expect(state.objects['virtual_machine|/c/b']?.fp).toBe('');
+    expect(state.objects.get('virtual_machine|/c/a')?.fp).toBe(ents[0]!.fingerprint);
+    expect(state.objects.get('virtual_machine|/c/b')?.fp).toBe('');
     expect(state.forceFull).toBe(true);
   });
 
@@ -98,7 +98,7 @@ describe('delta sync', () => {
     const back = cycle(r4.state, [tag, vm('a'), vm('gone')]);
     expect(back.sent.map((e) => `${e.kind}:${e.key}`)).toEqual(['custom_field:diode_agent_stale', 'virtual_machine:/c/gone']);
     expect(decode(back.sent[1]!).virtual_machine).toMatchObject({ status: 'active', custom_fields: { diode_agent_stale: { boolean: false } } });
-    expect(back.state.objects['virtual_machine|/c/gone']?.stale).toBeUndefined();
+    expect(back.state.objects.get('virtual_machine|/c/gone')?.stale).toBeUndefined();
     expect(cycle(back.state, [tag, vm('a'), vm('gone')]).sent).toEqual([]);
   });
 
@@ -133,8 +133,8 @@ describe('delta sync', () => {
     const excluded = opts({ forgetVms: new Set(['/c/x']) });
     const r2 = cycle(first.state, [tag, device, ...guest('a', '10.0.0.1/24')], excluded);
     expect(r2.sent.map((e) => e.id)).toEqual([]);
-    expect(Object.keys(r2.state.objects).filter((id) => xIds.includes(id))).toEqual([]);
-    expect(Object.keys(r2.state.objects).sort()).toEqual([
+    expect([...r2.state.objects.keys()].filter((id) => xIds.includes(id))).toEqual([]);
+    expect([...r2.state.objects.keys()].sort()).toEqual([
       'device|s/pve1',
       'ip_address|/10.0.0.1/24',
       'ip_address|/10.0.0.3/24',
@@ -150,7 +150,7 @@ describe('delta sync', () => {
     state = cycle(state, [tag, device, ...guest('a', '10.0.0.1/24')], excluded).state;
     const r4 = cycle(state, [tag, device, ...guest('a', '10.0.0.1/24')], excluded);
     expect(r4.sent.map((e) => e.id)).toEqual(['custom_field|diode_agent_stale', 'vm_interface|/c/y/net0', 'ip_address|/10.0.0.3/24', 'virtual_machine|/c/y']);
-    expect(r4.state.objects['virtual_machine|/c/x']).toBeUndefined();
+    expect(r4.state.objects.get('virtual_machine|/c/x')).toBeUndefined();
   });
 
   it("keeps an excluded guest's address that another object now holds, and forgets an object already marked stale", () => {
@@ -160,11 +160,11 @@ describe('delta sync', () => {
     let { state } = cycle(null, [vm('x'), ip('10.0.0.2/24', 'x'), vm('z'), ip('10.0.0.9/24', 'z')]);
     // z goes stale first (three runs gone), then the policy excludes it.
     for (let i = 0; i < 3; i++) state = cycle(state, [vm('x'), ip('10.0.0.2/24', 'x')]).state;
-    expect(state.objects['virtual_machine|/c/z']?.stale).toBe(true);
+    expect(state.objects.get('virtual_machine|/c/z')?.stale).toBe(true);
     // x excluded, its address moved to b: the address is in the run (b's now) and stays tracked.
     const r = cycle(state, [vm('b'), ip('10.0.0.2/24', 'b')], opts({ forgetVms: new Set(['/c/x', '/c/z']) }));
     expect(r.sent.map((e) => e.id)).toEqual(['ip_address|/10.0.0.2/24', 'virtual_machine|/c/b']);
-    expect(Object.keys(r.state.objects).sort()).toEqual(['ip_address|/10.0.0.2/24', 'virtual_machine|/c/b']);
+    expect([...r.state.objects.keys()].sort()).toEqual(['ip_address|/10.0.0.2/24', 'virtual_machine|/c/b']);
   });
 
   it('does not mark anything stale with stale.action ignore', () => {
@@ -202,13 +202,13 @@ describe('state file', () => {
     const one = [...encodeStatePieces(state)];
     expect(one).toHaveLength(1);
     expect(parseState(Buffer.concat(one), 'x')).toEqual(state);
-    const empty = { ...state, objects: {} };
+    const empty = { ...state, objects: new Map() };
     expect(parseState(Buffer.concat([...encodeStatePieces(empty)]), 'x')).toEqual(empty);
     // 20,000 records of 2 + 6..10 + 1 + 22 + 4 + 1 + 4 + 100 bytes: 2.86 MB, three pieces, each
     // as full as whole records make it.
     const big: PolicyState = {
       ...state,
-      objects: Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`tag|t${i}`, { fp: 'x'.repeat(22), seen: 1, body: Buffer.alloc(100, i % 256) }])),
+      objects: new Map(Array.from({ length: 20_000 }, (_, i) => [`tag|t${i}`, { fp: 'x'.repeat(22), seen: 1, body: Buffer.alloc(100, i % 256) }])),
     };
     const pieces = [...encodeStatePieces(big)];
     expect(pieces.map((p) => p.length > PIECE_BYTES - 150 && p.length <= PIECE_BYTES)).toEqual([true, true, false]);
@@ -216,10 +216,10 @@ describe('state file', () => {
     // A body larger than a piece is a piece of its own.
     const huge: PolicyState = {
       ...state,
-      objects: {
-        'virtual_machine|/c/a': { fp: 'f', seen: 1, body: Buffer.alloc(PIECE_BYTES + 1, 7) },
-        'virtual_machine|/c/b': { fp: 'g', seen: 1, stale: false },
-      },
+      objects: new Map([
+        ['virtual_machine|/c/a', { fp: 'f', seen: 1, body: Buffer.alloc(PIECE_BYTES + 1, 7) }],
+        ['virtual_machine|/c/b', { fp: 'g', seen: 1, stale: false }],
+      ]),
     };
     const hp = [...encodeStatePieces(huge)];
     expect(hp.map((p) => p.length)).toEqual([expect.any(Number), PIECE_BYTES + 1, expect.any(Number)]);
@@ -249,11 +249,11 @@ describe('state validation', () => {
   it("updates a delta run's entries in place and keeps what it did not resend", () => {
     const first = cycle(null, [tag, vm('a')]).state;
     const id = encodeEntity(vm('a')).id;
-    const before = first.objects[id];
+    const before = first.objects.get(id);
     expect(before).toMatchObject({ seen: 1, body: expect.any(Uint8Array) });
     // As the next run gets it: saved and loaded.
     const second = cycle(parseState(encodeState(first), 'x'), [tag, vm('a')], opts({ now: 1_000_001 }));
     expect(second.sent).toEqual([]);
-    expect(second.state.objects[id]).toEqual({ ...before, seen: 2 });
+    expect(second.state.objects.get(id)).toEqual({ ...before, seen: 2 });
   });
 });

@@ -78,11 +78,11 @@ function renamedAway(candidates: readonly string[], encoded: readonly EncodedEnt
   }
   if (present.size === 0) return out;
   const storedIdentity = (vmId: string): string | undefined => {
-    const b = objects[vmId]?.body;
+    const b = objects.get(vmId)?.body;
     return b ? vmIdentity(decodeBody(b).virtual_machine) : undefined;
   };
   for (const id of vmKinds) {
-    const body = objects[id]?.body;
+    const body = objects.get(id)?.body;
     if (!body) continue;
     const d = decodeBody(body);
     const vmId = id.startsWith('virtual_machine|') ? id : `virtual_machine|${vmKey(d.vm_interface?.virtual_machine as never)}`;
@@ -103,9 +103,8 @@ const VM_CHILD_KINDS: ReadonlySet<string> = new Set(['vm_interface', 'virtual_di
  */
 function excludedAway(objects: PolicyState['objects'], present: ReadonlySet<ObjectState>, forget: ReadonlySet<string>): Set<string> {
   const out = new Set<string>();
-  for (const id in objects) {
-    const obj = objects[id];
-    if (!obj || present.has(obj)) continue;
+  for (const [id, obj] of objects) {
+    if (present.has(obj)) continue;
     const bar = id.indexOf('|');
     const kind = id.slice(0, bar);
     const key = id.slice(bar + 1);
@@ -114,7 +113,7 @@ function excludedAway(objects: PolicyState['objects'], present: ReadonlySet<Obje
     } else if (VM_CHILD_KINDS.has(kind)) {
       if (forget.has(key.slice(0, key.lastIndexOf('/')))) out.add(id);
     } else if (kind === 'ip_address') {
-      const body = objects[id]?.body;
+      const body = obj.body;
       const vm = body ? (decodeBody(body).ip_address?.assigned_object_vm_interface as { virtual_machine?: unknown } | undefined) : undefined;
       if (vm?.virtual_machine && forget.has(vmKey(vm.virtual_machine as never))) out.add(id);
     }
@@ -195,7 +194,7 @@ export function returnedEntity(e: EncodedEntity): EncodedEntity {
 export function planDelta(state: PolicyState | null, encoded: readonly EncodedEntity[], o: DeltaOptions): DeltaPlan {
   const reason = fullReason(state, o);
   const full = reason !== undefined;
-  const objects = state?.objects ?? {};
+  const objects = state?.objects ?? new Map<string, ObjectState>();
   const staleIds = new Set<string>();
   const sentFor = new Map<string, EncodedEntity>();
   /*
@@ -211,7 +210,7 @@ export function planDelta(state: PolicyState | null, encoded: readonly EncodedEn
   else {
     send = [];
     for (const e of encoded) {
-      const obj = objects[e.id];
+      const obj = objects.get(e.id);
       if (obj) present.add(obj);
       if (!full && obj?.fp === e.fingerprint) continue;
       if (obj?.stale) {
@@ -229,10 +228,9 @@ export function planDelta(state: PolicyState | null, encoded: readonly EncodedEn
     const run = state.runs + 1;
     const stale: EncodedEntity[] = [];
     const candidates: string[] = [];
-    for (const id in objects) {
-      const obj = objects[id];
+    for (const [id, obj] of objects) {
       // The cheap tests first: nearly every stored object is present.
-      if (!obj || obj.stale || !obj.body || present.has(obj)) continue;
+      if (obj.stale || !obj.body || present.has(obj)) continue;
       if (!STALE_KINDS.has(id.slice(0, id.indexOf('|'))) || forgetIds.has(id)) continue;
       if (run - obj.seen < o.staleAfterRuns) continue;
       candidates.push(id);
@@ -240,7 +238,7 @@ export function planDelta(state: PolicyState | null, encoded: readonly EncodedEn
     const renamed = renamedAway(candidates, encoded, objects);
     for (const id of candidates) {
       if (renamed.has(id)) continue;
-      const body = objects[id]?.body;
+      const body = objects.get(id)?.body;
       if (!body) continue;
       const e = staleEntity(id.slice(0, id.indexOf('|')), body);
       stale.push(e);
@@ -282,14 +280,14 @@ export function commitDelta(
   const fresh = prev === null;
   for (const e of collected) {
     const id = e.id;
-    const old = fresh ? undefined : state.objects[id];
+    const old = fresh ? undefined : state.objects.get(id);
     const acc = accepted.has(sentFor.size === 0 ? e : (sentFor.get(id) ?? e));
     // An unchanged entity keeps its stored body (a view of the loaded state), no second copy.
     const body = acc && STALE_KINDS.has(e.kind) && !(old?.body && old.fp === e.fingerprint) ? e.body : old?.body;
     if (!old) {
       const next: ObjectState = { fp: acc ? e.fingerprint : '', seen: run };
       if (body) next.body = body;
-      state.objects[id] = next;
+      state.objects.set(id, next);
       continue;
     }
     // Updated in place: a delta run over tens of thousands of unchanged objects allocates nothing here.
@@ -303,11 +301,12 @@ export function commitDelta(
   }
   for (const id of plan.staleIds) {
     const sent = sentFor.get(id);
-    const old = state.objects[id];
-    if (sent && accepted.has(sent) && old) state.objects[id] = { ...old, fp: sent.fingerprint, stale: true };
+    const old = state.objects.get(id);
+    if (sent && accepted.has(sent) && old) state.objects.set(id, { ...old, fp: sent.fingerprint, stale: true });
   }
-  for (const id of plan.forgetIds) delete state.objects[id];
-  if (!fresh) for (const id in state.objects) if (run - (state.objects[id]?.seen ?? run) > FORGET_AFTER_RUNS) delete state.objects[id];
+  for (const id of plan.forgetIds) state.objects.delete(id);
+  // Deleting the entry being visited is safe while iterating a Map.
+  if (!fresh) for (const [id, obj] of state.objects) if (run - obj.seen > FORGET_AFTER_RUNS) state.objects.delete(id);
   if (deliveryComplete) {
     state.forceFull = false;
     if (plan.full) state.lastFullSync = o.now;

@@ -103,12 +103,9 @@ export function* encodeStatePieces(state: PolicyState, opts: EncodeOptions = {})
     at = end;
   }
   if (off + 4 > buf.length) yield* flush();
-  let count = 0;
-  for (const _ in objects) count++;
-  buf.writeUInt32LE(count, off);
+  buf.writeUInt32LE(objects.size, off);
   off += 4;
-  for (const id in objects) {
-    const o = objects[id] as ObjectState;
+  for (const [id, o] of objects) {
     const idLen = Buffer.byteLength(id, 'utf8');
     const fpLen = o.fp.length;
     if (idLen > 0xffff || fpLen > 0xff) throw new RangeError(`state object ${JSON.stringify(id.slice(0, 80))} has an id or fingerprint too long to store`);
@@ -178,7 +175,7 @@ export function decodeBinaryState(bytes: Uint8Array): PolicyState {
   let off = 9 + headLen;
   const count = buf.readUInt32LE(off);
   off += 4;
-  const objects: Record<string, ObjectState> = {};
+  const objects = new Map<string, ObjectState>();
   for (let i = 0; i < count; i++) {
     need(off, 2);
     const idLen = buf.readUInt16LE(off);
@@ -203,7 +200,7 @@ export function decodeBinaryState(bytes: Uint8Array): PolicyState {
       o.body = buf.subarray(off, off + len);
       off += len;
     }
-    objects[id] = o;
+    objects.set(id, o);
   }
   if (off !== end) throw new StateFormatError(`${end - off} bytes after the last object`);
   const state: PolicyState = {
@@ -230,7 +227,7 @@ export function decodeJsonState(text: string): PolicyState {
   } catch (err) {
     throw new StateFormatError('', { cause: err });
   }
-  const objects: Record<string, ObjectState> = {};
+  const objects = new Map<string, ObjectState>();
   for (const id in v1.objects) {
     const o = v1.objects[id] as { fp?: unknown; seen?: unknown; stale?: unknown; body?: unknown } | null;
     const ok =
@@ -244,7 +241,7 @@ export function decodeJsonState(text: string): PolicyState {
     const next: ObjectState = { fp: o.fp as string, seen: o.seen as number };
     if (o.stale !== undefined) next.stale = o.stale as boolean;
     if (o.body !== undefined) next.body = Buffer.from(o.body as string, 'base64');
-    objects[id] = next;
+    objects.set(id, next);
   }
   const state: PolicyState = {
     version: STATE_FORMAT,

@@ -9,11 +9,11 @@ import { RedisStateStore } from '../coordination/redis.ts';
 import { hasRedis } from '../../test/helpers/redis.ts';
 import { crc32 } from 'node:zlib';
 import { encodeState, encodeStatePieces, PIECE_BYTES } from './format.ts';
-import { emptyState, FileStateStore, parseState, StateLoadError, StateSaveError, type PolicyState } from './store.ts';
+import { emptyState, FileStateStore, parseState, StateLoadError, StateSaveError, type ObjectState, type PolicyState } from './store.ts';
 
 const stateWith = (n: number): PolicyState => {
   const s = emptyState('1.0.0', 'h');
-  for (let i = 0; i < n; i++) s.objects[`virtual_machine|vm${i}`] = { fp: `fp${i}`, seen: 1 };
+  for (let i = 0; i < n; i++) s.objects.set(`virtual_machine|vm${i}`, { fp: `fp${i}`, seen: 1 });
   return s;
 };
 
@@ -106,7 +106,7 @@ describe('collector memory in the state (PolicyState.memory)', () => {
       runs: 3,
       lastFullSync: 1748779200000,
       forceFull: false,
-      objects: { 'virtual_machine|vm0': { fp: 'fp0', seen: 3 } },
+      objects: new Map([['virtual_machine|vm0', { fp: 'fp0', seen: 3 }]]),
     });
     expect(state && 'memory' in state).toBe(false);
   });
@@ -119,12 +119,12 @@ const richState = (): PolicyState => ({
   lastFullSync: 1748779200000,
   forceFull: false,
   memory: MEMORY,
-  objects: {
-    'virtual_machine|/c/a': { fp: 'AAAAAAAAAAAAAAAAAAAAAA', seen: 7, body: Buffer.from([0x0a, 0x03, 1, 2, 3]) },
-    'virtual_machine|/c/größe-ü': { fp: 'BBBBBBBBBBBBBBBBBBBBBB', seen: 6, stale: true, body: Buffer.from([0xff, 0]) },
-    'ip_address|/10.0.0.1/24': { fp: '', seen: 7, stale: false },
-    'tag|discovered': { fp: 'CCCCCCCCCCCCCCCCCCCCCC', seen: 4294967295 },
-  },
+  objects: new Map<string, ObjectState>([
+    ['virtual_machine|/c/a', { fp: 'AAAAAAAAAAAAAAAAAAAAAA', seen: 7, body: Buffer.from([0x0a, 0x03, 1, 2, 3]) }],
+    ['virtual_machine|/c/größe-ü', { fp: 'BBBBBBBBBBBBBBBBBBBBBB', seen: 6, stale: true, body: Buffer.from([0xff, 0]) }],
+    ['ip_address|/10.0.0.1/24', { fp: '', seen: 7, stale: false }],
+    ['tag|discovered', { fp: 'CCCCCCCCCCCCCCCCCCCCCC', seen: 4294967295 }],
+  ]),
 });
 
 /** The same bytes with a correct checksum again (for damage the checksum would not see). */
@@ -144,7 +144,7 @@ describe('state format version 2 (agent/state/format.ts)', () => {
     expect(bytes.subarray(0, 5)).toEqual(Buffer.from('PDAS\x02', 'latin1'));
     const back = await store.load('pve');
     expect(back).toEqual(richState());
-    const buffers = new Set(Object.values(back!.objects).flatMap((o) => (o.body ? [o.body.buffer] : [])));
+    const buffers = new Set([...back!.objects.values()].flatMap((o) => (o.body ? [o.body.buffer] : [])));
     expect(buffers.size).toBe(1);
   });
 
@@ -158,9 +158,7 @@ describe('state format version 2 (agent/state/format.ts)', () => {
       lastFullSync: 1748779200000,
       forceFull: false,
       memory: MEMORY,
-      objects: Object.fromEntries(
-        Object.entries(richState().objects).map(([id, o]) => [id, { ...o, ...(o.body && { body: Buffer.from(o.body).toString('base64') }) }]),
-      ),
+      objects: Object.fromEntries([...richState().objects].map(([id, o]) => [id, { ...o, ...(o.body && { body: Buffer.from(o.body).toString('base64') }) }])),
     };
     writeFileSync(join(dir, 'pve.state.json'), JSON.stringify(v1));
     const store = new FileStateStore(dir);
@@ -178,8 +176,8 @@ describe('state format version 2 (agent/state/format.ts)', () => {
     // bodies, and a body larger than a piece.
     const s = stateWith(30_000);
     s.memory = { ss: '😀'.repeat(300_000), agents: Array.from({ length: 60_000 }, (_, i) => ({ n: i, os: i % 7 === 0 ? 'Windows Server ™ 😀' : 'Debian' })) };
-    for (let i = 0; i < 30_000; i += 3) (s.objects[`virtual_machine|vm${i}`] as { body?: Uint8Array }).body = Buffer.alloc(40 + (i % 90), i % 251);
-    s.objects['virtual_machine|huge'] = { fp: 'h', seen: 1, body: Buffer.alloc(PIECE_BYTES + 7, 9) };
+    for (let i = 0; i < 30_000; i += 3) (s.objects.get(`virtual_machine|vm${i}`) as { body?: Uint8Array }).body = Buffer.alloc(40 + (i % 90), i % 251);
+    s.objects.set('virtual_machine|huge', { fp: 'h', seen: 1, body: Buffer.alloc(PIECE_BYTES + 7, 9) });
     const copies: Buffer[] = [];
     const seen = new Set<ArrayBufferLike>();
     for (const piece of encodeStatePieces(s, { reuse: true })) {
@@ -291,9 +289,7 @@ describe.skipIf(!hasRedis)('collector memory in the Redis state store', () => {
       lastFullSync: 1748779200000,
       forceFull: false,
       memory: MEMORY,
-      objects: Object.fromEntries(
-        Object.entries(richState().objects).map(([id, o]) => [id, { ...o, ...(o.body && { body: Buffer.from(o.body).toString('base64') }) }]),
-      ),
+      objects: Object.fromEntries([...richState().objects].map(([id, o]) => [id, { ...o, ...(o.body && { body: Buffer.from(o.body).toString('base64') }) }])),
     };
     await redis.set('fmt:state:v1', JSON.stringify(v1));
     expect(await store.load('v1')).toEqual(richState());

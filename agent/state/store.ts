@@ -28,7 +28,12 @@ export interface PolicyState {
   lastFullSync: number | null;
   /** A delivery failed or was partly rejected: the next run resends everything. */
   forceFull: boolean;
-  objects: Record<string, ObjectState>;
+  /**
+   * By id (`kind|key`). A Map, not a plain object: with tens of thousands of ids a plain
+   * object is a dictionary whose every `for…in` collects and sorts all its keys first, and
+   * each insertion and lookup cost more (the 50,000-guest save spent 0.7 s in it).
+   */
+  objects: Map<string, ObjectState>;
   /**
    * What the policy's collector asked to remember for its next run (CollectContext.remember),
    * as it gave it; absent in state written before it existed, which still loads.
@@ -51,7 +56,7 @@ export function parseState(bytes: Uint8Array | string, where: string): PolicySta
 }
 
 export function emptyState(agentVersion: string, policyHash: string): PolicyState {
-  return { version: STATE_FORMAT, agentVersion, policyHash, runs: 0, lastFullSync: null, forceFull: true, objects: {} };
+  return { version: STATE_FORMAT, agentVersion, policyHash, runs: 0, lastFullSync: null, forceFull: true, objects: new Map() };
 }
 
 export class StateLoadError extends AgentError {
